@@ -1,0 +1,157 @@
+//! `pim.toml`: catalog settings, the ERP source and the channels.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`): a typo in a channel setting must not
+//! silently produce a feed with the default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostics::Diagnostic;
+
+pub const CONFIG_FILE: &str = "pim.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub catalog: CatalogConfig,
+    pub erp: ErpConfig,
+    #[serde(default)]
+    pub build: BuildConfig,
+    #[serde(default)]
+    pub channels: BTreeMap<String, ChannelConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    pub name: String,
+    pub base_url: String,
+    /// BCP 47 tags; the first is the default locale.
+    pub locales: Vec<String>,
+    pub currency: String,
+    /// How a product's link is built; `{base_url}`, `{locale}`, `{lang}` and `{sku}` are filled in.
+    #[serde(default = "default_link_pattern")]
+    pub link_pattern: String,
+}
+
+fn default_link_pattern() -> String {
+    "{base_url}/{lang}/p/{sku}".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildConfig {
+    /// Where feeds are written, relative to the catalog root.
+    #[serde(default = "default_output_dir")]
+    pub output: PathBuf,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        Self {
+            output: default_output_dir(),
+        }
+    }
+}
+
+fn default_output_dir() -> PathBuf {
+    PathBuf::from("feeds")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "source", rename_all = "kebab-case")]
+pub enum ErpConfig {
+    File(ErpFileConfig),
+}
+
+/// `[erp] source = "file"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErpFileConfig {
+    /// Relative to the catalog root.
+    pub path: PathBuf,
+    /// `csv`, `json` or `jsonl`; guessed from the extension when absent.
+    pub format: Option<ErpFileFormat>,
+    /// CSV field delimiter; `,` by default, `;` is common in NL/DE exports.
+    pub delimiter: Option<char>,
+    /// Numbers written with a decimal comma (`12,50`).
+    #[serde(default)]
+    pub decimal_comma: bool,
+    /// Record field name → column (CSV) or key (JSON) in the export.
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErpFileFormat {
+    Csv,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    /// A built-in channel (`google-merchant`, `webshop-json`, `order-entry-csv`).
+    pub preset: Option<String>,
+    /// A custom channel's format.
+    pub format: Option<ChannelFormat>,
+    /// A custom XML or JSON channel's template, a file in `templates/`.
+    pub template: Option<String>,
+    /// A custom CSV channel's columns: header → Tera expression.
+    #[serde(default)]
+    pub columns: toml::Table,
+    pub locale: String,
+    pub output: String,
+    /// Attributes required on top of the family's and the preset's.
+    #[serde(default)]
+    pub require: Vec<String>,
+    /// A boolean Tera expression; products for which it is false are left out.
+    pub filter: Option<String>,
+    /// Defaults to the catalog currency.
+    pub currency: Option<String>,
+    /// CSV only: prefix text cells that would start a spreadsheet formula.
+    pub formula_guard: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelFormat {
+    Xml,
+    Json,
+    Csv,
+}
+
+impl Config {
+    /// Parses `pim.toml`; a syntax or shape error becomes a diagnostic pointing into the file.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, Box<Diagnostic>> {
+        toml::from_str(text).map_err(|err| {
+            Box::new(Diagnostic::from_toml_error(
+                &err,
+                file,
+                text,
+                "config",
+                "see the `pim.toml` section of the README",
+            ))
+        })
+    }
+
+    pub fn default_locale(&self) -> &str {
+        self.catalog
+            .locales
+            .first()
+            .map(String::as_str)
+            .unwrap_or("en")
+    }
+}
+
+/// Finds the catalog root: the nearest ancestor of `start` that holds a `pim.toml`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(CONFIG_FILE).is_file())
+        .map(Path::to_path_buf)
+}

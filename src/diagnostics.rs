@@ -1,0 +1,138 @@
+//! Problems found in a catalog, with where they are and how to fix them.
+//!
+//! Loading never stops at the first bad file: every stage collects its diagnostics and the
+//! command decides the exit code at the end. The same [`Diagnostic`] renders for people (a
+//! source snippet with the span marked), as JSON and as GitHub Actions annotations.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable kebab-case code such as `unknown-attribute`, for machines and docs.
+    pub code: &'static str,
+    /// The catalog-relative file the problem is in.
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem has no position in the file.
+    pub line: usize,
+    /// 1-based, counted in characters.
+    pub column: usize,
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Byte range in the file, for the snippet.
+    #[serde(skip)]
+    pub span: Option<Range<usize>>,
+}
+
+impl Diagnostic {
+    /// An error at `span` of `source` (the text of `file`).
+    pub fn error(
+        code: &'static str,
+        file: &Path,
+        source: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        let (line, column) = line_column(source, span.start);
+        Self {
+            severity: Severity::Error,
+            code,
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+            span: Some(span),
+        }
+    }
+
+    /// A problem that belongs to a file as a whole, or to no file.
+    pub fn file_error(code: &'static str, file: &Path, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            help: None,
+            span: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// A TOML syntax or shape error. `toml` puts the position in its message only in its
+    /// `Display`; we keep the bare message and our own line/column.
+    pub fn from_toml_error(
+        err: &toml::de::Error,
+        file: &Path,
+        source: &str,
+        code: &'static str,
+        help: &str,
+    ) -> Self {
+        let span = err.span().unwrap_or(0..0);
+        let message = err.message().trim().to_string();
+        let code = if message.contains("unknown field") {
+            code
+        } else {
+            "toml-syntax"
+        };
+        Diagnostic::error(code, file, source, span, message).with_help(help.to_string())
+    }
+}
+
+/// 1-based line and character column of byte `offset` in `source`.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..floor_char_boundary(source, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(s: &str, mut index: usize) -> usize {
+    while index > 0 && !s.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_from_one_in_characters() {
+        let text = "a = 1\ntitle = \"é€x\"\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        let x = text.find('x').unwrap();
+        assert_eq!(line_column(text, x), (2, 12));
+    }
+}
