@@ -123,6 +123,142 @@ fn floor_char_boundary(s: &str, mut index: usize) -> usize {
     index
 }
 
+/// Renders diagnostics for people: a source snippet with the span marked, and the fix.
+pub fn render_human(diagnostics: &[Diagnostic], root: &Path, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let mut sources: std::collections::HashMap<&Path, String> = std::collections::HashMap::new();
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let source = sources
+            .entry(diagnostic.file.as_path())
+            .or_insert_with(|| {
+                std::fs::read_to_string(root.join(&diagnostic.file)).unwrap_or_default()
+            })
+            .clone();
+        let shown = Shown {
+            diagnostic,
+            source: miette::NamedSource::new(diagnostic.file.display().to_string(), source),
+        };
+        if handler.render_report(&mut out, &shown).is_err() {
+            out.push_str(&format!(
+                "{}: {}\n",
+                diagnostic.location(),
+                diagnostic.message
+            ));
+        }
+    }
+    out
+}
+
+/// GitHub Actions workflow commands: one annotation per diagnostic on the pull request.
+pub fn render_github(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        let file = github_escape(&d.file.display().to_string(), true);
+        let position = if d.line > 0 {
+            format!(",line={},col={}", d.line, d.column)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "::{level} file={file}{position},title={}::{}\n",
+            github_escape(d.code, true),
+            github_escape(&message, false)
+        ));
+    }
+    out
+}
+
+/// GitHub's escaping for workflow command values and properties.
+fn github_escape(text: &str, property: bool) -> String {
+    let escaped = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        escaped.replace(':', "%3A").replace(',', "%2C")
+    } else {
+        escaped
+    }
+}
+
+impl Diagnostic {
+    /// `file:line:column`, or just the file when there is no position.
+    pub fn location(&self) -> String {
+        if self.line == 0 {
+            self.file.display().to_string()
+        } else {
+            format!("{}:{}:{}", self.file.display(), self.line, self.column)
+        }
+    }
+}
+
+/// A diagnostic with its source text, in the shape miette renders.
+struct Shown<'a> {
+    diagnostic: &'a Diagnostic,
+    source: miette::NamedSource<String>,
+}
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl miette::Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.diagnostic
+            .span
+            .as_ref()
+            .map(|_| &self.source as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.diagnostic.span.clone()?;
+        let label = miette::LabeledSpan::at(span, "here");
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,22 @@
 //! pimfeed: a PIM kept as code.
 //!
 //! The pipeline, one module per stage: [`config`] → [`content`] → [`erp`] → [`merge`] →
-//! [`validate`] (the per-channel gate) → [`render`] → [`output`] (verify, manifest, swap).
-//! Only [`commands`] and `main.rs` know about terminals and exit codes.
+//! [`validate`] (the per-channel gate) → [`render`] → [`output`] (verify, manifest, swap),
+//! run in order by [`pipeline`]. Only [`commands`] knows about terminals and exit codes.
 
+pub mod channels;
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
 pub mod erp;
+pub mod git;
+pub mod merge;
+pub mod output;
+pub mod pipeline;
+pub mod render;
+pub mod report;
 pub mod suggest;
+pub mod ui;
+pub mod validate;

@@ -5,7 +5,12 @@ pub fn nearest<'a>(input: &str, known: impl IntoIterator<Item = &'a str>) -> Opt
     let input = input.to_lowercase();
     known
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(&input, &candidate.to_lowercase()), candidate))
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&input, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)

@@ -41,7 +41,7 @@ pub struct Content {
 /// (the schema itself is unreadable or broken); file-level problems are diagnostics.
 pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
     let schema_path = Path::new(schema::SCHEMA_FILE);
-    let schema_text = read(root, schema_path).map_err(|d| vec![d])?;
+    let schema_text = read(root, schema_path).map_err(|d| vec![*d])?;
     let (schema, mut diagnostics) = Schema::parse(&schema_text, schema_path);
     let schema = match schema {
         Some(schema) if !diagnostics.iter().any(Diagnostic::is_error) => schema,
@@ -50,7 +50,7 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
 
     let categories_path = Path::new(categories::CATEGORIES_FILE);
     let categories = if root.join(categories_path).exists() {
-        let text = read(root, categories_path).map_err(|d| vec![d])?;
+        let text = read(root, categories_path).map_err(|d| vec![*d])?;
         match Categories::parse(&text, categories_path) {
             Ok(categories) => categories,
             Err(diagnostic) => {
@@ -62,7 +62,7 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
         Categories::default()
     };
 
-    let files = product_files(root).map_err(|d| vec![d])?;
+    let files = product_files(root).map_err(|d| vec![*d])?;
     let channels: Vec<String> = config.channels.keys().cloned().collect();
     let ctx = product::ParseContext {
         schema: &schema,
@@ -77,7 +77,7 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
                 let (products, diagnostics) = product::parse_file(relative, &text, &ctx);
                 (relative.clone(), products, diagnostics)
             }
-            Err(diagnostic) => (relative.clone(), Vec::new(), vec![diagnostic]),
+            Err(diagnostic) => (relative.clone(), Vec::new(), vec![*diagnostic]),
         })
         .collect();
 
@@ -114,7 +114,7 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
 }
 
 /// Catalog-relative paths of every `*.toml` under `content/products`, sorted.
-fn product_files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+fn product_files(root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let dir = root.join(PRODUCTS_DIR);
     if !dir.exists() {
         return Ok(Vec::new());
@@ -123,7 +123,11 @@ fn product_files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     for entry in WalkDir::new(&dir).sort_by_file_name() {
         let entry = entry.map_err(|err| {
             let path = err.path().unwrap_or(&dir).to_path_buf();
-            Diagnostic::file_error("io", &relative_to(root, &path), format!("cannot read: {err}"))
+            Box::new(Diagnostic::file_error(
+                "io",
+                &relative_to(root, &path),
+                format!("cannot read: {err}"),
+            ))
         })?;
         let path = entry.path();
         if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "toml") {
@@ -137,9 +141,13 @@ fn relative_to(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
-fn read(root: &Path, relative: &Path) -> Result<String, Diagnostic> {
+fn read(root: &Path, relative: &Path) -> Result<String, Box<Diagnostic>> {
     std::fs::read_to_string(root.join(relative)).map_err(|err| {
-        Diagnostic::file_error("io", relative, format!("cannot read {}: {err}", relative.display()))
+        Box::new(Diagnostic::file_error(
+            "io",
+            relative,
+            format!("cannot read {}: {err}", relative.display()),
+        ))
     })
 }
 

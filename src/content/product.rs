@@ -86,7 +86,11 @@ pub fn parse_file(
     };
     let products = parser.parse();
     let has_errors = parser.diagnostics.iter().any(Diagnostic::is_error);
-    let products = if has_errors { Vec::new() } else { products };
+    let products = if has_errors {
+        Vec::new()
+    } else {
+        products.into_iter().map(complete_overrides).collect()
+    };
     (products, parser.diagnostics)
 }
 
@@ -97,7 +101,6 @@ struct FileParser<'a> {
     ctx: &'a ParseContext<'a>,
     diagnostics: Vec<Diagnostic>,
 }
-
 
 impl<'a> FileParser<'a> {
     fn parse(&mut self) -> Vec<Product> {
@@ -152,8 +155,14 @@ impl<'a> FileParser<'a> {
             }
             (Some(_), Some(model)) => {
                 self.push(
-                    self.error(model.span(), "sku-and-model", "a file has either `sku` or `model`, not both")
-                        .with_help("`sku` for a single product; `model` with [[variants]] for a product model"),
+                    self.error(
+                        model.span(),
+                        "sku-and-model",
+                        "a file has either `sku` or `model`, not both",
+                    )
+                    .with_help(
+                        "`sku` for a single product; `model` with [[variants]] for a product model",
+                    ),
                 );
                 Vec::new()
             }
@@ -173,8 +182,17 @@ impl<'a> FileParser<'a> {
         let Some(value) = root.get("family") else {
             let known: Vec<&str> = families.keys().map(String::as_str).collect();
             self.push(
-                Diagnostic::error("missing-family", self.file, self.text, 0..0, "the file has no `family`")
-                    .with_help(format!("add `family = \"…\"`, one of: {}", known.join(", "))),
+                Diagnostic::error(
+                    "missing-family",
+                    self.file,
+                    self.text,
+                    0..0,
+                    "the file has no `family`",
+                )
+                .with_help(format!(
+                    "add `family = \"…\"`, one of: {}",
+                    known.join(", ")
+                )),
             );
             return None;
         };
@@ -185,11 +203,18 @@ impl<'a> FileParser<'a> {
         let known = families.keys().map(String::as_str);
         let help = match crate::suggest::nearest(name.get_ref(), known.clone()) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!("families are defined in content/schema.toml: {}", known.collect::<Vec<_>>().join(", ")),
+            None => format!(
+                "families are defined in content/schema.toml: {}",
+                known.collect::<Vec<_>>().join(", ")
+            ),
         };
         self.push(
-            self.error(name.span(), "unknown-family", format!("unknown family `{}`", name.get_ref()))
-                .with_help(help),
+            self.error(
+                name.span(),
+                "unknown-family",
+                format!("unknown family `{}`", name.get_ref()),
+            )
+            .with_help(help),
         );
         None
     }
@@ -200,9 +225,11 @@ impl<'a> FileParser<'a> {
                 Some(Spanned::new(value.span(), s.trim().to_string()))
             }
             _ => {
-                self.push(
-                    self.error(value.span(), "wrong-type", format!("`{key}` must be a non-empty string")),
-                );
+                self.push(self.error(
+                    value.span(),
+                    "wrong-type",
+                    format!("`{key}` must be a non-empty string"),
+                ));
                 None
             }
         }
@@ -215,7 +242,10 @@ impl<'a> FileParser<'a> {
         family: &Family,
         family_name: &str,
         in_variant: bool,
-    ) -> (BTreeMap<String, AttrValue>, BTreeMap<String, BTreeMap<String, AttrValue>>) {
+    ) -> (
+        BTreeMap<String, AttrValue>,
+        BTreeMap<String, BTreeMap<String, AttrValue>>,
+    ) {
         let mut values = BTreeMap::new();
         let mut channels = BTreeMap::new();
         for (key, value) in table.iter() {
@@ -225,8 +255,12 @@ impl<'a> FileParser<'a> {
                 "model" | "family" | "variants" if !in_variant => {}
                 "channels" => self.channel_overrides(value, family, family_name, &mut channels),
                 "model" | "family" | "variants" => self.push(
-                    self.error(key.span(), "variant-key", format!("a variant cannot set `{name}`"))
-                        .with_help("set it on the product model at the top of the file"),
+                    self.error(
+                        key.span(),
+                        "variant-key",
+                        format!("a variant cannot set `{name}`"),
+                    )
+                    .with_help("set it on the product model at the top of the file"),
                 ),
                 _ => {
                     if let Some(checked) = self.attribute((key, value), family, family_name) {
@@ -258,25 +292,38 @@ impl<'a> FileParser<'a> {
                 let known = self.ctx.channels.iter().map(String::as_str);
                 let help = match crate::suggest::nearest(name, known.clone()) {
                     Some(near) => format!("did you mean `{near}`?"),
-                    None => format!("channels in pim.toml: {}", known.collect::<Vec<_>>().join(", ")),
+                    None => format!(
+                        "channels in pim.toml: {}",
+                        known.collect::<Vec<_>>().join(", ")
+                    ),
                 };
                 self.push(
-                    self.error(channel.span(), "unknown-channel", format!("unknown channel `{name}`"))
-                        .with_help(help),
+                    self.error(
+                        channel.span(),
+                        "unknown-channel",
+                        format!("unknown channel `{name}`"),
+                    )
+                    .with_help(help),
                 );
                 continue;
             }
             let DeValue::Table(overrides) = overrides.get_ref() else {
-                self.push(self.error(overrides.span(), "wrong-type", "a channel override must be a table"));
+                self.push(self.error(
+                    overrides.span(),
+                    "wrong-type",
+                    "a channel override must be a table",
+                ));
                 continue;
             };
             let mut checked = BTreeMap::new();
             for entry in overrides.iter() {
                 let key = entry.0.get_ref().to_string();
                 if STRUCTURAL_KEYS.contains(&key.as_str()) {
-                    self.push(
-                        self.error(entry.0.span(), "override-key", format!("`{key}` cannot be overridden per channel")),
-                    );
+                    self.push(self.error(
+                        entry.0.span(),
+                        "override-key",
+                        format!("`{key}` cannot be overridden per channel"),
+                    ));
                 } else if let Some(value) = self.attribute(entry, family, family_name) {
                     checked.insert(key, value);
                 }
@@ -295,10 +342,14 @@ impl<'a> FileParser<'a> {
         let name = key.get_ref().as_ref();
         if ERP_FIELDS.contains(&name) {
             self.push(
-                self.error(key.span(), "erp-owned", format!("`{name}` is owned by the ERP"))
-                    .with_help(format!(
-                        "remove it: pimfeed takes `{name}` from the ERP, so change it there"
-                    )),
+                self.error(
+                    key.span(),
+                    "erp-owned",
+                    format!("`{name}` is owned by the ERP"),
+                )
+                .with_help(format!(
+                    "remove it: pimfeed takes `{name}` from the ERP, so change it there"
+                )),
             );
             return None;
         }
@@ -313,12 +364,21 @@ impl<'a> FileParser<'a> {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!(
                     "attributes are defined in content/schema.toml; family `{family_name}` has: {}",
-                    family.attributes.iter().map(|a| a.get_ref().as_str()).collect::<Vec<_>>().join(", ")
+                    family
+                        .attributes
+                        .iter()
+                        .map(|a| a.get_ref().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             self.push(
-                self.error(key.span(), "unknown-attribute", format!("unknown attribute `{name}`"))
-                    .with_help(help),
+                self.error(
+                    key.span(),
+                    "unknown-attribute",
+                    format!("unknown attribute `{name}`"),
+                )
+                .with_help(help),
             );
             return None;
         };
@@ -365,7 +425,12 @@ impl<'a> FileParser<'a> {
             None => "categories are defined in content/categories.toml".to_string(),
         };
         self.push(
-            self.error(span, "unknown-category", format!("unknown category `{path}`")).with_help(help),
+            self.error(
+                span,
+                "unknown-category",
+                format!("unknown category `{path}`"),
+            )
+            .with_help(help),
         );
         None
     }
@@ -386,15 +451,25 @@ impl<'a> FileParser<'a> {
                 .filter_map(|item| match item.get_ref() {
                     DeValue::Table(table) => Some(table),
                     _ => {
-                        self.push(self.error(item.span(), "wrong-type", "each variant must be a [[variants]] table"));
+                        self.push(self.error(
+                            item.span(),
+                            "wrong-type",
+                            "each variant must be a [[variants]] table",
+                        ));
                         None
                     }
                 })
                 .collect(),
             _ => {
                 self.push(
-                    self.error(model.span(), "model-without-variants", "a product model needs [[variants]]")
-                        .with_help("add a [[variants]] table with `sku` and the axis values for each variant"),
+                    self.error(
+                        model.span(),
+                        "model-without-variants",
+                        "a product model needs [[variants]]",
+                    )
+                    .with_help(
+                        "add a [[variants]] table with `sku` and the axis values for each variant",
+                    ),
                 );
                 return Vec::new();
             }
@@ -420,8 +495,15 @@ impl<'a> FileParser<'a> {
                 match own_values.get(*axis) {
                     Some(value) => combination.push(value.value.to_string()),
                     None => self.push(
-                        self.error(sku_key.span(), "missing-axis", format!("variant `{}` has no `{axis}`", sku.get_ref()))
-                            .with_help(format!("every variant of family `{family_name}` sets its {}", axes.join(" and "))),
+                        self.error(
+                            sku_key.span(),
+                            "missing-axis",
+                            format!("variant `{}` has no `{axis}`", sku.get_ref()),
+                        )
+                        .with_help(format!(
+                            "every variant of family `{family_name}` sets its {}",
+                            axes.join(" and ")
+                        )),
                     ),
                 }
             }
@@ -458,13 +540,22 @@ impl<'a> FileParser<'a> {
 
     fn push_value_error(&mut self, err: ValueError, fallback: std::ops::Range<usize>) {
         // Values of dotted keys (`title.nl-NL = …`) can carry an empty span: point at the key.
-        let span = if err.span.is_empty() { fallback } else { err.span };
+        let span = if err.span.is_empty() {
+            fallback
+        } else {
+            err.span
+        };
         let mut diagnostic = Diagnostic::error(err.code, self.file, self.text, span, err.message);
         diagnostic.help = err.help;
         self.push(diagnostic);
     }
 
-    fn error(&self, span: std::ops::Range<usize>, code: &'static str, message: impl Into<String>) -> Diagnostic {
+    fn error(
+        &self,
+        span: std::ops::Range<usize>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::error(code, self.file, self.text, span, message)
     }
 
@@ -475,6 +566,19 @@ impl<'a> FileParser<'a> {
     fn line(&self, span: std::ops::Range<usize>) -> u32 {
         line_column(self.text, span.start).0 as u32
     }
+}
+
+/// A channel override of a localized value keeps the locales it does not set, so a channel
+/// that shows every locale (the webshop) loses nothing.
+fn complete_overrides(mut product: Product) -> Product {
+    for overrides in product.channels.values_mut() {
+        let base: BTreeMap<String, AttrValue> = overrides
+            .keys()
+            .filter_map(|name| Some((name.clone(), product.values.get(name)?.clone())))
+            .collect();
+        *overrides = merge_values(&base, std::mem::take(overrides));
+    }
+    product
 }
 
 /// A variant's values over its model's. Localized values merge per locale, so a variant can

@@ -283,7 +283,10 @@ fn check_attribute(
     if (def.min_length.is_some() || def.max_length.is_some() || def.pattern.is_some())
         && !kind.is_textual()
     {
-        misfit("min_length/max_length/pattern", "text, rich_text and text_list");
+        misfit(
+            "min_length/max_length/pattern",
+            "text, rich_text and text_list",
+        );
     }
     if (def.min_items.is_some() || def.max_items.is_some()) && !kind.is_list() {
         misfit(
@@ -416,11 +419,21 @@ attributes = ["voltge"]
 "#,
         );
         assert_eq!(diagnostics.len(), 2, "{diagnostics:?}");
-        assert!(diagnostics[0].message.contains("cannot have `min_length/max_length"));
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("cannot have `min_length/max_length")
+        );
         assert_eq!(diagnostics[0].line, 2);
         assert_eq!(diagnostics[1].message, "unknown attribute `voltge`");
         assert_eq!(diagnostics[1].line, 7);
-        assert!(diagnostics[1].help.as_deref().unwrap().contains("`voltage`"));
+        assert!(
+            diagnostics[1]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("`voltage`")
+        );
     }
 
     #[test]

@@ -55,7 +55,9 @@ pub fn convert(
     if !def.localized {
         if let DeValue::Table(table) = value.get_ref()
             && def.kind != AttributeType::Image
-            && table.keys().any(|k| ctx.locales.iter().any(|l| l == k.get_ref().as_ref()))
+            && table
+                .keys()
+                .any(|k| ctx.locales.iter().any(|l| l == k.get_ref().as_ref()))
         {
             return Err(ValueError::new(
                 value.span(),
@@ -224,8 +226,12 @@ fn convert_asset(
         }
         DeValue::Table(table) => {
             let url = table.get("url").ok_or_else(|| {
-                ValueError::new(value.span(), "missing-url", format!("`{name}` entry has no `url`"))
-                    .help("add `url = \"https://…\"`")
+                ValueError::new(
+                    value.span(),
+                    "missing-url",
+                    format!("`{name}` entry has no `url`"),
+                )
+                .help("add `url = \"https://…\"`")
             })?;
             let DeValue::String(url_text) = url.get_ref() else {
                 return Err(ValueError::new(
@@ -295,7 +301,11 @@ fn localized_text(value: &Spanned<DeValue<'_>>, ctx: &ValueContext<'_>) -> Resul
             for (key, text) in table.iter() {
                 let locale = locale_key(key, ctx)?;
                 let DeValue::String(text) = text.get_ref() else {
-                    return Err(ValueError::new(text.span(), "wrong-type", "expected a string"));
+                    return Err(ValueError::new(
+                        text.span(),
+                        "wrong-type",
+                        "expected a string",
+                    ));
                 };
                 by_locale.insert(locale, Value::String(text.to_string()));
             }
@@ -383,7 +393,9 @@ fn wrong_type(name: &str, def: &AttributeDef, value: &Spanned<DeValue<'_>>) -> V
     );
     if def.kind == AttributeType::Measurement {
         if let Some(unit) = &def.unit {
-            err.help = Some(format!("give the number in {unit}, without the unit: `{name} = 18`"));
+            err.help = Some(format!(
+                "give the number in {unit}, without the unit: `{name} = 18`"
+            ));
         }
     }
     err

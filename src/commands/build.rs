@@ -1,0 +1,51 @@
+use std::path::Path;
+
+use super::{channel_summary, exit, fail, show_diagnostics};
+use crate::cli::{BuildArgs, Format};
+use crate::pipeline::{self, Mode};
+use crate::ui::Progress;
+
+pub fn run(root: &Path, args: &BuildArgs, quiet: bool) -> u8 {
+    let progress = Progress::new(!quiet && args.format == Format::Human);
+    let started = std::time::Instant::now();
+    let outcome = match pipeline::run(root, Mode::Build, &progress) {
+        Ok(outcome) => outcome,
+        Err(failure) => {
+            let code = fail(&failure, root, args.format);
+            if args.format != Format::Json {
+                eprintln!("the previous feeds were left untouched");
+            }
+            return code;
+        }
+    };
+    let report = &outcome.report;
+    let errors = report.summary.errors;
+    let failed = errors > 0 || (args.strict && outcome.incomplete_count() > 0);
+    match args.format {
+        Format::Json => {
+            let document = serde_json::json!({
+                "ok": !failed,
+                "errors": errors,
+                "output": outcome.output_dir,
+                "manifest": outcome.manifest,
+            });
+            println!("{document}");
+        }
+        Format::Human | Format::Github => {
+            show_diagnostics(&report.diagnostics, root, args.format);
+            let _ = channel_summary(&outcome, &mut std::io::stderr());
+            if errors > 0 {
+                eprintln!(
+                    "{errors} content errors: the products in those files were left out of every channel"
+                );
+            }
+            eprintln!(
+                "built {} channels into {} in {:.2?}",
+                report.channels.len(),
+                outcome.output_dir.display(),
+                started.elapsed()
+            );
+        }
+    }
+    if failed { exit::CONTENT } else { exit::OK }
+}

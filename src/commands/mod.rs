@@ -1,0 +1,135 @@
+//! One function per command: arguments in, an exit code out. Only this layer prints.
+
+mod build;
+mod check;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, Format};
+use crate::config::find_root;
+use crate::diagnostics::{Diagnostic, render_github, render_human};
+use crate::pipeline::{Failure, Outcome};
+
+/// The exit codes CI can rely on (SPEC §3).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const CONTENT: u8 = 1;
+    pub const OPERATIONAL: u8 = 2;
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let root = match catalog_root(&cli) {
+        Ok(root) => root,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(exit::OPERATIONAL);
+        }
+    };
+    let code = match &cli.command {
+        Command::Check(args) => check::run(&root, args, cli.quiet),
+        Command::Build(args) => build::run(&root, args, cli.quiet),
+    };
+    ExitCode::from(code)
+}
+
+fn catalog_root(cli: &Cli) -> Result<PathBuf, String> {
+    let start = match &cli.root {
+        Some(root) => root.clone(),
+        None => std::env::current_dir()
+            .map_err(|err| format!("cannot read the current folder: {err}"))?,
+    };
+    find_root(&start).ok_or_else(|| {
+        format!(
+            "no pim.toml in {} or any folder above it; run pimfeed inside a catalog or pass --root",
+            start.display()
+        )
+    })
+}
+
+/// Shows content diagnostics in the chosen format.
+fn show_diagnostics(diagnostics: &[Diagnostic], root: &std::path::Path, format: Format) {
+    match format {
+        Format::Human => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", render_human(diagnostics, root, color));
+        }
+        Format::Github => print!("{}", render_github(diagnostics)),
+        Format::Json => {}
+    }
+}
+
+/// Reports a run that could not finish, and returns its exit code.
+fn fail(failure: &Failure, root: &std::path::Path, format: Format) -> u8 {
+    let code = match failure {
+        Failure::Schema(_) => exit::CONTENT,
+        _ => exit::OPERATIONAL,
+    };
+    match format {
+        Format::Json => {
+            let document = serde_json::json!({
+                "ok": false,
+                "error": failure.to_string(),
+                "diagnostics": failure.diagnostics(),
+            });
+            println!("{document}");
+        }
+        _ => {
+            show_diagnostics(failure.diagnostics(), root, format);
+            if failure.diagnostics().is_empty() {
+                eprintln!("error: {failure}");
+            } else {
+                eprintln!("error: {failure}; nothing was built");
+            }
+        }
+    }
+    code
+}
+
+/// A table of channels with their counts, and every product left out with its reasons.
+fn channel_summary(outcome: &Outcome, out: &mut impl Write) -> std::io::Result<()> {
+    let report = &outcome.report;
+    let width = report
+        .channels
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    writeln!(
+        out,
+        "{:<width$}  {:>8}  {:>8}  file",
+        "channel", "in feed", "left out"
+    )?;
+    for channel in &report.channels {
+        writeln!(
+            out,
+            "{:<width$}  {:>8}  {:>8}  {}",
+            channel.name, channel.items, channel.excluded, channel.output
+        )?;
+    }
+    for channel in &report.channels {
+        for item in &channel.left_out {
+            let reasons: Vec<&str> = item.reasons.iter().map(|r| r.message.as_str()).collect();
+            writeln!(
+                out,
+                "  {}: {} left out ({}% complete, {}:{}): {}",
+                channel.name,
+                item.sku,
+                item.completeness,
+                item.file,
+                item.line,
+                reasons.join("; ")
+            )?;
+        }
+    }
+    if !report.erp_without_content.is_empty() {
+        writeln!(
+            out,
+            "ERP items without content: {}",
+            report.erp_without_content.join(", ")
+        )?;
+    }
+    Ok(())
+}

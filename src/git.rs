@@ -1,0 +1,49 @@
+//! What the catalog's git repository says about the content a build used.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GitState {
+    /// The commit checked out, absent in a repository without commits.
+    pub commit: Option<String>,
+    /// Whether content differs from that commit (untracked files count, build output not).
+    pub dirty: bool,
+}
+
+/// The git state of the repository containing `root`, or `None` outside a repository.
+/// `output` (the feeds folder) is ignored when deciding whether the tree is dirty.
+pub fn state(root: &Path, output: &Path) -> Option<GitState> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let commit = repo
+        .head()
+        .ok()
+        .and_then(|head| head.peel_to_commit().ok())
+        .map(|commit| commit.id().to_string());
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let output = output
+        .canonicalize()
+        .unwrap_or_else(|_| output.to_path_buf());
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
+    let dirty = repo.statuses(Some(&mut options)).ok()?.iter().any(|entry| {
+        let Ok(path) = entry.path() else {
+            return true;
+        };
+        let absolute = workdir.join(path);
+        !absolute.starts_with(&output) && !is_build_artifact(&absolute, &output)
+    });
+    Some(GitState { commit, dirty })
+}
+
+/// Staging and previous-build folders sit next to the output folder while a build runs.
+fn is_build_artifact(path: &Path, output: &Path) -> bool {
+    let Some(name) = output.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return false;
+    };
+    path.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        c.starts_with(&format!(".{name}.staging-")) || c.starts_with(&format!(".{name}.old-"))
+    })
+}

@@ -1,0 +1,331 @@
+//! ERP numbers + enrichment → the view of one product in one channel.
+//!
+//! The view is what the gate checks and what templates see: every value already resolved to
+//! the channel's locale, channel overrides applied, Markdown rendered both ways, and money as
+//! exact strings (`"15.00"`), never floats.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::channels::Channel;
+use crate::config::CatalogConfig;
+use crate::content::{AttributeType, Categories, Product, Schema};
+use crate::erp::ErpRecord;
+use crate::render::markdown;
+
+/// What the merge needs besides the product and its ERP record.
+pub struct MergeContext<'a> {
+    pub catalog: &'a CatalogConfig,
+    pub schema: &'a Schema,
+    pub categories: &'a Categories,
+}
+
+/// A product as one channel sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductView {
+    pub id: String,
+    pub sku: String,
+    pub model: Option<String>,
+    /// The model code for variants, so channels can group them.
+    pub item_group_id: Option<String>,
+    pub family: String,
+    pub brand: Option<String>,
+    pub title: Option<String>,
+    /// Markdown as written.
+    pub description: Option<String>,
+    pub description_html: Option<String>,
+    pub description_text: Option<String>,
+    pub bullets: Vec<String>,
+    pub link: String,
+    pub image_link: Option<String>,
+    pub additional_image_links: Vec<String>,
+    pub images: Vec<ImageView>,
+    pub category: Option<CategoryView>,
+    /// Canonical availability: `in_stock` or `out_of_stock`; channels map it to their words.
+    pub availability: &'static str,
+    /// False when the product has neither GTIN nor MPN (Google's `identifier_exists`).
+    pub identifier_exists: bool,
+    /// Every attribute with a value, resolved to the channel locale (for templates).
+    pub attributes: tera::Map,
+    pub erp: ErpView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageView {
+    pub url: String,
+    pub alt: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryView {
+    pub path: String,
+    pub name: String,
+    pub google: Option<u32>,
+}
+
+/// The ERP numbers, money formatted with two decimals.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErpView {
+    pub price: String,
+    pub sale_price: Option<String>,
+    pub currency: String,
+    pub stock: i64,
+    pub gtin: Option<String>,
+    pub mpn: Option<String>,
+    pub weight: Option<String>,
+    pub length: Option<String>,
+    pub width: Option<String>,
+    pub height: Option<String>,
+    pub unit: Option<String>,
+    pub pack_size: Option<u32>,
+    pub active: bool,
+    pub price_tiers: Vec<PriceTierView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PriceTierView {
+    pub min_qty: u32,
+    pub price: String,
+}
+
+/// Money as channels write it: two decimals, rounded half away from zero.
+pub fn money(amount: Decimal) -> String {
+    let rounded =
+        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{rounded:.2}")
+}
+
+impl ErpView {
+    pub fn new(record: &ErpRecord, default_currency: &str) -> Self {
+        let plain = |d: &Option<Decimal>| d.map(|d| d.normalize().to_string());
+        Self {
+            price: money(record.price),
+            sale_price: record.sale_price.map(money),
+            currency: record
+                .currency
+                .clone()
+                .unwrap_or_else(|| default_currency.to_string()),
+            stock: record.stock,
+            gtin: record.gtin.clone(),
+            mpn: record.mpn.clone(),
+            weight: plain(&record.weight),
+            length: plain(&record.length),
+            width: plain(&record.width),
+            height: plain(&record.height),
+            unit: record.unit.clone(),
+            pack_size: record.pack_size,
+            active: record.active,
+            price_tiers: record
+                .price_tiers
+                .iter()
+                .map(|tier| PriceTierView {
+                    min_qty: tier.min_qty,
+                    price: money(tier.price),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Builds the view of `product` in `channel`.
+pub fn view(
+    product: &Product,
+    record: &ErpRecord,
+    channel: &Channel,
+    ctx: &MergeContext<'_>,
+) -> ProductView {
+    let locale = channel.locale.as_str();
+    let resolved = |name: &str| -> Option<&Json> {
+        let value = &product.value_for(name, &channel.name)?.value;
+        let localized = ctx.schema.attribute(name).is_some_and(|def| def.localized);
+        let value = if localized { value.get(locale)? } else { value };
+        (!is_empty(value)).then_some(value)
+    };
+    let text = |name: &str| resolved(name).and_then(Json::as_str).map(str::to_string);
+
+    let description = text("description");
+    let images: Vec<ImageView> = resolved("images")
+        .and_then(Json::as_array)
+        .map(|items| items.iter().map(|item| image_view(item, locale)).collect())
+        .or_else(|| resolved("image").map(|item| vec![image_view(item, locale)]))
+        .unwrap_or_default();
+    let category = resolved("category").and_then(Json::as_str).map(|path| {
+        let found = ctx.categories.get(path);
+        CategoryView {
+            path: path.to_string(),
+            name: ctx.categories.display_name(path, locale).to_string(),
+            google: found.and_then(|c| c.google),
+        }
+    });
+
+    let mut attributes = tera::Map::new();
+    let names = product.values.keys().chain(
+        product
+            .channels
+            .get(&channel.name)
+            .into_iter()
+            .flat_map(|c| c.keys()),
+    );
+    for name in names {
+        if let Some(value) = resolved(name) {
+            let value = match ctx.schema.attribute(name).map(|d| d.kind) {
+                Some(AttributeType::Image | AttributeType::ImageList) => {
+                    localize_assets(value, "alt", locale)
+                }
+                Some(AttributeType::AssetList) => localize_assets(value, "title", locale),
+                _ => value.clone(),
+            };
+            attributes.insert(name.clone().into(), template_value(&value));
+        }
+    }
+
+    let erp = ErpView::new(record, &ctx.catalog.currency);
+    ProductView {
+        id: product.sku.clone(),
+        sku: product.sku.clone(),
+        model: product.model.clone(),
+        item_group_id: product.model.clone(),
+        family: product.family.clone(),
+        brand: text("brand"),
+        title: text("title"),
+        description_html: description.as_deref().map(markdown::to_html),
+        description_text: description.as_deref().map(markdown::to_plain_text),
+        description,
+        bullets: resolved("bullets")
+            .and_then(Json::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        link: product_link(ctx.catalog, locale, &product.sku),
+        image_link: images.first().map(|i| i.url.clone()),
+        additional_image_links: images.iter().skip(1).map(|i| i.url.clone()).collect(),
+        images,
+        category,
+        availability: if record.stock > 0 {
+            "in_stock"
+        } else {
+            "out_of_stock"
+        },
+        identifier_exists: record.gtin.is_some() || record.mpn.is_some(),
+        attributes,
+        erp,
+    }
+}
+
+fn image_view(item: &Json, locale: &str) -> ImageView {
+    ImageView {
+        url: item["url"].as_str().unwrap_or_default().to_string(),
+        alt: item
+            .get("alt")
+            .and_then(|alt| alt.get(locale))
+            .and_then(Json::as_str)
+            .map(str::to_string),
+    }
+}
+
+/// Images and documents carry their texts per locale; templates want the channel's one.
+fn localize_assets(value: &Json, label: &str, locale: &str) -> Json {
+    let localize = |item: &Json| {
+        let mut item = item.clone();
+        if let Some(object) = item.as_object_mut()
+            && let Some(texts) = object.get(label)
+        {
+            let text = texts.get(locale).cloned().unwrap_or(Json::Null);
+            object.insert(label.to_string(), text);
+        }
+        item
+    };
+    match value {
+        Json::Array(items) => Json::Array(items.iter().map(localize).collect()),
+        item => localize(item),
+    }
+}
+
+/// `link_pattern` filled in for one product; the SKU is percent-encoded for the path.
+pub fn product_link(catalog: &CatalogConfig, locale: &str, sku: &str) -> String {
+    let lang = locale.split('-').next().unwrap_or(locale).to_lowercase();
+    let sku_segment: String = sku
+        .to_lowercase()
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    catalog
+        .link_pattern
+        .replace("{base_url}", catalog.base_url.trim_end_matches('/'))
+        .replace("{locale}", locale)
+        .replace("{lang}", &lang)
+        .replace("{sku}", &sku_segment)
+}
+
+/// Whether a value counts as missing for completeness: empty strings and lists.
+pub fn is_empty(value: &Json) -> bool {
+    match value {
+        Json::Null => true,
+        Json::String(s) => s.trim().is_empty(),
+        Json::Array(items) => items.is_empty(),
+        Json::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// Converts checked content values into template values. Numbers become integers when
+/// whole and floats otherwise: templates only display attribute numbers (money never
+/// takes this path).
+pub fn template_value(value: &Json) -> tera::Value {
+    match value {
+        Json::Null => tera::Value::none(),
+        Json::Bool(b) => (*b).into(),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n
+                .to_string()
+                .parse::<f64>()
+                .map_or_else(|_| n.to_string().into(), Into::into),
+        },
+        Json::String(s) => s.as_str().into(),
+        Json::Array(items) => items.iter().map(template_value).collect::<Vec<_>>().into(),
+        Json::Object(map) => {
+            let mut out = tera::Map::new();
+            for (key, item) in map {
+                out.insert(key.clone().into(), template_value(item));
+            }
+            tera::Value::from(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_has_two_decimals_and_rounds_half_up() {
+        assert_eq!(money(Decimal::new(15, 0)), "15.00");
+        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
+        assert_eq!(money(Decimal::new(1999, 2)), "19.99");
+    }
+
+    #[test]
+    fn link_is_built_from_the_pattern() {
+        let catalog = CatalogConfig {
+            name: "Acme".into(),
+            base_url: "https://shop.example/".into(),
+            locales: vec!["nl-NL".into()],
+            currency: "EUR".into(),
+            link_pattern: "{base_url}/{lang}/p/{sku}".into(),
+        };
+        assert_eq!(
+            product_link(&catalog, "nl-NL", "MK DHP/485"),
+            "https://shop.example/nl/p/mk%20dhp%2F485"
+        );
+    }
+}

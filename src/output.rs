@@ -1,0 +1,303 @@
+//! Where feeds land: a staging folder, a parse-back check of every feed, and the swap.
+//!
+//! Readers never see a half-written feed: a build writes into a fresh folder beside
+//! `feeds/` and only renames it into place when every channel rendered and parsed back. A
+//! failed build removes its staging folder and leaves the previous feeds byte-identical.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use quick_xml::events::Event;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::ChannelFormat;
+use crate::render::escape::is_xml_char;
+
+/// A folder being filled by a build; removed on drop unless committed.
+pub struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// A fresh staging folder next to `target`, on the same file system so the swap is a rename.
+    pub fn create(target: &Path) -> io::Result<Staging> {
+        let name = target
+            .file_name()
+            .map_or_else(|| "feeds".into(), |n| n.to_string_lossy().into_owned());
+        let parent = target.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(parent)?;
+        let dir = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir_all(&dir)?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Puts the staged folder in place of the target. Between the two renames the target is
+    /// briefly absent, never partial.
+    pub fn commit(mut self) -> io::Result<()> {
+        let old = self.dir.with_file_name(
+            self.dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .replace(".staging-", ".old-"),
+        );
+        let had_previous = self.target.exists();
+        if had_previous {
+            if old.exists() {
+                fs::remove_dir_all(&old)?;
+            }
+            fs::rename(&self.target, &old)?;
+        }
+        if let Err(err) = fs::rename(&self.dir, &self.target) {
+            if had_previous {
+                // Put the previous feeds back; the staging folder is removed on drop.
+                let _ = fs::rename(&old, &self.target);
+            }
+            return Err(err);
+        }
+        self.committed = true;
+        if had_previous {
+            fs::remove_dir_all(&old)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Size and digest of a finished feed, for the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStats {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Parses a rendered feed back with a real parser, hashing it on the same read.
+pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, String> {
+    let file = File::open(path).map_err(|err| format!("cannot read it back: {err}"))?;
+    let mut reader = HashingReader::new(file);
+    let parsed = match format {
+        ChannelFormat::Xml => verify_xml(&mut reader),
+        ChannelFormat::Csv => verify_csv(&mut reader),
+        ChannelFormat::Json => verify_json(&mut reader),
+    };
+    parsed?;
+    // Parsers may stop before the end (trailing whitespace); hash whatever is left too.
+    io::copy(&mut reader, &mut io::sink()).map_err(|err| err.to_string())?;
+    Ok(reader.finish())
+}
+
+fn verify_xml(reader: &mut impl Read) -> Result<(), String> {
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(reader));
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut roots = 0usize;
+    loop {
+        let position = xml.buffer_position();
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|err| format!("not well-formed XML at byte {position}: {err}"))?;
+        let at = |message: String| format!("not well-formed XML at byte {position}: {message}");
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                if matches!(event, Event::Start(_)) {
+                    depth += 1;
+                }
+                for attribute in start.attributes().with_checks(true) {
+                    let attribute = attribute.map_err(|err| at(err.to_string()))?;
+                    check_xml_text(&attribute.value).map_err(at)?;
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(text) => {
+                if depth == 0 && !text.trim().is_empty() {
+                    return Err(at("text outside the root element".into()));
+                }
+                check_xml_text(&text).map_err(at)?;
+            }
+            Event::CData(data) => check_xml_text(&data).map_err(at)?,
+            Event::GeneralRef(reference) => {
+                if reference.is_char_ref() {
+                    match reference.resolve_char_ref() {
+                        Ok(Some(c)) if is_xml_char(c) => {}
+                        _ => {
+                            return Err(at("a character reference to a forbidden character".into()));
+                        }
+                    }
+                } else if !matches!(&*reference, "amp" | "lt" | "gt" | "quot" | "apos") {
+                    let name = &*reference;
+                    return Err(at(format!("undefined entity `&{name};`")));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if depth != 0 {
+        return Err("not well-formed XML: an element is not closed".into());
+    }
+    if roots != 1 {
+        return Err(format!(
+            "XML must have exactly one root element, found {roots}"
+        ));
+    }
+    Ok(())
+}
+
+fn check_xml_text(text: &str) -> Result<(), String> {
+    match text.chars().find(|c| !is_xml_char(*c)) {
+        Some(c) => Err(format!(
+            "character U+{:04X} is not allowed in XML",
+            c as u32
+        )),
+        None => Ok(()),
+    }
+}
+
+fn verify_csv(reader: &mut impl Read) -> Result<(), String> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let columns = csv
+        .headers()
+        .map_err(|err| format!("not valid CSV: {err}"))?
+        .len();
+    let mut record = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(|err| format!("not valid CSV: {err}"))?
+    {
+        if record.len() != columns {
+            return Err(format!(
+                "not valid CSV: a row has {} cells, the header {columns}",
+                record.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn verify_json(reader: &mut impl Read) -> Result<(), String> {
+    let mut json = serde_json::Deserializer::from_reader(BufReader::new(reader));
+    serde::de::IgnoredAny::deserialize(&mut json)
+        .map_err(|err| format!("not valid JSON: {err}"))?;
+    json.end().map_err(|err| format!("not valid JSON: {err}"))
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    fn finish(self) -> FileStats {
+        FileStats {
+            bytes: self.bytes,
+            sha256: hex(&self.hasher.finalize()),
+        }
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verify_text(text: &str, format: ChannelFormat) -> Result<FileStats, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed");
+        fs::write(&path, text).unwrap();
+        verify(&path, format)
+    }
+
+    #[test]
+    fn well_formed_feeds_pass_and_are_hashed() {
+        let stats = verify_text("<a x=\"1\">&amp;&#233;</a>\n", ChannelFormat::Xml).unwrap();
+        assert_eq!(stats.bytes, 25);
+        assert_eq!(stats.sha256.len(), 64);
+        verify_text("a,b\n1,\"x,y\"\n", ChannelFormat::Csv).unwrap();
+        verify_text("{\"a\": [1, 2]}\n", ChannelFormat::Json).unwrap();
+    }
+
+    #[test]
+    fn broken_feeds_fail() {
+        for xml in [
+            "<a><b></a>",
+            "<a>&nbsp;</a>",
+            "<a>\u{b}</a>",
+            "<a/><b/>",
+            "<a>&#11;</a>",
+            "<a>",
+        ] {
+            assert!(verify_text(xml, ChannelFormat::Xml).is_err(), "{xml:?}");
+        }
+        assert!(verify_text("a,b\n1\n", ChannelFormat::Csv).is_err());
+        assert!(verify_text("{\"a\": [1, 2}", ChannelFormat::Json).is_err());
+        assert!(verify_text("{} {}", ChannelFormat::Json).is_err());
+    }
+
+    #[test]
+    fn failed_staging_leaves_the_target_alone_and_commit_swaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("feeds");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("a.xml"), "old").unwrap();
+        {
+            let staging = Staging::create(&target).unwrap();
+            fs::write(staging.path().join("a.xml"), "new").unwrap();
+        }
+        assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "old");
+        let staging = Staging::create(&target).unwrap();
+        fs::write(staging.path().join("a.xml"), "new").unwrap();
+        staging.commit().unwrap();
+        assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "new");
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+}
