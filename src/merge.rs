@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::channels::Channel;
+use crate::channels::presets::google;
+use crate::channels::{Channel, Preset};
 use crate::config::CatalogConfig;
 use crate::content::{AttributeType, Categories, Product, Schema};
 use crate::erp::ErpRecord;
@@ -181,6 +182,12 @@ pub fn view(
     }
 
     let erp = ErpView::new(record, &ctx.catalog.currency);
+    let mut additional_image_links: Vec<String> =
+        images.iter().skip(1).map(|i| i.url.clone()).collect();
+    if channel.preset() == Some(Preset::GoogleMerchant) {
+        // The gate warns about the rest; Google rejects the item beyond its maximum.
+        additional_image_links.truncate(google::ADDITIONAL_IMAGES_MAX);
+    }
     ProductView {
         id: product.sku.clone(),
         sku: product.sku.clone(),
@@ -204,7 +211,7 @@ pub fn view(
             .unwrap_or_default(),
         link: product_link(ctx.catalog, locale, &product.sku),
         image_link: images.first().map(|i| i.url.clone()),
-        additional_image_links: images.iter().skip(1).map(|i| i.url.clone()).collect(),
+        additional_image_links,
         images,
         category,
         availability: if record.stock > 0 {

@@ -145,7 +145,9 @@ fn verify_xml(reader: &mut impl Read) -> Result<(), String> {
                     match reference.resolve_char_ref() {
                         Ok(Some(c)) if is_xml_char(c) => {}
                         _ => {
-                            return Err(at("a character reference to a forbidden character".into()));
+                            return Err(
+                                at("a character reference to a forbidden character".into()),
+                            );
                         }
                     }
                 } else if !matches!(&*reference, "amp" | "lt" | "gt" | "quot" | "apos") {

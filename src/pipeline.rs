@@ -243,6 +243,13 @@ fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), F
         ErpConfig::File(file) => {
             let records =
                 erp::file::load(file, root).map_err(|err| Failure::Erp(err.to_string()))?;
+            if records.is_empty() {
+                // An export cut off before its first row would otherwise empty every feed.
+                return Err(Failure::Erp(format!(
+                    "{} has no records; refusing to publish empty feeds",
+                    file.path.display()
+                )));
+            }
             let pull = ErpPull {
                 source: format!("file:{}", file.path.display()),
                 pulled_at,

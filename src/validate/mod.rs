@@ -228,7 +228,7 @@ fn google_rules(
             .on("color", product, channel)
         });
     }
-    let extra = view.additional_image_links.len();
+    let extra = view.images.len().saturating_sub(1);
     if extra > google::ADDITIONAL_IMAGES_MAX {
         checks.warn(
             Reason::new(

@@ -1,0 +1,7 @@
+//! One integration-test binary (one link step), a module per command or concern. Tests drive
+//! the real `pimfeed` binary over copies of the catalogs in `tests/fixtures/`.
+
+mod build;
+mod check;
+mod common;
+mod escaping;
