@@ -22,6 +22,14 @@ pub struct MergeContext<'a> {
     pub categories: &'a Categories,
 }
 
+/// Which renderings of the Markdown description a channel uses. Parsing Markdown is the
+/// costliest part of a view, so it is done only for what the channel's output or gate reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkdownNeeds {
+    pub html: bool,
+    pub text: bool,
+}
+
 /// A product as one channel sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductView {
@@ -35,7 +43,9 @@ pub struct ProductView {
     pub title: Option<String>,
     /// Markdown as written.
     pub description: Option<String>,
+    /// Present only when the channel uses it (see [`MarkdownNeeds`]).
     pub description_html: Option<String>,
+    /// Present only when the channel uses it (see [`MarkdownNeeds`]).
     pub description_text: Option<String>,
     pub bullets: Vec<String>,
     pub link: String,
@@ -135,6 +145,7 @@ pub fn view(
     record: &ErpRecord,
     channel: &Channel,
     ctx: &MergeContext<'_>,
+    markdown_needs: MarkdownNeeds,
 ) -> ProductView {
     let locale = channel.locale.as_str();
     let resolved = |name: &str| -> Option<&Json> {
@@ -196,8 +207,14 @@ pub fn view(
         family: product.family.clone(),
         brand: text("brand"),
         title: text("title"),
-        description_html: description.as_deref().map(markdown::to_html),
-        description_text: description.as_deref().map(markdown::to_plain_text),
+        description_html: description
+            .as_deref()
+            .filter(|_| markdown_needs.html)
+            .map(markdown::to_html),
+        description_text: description
+            .as_deref()
+            .filter(|_| markdown_needs.text)
+            .map(markdown::to_plain_text),
         description,
         bullets: resolved("bullets")
             .and_then(Json::as_array)

@@ -3,7 +3,7 @@
 //! `check` runs the same stages as `build` up to the gate (templates and filters included),
 //! so a pull request sees exactly what a build on merge would publish.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -78,6 +78,32 @@ pub struct Outcome {
     pub report: Report,
     pub manifest: Option<Manifest>,
     pub output_dir: PathBuf,
+    /// Wall time of each stage, in order.
+    pub timings: Vec<(String, std::time::Duration)>,
+}
+
+/// Wall time per stage, for `--timings` and the benchmark.
+#[derive(Default)]
+struct Stopwatch {
+    stages: Vec<(String, std::time::Duration)>,
+    last: Option<std::time::Instant>,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Self {
+            stages: Vec::new(),
+            last: Some(std::time::Instant::now()),
+        }
+    }
+
+    /// Ends the current stage under `name` and starts the next.
+    fn lap(&mut self, name: impl Into<String>) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last.replace(now) {
+            self.stages.push((name.into(), now - last));
+        }
+    }
 }
 
 impl Outcome {
@@ -140,6 +166,7 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
 /// Runs the pipeline on the catalog at `root`.
 pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
+    let mut stopwatch = Stopwatch::start();
     let generated_at = started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let config = load_config(root)?;
     let output_dir = root.join(&config.build.output);
@@ -147,10 +174,12 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     progress.stage("reading content");
     let content = content::load(root, &config).map_err(Failure::Schema)?;
     let channels = channels::resolve(&config, &content.schema, root).map_err(Failure::Channels)?;
+    stopwatch.lap("read, parse and validate content");
 
     progress.stage("pulling ERP numbers");
     let (records, pull) = pull_erp(&config, root)?;
     let by_sku: HashMap<&str, &ErpRecord> = records.iter().map(|r| (r.sku.as_str(), r)).collect();
+    stopwatch.lap("pull ERP");
 
     let merge_ctx = MergeContext {
         catalog: &config.catalog,
@@ -169,8 +198,10 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     };
 
     let mut channel_reports = Vec::with_capacity(channels.len());
-    let mut manifest_channels = Vec::with_capacity(channels.len());
-    let mut completeness: Vec<BTreeMap<String, u8>> = vec![BTreeMap::new(); content.products.len()];
+    let mut manifest_channels = Vec::new();
+    // Per product, its completeness in each channel, in channel order.
+    let mut completeness: Vec<Vec<u8>> =
+        vec![Vec::with_capacity(channels.len()); content.products.len()];
     for channel in &channels {
         progress.stage(&format!("channel {}", channel.name));
         let renderer = ChannelRenderer::new(channel, &config.catalog, &build_view, root)?;
@@ -184,25 +215,15 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
             target.as_deref(),
             progress,
         )?;
-        for (index, percent) in result.completeness.iter().enumerate() {
-            completeness[index].insert(channel.name.clone(), *percent);
-        }
-        if let Some(path) = &target {
-            let stats =
-                output::verify(path, channel.format()).map_err(|message| Failure::Verify {
-                    channel: channel.name.clone(),
-                    message,
-                })?;
-            manifest_channels.push(ManifestChannel {
-                name: channel.name.clone(),
-                file: channel.output.clone(),
-                format: channel.format(),
-                items: result.report.items,
-                excluded: result.report.excluded,
-                stats,
-            });
+        for (product, percent) in completeness.iter_mut().zip(&result.completeness) {
+            product.push(*percent);
         }
         channel_reports.push(result.report);
+        stopwatch.lap(format!("channel {} (gate and render)", channel.name));
+    }
+    if let Some(staging) = &staging {
+        manifest_channels = verify_feeds(staging.path(), &channels, &channel_reports)?;
+        stopwatch.lap("parse every feed back");
     }
 
     let report = build_report(
@@ -229,12 +250,42 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
             output_dir.display()
         )))?;
     }
+    stopwatch.lap("report, manifest and swap");
     progress.finish();
     Ok(Outcome {
         report,
         manifest,
         output_dir,
+        timings: stopwatch.stages,
     })
+}
+
+/// Parses every rendered feed back, all channels at once (each is a sequential read).
+fn verify_feeds(
+    dir: &Path,
+    channels: &[Channel],
+    reports: &[ChannelReport],
+) -> Result<Vec<ManifestChannel>, Failure> {
+    channels
+        .par_iter()
+        .zip(reports)
+        .map(|(channel, report)| {
+            let stats = output::verify(&dir.join(&channel.output), channel.format()).map_err(
+                |message| Failure::Verify {
+                    channel: channel.name.clone(),
+                    message,
+                },
+            )?;
+            Ok(ManifestChannel {
+                name: channel.name.clone(),
+                file: channel.output.clone(),
+                format: channel.format(),
+                items: report.items,
+                excluded: report.excluded,
+                stats,
+            })
+        })
+        .collect()
 }
 
 fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
@@ -359,7 +410,8 @@ fn gate_and_render(
     render_item: bool,
 ) -> Result<(Verdict, Option<Vec<u8>>), RenderError> {
     let record = by_sku.get(product.sku.as_str()).copied();
-    let view = record.map(|record| merge::view(product, record, channel, ctx));
+    let view =
+        record.map(|record| merge::view(product, record, channel, ctx, renderer.markdown_needs()));
     let mut verdict = validate::decide(product, record, view.as_ref(), channel, ctx.schema);
     let Some(view) = view.filter(|_| verdict.included) else {
         return Ok((verdict, None));
@@ -390,7 +442,7 @@ fn build_report(
     content: &Content,
     records: &[ErpRecord],
     channels: Vec<ChannelReport>,
-    completeness: Vec<BTreeMap<String, u8>>,
+    completeness: Vec<Vec<u8>>,
     generated_at: String,
 ) -> Report {
     let erp_skus: HashSet<&str> = records.iter().map(|r| r.sku.as_str()).collect();

@@ -1,12 +1,12 @@
 use std::path::Path;
 
-use super::{channel_summary, exit, fail, show_diagnostics};
-use crate::cli::{BuildArgs, Format};
+use super::{channel_summary, exit, fail, show_diagnostics, show_timings};
+use crate::cli::{BuildArgs, Cli, Format};
 use crate::pipeline::{self, Mode};
 use crate::ui::Progress;
 
-pub fn run(root: &Path, args: &BuildArgs, quiet: bool) -> u8 {
-    let progress = Progress::new(!quiet && args.format == Format::Human);
+pub fn run(root: &Path, args: &BuildArgs, cli: &Cli) -> u8 {
+    let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
     let outcome = match pipeline::run(root, Mode::Build, &progress) {
         Ok(outcome) => outcome,
@@ -18,6 +18,7 @@ pub fn run(root: &Path, args: &BuildArgs, quiet: bool) -> u8 {
             return code;
         }
     };
+    show_timings(&outcome, cli);
     let report = &outcome.report;
     let errors = report.summary.errors;
     let failed = errors > 0 || (args.strict && outcome.incomplete_count() > 0);

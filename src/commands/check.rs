@@ -1,16 +1,17 @@
 use std::path::Path;
 
-use super::{channel_summary, exit, fail, show_diagnostics};
-use crate::cli::{CheckArgs, Format};
+use super::{channel_summary, exit, fail, show_diagnostics, show_timings};
+use crate::cli::{CheckArgs, Cli, Format};
 use crate::pipeline::{self, Mode};
 use crate::ui::Progress;
 
-pub fn run(root: &Path, args: &CheckArgs, quiet: bool) -> u8 {
-    let progress = Progress::new(!quiet && args.format == Format::Human);
+pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
+    let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let outcome = match pipeline::run(root, Mode::Check, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => return fail(&failure, root, args.format),
     };
+    show_timings(&outcome, cli);
     let report = &outcome.report;
     let errors = report.summary.errors;
     let incomplete = outcome.incomplete_count();

@@ -27,11 +27,34 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(exit::OPERATIONAL);
         }
     };
+    let started = std::time::Instant::now();
     let code = match &cli.command {
-        Command::Check(args) => check::run(&root, args, cli.quiet),
-        Command::Build(args) => build::run(&root, args, cli.quiet),
+        Command::Check(args) => check::run(&root, args, &cli),
+        Command::Build(args) => build::run(&root, args, &cli),
     };
+    if cli.timings {
+        eprintln!("timing  total  {:.3}s", started.elapsed().as_secs_f64());
+        if let Some(peak) = peak_rss_kib() {
+            eprintln!("peak RSS  {:.1} MiB", peak as f64 / 1024.0);
+        }
+    }
     ExitCode::from(code)
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), for `--timings`.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Per-stage wall times, when `--timings` asked for them.
+fn show_timings(outcome: &Outcome, cli: &Cli) {
+    if cli.timings {
+        for (stage, duration) in &outcome.timings {
+            eprintln!("timing  {stage}  {:.3}s", duration.as_secs_f64());
+        }
+    }
 }
 
 fn catalog_root(cli: &Cli) -> Result<PathBuf, String> {

@@ -18,7 +18,7 @@ use tera::{Context, Tera};
 use crate::channels::{Channel, ChannelKind, ChannelView, Preset};
 use crate::config::{CatalogConfig, ChannelFormat};
 use crate::content::Product;
-use crate::merge::{MergeContext, ProductView};
+use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
 
 const FILTER_TEMPLATE: &str = "__pimfeed_filter";
 const COLUMN_PREFIX: &str = "__pimfeed_column_";
@@ -60,6 +60,7 @@ pub struct ChannelRenderer<'a> {
     channel: &'a Channel,
     tera: Tera,
     body: Body,
+    markdown_needs: MarkdownNeeds,
 }
 
 enum Body {
@@ -111,6 +112,8 @@ impl<'a> ChannelRenderer<'a> {
         global.insert("channel", &ChannelView::from(channel));
         global.insert("build", build);
 
+        // Everything the channel's templates and expressions say, to see what they read.
+        let mut sources = channel.filter.clone().unwrap_or_default();
         let body = match &channel.kind {
             ChannelKind::Template { format, template } => {
                 let path = root.join("templates").join(template);
@@ -118,6 +121,7 @@ impl<'a> ChannelRenderer<'a> {
                     template_error(format!("cannot read {}: {err}", path.display()))
                 })?;
                 add_template(&mut tera, template, &source, channel)?;
+                sources.push_str(&source);
                 Body::Template {
                     name: template.clone(),
                     json: *format == ChannelFormat::Json,
@@ -137,6 +141,7 @@ impl<'a> ChannelRenderer<'a> {
                         builtin.to_string()
                     };
                     add_template(&mut tera, name, &source, channel)?;
+                    sources.push_str(&source);
                     Body::Template {
                         name: name.to_string(),
                         json: preset.format() == ChannelFormat::Json,
@@ -147,6 +152,7 @@ impl<'a> ChannelRenderer<'a> {
             },
             ChannelKind::Columns(columns) => {
                 for (index, (header, expression)) in columns.iter().enumerate() {
+                    sources.push_str(expression);
                     let name = format!("{COLUMN_PREFIX}{index}");
                     tera.add_raw_template(&name, &format!("{{{{ {expression} }}}}"))
                         .map_err(|err| {
@@ -165,11 +171,23 @@ impl<'a> ChannelRenderer<'a> {
             )
             .map_err(|err| template_error(format!("filter `{filter}`: {}", tera_message(&err))))?;
         }
+        let markdown_needs = MarkdownNeeds {
+            html: sources.contains("description_html"),
+            // Google's gate checks the plain-text length.
+            text: sources.contains("description_text")
+                || channel.preset() == Some(Preset::GoogleMerchant),
+        };
         Ok(Self {
             channel,
             tera,
             body,
+            markdown_needs,
         })
+    }
+
+    /// What of the Markdown description this channel's templates and gate read.
+    pub fn markdown_needs(&self) -> MarkdownNeeds {
+        self.markdown_needs
     }
 
     /// Whether the channel's `filter` lets this product through.

@@ -1,7 +1,6 @@
 //! The completeness report: per channel what went in, what was left out and why, per
 //! product how complete it is everywhere; as `report.json` and a browsable `index.html`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::Serialize;
@@ -15,7 +14,7 @@ pub struct Report {
     pub catalog: String,
     pub summary: Summary,
     pub channels: Vec<ChannelReport>,
-    /// Every product with its completeness per channel (0–100).
+    /// Every product with its completeness per channel (0–100), in the order of `channels`.
     pub products: Vec<ProductCompleteness>,
     /// Content files whose SKU the ERP does not know.
     pub content_without_erp: Vec<ProductRef>,
@@ -61,7 +60,8 @@ pub struct ProductVerdict {
 pub struct ProductCompleteness {
     pub sku: String,
     pub file: String,
-    pub completeness: BTreeMap<String, u8>,
+    /// One percentage per channel, in the order of the report's `channels`.
+    pub completeness: Vec<u8>,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,9 +71,12 @@ pub struct ProductRef {
     pub line: u32,
 }
 
+/// At most this many incomplete products are listed on the HTML page; report.json has all.
+const HTML_PRODUCT_ROWS: usize = 5000;
+
 impl Report {
     pub fn write_json(&self, out: impl Write) -> serde_json::Result<()> {
-        serde_json::to_writer_pretty(out, self)
+        serde_json::to_writer(out, self)
     }
 
     /// A self-contained HTML page (no scripts, no external assets) that a person can browse.
@@ -82,6 +85,14 @@ impl Report {
         tera.add_raw_template("report.html", include_str!("index.html"))?;
         let mut context = tera::Context::new();
         context.insert("report", self);
+        // The page lists products that miss something; a million complete ones would bury them.
+        let incomplete: Vec<&ProductCompleteness> = self
+            .products
+            .iter()
+            .filter(|p| p.completeness.iter().any(|c| *c < 100))
+            .take(HTML_PRODUCT_ROWS)
+            .collect();
+        context.insert("incomplete_products", &incomplete);
         tera.render_to("report.html", &context, out)
     }
 }
