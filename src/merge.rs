@@ -8,8 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::channels::presets::google;
-use crate::channels::{Channel, Preset};
+use crate::channels::Channel;
 use crate::config::CatalogConfig;
 use crate::content::{AttributeType, Categories, Product, Schema};
 use crate::erp::ErpRecord;
@@ -28,6 +27,15 @@ pub struct MergeContext<'a> {
 pub struct MarkdownNeeds {
     pub html: bool,
     pub text: bool,
+}
+
+impl MarkdownNeeds {
+    pub fn union(self, other: MarkdownNeeds) -> MarkdownNeeds {
+        MarkdownNeeds {
+            html: self.html || other.html,
+            text: self.text || other.text,
+        }
+    }
 }
 
 /// A product as one channel sees it.
@@ -139,7 +147,8 @@ impl ErpView {
     }
 }
 
-/// Builds the view of `product` in `channel`.
+/// Builds the view of `product` in `channel`. Only the channel's locale and its overrides
+/// matter, so channels of one locale without overrides for a product share one view.
 pub fn view(
     product: &Product,
     record: &ErpRecord,
@@ -193,12 +202,7 @@ pub fn view(
     }
 
     let erp = ErpView::new(record, &ctx.catalog.currency);
-    let mut additional_image_links: Vec<String> =
-        images.iter().skip(1).map(|i| i.url.clone()).collect();
-    if channel.preset() == Some(Preset::GoogleMerchant) {
-        // The gate warns about the rest; Google rejects the item beyond its maximum.
-        additional_image_links.truncate(google::ADDITIONAL_IMAGES_MAX);
-    }
+    let additional_image_links = images.iter().skip(1).map(|i| i.url.clone()).collect();
     ProductView {
         id: product.sku.clone(),
         sku: product.sku.clone(),

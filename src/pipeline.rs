@@ -1,9 +1,10 @@
 //! The stages in order: config → content → ERP → merge → gate → render → verify → swap.
+//! Content streams through merge, gate and render in batches (see [`FILES_PER_BATCH`]).
 //!
 //! `check` runs the same stages as `build` up to the gate (templates and filters included),
 //! so a pull request sees exactly what a build on merge would publish.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -13,18 +14,14 @@ use serde::Serialize;
 
 use crate::channels::{self, Channel};
 use crate::config::{Config, ErpConfig};
-use crate::content::{self, Content, Product};
+use crate::content::{self, Product};
 use crate::diagnostics::Diagnostic;
 use crate::erp::{self, ErpRecord};
-use crate::merge::{self, MergeContext};
+use crate::merge::{self, MarkdownNeeds, MergeContext};
 use crate::output::{self, FileStats, Staging};
-use crate::render::{BuildView, ChannelRenderer, RenderError};
+use crate::render::{BuildView, ChannelRenderer, Item, RenderError};
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
 use crate::validate::{self, Reason, Verdict};
-
-/// Products are merged, gated and rendered in batches of this size: big enough to keep both
-/// cores busy, small enough that memory does not grow with the catalog.
-const BATCH: usize = 4096;
 
 /// Why a run could not finish. Content problems are not failures: they are in the outcome.
 #[derive(Debug, thiserror::Error)]
@@ -97,11 +94,16 @@ impl Stopwatch {
         }
     }
 
-    /// Ends the current stage under `name` and starts the next.
-    fn lap(&mut self, name: impl Into<String>) {
+    /// Ends the current stage under `name` and starts the next. A stage that runs once per
+    /// batch adds up under one name.
+    fn lap(&mut self, name: &str) {
         let now = std::time::Instant::now();
-        if let Some(last) = self.last.replace(now) {
-            self.stages.push((name.into(), now - last));
+        let Some(last) = self.last.replace(now) else {
+            return;
+        };
+        match self.stages.iter_mut().find(|(stage, _)| stage == name) {
+            Some((_, total)) => *total += now - last,
+            None => self.stages.push((name.to_string(), now - last)),
         }
     }
 }
@@ -163,6 +165,11 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
     Config::parse(&text, Path::new(crate::config::CONFIG_FILE)).map_err(Failure::Config)
 }
 
+/// Files parsed per batch. The catalog streams through in batches: parse, then gate and render
+/// every product for every channel, then append to each feed. Memory stays bounded by a batch,
+/// whatever the size of the catalog or of the feeds.
+const FILES_PER_BATCH: usize = 2048;
+
 /// Runs the pipeline on the catalog at `root`.
 pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
@@ -171,10 +178,17 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     let config = load_config(root)?;
     let output_dir = root.join(&config.build.output);
 
-    progress.stage("reading content");
-    let content = content::load(root, &config).map_err(Failure::Schema)?;
-    let channels = channels::resolve(&config, &content.schema, root).map_err(Failure::Channels)?;
-    stopwatch.lap("read, parse and validate content");
+    let model = content::load_model(root).map_err(Failure::Schema)?;
+    let channels = channels::resolve(&config, &model.schema, root).map_err(Failure::Channels)?;
+    let build_view = BuildView {
+        time: &generated_at,
+    };
+    let renderers = channels
+        .iter()
+        .map(|channel| ChannelRenderer::new(channel, &config.catalog, &build_view, root))
+        .collect::<Result<Vec<_>, _>>()?;
+    let files = content::product_files(root).map_err(|d| Failure::Schema(vec![*d]))?;
+    stopwatch.lap("load configuration, schema and templates");
 
     progress.stage("pulling ERP numbers");
     let (records, pull) = pull_erp(&config, root)?;
@@ -183,11 +197,14 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
 
     let merge_ctx = MergeContext {
         catalog: &config.catalog,
-        schema: &content.schema,
-        categories: &content.categories,
+        schema: &model.schema,
+        categories: &model.categories,
     };
-    let build_view = BuildView {
-        time: &generated_at,
+    let parse_ctx = content::product::ParseContext {
+        schema: &model.schema,
+        categories: &model.categories,
+        locales: &config.catalog.locales,
+        channels: &channels.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
     };
     let staging = match mode {
         Mode::Build => Some(Staging::create(&output_dir).map_err(Failure::io(format!(
@@ -196,44 +213,94 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         )))?),
         Mode::Check => None,
     };
+    let mut feeds = channels
+        .iter()
+        .zip(&renderers)
+        .map(|(channel, renderer)| Feed::open(channel, renderer, staging.as_ref(), &merge_ctx))
+        .collect::<Result<Vec<_>, _>>()?;
 
-    let mut channel_reports = Vec::with_capacity(channels.len());
-    let mut manifest_channels = Vec::new();
-    // Per product, its completeness in each channel, in channel order.
-    let mut completeness: Vec<Vec<u8>> =
-        vec![Vec::with_capacity(channels.len()); content.products.len()];
-    for channel in &channels {
-        progress.stage(&format!("channel {}", channel.name));
-        let renderer = ChannelRenderer::new(channel, &config.catalog, &build_view, root)?;
-        let target = staging.as_ref().map(|s| s.path().join(&channel.output));
-        let result = render_channel(
-            channel,
-            &renderer,
-            &content.products,
-            &by_sku,
-            &merge_ctx,
-            target.as_deref(),
-            progress,
-        )?;
-        for (product, percent) in completeness.iter_mut().zip(&result.completeness) {
-            product.push(*percent);
+    progress.set_length(files.len());
+    let mut skus = content::SkuRegistry::default();
+    let mut diagnostics = model.diagnostics.clone();
+    let mut tally = Tally::default();
+    for batch in files.chunks(FILES_PER_BATCH) {
+        progress.stage("reading content");
+        let parsed = content::parse_files(root, batch, &parse_ctx);
+        let mut products = Vec::new();
+        for file in parsed {
+            diagnostics.extend(file.diagnostics);
+            let (admitted, duplicates) = skus.admit(root, file.products);
+            diagnostics.extend(duplicates);
+            products.extend(admitted);
         }
-        channel_reports.push(result.report);
-        stopwatch.lap(format!("channel {} (gate and render)", channel.name));
+        stopwatch.lap("read, parse and validate content");
+
+        progress.stage("gating and rendering");
+        let results: Vec<Vec<Rendered>> = products
+            .par_iter()
+            .map(|product| {
+                process_product(
+                    product,
+                    &channels,
+                    &renderers,
+                    &by_sku,
+                    &merge_ctx,
+                    staging.is_some(),
+                )
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            // The first error in catalog order, not whichever thread failed first.
+            .collect::<Result<_, RenderError>>()?;
+        stopwatch.lap("merge, gate and render");
+
+        for (product, per_channel) in products.iter().zip(results) {
+            tally.product(
+                product,
+                &by_sku,
+                per_channel.iter().map(|(v, _)| v.completeness),
+            );
+            for (feed, (verdict, bytes)) in feeds.iter_mut().zip(per_channel) {
+                feed.add(product, verdict, bytes)?;
+            }
+        }
+        stopwatch.lap("write feeds");
+        progress.advance(batch.len());
     }
+
+    let mut channel_reports = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        channel_reports.push(feed.finish()?);
+    }
+    let mut manifest_channels = Vec::new();
     if let Some(staging) = &staging {
+        progress.stage("parsing feeds back");
         manifest_channels = verify_feeds(staging.path(), &channels, &channel_reports)?;
         stopwatch.lap("parse every feed back");
     }
 
-    let report = build_report(
-        &config,
-        &content,
-        &records,
-        channel_reports,
-        completeness,
-        generated_at.clone(),
-    );
+    let erp_without_content = records
+        .iter()
+        .filter(|r| !skus.contains(&r.sku))
+        .map(|r| r.sku.clone())
+        .collect();
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let report = Report {
+        generated_at: generated_at.clone(),
+        catalog: config.catalog.name.clone(),
+        summary: report::Summary {
+            content_files: files.len(),
+            products: skus.len(),
+            erp_records: records.len(),
+            errors,
+            warnings: diagnostics.len() - errors,
+        },
+        channels: channel_reports,
+        products: tally.products,
+        content_without_erp: tally.without_erp,
+        erp_without_content,
+        diagnostics,
+    };
     let manifest = staging.as_ref().map(|_| Manifest {
         generated_at: generated_at.clone(),
         pimfeed_version: env!("CARGO_PKG_VERSION"),
@@ -258,6 +325,131 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         output_dir,
         timings: stopwatch.stages,
     })
+}
+
+/// What the report keeps of every product: small, because there may be a million.
+#[derive(Default)]
+struct Tally {
+    products: Vec<ProductCompleteness>,
+    without_erp: Vec<ProductRef>,
+}
+
+impl Tally {
+    fn product(
+        &mut self,
+        product: &Product,
+        by_sku: &HashMap<&str, &ErpRecord>,
+        completeness: impl Iterator<Item = u8>,
+    ) {
+        self.products.push(ProductCompleteness {
+            sku: product.sku.clone(),
+            file: product.file.to_string(),
+            completeness: completeness.collect(),
+        });
+        if !by_sku.contains_key(product.sku.as_str()) {
+            self.without_erp.push(ProductRef {
+                sku: product.sku.clone(),
+                file: product.file.to_string(),
+                line: product.line,
+            });
+        }
+    }
+}
+
+/// One channel's feed while the catalog streams through: its open file and its report.
+struct Feed<'a> {
+    channel: &'a Channel,
+    renderer: &'a ChannelRenderer<'a>,
+    writer: Option<BufWriter<File>>,
+    report: ChannelReport,
+}
+
+impl<'a> Feed<'a> {
+    fn open(
+        channel: &'a Channel,
+        renderer: &'a ChannelRenderer<'a>,
+        staging: Option<&Staging>,
+        ctx: &MergeContext<'_>,
+    ) -> Result<Self, Failure> {
+        let mut writer = match staging {
+            Some(staging) => {
+                let path = staging.path().join(&channel.output);
+                let file = File::create(&path).map_err(Failure::io(write_context(channel)))?;
+                Some(BufWriter::with_capacity(1 << 16, file))
+            }
+            None => None,
+        };
+        if let Some(out) = writer.as_mut() {
+            renderer.header(ctx, out)?;
+        }
+        Ok(Self {
+            channel,
+            renderer,
+            writer,
+            report: ChannelReport {
+                name: channel.name.clone(),
+                kind: match channel.preset() {
+                    Some(preset) => preset.name().to_string(),
+                    None => format!("custom {:?}", channel.format()).to_lowercase(),
+                },
+                locale: channel.locale.clone(),
+                output: channel.output.clone(),
+                items: 0,
+                excluded: 0,
+                left_out: Vec::new(),
+                warnings: Vec::new(),
+            },
+        })
+    }
+
+    fn add(
+        &mut self,
+        product: &Product,
+        verdict: Verdict,
+        bytes: Option<Vec<u8>>,
+    ) -> Result<(), Failure> {
+        if let (Some(out), Some(bytes)) = (self.writer.as_mut(), bytes) {
+            if self.report.items > 0 {
+                out.write_all(self.renderer.separator())
+                    .map_err(Failure::io(write_context(self.channel)))?;
+            }
+            out.write_all(&bytes)
+                .map_err(Failure::io(write_context(self.channel)))?;
+        }
+        let entry = |reasons: Vec<Reason>| ProductVerdict {
+            sku: product.sku.clone(),
+            file: product.file.to_string(),
+            line: product.line,
+            completeness: verdict.completeness,
+            reasons,
+        };
+        if verdict.included {
+            self.report.items += 1;
+            if !verdict.warnings.is_empty() {
+                self.report.warnings.push(entry(verdict.warnings));
+            }
+        } else {
+            self.report.excluded += 1;
+            self.report.left_out.push(entry(verdict.reasons));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<ChannelReport, Failure> {
+        if let Some(mut out) = self.writer {
+            self.renderer.footer(&mut out)?;
+            out.flush()
+                .map_err(Failure::io(write_context(self.channel)))?;
+        }
+        Ok(self.report)
+    }
+}
+
+fn write_context(channel: &Channel) -> String {
+    format!(
+        "channel `{}`: cannot write {}",
+        channel.name, channel.output
+    )
 }
 
 /// Parses every rendered feed back, all channels at once (each is a sequential read).
@@ -311,112 +503,84 @@ fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), F
     }
 }
 
-struct ChannelResult {
-    report: ChannelReport,
-    /// Per product, in catalog order.
-    completeness: Vec<u8>,
-}
+/// The gate's verdict on a product in one channel, and its feed item when it is in.
+type Rendered = (Verdict, Option<Vec<u8>>);
 
-/// Gates every product for one channel and, when `target` is set, streams the feed to it.
-fn render_channel(
-    channel: &Channel,
-    renderer: &ChannelRenderer<'_>,
-    products: &[Product],
+/// Merges, gates and renders one product for every channel.
+fn process_product(
+    product: &Product,
+    channels: &[Channel],
+    renderers: &[ChannelRenderer<'_>],
     by_sku: &HashMap<&str, &ErpRecord>,
     ctx: &MergeContext<'_>,
-    target: Option<&Path>,
-    progress: &crate::ui::Progress,
-) -> Result<ChannelResult, Failure> {
-    let io_context = || {
-        format!(
-            "channel `{}`: cannot write {}",
-            channel.name, channel.output
-        )
-    };
-    let mut writer = match target {
-        Some(path) => Some(BufWriter::with_capacity(
-            1 << 16,
-            File::create(path).map_err(Failure::io(io_context()))?,
-        )),
-        None => None,
-    };
-    if let Some(out) = writer.as_mut() {
-        renderer.header(ctx, out)?;
-    }
-    let mut report = ChannelReport {
-        name: channel.name.clone(),
-        kind: match channel.preset() {
-            Some(preset) => preset.name().to_string(),
-            None => format!("custom {:?}", channel.format()).to_lowercase(),
-        },
-        locale: channel.locale.clone(),
-        output: channel.output.clone(),
-        items: 0,
-        excluded: 0,
-        left_out: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let mut completeness = Vec::with_capacity(products.len());
-    let render_items = writer.is_some();
-    for batch in products.chunks(BATCH) {
-        let results: Vec<(Verdict, Option<Vec<u8>>)> = batch
-            .par_iter()
-            .map(|product| gate_and_render(product, channel, renderer, by_sku, ctx, render_items))
-            .collect::<Result<_, RenderError>>()?;
-        for (product, (verdict, bytes)) in batch.iter().zip(results) {
-            completeness.push(verdict.completeness);
-            if let (Some(out), Some(bytes)) = (writer.as_mut(), bytes) {
-                if report.items > 0 {
-                    out.write_all(renderer.separator())
-                        .map_err(Failure::io(io_context()))?;
-                }
-                out.write_all(&bytes).map_err(Failure::io(io_context()))?;
+    render_items: bool,
+) -> Result<Vec<Rendered>, RenderError> {
+    let record = by_sku.get(product.sku.as_str()).copied();
+    // One view per locale for the channels without overrides for this product; the view (and
+    // its Markdown and template context) is the costly part, the gate and render are cheap.
+    let mut shared: Vec<(&str, Item)> = Vec::new();
+    if let Some(record) = record {
+        for (channel, _) in channels.iter().zip(renderers) {
+            let locale = channel.locale.as_str();
+            if product.channels.contains_key(&channel.name)
+                || shared.iter().any(|(l, _)| *l == locale)
+            {
+                continue;
             }
-            let entry = |reasons: Vec<Reason>| ProductVerdict {
-                sku: product.sku.clone(),
-                file: product.file.to_string(),
-                line: product.line,
-                completeness: verdict.completeness,
-                reasons,
-            };
-            if verdict.included {
-                report.items += 1;
-                if !verdict.warnings.is_empty() {
-                    report.warnings.push(entry(verdict.warnings));
-                }
-            } else {
-                report.excluded += 1;
-                report.left_out.push(entry(verdict.reasons));
-            }
+            let needs = channels
+                .iter()
+                .zip(renderers)
+                .filter(|(c, _)| c.locale == locale)
+                .fold(MarkdownNeeds::default(), |all, (_, r)| {
+                    all.union(r.markdown_needs())
+                });
+            shared.push((
+                locale,
+                Item::new(merge::view(product, record, channel, ctx, needs)),
+            ));
         }
-        progress.advance(batch.len());
     }
-    if let Some(mut out) = writer {
-        renderer.footer(&mut out)?;
-        out.flush().map_err(Failure::io(io_context()))?;
-    }
-    Ok(ChannelResult {
-        report,
-        completeness,
-    })
+    channels
+        .iter()
+        .zip(renderers)
+        .map(|(channel, renderer)| {
+            let own;
+            let item = match record {
+                Some(record) if product.channels.contains_key(&channel.name) => {
+                    own = Item::new(merge::view(
+                        product,
+                        record,
+                        channel,
+                        ctx,
+                        renderer.markdown_needs(),
+                    ));
+                    Some(&own)
+                }
+                Some(_) => shared
+                    .iter()
+                    .find(|(l, _)| *l == channel.locale)
+                    .map(|(_, item)| item),
+                None => None,
+            };
+            gate_and_render(product, record, item, channel, renderer, ctx, render_items)
+        })
+        .collect()
 }
 
 fn gate_and_render(
     product: &Product,
+    record: Option<&ErpRecord>,
+    item: Option<&Item>,
     channel: &Channel,
     renderer: &ChannelRenderer<'_>,
-    by_sku: &HashMap<&str, &ErpRecord>,
     ctx: &MergeContext<'_>,
     render_item: bool,
-) -> Result<(Verdict, Option<Vec<u8>>), RenderError> {
-    let record = by_sku.get(product.sku.as_str()).copied();
-    let view =
-        record.map(|record| merge::view(product, record, channel, ctx, renderer.markdown_needs()));
-    let mut verdict = validate::decide(product, record, view.as_ref(), channel, ctx.schema);
-    let Some(view) = view.filter(|_| verdict.included) else {
+) -> Result<Rendered, RenderError> {
+    let mut verdict = validate::decide(product, record, item.map(|i| &i.view), channel, ctx.schema);
+    let Some(item) = item.filter(|_| verdict.included) else {
         return Ok((verdict, None));
     };
-    if !renderer.passes_filter(&view)? {
+    if !renderer.passes_filter(item)? {
         verdict.included = false;
         verdict.reasons.push(Reason {
             code: "filter",
@@ -430,65 +594,11 @@ fn gate_and_render(
         return Ok((verdict, None));
     }
     let bytes = if render_item {
-        Some(renderer.item(product, &view, ctx)?)
+        Some(renderer.item(product, item, ctx)?)
     } else {
         None
     };
     Ok((verdict, bytes))
-}
-
-fn build_report(
-    config: &Config,
-    content: &Content,
-    records: &[ErpRecord],
-    channels: Vec<ChannelReport>,
-    completeness: Vec<Vec<u8>>,
-    generated_at: String,
-) -> Report {
-    let erp_skus: HashSet<&str> = records.iter().map(|r| r.sku.as_str()).collect();
-    let content_skus: HashSet<&str> = content.products.iter().map(|p| p.sku.as_str()).collect();
-    let content_without_erp = content
-        .products
-        .iter()
-        .filter(|p| !erp_skus.contains(p.sku.as_str()))
-        .map(|p| ProductRef {
-            sku: p.sku.clone(),
-            file: p.file.to_string(),
-            line: p.line,
-        })
-        .collect();
-    let erp_without_content = records
-        .iter()
-        .filter(|r| !content_skus.contains(r.sku.as_str()))
-        .map(|r| r.sku.clone())
-        .collect();
-    let products = content
-        .products
-        .iter()
-        .zip(completeness)
-        .map(|(product, completeness)| ProductCompleteness {
-            sku: product.sku.clone(),
-            file: product.file.to_string(),
-            completeness,
-        })
-        .collect();
-    let errors = content.diagnostics.iter().filter(|d| d.is_error()).count();
-    Report {
-        generated_at,
-        catalog: config.catalog.name.clone(),
-        summary: report::Summary {
-            content_files: content.file_count,
-            products: content.products.len(),
-            erp_records: records.len(),
-            errors,
-            warnings: content.diagnostics.len() - errors,
-        },
-        channels,
-        products,
-        content_without_erp,
-        erp_without_content,
-        diagnostics: content.diagnostics.clone(),
-    }
 }
 
 fn write_report_and_manifest(

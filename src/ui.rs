@@ -20,8 +20,10 @@ impl Progress {
             ProgressBar::hidden()
         };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg:<28} {human_pos} products {per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} {msg:<22} {wide_bar} {human_pos}/{human_len} files {per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         Self { bar }
     }
@@ -35,8 +37,13 @@ impl Progress {
         self.bar.tick();
     }
 
-    pub fn advance(&self, products: usize) {
-        self.bar.inc(products as u64);
+    /// How many product files the run will go through.
+    pub fn set_length(&self, files: usize) {
+        self.bar.set_length(files as u64);
+    }
+
+    pub fn advance(&self, files: usize) {
+        self.bar.inc(files as u64);
     }
 
     pub fn finish(&self) {

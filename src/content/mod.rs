@@ -2,7 +2,8 @@
 //!
 //! Every file is read and checked even when others are broken, so one run reports every
 //! problem (ripgrep's "keep going, fail at the end"). Files are found in a stable order and
-//! parsed in parallel; the order of products never depends on thread timing.
+//! parsed in parallel batches; the order of products never depends on thread timing, and a
+//! catalog never has to fit in memory at once.
 
 pub mod categories;
 pub mod product;
@@ -19,27 +20,22 @@ pub use categories::{Categories, Category};
 pub use product::{AttrValue, Product};
 pub use schema::{AttributeDef, AttributeType, Family, Schema};
 
-use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 
 pub const PRODUCTS_DIR: &str = "content/products";
 
-/// Everything the content files say, with every problem found in them.
+/// The files every product is checked against.
 #[derive(Debug)]
-pub struct Content {
+pub struct Model {
     pub schema: Schema,
     pub categories: Categories,
-    /// In file path order; variants in file order.
-    pub products: Vec<Product>,
-    /// Files that had errors; their products are left out everywhere.
-    pub broken_files: Vec<PathBuf>,
+    /// Warnings found in the schema and categories (errors make loading fail).
     pub diagnostics: Vec<Diagnostic>,
-    pub file_count: usize,
 }
 
-/// Reads and checks all content under `root`. `Err` only when nothing can be checked at all
-/// (the schema itself is unreadable or broken); file-level problems are diagnostics.
-pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
+/// Reads `content/schema.toml` and `content/categories.toml`. `Err` when products cannot be
+/// checked at all because one of them is unreadable or broken.
+pub fn load_model(root: &Path) -> Result<Model, Vec<Diagnostic>> {
     let schema_path = Path::new(schema::SCHEMA_FILE);
     let schema_text = read(root, schema_path).map_err(|d| vec![*d])?;
     let (schema, mut diagnostics) = Schema::parse(&schema_text, schema_path);
@@ -61,60 +57,91 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
     } else {
         Categories::default()
     };
-
-    let files = product_files(root).map_err(|d| vec![*d])?;
-    let channels: Vec<String> = config.channels.keys().cloned().collect();
-    let ctx = product::ParseContext {
-        schema: &schema,
-        categories: &categories,
-        locales: &config.catalog.locales,
-        channels: &channels,
-    };
-    let parsed: Vec<(PathBuf, Vec<Product>, Vec<Diagnostic>)> = files
-        .par_iter()
-        .map(|relative| match read(root, relative) {
-            Ok(text) => {
-                let (products, diagnostics) = product::parse_file(relative, &text, &ctx);
-                (relative.clone(), products, diagnostics)
-            }
-            Err(diagnostic) => (relative.clone(), Vec::new(), vec![*diagnostic]),
-        })
-        .collect();
-
-    let file_count = parsed.len();
-    let mut products = Vec::new();
-    let mut broken_files = Vec::new();
-    for (file, file_products, file_diagnostics) in parsed {
-        if file_diagnostics.iter().any(Diagnostic::is_error) {
-            broken_files.push(file);
-        }
-        diagnostics.extend(file_diagnostics);
-        products.extend(file_products);
-    }
-    let duplicates = duplicate_skus(root, &products);
-    if !duplicates.is_empty() {
-        let dropped: std::collections::HashSet<(String, String)> = duplicates
-            .iter()
-            .map(|(d, sku)| (d.file.to_string_lossy().into_owned(), sku.clone()))
-            .collect();
-        products.retain(|p| !dropped.contains(&(p.file.to_string(), p.sku.clone())));
-        for (diagnostic, _) in duplicates {
-            broken_files.push(diagnostic.file.clone());
-            diagnostics.push(diagnostic);
-        }
-    }
-    Ok(Content {
+    Ok(Model {
         schema,
         categories,
-        products,
-        broken_files,
         diagnostics,
-        file_count,
     })
 }
 
+/// One product file, read and checked.
+pub struct ParsedFile {
+    pub path: PathBuf,
+    /// Empty when the file has errors: its products are left out everywhere.
+    pub products: Vec<Product>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and checks `files` (catalog-relative) in parallel, keeping their order.
+pub fn parse_files(
+    root: &Path,
+    files: &[PathBuf],
+    ctx: &product::ParseContext<'_>,
+) -> Vec<ParsedFile> {
+    files
+        .par_iter()
+        .map(|relative| match read(root, relative) {
+            Ok(text) => {
+                let (products, diagnostics) = product::parse_file(relative, &text, ctx);
+                ParsedFile {
+                    path: relative.clone(),
+                    products,
+                    diagnostics,
+                }
+            }
+            Err(diagnostic) => ParsedFile {
+                path: relative.clone(),
+                products: Vec::new(),
+                diagnostics: vec![*diagnostic],
+            },
+        })
+        .collect()
+}
+
+/// Remembers every SKU seen so far, so a catalog streamed in batches still finds a SKU that
+/// two files define. The first file (in path order) keeps it.
+#[derive(Default)]
+pub struct SkuRegistry {
+    seen: HashMap<String, (std::sync::Arc<str>, u32)>,
+}
+
+impl SkuRegistry {
+    /// Keeps the products whose SKU is new; for each repeat, an error naming the first file.
+    pub fn admit(
+        &mut self,
+        root: &Path,
+        products: Vec<Product>,
+    ) -> (Vec<Product>, Vec<Diagnostic>) {
+        let mut admitted = Vec::with_capacity(products.len());
+        let mut diagnostics = Vec::new();
+        for product in products {
+            match self.seen.get(product.sku.as_str()) {
+                Some((file, line)) => diagnostics.push(duplicate_sku(root, &product, file, *line)),
+                None => {
+                    self.seen
+                        .insert(product.sku.clone(), (product.file.clone(), product.line));
+                    admitted.push(product);
+                }
+            }
+        }
+        (admitted, diagnostics)
+    }
+
+    pub fn contains(&self, sku: &str) -> bool {
+        self.seen.contains_key(sku)
+    }
+
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+}
+
 /// Catalog-relative paths of every `*.toml` under `content/products`, sorted.
-fn product_files(root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
+pub fn product_files(root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let dir = root.join(PRODUCTS_DIR);
     if !dir.exists() {
         return Ok(Vec::new());
@@ -151,34 +178,23 @@ fn read(root: &Path, relative: &Path) -> Result<String, Box<Diagnostic>> {
     })
 }
 
-/// A SKU defined in two places: an error on the later one, naming the first. Both are
-/// returned so the later definition can be dropped.
-fn duplicate_skus(root: &Path, products: &[Product]) -> Vec<(Diagnostic, String)> {
-    let mut first_seen: HashMap<&str, &Product> = HashMap::with_capacity(products.len());
-    let mut duplicates = Vec::new();
-    for product in products {
-        let Some(first) = first_seen.get(product.sku.as_str()).copied() else {
-            first_seen.insert(&product.sku, product);
-            continue;
-        };
-        let file = Path::new(&*product.file);
-        let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
-        let start = line_start(&text, product.line);
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let diagnostic = Diagnostic::error(
-            "duplicate-sku",
-            file,
-            &text,
-            start..end,
-            format!(
-                "SKU `{}` is also defined in {} (line {})",
-                product.sku, first.file, first.line
-            ),
-        )
-        .with_help("each ERP item has exactly one content file; merge the two or fix the SKU");
-        duplicates.push((diagnostic, product.sku.clone()));
-    }
-    duplicates
+/// An error on the later definition of a SKU, naming where it was defined first.
+fn duplicate_sku(root: &Path, product: &Product, first_file: &str, first_line: u32) -> Diagnostic {
+    let file = Path::new(&*product.file);
+    let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+    let start = line_start(&text, product.line);
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    Diagnostic::error(
+        "duplicate-sku",
+        file,
+        &text,
+        start..end,
+        format!(
+            "SKU `{}` is also defined in {first_file} (line {first_line})",
+            product.sku
+        ),
+    )
+    .with_help("each ERP item has exactly one content file; merge the two or fix the SKU")
 }
 
 fn line_start(text: &str, line: u32) -> usize {

@@ -191,14 +191,16 @@ impl<'a> ChannelRenderer<'a> {
     }
 
     /// Whether the channel's `filter` lets this product through.
-    pub fn passes_filter(&self, view: &ProductView) -> Result<bool, RenderError> {
+    pub fn passes_filter(&self, item: &Item) -> Result<bool, RenderError> {
         if self.channel.filter.is_none() {
             return Ok(true);
         }
         let out = self
             .tera
-            .render(FILTER_TEMPLATE, &item_context(view))
-            .map_err(|err| self.item_error(view, format!("filter: {}", tera_message(&err))))?;
+            .render(FILTER_TEMPLATE, item.context())
+            .map_err(|err| {
+                self.item_error(&item.view, format!("filter: {}", tera_message(&err)))
+            })?;
         Ok(out == "true")
     }
 
@@ -226,23 +228,24 @@ impl<'a> ChannelRenderer<'a> {
     pub fn item(
         &self,
         product: &Product,
-        view: &ProductView,
+        item: &Item,
         ctx: &MergeContext<'_>,
     ) -> Result<Vec<u8>, RenderError> {
+        let view = &item.view;
         let mut out = Vec::with_capacity(1024);
         match &self.body {
             Body::Template { name, .. } => {
                 self.tera
-                    .render_to(&block_template(name, "item"), &item_context(view), &mut out)
+                    .render_to(&block_template(name, "item"), item.context(), &mut out)
                     .map_err(|err| self.item_error(view, tera_message(&err)))?;
             }
             Body::Columns { headers } => {
-                let context = item_context(view);
+                let context = item.context();
                 let mut cells = Vec::with_capacity(headers.len());
                 for (index, header) in headers.iter().enumerate() {
                     let cell = self
                         .tera
-                        .render(&format!("{COLUMN_PREFIX}{index}"), &context)
+                        .render(&format!("{COLUMN_PREFIX}{index}"), context)
                         .map_err(|err| {
                             self.item_error(
                                 view,
@@ -385,11 +388,31 @@ fn extract_block(source: &str, block: &str) -> Option<String> {
     Some(padding + body)
 }
 
-fn item_context(view: &ProductView) -> Context {
-    let mut context = Context::new();
-    context.insert("product", view);
-    context.insert("erp", &view.erp);
-    context
+/// A product's view with its template context, built once and shared by every channel that
+/// sees the product the same way (same locale, no channel overrides).
+pub struct Item {
+    pub view: ProductView,
+    context: std::sync::OnceLock<Context>,
+}
+
+impl Item {
+    pub fn new(view: ProductView) -> Self {
+        Self {
+            view,
+            context: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The template context, converted from the view on first use only: channels that are not
+    /// rendered by templates never pay for it.
+    fn context(&self) -> &Context {
+        self.context.get_or_init(|| {
+            let mut context = Context::new();
+            context.insert("product", &self.view);
+            context.insert("erp", &self.view.erp);
+            context
+        })
+    }
 }
 
 /// Tera's message with its source chain; v2 reports carry the template line and column.
