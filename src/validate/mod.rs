@@ -189,6 +189,16 @@ fn google_rules(
             ),
         )
     });
+    for url in view.image_link.iter().chain(&view.additional_image_links) {
+        // Google takes image URLs in ASCII only (RFC 3986): `é` must arrive as `%C3%A9`.
+        checks.check(url.is_ascii(), || {
+            Reason::new(
+                "url",
+                format!("image URL `{url}` has characters outside ASCII; percent-encode them"),
+            )
+            .on("images", product, channel)
+        });
+    }
     if let Some(image) = &view.image_link {
         checks.check(image.len() <= google::URL_MAX, || {
             too_long("images", "the image URL", image.len(), google::URL_MAX)
@@ -209,6 +219,15 @@ fn google_rules(
         let length = group.chars().count();
         checks.check(length <= google::ITEM_GROUP_ID_MAX, || {
             Reason::new("too-long", format!("the model code (item_group_id) is {length} characters; Google allows at most {}", google::ITEM_GROUP_ID_MAX))
+        });
+        let plain = group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        checks.check(plain, || {
+            Reason::new(
+                "item-group-id",
+                format!("model code `{group}` is used as item_group_id, which Google allows only letters, digits, `-` and `_` in"),
+            )
         });
     }
     if let Some(color) = view
