@@ -46,12 +46,16 @@ pub struct BuildConfig {
     /// Where feeds are written, relative to the catalog root.
     #[serde(default = "default_output_dir")]
     pub output: PathBuf,
+    /// Also write `<feed>.gz` next to every feed, compressed while the feed is written.
+    #[serde(default)]
+    pub gzip: bool,
 }
 
 impl Default for BuildConfig {
     fn default() -> Self {
         Self {
             output: default_output_dir(),
+            gzip: false,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! failed build removes its staging folder and leaves the previous feeds byte-identical.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::Event;
@@ -83,6 +83,100 @@ impl Drop for Staging {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
+/// big feed is never read twice or held in memory.
+pub struct FeedWriter {
+    plain: io::BufWriter<File>,
+    gzip: Option<flate2::write::GzEncoder<HashingWriter<io::BufWriter<File>>>>,
+}
+
+impl FeedWriter {
+    pub fn create(path: &Path, gzip: bool) -> io::Result<FeedWriter> {
+        let plain = io::BufWriter::with_capacity(1 << 16, File::create(path)?);
+        let gzip = if gzip {
+            let mut gz_path = path.as_os_str().to_owned();
+            gz_path.push(".gz");
+            let file = io::BufWriter::with_capacity(1 << 16, File::create(gz_path)?);
+            Some(flate2::write::GzEncoder::new(
+                HashingWriter::new(file),
+                flate2::Compression::default(),
+            ))
+        } else {
+            None
+        };
+        Ok(FeedWriter { plain, gzip })
+    }
+
+    /// Flushes both files; the gzip file's size and digest when there is one.
+    pub fn finish(mut self) -> io::Result<Option<FileStats>> {
+        self.plain.flush()?;
+        match self.gzip {
+            Some(gzip) => {
+                let mut hashing = gzip.finish()?;
+                hashing.inner.flush()?;
+                Ok(Some(hashing.stats()))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+impl io::Write for FeedWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.plain.write_all(buf)?;
+        if let Some(gzip) = &mut self.gzip {
+            gzip.write_all(buf)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.plain.flush()
+    }
+}
+
+/// Counts and hashes what passes through to `inner`.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    fn stats(self) -> FileStats {
+        FileStats {
+            bytes: self.bytes,
+            sha256: hex(&self.hasher.finalize()),
+        }
+    }
+}
+
+impl<W: io::Write> io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

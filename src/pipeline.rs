@@ -18,7 +18,7 @@ use crate::content::{self, Product};
 use crate::diagnostics::Diagnostic;
 use crate::erp::{self, ErpRecord};
 use crate::merge::{self, MarkdownNeeds, MergeContext};
-use crate::output::{self, FileStats, Staging};
+use crate::output::{self, FeedWriter, FileStats, Staging};
 use crate::render::{BuildView, ChannelRenderer, Item, RenderError};
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
 use crate::validate::{self, Reason, Verdict};
@@ -155,6 +155,9 @@ pub struct ManifestChannel {
     pub excluded: usize,
     #[serde(flatten)]
     pub stats: FileStats,
+    /// `<file>.gz`, when `[build] gzip = true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gzip: Option<FileStats>,
 }
 
 /// Reads `pim.toml` under `root`.
@@ -216,7 +219,15 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     let mut feeds = channels
         .iter()
         .zip(&renderers)
-        .map(|(channel, renderer)| Feed::open(channel, renderer, staging.as_ref(), &merge_ctx))
+        .map(|(channel, renderer)| {
+            Feed::open(
+                channel,
+                renderer,
+                staging.as_ref(),
+                &merge_ctx,
+                config.build.gzip,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     progress.set_length(files.len());
@@ -269,13 +280,19 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     }
 
     let mut channel_reports = Vec::with_capacity(feeds.len());
+    let mut gzip_stats = Vec::with_capacity(feeds.len());
     for feed in feeds {
-        channel_reports.push(feed.finish()?);
+        let (report, gzip) = feed.finish()?;
+        channel_reports.push(report);
+        gzip_stats.push(gzip);
     }
     let mut manifest_channels = Vec::new();
     if let Some(staging) = &staging {
         progress.stage("parsing feeds back");
         manifest_channels = verify_feeds(staging.path(), &channels, &channel_reports)?;
+        for (entry, gzip) in manifest_channels.iter_mut().zip(gzip_stats) {
+            entry.gzip = gzip;
+        }
         stopwatch.lap("parse every feed back");
     }
 
@@ -360,7 +377,7 @@ impl Tally {
 struct Feed<'a> {
     channel: &'a Channel,
     renderer: &'a ChannelRenderer<'a>,
-    writer: Option<BufWriter<File>>,
+    writer: Option<FeedWriter>,
     report: ChannelReport,
 }
 
@@ -370,12 +387,14 @@ impl<'a> Feed<'a> {
         renderer: &'a ChannelRenderer<'a>,
         staging: Option<&Staging>,
         ctx: &MergeContext<'_>,
+        gzip: bool,
     ) -> Result<Self, Failure> {
         let mut writer = match staging {
             Some(staging) => {
                 let path = staging.path().join(&channel.output);
-                let file = File::create(&path).map_err(Failure::io(write_context(channel)))?;
-                Some(BufWriter::with_capacity(1 << 16, file))
+                let writer =
+                    FeedWriter::create(&path, gzip).map_err(Failure::io(write_context(channel)))?;
+                Some(writer)
             }
             None => None,
         };
@@ -435,13 +454,16 @@ impl<'a> Feed<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Result<ChannelReport, Failure> {
+    /// Writes the footer; the report and, with `gzip`, the compressed file's stats.
+    fn finish(self) -> Result<(ChannelReport, Option<FileStats>), Failure> {
+        let mut gzip = None;
         if let Some(mut out) = self.writer {
             self.renderer.footer(&mut out)?;
-            out.flush()
+            gzip = out
+                .finish()
                 .map_err(Failure::io(write_context(self.channel)))?;
         }
-        Ok(self.report)
+        Ok((self.report, gzip))
     }
 }
 
@@ -475,6 +497,7 @@ fn verify_feeds(
                 items: report.items,
                 excluded: report.excluded,
                 stats,
+                gzip: None,
             })
         })
         .collect()

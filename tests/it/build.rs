@@ -260,3 +260,33 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[test]
+fn gzip_twins_hold_the_same_bytes() {
+    let catalog = Catalog::fixture("basic");
+    let config = catalog
+        .read("pim.toml")
+        .replace("[erp]", "[build]\ngzip = true\n\n[erp]");
+    catalog.write("pim.toml", &config);
+    catalog.run(&["build"]).expect(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+    for channel in manifest["channels"].as_array().unwrap() {
+        let file = channel["file"].as_str().unwrap();
+        let compressed =
+            std::fs::read(catalog.path().join("feeds").join(format!("{file}.gz"))).unwrap();
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&compressed[..]),
+            &mut plain,
+        )
+        .unwrap();
+        assert_eq!(
+            plain,
+            catalog.read(&format!("feeds/{file}")).into_bytes(),
+            "{file}"
+        );
+        assert_eq!(channel["gzip"]["bytes"], compressed.len() as u64, "{file}");
+        assert_eq!(channel["gzip"]["sha256"], sha256_hex(&compressed), "{file}");
+    }
+}
