@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 use super::categories::Categories;
 use super::schema::{Family, Schema};
 use super::value::{ValueContext, ValueError, convert};
-use crate::diagnostics::{Diagnostic, line_column};
+use crate::diagnostics::Diagnostic;
 use crate::erp::ERP_FIELDS;
 
 /// Keys with a fixed meaning in a product file; everything else is an attribute.
@@ -81,6 +81,9 @@ pub fn parse_file(
         file,
         file_name: Arc::from(file.to_string_lossy().replace('\\', "/")),
         text,
+        line_starts: std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
         ctx,
         diagnostics: Vec::new(),
     };
@@ -98,6 +101,9 @@ struct FileParser<'a> {
     file: &'a Path,
     file_name: Arc<str>,
     text: &'a str,
+    /// Byte offset of each line's start: every attribute records its line, so looking it up
+    /// must not rescan the file.
+    line_starts: Vec<usize>,
     ctx: &'a ParseContext<'a>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -564,7 +570,8 @@ impl<'a> FileParser<'a> {
     }
 
     fn line(&self, span: std::ops::Range<usize>) -> u32 {
-        line_column(self.text, span.start).0 as u32
+        self.line_starts
+            .partition_point(|&start| start <= span.start) as u32
     }
 }
 

@@ -2,10 +2,12 @@
 //! webshop's import. Built with serde rather than a template, so it is valid JSON by
 //! construction; money is written as exact JSON numbers (`12.50`), never through a float.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use serde_json::{Map, Number, Value, json};
+use serde::Serialize;
+use serde_json::{Number, Value, json};
 
 use crate::channels::Channel;
 use crate::content::Product;
@@ -28,72 +30,130 @@ pub fn item(
     channel: &Channel,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut attributes = Map::new();
-    for (name, value) in &product.values {
-        attributes.insert(name.clone(), value.value.clone());
-    }
+    // Borrowed, not cloned: this runs once per product of catalogs with a million of them.
+    let mut attributes: BTreeMap<&str, &Value> = product
+        .values
+        .iter()
+        .map(|(name, value)| (name.as_str(), &value.value))
+        .collect();
     if let Some(overrides) = product.channels.get(&channel.name) {
-        for (name, value) in overrides {
-            attributes.insert(name.clone(), value.value.clone());
-        }
+        attributes.extend(
+            overrides
+                .iter()
+                .map(|(name, value)| (name.as_str(), &value.value)),
+        );
     }
     let locales = &ctx.catalog.locales;
-    let per_locale = |make: &dyn Fn(&str) -> Option<String>| -> Value {
-        let mut map = Map::new();
-        for locale in locales {
-            if let Some(text) = make(locale) {
-                map.insert(locale.clone(), Value::String(text));
-            }
-        }
-        Value::Object(map)
-    };
-    let description = attributes.get("description").cloned();
-    let description_html = per_locale(&|locale| {
-        description
-            .as_ref()
-            .and_then(|d| d.get(locale))
-            .and_then(Value::as_str)
-            .map(crate::render::markdown::to_html)
-    });
-    let category = view.category.as_ref().map(|c| {
-        let names =
-            per_locale(&|locale| Some(ctx.categories.display_name(&c.path, locale).to_string()));
-        json!({ "path": c.path, "name": names, "google": c.google })
+    let description = attributes.get("description").copied();
+    let description_html = locales
+        .iter()
+        .filter_map(|locale| {
+            let text = description?.get(locale)?.as_str()?;
+            Some((locale.as_str(), crate::render::markdown::to_html(text)))
+        })
+        .collect();
+    let category = view.category.as_ref().map(|c| WebshopCategory {
+        path: &c.path,
+        name: locales
+            .iter()
+            .map(|locale| {
+                (
+                    locale.as_str(),
+                    ctx.categories.display_name(&c.path, locale),
+                )
+            })
+            .collect(),
+        google: c.google,
     });
     let erp = &view.erp;
-    let money =
-        |text: &str| Number::from_str(text).map_or(Value::String(text.to_string()), Value::Number);
-    let tiers: Vec<Value> = erp
-        .price_tiers
-        .iter()
-        .map(|t| json!({ "min_qty": t.min_qty, "price": money(&t.price) }))
-        .collect();
-    let measure = |v: &Option<String>| v.as_deref().map(money);
-    let document = json!({
-        "sku": product.sku,
-        "model": product.model,
-        "family": product.family,
-        "link": per_locale(&|locale| Some(product_link(ctx.catalog, locale, &product.sku))),
-        "category": category,
-        "attributes": attributes,
-        "description_html": description_html,
-        "availability": view.availability,
-        "erp": {
-            "price": money(&erp.price),
-            "sale_price": erp.sale_price.as_deref().map(money),
-            "currency": erp.currency,
-            "stock": erp.stock,
-            "gtin": erp.gtin,
-            "mpn": erp.mpn,
-            "weight": measure(&erp.weight),
-            "length": measure(&erp.length),
-            "width": measure(&erp.width),
-            "height": measure(&erp.height),
-            "unit": erp.unit,
-            "pack_size": erp.pack_size,
-            "price_tiers": tiers,
+    let document = WebshopItem {
+        sku: &product.sku,
+        model: product.model.as_deref(),
+        family: &product.family,
+        link: locales
+            .iter()
+            .map(|locale| {
+                (
+                    locale.as_str(),
+                    product_link(ctx.catalog, locale, &product.sku),
+                )
+            })
+            .collect(),
+        category,
+        attributes,
+        description_html,
+        availability: view.availability,
+        erp: WebshopErp {
+            price: money(&erp.price),
+            sale_price: erp.sale_price.as_deref().map(money),
+            currency: &erp.currency,
+            stock: erp.stock,
+            gtin: erp.gtin.as_deref(),
+            mpn: erp.mpn.as_deref(),
+            weight: erp.weight.as_deref().map(money),
+            length: erp.length.as_deref().map(money),
+            width: erp.width.as_deref().map(money),
+            height: erp.height.as_deref().map(money),
+            unit: erp.unit.as_deref(),
+            pack_size: erp.pack_size,
+            price_tiers: erp
+                .price_tiers
+                .iter()
+                .map(|t| WebshopTier {
+                    min_qty: t.min_qty,
+                    price: money(&t.price),
+                })
+                .collect(),
         },
-    });
+    };
     out.write_all(b"\n")?;
     serde_json::to_writer(&mut *out, &document).map_err(io::Error::other)
+}
+
+#[derive(Serialize)]
+struct WebshopItem<'a> {
+    sku: &'a str,
+    model: Option<&'a str>,
+    family: &'a str,
+    link: BTreeMap<&'a str, String>,
+    category: Option<WebshopCategory<'a>>,
+    attributes: BTreeMap<&'a str, &'a Value>,
+    description_html: BTreeMap<&'a str, String>,
+    availability: &'a str,
+    erp: WebshopErp<'a>,
+}
+
+#[derive(Serialize)]
+struct WebshopCategory<'a> {
+    path: &'a str,
+    name: BTreeMap<&'a str, &'a str>,
+    google: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct WebshopErp<'a> {
+    price: Value,
+    sale_price: Option<Value>,
+    currency: &'a str,
+    stock: i64,
+    gtin: Option<&'a str>,
+    mpn: Option<&'a str>,
+    weight: Option<Value>,
+    length: Option<Value>,
+    width: Option<Value>,
+    height: Option<Value>,
+    unit: Option<&'a str>,
+    pack_size: Option<u32>,
+    price_tiers: Vec<WebshopTier>,
+}
+
+#[derive(Serialize)]
+struct WebshopTier {
+    min_qty: u32,
+    price: Value,
+}
+
+/// An exact JSON number from a decimal string (`arbitrary_precision` keeps `12.50` as is).
+fn money(text: &str) -> Value {
+    Number::from_str(text).map_or(Value::String(text.to_string()), Value::Number)
 }
