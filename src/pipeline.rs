@@ -18,7 +18,7 @@ use crate::diagnostics::Diagnostic;
 use crate::erp::{self, ErpRecord};
 use crate::merge::{self, MergeContext};
 use crate::output::{self, FileStats, Staging};
-use crate::render::{BuildView, ChannelRenderer, RenderError};
+use crate::render::{BuildView, ChannelRenderer, FeedPart, FeedWriter, RenderError};
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
 use crate::validate::{self, Reason, Verdict};
 
@@ -127,6 +127,18 @@ pub struct ManifestChannel {
     pub excluded: usize,
     #[serde(flatten)]
     pub stats: FileStats,
+    /// Every file of a feed split over several (Amazon's 10,000 messages per document), the
+    /// first being `file` itself; absent when the feed is one file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ManifestPart>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestPart {
+    pub file: String,
+    pub items: usize,
+    #[serde(flatten)]
+    pub stats: FileStats,
 }
 
 /// Reads `pim.toml` under `root`.
@@ -174,25 +186,40 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     for channel in &channels {
         progress.stage(&format!("channel {}", channel.name));
         let renderer = ChannelRenderer::new(channel, &config.catalog, &build_view, root)?;
-        let target = staging.as_ref().map(|s| s.path().join(&channel.output));
         let result = render_channel(
             channel,
             &renderer,
             &content.products,
             &by_sku,
             &merge_ctx,
-            target.as_deref(),
+            staging.as_ref().map(|s| s.path()),
             progress,
         )?;
         for (index, percent) in result.completeness.iter().enumerate() {
             completeness[index].insert(channel.name.clone(), *percent);
         }
-        if let Some(path) = &target {
-            let stats =
-                output::verify(path, channel.format()).map_err(|message| Failure::Verify {
-                    channel: channel.name.clone(),
-                    message,
+        if staging.is_some() {
+            let mut parts = Vec::with_capacity(result.parts.len());
+            for part in &result.parts {
+                let stats = output::verify(&part.path, channel.format()).map_err(|message| {
+                    Failure::Verify {
+                        channel: channel.name.clone(),
+                        message: format!("{}: {message}", part.file),
+                    }
                 })?;
+                parts.push(ManifestPart {
+                    file: part.file.clone(),
+                    items: part.items,
+                    stats,
+                });
+            }
+            let stats = parts
+                .first()
+                .map(|first| first.stats.clone())
+                .expect("a rendered feed has a first file");
+            if parts.len() == 1 {
+                parts.clear();
+            }
             manifest_channels.push(ManifestChannel {
                 name: channel.name.clone(),
                 file: channel.output.clone(),
@@ -200,6 +227,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
                 items: result.report.items,
                 excluded: result.report.excluded,
                 stats,
+                parts,
             });
         }
         channel_reports.push(result.report);
@@ -264,34 +292,25 @@ struct ChannelResult {
     report: ChannelReport,
     /// Per product, in catalog order.
     completeness: Vec<u8>,
+    /// The files written, in order; empty when nothing was written (`check`).
+    parts: Vec<FeedPart>,
 }
 
-/// Gates every product for one channel and, when `target` is set, streams the feed to it.
+/// Gates every product for one channel and, when `target_dir` is set, streams the feed into
+/// it (in several files when the channel has a per-file maximum).
 fn render_channel(
     channel: &Channel,
     renderer: &ChannelRenderer<'_>,
     products: &[Product],
     by_sku: &HashMap<&str, &ErpRecord>,
     ctx: &MergeContext<'_>,
-    target: Option<&Path>,
+    target_dir: Option<&Path>,
     progress: &crate::ui::Progress,
 ) -> Result<ChannelResult, Failure> {
-    let io_context = || {
-        format!(
-            "channel `{}`: cannot write {}",
-            channel.name, channel.output
-        )
-    };
-    let mut writer = match target {
-        Some(path) => Some(BufWriter::with_capacity(
-            1 << 16,
-            File::create(path).map_err(Failure::io(io_context()))?,
-        )),
+    let mut writer = match target_dir {
+        Some(dir) => Some(FeedWriter::create(renderer, ctx, dir, &channel.output)?),
         None => None,
     };
-    if let Some(out) = writer.as_mut() {
-        renderer.header(ctx, out)?;
-    }
     let mut report = ChannelReport {
         name: channel.name.clone(),
         kind: match channel.preset() {
@@ -315,11 +334,7 @@ fn render_channel(
         for (product, (verdict, bytes)) in batch.iter().zip(results) {
             completeness.push(verdict.completeness);
             if let (Some(out), Some(bytes)) = (writer.as_mut(), bytes) {
-                if report.items > 0 {
-                    out.write_all(renderer.separator())
-                        .map_err(Failure::io(io_context()))?;
-                }
-                out.write_all(&bytes).map_err(Failure::io(io_context()))?;
+                out.write_item(&bytes)?;
             }
             let entry = |reasons: Vec<Reason>| ProductVerdict {
                 sku: product.sku.clone(),
@@ -340,13 +355,14 @@ fn render_channel(
         }
         progress.advance(batch.len());
     }
-    if let Some(mut out) = writer {
-        renderer.footer(&mut out)?;
-        out.flush().map_err(Failure::io(io_context()))?;
-    }
+    let parts = match writer {
+        Some(out) => out.finish()?,
+        None => Vec::new(),
+    };
     Ok(ChannelResult {
         report,
         completeness,
+        parts,
     })
 }
 
