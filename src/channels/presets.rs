@@ -30,7 +30,6 @@ pub mod meta {
     pub const ID_MAX: usize = 100;
     pub const TITLE_MAX: usize = 200;
     pub const DESCRIPTION_MAX: usize = 9999;
-    pub const BRAND_MAX: usize = 100;
     pub const URL_MAX: usize = 2000;
     /// Meta's best-practices page says 10, a field-reference mirror says 20: the official
     /// number wins.
@@ -93,7 +92,6 @@ pub mod bol {
 pub mod amazon {
     /// `messages` holds at most this many items; larger feeds are split into several files.
     pub const MESSAGES_MAX: usize = 10_000;
-    pub const BRAND_MAX: usize = 100;
     pub const ASIN_LENGTH: usize = 10;
     /// The per-product ASIN: a product that has one is sent as an offer on that ASIN.
     pub const ASIN_ATTRIBUTE: &str = "asin";

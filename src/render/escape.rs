@@ -240,6 +240,23 @@ fn next_action<const ESCAPE: bool>(bytes: &[u8], from: usize) -> Option<Action> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_whole_and_guarded_on_request() {
+        let field = |f: fn(&str, &mut dyn Write) -> io::Result<()>, input: &str| {
+            let mut out = Vec::new();
+            f(input, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(field(csv_field_escape_fn, "a"), "\"a\"");
+        assert_eq!(
+            field(csv_field_escape_fn, "12\" pan, \"x\"\n"),
+            "\"12\"\" pan, \"\"x\"\"\n\""
+        );
+        assert_eq!(field(csv_field_escape_fn, "=1+2"), "\"=1+2\"");
+        assert_eq!(field(csv_guarded_field_escape_fn, "=1+2"), "\"'=1+2\"");
+        assert_eq!(field(csv_guarded_field_escape_fn, "-20"), "\"-20\"");
+    }
     use quick_xml::events::Event;
     use tera::{Context, Tera};
 

@@ -86,19 +86,8 @@ pub(super) fn rules(
                      item; give the product an `asin` to offer it on an existing product page",
                 )),
             }
-            if let Some(brand) = &view.brand {
-                let length = brand.chars().count();
-                checks.check(length <= amazon::BRAND_MAX, || {
-                    Reason::new(
-                        "too-long",
-                        format!(
-                            "the brand is {length} characters; Amazon allows at most {}",
-                            amazon::BRAND_MAX
-                        ),
-                    )
-                    .on("brand", product, channel)
-                });
-            }
+            // The brand needs no length check: the built-in `brand` attribute allows 70
+            // characters, within Amazon's 100.
         }
     }
 }

@@ -46,14 +46,8 @@ pub(super) fn rules(
             meta::DESCRIPTION_MAX,
         );
     }
-    if let Some(brand) = &view.brand {
-        limit(
-            Some("brand"),
-            "the brand",
-            brand.chars().count(),
-            meta::BRAND_MAX,
-        );
-    }
+    // The brand needs no check here: the built-in `brand` attribute allows 70 characters,
+    // within Meta's 100.
     if let Some(image) = &view.image_link {
         limit(Some("images"), "the image URL", image.len(), meta::URL_MAX);
     }
