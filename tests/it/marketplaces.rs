@@ -810,3 +810,112 @@ fn webshop_and_order_entry_take_template_overrides_too() {
     // One cell, and spreadsheet-safe: order-entry-csv keeps its formula guard.
     assert_eq!(&dr1[1], "'=SUM(A1:A2), \"DR-1\"");
 }
+
+/// Whatever a marketer types, the marketplace feeds stay valid and carry it as written:
+/// escaping belongs to the format (csv quoting, serde_json), and a machine-read CSV gets no
+/// spreadsheet formula guard.
+#[test]
+fn nasty_copy_reaches_the_marketplaces_intact() {
+    const TITLE: &str = "Boor & Co <b>\"18V\"</b> ]]> 'x' 🔧\u{b}{{ 7*7 }}";
+    const BULLET: &str = "=1+2, <b>&</b> \"q\"\n{% raw %}";
+    let catalog = Catalog::overlay("basic", "nasty");
+    let mut config = catalog.read("pim.toml");
+    config.push_str(
+        "\n[channels.meta]\npreset = \"meta-catalog\"\nlocale = \"nl-NL\"\noutput = \"meta.csv\"\n\
+         \n[channels.bol]\npreset = \"bol-offers\"\nlocale = \"nl-NL\"\noutput = \"bol.jsonl\"\n\
+         delivery_code = \"1-2d\"\n\
+         \n[channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
+         seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\n\
+         product_types = { tools = \"DRILL\" }\n",
+    );
+    catalog.write("pim.toml", &config);
+    let product = "content/products/tools/NASTY-1.toml";
+    let bullet = serde_json::to_string(BULLET).unwrap();
+    catalog.write(
+        product,
+        &catalog.read(product).replace(
+            "[[images]]",
+            &format!("bullets.nl-NL = [{bullet}]\n\n[[images]]"),
+        ),
+    );
+    // A price and an EAN, so that bol and Amazon take it too.
+    catalog.write(
+        "erp/items.csv",
+        &catalog
+            .read("erp/items.csv")
+            .replace("NASTY-1,0,5,EUR,,,", "NASTY-1,10,5,EUR,,4006381333931,"),
+    );
+    catalog.run(&["build"]).expect(0);
+
+    let meta = csv_by_id(&catalog, "feeds/meta.csv");
+    let row = &meta["NASTY-1"];
+    assert_eq!(row["title"], TITLE);
+    assert_eq!(row["brand"], "Smith & Sons <Tools>");
+    assert_eq!(
+        row["mpn"], "=cmd|' /C calc'!A0",
+        "no formula guard for Meta"
+    );
+    assert!(row["description"].contains("{% raw %}{{ 7*7 }} en {{ product.sku }}"));
+
+    let bol = json_lines(&catalog, "feeds/bol.jsonl");
+    let offer = bol.iter().find(|o| o["reference"] == "NASTY-1").unwrap();
+    assert_eq!(offer["unknownProductTitle"], TITLE);
+
+    let document: Value = serde_json::from_str(&catalog.read("feeds/amazon.json")).unwrap();
+    assert_amazon_valid(&amazon_validator(), &document);
+    let message = document["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["sku"] == "NASTY-1")
+        .unwrap();
+    assert_eq!(message["attributes"]["item_name"][0]["value"], TITLE);
+    assert_eq!(message["attributes"]["bullet_point"][0]["value"], BULLET);
+    assert_eq!(
+        message["attributes"]["brand"][0]["value"],
+        "Smith & Sons <Tools>"
+    );
+}
+
+/// `format = "jsonl"` works for custom channels too: one line per item, parsed back.
+#[test]
+fn a_custom_json_lines_channel_writes_one_line_per_item() {
+    let catalog = Catalog::fixture("basic");
+    let mut config = catalog.read("pim.toml");
+    config.push_str(
+        "\n[channels.lines]\nformat = \"jsonl\"\ntemplate = \"lines.jsonl\"\nlocale = \"nl-NL\"\n\
+         output = \"lines.jsonl\"\n",
+    );
+    catalog.write("pim.toml", &config);
+    catalog.write(
+        "templates/lines.jsonl",
+        "{% block header %}{% endblock header %}\n{% block item %}\n\
+         {\"sku\": \"{{ product.sku }}\", \"title\": \"{{ product.title }}\"}\n\
+         {% endblock item %}\n{% block footer %}{% endblock footer %}\n",
+    );
+    catalog.run(&["build"]).expect(0);
+    let text = catalog.read("feeds/lines.jsonl");
+    assert_eq!(text.lines().count(), 4, "{text}");
+    let lines = json_lines(&catalog, "feeds/lines.jsonl");
+    assert_eq!(lines[2]["title"], "Accuboormachine DR-1 18V");
+    let manifest: Value = serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+    let channel = manifest["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "lines")
+        .unwrap();
+    assert_eq!(channel["format"], "jsonl");
+
+    // A template that spreads an item over several lines fails the build, not the reader.
+    catalog.write(
+        "templates/lines.jsonl",
+        "{% block header %}{% endblock header %}{% block item %}{\n\"sku\": \"{{ product.sku }}\"\n}{% endblock item %}{% block footer %}{% endblock footer %}",
+    );
+    let run = catalog.run(&["build"]).expect(2);
+    assert!(
+        run.stderr().contains("not valid JSON Lines: line 1"),
+        "{}",
+        run.stderr()
+    );
+}
