@@ -919,3 +919,69 @@ fn a_custom_json_lines_channel_writes_one_line_per_item() {
         run.stderr()
     );
 }
+
+/// The repository's own example catalog: all three marketplace feeds, valid.
+#[test]
+fn the_example_catalog_builds_valid_marketplace_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for part in ["pim.toml", "content", "erp", "templates"] {
+        for entry in walkdir::WalkDir::new(root.join(part)) {
+            let entry = entry.unwrap();
+            let target = dir.path().join(entry.path().strip_prefix(root).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        .args(["build", "--quiet"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let feeds = dir.path().join("feeds");
+    let read = |file: &str| std::fs::read_to_string(feeds.join(file)).unwrap();
+
+    let amazon: Value = serde_json::from_str(&read("amazon-nl.json")).unwrap();
+    assert_amazon_valid(&amazon_validator(), &amazon);
+    let messages = amazon["messages"].as_array().unwrap();
+    assert!(messages.len() >= 10, "{}", messages.len());
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["requirements"] == "LISTING_OFFER_ONLY")
+    );
+
+    let offers: Vec<Value> = read("bol.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(offers.len() >= 10, "{}", offers.len());
+    assert!(
+        offers
+            .iter()
+            .all(|o| o["ean"].as_str().unwrap().len() == 13)
+    );
+
+    let meta_csv = read("meta.csv");
+    let mut meta = csv::Reader::from_reader(meta_csv.as_bytes());
+    let availability = meta
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "availability")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = meta.records().map(Result::unwrap).collect();
+    assert!(rows.len() >= 10, "{}", rows.len());
+    assert!(
+        rows.iter()
+            .all(|r| matches!(&r[availability], "in stock" | "out of stock"))
+    );
+}
