@@ -30,7 +30,8 @@ pub mod meta {
     pub const ID_MAX: usize = 100;
     pub const TITLE_MAX: usize = 200;
     pub const DESCRIPTION_MAX: usize = 9999;
-    pub const URL_MAX: usize = 2000;
+    /// The `additional_image_link` cell, every URL and separator together.
+    pub const ADDITIONAL_IMAGE_LINK_MAX: usize = 2000;
     /// Meta's best-practices page says 10, a field-reference mirror says 20: the official
     /// number wins.
     pub const ADDITIONAL_IMAGES_MAX: usize = 10;

@@ -61,15 +61,21 @@ pub fn attribute_text(view: &ProductView, name: &str) -> Option<String> {
         .then(|| value.to_string())
 }
 
-/// The additional images Meta takes, with commas encoded: in the CSV cell a comma separates
-/// one URL from the next.
+/// The additional images Meta takes (at most 10, 2000 characters in all), with commas
+/// encoded: in the CSV cell a comma separates one URL from the next.
 pub fn additional_image_links(view: &ProductView) -> Vec<String> {
-    view.images
-        .iter()
-        .skip(1)
-        .take(meta::ADDITIONAL_IMAGES_MAX)
-        .map(|image| image.url.replace(',', "%2C"))
-        .collect()
+    let mut links = Vec::new();
+    let mut length = 0;
+    for image in view.images.iter().skip(1).take(meta::ADDITIONAL_IMAGES_MAX) {
+        let url = image.url.replace(',', "%2C");
+        let separator = usize::from(!links.is_empty());
+        if length + separator + url.len() > meta::ADDITIONAL_IMAGE_LINK_MAX {
+            break;
+        }
+        length += separator + url.len();
+        links.push(url);
+    }
+    links
 }
 
 /// A sale price Meta shows: only one below the price.

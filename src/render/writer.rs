@@ -106,5 +106,8 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
 fn open(renderer: &ChannelRenderer<'_>, path: &Path) -> Result<BufWriter<File>, RenderError> {
     File::create(path)
         .map(|file| BufWriter::with_capacity(1 << 16, file))
-        .map_err(|e| renderer.io(e))
+        .map_err(|err| {
+            let named = std::io::Error::new(err.kind(), format!("{}: {err}", path.display()));
+            renderer.io(named)
+        })
 }

@@ -7,7 +7,7 @@ use crate::channels::presets::meta;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::ProductView;
-use crate::render::meta::attribute_text;
+use crate::render::meta::{additional_image_links, attribute_text};
 
 pub(super) fn rules(
     product: &Product,
@@ -48,10 +48,6 @@ pub(super) fn rules(
     }
     // The brand needs no check here: the built-in `brand` attribute allows 70 characters,
     // within Meta's 100.
-    if let Some(image) = &view.image_link {
-        limit(Some("images"), "the image URL", image.len(), meta::URL_MAX);
-    }
-    limit(None, "the product link", view.link.len(), meta::URL_MAX);
 
     match &record.gtin {
         Some(raw) => checks.check_result(gtin::validate(raw).map(|_| ()), |problem| {
@@ -92,13 +88,16 @@ pub(super) fn rules(
     }
 
     let extra = view.images.len().saturating_sub(1);
-    if extra > meta::ADDITIONAL_IMAGES_MAX {
+    let taken = additional_image_links(view).len();
+    if taken < extra {
         checks.warn(
             Reason::new(
                 "too-many-images",
                 format!(
-                    "{extra} additional images; Meta takes the first {}",
-                    meta::ADDITIONAL_IMAGES_MAX
+                    "{extra} additional images; Meta takes the first {taken} (at most {}, \
+                     {} characters of URLs in all)",
+                    meta::ADDITIONAL_IMAGES_MAX,
+                    meta::ADDITIONAL_IMAGE_LINK_MAX
                 ),
             )
             .on("images", product, channel),

@@ -471,10 +471,39 @@ fn every_limit_keeps_a_product_at_it_and_leaves_one_just_over_it_out() {
         "ASIN-9",
         &format!("{}\nasin = \"B0EXAMPLE\"", copy(title, description, brand)),
     );
+    // Meta: the additional images' cell holds 2000 characters: two URLs fill it exactly.
+    let url = |length: usize, n: u8| {
+        let prefix = "https://cdn.example/";
+        let suffix = format!("-{n}.jpg");
+        format!(
+            "{prefix}{}{suffix}",
+            "i".repeat(length - prefix.len() - suffix.len())
+        )
+    };
+    let images: String = [url(30, 0), url(999, 1), url(1000, 2), url(30, 3)]
+        .iter()
+        .map(|u| format!("\n[[images]]\nurl = \"{u}\"\n"))
+        .collect();
+    catalog.write(
+        "content/products/limits/IMAGES.toml",
+        &format!(
+            "sku = \"IMAGES\"\nfamily = \"tools\"\n{}\n{images}",
+            copy(title, description, brand)
+        ),
+    );
+    let mut erp = catalog.read("erp/items.csv");
+    erp.push_str("IMAGES,10.00,5,EUR,,4006381333931,,,,,,piece,1,true,\n");
+    catalog.write("erp/items.csv", &erp);
     catalog.run(&["build"]).expect(0);
     let report = report(&catalog);
 
     let meta = csv_by_id(&catalog, "feeds/meta.csv");
+    let cell = &meta["IMAGES"]["additional_image_link"];
+    assert_eq!(cell.len(), 2000);
+    assert_eq!(cell, &format!("{},{}", url(999, 1), url(1000, 2)));
+    let warned = warnings(&report, "meta", "IMAGES");
+    assert_eq!(codes(&warned), ["too-many-images"]);
+    assert!(warned[0].1.contains("takes the first 2"), "{warned:?}");
     let in_meta = |sku: &str| meta.contains_key(sku);
     for sku in [id_at.as_str(), "TITLE-200", "DESC-9999"] {
         assert!(
