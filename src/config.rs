@@ -99,7 +99,7 @@ pub enum ErpFileFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
-    /// A built-in channel (`google-merchant`, `webshop-json`, `order-entry-csv`).
+    /// A built-in channel (`google-merchant`, `meta-catalog`, `bol-offers`, …; see `Preset`).
     pub preset: Option<String>,
     /// A custom channel's format.
     pub format: Option<ChannelFormat>,
@@ -119,6 +119,53 @@ pub struct ChannelConfig {
     pub currency: Option<String>,
     /// CSV only: prefix text cells that would start a spreadsheet formula.
     pub formula_guard: Option<bool>,
+    // The marketplace presets' own settings; `channels::marketplace` checks that each is
+    // used on a preset that takes it. (Not a flattened struct: serde's `flatten` cannot be
+    // combined with `deny_unknown_fields`.)
+    /// `meta-catalog`, `bol-offers`, `amazon-listings`: the condition of every item in the
+    /// channel; `new` by default.
+    pub condition: Option<Condition>,
+    /// bol: who ships, `FBR` (the retailer, the default) or `FBB` (bol).
+    pub fulfilment_method: Option<FulfilmentMethod>,
+    /// bol, FBR only: the promised delivery time, e.g. `1-2d` or `24uurs-16`. A product can
+    /// override it with its `bol_delivery_code` attribute.
+    pub delivery_code: Option<String>,
+    /// bol: the countries one offer serves; `["NL", "BE"]` by default.
+    pub countries: Option<Vec<String>>,
+    /// bol: the DSA economic operator of the retailer's account, needed to go on sale.
+    pub economic_operator_id: Option<String>,
+    /// Amazon: the merchant token of the seller account (`header.sellerId`).
+    pub seller_id: Option<String>,
+    /// Amazon: the marketplace every listing is for, e.g. `A1805IZSGTT6HS` (amazon.nl).
+    pub marketplace_id: Option<String>,
+    /// Amazon: `header.issueLocale` and the `language_tag` of texts, e.g. `nl_NL`; derived
+    /// from the channel's locale when absent.
+    pub issue_locale: Option<String>,
+    /// Amazon: product family → Amazon product type (e.g. `workwear = "SHIRT"`).
+    pub product_types: Option<BTreeMap<String, String>>,
+    /// Amazon: every item is an offer on a product page Amazon already has (by its `asin`).
+    pub offer_only: Option<bool>,
+}
+
+/// Item condition in pimfeed's words; each marketplace preset maps it to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    #[default]
+    New,
+    Refurbished,
+    Used,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum FulfilmentMethod {
+    /// Fulfilment by retailer: the retailer ships.
+    #[default]
+    #[serde(rename = "FBR")]
+    Fbr,
+    /// Fulfilment by bol (LVB): bol ships from its warehouse.
+    #[serde(rename = "FBB")]
+    Fbb,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -127,6 +174,9 @@ pub enum ChannelFormat {
     Xml,
     Json,
     Csv,
+    /// JSON Lines: one JSON document per line (`bol-offers`, or a custom channel whose `item`
+    /// block renders one line).
+    Jsonl,
 }
 
 impl Config {

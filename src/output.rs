@@ -88,13 +88,13 @@ impl Drop for Staging {
 
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.
-pub struct FeedWriter {
+pub struct FeedFile {
     plain: io::BufWriter<File>,
     gzip: Option<flate2::write::GzEncoder<HashingWriter<io::BufWriter<File>>>>,
 }
 
-impl FeedWriter {
-    pub fn create(path: &Path, gzip: bool) -> io::Result<FeedWriter> {
+impl FeedFile {
+    pub fn create(path: &Path, gzip: bool) -> io::Result<FeedFile> {
         let plain = io::BufWriter::with_capacity(1 << 16, File::create(path)?);
         let gzip = if gzip {
             let mut gz_path = path.as_os_str().to_owned();
@@ -107,7 +107,7 @@ impl FeedWriter {
         } else {
             None
         };
-        Ok(FeedWriter { plain, gzip })
+        Ok(FeedFile { plain, gzip })
     }
 
     /// Flushes both files; the gzip file's size and digest when there is one.
@@ -124,7 +124,7 @@ impl FeedWriter {
     }
 }
 
-impl io::Write for FeedWriter {
+impl io::Write for FeedFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_all(buf)?;
         Ok(buf.len())
@@ -195,6 +195,7 @@ pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, String> {
         ChannelFormat::Xml => verify_xml(&mut reader),
         ChannelFormat::Csv => verify_csv(&mut reader),
         ChannelFormat::Json => verify_json(&mut reader),
+        ChannelFormat::Jsonl => verify_json_lines(&mut reader),
     };
     parsed?;
     // Parsers may stop before the end (trailing whitespace); hash whatever is left too.
@@ -305,6 +306,30 @@ fn verify_json(reader: &mut impl Read) -> Result<(), String> {
     json.end().map_err(|err| format!("not valid JSON: {err}"))
 }
 
+/// Every line one JSON document (a final newline is allowed, blank lines are not: JSON Lines
+/// readers treat them as errors).
+fn verify_json_lines(reader: &mut impl Read) -> Result<(), String> {
+    use std::io::BufRead;
+    let mut lines = BufReader::new(reader);
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        if lines
+            .read_until(b'\n', &mut line)
+            .map_err(|err| format!("cannot read it back: {err}"))?
+            == 0
+        {
+            return Ok(());
+        }
+        number += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        serde_json::from_slice::<serde::de::IgnoredAny>(text)
+            .map_err(|err| format!("not valid JSON Lines: line {number}: {err}"))?;
+    }
+}
+
 struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
@@ -359,6 +384,8 @@ mod tests {
         assert_eq!(stats.sha256.len(), 64);
         verify_text("a,b\n1,\"x,y\"\n", ChannelFormat::Csv).unwrap();
         verify_text("{\"a\": [1, 2]}\n", ChannelFormat::Json).unwrap();
+        verify_text("{\"a\": 1}\n[2]\n", ChannelFormat::Jsonl).unwrap();
+        verify_text("", ChannelFormat::Jsonl).unwrap();
     }
 
     #[test]
@@ -376,6 +403,12 @@ mod tests {
         assert!(verify_text("a,b\n1\n", ChannelFormat::Csv).is_err());
         assert!(verify_text("{\"a\": [1, 2}", ChannelFormat::Json).is_err());
         assert!(verify_text("{} {}", ChannelFormat::Json).is_err());
+        for jsonl in ["{}\n\n{}\n", "{} {}\n", "{\"a\":\n1}\n", "{}\n{"] {
+            assert!(
+                verify_text(jsonl, ChannelFormat::Jsonl).is_err(),
+                "{jsonl:?}"
+            );
+        }
     }
 
     #[test]

@@ -18,8 +18,8 @@ use crate::content::{self, Product};
 use crate::diagnostics::Diagnostic;
 use crate::erp::{self, ErpRecord};
 use crate::merge::{self, MarkdownNeeds, MergeContext};
-use crate::output::{self, FeedWriter, FileStats, Staging};
-use crate::render::{BuildView, ChannelRenderer, Item, RenderError};
+use crate::output::{self, FileStats, Staging};
+use crate::render::{BuildView, ChannelRenderer, FeedPart, FeedWriter, Item, RenderError};
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
 use crate::validate::{self, Reason, Verdict};
 
@@ -158,6 +158,20 @@ pub struct ManifestChannel {
     /// `<file>.gz`, when `[build] gzip = true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gzip: Option<FileStats>,
+    /// Every file of a feed split over several (Amazon's 10,000 messages per document), the
+    /// first being `file` itself; absent when the feed is one file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ManifestPart>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestPart {
+    pub file: String,
+    pub items: usize,
+    #[serde(flatten)]
+    pub stats: FileStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gzip: Option<FileStats>,
 }
 
 /// Reads `pim.toml` under `root`.
@@ -280,19 +294,16 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     }
 
     let mut channel_reports = Vec::with_capacity(feeds.len());
-    let mut gzip_stats = Vec::with_capacity(feeds.len());
+    let mut channel_parts = Vec::with_capacity(feeds.len());
     for feed in feeds {
-        let (report, gzip) = feed.finish()?;
+        let (report, parts) = feed.finish()?;
         channel_reports.push(report);
-        gzip_stats.push(gzip);
+        channel_parts.push(parts);
     }
     let mut manifest_channels = Vec::new();
-    if let Some(staging) = &staging {
+    if staging.is_some() {
         progress.stage("parsing feeds back");
-        manifest_channels = verify_feeds(staging.path(), &channels, &channel_reports)?;
-        for (entry, gzip) in manifest_channels.iter_mut().zip(gzip_stats) {
-            entry.gzip = gzip;
-        }
+        manifest_channels = verify_feeds(&channels, &channel_reports, channel_parts)?;
         stopwatch.lap("parse every feed back");
     }
 
@@ -375,9 +386,7 @@ impl Tally {
 
 /// One channel's feed while the catalog streams through: its open file and its report.
 struct Feed<'a> {
-    channel: &'a Channel,
-    renderer: &'a ChannelRenderer<'a>,
-    writer: Option<FeedWriter>,
+    writer: Option<FeedWriter<'a, 'a, 'a>>,
     report: ChannelReport,
 }
 
@@ -386,24 +395,20 @@ impl<'a> Feed<'a> {
         channel: &'a Channel,
         renderer: &'a ChannelRenderer<'a>,
         staging: Option<&Staging>,
-        ctx: &MergeContext<'_>,
+        ctx: &'a MergeContext<'a>,
         gzip: bool,
     ) -> Result<Self, Failure> {
-        let mut writer = match staging {
-            Some(staging) => {
-                let path = staging.path().join(&channel.output);
-                let writer =
-                    FeedWriter::create(&path, gzip).map_err(Failure::io(write_context(channel)))?;
-                Some(writer)
-            }
+        let writer = match staging {
+            Some(staging) => Some(FeedWriter::create(
+                renderer,
+                ctx,
+                staging.path(),
+                &channel.output,
+                gzip,
+            )?),
             None => None,
         };
-        if let Some(out) = writer.as_mut() {
-            renderer.header(ctx, out)?;
-        }
         Ok(Self {
-            channel,
-            renderer,
             writer,
             report: ChannelReport {
                 name: channel.name.clone(),
@@ -428,12 +433,7 @@ impl<'a> Feed<'a> {
         bytes: Option<Vec<u8>>,
     ) -> Result<(), Failure> {
         if let (Some(out), Some(bytes)) = (self.writer.as_mut(), bytes) {
-            if self.report.items > 0 {
-                out.write_all(self.renderer.separator())
-                    .map_err(Failure::io(write_context(self.channel)))?;
-            }
-            out.write_all(&bytes)
-                .map_err(Failure::io(write_context(self.channel)))?;
+            out.write_item(&bytes)?;
         }
         let entry = |reasons: Vec<Reason>| ProductVerdict {
             sku: product.sku.clone(),
@@ -454,53 +454,76 @@ impl<'a> Feed<'a> {
         Ok(())
     }
 
-    /// Writes the footer; the report and, with `gzip`, the compressed file's stats.
-    fn finish(self) -> Result<(ChannelReport, Option<FileStats>), Failure> {
-        let mut gzip = None;
-        if let Some(mut out) = self.writer {
-            self.renderer.footer(&mut out)?;
-            gzip = out
-                .finish()
-                .map_err(Failure::io(write_context(self.channel)))?;
-        }
-        Ok((self.report, gzip))
+    /// Closes the feed's files; the report and every file written, in order.
+    fn finish(self) -> Result<(ChannelReport, Vec<FeedPart>), Failure> {
+        let parts = match self.writer {
+            Some(writer) => writer.finish()?,
+            None => Vec::new(),
+        };
+        Ok((self.report, parts))
     }
 }
 
-fn write_context(channel: &Channel) -> String {
-    format!(
-        "channel `{}`: cannot write {}",
-        channel.name, channel.output
-    )
-}
-
-/// Parses every rendered feed back, all channels at once (each is a sequential read).
+/// Parses every rendered file back, all at once (each is one sequential read).
 fn verify_feeds(
-    dir: &Path,
     channels: &[Channel],
     reports: &[ChannelReport],
+    parts: Vec<Vec<FeedPart>>,
 ) -> Result<Vec<ManifestChannel>, Failure> {
-    channels
-        .par_iter()
-        .zip(reports)
-        .map(|(channel, report)| {
-            let stats = output::verify(&dir.join(&channel.output), channel.format()).map_err(
-                |message| Failure::Verify {
+    let files: Vec<(&Channel, FeedPart)> = channels
+        .iter()
+        .zip(parts)
+        .flat_map(|(channel, parts)| parts.into_iter().map(move |part| (channel, part)))
+        .collect();
+    let verified: Vec<(&Channel, ManifestPart)> = files
+        .into_par_iter()
+        .map(|(channel, part)| {
+            let stats = output::verify(&part.path, channel.format()).map_err(|message| {
+                Failure::Verify {
                     channel: channel.name.clone(),
-                    message,
+                    message: format!("{}: {message}", part.file),
+                }
+            })?;
+            Ok((
+                channel,
+                ManifestPart {
+                    file: part.file,
+                    items: part.items,
+                    stats,
+                    gzip: part.gzip,
                 },
-            )?;
-            Ok(ManifestChannel {
-                name: channel.name.clone(),
-                file: channel.output.clone(),
-                format: channel.format(),
-                items: report.items,
-                excluded: report.excluded,
-                stats,
-                gzip: None,
-            })
+            ))
         })
-        .collect()
+        .collect::<Result<_, Failure>>()?;
+    let mut manifest = Vec::with_capacity(channels.len());
+    for (channel, report) in channels.iter().zip(reports) {
+        let mut parts: Vec<ManifestPart> = verified
+            .iter()
+            .filter(|(c, _)| c.name == channel.name)
+            .map(|(_, part)| ManifestPart {
+                file: part.file.clone(),
+                items: part.items,
+                stats: part.stats.clone(),
+                gzip: part.gzip.clone(),
+            })
+            .collect();
+        let first = parts.first().expect("a rendered feed has a first file");
+        let (stats, gzip) = (first.stats.clone(), first.gzip.clone());
+        if parts.len() == 1 {
+            parts.clear();
+        }
+        manifest.push(ManifestChannel {
+            name: channel.name.clone(),
+            file: channel.output.clone(),
+            format: channel.format(),
+            items: report.items,
+            excluded: report.excluded,
+            stats,
+            gzip,
+            parts,
+        });
+    }
+    Ok(manifest)
 }
 
 fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {

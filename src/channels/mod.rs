@@ -1,6 +1,7 @@
 //! Channels: the receivers of feeds, resolved from `pim.toml` into what the gate and the
 //! renderer need (format, locale, currency, requirements).
 
+pub mod marketplace;
 pub mod presets;
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::{ChannelFormat, Config};
 use crate::content::Schema;
+pub use marketplace::PresetSettings;
 pub use presets::Preset;
 
 /// A channel, checked and with every default filled in.
@@ -25,6 +27,8 @@ pub struct Channel {
     pub require: Vec<String>,
     pub filter: Option<String>,
     pub formula_guard: bool,
+    /// The marketplace presets' own settings (seller, delivery code, …).
+    pub settings: PresetSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +58,12 @@ impl Channel {
             _ => None,
         }
     }
+
+    /// At most this many items per file; more are split over numbered files
+    /// ([`marketplace::part_file_name`]).
+    pub fn items_per_file(&self) -> Option<usize> {
+        self.preset().and_then(Preset::items_per_file)
+    }
 }
 
 /// What the templates see as `channel`.
@@ -63,6 +73,9 @@ pub struct ChannelView<'a> {
     pub locale: &'a str,
     pub currency: &'a str,
     pub output: &'a str,
+    /// The marketplace preset's settings (`seller_id`, `marketplace_id`, `delivery_code`, …),
+    /// for templates that override a marketplace preset; empty for other channels.
+    pub settings: serde_json::Value,
 }
 
 impl<'a> From<&'a Channel> for ChannelView<'a> {
@@ -72,6 +85,7 @@ impl<'a> From<&'a Channel> for ChannelView<'a> {
             locale: &channel.locale,
             currency: &channel.currency,
             output: &channel.output,
+            settings: channel.settings.to_json(),
         }
     }
 }
@@ -168,13 +182,19 @@ pub fn resolve(config: &Config, schema: &Schema, root: &Path) -> Result<Vec<Chan
         if cfg.formula_guard.is_some() && !matches!(kind, ChannelKind::Columns(_)) {
             problem("`formula_guard` applies to custom CSV channels only".into());
         }
+        let currency = cfg
+            .currency
+            .clone()
+            .unwrap_or_else(|| config.catalog.currency.clone());
+        let preset = match kind {
+            ChannelKind::Preset(preset) => Some(preset),
+            _ => None,
+        };
+        let settings = marketplace::resolve(preset, cfg, &currency, schema, &mut problem);
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),
-            currency: cfg
-                .currency
-                .clone()
-                .unwrap_or_else(|| config.catalog.currency.clone()),
+            currency,
             output: cfg.output.clone(),
             require: cfg.require.clone(),
             filter: cfg.filter.clone(),
@@ -182,8 +202,21 @@ pub fn resolve(config: &Config, schema: &Schema, root: &Path) -> Result<Vec<Chan
                 ChannelKind::Preset(preset) => preset == Preset::OrderEntryCsv,
                 _ => cfg.formula_guard.unwrap_or(true),
             },
+            settings,
             kind,
         });
+    }
+    // A split feed's later parts must not overwrite another channel's file.
+    for split in channels.iter().filter(|c| c.items_per_file().is_some()) {
+        for other in &channels {
+            if marketplace::is_later_part(&split.output, &other.output) {
+                problems.push(format!(
+                    "channel `{}`: writes `{}`, which channel `{}` uses for the later files of its \
+                     feed when it is split; choose another `output`",
+                    other.name, other.output, split.name
+                ));
+            }
+        }
     }
     if problems.is_empty() {
         Ok(channels)

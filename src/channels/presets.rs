@@ -6,6 +6,9 @@ use crate::config::ChannelFormat;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     GoogleMerchant,
+    MetaCatalog,
+    BolOffers,
+    AmazonListings,
     WebshopJson,
     OrderEntryCsv,
 }
@@ -22,9 +25,89 @@ pub mod google {
     pub const ADDITIONAL_IMAGES_MAX: usize = 10;
 }
 
+/// Meta catalog limits (CHANNELS.md §2; the text limits come from a third-party spec).
+pub mod meta {
+    pub const ID_MAX: usize = 100;
+    pub const TITLE_MAX: usize = 200;
+    pub const DESCRIPTION_MAX: usize = 9999;
+    /// The `additional_image_link` cell, every URL and separator together.
+    pub const ADDITIONAL_IMAGE_LINK_MAX: usize = 2000;
+    /// Meta's best-practices page says 10, a field-reference mirror says 20: the official
+    /// number wins.
+    pub const ADDITIONAL_IMAGES_MAX: usize = 10;
+    /// The attributes Meta shows variants by; a family's variant axes must be among them.
+    pub const VARIANT_FIELDS: &[&str] = &[
+        "color",
+        "size",
+        "pattern",
+        "material",
+        "gender",
+        "age_group",
+    ];
+    pub const GENDERS: &[&str] = &["female", "male", "unisex"];
+    pub const AGE_GROUPS: &[&str] = &[
+        "adult", "all ages", "infant", "kids", "newborn", "teen", "toddler",
+    ];
+}
+
+/// bol.com Retailer API v11 offers and bol's content rules (CHANNELS.md §3).
+pub mod bol {
+    /// `fulfilment.deliveryCode` values for FBR; `VVB` (bol ships for the retailer) is FBR only.
+    pub const DELIVERY_CODES: &[&str] = &[
+        "24uurs-23",
+        "24uurs-22",
+        "24uurs-21",
+        "24uurs-20",
+        "24uurs-19",
+        "24uurs-18",
+        "24uurs-17",
+        "24uurs-16",
+        "24uurs-15",
+        "24uurs-14",
+        "24uurs-13",
+        "24uurs-12",
+        "1-2d",
+        "2-3d",
+        "3-5d",
+        "4-8d",
+        "1-8d",
+        "MijnLeverbelofte",
+        "VVB",
+    ];
+    pub const COUNTRIES: &[&str] = &["NL", "BE"];
+    /// Bol's locales for Dutch copy; an offer channel must be in one of them.
+    pub const LOCALES: &[&str] = &["nl-NL", "nl-BE"];
+    /// `reference` (v11; v10 allowed 20). The reference is how an order finds its ERP item.
+    pub const REFERENCE_MAX: usize = 100;
+    /// `unknownProductTitle`: only used when bol does not know the EAN yet.
+    pub const UNKNOWN_PRODUCT_TITLE_MAX: usize = 500;
+    /// Bol's suggested maximum title length; longer titles are a warning.
+    pub const TITLE_SUGGESTED_MAX: usize = 70;
+    /// Old client libraries cap `stock.amount` here; more would be refused.
+    pub const STOCK_MAX: i64 = 999;
+    /// The per-product override of the channel's `delivery_code`.
+    pub const DELIVERY_CODE_ATTRIBUTE: &str = "bol_delivery_code";
+}
+
+/// Amazon SP-API JSON_LISTINGS_FEED (CHANNELS.md §4).
+pub mod amazon {
+    /// `messages` holds at most this many items; larger feeds are split into several files.
+    pub const MESSAGES_MAX: usize = 10_000;
+    pub const ASIN_LENGTH: usize = 10;
+    /// The per-product ASIN: a product that has one is sent as an offer on that ASIN.
+    pub const ASIN_ATTRIBUTE: &str = "asin";
+    /// `other_product_image_locator_1` to `_8`, after the main image.
+    pub const OTHER_IMAGES_MAX: usize = 8;
+    /// The product type public integrations send for offers on an existing ASIN.
+    pub const OFFER_ONLY_PRODUCT_TYPE: &str = "PRODUCT";
+}
+
 impl Preset {
     pub const ALL: &'static [Preset] = &[
         Preset::GoogleMerchant,
+        Preset::MetaCatalog,
+        Preset::BolOffers,
+        Preset::AmazonListings,
         Preset::WebshopJson,
         Preset::OrderEntryCsv,
     ];
@@ -32,6 +115,9 @@ impl Preset {
     pub fn name(self) -> &'static str {
         match self {
             Preset::GoogleMerchant => "google-merchant",
+            Preset::MetaCatalog => "meta-catalog",
+            Preset::BolOffers => "bol-offers",
+            Preset::AmazonListings => "amazon-listings",
             Preset::WebshopJson => "webshop-json",
             Preset::OrderEntryCsv => "order-entry-csv",
         }
@@ -44,29 +130,56 @@ impl Preset {
     pub fn format(self) -> ChannelFormat {
         match self {
             Preset::GoogleMerchant => ChannelFormat::Xml,
-            Preset::WebshopJson => ChannelFormat::Json,
-            Preset::OrderEntryCsv => ChannelFormat::Csv,
+            Preset::MetaCatalog | Preset::OrderEntryCsv => ChannelFormat::Csv,
+            Preset::BolOffers => ChannelFormat::Jsonl,
+            Preset::AmazonListings | Preset::WebshopJson => ChannelFormat::Json,
         }
     }
 
-    /// The built-in template, for presets rendered through one. A file of the same name in
-    /// `templates/` replaces it.
+    /// The name of the template that replaces the built-in rendering when a file of that name
+    /// is in `templates/`: the preset's name with its format's extension.
+    pub fn template_name(self) -> String {
+        let extension = match self.format() {
+            ChannelFormat::Xml => "xml",
+            ChannelFormat::Json => "json",
+            ChannelFormat::Csv => "csv",
+            ChannelFormat::Jsonl => "jsonl",
+        };
+        format!("{}.{extension}", self.name())
+    }
+
+    /// The built-in template, for presets rendered through one; the others are built with
+    /// serde or the csv crate, valid by construction. A file named [`Preset::template_name`]
+    /// in `templates/` replaces either.
     pub fn template(self) -> Option<(&'static str, &'static str)> {
         match self {
             Preset::GoogleMerchant => Some((
                 "google-merchant.xml",
                 include_str!("templates/google-merchant.xml"),
             )),
-            Preset::WebshopJson | Preset::OrderEntryCsv => None,
+            _ => None,
         }
     }
 
-    /// Attributes this channel cannot do without, on top of the family's.
+    /// Attributes this channel cannot do without, on top of the family's. Rules that depend
+    /// on the product (Amazon's offer-only items need no copy) live in the gate.
     pub fn required_attributes(self) -> &'static [&'static str] {
         match self {
-            Preset::GoogleMerchant => &["title", "description", "images"],
+            Preset::GoogleMerchant | Preset::MetaCatalog => &["title", "description", "images"],
+            // Bol publishes an offer only when its EAN has Dutch content: a name, a
+            // description and images.
+            Preset::BolOffers => &["title", "description", "images"],
+            Preset::AmazonListings => &[],
             Preset::WebshopJson => &["title"],
             Preset::OrderEntryCsv => &["title"],
+        }
+    }
+
+    /// At most this many items go into one file; more are split over numbered files.
+    pub fn items_per_file(self) -> Option<usize> {
+        match self {
+            Preset::AmazonListings => Some(amazon::MESSAGES_MAX),
+            _ => None,
         }
     }
 }

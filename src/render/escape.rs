@@ -97,6 +97,30 @@ static JSON_CANDIDATES: [bool; 256] = {
     table
 };
 
+/// Writes a value as one quoted CSV field (`"` doubled), for CSV templates that override a
+/// preset: whatever the value holds (commas, quotes, line breaks), it stays one cell.
+pub fn csv_field_escape_fn(input: &str, output: &mut dyn Write) -> io::Result<()> {
+    write_csv_field(input, output)
+}
+
+/// [`csv_field_escape_fn`] for spreadsheet CSV: the cell is also guarded by [`guard_formula`].
+pub fn csv_guarded_field_escape_fn(input: &str, output: &mut dyn Write) -> io::Result<()> {
+    write_csv_field(&guard_formula(input), output)
+}
+
+fn write_csv_field(input: &str, output: &mut dyn Write) -> io::Result<()> {
+    output.write_all(b"\"")?;
+    let mut parts = input.split('"');
+    if let Some(first) = parts.next() {
+        output.write_all(first.as_bytes())?;
+    }
+    for part in parts {
+        output.write_all(b"\"\"")?;
+        output.write_all(part.as_bytes())?;
+    }
+    output.write_all(b"\"")
+}
+
 /// Guards a cell of a CSV meant for a spreadsheet against formula injection (OWASP): a text
 /// cell starting with `=`, `+`, `-`, `@`, tab, CR or LF gets a leading `'`, which spreadsheets
 /// show as text. Numbers such as `-20` or `+3,5` pass unchanged, since the `'` would turn them
@@ -216,6 +240,23 @@ fn next_action<const ESCAPE: bool>(bytes: &[u8], from: usize) -> Option<Action> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_whole_and_guarded_on_request() {
+        let field = |f: fn(&str, &mut dyn Write) -> io::Result<()>, input: &str| {
+            let mut out = Vec::new();
+            f(input, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(field(csv_field_escape_fn, "a"), "\"a\"");
+        assert_eq!(
+            field(csv_field_escape_fn, "12\" pan, \"x\"\n"),
+            "\"12\"\" pan, \"\"x\"\"\n\""
+        );
+        assert_eq!(field(csv_field_escape_fn, "=1+2"), "\"=1+2\"");
+        assert_eq!(field(csv_guarded_field_escape_fn, "=1+2"), "\"'=1+2\"");
+        assert_eq!(field(csv_guarded_field_escape_fn, "-20"), "\"-20\"");
+    }
     use quick_xml::events::Event;
     use tera::{Context, Tera};
 

@@ -5,9 +5,15 @@
 //! JSON templates get an escape function for their format on every `{{ }}`, CSV cells are
 //! written by the `csv` crate, and content is only ever data, never a template.
 
+pub mod amazon;
+pub mod bol;
 pub mod escape;
 pub mod markdown;
+pub mod meta;
 pub mod webshop;
+mod writer;
+
+pub use writer::{FeedPart, FeedWriter};
 
 use std::io::Write;
 use std::path::Path;
@@ -67,13 +73,16 @@ enum Body {
     /// A template with `header`, `item` and `footer` blocks.
     Template {
         name: String,
-        json: bool,
+        format: ChannelFormat,
     },
     Columns {
         headers: Vec<String>,
     },
     OrderEntry,
     Webshop,
+    Meta,
+    Bol,
+    Amazon,
 }
 
 impl<'a> ChannelRenderer<'a> {
@@ -90,11 +99,19 @@ impl<'a> ChannelRenderer<'a> {
         let mut tera = Tera::new();
         match channel.format() {
             ChannelFormat::Xml => tera.set_escape_fn(escape::xml_escape_fn),
-            ChannelFormat::Json => tera.set_escape_fn(escape::json_string_escape_fn),
-            ChannelFormat::Csv => {}
+            ChannelFormat::Json | ChannelFormat::Jsonl => {
+                tera.set_escape_fn(escape::json_string_escape_fn)
+            }
+            // Only a preset's CSV template override is a template; every value in it becomes
+            // one quoted cell.
+            ChannelFormat::Csv if channel.formula_guard => {
+                tera.set_escape_fn(escape::csv_guarded_field_escape_fn)
+            }
+            ChannelFormat::Csv => tera.set_escape_fn(escape::csv_field_escape_fn),
         }
-        // Every template of an XML or JSON channel is escaped, whatever its file name.
-        if channel.format() == ChannelFormat::Csv {
+        // Every template of an XML or JSON channel, and of a CSV preset's override, is
+        // escaped, whatever its file name. Custom CSV columns are cells the csv crate writes.
+        if matches!(channel.kind, ChannelKind::Columns(_)) {
             tera.autoescape_on(Vec::<&str>::new());
         } else {
             tera.autoescape_on([""]);
@@ -124,32 +141,38 @@ impl<'a> ChannelRenderer<'a> {
                 sources.push_str(&source);
                 Body::Template {
                     name: template.clone(),
-                    json: *format == ChannelFormat::Json,
+                    format: *format,
                 }
             }
-            ChannelKind::Preset(preset) => match preset.template() {
-                Some((name, builtin)) => {
-                    let override_path = root.join("templates").join(name);
-                    let source = if override_path.is_file() {
-                        std::fs::read_to_string(&override_path).map_err(|err| {
-                            template_error(format!(
-                                "cannot read {}: {err}",
-                                override_path.display()
-                            ))
-                        })?
-                    } else {
-                        builtin.to_string()
-                    };
-                    add_template(&mut tera, name, &source, channel)?;
-                    sources.push_str(&source);
-                    Body::Template {
-                        name: name.to_string(),
-                        json: preset.format() == ChannelFormat::Json,
+            ChannelKind::Preset(preset) => {
+                let name = preset.template_name();
+                let override_path = root.join("templates").join(&name);
+                let source = if override_path.is_file() {
+                    Some(std::fs::read_to_string(&override_path).map_err(|err| {
+                        template_error(format!("cannot read {}: {err}", override_path.display()))
+                    })?)
+                } else {
+                    preset.template().map(|(_, builtin)| builtin.to_string())
+                };
+                match source {
+                    Some(source) => {
+                        add_template(&mut tera, &name, &source, channel)?;
+                        sources.push_str(&source);
+                        Body::Template {
+                            name,
+                            format: preset.format(),
+                        }
                     }
+                    None => match preset {
+                        Preset::OrderEntryCsv => Body::OrderEntry,
+                        Preset::WebshopJson => Body::Webshop,
+                        Preset::MetaCatalog => Body::Meta,
+                        Preset::BolOffers => Body::Bol,
+                        Preset::AmazonListings => Body::Amazon,
+                        Preset::GoogleMerchant => unreachable!("google-merchant has a template"),
+                    },
                 }
-                None if *preset == Preset::OrderEntryCsv => Body::OrderEntry,
-                None => Body::Webshop,
-            },
+            }
             ChannelKind::Columns(columns) => {
                 for (index, (header, expression)) in columns.iter().enumerate() {
                     sources.push_str(expression);
@@ -171,11 +194,22 @@ impl<'a> ChannelRenderer<'a> {
             )
             .map_err(|err| template_error(format!("filter `{filter}`: {}", tera_message(&err))))?;
         }
+        // Templates and column expressions are read for what they use; built-in bodies say it.
+        let markdown_needs = match body {
+            Body::Template { .. } | Body::Columns { .. } => MarkdownNeeds {
+                html: sources.contains("description_html"),
+                text: sources.contains("description_text"),
+            },
+            Body::OrderEntry | Body::Webshop => MarkdownNeeds::default(),
+            Body::Meta | Body::Bol | Body::Amazon => MarkdownNeeds {
+                html: false,
+                text: true,
+            },
+        };
         let markdown_needs = MarkdownNeeds {
-            html: sources.contains("description_html"),
-            // Google's gate checks the plain-text length.
-            text: sources.contains("description_text")
-                || channel.preset() == Some(Preset::GoogleMerchant),
+            // The Google gate measures the plain text even when an override template skips it.
+            text: markdown_needs.text || channel.preset() == Some(Preset::GoogleMerchant),
+            ..markdown_needs
         };
         Ok(Self {
             channel,
@@ -206,20 +240,32 @@ impl<'a> ChannelRenderer<'a> {
 
     pub fn header(&self, ctx: &MergeContext<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
         match &self.body {
-            Body::Template { name, .. } => self
-                .tera
-                .render_to(&block_template(name, "header"), &Context::new(), &mut *out)
-                .map_err(|err| self.template_error(&err)),
+            Body::Template { name, format } => {
+                let text = self
+                    .tera
+                    .render(&block_template(name, "header"), &Context::new())
+                    .map_err(|err| self.template_error(&err))?;
+                out.write_all(&line_block(text, *format))
+                    .map_err(|e| self.io(e))
+            }
             Body::Columns { headers } => self.write_csv_row(out, headers),
             Body::OrderEntry => self.write_csv_row(out, ORDER_ENTRY_HEADERS),
+            Body::Meta => self.write_csv_row(out, meta::HEADERS),
             Body::Webshop => webshop::header(ctx, self.channel, out).map_err(|e| self.io(e)),
+            Body::Amazon => amazon::header(self.channel, out).map_err(|e| self.io(e)),
+            Body::Bol => Ok(()),
         }
     }
 
     /// Bytes between two items.
     pub fn separator(&self) -> &'static [u8] {
         match self.body {
-            Body::Template { json: true, .. } | Body::Webshop => b",",
+            Body::Template {
+                format: ChannelFormat::Json,
+                ..
+            }
+            | Body::Webshop
+            | Body::Amazon => b",",
             _ => b"",
         }
     }
@@ -234,10 +280,12 @@ impl<'a> ChannelRenderer<'a> {
         let view = &item.view;
         let mut out = Vec::with_capacity(1024);
         match &self.body {
-            Body::Template { name, .. } => {
-                self.tera
-                    .render_to(&block_template(name, "item"), item.context(), &mut out)
+            Body::Template { name, format } => {
+                let text = self
+                    .tera
+                    .render(&block_template(name, "item"), item.context())
                     .map_err(|err| self.item_error(view, tera_message(&err)))?;
+                out = line_block(text, *format);
             }
             Body::Columns { headers } => {
                 let context = item.context();
@@ -257,22 +305,51 @@ impl<'a> ChannelRenderer<'a> {
                 self.write_csv_row(&mut out, &cells)?;
             }
             Body::OrderEntry => self.write_csv_row(&mut out, &order_entry_row(view))?,
+            Body::Meta => self.write_csv_row(&mut out, &meta::row(view, self.channel))?,
             Body::Webshop => {
                 webshop::item(product, view, ctx, self.channel, &mut out).map_err(|e| self.io(e))?
             }
+            Body::Bol => bol::item(view, self.channel, &mut out).map_err(|e| self.io(e))?,
+            Body::Amazon => amazon::item(view, self.channel, &mut out).map_err(|e| self.io(e))?,
         }
         Ok(out)
     }
 
+    /// Writes one rendered item. Amazon messages get their `messageId` here, numbered in
+    /// the order they are written to the file (a template override renders the message
+    /// without it), so it is unique in every file even when the feed is split.
+    pub fn write_item(
+        &self,
+        out: &mut dyn Write,
+        number_in_file: usize,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        if self.channel.preset() == Some(Preset::AmazonListings) {
+            amazon::write_numbered(out, number_in_file, bytes)
+        } else {
+            out.write_all(bytes)
+        }
+    }
+
     pub fn footer(&self, out: &mut dyn Write) -> Result<(), RenderError> {
         match &self.body {
-            Body::Template { name, .. } => self
-                .tera
-                .render_to(&block_template(name, "footer"), &Context::new(), &mut *out)
-                .map_err(|err| self.template_error(&err)),
-            Body::Webshop => out.write_all(b"\n]}\n").map_err(|e| self.io(e)),
-            Body::Columns { .. } | Body::OrderEntry => Ok(()),
+            Body::Template { name, format } => {
+                let text = self
+                    .tera
+                    .render(&block_template(name, "footer"), &Context::new())
+                    .map_err(|err| self.template_error(&err))?;
+                out.write_all(&line_block(text, *format))
+                    .map_err(|e| self.io(e))
+            }
+            Body::Webshop | Body::Amazon => out.write_all(b"\n]}\n").map_err(|e| self.io(e)),
+            Body::Columns { .. } | Body::OrderEntry | Body::Meta | Body::Bol => Ok(()),
         }
+    }
+
+    /// At most this many items per file (Amazon's 10,000 messages); the pipeline starts a
+    /// new file, with its own header and footer, when one is full.
+    pub fn items_per_file(&self) -> Option<usize> {
+        self.channel.items_per_file()
     }
 
     fn write_csv_row<S: AsRef<str>>(
@@ -280,7 +357,15 @@ impl<'a> ChannelRenderer<'a> {
         out: &mut dyn Write,
         cells: &[S],
     ) -> Result<(), RenderError> {
-        let mut writer = csv::WriterBuilder::new().from_writer(out);
+        // Meta asks for every field with whitespace or commas in quotes; quoting all of them
+        // is the simple way to be sure.
+        let quote_style = match self.body {
+            Body::Meta => csv::QuoteStyle::Always,
+            _ => csv::QuoteStyle::Necessary,
+        };
+        let mut writer = csv::WriterBuilder::new()
+            .quote_style(quote_style)
+            .from_writer(out);
         let record = cells.iter().map(|cell| {
             let cell = cell.as_ref();
             if self.channel.formula_guard {
@@ -315,6 +400,26 @@ impl<'a> ChannelRenderer<'a> {
             channel: self.channel.name.clone(),
             source,
         }
+    }
+}
+
+/// A template block's output as the format wants it. In line-based formats (CSV rows, JSON
+/// Lines) a block is whole lines: the line breaks around it in the template are dropped and
+/// one newline ends it, so items never run together or leave blank lines between them.
+fn line_block(text: String, format: ChannelFormat) -> Vec<u8> {
+    match format {
+        ChannelFormat::Csv | ChannelFormat::Jsonl => {
+            let trimmed = text.trim_matches(['\n', '\r']);
+            if trimmed.is_empty() {
+                Vec::new()
+            } else {
+                let mut line = Vec::with_capacity(trimmed.len() + 1);
+                line.extend_from_slice(trimmed.as_bytes());
+                line.push(b'\n');
+                line
+            }
+        }
+        ChannelFormat::Xml | ChannelFormat::Json => text.into_bytes(),
     }
 }
 

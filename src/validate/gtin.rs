@@ -36,26 +36,26 @@ impl fmt::Display for GtinProblem {
                 write!(f, "check digit is {found}, it should be {expected}")
             }
             Self::RestrictedPrefix(p) if p.len() > 3 => {
-                write!(f, "{p} is a placeholder, not a GTIN, which Google rejects")
+                write!(f, "{p} is a placeholder, not a GTIN, which channels reject")
             }
             Self::RestrictedPrefix(p) if p == "0" => write!(
                 f,
-                "prefix 0 is for company-internal GTIN-8s, which Google rejects \
+                "prefix 0 is for company-internal GTIN-8s, which channels reject \
                  (a UPC-E must be expanded to its 12-digit UPC-A)"
             ),
             Self::RestrictedPrefix(p) if p == "04" => {
                 write!(
                     f,
-                    "prefix 04 is for company-internal numbers, which Google rejects"
+                    "prefix 04 is for company-internal numbers, which channels reject"
                 )
             }
             Self::RestrictedPrefix(p) => {
                 write!(
                     f,
-                    "prefix {p} is for in-store numbers, which Google rejects"
+                    "prefix {p} is for in-store numbers, which channels reject"
                 )
             }
-            Self::CouponPrefix(p) => write!(f, "prefix {p} is for coupons, which Google rejects"),
+            Self::CouponPrefix(p) => write!(f, "prefix {p} is for coupons, which channels reject"),
         }
     }
 }
@@ -229,11 +229,11 @@ mod tests {
         );
         assert_eq!(
             RestrictedPrefix("2".into()).to_string(),
-            "prefix 2 is for in-store numbers, which Google rejects"
+            "prefix 2 is for in-store numbers, which channels reject"
         );
         assert_eq!(
             CouponPrefix("05".into()).to_string(),
-            "prefix 05 is for coupons, which Google rejects"
+            "prefix 05 is for coupons, which channels reject"
         );
         assert!(
             RestrictedPrefix("0000000000000".into())

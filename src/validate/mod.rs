@@ -5,7 +5,10 @@
 //! the channel's `require` and the preset's own rules. Everything else is left out and
 //! listed with its reasons; one bad product never blocks the others.
 
+mod amazon;
+mod bol;
 pub mod gtin;
+mod meta;
 
 use serde::Serialize;
 
@@ -100,16 +103,7 @@ pub fn decide(
         }
         seen.push(attribute);
         checks.check(has_value(product, attribute, channel, schema), || {
-            let locale_note = if schema.attribute(attribute).is_some_and(|d| d.localized) {
-                format!(" in {}", channel.locale)
-            } else {
-                String::new()
-            };
-            Reason::new(
-                "missing-attribute",
-                format!("`{attribute}` is required{locale_note} and has no value"),
-            )
-            .on(attribute, product, channel)
+            missing_attribute(attribute, product, channel, schema)
         });
     }
 
@@ -124,11 +118,40 @@ pub fn decide(
                 ),
             )
         });
-        if channel.preset() == Some(Preset::GoogleMerchant) {
-            google_rules(product, record, view, channel, &mut checks);
+        match channel.preset() {
+            Some(Preset::GoogleMerchant) => {
+                google_rules(product, record, view, channel, &mut checks)
+            }
+            Some(Preset::MetaCatalog) => {
+                meta::rules(product, record, view, channel, schema, &mut checks)
+            }
+            Some(Preset::BolOffers) => bol::rules(product, record, view, channel, &mut checks),
+            Some(Preset::AmazonListings) => {
+                amazon::rules(product, record, view, channel, schema, &mut checks)
+            }
+            _ => {}
         }
     }
     checks.verdict()
+}
+
+/// The reason for a required attribute without a value (in the channel's locale).
+fn missing_attribute(
+    attribute: &str,
+    product: &Product,
+    channel: &Channel,
+    schema: &Schema,
+) -> Reason {
+    let locale_note = if schema.attribute(attribute).is_some_and(|d| d.localized) {
+        format!(" in {}", channel.locale)
+    } else {
+        String::new()
+    };
+    Reason::new(
+        "missing-attribute",
+        format!("`{attribute}` is required{locale_note} and has no value"),
+    )
+    .on(attribute, product, channel)
 }
 
 /// Google Merchant Center's rules (CHANNELS.md §1, §6).

@@ -6,3 +6,4 @@ mod check;
 mod common;
 mod escaping;
 mod google;
+mod marketplaces;

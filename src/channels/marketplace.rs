@@ -1,0 +1,364 @@
+//! The settings of the marketplace presets (`meta-catalog`, `bol-offers`, `amazon-listings`),
+//! checked once when `pim.toml` is read so that a build never starts with a channel the
+//! marketplace would refuse wholesale (a bol channel in English, an Amazon feed without a
+//! seller).
+
+use std::collections::BTreeMap;
+
+use super::Preset;
+use super::presets::bol;
+use crate::config::{ChannelConfig, Condition, FulfilmentMethod};
+use crate::content::Schema;
+
+/// A preset's own settings, with every default filled in.
+#[derive(Debug, Clone, Default)]
+pub enum PresetSettings {
+    /// Custom channels and presets without settings of their own.
+    #[default]
+    None,
+    Meta(MetaSettings),
+    Bol(BolSettings),
+    Amazon(AmazonSettings),
+}
+
+impl PresetSettings {
+    /// The settings as templates see them (`channel.settings.seller_id`), in the words of
+    /// `pim.toml`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let condition = |c: Condition| match c {
+            Condition::New => "new",
+            Condition::Refurbished => "refurbished",
+            Condition::Used => "used",
+        };
+        match self {
+            PresetSettings::None => json!({}),
+            PresetSettings::Meta(meta) => json!({ "condition": condition(meta.condition) }),
+            PresetSettings::Bol(bol) => json!({
+                "condition": condition(bol.condition),
+                "fulfilment_method": match bol.fulfilment {
+                    FulfilmentMethod::Fbr => "FBR",
+                    FulfilmentMethod::Fbb => "FBB",
+                },
+                "delivery_code": bol.delivery_code,
+                "countries": bol.countries,
+                "economic_operator_id": bol.economic_operator_id,
+            }),
+            PresetSettings::Amazon(amazon) => json!({
+                "condition": condition(amazon.condition),
+                "seller_id": amazon.seller_id,
+                "marketplace_id": amazon.marketplace_id,
+                "issue_locale": amazon.issue_locale,
+                "product_types": amazon.product_types,
+                "offer_only": amazon.offer_only,
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MetaSettings {
+    pub condition: Condition,
+}
+
+#[derive(Debug, Clone)]
+pub struct BolSettings {
+    pub condition: Condition,
+    pub fulfilment: FulfilmentMethod,
+    /// FBR only; a product's `bol_delivery_code` overrides it.
+    pub delivery_code: Option<String>,
+    pub countries: Vec<String>,
+    pub economic_operator_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AmazonSettings {
+    pub condition: Condition,
+    pub seller_id: String,
+    pub marketplace_id: String,
+    /// `nl_NL`: the header's `issueLocale` and every text's `language_tag`.
+    pub issue_locale: String,
+    /// Family → Amazon product type.
+    pub product_types: BTreeMap<String, String>,
+    pub offer_only: bool,
+}
+
+/// The keys only some presets take, and which ones.
+const KEYS: &[(&str, &[Preset])] = &[
+    (
+        "condition",
+        &[
+            Preset::MetaCatalog,
+            Preset::BolOffers,
+            Preset::AmazonListings,
+        ],
+    ),
+    ("fulfilment_method", &[Preset::BolOffers]),
+    ("delivery_code", &[Preset::BolOffers]),
+    ("countries", &[Preset::BolOffers]),
+    ("economic_operator_id", &[Preset::BolOffers]),
+    ("seller_id", &[Preset::AmazonListings]),
+    ("marketplace_id", &[Preset::AmazonListings]),
+    ("issue_locale", &[Preset::AmazonListings]),
+    ("product_types", &[Preset::AmazonListings]),
+    ("offer_only", &[Preset::AmazonListings]),
+];
+
+fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
+    match key {
+        "condition" => cfg.condition.is_some(),
+        "fulfilment_method" => cfg.fulfilment_method.is_some(),
+        "delivery_code" => cfg.delivery_code.is_some(),
+        "countries" => cfg.countries.is_some(),
+        "economic_operator_id" => cfg.economic_operator_id.is_some(),
+        "seller_id" => cfg.seller_id.is_some(),
+        "marketplace_id" => cfg.marketplace_id.is_some(),
+        "issue_locale" => cfg.issue_locale.is_some(),
+        "product_types" => cfg.product_types.is_some(),
+        "offer_only" => cfg.offer_only.is_some(),
+        _ => unreachable!("unknown marketplace key {key}"),
+    }
+}
+
+/// Checks the marketplace keys of one channel and fills in their defaults; every mistake goes
+/// to `problem`.
+pub fn resolve(
+    preset: Option<Preset>,
+    cfg: &ChannelConfig,
+    currency: &str,
+    schema: &Schema,
+    problem: &mut dyn FnMut(String),
+) -> PresetSettings {
+    for (key, presets) in KEYS {
+        if is_set(cfg, key) && !preset.is_some_and(|p| presets.contains(&p)) {
+            let names: Vec<&str> = presets.iter().map(|p| p.name()).collect();
+            let applies = match names.as_slice() {
+                [one] => format!("the {one} preset only"),
+                [init @ .., last] => format!("the {} and {last} presets only", init.join(", ")),
+                [] => unreachable!(),
+            };
+            problem(format!("`{key}` applies to {applies}"));
+        }
+    }
+    let condition = cfg.condition.unwrap_or_default();
+    match preset {
+        Some(Preset::MetaCatalog) => PresetSettings::Meta(MetaSettings { condition }),
+        Some(Preset::BolOffers) => PresetSettings::Bol(resolve_bol(cfg, currency, problem)),
+        Some(Preset::AmazonListings) => {
+            PresetSettings::Amazon(resolve_amazon(cfg, schema, problem))
+        }
+        _ => PresetSettings::None,
+    }
+}
+
+fn resolve_bol(
+    cfg: &ChannelConfig,
+    currency: &str,
+    problem: &mut dyn FnMut(String),
+) -> BolSettings {
+    if !bol::LOCALES.contains(&cfg.locale.as_str()) {
+        problem(format!(
+            "bol needs Dutch copy: set `locale` to {} (and add it to the catalog's locales), not `{}`",
+            bol::LOCALES.join(" or "),
+            cfg.locale
+        ));
+    }
+    if currency != "EUR" {
+        problem(format!(
+            "bol sells in EUR; the channel's currency is {currency} (set `currency = \"EUR\"`)"
+        ));
+    }
+    let fulfilment = cfg.fulfilment_method.unwrap_or_default();
+    match (fulfilment, &cfg.delivery_code) {
+        (FulfilmentMethod::Fbr, None) => problem(format!(
+            "bol offers shipped by the retailer (FBR) need a `delivery_code`: one of {}",
+            bol::DELIVERY_CODES.join(", ")
+        )),
+        (FulfilmentMethod::Fbr, Some(code)) => {
+            if let Err(message) = check_delivery_code(code) {
+                problem(message);
+            }
+        }
+        (FulfilmentMethod::Fbb, Some(_)) => problem(
+            "`delivery_code` is for FBR only: bol sets the delivery promise of FBB offers".into(),
+        ),
+        (FulfilmentMethod::Fbb, None) => {}
+    }
+    let countries = cfg
+        .countries
+        .clone()
+        .unwrap_or_else(|| bol::COUNTRIES.iter().map(|c| c.to_string()).collect());
+    if countries.is_empty() {
+        problem("`countries` is empty; bol sells in NL, BE or both".into());
+    }
+    for (index, country) in countries.iter().enumerate() {
+        if !bol::COUNTRIES.contains(&country.as_str()) {
+            problem(format!(
+                "`countries`: bol sells in NL and BE, not `{country}`"
+            ));
+        } else if countries[..index].contains(country) {
+            problem(format!("`countries` lists {country} twice"));
+        }
+    }
+    if cfg
+        .economic_operator_id
+        .as_ref()
+        .is_some_and(|id| id.trim().is_empty())
+    {
+        problem("`economic_operator_id` is empty; leave it out or set the id bol gave you".into());
+    }
+    BolSettings {
+        condition: cfg.condition.unwrap_or_default(),
+        fulfilment,
+        delivery_code: cfg.delivery_code.clone(),
+        countries,
+        economic_operator_id: cfg.economic_operator_id.clone(),
+    }
+}
+
+/// Whether `code` is one of bol's delivery codes; the error suggests the nearest one.
+pub fn check_delivery_code(code: &str) -> Result<(), String> {
+    if bol::DELIVERY_CODES.contains(&code) {
+        return Ok(());
+    }
+    let hint = match crate::suggest::nearest(code, bol::DELIVERY_CODES.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => format!("bol's codes are {}", bol::DELIVERY_CODES.join(", ")),
+    };
+    Err(format!("`{code}` is not a bol delivery code; {hint}"))
+}
+
+fn resolve_amazon(
+    cfg: &ChannelConfig,
+    schema: &Schema,
+    problem: &mut dyn FnMut(String),
+) -> AmazonSettings {
+    let is_code = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let seller_id = cfg.seller_id.clone().unwrap_or_default();
+    if !is_code(&seller_id) {
+        problem(
+            "Amazon needs `seller_id`: the merchant token of the seller account \
+             (Seller Central → Settings → Account Info → Merchant Token), letters and digits"
+                .into(),
+        );
+    }
+    let marketplace_id = cfg.marketplace_id.clone().unwrap_or_default();
+    if !is_code(&marketplace_id) {
+        problem(
+            "Amazon needs `marketplace_id`, letters and digits, e.g. \"A1805IZSGTT6HS\" for \
+             amazon.nl or \"A1PA6795UKMFR9\" for amazon.de"
+                .into(),
+        );
+    }
+    let issue_locale = cfg
+        .issue_locale
+        .clone()
+        .unwrap_or_else(|| cfg.locale.replace('-', "_"));
+    let locale_ok = issue_locale.split_once('_').is_some_and(|(lang, region)| {
+        (2..=3).contains(&lang.len())
+            && lang.bytes().all(|b| b.is_ascii_lowercase())
+            && region.len() == 2
+            && region.bytes().all(|b| b.is_ascii_uppercase())
+    });
+    if !locale_ok {
+        problem(format!(
+            "`issue_locale` must look like \"nl_NL\" (language_REGION), not `{issue_locale}`"
+        ));
+    }
+    let offer_only = cfg.offer_only.unwrap_or(false);
+    let product_types = cfg.product_types.clone().unwrap_or_default();
+    if product_types.is_empty() && !offer_only {
+        problem(
+            "Amazon lists every product under a product type: add \
+             `[channels.NAME.product_types]` with family = \"TYPE\" (e.g. workwear = \"SHIRT\"), \
+             or set `offer_only = true` to sell on existing ASINs only"
+                .into(),
+        );
+    }
+    for (family, product_type) in &product_types {
+        if !schema.families.contains_key(family) {
+            let hint = crate::suggest::nearest(family, schema.families.keys().map(String::as_str))
+                .map(|near| format!("; did you mean `{near}`?"))
+                .unwrap_or_default();
+            problem(format!(
+                "`product_types` names unknown family `{family}`{hint}"
+            ));
+        }
+        let type_ok = product_type.starts_with(|c: char| c.is_ascii_uppercase())
+            && product_type
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if !type_ok {
+            problem(format!(
+                "`product_types.{family}`: an Amazon product type is written like \"SHIRT\" \
+                 or \"HAND_TOOLS\", not `{product_type}`"
+            ));
+        }
+    }
+    AmazonSettings {
+        condition: cfg.condition.unwrap_or_default(),
+        seller_id,
+        marketplace_id,
+        issue_locale,
+        product_types,
+        offer_only,
+    }
+}
+
+/// The file name of part `number` (1-based) of a feed split over several files: the first
+/// part is the channel's `output` itself, the others get `-2`, `-3`, … before the extension
+/// (`amazon.json`, `amazon-2.json`, …).
+pub fn part_file_name(output: &str, number: usize) -> String {
+    if number <= 1 {
+        return output.to_string();
+    }
+    match output.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => format!("{stem}-{number}.{extension}"),
+        _ => format!("{output}-{number}"),
+    }
+}
+
+/// Whether `file` would be a later part of a split feed written to `output`.
+pub fn is_later_part(output: &str, file: &str) -> bool {
+    let (stem, extension) = match output.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, Some(extension)),
+        _ => (output, None),
+    };
+    let rest = match extension {
+        Some(extension) => file
+            .strip_suffix(extension)
+            .and_then(|f| f.strip_suffix('.')),
+        None => Some(file),
+    };
+    rest.and_then(|r| r.strip_prefix(stem))
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| n >= 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_numbered_before_the_extension() {
+        assert_eq!(part_file_name("amazon.json", 1), "amazon.json");
+        assert_eq!(part_file_name("amazon.json", 2), "amazon-2.json");
+        assert_eq!(part_file_name("amazon.de.json", 3), "amazon.de-3.json");
+        assert_eq!(part_file_name("amazon", 2), "amazon-2");
+        assert!(is_later_part("amazon.json", "amazon-2.json"));
+        assert!(is_later_part("amazon.json", "amazon-12.json"));
+        assert!(!is_later_part("amazon.json", "amazon-1.json"));
+        assert!(!is_later_part("amazon.json", "amazon-x.json"));
+        assert!(!is_later_part("amazon.json", "amazon.json"));
+        assert!(!is_later_part("amazon.json", "other-2.json"));
+    }
+
+    #[test]
+    fn delivery_codes_are_checked_with_a_suggestion() {
+        assert!(check_delivery_code("1-2d").is_ok());
+        assert!(check_delivery_code("VVB").is_ok());
+        let err = check_delivery_code("24uurs-16h").unwrap_err();
+        assert!(err.contains("did you mean `24uurs-16`?"), "{err}");
+    }
+}

@@ -1,0 +1,250 @@
+//! The `amazon-listings` preset: an SP-API JSON_LISTINGS_FEED document (CHANNELS.md §4), a
+//! header and one UPDATE message per product, valid against Amazon's published schema.
+//!
+//! A product with an `asin` (or every product, with `offer_only = true`) is an offer on a
+//! product page Amazon already has (`LISTING_OFFER_ONLY`): ASIN, condition, price and
+//! quantity. Every other product is a full listing under its family's product type, with its
+//! texts, identifier and images. Attribute values are Amazon's arrays of objects, each with
+//! the marketplace and, for texts, the language. A feed holds at most 10,000 messages; the
+//! pipeline starts a new document when one is full, and numbers the messages of each
+//! document from 1 as it writes them ([`write_numbered`]).
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use serde_json::{Map, Number, Value, json};
+
+use crate::channels::marketplace::AmazonSettings;
+use crate::channels::presets::amazon;
+use crate::channels::{Channel, PresetSettings};
+use crate::config::Condition;
+use crate::merge::ProductView;
+use crate::render::meta::attribute_text;
+use crate::validate::gtin;
+
+/// How a product goes to Amazon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// An offer on the product page of this ASIN.
+    OfferOnly { asin: String },
+    /// A product page of our own, under this product type (when the family has one).
+    Full { product_type: Option<String> },
+}
+
+/// Whether `product` is an offer on an existing ASIN or a full listing.
+pub fn listing(view: &ProductView, settings: &AmazonSettings) -> Listing {
+    match attribute_text(view, amazon::ASIN_ATTRIBUTE) {
+        Some(asin) => Listing::OfferOnly { asin },
+        None if settings.offer_only => Listing::OfferOnly {
+            asin: String::new(),
+        },
+        None => Listing::Full {
+            product_type: settings.product_types.get(&view.family).cloned(),
+        },
+    }
+}
+
+/// An ASIN is ten capital letters and digits (an ISBN-10 for books).
+pub fn is_asin(text: &str) -> bool {
+    text.len() == amazon::ASIN_LENGTH
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Amazon's `externally_assigned_product_identifier` type for a checked GTIN.
+pub fn identifier_type(gtin: &str) -> &'static str {
+    match gtin.len() {
+        12 => "upc",
+        14 => "gtin",
+        _ => "ean",
+    }
+}
+
+pub fn condition_type(condition: Condition) -> &'static str {
+    match condition {
+        Condition::New => "new_new",
+        Condition::Refurbished => "refurbished_refurbished",
+        Condition::Used => "used_good",
+    }
+}
+
+fn settings(channel: &Channel) -> io::Result<&AmazonSettings> {
+    match &channel.settings {
+        PresetSettings::Amazon(settings) => Ok(settings),
+        _ => Err(io::Error::other(
+            "amazon-listings channel without Amazon settings",
+        )),
+    }
+}
+
+/// `{"header":{…},"messages":[`
+pub fn header(channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+    let settings = settings(channel)?;
+    let header = json!({
+        "sellerId": settings.seller_id,
+        "version": "2.0",
+        "issueLocale": settings.issue_locale,
+    });
+    write!(out, "{{\"header\":{header},\"messages\":[")
+}
+
+/// One message, without its `messageId` (added by [`write_numbered`]), on a line of its own.
+pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+    let message = message(view, channel.currency.as_str(), settings(channel)?);
+    out.write_all(b"\n")?;
+    serde_json::to_writer(&mut *out, &message).map_err(io::Error::other)
+}
+
+fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
+    let marketplace = settings.marketplace_id.as_str();
+    let language = settings.issue_locale.as_str();
+    let text = |value: &str| json!({ "value": value, "language_tag": language, "marketplace_id": marketplace });
+    let mut attributes = Map::new();
+    let listing = listing(view, settings);
+    let (product_type, requirements) = match &listing {
+        Listing::OfferOnly { asin } => {
+            attributes.insert(
+                "merchant_suggested_asin".into(),
+                json!([{ "value": asin, "marketplace_id": marketplace }]),
+            );
+            let product_type = settings
+                .product_types
+                .get(&view.family)
+                .map_or(amazon::OFFER_ONLY_PRODUCT_TYPE, String::as_str);
+            (product_type.to_string(), "LISTING_OFFER_ONLY")
+        }
+        Listing::Full { product_type } => {
+            if let Some(title) = &view.title {
+                attributes.insert("item_name".into(), json!([text(title)]));
+            }
+            if let Some(brand) = &view.brand {
+                attributes.insert("brand".into(), json!([text(brand)]));
+            }
+            if !view.bullets.is_empty() {
+                let bullets: Vec<Value> = view.bullets.iter().map(|b| text(b)).collect();
+                attributes.insert("bullet_point".into(), Value::Array(bullets));
+            }
+            if let Some(description) = &view.description_text {
+                attributes.insert("product_description".into(), json!([text(description)]));
+            }
+            if let Some(code) = view
+                .erp
+                .gtin
+                .as_deref()
+                .and_then(|g| gtin::validate(g).ok())
+            {
+                attributes.insert(
+                    "externally_assigned_product_identifier".into(),
+                    json!([{
+                        "type": identifier_type(&code),
+                        "value": code,
+                        "marketplace_id": marketplace,
+                    }]),
+                );
+            }
+            for name in ["color", "size", "material"] {
+                if let Some(value) = attribute_text(view, name) {
+                    attributes.insert(name.into(), json!([text(&value)]));
+                }
+            }
+            let mut images = view.images.iter().map(|i| i.url.as_str());
+            if let Some(main) = images.next() {
+                attributes.insert(
+                    "main_product_image_locator".into(),
+                    json!([{ "media_location": main, "marketplace_id": marketplace }]),
+                );
+            }
+            for (index, url) in images.take(amazon::OTHER_IMAGES_MAX).enumerate() {
+                attributes.insert(
+                    format!("other_product_image_locator_{}", index + 1),
+                    json!([{ "media_location": url, "marketplace_id": marketplace }]),
+                );
+            }
+            (product_type.clone().unwrap_or_default(), "LISTING")
+        }
+    };
+    attributes.insert(
+        "condition_type".into(),
+        json!([{ "value": condition_type(settings.condition), "marketplace_id": marketplace }]),
+    );
+    let price = offer_price(view);
+    let price = Number::from_str(price).map_or(Value::String(price.into()), Value::Number);
+    attributes.insert(
+        "purchasable_offer".into(),
+        json!([{
+            "currency": currency,
+            "marketplace_id": marketplace,
+            "audience": "ALL",
+            "our_price": [{ "schedule": [{ "value_with_tax": price }] }],
+        }]),
+    );
+    attributes.insert(
+        "fulfillment_availability".into(),
+        json!([{ "fulfillment_channel_code": "DEFAULT", "quantity": view.erp.stock.max(0) }]),
+    );
+    json!({
+        "sku": view.sku,
+        "operationType": "UPDATE",
+        "productType": product_type,
+        "requirements": requirements,
+        "attributes": attributes,
+    })
+}
+
+/// What a customer pays today: the sale price while it is below the price.
+fn offer_price(view: &ProductView) -> &str {
+    crate::render::meta::sale_price(view).unwrap_or(&view.erp.price)
+}
+
+/// Writes a rendered message with `"messageId": number` as its first member.
+pub fn write_numbered(out: &mut dyn Write, number: usize, bytes: &[u8]) -> io::Result<()> {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    if bytes.get(start) != Some(&b'{') {
+        // Not an object: written as it is, and the parse-back check names the problem.
+        return out.write_all(bytes);
+    }
+    out.write_all(&bytes[..=start])?;
+    write!(out, "\"messageId\":{number}")?;
+    let rest = &bytes[start + 1..];
+    let empty = rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+    if !empty {
+        out.write_all(b",")?;
+    }
+    out.write_all(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbered(number: usize, text: &str) -> String {
+        let mut out = Vec::new();
+        write_numbered(&mut out, number, text.as_bytes()).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn message_ids_go_first() {
+        assert_eq!(
+            numbered(7, "\n{\"sku\":\"A\"}"),
+            "\n{\"messageId\":7,\"sku\":\"A\"}"
+        );
+        assert_eq!(numbered(1, " { } "), " {\"messageId\":1 } ");
+        assert_eq!(numbered(1, "[1]"), "[1]");
+    }
+
+    #[test]
+    fn asins_and_identifier_types() {
+        assert!(is_asin("B0EXAMPLE1"));
+        assert!(is_asin("0316769487"));
+        assert!(!is_asin("b0example1"));
+        assert!(!is_asin("B0EXAMPLE"));
+        assert_eq!(identifier_type("4006381333931"), "ean");
+        assert_eq!(identifier_type("012000007897"), "upc");
+        assert_eq!(identifier_type("10614141000415"), "gtin");
+    }
+}

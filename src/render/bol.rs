@@ -1,0 +1,267 @@
+//! The `bol-offers` preset: JSON Lines, one bol.com Retailer API v11 offer body per line
+//! (CHANNELS.md §3.1), for a connector that creates or updates each offer.
+//!
+//! Bol knows a product by its EAN, so an offer is EAN + condition + price + stock +
+//! fulfilment; the Dutch content goes to bol separately. Prices are EUR incl. VAT as exact
+//! JSON numbers with two decimals (`149.95`, never through a float).
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{Number, Value, json};
+
+use crate::channels::presets::bol;
+use crate::channels::{Channel, PresetSettings};
+use crate::config::{Condition, FulfilmentMethod};
+use crate::merge::{ErpView, ProductView};
+use crate::render::meta::attribute_text;
+use crate::validate::gtin;
+
+/// The 13-digit EAN bol lists a product by. A GTIN-12 (UPC-A) and a GTIN-14 with indicator
+/// 0 are the same number as an EAN-13 with a leading zero more or less, so they are written
+/// in that form; a GTIN-8 or a GTIN-14 of a trade unit has no EAN-13 and is refused.
+pub fn ean13(raw: &str) -> Result<String, String> {
+    let code = gtin::validate(raw).map_err(|problem| format!("EAN `{raw}`: {problem}"))?;
+    match code.len() {
+        13 => Ok(code),
+        12 => Ok(format!("0{code}")),
+        14 if code.starts_with('0') => Ok(code[1..].to_string()),
+        8 => Err(format!(
+            "EAN `{raw}` is a GTIN-8 (EAN-8); bol lists products by a 13-digit EAN"
+        )),
+        _ => Err(format!(
+            "EAN `{raw}` is a GTIN-14 of a trade unit (indicator digit {}); bol lists consumer \
+             units by their 13-digit EAN",
+            &code[..1]
+        )),
+    }
+}
+
+pub fn condition(condition: Condition) -> &'static str {
+    match condition {
+        Condition::New => "NEW",
+        Condition::Refurbished => "REFURBISHED",
+        Condition::Used => "SECONDHAND",
+    }
+}
+
+/// One entry of `pricing.bundlePrices`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundlePrice {
+    pub quantity: u32,
+    /// Two decimals, e.g. `"149.95"`.
+    pub unit_price: String,
+}
+
+/// The bundle prices bol gets, and the ERP price tiers that could not be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundlePrices {
+    pub prices: Vec<BundlePrice>,
+    /// Why each unused tier was left out (for the gate's warnings).
+    pub dropped: Vec<String>,
+}
+
+/// Bol's rule for bundle prices: the first quantity is 1, quantities rise and unit prices
+/// fall. Quantity 1 costs what a customer pays today (the sale price while there is one);
+/// each ERP tier follows if it is cheaper than the entry before it. A tier that is not (a
+/// sale can undercut the tiers) is dropped rather than sent: bol would refuse the offer.
+pub fn bundle_prices(erp: &ErpView) -> BundlePrices {
+    let decimal = |text: &str| Decimal::from_str(text).ok();
+    let price = decimal(&erp.price);
+    let sale = erp.sale_price.as_deref().and_then(decimal);
+    let (mut last, first) = match (price, sale) {
+        (Some(price), Some(sale)) if sale < price => (sale, erp.sale_price.clone()),
+        (price, _) => (price.unwrap_or_default(), Some(erp.price.clone())),
+    };
+    let mut prices = vec![BundlePrice {
+        quantity: 1,
+        unit_price: first.unwrap_or_default(),
+    }];
+    let mut dropped = Vec::new();
+    let mut last_quantity = 1;
+    for tier in &erp.price_tiers {
+        let Some(unit_price) = decimal(&tier.price) else {
+            continue;
+        };
+        if tier.min_qty <= last_quantity {
+            dropped.push(format!(
+                "price tier {}:{} is left out: bol's first quantity is 1 at {}",
+                tier.min_qty, tier.price, prices[0].unit_price
+            ));
+        } else if unit_price >= last {
+            dropped.push(format!(
+                "price tier {}:{} is left out: it is not below {} (bol wants unit prices that \
+                 fall as quantities rise)",
+                tier.min_qty,
+                tier.price,
+                crate::merge::money(last)
+            ));
+        } else {
+            prices.push(BundlePrice {
+                quantity: tier.min_qty,
+                unit_price: tier.price.clone(),
+            });
+            last = unit_price;
+            last_quantity = tier.min_qty;
+        }
+    }
+    BundlePrices { prices, dropped }
+}
+
+/// The delivery code of one product: its `bol_delivery_code`, else the channel's.
+pub fn delivery_code(view: &ProductView, channel: &Channel) -> Option<String> {
+    let PresetSettings::Bol(settings) = &channel.settings else {
+        return None;
+    };
+    if settings.fulfilment == FulfilmentMethod::Fbb {
+        return None;
+    }
+    attribute_text(view, bol::DELIVERY_CODE_ATTRIBUTE).or_else(|| settings.delivery_code.clone())
+}
+
+/// One offer, as one line.
+pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+    let PresetSettings::Bol(settings) = &channel.settings else {
+        return Err(io::Error::other("bol-offers channel without bol settings"));
+    };
+    let money =
+        |text: &str| Number::from_str(text).map_or(Value::String(text.into()), Value::Number);
+    let ean = view
+        .erp
+        .gtin
+        .as_deref()
+        .and_then(|raw| ean13(raw).ok())
+        .unwrap_or_default();
+    let bundle_prices: Vec<Value> = bundle_prices(&view.erp)
+        .prices
+        .iter()
+        .map(|p| json!({ "quantity": p.quantity, "unitPrice": money(&p.unit_price) }))
+        .collect();
+    let fulfilment = match settings.fulfilment {
+        FulfilmentMethod::Fbr => json!({
+            "method": "FBR",
+            "deliveryCode": delivery_code(view, channel),
+        }),
+        FulfilmentMethod::Fbb => json!({ "method": "FBB" }),
+    };
+    let mut offer = json!({
+        "ean": ean,
+        "condition": { "category": condition(settings.condition) },
+        "reference": view.sku,
+        "onHoldByRetailer": false,
+        "pricing": { "bundlePrices": bundle_prices },
+        // Bol subtracts its open orders from this amount (`managedByRetailer: false`), so an
+        // order placed before the ERP knew of it cannot be sold twice.
+        "stock": {
+            "amount": view.erp.stock.clamp(0, bol::STOCK_MAX),
+            "managedByRetailer": false,
+        },
+        "fulfilment": fulfilment,
+        "countryAvailabilities": settings
+            .countries
+            .iter()
+            .map(|country| json!({ "countryCode": country }))
+            .collect::<Vec<_>>(),
+    });
+    let object = offer.as_object_mut().expect("an object");
+    if let Some(title) = &view.title
+        && title.chars().count() <= bol::UNKNOWN_PRODUCT_TITLE_MAX
+    {
+        object.insert("unknownProductTitle".into(), Value::String(title.clone()));
+    }
+    if let Some(id) = &settings.economic_operator_id {
+        object.insert("economicOperatorId".into(), Value::String(id.clone()));
+    }
+    serde_json::to_writer(&mut *out, &offer).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::PriceTierView;
+
+    fn erp(price: &str, sale: Option<&str>, tiers: &[(u32, &str)]) -> ErpView {
+        ErpView {
+            price: price.into(),
+            sale_price: sale.map(str::to_string),
+            currency: "EUR".into(),
+            stock: 1,
+            gtin: None,
+            mpn: None,
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            unit: None,
+            pack_size: None,
+            active: true,
+            price_tiers: tiers
+                .iter()
+                .map(|(min_qty, price)| PriceTierView {
+                    min_qty: *min_qty,
+                    price: price.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn pairs(prices: &BundlePrices) -> Vec<(u32, &str)> {
+        prices
+            .prices
+            .iter()
+            .map(|p| (p.quantity, p.unit_price.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn bundle_prices_start_at_one_and_fall() {
+        let prices = bundle_prices(&erp("149.95", None, &[(10, "139.95"), (50, "129.50")]));
+        assert_eq!(
+            pairs(&prices),
+            [(1, "149.95"), (10, "139.95"), (50, "129.50")]
+        );
+        assert!(prices.dropped.is_empty());
+    }
+
+    #[test]
+    fn a_sale_price_is_the_price_of_one_and_tiers_above_it_are_dropped() {
+        let prices = bundle_prices(&erp(
+            "129.00",
+            Some("109.00"),
+            &[(5, "124.00"), (10, "99.00")],
+        ));
+        assert_eq!(pairs(&prices), [(1, "109.00"), (10, "99.00")]);
+        assert_eq!(prices.dropped.len(), 1);
+        assert!(
+            prices.dropped[0].contains("5:124.00"),
+            "{:?}",
+            prices.dropped
+        );
+        // A sale price that is not a discount is ignored.
+        let prices = bundle_prices(&erp("10.00", Some("12.00"), &[]));
+        assert_eq!(pairs(&prices), [(1, "10.00")]);
+    }
+
+    #[test]
+    fn a_tier_for_one_unit_or_a_rising_price_is_dropped() {
+        let prices = bundle_prices(&erp(
+            "10.00",
+            None,
+            &[(1, "9.00"), (5, "9.50"), (6, "10.50")],
+        ));
+        assert_eq!(pairs(&prices), [(1, "10.00"), (5, "9.50")]);
+        assert_eq!(prices.dropped.len(), 2);
+    }
+
+    #[test]
+    fn eans_are_thirteen_digits() {
+        assert_eq!(ean13("4006381333931").unwrap(), "4006381333931");
+        assert_eq!(ean13("0-12000-00789-7").unwrap(), "0012000007897");
+        assert_eq!(ean13("00012000007897").unwrap(), "0012000007897");
+        assert!(ean13("12341238").unwrap_err().contains("GTIN-8"));
+        assert!(ean13("10614141000415").unwrap_err().contains("GTIN-14"));
+        assert!(ean13("4006381333932").unwrap_err().contains("check digit"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Writing a channel's rendered items to its file, or files: a feed with a per-file maximum
+//! (Amazon's 10,000 messages) continues in `NAME-2.EXT`, `NAME-3.EXT`, …, each a complete
+//! document with its own header and footer.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{ChannelRenderer, RenderError};
+use crate::channels::marketplace::part_file_name;
+use crate::merge::MergeContext;
+use crate::output::{FeedFile, FileStats};
+
+/// One file of a channel's feed.
+#[derive(Debug, Clone)]
+pub struct FeedPart {
+    /// The file name inside the feeds folder.
+    pub file: String,
+    pub path: PathBuf,
+    pub items: usize,
+    /// Its `.gz` twin, when the build writes them.
+    pub gzip: Option<FileStats>,
+}
+
+/// Streams items into a channel's file(s), starting a new file when one is full.
+pub struct FeedWriter<'r, 'c, 'm> {
+    renderer: &'r ChannelRenderer<'c>,
+    ctx: &'r MergeContext<'m>,
+    dir: PathBuf,
+    output: String,
+    per_file: Option<usize>,
+    gzip: bool,
+    /// The file being written; `None` only between closing one part and opening the next.
+    current: Option<FeedFile>,
+    parts: Vec<FeedPart>,
+}
+
+impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
+    /// Creates the first file, `dir/output`, and writes its header.
+    pub fn create(
+        renderer: &'r ChannelRenderer<'c>,
+        ctx: &'r MergeContext<'m>,
+        dir: &Path,
+        output: &str,
+        gzip: bool,
+    ) -> Result<Self, RenderError> {
+        let path = dir.join(output);
+        let mut current = open(renderer, &path, gzip)?;
+        renderer.header(ctx, &mut current)?;
+        Ok(Self {
+            renderer,
+            ctx,
+            dir: dir.to_path_buf(),
+            output: output.to_string(),
+            per_file: renderer.items_per_file(),
+            gzip,
+            current: Some(current),
+            parts: vec![FeedPart {
+                file: output.to_string(),
+                path,
+                items: 0,
+                gzip: None,
+            }],
+        })
+    }
+
+    /// Appends one rendered item, first closing the current file if it is full.
+    pub fn write_item(&mut self, bytes: &[u8]) -> Result<(), RenderError> {
+        let full = self
+            .per_file
+            .is_some_and(|max| self.parts.last().is_some_and(|p| p.items >= max));
+        if full {
+            self.next_part()?;
+        }
+        let renderer = self.renderer;
+        let part = self.parts.last_mut().expect("a feed has a first part");
+        let current = self.current.as_mut().expect("a file is open between parts");
+        if part.items > 0 {
+            current
+                .write_all(renderer.separator())
+                .map_err(|e| renderer.io(e))?;
+        }
+        part.items += 1;
+        renderer
+            .write_item(current, part.items, bytes)
+            .map_err(|e| renderer.io(e))
+    }
+
+    /// Writes the footer and flushes; returns every file written, in order.
+    pub fn finish(mut self) -> Result<Vec<FeedPart>, RenderError> {
+        self.close_current()?;
+        Ok(self.parts)
+    }
+
+    fn next_part(&mut self) -> Result<(), RenderError> {
+        self.close_current()?;
+        let file = part_file_name(&self.output, self.parts.len() + 1);
+        let path = self.dir.join(&file);
+        let mut current = open(self.renderer, &path, self.gzip)?;
+        self.renderer.header(self.ctx, &mut current)?;
+        self.current = Some(current);
+        self.parts.push(FeedPart {
+            file,
+            path,
+            items: 0,
+            gzip: None,
+        });
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> Result<(), RenderError> {
+        let Some(mut current) = self.current.take() else {
+            return Ok(());
+        };
+        self.renderer.footer(&mut current)?;
+        let gzip = current.finish().map_err(|e| self.renderer.io(e))?;
+        if let Some(part) = self.parts.last_mut() {
+            part.gzip = gzip;
+        }
+        Ok(())
+    }
+}
+
+fn open(renderer: &ChannelRenderer<'_>, path: &Path, gzip: bool) -> Result<FeedFile, RenderError> {
+    FeedFile::create(path, gzip).map_err(|err| {
+        let named = std::io::Error::new(err.kind(), format!("{}: {err}", path.display()));
+        renderer.io(named)
+    })
+}

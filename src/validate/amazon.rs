@@ -1,0 +1,93 @@
+//! Amazon's rules (CHANNELS.md §4): an offer on an existing product page needs a valid ASIN;
+//! a full listing needs a product type for its family, a GTIN, and the texts Amazon shows
+//! (item name, brand, bullet points, description) and an image. Required sets beyond these
+//! vary by product type and marketplace; Amazon reports those in its processing report.
+
+use rust_decimal::Decimal;
+
+use super::{Checks, Reason, gtin, has_value, missing_attribute};
+use crate::channels::presets::amazon;
+use crate::channels::{Channel, PresetSettings};
+use crate::content::{Product, Schema};
+use crate::erp::ErpRecord;
+use crate::merge::ProductView;
+use crate::render::amazon::{Listing, is_asin, listing};
+
+/// What a full listing cannot do without, besides its GTIN.
+const FULL_LISTING_ATTRIBUTES: &[&str] = &["title", "brand", "description", "bullets", "images"];
+
+pub(super) fn rules(
+    product: &Product,
+    record: &ErpRecord,
+    view: &ProductView,
+    channel: &Channel,
+    schema: &Schema,
+    checks: &mut Checks,
+) {
+    let PresetSettings::Amazon(settings) = &channel.settings else {
+        return;
+    };
+    checks.check(record.price > Decimal::ZERO, || {
+        Reason::new(
+            "price",
+            "the ERP price is 0; Amazon needs a price above zero",
+        )
+    });
+    match listing(view, settings) {
+        Listing::OfferOnly { asin } if asin.is_empty() => checks.fail(
+            Reason::new(
+                "missing-attribute",
+                "`asin` is required and has no value: this channel only sells on existing \
+                 Amazon product pages (`offer_only = true`)",
+            )
+            .on(amazon::ASIN_ATTRIBUTE, product, channel),
+        ),
+        Listing::OfferOnly { asin } => checks.check(is_asin(&asin), || {
+            Reason::new(
+                "asin",
+                format!(
+                    "ASIN `{asin}` must be {} capital letters and digits, as Amazon shows it \
+                     (e.g. B07ABCDE12)",
+                    amazon::ASIN_LENGTH
+                ),
+            )
+            .on(amazon::ASIN_ATTRIBUTE, product, channel)
+        }),
+        Listing::Full { product_type } => {
+            checks.check(product_type.is_some(), || {
+                Reason::new(
+                    "product-type",
+                    format!(
+                        "family `{}` has no Amazon product type: add it to \
+                         `[channels.{}.product_types]`, or give the product an `asin` to offer \
+                         it on an existing product page",
+                        product.family, channel.name
+                    ),
+                )
+            });
+            // The family's and the channel's requirements are checked already.
+            let family = schema.families.get(&product.family);
+            let checked = |attribute: &str| {
+                family.is_some_and(|f| f.required().any(|r| r == attribute))
+                    || channel.require.iter().any(|r| r == attribute)
+            };
+            for attribute in FULL_LISTING_ATTRIBUTES.iter().filter(|a| !checked(a)) {
+                checks.check(has_value(product, attribute, channel, schema), || {
+                    missing_attribute(attribute, product, channel, schema)
+                });
+            }
+            match &record.gtin {
+                Some(raw) => checks.check_result(gtin::validate(raw).map(|_| ()), |problem| {
+                    Reason::new("gtin", format!("GTIN `{raw}`: {problem}"))
+                }),
+                None => checks.fail(Reason::new(
+                    "gtin",
+                    "a new Amazon listing needs a GTIN (EAN, UPC) and the ERP has none for this \
+                     item; give the product an `asin` to offer it on an existing product page",
+                )),
+            }
+            // The brand needs no length check: the built-in `brand` attribute allows 70
+            // characters, within Amazon's 100.
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! bol.com's rules for offers (CHANNELS.md §3): a 13-digit EAN, a price, a delivery code bol
+//! knows, bundle prices that fall; and bol's content rules where a program can check them
+//! (title length, no prices, web addresses or sales slogans in the text) as warnings, since
+//! bol judges those itself.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use rust_decimal::Decimal;
+
+use super::{Checks, Reason};
+use crate::channels::marketplace::check_delivery_code;
+use crate::channels::presets::bol;
+use crate::channels::{Channel, PresetSettings};
+use crate::config::FulfilmentMethod;
+use crate::content::Product;
+use crate::erp::ErpRecord;
+use crate::merge::ProductView;
+use crate::render::bol::{bundle_prices, ean13};
+use crate::render::meta::attribute_text;
+
+pub(super) fn rules(
+    product: &Product,
+    record: &ErpRecord,
+    view: &ProductView,
+    channel: &Channel,
+    checks: &mut Checks,
+) {
+    match &record.gtin {
+        Some(raw) => checks.check_result(ean13(raw).map(|_| ()), |problem| {
+            Reason::new("ean", problem)
+        }),
+        None => checks.fail(Reason::new(
+            "ean",
+            "bol lists offers by EAN; the ERP has no GTIN for this item",
+        )),
+    }
+    checks.check(record.price > Decimal::ZERO, || {
+        Reason::new("price", "the ERP price is 0; bol needs a price above zero")
+    });
+    let length = view.sku.chars().count();
+    checks.check(length <= bol::REFERENCE_MAX, || {
+        Reason::new(
+            "too-long",
+            format!(
+                "the SKU is {length} characters; bol's `reference`, which leads an order back \
+                 to the ERP item, takes at most {}",
+                bol::REFERENCE_MAX
+            ),
+        )
+    });
+    if let Some(code) = attribute_text(view, bol::DELIVERY_CODE_ATTRIBUTE) {
+        let fulfilment = match &channel.settings {
+            PresetSettings::Bol(settings) => settings.fulfilment,
+            _ => FulfilmentMethod::Fbr,
+        };
+        let on = |reason: Reason| reason.on(bol::DELIVERY_CODE_ATTRIBUTE, product, channel);
+        match fulfilment {
+            FulfilmentMethod::Fbr => {
+                checks.check_result(check_delivery_code(&code), |problem| {
+                    on(Reason::new("delivery-code", problem))
+                });
+            }
+            FulfilmentMethod::Fbb => checks.warn(on(Reason::new(
+                "delivery-code",
+                format!("`{code}` is ignored: bol sets the delivery promise of FBB offers"),
+            ))),
+        }
+    }
+
+    for dropped in bundle_prices(&view.erp).dropped {
+        checks.warn(Reason::new("bundle-prices", dropped));
+    }
+    if let Some(title) = &view.title {
+        let length = title.chars().count();
+        if length > bol::TITLE_SUGGESTED_MAX {
+            checks.warn(
+                Reason::new(
+                    "title-length",
+                    format!(
+                        "the title is {length} characters; bol advises at most {}",
+                        bol::TITLE_SUGGESTED_MAX
+                    ),
+                )
+                .on("title", product, channel),
+            );
+        }
+    }
+    let texts = [
+        ("title", "the title", view.title.as_deref()),
+        (
+            "description",
+            "the description",
+            view.description_text.as_deref(),
+        ),
+    ];
+    let bullets = view
+        .bullets
+        .iter()
+        .map(|b| ("bullets", "a bullet", Some(b.as_str())));
+    for (attribute, what, text) in texts.into_iter().chain(bullets) {
+        let Some(text) = text else { continue };
+        for problem in content_problems(text) {
+            checks.warn(
+                Reason::new("bol-content", format!("{what}: {problem}"))
+                    .on(attribute, product, channel),
+            );
+        }
+    }
+}
+
+/// What bol's content rules forbid in product text, where it can be spotted: web
+/// addresses, prices and sales slogans.
+fn content_problems(text: &str) -> Vec<String> {
+    static RULES: LazyLock<[(Regex, &str); 3]> = LazyLock::new(|| {
+        let rule = |pattern: &str| Regex::new(pattern).expect("valid regex");
+        [
+            (
+                rule(
+                    r"(?i)\bhttps?://\S+|\bwww\.\S+|\b[a-z0-9][a-z0-9-]*\.(?:nl|be|com|eu|net|org|shop|info)\b",
+                ),
+                "web addresses",
+            ),
+            (
+                rule(r"(?i)€\s*\d|\b\d+(?:[.,]\d{1,2})?\s*(?:€|euro\b|eur\b)|\beur(?:o)?\s*\d"),
+                "prices",
+            ),
+            (
+                rule(
+                    r"(?i)\b(?:gratis|goedkoopst?e?|op\s*=\s*op|1\s*\+\s*1|korting|aanbieding|uitverkoop|black\s+friday|cyber\s+monday|morgen\s+in\s+huis|vandaag\s+besteld)\b",
+                ),
+                "sales slogans or delivery claims",
+            ),
+        ]
+    });
+    RULES
+        .iter()
+        .filter_map(|(pattern, what)| {
+            pattern.find(text).map(|found| {
+                format!(
+                    "bol does not allow {what} in product text (`{}`)",
+                    found.as_str()
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_problems;
+
+    #[test]
+    fn spots_addresses_prices_and_slogans() {
+        let found = |text: &str| content_problems(text).join(" | ");
+        assert!(found("Kijk op www.acme.nl voor meer").contains("web addresses"));
+        assert!(found("Bestel via acme-tools.com").contains("`acme-tools.com`"));
+        assert!(found("Nu voor € 12,50").contains("prices"));
+        assert!(found("Slechts 9.95 euro").contains("prices"));
+        assert!(found("GRATIS bits erbij").contains("`GRATIS`"));
+        assert!(found("Op = op!").contains("slogans"));
+        for clean in [
+            "Makita DHP485Z accu klopboormachine 18V",
+            "Max. koppel 50 Nm, boorhouder 13 mm",
+            "Wasbaar op 60 °C",
+            "Set van 1 + 2 delen",
+        ] {
+            assert!(
+                content_problems(clean).is_empty(),
+                "{clean}: {}",
+                found(clean)
+            );
+        }
+    }
+}
