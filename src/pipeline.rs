@@ -247,51 +247,68 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     progress.set_length(files.len());
     let mut skus = content::SkuRegistry::default();
     let mut diagnostics = model.diagnostics.clone();
-    let mut tally = Tally::default();
-    for batch in files.chunks(FILES_PER_BATCH) {
-        progress.stage("reading content");
-        let parsed = content::parse_files(root, batch, &parse_ctx);
-        let mut products = Vec::new();
-        for file in parsed {
-            diagnostics.extend(file.diagnostics);
-            let (admitted, duplicates) = skus.admit(root, file.products);
-            diagnostics.extend(duplicates);
-            products.extend(admitted);
-        }
-        stopwatch.lap("read, parse and validate content");
-
-        progress.stage("gating and rendering");
-        let results: Vec<Vec<Rendered>> = products
-            .par_iter()
-            .map(|product| {
-                process_product(
-                    product,
-                    &channels,
-                    &renderers,
-                    &by_sku,
-                    &merge_ctx,
-                    staging.is_some(),
-                )
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            // The first error in catalog order, not whichever thread failed first.
-            .collect::<Result<_, RenderError>>()?;
-        stopwatch.lap("merge, gate and render");
-
-        for (product, per_channel) in products.iter().zip(results) {
-            tally.product(
-                product,
-                &by_sku,
-                per_channel.iter().map(|(v, _)| v.completeness),
-            );
-            for (feed, (verdict, bytes)) in feeds.iter_mut().zip(per_channel) {
-                feed.add(product, verdict, bytes)?;
+    // Feeds are written on their own thread, so appending one batch overlaps with parsing and
+    // rendering the next; the bounded channel keeps at most one batch waiting.
+    let (batches, received) =
+        std::sync::mpsc::sync_channel::<(Vec<Product>, Vec<Vec<Rendered>>)>(1);
+    let by_sku = &by_sku;
+    let (feeds, tally) = std::thread::scope(|scope| -> Result<_, Failure> {
+        let writer = scope.spawn(move || -> Result<(Vec<Feed<'_>>, Tally), Failure> {
+            let mut tally = Tally::default();
+            for (products, results) in received {
+                for (product, per_channel) in products.iter().zip(results) {
+                    tally.product(
+                        product,
+                        by_sku,
+                        per_channel.iter().map(|(v, _)| v.completeness),
+                    );
+                    for (feed, (verdict, bytes)) in feeds.iter_mut().zip(per_channel) {
+                        feed.add(product, verdict, bytes)?;
+                    }
+                }
             }
+            Ok((feeds, tally))
+        });
+        for batch in files.chunks(FILES_PER_BATCH) {
+            progress.stage("reading content");
+            let parsed = content::parse_files(root, batch, &parse_ctx);
+            let mut products = Vec::new();
+            for file in parsed {
+                diagnostics.extend(file.diagnostics);
+                let (admitted, duplicates) = skus.admit(root, file.products);
+                diagnostics.extend(duplicates);
+                products.extend(admitted);
+            }
+            stopwatch.lap("read, parse and validate content");
+
+            progress.stage("gating and rendering");
+            let results: Vec<Vec<Rendered>> = products
+                .par_iter()
+                .map(|product| {
+                    process_product(
+                        product,
+                        &channels,
+                        &renderers,
+                        by_sku,
+                        &merge_ctx,
+                        staging.is_some(),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                // The first error in catalog order, not whichever thread failed first.
+                .collect::<Result<_, RenderError>>()?;
+            stopwatch.lap("merge, gate and render");
+            if batches.send((products, results)).is_err() {
+                break; // The writer failed; its error is reported below.
+            }
+            stopwatch.lap("wait for the feed writer");
+            progress.advance(batch.len());
         }
-        stopwatch.lap("write feeds");
-        progress.advance(batch.len());
-    }
+        drop(batches);
+        writer.join().expect("the feed writer does not panic")
+    })?;
+    stopwatch.lap("wait for the feed writer");
 
     let mut channel_reports = Vec::with_capacity(feeds.len());
     let mut channel_parts = Vec::with_capacity(feeds.len());
