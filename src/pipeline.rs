@@ -137,6 +137,16 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
     Config::parse(&text, Path::new(crate::config::CONFIG_FILE)).map_err(Failure::Config)
 }
 
+/// Reads `pim.toml` from the working tree or a git revision (for `pimfeed diff`).
+pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failure> {
+    let file = Path::new(crate::config::CONFIG_FILE);
+    let text = source.read_to_string(file).map_err(Failure::io(format!(
+        "cannot read pim.toml in the {}",
+        source.label()
+    )))?;
+    Config::parse(&text, file).map_err(Failure::Config)
+}
+
 /// Runs the pipeline on the catalog at `root`.
 pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
@@ -237,7 +247,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     })
 }
 
-fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
+pub(crate) fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     match &config.erp {
         ErpConfig::File(file) => {
@@ -350,7 +360,7 @@ fn render_channel(
     })
 }
 
-fn gate_and_render(
+pub(crate) fn gate_and_render(
     product: &Product,
     channel: &Channel,
     renderer: &ChannelRenderer<'_>,

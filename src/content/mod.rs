@@ -7,17 +7,18 @@
 pub mod categories;
 pub mod product;
 pub mod schema;
+pub mod source;
 pub mod value;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use walkdir::WalkDir;
 
 pub use categories::{Categories, Category};
 pub use product::{AttrValue, Product};
 pub use schema::{AttributeDef, AttributeType, Family, Schema};
+pub use source::CatalogSource;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
@@ -40,6 +41,11 @@ pub struct Content {
 /// Reads and checks all content under `root`. `Err` only when nothing can be checked at all
 /// (the schema itself is unreadable or broken); file-level problems are diagnostics.
 pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
+    load_from(&CatalogSource::dir(root), config)
+}
+
+/// [`load`] from any source: the working tree, or a git revision (for `pimfeed diff`).
+pub fn load_from(root: &CatalogSource, config: &Config) -> Result<Content, Vec<Diagnostic>> {
     let schema_path = Path::new(schema::SCHEMA_FILE);
     let schema_text = read(root, schema_path).map_err(|d| vec![*d])?;
     let (schema, mut diagnostics) = Schema::parse(&schema_text, schema_path);
@@ -49,7 +55,7 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
     };
 
     let categories_path = Path::new(categories::CATEGORIES_FILE);
-    let categories = if root.join(categories_path).exists() {
+    let categories = if root.is_file(categories_path) {
         let text = read(root, categories_path).map_err(|d| vec![*d])?;
         match Categories::parse(&text, categories_path) {
             Ok(categories) => categories,
@@ -114,35 +120,19 @@ pub fn load(root: &Path, config: &Config) -> Result<Content, Vec<Diagnostic>> {
 }
 
 /// Catalog-relative paths of every `*.toml` under `content/products`, sorted.
-fn product_files(root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
-    let dir = root.join(PRODUCTS_DIR);
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut files = Vec::new();
-    for entry in WalkDir::new(&dir).sort_by_file_name() {
-        let entry = entry.map_err(|err| {
-            let path = err.path().unwrap_or(&dir).to_path_buf();
+fn product_files(root: &CatalogSource) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
+    root.files_under(Path::new(PRODUCTS_DIR), "toml")
+        .map_err(|err| {
             Box::new(Diagnostic::file_error(
                 "io",
-                &relative_to(root, &path),
-                format!("cannot read: {err}"),
+                &err.path,
+                format!("cannot read: {}", err.message),
             ))
-        })?;
-        let path = entry.path();
-        if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "toml") {
-            files.push(relative_to(root, path));
-        }
-    }
-    Ok(files)
+        })
 }
 
-fn relative_to(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
-}
-
-fn read(root: &Path, relative: &Path) -> Result<String, Box<Diagnostic>> {
-    std::fs::read_to_string(root.join(relative)).map_err(|err| {
+fn read(root: &CatalogSource, relative: &Path) -> Result<String, Box<Diagnostic>> {
+    root.read_to_string(relative).map_err(|err| {
         Box::new(Diagnostic::file_error(
             "io",
             relative,
@@ -153,7 +143,7 @@ fn read(root: &Path, relative: &Path) -> Result<String, Box<Diagnostic>> {
 
 /// A SKU defined in two places: an error on the later one, naming the first. Both are
 /// returned so the later definition can be dropped.
-fn duplicate_skus(root: &Path, products: &[Product]) -> Vec<(Diagnostic, String)> {
+fn duplicate_skus(root: &CatalogSource, products: &[Product]) -> Vec<(Diagnostic, String)> {
     let mut first_seen: HashMap<&str, &Product> = HashMap::with_capacity(products.len());
     let mut duplicates = Vec::new();
     for product in products {
@@ -162,7 +152,7 @@ fn duplicate_skus(root: &Path, products: &[Product]) -> Vec<(Diagnostic, String)
             continue;
         };
         let file = Path::new(&*product.file);
-        let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+        let text = root.read_to_string(file).unwrap_or_default();
         let start = line_start(&text, product.line);
         let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let diagnostic = Diagnostic::error(

@@ -17,7 +17,7 @@ use tera::{Context, Tera};
 
 use crate::channels::{Channel, ChannelKind, ChannelView, Preset};
 use crate::config::{CatalogConfig, ChannelFormat};
-use crate::content::Product;
+use crate::content::{CatalogSource, Product};
 use crate::merge::{MergeContext, ProductView};
 
 const FILTER_TEMPLATE: &str = "__pimfeed_filter";
@@ -82,6 +82,17 @@ impl<'a> ChannelRenderer<'a> {
         build: &BuildView<'_>,
         root: &Path,
     ) -> Result<Self, RenderError> {
+        Self::from_source(channel, catalog, build, &CatalogSource::dir(root))
+    }
+
+    /// [`ChannelRenderer::new`], with templates read from `source` (the working tree or a
+    /// git revision, for `pimfeed diff`).
+    pub fn from_source(
+        channel: &'a Channel,
+        catalog: &CatalogConfig,
+        build: &BuildView<'_>,
+        source: &CatalogSource,
+    ) -> Result<Self, RenderError> {
         let template_error = |message: String| RenderError::Template {
             channel: channel.name.clone(),
             message,
@@ -113,11 +124,11 @@ impl<'a> ChannelRenderer<'a> {
 
         let body = match &channel.kind {
             ChannelKind::Template { format, template } => {
-                let path = root.join("templates").join(template);
-                let source = std::fs::read_to_string(&path).map_err(|err| {
+                let path = Path::new("templates").join(template);
+                let text = source.read_to_string(&path).map_err(|err| {
                     template_error(format!("cannot read {}: {err}", path.display()))
                 })?;
-                add_template(&mut tera, template, &source, channel)?;
+                add_template(&mut tera, template, &text, channel)?;
                 Body::Template {
                     name: template.clone(),
                     json: *format == ChannelFormat::Json,
@@ -125,9 +136,9 @@ impl<'a> ChannelRenderer<'a> {
             }
             ChannelKind::Preset(preset) => match preset.template() {
                 Some((name, builtin)) => {
-                    let override_path = root.join("templates").join(name);
-                    let source = if override_path.is_file() {
-                        std::fs::read_to_string(&override_path).map_err(|err| {
+                    let override_path = Path::new("templates").join(name);
+                    let text = if source.is_file(&override_path) {
+                        source.read_to_string(&override_path).map_err(|err| {
                             template_error(format!(
                                 "cannot read {}: {err}",
                                 override_path.display()
@@ -136,7 +147,7 @@ impl<'a> ChannelRenderer<'a> {
                     } else {
                         builtin.to_string()
                     };
-                    add_template(&mut tera, name, &source, channel)?;
+                    add_template(&mut tera, name, &text, channel)?;
                     Body::Template {
                         name: name.to_string(),
                         json: preset.format() == ChannelFormat::Json,
