@@ -215,7 +215,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         channel_reports.push(result.report);
     }
 
-    let report = build_report(
+    let mut report = build_report(
         &config,
         &content,
         &records,
@@ -223,6 +223,8 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         completeness,
         generated_at.clone(),
     );
+    progress.stage("looking up who changed what");
+    crate::git::blame::annotate(&mut report, &content::CatalogSource::dir(root), root);
     let manifest = staging.as_ref().map(|_| Manifest {
         generated_at: generated_at.clone(),
         pimfeed_version: env!("CARGO_PKG_VERSION"),
@@ -376,15 +378,13 @@ pub(crate) fn gate_and_render(
     };
     if !renderer.passes_filter(&view)? {
         verdict.included = false;
-        verdict.reasons.push(Reason {
-            code: "filter",
-            attribute: None,
-            message: format!(
+        verdict.reasons.push(Reason::new(
+            "filter",
+            format!(
                 "left out by the channel filter `{}`",
                 channel.filter.as_deref().unwrap_or_default()
             ),
-            line: None,
-        });
+        ));
         return Ok((verdict, None));
     }
     let bytes = if render_item {
