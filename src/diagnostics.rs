@@ -194,7 +194,7 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// GitHub's escaping for workflow command values and properties.
-fn github_escape(text: &str, property: bool) -> String {
+pub(crate) fn github_escape(text: &str, property: bool) -> String {
     let escaped = text
         .replace('%', "%25")
         .replace('\r', "%0D")

@@ -155,8 +155,11 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     let output_dir = root.join(&config.build.output);
 
     progress.stage("reading content");
-    let content = content::load(root, &config).map_err(Failure::Schema)?;
+    let mut content = content::load(root, &config).map_err(Failure::Schema)?;
     let channels = channels::resolve(&config, &content.schema, root).map_err(Failure::Channels)?;
+    let quality =
+        validate::quality::warnings(&content, &channels, &content::CatalogSource::dir(root));
+    content.diagnostics.extend(quality);
 
     progress.stage("pulling ERP numbers");
     let (records, pull) = pull_erp(&config, root)?;

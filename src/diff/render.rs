@@ -281,12 +281,12 @@ fn md_side(label: &str) -> String {
 }
 
 /// Text in a Markdown table cell or list item: no line breaks, pipes or raw HTML.
-fn md(text: &str) -> String {
+pub(crate) fn md(text: &str) -> String {
     html(text).replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 /// Text inside backticks.
-fn md_code(text: &str) -> String {
+pub(crate) fn md_code(text: &str) -> String {
     text.replace('`', "'").replace('|', "\\|")
 }
 

@@ -6,6 +6,7 @@
 //! listed with its reasons; one bad product never blocks the others.
 
 pub mod gtin;
+pub mod quality;
 
 use serde::Serialize;
 
