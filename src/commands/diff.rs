@@ -24,16 +24,16 @@ pub fn run(root: &Path, args: &DiffArgs) -> u8 {
             return exit::OPERATIONAL;
         }
     };
-    match args.format {
-        DiffFormat::Human => print!("{}", diff::render::human(&diff)),
+    let text = match args.format {
+        DiffFormat::Human => diff::render::human(&diff),
         DiffFormat::Json => match serde_json::to_string_pretty(&diff) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => json + "\n",
             Err(err) => {
                 eprintln!("error: cannot write the diff as JSON: {err}");
                 return exit::OPERATIONAL;
             }
         },
-        DiffFormat::Markdown => print!("{}", diff::render::markdown(&diff)),
-    }
-    exit::OK
+        DiffFormat::Markdown => diff::render::markdown(&diff),
+    };
+    super::print_stdout(&text)
 }

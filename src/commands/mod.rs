@@ -162,3 +162,20 @@ fn write_reasons(
     }
     Ok(())
 }
+
+/// Writes a command's result to stdout. A closed pipe (`pimfeed diff main | head`) is not an
+/// error: the reader has what it wanted.
+fn print_stdout(text: &str) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => exit::OK,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(err) => {
+            eprintln!("error: cannot write to stdout: {err}");
+            exit::OPERATIONAL
+        }
+    }
+}

@@ -5,9 +5,11 @@
 //! parsed in parallel; the order of products never depends on thread timing.
 
 pub mod categories;
+pub mod json_schema;
 pub mod product;
 pub mod schema;
 pub mod source;
+pub mod stub;
 pub mod value;
 
 use std::collections::HashMap;
