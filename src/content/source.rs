@@ -108,6 +108,10 @@ impl CatalogSource {
     pub fn label(&self) -> String {
         match self {
             CatalogSource::Dir(_) => "working tree".to_string(),
+            // A commit id given as the revision needs no repeating.
+            CatalogSource::Revision(revision) if revision.commit.starts_with(&revision.name) => {
+                short_id(&revision.commit).to_string()
+            }
             CatalogSource::Revision(revision) => {
                 format!("{} ({})", revision.name, short_id(&revision.commit))
             }

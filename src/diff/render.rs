@@ -272,11 +272,12 @@ fn values(field: &FieldChange) -> (String, String) {
     }
 }
 
-/// `main (3f2a1bc)` → `` `main` (3f2a1bc) ``.
+/// `main (3f2a1bc)` → `` `main` (3f2a1bc) ``; `3f2a1bc` → `` `3f2a1bc` ``.
 fn md_side(label: &str) -> String {
-    match label.split_once(' ') {
-        Some((name, rest)) if rest.starts_with('(') => format!("`{}` {rest}", md_code(name)),
-        _ => format!("the {label}"),
+    match label.split_once(" (") {
+        _ if label == "working tree" => "the working tree".to_string(),
+        Some((name, rest)) => format!("`{}` ({rest}", md_code(name)),
+        None => format!("`{}`", md_code(label)),
     }
 }
 

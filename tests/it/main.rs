@@ -4,4 +4,8 @@
 mod build;
 mod check;
 mod common;
+mod diff;
 mod escaping;
+mod github;
+mod init;
+mod schema;
