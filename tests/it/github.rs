@@ -11,7 +11,7 @@ fn catalog_with_quality_problems() -> Catalog {
         assert!(text.contains(from), "{file} has no {from:?}");
         catalog.write(file, &text.replace(from, to));
     };
-        edit(
+    edit(
         "content/products/tools/DR-3.toml",
         "title.nl-NL = \"Schroefboor DR-3\"",
         "title.nl-NL = \"SCHROEFBOOR VOOR THUIS DR-3\"",
@@ -76,7 +76,10 @@ fn quality_warnings_show_everywhere_and_never_fail_the_check() {
         ),
     ];
     for warning in expected {
-        assert!(warnings.contains(&warning), "{warning:?} not in {warnings:#?}");
+        assert!(
+            warnings.contains(&warning),
+            "{warning:?} not in {warnings:#?}"
+        );
     }
     assert_eq!(json["warnings"].as_u64().unwrap() as usize, warnings.len());
 
@@ -104,27 +107,50 @@ fn github_format_annotates_diagnostics_and_left_out_products_and_writes_a_summar
         "::notice file=content/products/tools/DR-3.toml,line=2,title=left out of google::DR-3: GTIN `4006381333932`: check digit is 2, it should be 1",
         "::notice file=content/products/tools/DR-4.toml,line=2,title=left out of google%2C orders%2C partner%2C prices%2C webshop::DR-4: SKU `DR-4` is not in the ERP export",
     ] {
-        assert!(stdout.contains(annotation), "missing {annotation}\nin:\n{stdout}");
+        assert!(
+            stdout.contains(annotation),
+            "missing {annotation}\nin:\n{stdout}"
+        );
     }
     // A channel filter is a choice, not a problem: no annotation.
-    assert!(!stdout.contains("left out by the channel filter"), "{stdout}");
+    assert!(
+        !stdout.contains("left out by the channel filter"),
+        "{stdout}"
+    );
 
     let markdown = std::fs::read_to_string(&summary).unwrap();
-    assert!(markdown.starts_with("earlier step\n### pimfeed check: Fixture Tools\n"), "{markdown}");
+    assert!(
+        markdown.starts_with("earlier step\n### pimfeed check: Fixture Tools\n"),
+        "{markdown}"
+    );
     assert!(markdown.contains("✅ passed · 0 errors · "), "{markdown}");
-    assert!(markdown.contains("| Channel | Live | Left out | Feed |"), "{markdown}");
-    assert!(markdown.contains("| google | 3 | 3 | `google.xml` |"), "{markdown}");
-    assert!(markdown.contains("<details><summary>google: 3 left out, 1 with warnings</summary>"), "{markdown}");
+    assert!(
+        markdown.contains("| Channel | Live | Left out | Feed |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| google | 3 | 3 | `google.xml` |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("<details><summary>google: 3 left out, 1 with warnings</summary>"),
+        "{markdown}"
+    );
     assert!(
         markdown.contains("| `DR-2` | left out | `images` is required and has no value | `content/products/tools/DR-2.toml:2` |"),
         "{markdown}"
     );
     assert!(markdown.contains("#### Warnings ("), "{markdown}");
     assert!(
-        markdown.contains("| `content/products/tools/DR-3.toml:6:1` | the nl-NL title is in capitals |"),
+        markdown.contains(
+            "| `content/products/tools/DR-3.toml:6:1` | the nl-NL title is in capitals |"
+        ),
         "{markdown}"
     );
-    assert!(markdown.contains("`pimfeed new --missing` writes a stub"), "{markdown}");
+    assert!(
+        markdown.contains("`pimfeed new --missing` writes a stub"),
+        "{markdown}"
+    );
 }
 
 #[test]
@@ -150,9 +176,14 @@ fn errors_are_annotated_and_summarised_as_failed() {
             &[("GITHUB_STEP_SUMMARY", summary.as_path())],
         )
         .expect(1);
-    assert!(run.stdout().contains("::error file=content/products/tools/BROKEN.toml,line=5,col=1,title=erp-owned::"));
+    assert!(run.stdout().contains(
+        "::error file=content/products/tools/BROKEN.toml,line=5,col=1,title=erp-owned::"
+    ));
     let markdown = std::fs::read_to_string(&summary).unwrap();
     assert!(markdown.contains("❌ failed · 1 errors"), "{markdown}");
     assert!(markdown.contains("#### Errors (1)"), "{markdown}");
-    assert!(markdown.contains("`price` is owned by the ERP"), "{markdown}");
+    assert!(
+        markdown.contains("`price` is owned by the ERP"),
+        "{markdown}"
+    );
 }
