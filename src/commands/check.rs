@@ -52,7 +52,9 @@ pub fn run(root: &Path, args: &CheckArgs, quiet: bool) -> u8 {
 /// channel it is left out of. Notices, or errors with `--strict` (where they fail the run).
 /// Left out by choice (a channel filter, `enabled = false`) is not worth an annotation.
 fn left_out_annotations(report: &Report, strict: bool) -> String {
-    let mut grouped: BTreeMap<(String, u32, String), (Vec<&str>, Option<String>)> = BTreeMap::new();
+    // (file, line, message) → (channels, blame): one annotation per problem, not per channel.
+    type Key = (String, u32, String);
+    let mut grouped: BTreeMap<Key, (Vec<&str>, Option<String>)> = BTreeMap::new();
     for channel in &report.channels {
         for product in &channel.left_out {
             for reason in &product.reasons {

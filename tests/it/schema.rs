@@ -109,50 +109,31 @@ fn broken_files_fail_for_the_same_reasons_check_gives() {
         errors(&validator, &model)
     );
 
-    let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("ERP-owned price", Box::new(|p| p["price"] = json!(129))),
-        (
-            "unknown attribute",
-            Box::new(|p| p["titel"] = json!({"nl-NL": "Boor"})),
-        ),
-        ("unknown option", Box::new(|p| p["color"] = json!("purple"))),
-        ("wrong type", Box::new(|p| p["voltage"] = json!("18 V"))),
-        ("below the minimum", Box::new(|p| p["voltage"] = json!(-1))),
-        (
-            "unknown locale",
-            Box::new(|p| p["title"]["nl-BE"] = json!("Boor")),
-        ),
-        ("not localized", Box::new(|p| p["title"] = json!("Boor"))),
-        (
-            "too long",
-            Box::new(|p| p["title"]["nl-NL"] = json!("x".repeat(151))),
-        ),
-        ("not in the family", Box::new(|p| p["size"] = json!("M"))),
-        (
-            "unknown family",
-            Box::new(|p| p["family"] = json!("power-tool")),
-        ),
-        ("sku and model", Box::new(|p| p["model"] = json!("MK"))),
-        (
-            "unknown category",
-            Box::new(|p| p["category"] = json!("tools/drils")),
-        ),
-        (
-            "unknown channel",
-            Box::new(|p| p["channels"]["google-de"] = json!({})),
-        ),
-        (
-            "image without url",
-            Box::new(|p| p["images"][0] = json!({"alt": "x"})),
-        ),
-        (
-            "not a URL",
-            Box::new(|p| p["images"][0]["url"] = json!("cdn/x.jpg")),
-        ),
-        (
-            "not a date",
-            Box::new(|p| p["release_date"] = json!("1 Feb 2019")),
-        ),
+    // Each case breaks a good product the way `check` would reject.
+    type Breakage = fn(&mut Value);
+    let broken: Vec<(&str, Breakage)> = vec![
+        ("ERP-owned price", |p| p["price"] = json!(129)),
+        ("unknown attribute", |p| {
+            p["titel"] = json!({"nl-NL": "Boor"})
+        }),
+        ("unknown option", |p| p["color"] = json!("purple")),
+        ("wrong type", |p| p["voltage"] = json!("18 V")),
+        ("below the minimum", |p| p["voltage"] = json!(-1)),
+        ("unknown locale", |p| p["title"]["nl-BE"] = json!("Boor")),
+        ("not localized", |p| p["title"] = json!("Boor")),
+        ("too long", |p| p["title"]["nl-NL"] = json!("x".repeat(151))),
+        ("not in the family", |p| p["size"] = json!("M")),
+        ("unknown family", |p| p["family"] = json!("power-tool")),
+        ("sku and model", |p| p["model"] = json!("MK")),
+        ("unknown category", |p| p["category"] = json!("tools/drils")),
+        ("unknown channel", |p| {
+            p["channels"]["google-de"] = json!({})
+        }),
+        ("image without url", |p| {
+            p["images"][0] = json!({"alt": "x"})
+        }),
+        ("not a URL", |p| p["images"][0]["url"] = json!("cdn/x.jpg")),
+        ("not a date", |p| p["release_date"] = json!("1 Feb 2019")),
     ];
     for (case, break_it) in broken {
         let mut product = good.clone();
