@@ -323,10 +323,14 @@ fn render_channel(
     let mut completeness = Vec::with_capacity(products.len());
     let render_items = writer.is_some();
     for batch in products.chunks(BATCH) {
-        let results: Vec<(Verdict, Option<Vec<u8>>)> = batch
+        // Collected in order first, so a template that fails on several products always
+        // names the first of them (rayon's own Result collect returns any one).
+        let results: Vec<Result<Gated, RenderError>> = batch
             .par_iter()
             .map(|product| gate_and_render(product, channel, renderer, by_sku, ctx, render_items))
-            .collect::<Result<_, RenderError>>()?;
+            .collect();
+        let results: Vec<(Verdict, Option<Vec<u8>>)> =
+            results.into_iter().collect::<Result<_, RenderError>>()?;
         for (product, (verdict, bytes)) in batch.iter().zip(results) {
             completeness.push(verdict.completeness);
             if let (Some(out), Some(bytes)) = (writer.as_mut(), bytes) {
@@ -364,6 +368,9 @@ fn render_channel(
         completeness,
     })
 }
+
+/// A product's verdict in one channel and, when included and asked for, its rendered item.
+pub(crate) type Gated = (Verdict, Option<Vec<u8>>);
 
 pub(crate) fn gate_and_render(
     product: &Product,

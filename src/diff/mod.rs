@@ -409,12 +409,15 @@ fn render_feed(
     };
     let mut header = Vec::new();
     renderer.header(&ctx, &mut header)?;
-    let results: Vec<(Verdict, Option<Vec<u8>>)> = side
+    // In order, so a failing template always names the first product it fails on.
+    let results: Vec<Result<pipeline::Gated, RenderError>> = side
         .content
         .products
         .par_iter()
         .map(|product| pipeline::gate_and_render(product, channel, &renderer, by_sku, &ctx, true))
-        .collect::<Result<_, RenderError>>()?;
+        .collect();
+    let results: Vec<(Verdict, Option<Vec<u8>>)> =
+        results.into_iter().collect::<Result<_, RenderError>>()?;
     let mut feed = Feed {
         header,
         ..Feed::default()
