@@ -135,8 +135,9 @@ impl Blamer {
         let blame = Blame {
             committed: true,
             commit: Some(commit.to_string()),
-            author: author.name().ok().map(str::to_string),
-            date,
+            // Always set for committed lines, so templates can show them without checks.
+            author: Some(author.name().unwrap_or("?").to_string()),
+            date: Some(date.unwrap_or_else(|| "?".to_string())),
             summary: found.summary().ok().flatten().map(str::to_string),
         };
         self.commits.insert(commit, blame.clone());
