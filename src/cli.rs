@@ -41,7 +41,75 @@ pub enum Command {
     /// build leaves the previous feeds untouched. Products with content errors are left out;
     /// the build still publishes the rest and exits 1.
     Build(BuildArgs),
+    /// Show what a change does to each channel's feed, between two git revisions.
+    ///
+    /// Loads the catalog at BASE and at HEAD straight from git (no checkout; HEAD defaults to
+    /// the working tree, uncommitted edits included), merges both with the same ERP numbers,
+    /// and lists per channel the products that become live, those that drop out (with the
+    /// reason, the line and who last changed it), and the feed items whose fields change.
+    /// `--format markdown` is what a CI job posts on the pull request.
+    #[command(after_long_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Write a stub content file for ERP items that have none.
+    ///
+    /// Each stub goes to content/products/<family>/<SKU>.toml, with every attribute of the
+    /// family as a commented-out line that says its type and rules, required ones first. The
+    /// stub is valid as it is; `pimfeed check` then lists what is still missing. Existing
+    /// files are never overwritten.
+    #[command(after_long_help = NEW_EXAMPLES)]
+    New(NewArgs),
+    /// Write a JSON Schema for product files, so editors complete and check them.
+    ///
+    /// Generated from content/schema.toml (types, enums, lengths, required attributes per
+    /// family, ERP-owned keys forbidden) into content/product.schema.json, plus a
+    /// .taplo.toml that points the Taplo / Even Better TOML editor extensions at it. Run it
+    /// again after changing content/schema.toml or the channels in pim.toml.
+    #[command(after_long_help = SCHEMA_EXAMPLES)]
+    Schema(SchemaArgs),
+    /// Create a new catalog repository with a small example and a CI workflow.
+    ///
+    /// Writes pim.toml, content/ (schema, categories, a few products), erp/items.csv,
+    /// templates/, a .gitignore, the editor schema and a GitHub Actions workflow that checks
+    /// every pull request, comments the feed diff on it and publishes feeds/ on merge to
+    /// main; then makes it a git repository with a first commit on `main`.
+    #[command(after_long_help = INIT_EXAMPLES)]
+    Init(InitArgs),
 }
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  pimfeed diff main                      # the working tree against main
+  pimfeed diff main my-branch            # two revisions, without checking anything out
+  pimfeed diff HEAD~1 --format json      # the last commit, for scripts
+  pimfeed diff origin/main --format markdown > diff.md   # a pull-request comment in CI
+
+In a shallow CI clone the base may be missing: fetch it with `git fetch --unshallow`, or give
+actions/checkout `fetch-depth: 0`.";
+
+const NEW_EXAMPLES: &str = "\
+Examples:
+  pimfeed new --missing                  # a stub for every ERP item without content
+  pimfeed new MK-DHP482 MK-DHP483        # stubs for these SKUs
+  pimfeed new MK-DHP482 --family power-tools
+
+The family comes from --family, else from the longest matching SKU prefix in pim.toml:
+  [new.family_by_sku_prefix]
+  \"MK-\" = \"power-tools\"
+  \"SN-\" = \"workwear\"
+else it is the schema's only family.";
+
+const SCHEMA_EXAMPLES: &str = "\
+Examples:
+  pimfeed schema                         # write content/product.schema.json and .taplo.toml
+  pimfeed schema --stdout                # print the schema instead
+
+VS Code: install the Even Better TOML extension; other editors: any Taplo language server.";
+
+const INIT_EXAMPLES: &str = "\
+Examples:
+  pimfeed init shop && cd shop && pimfeed build
+  git switch -c new-drill   # edit content/products/…, then
+  pimfeed diff main         # see exactly which channel items the edit changes";
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -71,4 +139,59 @@ pub enum Format {
     Json,
     /// GitHub Actions annotations on stdout, summary on stderr.
     Github,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The revision to compare against: a branch, tag or commit (`main`, `origin/main`).
+    pub base: String,
+
+    /// The revision with the change. Default: the working tree, uncommitted edits included.
+    pub head: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Readable text on stdout.
+    Human,
+    /// One JSON document on stdout, with full values.
+    Json,
+    /// GitHub-flavoured Markdown on stdout, for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// ERP item numbers to write stubs for.
+    #[arg(value_name = "SKU", required_unless_present = "missing")]
+    pub skus: Vec<String>,
+
+    /// A stub for every ERP item that has no content file.
+    #[arg(long, conflicts_with = "skus")]
+    pub missing: bool,
+
+    /// The family of the new products (see content/schema.toml).
+    #[arg(long, value_name = "NAME")]
+    pub family: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print the schema on stdout instead of writing files.
+    #[arg(long)]
+    pub stdout: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create the catalog in; it must be empty or not exist yet.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Do not make it a git repository.
+    #[arg(long)]
+    pub no_git: bool,
 }

@@ -21,6 +21,29 @@ pub struct Config {
     pub build: BuildConfig,
     #[serde(default)]
     pub channels: BTreeMap<String, ChannelConfig>,
+    /// How `pimfeed new` files stubs for ERP items without content.
+    #[serde(default)]
+    pub new: NewConfig,
+}
+
+/// `[new]`: the ERP record has no family, so a stub's family comes from its SKU.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConfig {
+    /// SKU prefix → family, e.g. `"MK-" = "power-tools"`; the longest matching prefix wins.
+    #[serde(default)]
+    pub family_by_sku_prefix: BTreeMap<String, String>,
+}
+
+impl NewConfig {
+    /// The family for `sku` by the longest matching prefix.
+    pub fn family_for(&self, sku: &str) -> Option<&str> {
+        self.family_by_sku_prefix
+            .iter()
+            .filter(|(prefix, _)| sku.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, family)| family.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -34,6 +34,9 @@ pub struct Diagnostic {
     /// Byte range in the file, for the snippet.
     #[serde(skip)]
     pub span: Option<Range<usize>>,
+    /// Who last changed the line, when the catalog is a git repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blame: Option<crate::git::blame::Blame>,
 }
 
 impl Diagnostic {
@@ -55,6 +58,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             span: Some(span),
+            blame: None,
         }
     }
 
@@ -69,6 +73,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             span: None,
+            blame: None,
         }
     }
 
@@ -151,6 +156,9 @@ pub fn render_human(diagnostics: &[Diagnostic], root: &Path, color: bool) -> Str
                 diagnostic.message
             ));
         }
+        if let Some(blame) = &diagnostic.blame {
+            out.push_str(&format!("  {}\n", blame.sentence()));
+        }
     }
     out
 }
@@ -166,6 +174,9 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
         let mut message = d.message.clone();
         if let Some(help) = &d.help {
             message.push_str(&format!("\nhelp: {help}"));
+        }
+        if let Some(blame) = &d.blame {
+            message.push_str(&format!("\n({})", blame.sentence()));
         }
         let file = github_escape(&d.file.display().to_string(), true);
         let position = if d.line > 0 {
@@ -183,7 +194,7 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// GitHub's escaping for workflow command values and properties.
-fn github_escape(text: &str, property: bool) -> String {
+pub(crate) fn github_escape(text: &str, property: bool) -> String {
     let escaped = text
         .replace('%', "%25")
         .replace('\r', "%0D")

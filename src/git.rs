@@ -47,3 +47,6 @@ fn is_build_artifact(path: &Path, output: &Path) -> bool {
         c.starts_with(&format!(".{name}.staging-")) || c.starts_with(&format!(".{name}.old-"))
     })
 }
+
+pub mod blame;
+pub mod revision;

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
+pub mod diff;
 pub mod erp;
 pub mod git;
 pub mod merge;

@@ -187,6 +187,16 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
 /// whatever the size of the catalog or of the feeds.
 const FILES_PER_BATCH: usize = 2048;
 
+/// Reads `pim.toml` from the working tree or a git revision (for `pimfeed diff`).
+pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failure> {
+    let file = Path::new(crate::config::CONFIG_FILE);
+    let text = source.read_to_string(file).map_err(Failure::io(format!(
+        "cannot read pim.toml in the {}",
+        source.label()
+    )))?;
+    Config::parse(&text, file).map_err(Failure::Config)
+}
+
 /// Runs the pipeline on the catalog at `root`.
 pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
@@ -195,7 +205,8 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     let config = load_config(root)?;
     let output_dir = root.join(&config.build.output);
 
-    let model = content::load_model(root).map_err(Failure::Schema)?;
+    let source = content::CatalogSource::dir(root);
+    let model = content::load_model(&source).map_err(Failure::Schema)?;
     let channels = channels::resolve(&config, &model.schema, root).map_err(Failure::Channels)?;
     let build_view = BuildView {
         time: &generated_at,
@@ -204,7 +215,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         .iter()
         .map(|channel| ChannelRenderer::new(channel, &config.catalog, &build_view, root))
         .collect::<Result<Vec<_>, _>>()?;
-    let files = content::product_files(root).map_err(|d| Failure::Schema(vec![*d]))?;
+    let files = content::product_files(&source).map_err(|d| Failure::Schema(vec![*d]))?;
     stopwatch.lap("load configuration, schema and templates");
 
     progress.stage("pulling ERP numbers");
@@ -247,10 +258,10 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     progress.set_length(files.len());
     let mut skus = content::SkuRegistry::default();
     let mut diagnostics = model.diagnostics.clone();
+    let mut quality = validate::quality::QualityCheck::default();
     // Feeds are written on their own thread, so appending one batch overlaps with parsing and
     // rendering the next; the bounded channel keeps at most one batch waiting.
-    let (batches, received) =
-        std::sync::mpsc::sync_channel::<(Vec<Product>, Vec<Vec<Rendered>>)>(1);
+    let (batches, received) = std::sync::mpsc::sync_channel::<(Vec<Product>, Vec<Vec<Gated>>)>(1);
     let by_sku = &by_sku;
     let (feeds, tally) = std::thread::scope(|scope| -> Result<_, Failure> {
         let writer = scope.spawn(move || -> Result<(Vec<Feed<'_>>, Tally), Failure> {
@@ -271,18 +282,19 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         });
         for batch in files.chunks(FILES_PER_BATCH) {
             progress.stage("reading content");
-            let parsed = content::parse_files(root, batch, &parse_ctx);
+            let parsed = content::parse_files(&source, batch, &parse_ctx);
             let mut products = Vec::new();
             for file in parsed {
                 diagnostics.extend(file.diagnostics);
-                let (admitted, duplicates) = skus.admit(root, file.products);
+                let (admitted, duplicates) = skus.admit(&source, file.products);
                 diagnostics.extend(duplicates);
                 products.extend(admitted);
             }
+            diagnostics.extend(quality.check(&products, &model.schema, &channels, &source));
             stopwatch.lap("read, parse and validate content");
 
             progress.stage("gating and rendering");
-            let results: Vec<Vec<Rendered>> = products
+            let results: Vec<Vec<Gated>> = products
                 .par_iter()
                 .map(|product| {
                     process_product(
@@ -330,7 +342,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         .map(|r| r.sku.clone())
         .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let report = Report {
+    let mut report = Report {
         generated_at: generated_at.clone(),
         catalog: config.catalog.name.clone(),
         summary: report::Summary {
@@ -346,6 +358,9 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         erp_without_content,
         diagnostics,
     };
+    progress.stage("looking up who changed what");
+    crate::git::blame::annotate(&mut report, &source, root);
+    stopwatch.lap("blame");
     let manifest = staging.as_ref().map(|_| Manifest {
         generated_at: generated_at.clone(),
         pimfeed_version: env!("CARGO_PKG_VERSION"),
@@ -543,7 +558,7 @@ fn verify_feeds(
     Ok(manifest)
 }
 
-fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
+pub(crate) fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     match &config.erp {
         ErpConfig::File(file) => {
@@ -567,7 +582,7 @@ fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), F
 }
 
 /// The gate's verdict on a product in one channel, and its feed item when it is in.
-type Rendered = (Verdict, Option<Vec<u8>>);
+pub(crate) type Gated = (Verdict, Option<Vec<u8>>);
 
 /// Merges, gates and renders one product for every channel.
 fn process_product(
@@ -577,7 +592,7 @@ fn process_product(
     by_sku: &HashMap<&str, &ErpRecord>,
     ctx: &MergeContext<'_>,
     render_items: bool,
-) -> Result<Vec<Rendered>, RenderError> {
+) -> Result<Vec<Gated>, RenderError> {
     let record = by_sku.get(product.sku.as_str()).copied();
     // One view per locale for the channels without overrides for this product; the view (and
     // its Markdown and template context) is the costly part, the gate and render are cheap.
@@ -625,12 +640,43 @@ fn process_product(
                     .map(|(_, item)| item),
                 None => None,
             };
-            gate_and_render(product, record, item, channel, renderer, ctx, render_items)
+            gate_and_render_item(product, record, item, channel, renderer, ctx, render_items)
         })
         .collect()
 }
 
-fn gate_and_render(
+/// Merges, gates and renders one product for one channel (for `pimfeed diff`, which renders a
+/// channel at a time).
+pub(crate) fn gate_and_render(
+    product: &Product,
+    channel: &Channel,
+    renderer: &ChannelRenderer<'_>,
+    by_sku: &HashMap<&str, &ErpRecord>,
+    ctx: &MergeContext<'_>,
+    render_item: bool,
+) -> Result<Gated, RenderError> {
+    let record = by_sku.get(product.sku.as_str()).copied();
+    let item = record.map(|record| {
+        Item::new(merge::view(
+            product,
+            record,
+            channel,
+            ctx,
+            renderer.markdown_needs(),
+        ))
+    });
+    gate_and_render_item(
+        product,
+        record,
+        item.as_ref(),
+        channel,
+        renderer,
+        ctx,
+        render_item,
+    )
+}
+
+fn gate_and_render_item(
     product: &Product,
     record: Option<&ErpRecord>,
     item: Option<&Item>,
@@ -638,22 +684,20 @@ fn gate_and_render(
     renderer: &ChannelRenderer<'_>,
     ctx: &MergeContext<'_>,
     render_item: bool,
-) -> Result<Rendered, RenderError> {
+) -> Result<Gated, RenderError> {
     let mut verdict = validate::decide(product, record, item.map(|i| &i.view), channel, ctx.schema);
     let Some(item) = item.filter(|_| verdict.included) else {
         return Ok((verdict, None));
     };
     if !renderer.passes_filter(item)? {
         verdict.included = false;
-        verdict.reasons.push(Reason {
-            code: "filter",
-            attribute: None,
-            message: format!(
+        verdict.reasons.push(Reason::new(
+            "filter",
+            format!(
                 "left out by the channel filter `{}`",
                 channel.filter.as_deref().unwrap_or_default()
             ),
-            line: None,
-        });
+        ));
         return Ok((verdict, None));
     }
     let bytes = if render_item {

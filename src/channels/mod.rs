@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::{ChannelFormat, Config};
-use crate::content::Schema;
+use crate::content::{CatalogSource, Schema};
 pub use marketplace::PresetSettings;
 pub use presets::Preset;
 
@@ -92,6 +92,15 @@ impl<'a> From<&'a Channel> for ChannelView<'a> {
 
 /// Resolves every channel in `pim.toml`, or lists every mistake in their configuration.
 pub fn resolve(config: &Config, schema: &Schema, root: &Path) -> Result<Vec<Channel>, Vec<String>> {
+    resolve_from(config, schema, &CatalogSource::dir(root))
+}
+
+/// [`resolve`], with templates looked up in `source` (the working tree or a git revision).
+pub fn resolve_from(
+    config: &Config,
+    schema: &Schema,
+    source: &CatalogSource,
+) -> Result<Vec<Channel>, Vec<String>> {
     let mut channels = Vec::new();
     let mut problems = Vec::new();
     let mut outputs: HashMap<&str, &str> = HashMap::new();
@@ -132,7 +141,7 @@ pub fn resolve(config: &Config, schema: &Schema, root: &Path) -> Result<Vec<Chan
             }
             (None, Some(format)) => match &cfg.template {
                 Some(template) => {
-                    if !root.join("templates").join(template).is_file() {
+                    if !source.is_file(&Path::new("templates").join(template)) {
                         problem(format!("template `templates/{template}` does not exist"));
                     }
                     ChannelKind::Template {

@@ -1,8 +1,12 @@
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 use super::{channel_summary, exit, fail, show_diagnostics, show_timings};
 use crate::cli::{CheckArgs, Cli, Format};
+use crate::diagnostics::github_escape;
 use crate::pipeline::{self, Mode};
+use crate::report::Report;
 use crate::ui::Progress;
 
 pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
@@ -28,6 +32,10 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
         }
         Format::Human | Format::Github => {
             show_diagnostics(&report.diagnostics, root, args.format);
+            if args.format == Format::Github {
+                print!("{}", left_out_annotations(report, args.strict));
+                write_step_summary(&crate::report::summary::markdown(report, failed));
+            }
             let _ = channel_summary(&outcome, &mut std::io::stderr());
             eprintln!(
                 "{} files, {} products: {} errors, {} warnings",
@@ -39,4 +47,62 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
         }
     }
     if failed { exit::CONTENT } else { exit::OK }
+}
+
+/// One annotation per reason a product is left out, on the line it is about, naming every
+/// channel it is left out of. Notices, or errors with `--strict` (where they fail the run).
+/// Left out by choice (a channel filter, `enabled = false`) is not worth an annotation.
+fn left_out_annotations(report: &Report, strict: bool) -> String {
+    // (file, line, message) → (channels, blame): one annotation per problem, not per channel.
+    type Key = (String, u32, String);
+    let mut grouped: BTreeMap<Key, (Vec<&str>, Option<String>)> = BTreeMap::new();
+    for channel in &report.channels {
+        for product in &channel.left_out {
+            for reason in &product.reasons {
+                if matches!(reason.code, "filter" | "disabled") {
+                    continue;
+                }
+                let line = reason.line.unwrap_or(product.line);
+                let message = format!("{}: {}", product.sku, reason.message);
+                let entry = grouped
+                    .entry((product.file.clone(), line, message))
+                    .or_insert_with(|| (Vec::new(), reason.blame.as_ref().map(|b| b.sentence())));
+                entry.0.push(&channel.name);
+            }
+        }
+    }
+    let level = if strict { "error" } else { "notice" };
+    let mut out = String::new();
+    for ((file, line, message), (channels, blame)) in grouped {
+        let title = format!("left out of {}", channels.join(", "));
+        let mut text = message;
+        if let Some(blame) = blame {
+            text.push_str(&format!("\n({blame})"));
+        }
+        out.push_str(&format!(
+            "::{level} file={},line={line},title={}::{}\n",
+            github_escape(&file, true),
+            github_escape(&title, true),
+            github_escape(&text, false)
+        ));
+    }
+    out
+}
+
+/// Appends the Markdown summary to `$GITHUB_STEP_SUMMARY`, when GitHub Actions set it.
+fn write_step_summary(markdown: &str) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(markdown.as_bytes()));
+    if let Err(err) = written {
+        eprintln!(
+            "warning: cannot write the step summary to {}: {err}",
+            Path::new(&path).display()
+        );
+    }
 }

@@ -2,6 +2,10 @@
 
 mod build;
 mod check;
+mod diff;
+mod init;
+mod new;
+mod schema;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -20,6 +24,10 @@ pub mod exit {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    // `init` makes a catalog, so it cannot start from one.
+    if let Command::Init(args) = &cli.command {
+        return ExitCode::from(init::run(args));
+    }
     let root = match catalog_root(&cli) {
         Ok(root) => root,
         Err(message) => {
@@ -31,6 +39,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match &cli.command {
         Command::Check(args) => check::run(&root, args, &cli),
         Command::Build(args) => build::run(&root, args, &cli),
+        Command::Diff(args) => diff::run(&root, args),
+        Command::New(args) => new::run(&root, args),
+        Command::Schema(args) => schema::run(&root, args),
+        Command::Init(_) => unreachable!("handled above"),
     };
     if cli.timings {
         eprintln!("timing  total  {:.3}s", started.elapsed().as_secs_f64());
@@ -134,17 +146,11 @@ fn channel_summary(outcome: &Outcome, out: &mut impl Write) -> std::io::Result<(
     }
     for channel in &report.channels {
         for item in &channel.left_out {
-            let reasons: Vec<&str> = item.reasons.iter().map(|r| r.message.as_str()).collect();
-            writeln!(
-                out,
-                "  {}: {} left out ({}% complete, {}:{}): {}",
-                channel.name,
-                item.sku,
-                item.completeness,
-                item.file,
-                item.line,
-                reasons.join("; ")
-            )?;
+            let what = format!("left out ({}% complete)", item.completeness);
+            write_reasons(out, &channel.name, item, &what)?;
+        }
+        for item in &channel.warnings {
+            write_reasons(out, &channel.name, item, "warning")?;
         }
     }
     if !report.erp_without_content.is_empty() {
@@ -155,4 +161,44 @@ fn channel_summary(outcome: &Outcome, out: &mut impl Write) -> std::io::Result<(
         )?;
     }
     Ok(())
+}
+
+/// One line per reason: what, where, and who last changed that line.
+fn write_reasons(
+    out: &mut impl Write,
+    channel: &str,
+    item: &crate::report::ProductVerdict,
+    what: &str,
+) -> std::io::Result<()> {
+    for reason in &item.reasons {
+        let line = reason.line.unwrap_or(item.line);
+        let blame = reason
+            .blame
+            .as_ref()
+            .map(|b| format!(", {}", b.sentence()))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {channel}: {} {what}: {} ({}:{line}{blame})",
+            item.sku, reason.message, item.file
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes a command's result to stdout. A closed pipe (`pimfeed diff main | head`) is not an
+/// error: the reader has what it wanted.
+fn print_stdout(text: &str) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => exit::OK,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(err) => {
+            eprintln!("error: cannot write to stdout: {err}");
+            exit::OPERATIONAL
+        }
+    }
 }

@@ -6,19 +6,22 @@
 //! catalog never has to fit in memory at once.
 
 pub mod categories;
+pub mod json_schema;
 pub mod product;
 pub mod schema;
+pub mod source;
+pub mod stub;
 pub mod value;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use walkdir::WalkDir;
 
 pub use categories::{Categories, Category};
 pub use product::{AttrValue, Product};
 pub use schema::{AttributeDef, AttributeType, Family, Schema};
+pub use source::CatalogSource;
 
 use crate::diagnostics::Diagnostic;
 
@@ -35,7 +38,7 @@ pub struct Model {
 
 /// Reads `content/schema.toml` and `content/categories.toml`. `Err` when products cannot be
 /// checked at all because one of them is unreadable or broken.
-pub fn load_model(root: &Path) -> Result<Model, Vec<Diagnostic>> {
+pub fn load_model(root: &CatalogSource) -> Result<Model, Vec<Diagnostic>> {
     let schema_path = Path::new(schema::SCHEMA_FILE);
     let schema_text = read(root, schema_path).map_err(|d| vec![*d])?;
     let (schema, mut diagnostics) = Schema::parse(&schema_text, schema_path);
@@ -45,7 +48,7 @@ pub fn load_model(root: &Path) -> Result<Model, Vec<Diagnostic>> {
     };
 
     let categories_path = Path::new(categories::CATEGORIES_FILE);
-    let categories = if root.join(categories_path).exists() {
+    let categories = if root.is_file(categories_path) {
         let text = read(root, categories_path).map_err(|d| vec![*d])?;
         match Categories::parse(&text, categories_path) {
             Ok(categories) => categories,
@@ -64,6 +67,63 @@ pub fn load_model(root: &Path) -> Result<Model, Vec<Diagnostic>> {
     })
 }
 
+/// A whole catalog in memory, for comparing two revisions (`pimfeed diff`). Builds stream
+/// through [`parse_files`] in batches instead.
+#[derive(Debug)]
+pub struct Content {
+    pub schema: Schema,
+    pub categories: Categories,
+    /// In file path order; variants in file order.
+    pub products: Vec<Product>,
+    /// Files that had errors; their products are left out everywhere.
+    pub broken_files: Vec<PathBuf>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub file_count: usize,
+}
+
+/// [`load_from`] the catalog folder `root`.
+pub fn load(root: &Path, config: &crate::config::Config) -> Result<Content, Vec<Diagnostic>> {
+    load_from(&CatalogSource::dir(root), config)
+}
+
+/// Reads and checks a whole catalog from `root` (the working tree or a git revision). `Err`
+/// only when nothing can be checked at all (the schema is unreadable or broken).
+pub fn load_from(
+    root: &CatalogSource,
+    config: &crate::config::Config,
+) -> Result<Content, Vec<Diagnostic>> {
+    let model = load_model(root)?;
+    let files = product_files(root).map_err(|d| vec![*d])?;
+    let channels: Vec<String> = config.channels.keys().cloned().collect();
+    let ctx = product::ParseContext {
+        schema: &model.schema,
+        categories: &model.categories,
+        locales: &config.catalog.locales,
+        channels: &channels,
+    };
+    let mut diagnostics = model.diagnostics;
+    let mut products = Vec::new();
+    let mut broken_files = Vec::new();
+    let mut skus = SkuRegistry::default();
+    for file in parse_files(root, &files, &ctx) {
+        let (admitted, duplicates) = skus.admit(root, file.products);
+        if file.diagnostics.iter().any(Diagnostic::is_error) || !duplicates.is_empty() {
+            broken_files.push(file.path);
+        }
+        diagnostics.extend(file.diagnostics);
+        diagnostics.extend(duplicates);
+        products.extend(admitted);
+    }
+    Ok(Content {
+        schema: model.schema,
+        categories: model.categories,
+        products,
+        broken_files,
+        diagnostics,
+        file_count: files.len(),
+    })
+}
+
 /// One product file, read and checked.
 pub struct ParsedFile {
     pub path: PathBuf,
@@ -74,7 +134,7 @@ pub struct ParsedFile {
 
 /// Reads and checks `files` (catalog-relative) in parallel, keeping their order.
 pub fn parse_files(
-    root: &Path,
+    root: &CatalogSource,
     files: &[PathBuf],
     ctx: &product::ParseContext<'_>,
 ) -> Vec<ParsedFile> {
@@ -109,7 +169,7 @@ impl SkuRegistry {
     /// Keeps the products whose SKU is new; for each repeat, an error naming the first file.
     pub fn admit(
         &mut self,
-        root: &Path,
+        root: &CatalogSource,
         products: Vec<Product>,
     ) -> (Vec<Product>, Vec<Diagnostic>) {
         let mut admitted = Vec::with_capacity(products.len());
@@ -141,35 +201,19 @@ impl SkuRegistry {
 }
 
 /// Catalog-relative paths of every `*.toml` under `content/products`, sorted.
-pub fn product_files(root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
-    let dir = root.join(PRODUCTS_DIR);
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut files = Vec::new();
-    for entry in WalkDir::new(&dir).sort_by_file_name() {
-        let entry = entry.map_err(|err| {
-            let path = err.path().unwrap_or(&dir).to_path_buf();
+pub fn product_files(root: &CatalogSource) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
+    root.files_under(Path::new(PRODUCTS_DIR), "toml")
+        .map_err(|err| {
             Box::new(Diagnostic::file_error(
                 "io",
-                &relative_to(root, &path),
-                format!("cannot read: {err}"),
+                &err.path,
+                format!("cannot read: {}", err.message),
             ))
-        })?;
-        let path = entry.path();
-        if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "toml") {
-            files.push(relative_to(root, path));
-        }
-    }
-    Ok(files)
+        })
 }
 
-fn relative_to(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
-}
-
-fn read(root: &Path, relative: &Path) -> Result<String, Box<Diagnostic>> {
-    std::fs::read_to_string(root.join(relative)).map_err(|err| {
+fn read(root: &CatalogSource, relative: &Path) -> Result<String, Box<Diagnostic>> {
+    root.read_to_string(relative).map_err(|err| {
         Box::new(Diagnostic::file_error(
             "io",
             relative,
@@ -179,9 +223,14 @@ fn read(root: &Path, relative: &Path) -> Result<String, Box<Diagnostic>> {
 }
 
 /// An error on the later definition of a SKU, naming where it was defined first.
-fn duplicate_sku(root: &Path, product: &Product, first_file: &str, first_line: u32) -> Diagnostic {
+fn duplicate_sku(
+    root: &CatalogSource,
+    product: &Product,
+    first_file: &str,
+    first_line: u32,
+) -> Diagnostic {
     let file = Path::new(&*product.file);
-    let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+    let text = root.read_to_string(file).unwrap_or_default();
     let start = line_start(&text, product.line);
     let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     Diagnostic::error(

@@ -23,7 +23,7 @@ use tera::{Context, Tera};
 
 use crate::channels::{Channel, ChannelKind, ChannelView, Preset};
 use crate::config::{CatalogConfig, ChannelFormat};
-use crate::content::Product;
+use crate::content::{CatalogSource, Product};
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
 
 const FILTER_TEMPLATE: &str = "__pimfeed_filter";
@@ -92,6 +92,17 @@ impl<'a> ChannelRenderer<'a> {
         build: &BuildView<'_>,
         root: &Path,
     ) -> Result<Self, RenderError> {
+        Self::from_source(channel, catalog, build, &CatalogSource::dir(root))
+    }
+
+    /// [`ChannelRenderer::new`], with templates read from `source` (the working tree or a
+    /// git revision, for `pimfeed diff`).
+    pub fn from_source(
+        channel: &'a Channel,
+        catalog: &CatalogConfig,
+        build: &BuildView<'_>,
+        source: &CatalogSource,
+    ) -> Result<Self, RenderError> {
         let template_error = |message: String| RenderError::Template {
             channel: channel.name.clone(),
             message,
@@ -133,12 +144,12 @@ impl<'a> ChannelRenderer<'a> {
         let mut sources = channel.filter.clone().unwrap_or_default();
         let body = match &channel.kind {
             ChannelKind::Template { format, template } => {
-                let path = root.join("templates").join(template);
-                let source = std::fs::read_to_string(&path).map_err(|err| {
+                let path = Path::new("templates").join(template);
+                let text = source.read_to_string(&path).map_err(|err| {
                     template_error(format!("cannot read {}: {err}", path.display()))
                 })?;
-                add_template(&mut tera, template, &source, channel)?;
-                sources.push_str(&source);
+                add_template(&mut tera, template, &text, channel)?;
+                sources.push_str(&text);
                 Body::Template {
                     name: template.clone(),
                     format: *format,
@@ -146,18 +157,18 @@ impl<'a> ChannelRenderer<'a> {
             }
             ChannelKind::Preset(preset) => {
                 let name = preset.template_name();
-                let override_path = root.join("templates").join(&name);
-                let source = if override_path.is_file() {
-                    Some(std::fs::read_to_string(&override_path).map_err(|err| {
+                let override_path = Path::new("templates").join(&name);
+                let text = if source.is_file(&override_path) {
+                    Some(source.read_to_string(&override_path).map_err(|err| {
                         template_error(format!("cannot read {}: {err}", override_path.display()))
                     })?)
                 } else {
                     preset.template().map(|(_, builtin)| builtin.to_string())
                 };
-                match source {
-                    Some(source) => {
-                        add_template(&mut tera, &name, &source, channel)?;
-                        sources.push_str(&source);
+                match text {
+                    Some(text) => {
+                        add_template(&mut tera, &name, &text, channel)?;
+                        sources.push_str(&text);
                         Body::Template {
                             name,
                             format: preset.format(),

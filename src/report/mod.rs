@@ -8,6 +8,8 @@ use serde::Serialize;
 use crate::diagnostics::Diagnostic;
 use crate::validate::Reason;
 
+pub mod summary;
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub generated_at: String,

@@ -9,6 +9,7 @@ mod amazon;
 mod bol;
 pub mod gtin;
 mod meta;
+pub mod quality;
 
 use serde::Serialize;
 
@@ -29,15 +30,20 @@ pub struct Reason {
     /// The content line the reason is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Who last changed that line (or the product's first line); filled in after the gate,
+    /// only for products left out or warned about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blame: Option<crate::git::blame::Blame>,
 }
 
 impl Reason {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             attribute: None,
             message: message.into(),
             line: None,
+            blame: None,
         }
     }
 

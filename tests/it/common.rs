@@ -65,6 +65,27 @@ impl Catalog {
         Run(output)
     }
 
+    /// Runs `pimfeed ARGS` in the catalog folder with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pimfeed"));
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env("NO_COLOR", "1");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Run(command.output().expect("run pimfeed"))
+    }
+
+    /// An empty temporary folder (for `pimfeed init`).
+    pub fn empty() -> Catalog {
+        Catalog {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     /// Every file under `feeds/` with its bytes, for byte-identity checks.
     pub fn feeds_snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let root = self.path().join("feeds");

@@ -4,6 +4,10 @@
 mod build;
 mod check;
 mod common;
+mod diff;
 mod escaping;
+mod github;
 mod google;
+mod init;
 mod marketplaces;
+mod schema;

@@ -1,0 +1,250 @@
+//! Who last touched a line: the commit, author and date behind each reason a product is left
+//! out or warned about, so a reviewer knows whom to ask.
+//!
+//! Blame walks history, so it is only asked for lines that have something to say (reasons
+//! and diagnostics, not every product), is cached per file, and stops after
+//! [`MAX_FILES`] files: a catalog with thousands of broken products gets its reasons
+//! without waiting for thousands of blames.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use git2::{BlameOptions, Oid, Repository};
+use serde::Serialize;
+
+use crate::content::CatalogSource;
+
+/// At most this many files are blamed in one run.
+pub const MAX_FILES: usize = 2000;
+
+/// The last change to one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blame {
+    /// False for a line changed in the working tree and not committed yet.
+    pub committed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The author date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The first line of the commit message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+impl Blame {
+    fn uncommitted() -> Blame {
+        Blame {
+            committed: false,
+            commit: None,
+            author: None,
+            date: None,
+            summary: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Blame {
+    /// `3f2a1bc Jane Doe 2026-03-01`, or `not committed yet`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.commit, self.committed) {
+            (Some(commit), true) => write!(
+                f,
+                "{} {} {}",
+                crate::content::source::short_id(commit),
+                self.author.as_deref().unwrap_or("?"),
+                self.date.as_deref().unwrap_or("")
+            ),
+            _ => f.write_str("not committed yet"),
+        }
+    }
+}
+
+/// Blames lines of catalog files, in the working tree or at a revision.
+pub struct Blamer {
+    repo: Repository,
+    /// The catalog's folder inside the repository.
+    prefix: PathBuf,
+    /// Blame as of this commit; `None` for the working tree (uncommitted edits included).
+    at: Option<Oid>,
+    /// The catalog folder on disk, for working-tree files.
+    root: Option<PathBuf>,
+    files: HashMap<PathBuf, Option<Vec<Hunk>>>,
+    commits: HashMap<Oid, Blame>,
+}
+
+struct Hunk {
+    /// 1-based, inclusive.
+    first: u32,
+    last: u32,
+    /// Zero for lines not committed yet.
+    commit: Oid,
+}
+
+impl Blamer {
+    /// A blamer for `source`, whose working-tree root is `root`; `None` outside a git
+    /// repository, where there is no history to tell.
+    pub fn new(source: &CatalogSource, root: &Path) -> Option<Blamer> {
+        let (repo, prefix) = super::revision::open(root).ok()?;
+        let at = match source {
+            CatalogSource::Dir(_) => None,
+            CatalogSource::Revision(revision) => Some(Oid::from_str(&revision.commit).ok()?),
+        };
+        Some(Blamer {
+            repo,
+            prefix,
+            at,
+            root: source.root().map(Path::to_path_buf),
+            files: HashMap::new(),
+            commits: HashMap::new(),
+        })
+    }
+
+    /// The last change to `line` (1-based) of the catalog-relative `file`.
+    pub fn line(&mut self, file: &Path, line: u32) -> Option<Blame> {
+        if line == 0 {
+            return None;
+        }
+        if !self.files.contains_key(file) {
+            let hunks = if self.files.len() < MAX_FILES {
+                self.blame_file(file)
+            } else {
+                None
+            };
+            self.files.insert(file.to_path_buf(), hunks);
+        }
+        let hunks = self.files.get(file)?.as_ref()?;
+        let hunk = hunks.iter().find(|h| h.first <= line && line <= h.last);
+        let commit = hunk.map_or(Oid::ZERO_SHA1, |h| h.commit);
+        if commit.is_zero() {
+            return Some(Blame::uncommitted());
+        }
+        if let Some(blame) = self.commits.get(&commit) {
+            return Some(blame.clone());
+        }
+        let found = self.repo.find_commit(commit).ok()?;
+        let author = found.author();
+        let time = author.when();
+        let date = chrono::DateTime::from_timestamp(
+            time.seconds() + i64::from(time.offset_minutes()) * 60,
+            0,
+        )
+        .map(|t| t.format("%Y-%m-%d").to_string());
+        let blame = Blame {
+            committed: true,
+            commit: Some(commit.to_string()),
+            // Always set for committed lines, so templates can show them without checks.
+            author: Some(author.name().unwrap_or("?").to_string()),
+            date: Some(date.unwrap_or_else(|| "?".to_string())),
+            summary: found.summary().ok().flatten().map(str::to_string),
+        };
+        self.commits.insert(commit, blame.clone());
+        Some(blame)
+    }
+
+    /// Hunks of `file`; an empty list (everything uncommitted) for a file git does not know
+    /// yet, `None` when blame fails.
+    fn blame_file(&self, file: &Path) -> Option<Vec<Hunk>> {
+        let path = self.prefix.join(file);
+        let mut options = BlameOptions::new();
+        let head = match self.at {
+            Some(commit) => Some(commit),
+            None => self
+                .repo
+                .head()
+                .ok()
+                .and_then(|h| h.peel_to_commit().ok())
+                .map(|c| c.id()),
+        };
+        let Some(head) = head else {
+            return Some(Vec::new());
+        };
+        options.newest_commit(head);
+        let in_head = self
+            .repo
+            .find_commit(head)
+            .and_then(|c| c.tree())
+            .and_then(|t| t.get_path(&path))
+            .is_ok();
+        if !in_head {
+            return Some(Vec::new());
+        }
+        let blame = self.repo.blame_file(&path, Some(&mut options)).ok()?;
+        let blame = match (&self.at, &self.root) {
+            // The working tree: lines edited since the last commit have a zero commit id.
+            (None, Some(root)) => {
+                let text = std::fs::read(root.join(file)).ok()?;
+                blame.blame_buffer(&text).ok()?
+            }
+            _ => blame,
+        };
+        Some(
+            blame
+                .iter()
+                .filter(|h| h.lines_in_hunk() > 0)
+                .map(|h| {
+                    let first = h.final_start_line() as u32;
+                    Hunk {
+                        first,
+                        last: first + h.lines_in_hunk() as u32 - 1,
+                        commit: h.final_commit_id(),
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Blame {
+    /// `last changed in 3f2a1bc by Jane Doe on 2026-03-01`, or `not committed yet`.
+    pub fn sentence(&self) -> String {
+        match (&self.commit, self.committed) {
+            (Some(commit), true) => format!(
+                "last changed in {} by {} on {}",
+                crate::content::source::short_id(commit),
+                self.author.as_deref().unwrap_or("?"),
+                self.date.as_deref().unwrap_or("?")
+            ),
+            _ => "not committed yet".to_string(),
+        }
+    }
+}
+
+/// Adds blame to every reason a product is left out of or warned about in a channel (the
+/// reason's line, else the product's first line), and to every diagnostic with a line.
+/// Does nothing outside a git repository.
+pub fn annotate(report: &mut crate::report::Report, source: &CatalogSource, root: &Path) {
+    let Some(mut blamer) = Blamer::new(source, root) else {
+        return;
+    };
+    for channel in &mut report.channels {
+        for verdict in channel.left_out.iter_mut().chain(&mut channel.warnings) {
+            annotate_reasons(
+                &mut blamer,
+                &verdict.file,
+                verdict.line,
+                &mut verdict.reasons,
+            );
+        }
+    }
+    for diagnostic in &mut report.diagnostics {
+        if diagnostic.line > 0 {
+            diagnostic.blame = blamer.line(&diagnostic.file, diagnostic.line as u32);
+        }
+    }
+}
+
+/// Blames each reason's line, or `product_line` for reasons about the product as a whole.
+pub fn annotate_reasons(
+    blamer: &mut Blamer,
+    file: &str,
+    product_line: u32,
+    reasons: &mut [crate::validate::Reason],
+) {
+    let file = Path::new(file);
+    for reason in reasons {
+        reason.blame = blamer.line(file, reason.line.unwrap_or(product_line));
+    }
+}

@@ -1,0 +1,285 @@
+//! Quality warnings: not gates (a product still goes out), but what a careful reviewer would
+//! flag before a marketplace or a shopper does. They are diagnostics with severity warning,
+//! so they show in every output format and never change the exit code.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::channels::{Channel, Preset};
+use crate::content::{CatalogSource, Content, Product, Schema};
+use crate::diagnostics::Diagnostic;
+
+/// Google Shopping shows about this many characters of a title before cutting it off.
+pub const GOOGLE_TITLE_VISIBLE: usize = 70;
+/// Below this, a description says too little to sell or to rank (Google recommends using
+/// far more of its 5000 characters); `min_length` in the schema is the hard floor.
+pub const DESCRIPTION_RECOMMENDED: usize = 150;
+/// A title needs this many letters, all capitals, to count as shouting (not `DCD796`).
+const ALL_CAPS_MIN_LETTERS: usize = 8;
+
+/// The quality warnings of a catalog that streams through in batches. Remembers every title
+/// seen so far (as a hash, so a million products cost a few dozen megabytes), so duplicates
+/// are found across batches; the first product with a title keeps it.
+#[derive(Default)]
+pub struct QualityCheck {
+    /// (locale, hash of the normalised title) → (SKU, file) of the first product with it.
+    titles: HashMap<(String, u64), (String, std::sync::Arc<str>)>,
+    /// (file, line, code, message): variants share their model's lines; warn once.
+    seen: HashSet<(String, u32, &'static str, String)>,
+}
+
+impl QualityCheck {
+    /// The warnings for one batch of products, in catalog order.
+    pub fn check(
+        &mut self,
+        products: &[Product],
+        schema: &Schema,
+        channels: &[Channel],
+        source: &CatalogSource,
+    ) -> Vec<Diagnostic> {
+        let mut collector = Collector {
+            source,
+            texts: HashMap::new(),
+            seen: &mut self.seen,
+            out: Vec::new(),
+        };
+        let channel_locales: Vec<&str> = {
+            let mut locales: Vec<&str> = channels.iter().map(|c| c.locale.as_str()).collect();
+            locales.sort_unstable();
+            locales.dedup();
+            locales
+        };
+        for product in products {
+            if let Some(title) = product.values.get("title") {
+                for (locale, text) in localized(&title.value) {
+                    if is_all_caps(text) {
+                        collector.warn(
+                            product,
+                            "title",
+                            locale,
+                            title.line,
+                            "all-caps-title",
+                            format!("the {locale} title is in capitals"),
+                            "write it in sentence case: all-caps reads as shouting, and Google Merchant Center may disapprove it",
+                        );
+                    }
+                    let key = (locale.to_string(), hash(&normalize(text)));
+                    match self.titles.get(&key) {
+                        Some((sku, file)) if *file != product.file => collector.warn(
+                            product,
+                            "title",
+                            locale,
+                            title.line,
+                            "duplicate-title",
+                            format!("the {locale} title is the same as that of `{sku}` ({file})"),
+                            "give each product a title that tells it apart (model, size, colour, pack size)",
+                        ),
+                        Some(_) => {}
+                        None => {
+                            self.titles
+                                .insert(key, (product.sku.clone(), product.file.clone()));
+                        }
+                    }
+                }
+            }
+            for channel in channels {
+                if channel.preset() != Some(Preset::GoogleMerchant) {
+                    continue;
+                }
+                let Some(title) = product.value_for("title", &channel.name) else {
+                    continue;
+                };
+                let Some(text) = localized(&title.value)
+                    .into_iter()
+                    .find(|(locale, _)| *locale == channel.locale)
+                    .map(|(_, text)| text)
+                else {
+                    continue;
+                };
+                let length = text.chars().count();
+                if length > GOOGLE_TITLE_VISIBLE {
+                    collector.warn(
+                        product,
+                        "title",
+                        &channel.locale,
+                        title.line,
+                        "title-visible-length",
+                        format!(
+                            "the {} title is {length} characters; Google Shopping shows about the first {GOOGLE_TITLE_VISIBLE}",
+                            channel.locale
+                        ),
+                        format!(
+                            "put brand, product type and the key attribute first, or set a shorter `title.{}` under [channels.{}]",
+                            channel.locale, channel.name
+                        ),
+                    );
+                }
+            }
+            let wants_description = schema
+                .families
+                .get(&product.family)
+                .is_some_and(|f| f.required().any(|r| r == "description"));
+            if let (true, Some(description)) =
+                (wants_description, product.values.get("description"))
+            {
+                for (locale, text) in localized(&description.value) {
+                    if !channel_locales.contains(&locale) {
+                        continue;
+                    }
+                    let length = crate::render::markdown::to_plain_text(text).chars().count();
+                    if length < DESCRIPTION_RECOMMENDED {
+                        collector.warn(
+                            product,
+                            "description",
+                            locale,
+                            description.line,
+                            "short-description",
+                            format!(
+                                "the {locale} description is {length} characters; aim for at least {DESCRIPTION_RECOMMENDED}"
+                            ),
+                            "say what it is, what it is for and what sets it apart: channels and search rank richer descriptions higher",
+                        );
+                    }
+                }
+            }
+        }
+        collector.out
+    }
+}
+
+/// Every quality warning of a whole catalog in memory (for `pimfeed diff`).
+pub fn warnings(
+    content: &Content,
+    channels: &[Channel],
+    source: &CatalogSource,
+) -> Vec<Diagnostic> {
+    QualityCheck::default().check(&content.products, &content.schema, channels, source)
+}
+
+fn hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(text)
+}
+
+struct Collector<'a> {
+    source: &'a CatalogSource,
+    /// The text of each file warned about in this batch, for the snippet.
+    texts: HashMap<String, String>,
+    seen: &'a mut HashSet<(String, u32, &'static str, String)>,
+    out: Vec<Diagnostic>,
+}
+
+impl Collector<'_> {
+    /// A warning about `attribute` (in `locale`, when not empty), set on `line`.
+    #[allow(clippy::too_many_arguments)]
+    fn warn(
+        &mut self,
+        product: &Product,
+        attribute: &str,
+        locale: &str,
+        line: u32,
+        code: &'static str,
+        message: String,
+        help: impl Into<String>,
+    ) {
+        let key = (product.file.to_string(), line, code, message.clone());
+        if !self.seen.insert(key) {
+            return;
+        }
+        let file = Path::new(&*product.file);
+        let text = self
+            .texts
+            .entry(product.file.to_string())
+            .or_insert_with(|| self.source.read_to_string(file).unwrap_or_default());
+        let line = locale_line(text, line, attribute, locale);
+        let span = line_span(text, line);
+        self.out.push(
+            Diagnostic::error(code, file, text, span, message)
+                .with_help(help)
+                .warning(),
+        );
+    }
+}
+
+/// `(locale, text)` pairs of a localized text, or `("", text)` for a plain one.
+fn localized(value: &Value) -> Vec<(&str, &str)> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(locale, text)| Some((locale.as_str(), text.as_str()?)))
+            .collect(),
+        Value::String(text) => vec![("", text.as_str())],
+        _ => Vec::new(),
+    }
+}
+
+fn is_all_caps(text: &str) -> bool {
+    let letters = text.chars().filter(|c| c.is_alphabetic());
+    let (upper, lower) = letters.fold((0, 0), |(u, l), c| {
+        (
+            u + usize::from(c.is_uppercase()),
+            l + usize::from(c.is_lowercase()),
+        )
+    });
+    lower == 0 && upper >= ALL_CAPS_MIN_LETTERS
+}
+
+fn normalize(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The line that sets `attribute` in `locale`: a product keeps the line of an attribute's
+/// first key, and `title.en-GB` often sits a line or two below `title.nl-NL`.
+fn locale_line(text: &str, line: u32, attribute: &str, locale: &str) -> u32 {
+    if locale.is_empty() {
+        return line;
+    }
+    let dotted = format!("{attribute}.{locale}");
+    let quoted = format!("{attribute}.\"{locale}\"");
+    text.lines()
+        .enumerate()
+        .skip(line.saturating_sub(1) as usize)
+        .take(200)
+        .find(|(_, l)| {
+            let l = l.trim_start();
+            l.starts_with(&dotted) || l.starts_with(&quoted)
+        })
+        .map_or(line, |(index, _)| index as u32 + 1)
+}
+
+/// The byte range of line `line` (1-based) without its indentation and line break.
+fn line_span(text: &str, line: u32) -> std::ops::Range<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let rest = &text[start.min(text.len())..];
+    let end = start + rest.find('\n').unwrap_or(rest.len());
+    let indent = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    (start + indent).min(end)..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_caps_needs_enough_letters() {
+        assert!(is_all_caps("MAKITA ACCU BOORMACHINE 18V"));
+        assert!(!is_all_caps("DCD796 18V"));
+        assert!(!is_all_caps("DEWALT DCD796 accu klopboormachine"));
+    }
+
+    #[test]
+    fn line_span_covers_the_line_without_indentation() {
+        let text = "a = 1\n  title = \"x\"\nz = 2";
+        assert_eq!(&text[line_span(text, 2)], "title = \"x\"");
+        assert_eq!(&text[line_span(text, 3)], "z = 2");
+    }
+}
