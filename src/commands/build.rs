@@ -33,8 +33,21 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli) -> u8 {
             println!("{document}");
         }
         Format::Human | Format::Github => {
-            show_diagnostics(&report.diagnostics, root, args.format);
-            let _ = channel_summary(&outcome, &mut std::io::stderr());
+            // Errors in full; warnings are for `check` and the report, a build only counts them.
+            let errors_only: Vec<_> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            show_diagnostics(&errors_only, root, args.format);
+            let _ = channel_summary(&outcome, false, &mut std::io::stderr());
+            let warnings = report.summary.warnings;
+            if warnings > 0 {
+                eprintln!("{warnings} warnings: run `pimfeed check` to see them");
+            }
+            let html = outcome.output_dir.join("report/index.html");
+            eprintln!("what was left out and why: {}", html.display());
             if errors > 0 {
                 eprintln!(
                     "{errors} content errors: the products in those files were left out of every channel"

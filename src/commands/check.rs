@@ -36,7 +36,7 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
                 print!("{}", left_out_annotations(report, args.strict));
                 write_step_summary(&crate::report::summary::markdown(report, failed));
             }
-            let _ = channel_summary(&outcome, &mut std::io::stderr());
+            let _ = channel_summary(&outcome, true, &mut std::io::stderr());
             eprintln!(
                 "{} files, {} products: {} errors, {} warnings",
                 report.summary.content_files,

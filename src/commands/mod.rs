@@ -123,7 +123,9 @@ fn fail(failure: &Failure, root: &std::path::Path, format: Format) -> u8 {
 }
 
 /// A table of channels with their counts, and every product left out with its reasons.
-fn channel_summary(outcome: &Outcome, out: &mut impl Write) -> std::io::Result<()> {
+/// With `detailed`, also every product left out or warned about, with its reasons (what
+/// `check` shows a marketer; `build` points at the report instead).
+fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> std::io::Result<()> {
     let report = &outcome.report;
     let width = report
         .channels
@@ -144,7 +146,7 @@ fn channel_summary(outcome: &Outcome, out: &mut impl Write) -> std::io::Result<(
             channel.name, channel.items, channel.excluded, channel.output
         )?;
     }
-    for channel in &report.channels {
+    for channel in report.channels.iter().filter(|_| detailed) {
         for item in &channel.left_out {
             let what = format!("left out ({}% complete)", item.completeness);
             write_reasons(out, &channel.name, item, &what)?;
