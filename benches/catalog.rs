@@ -159,11 +159,11 @@ fn product_file(code: &str, family: &str, index: usize, variants: usize) -> Stri
     let _ = writeln!(f, "title.en-GB = \"{brand} {noun_en} {code}\"");
     let _ = writeln!(
         f,
-        "description.nl-NL = \"\"\"\nDeze **{noun_nl}** van {brand} is gemaakt voor dagelijks professioneel gebruik op de bouwplaats en in de werkplaats.\n\n- Robuust en licht\n- Lange levensduur\n- Geleverd met garantie\n\"\"\""
+        "description.nl-NL = \"\"\"\nDeze **{noun_nl}** van {brand} is gemaakt voor dagelijks professioneel gebruik op de bouwplaats en in de werkplaats. Hij ligt goed in de hand, is eenvoudig te onderhouden en wordt geleverd met heldere documentatie.\n\n- Robuust en licht\n- Lange levensduur\n- Geleverd met garantie\n\"\"\""
     );
     let _ = writeln!(
         f,
-        "description.en-GB = \"\"\"\nThis **{noun_en}** by {brand} is made for daily professional use on site and in the workshop.\n\n- Rugged and light\n- Long service life\n- Comes with a warranty\n\"\"\""
+        "description.en-GB = \"\"\"\nThis **{noun_en}** by {brand} is made for daily professional use on site and in the workshop. It sits well in the hand, is easy to maintain and comes with clear documentation.\n\n- Rugged and light\n- Long service life\n- Comes with a warranty\n\"\"\""
     );
     let _ = writeln!(f, "bullets.nl-NL = [\"Robuust\", \"Licht\", \"Garantie\"]");
     let _ = writeln!(f, "bullets.en-GB = [\"Rugged\", \"Light\", \"Warranty\"]");

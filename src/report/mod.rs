@@ -73,9 +73,6 @@ pub struct ProductRef {
     pub line: u32,
 }
 
-/// At most this many incomplete products are listed on the HTML page; report.json has all.
-const HTML_PRODUCT_ROWS: usize = 5000;
-
 impl Report {
     pub fn write_json(&self, out: impl Write) -> serde_json::Result<()> {
         serde_json::to_writer(out, self)
@@ -86,15 +83,86 @@ impl Report {
         let mut tera = tera::Tera::new();
         tera.add_raw_template("report.html", include_str!("index.html"))?;
         let mut context = tera::Context::new();
-        context.insert("report", self);
-        // The page lists products that miss something; a million complete ones would bury them.
-        let incomplete: Vec<&ProductCompleteness> = self
-            .products
-            .iter()
-            .filter(|p| p.completeness.iter().any(|c| *c < 100))
-            .take(HTML_PRODUCT_ROWS)
-            .collect();
-        context.insert("incomplete_products", &incomplete);
+        context.insert("report", &HtmlPage::new(self));
         tera.render_to("report.html", &context, out)
+    }
+}
+
+/// At most this many rows per list on the HTML page; report.json has every one. A page for a
+/// million products must stay something a browser opens (and a build must not hold a copy of
+/// the whole report as template values).
+const HTML_ROWS: usize = 2000;
+
+/// The report as the HTML page shows it: every list cut at [`HTML_ROWS`], with the rest counted.
+#[derive(Serialize)]
+struct HtmlPage<'a> {
+    generated_at: &'a str,
+    catalog: &'a str,
+    summary: &'a Summary,
+    channels: Vec<HtmlChannel<'a>>,
+    incomplete_products: Vec<&'a ProductCompleteness>,
+    content_without_erp: Shown<'a, ProductRef>,
+    erp_without_content: Shown<'a, String>,
+    diagnostics: Shown<'a, Diagnostic>,
+}
+
+#[derive(Serialize)]
+struct HtmlChannel<'a> {
+    name: &'a str,
+    kind: &'a str,
+    locale: &'a str,
+    output: &'a str,
+    items: usize,
+    excluded: usize,
+    left_out: Shown<'a, ProductVerdict>,
+    warnings: Shown<'a, ProductVerdict>,
+}
+
+/// The first rows of a list, and how many more there are.
+#[derive(Serialize)]
+struct Shown<'a, T> {
+    rows: &'a [T],
+    more: usize,
+}
+
+fn shown<T>(all: &[T]) -> Shown<'_, T> {
+    let rows = &all[..all.len().min(HTML_ROWS)];
+    Shown {
+        rows,
+        more: all.len() - rows.len(),
+    }
+}
+
+impl<'a> HtmlPage<'a> {
+    fn new(report: &'a Report) -> Self {
+        Self {
+            generated_at: &report.generated_at,
+            catalog: &report.catalog,
+            summary: &report.summary,
+            channels: report
+                .channels
+                .iter()
+                .map(|c| HtmlChannel {
+                    name: &c.name,
+                    kind: &c.kind,
+                    locale: &c.locale,
+                    output: &c.output,
+                    items: c.items,
+                    excluded: c.excluded,
+                    left_out: shown(&c.left_out),
+                    warnings: shown(&c.warnings),
+                })
+                .collect(),
+            // Products that miss something; a million complete ones would bury them.
+            incomplete_products: report
+                .products
+                .iter()
+                .filter(|p| p.completeness.iter().any(|c| *c < 100))
+                .take(HTML_ROWS)
+                .collect(),
+            content_without_erp: shown(&report.content_without_erp),
+            erp_without_content: shown(&report.erp_without_content),
+            diagnostics: shown(&report.diagnostics),
+        }
     }
 }
