@@ -103,17 +103,7 @@ pub(super) fn rules(
             .on("images", product, channel),
         );
     }
-    if let Some(sale) = record.sale_price
-        && sale >= record.price
-    {
-        checks.warn(Reason::new(
-            "sale-price",
-            format!(
-                "the sale price {sale} is not below the price {}; it is left out",
-                record.price
-            ),
-        ));
-    }
+    super::sale_price_above_price(record, "it is left out", checks);
     for (name, allowed) in [("gender", meta::GENDERS), ("age_group", meta::AGE_GROUPS)] {
         if let Some(value) = attribute_text(view, name)
             && !allowed.contains(&value.as_str())

@@ -289,13 +289,19 @@ fn google_rules(
             .on("images", product, channel),
         );
     }
+    sale_price_above_price(record, "Google ignores it", checks);
+}
+
+/// A sale price that is not below the price is a mistake in the ERP: warn, saying what the
+/// channel does with it (`consequence`).
+fn sale_price_above_price(record: &ErpRecord, consequence: &str, checks: &mut Checks) {
     if let Some(sale) = record.sale_price
         && sale >= record.price
     {
         checks.warn(Reason::new(
             "sale-price",
             format!(
-                "the sale price {sale} is not below the price {}; Google ignores it",
+                "the sale price {sale} is not below the price {}; {consequence}",
                 record.price
             ),
         ));
