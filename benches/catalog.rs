@@ -45,6 +45,13 @@ fn main() {
             println!("== {size} products: pimfeed {command}");
             run(&binary, &dir, command, true);
         }
+        // A marketer's one-line edit, then a build: what `watch` would do on every save.
+        let edited = first_product_file(&dir);
+        let text = fs::read_to_string(&edited).expect("read a product file");
+        fs::write(&edited, text.replacen("Robuust", "Zeer robuust", 1)).expect("edit it");
+        println!("== {size} products: pimfeed build after editing one file");
+        run(&binary, &dir, "build", true);
+        fs::write(&edited, text).expect("restore it");
     }
 }
 
@@ -74,6 +81,10 @@ fn run(binary: &Path, dir: &Path, command: &str, show: bool) {
         }
         println!("  exit code {}", output.status.code().unwrap_or(-1));
     }
+}
+
+fn first_product_file(dir: &Path) -> PathBuf {
+    dir.join("content/products/power-tools/0000/P0000000.toml")
 }
 
 const FAMILIES: [&str; 4] = ["power-tools", "hand-tools", "fasteners", "workwear"];
