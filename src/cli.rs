@@ -41,6 +41,16 @@ pub enum Command {
     /// build leaves the previous feeds untouched. Products with content errors are left out;
     /// the build still publishes the rest and exits 1.
     Build(BuildArgs),
+    /// Re-render every channel with fresh ERP numbers, over the content of the last build.
+    ///
+    /// Stock and price change by the minute, descriptions by the week: run `refresh` from cron
+    /// every few minutes and `build` on merge. It reads neither `content/` nor the templates
+    /// (it uses what the last build kept in .pimfeed/last-build/), swaps atomically like
+    /// `build`, and leaves every feed whose bytes did not change untouched, so fetchers see
+    /// the same Last-Modified and download nothing.
+    ///
+    /// Example, every five minutes:  */5 * * * *  cd /srv/catalog && pimfeed refresh --quiet
+    Refresh(BuildArgs),
     /// Show what a change does to each channel's feed, between two git revisions.
     ///
     /// Loads the catalog at BASE and at HEAD straight from git (no checkout; HEAD defaults to

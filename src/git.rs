@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GitState {
     /// The commit checked out, absent in a repository without commits.
     pub commit: Option<String>,
@@ -37,14 +37,17 @@ pub fn state(root: &Path, output: &Path) -> Option<GitState> {
     Some(GitState { commit, dirty })
 }
 
-/// Staging and previous-build folders sit next to the output folder while a build runs.
+/// Staging and previous-build folders sit next to the output folder while a build runs, and
+/// `.pimfeed/` holds what pimfeed keeps between runs: neither is content.
 fn is_build_artifact(path: &Path, output: &Path) -> bool {
     let Some(name) = output.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return false;
     };
     path.components().any(|c| {
         let c = c.as_os_str().to_string_lossy();
-        c.starts_with(&format!(".{name}.staging-")) || c.starts_with(&format!(".{name}.old-"))
+        c == ".pimfeed"
+            || c.starts_with(&format!(".{name}.staging-"))
+            || c.starts_with(&format!(".{name}.old-"))
     })
 }
 

@@ -18,6 +18,7 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod report;
+pub mod snapshot;
 pub mod suggest;
 pub mod ui;
 pub mod validate;

@@ -180,6 +180,55 @@ impl<W: io::Write> io::Write for HashingWriter<W> {
     }
 }
 
+/// The manifest of the feeds in place, if there are any and it parses.
+pub fn previous_manifest(output: &Path) -> Option<serde_json::Value> {
+    let text = fs::read(output.join("manifest.json")).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Puts the previous file in place of every staged feed file whose bytes did not change, so
+/// its modification time (and the `Last-Modified`/`ETag` a web server derives from it) stays
+/// put and fetchers download nothing new. `current` maps each staged file to its digest; the
+/// previous manifest vouches for the old files' digests.
+pub fn keep_unchanged(
+    staged: &Path,
+    output: &Path,
+    previous: &serde_json::Value,
+    current: &std::collections::HashMap<String, FileStats>,
+) -> io::Result<()> {
+    let mut before = std::collections::HashMap::new();
+    let mut collect = |entry: &serde_json::Value| {
+        if let (Some(file), Some(sha)) = (entry["file"].as_str(), entry["sha256"].as_str()) {
+            before.insert(file.to_string(), sha.to_string());
+            if let Some(gzip) = entry["gzip"]["sha256"].as_str() {
+                before.insert(format!("{file}.gz"), gzip.to_string());
+            }
+        }
+    };
+    for channel in previous["channels"].as_array().into_iter().flatten() {
+        collect(channel);
+        for part in channel["parts"].as_array().into_iter().flatten() {
+            collect(part);
+        }
+    }
+    for (file, stats) in current {
+        let Some(old_digest) = before.get(file) else {
+            continue;
+        };
+        let old = output.join(file);
+        // The size guards against a file edited in place since it was published.
+        let same_size = fs::metadata(&old).is_ok_and(|m| m.len() == stats.bytes);
+        if *old_digest == stats.sha256 && same_size {
+            let new = staged.join(file);
+            fs::remove_file(&new)?;
+            if fs::hard_link(&old, &new).is_err() {
+                fs::copy(&old, &new)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Size and digest of a finished feed, for the manifest.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileStats {

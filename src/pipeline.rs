@@ -21,6 +21,7 @@ use crate::merge::{self, MarkdownNeeds, MergeContext};
 use crate::output::{self, FileStats, Staging};
 use crate::render::{BuildView, ChannelRenderer, FeedPart, FeedWriter, Item, RenderError};
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
+use crate::snapshot::{self, SnapshotReader, SnapshotWriter};
 use crate::validate::{self, Reason, Verdict};
 
 /// Why a run could not finish. Content problems are not failures: they are in the outcome.
@@ -38,6 +39,8 @@ pub enum Failure {
     Render(#[from] RenderError),
     #[error("channel `{channel}`: the rendered feed does not parse back: {message}")]
     Verify { channel: String, message: String },
+    #[error("there is no previous build to refresh: run `pimfeed build` first")]
+    NoSnapshot,
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -65,8 +68,10 @@ impl Failure {
 pub enum Mode {
     /// Everything up to the gate; writes nothing.
     Check,
-    /// The full build into the output folder.
+    /// The full build into the output folder; keeps its content for `Refresh`.
     Build,
+    /// Fresh ERP numbers over the last build's content, which is not read again.
+    Refresh,
 }
 
 /// What a run found and, for a build, wrote.
@@ -202,20 +207,36 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     let started = chrono::Utc::now();
     let mut stopwatch = Stopwatch::start();
     let generated_at = started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let config = load_config(root)?;
+    // A refresh renders the last build's content (configuration, schema, templates and
+    // products as they were then), only with fresh ERP numbers.
+    let (source, mut snapshot) = match mode {
+        Mode::Refresh => {
+            let dir = SnapshotReader::dir(root).ok_or(Failure::NoSnapshot)?;
+            let reader = SnapshotReader::open(&dir)
+                .map_err(Failure::io(format!("cannot read {}", dir.display())))?;
+            (content::CatalogSource::dir(&dir), Some(reader))
+        }
+        Mode::Check | Mode::Build => (content::CatalogSource::dir(root), None),
+    };
+    let config = load_config_from(&source)?;
     let output_dir = root.join(&config.build.output);
 
-    let source = content::CatalogSource::dir(root);
     let model = content::load_model(&source).map_err(Failure::Schema)?;
-    let channels = channels::resolve(&config, &model.schema, root).map_err(Failure::Channels)?;
+    let channels =
+        channels::resolve_from(&config, &model.schema, &source).map_err(Failure::Channels)?;
     let build_view = BuildView {
         time: &generated_at,
     };
     let renderers = channels
         .iter()
-        .map(|channel| ChannelRenderer::new(channel, &config.catalog, &build_view, root))
+        .map(|channel| ChannelRenderer::from_source(channel, &config.catalog, &build_view, &source))
         .collect::<Result<Vec<_>, _>>()?;
-    let files = content::product_files(&source).map_err(|d| Failure::Schema(vec![*d]))?;
+    let files = match mode {
+        Mode::Refresh => Vec::new(),
+        Mode::Check | Mode::Build => {
+            content::product_files(&source).map_err(|d| Failure::Schema(vec![*d]))?
+        }
+    };
     stopwatch.lap("load configuration, schema and templates");
 
     progress.stage("pulling ERP numbers");
@@ -235,11 +256,20 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         channels: &channels.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
     };
     let staging = match mode {
-        Mode::Build => Some(Staging::create(&output_dir).map_err(Failure::io(format!(
-            "cannot create a staging folder next to {}",
-            output_dir.display()
-        )))?),
+        Mode::Build | Mode::Refresh => {
+            Some(Staging::create(&output_dir).map_err(Failure::io(format!(
+                "cannot create a staging folder next to {}",
+                output_dir.display()
+            )))?)
+        }
         Mode::Check => None,
+    };
+    let mut snapshot_writer = match mode {
+        Mode::Build => Some(SnapshotWriter::create(root).map_err(Failure::io(format!(
+            "cannot keep this build's content in {}",
+            root.join(snapshot::DIR).display()
+        )))?),
+        Mode::Check | Mode::Refresh => None,
     };
     let mut feeds = channels
         .iter()
@@ -264,10 +294,16 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     let (batches, received) = std::sync::mpsc::sync_channel::<(Vec<Product>, Vec<Vec<Gated>>)>(1);
     let by_sku = &by_sku;
     let (feeds, tally) = std::thread::scope(|scope| -> Result<_, Failure> {
+        let snapshot_writer = &mut snapshot_writer;
         let writer = scope.spawn(move || -> Result<(Vec<Feed<'_>>, Tally), Failure> {
             let mut tally = Tally::default();
             for (products, results) in received {
                 for (product, per_channel) in products.iter().zip(results) {
+                    if let Some(snapshot) = snapshot_writer.as_mut() {
+                        snapshot
+                            .add(product)
+                            .map_err(Failure::io("cannot keep this build's content"))?;
+                    }
                     tally.product(
                         product,
                         by_sku,
@@ -280,17 +316,40 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
             }
             Ok((feeds, tally))
         });
-        for batch in files.chunks(FILES_PER_BATCH) {
+        let mut next_file = 0;
+        loop {
             progress.stage("reading content");
-            let parsed = content::parse_files(&source, batch, &parse_ctx);
-            let mut products = Vec::new();
-            for file in parsed {
-                diagnostics.extend(file.diagnostics);
-                let (admitted, duplicates) = skus.admit(&source, file.products);
-                diagnostics.extend(duplicates);
-                products.extend(admitted);
+            let (products, batch_files) = match snapshot.as_mut() {
+                Some(reader) => {
+                    let products = reader
+                        .next_batch(FILES_PER_BATCH)
+                        .map_err(Failure::io("cannot read the last build's content"))?;
+                    let count = products.len();
+                    (products, count)
+                }
+                None => {
+                    let batch = &files[next_file..files.len().min(next_file + FILES_PER_BATCH)];
+                    next_file += batch.len();
+                    let parsed = content::parse_files(&source, batch, &parse_ctx);
+                    let mut products = Vec::new();
+                    for file in parsed {
+                        diagnostics.extend(file.diagnostics);
+                        let (admitted, duplicates) = skus.admit(&source, file.products);
+                        diagnostics.extend(duplicates);
+                        products.extend(admitted);
+                    }
+                    diagnostics.extend(quality.check(&products, &model.schema, &channels, &source));
+                    (products, batch.len())
+                }
+            };
+            if batch_files == 0 {
+                break;
             }
-            diagnostics.extend(quality.check(&products, &model.schema, &channels, &source));
+            if snapshot.is_some() {
+                for product in &products {
+                    skus.register(product);
+                }
+            }
             stopwatch.lap("read, parse and validate content");
 
             progress.stage("gating and rendering");
@@ -315,7 +374,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
                 break; // The writer failed; its error is reported below.
             }
             stopwatch.lap("wait for the feed writer");
-            progress.advance(batch.len());
+            progress.advance(batch_files);
         }
         drop(batches);
         writer.join().expect("the feed writer does not panic")
@@ -358,24 +417,60 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         erp_without_content,
         diagnostics,
     };
-    progress.stage("looking up who changed what");
-    crate::git::blame::annotate(&mut report, &source, root);
-    stopwatch.lap("blame");
+    let previous = output::previous_manifest(&output_dir);
+    let git = match mode {
+        // The content is the last build's, so is its commit.
+        Mode::Refresh => previous
+            .as_ref()
+            .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
+        Mode::Check | Mode::Build => {
+            progress.stage("looking up who changed what");
+            crate::git::blame::annotate(&mut report, &source, root);
+            stopwatch.lap("blame");
+            crate::git::state(root, &output_dir)
+        }
+    };
     let manifest = staging.as_ref().map(|_| Manifest {
         generated_at: generated_at.clone(),
         pimfeed_version: env!("CARGO_PKG_VERSION"),
         catalog: config.catalog.name.clone(),
-        git: crate::git::state(root, &output_dir),
+        git,
         erp: pull.clone(),
         channels: manifest_channels,
     });
     if let (Some(staging), Some(manifest)) = (staging, &manifest) {
         progress.stage("writing report and manifest");
         write_report_and_manifest(staging.path(), &report, manifest)?;
+        if let Some(previous) = &previous {
+            let mut current = HashMap::new();
+            for channel in &manifest.channels {
+                current.insert(channel.file.clone(), channel.stats.clone());
+                for part in &channel.parts {
+                    current.insert(part.file.clone(), part.stats.clone());
+                    if let Some(gzip) = &part.gzip {
+                        current.insert(format!("{}.gz", part.file), gzip.clone());
+                    }
+                }
+                if let Some(gzip) = &channel.gzip {
+                    current.insert(format!("{}.gz", channel.file), gzip.clone());
+                }
+            }
+            output::keep_unchanged(staging.path(), &output_dir, previous, &current).map_err(
+                Failure::io(format!(
+                    "cannot reuse unchanged feeds from {}",
+                    output_dir.display()
+                )),
+            )?;
+        }
         staging.commit().map_err(Failure::io(format!(
             "cannot move the new feeds into {}",
             output_dir.display()
         )))?;
+        if let Some(snapshot) = snapshot_writer {
+            snapshot
+                .commit()
+                .map_err(Failure::io("cannot keep this build's content"))?;
+        }
     }
     stopwatch.lap("report, manifest and swap");
     progress.finish();

@@ -6,6 +6,9 @@ use crate::config::ChannelFormat;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     GoogleMerchant,
+    /// Google's supplemental feed of id, price, sale price and availability: what `refresh`
+    /// keeps fresh between full builds.
+    GoogleMerchantInventory,
     MetaCatalog,
     BolOffers,
     AmazonListings,
@@ -105,6 +108,7 @@ pub mod amazon {
 impl Preset {
     pub const ALL: &'static [Preset] = &[
         Preset::GoogleMerchant,
+        Preset::GoogleMerchantInventory,
         Preset::MetaCatalog,
         Preset::BolOffers,
         Preset::AmazonListings,
@@ -115,6 +119,7 @@ impl Preset {
     pub fn name(self) -> &'static str {
         match self {
             Preset::GoogleMerchant => "google-merchant",
+            Preset::GoogleMerchantInventory => "google-merchant-inventory",
             Preset::MetaCatalog => "meta-catalog",
             Preset::BolOffers => "bol-offers",
             Preset::AmazonListings => "amazon-listings",
@@ -129,7 +134,7 @@ impl Preset {
 
     pub fn format(self) -> ChannelFormat {
         match self {
-            Preset::GoogleMerchant => ChannelFormat::Xml,
+            Preset::GoogleMerchant | Preset::GoogleMerchantInventory => ChannelFormat::Xml,
             Preset::MetaCatalog | Preset::OrderEntryCsv => ChannelFormat::Csv,
             Preset::BolOffers => ChannelFormat::Jsonl,
             Preset::AmazonListings | Preset::WebshopJson => ChannelFormat::Json,
@@ -157,6 +162,10 @@ impl Preset {
                 "google-merchant.xml",
                 include_str!("templates/google-merchant.xml"),
             )),
+            Preset::GoogleMerchantInventory => Some((
+                "google-merchant-inventory.xml",
+                include_str!("templates/google-merchant-inventory.xml"),
+            )),
             _ => None,
         }
     }
@@ -169,7 +178,8 @@ impl Preset {
             // Bol publishes an offer only when its EAN has Dutch content: a name, a
             // description and images.
             Preset::BolOffers => &["title", "description", "images"],
-            Preset::AmazonListings => &[],
+            // A supplemental feed only updates items the primary feed already has.
+            Preset::AmazonListings | Preset::GoogleMerchantInventory => &[],
             Preset::WebshopJson => &["title"],
             Preset::OrderEntryCsv => &["title"],
         }

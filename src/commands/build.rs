@@ -5,10 +5,11 @@ use crate::cli::{BuildArgs, Cli, Format};
 use crate::pipeline::{self, Mode};
 use crate::ui::Progress;
 
-pub fn run(root: &Path, args: &BuildArgs, cli: &Cli) -> u8 {
+/// `build`, and `refresh` (the same run over the last build's content).
+pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
-    let outcome = match pipeline::run(root, Mode::Build, &progress) {
+    let outcome = match pipeline::run(root, mode, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => {
             let code = fail(&failure, root, args.format);
@@ -53,8 +54,13 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli) -> u8 {
                     "{errors} content errors: the products in those files were left out of every channel"
                 );
             }
+            let done = if mode == Mode::Refresh {
+                "refreshed"
+            } else {
+                "built"
+            };
             eprintln!(
-                "built {} channels into {} in {:.2?}",
+                "{done} {} channels into {} in {:.2?}",
                 report.channels.len(),
                 outcome.output_dir.display(),
                 started.elapsed()

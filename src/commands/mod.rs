@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command, Format};
 use crate::config::find_root;
 use crate::diagnostics::{Diagnostic, render_github, render_human};
-use crate::pipeline::{Failure, Outcome};
+use crate::pipeline::{Failure, Mode, Outcome};
 
 /// The exit codes CI can rely on (SPEC §3).
 pub mod exit {
@@ -38,7 +38,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let started = std::time::Instant::now();
     let code = match &cli.command {
         Command::Check(args) => check::run(&root, args, &cli),
-        Command::Build(args) => build::run(&root, args, &cli),
+        Command::Build(args) => build::run(&root, args, &cli, Mode::Build),
+        Command::Refresh(args) => build::run(&root, args, &cli, Mode::Refresh),
         Command::Diff(args) => diff::run(&root, args),
         Command::New(args) => new::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),

@@ -187,6 +187,12 @@ impl SkuRegistry {
         (admitted, diagnostics)
     }
 
+    /// Records a product already known to be unique (from the last build's content).
+    pub fn register(&mut self, product: &Product) {
+        self.seen
+            .insert(product.sku.clone(), (product.file.clone(), product.line));
+    }
+
     pub fn contains(&self, sku: &str) -> bool {
         self.seen.contains_key(sku)
     }

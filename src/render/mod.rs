@@ -180,7 +180,9 @@ impl<'a> ChannelRenderer<'a> {
                         Preset::MetaCatalog => Body::Meta,
                         Preset::BolOffers => Body::Bol,
                         Preset::AmazonListings => Body::Amazon,
-                        Preset::GoogleMerchant => unreachable!("google-merchant has a template"),
+                        Preset::GoogleMerchant | Preset::GoogleMerchantInventory => {
+                            unreachable!("the Google presets have templates")
+                        }
                     },
                 }
             }

@@ -131,6 +131,7 @@ pub fn decide(
             Some(Preset::MetaCatalog) => {
                 meta::rules(product, record, view, channel, schema, &mut checks)
             }
+            Some(Preset::GoogleMerchantInventory) => inventory_rules(record, view, &mut checks),
             Some(Preset::BolOffers) => bol::rules(product, record, view, channel, &mut checks),
             Some(Preset::AmazonListings) => {
                 amazon::rules(product, record, view, channel, schema, &mut checks)
@@ -289,6 +290,27 @@ fn google_rules(
             .on("images", product, channel),
         );
     }
+    sale_price_above_price(record, "Google ignores it", checks);
+}
+
+/// Google's supplemental inventory feed: only what identifies the item and prices it.
+fn inventory_rules(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
+    let id_length = view.id.chars().count();
+    checks.check(id_length <= google::ID_MAX, || {
+        Reason::new(
+            "too-long",
+            format!(
+                "the id (SKU) is {id_length} characters; Google allows at most {}",
+                google::ID_MAX
+            ),
+        )
+    });
+    checks.check(record.price > rust_decimal::Decimal::ZERO, || {
+        Reason::new(
+            "price",
+            "the ERP price is 0; Google needs a price above zero",
+        )
+    });
     sale_price_above_price(record, "Google ignores it", checks);
 }
 

@@ -10,4 +10,5 @@ mod github;
 mod google;
 mod init;
 mod marketplaces;
+mod refresh;
 mod schema;

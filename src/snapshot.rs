@@ -1,0 +1,114 @@
+//! The content of the last build, kept so `pimfeed refresh` can re-render every channel with
+//! fresh ERP numbers without re-reading or re-validating `content/`.
+//!
+//! `.pimfeed/last-build/` holds the configuration, schema, categories and templates the build
+//! used (so a refresh renders exactly what the build did, even while `content/` is being
+//! edited) and `products.jsonl`, every product that passed the content checks, one per line in
+//! catalog order. It is replaced like `feeds/`: written beside, swapped in when the build
+//! succeeds.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::content::Product;
+use crate::output::Staging;
+
+/// Where the last build's content is kept, relative to the catalog root.
+pub const DIR: &str = ".pimfeed/last-build";
+const PRODUCTS: &str = "products.jsonl";
+
+/// The files besides the products that a refresh needs from the build.
+const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categories.toml"];
+
+/// A snapshot being written during a build.
+pub struct SnapshotWriter {
+    staging: Staging,
+    products: BufWriter<File>,
+}
+
+impl SnapshotWriter {
+    /// Starts a snapshot of the catalog at `root`: copies its configuration and templates.
+    pub fn create(root: &Path) -> io::Result<SnapshotWriter> {
+        let staging = Staging::create(&root.join(DIR))?;
+        for file in FILES {
+            let from = root.join(file);
+            if from.is_file() {
+                let to = staging.path().join(file);
+                fs::create_dir_all(to.parent().unwrap_or(staging.path()))?;
+                fs::copy(&from, &to)?;
+            }
+        }
+        let templates = root.join("templates");
+        if templates.is_dir() {
+            for entry in walkdir::WalkDir::new(&templates) {
+                let entry = entry.map_err(io::Error::other)?;
+                let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                let to = staging.path().join(relative);
+                if entry.file_type().is_dir() {
+                    fs::create_dir_all(&to)?;
+                } else {
+                    fs::copy(entry.path(), &to)?;
+                }
+            }
+        }
+        let products = BufWriter::new(File::create(staging.path().join(PRODUCTS))?);
+        Ok(SnapshotWriter { staging, products })
+    }
+
+    pub fn add(&mut self, product: &Product) -> io::Result<()> {
+        serde_json::to_writer(&mut self.products, product).map_err(io::Error::other)?;
+        self.products.write_all(b"\n")
+    }
+
+    /// Makes this the last build's snapshot.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.products.flush()?;
+        self.staging.commit()
+    }
+}
+
+/// The products of the last build, read back a batch at a time.
+pub struct SnapshotReader {
+    path: PathBuf,
+    lines: io::Lines<BufReader<File>>,
+    line: usize,
+}
+
+impl SnapshotReader {
+    /// The snapshot folder of the catalog at `root`, when a build has made one.
+    pub fn dir(root: &Path) -> Option<PathBuf> {
+        let dir = root.join(DIR);
+        dir.join(PRODUCTS).is_file().then_some(dir)
+    }
+
+    pub fn open(dir: &Path) -> io::Result<SnapshotReader> {
+        let path = dir.join(PRODUCTS);
+        let lines = BufReader::new(File::open(&path)?).lines();
+        Ok(SnapshotReader {
+            path,
+            lines,
+            line: 0,
+        })
+    }
+
+    /// Up to `count` products; empty at the end.
+    pub fn next_batch(&mut self, count: usize) -> io::Result<Vec<Product>> {
+        let mut products = Vec::with_capacity(count);
+        for line in self.lines.by_ref().take(count) {
+            self.line += 1;
+            let product = serde_json::from_str(&line?).map_err(|err| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} line {}: {err}; run `pimfeed build` to make a new one",
+                        self.path.display(),
+                        self.line
+                    ),
+                )
+            })?;
+            products.push(product);
+        }
+        Ok(products)
+    }
+}
