@@ -405,7 +405,10 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         generated_at: generated_at.clone(),
         catalog: config.catalog.name.clone(),
         summary: report::Summary {
-            content_files: files.len(),
+            content_files: match mode {
+                Mode::Refresh => tally.files_with_products,
+                Mode::Check | Mode::Build => files.len(),
+            },
             products: skus.len(),
             erp_records: records.len(),
             errors,
@@ -487,6 +490,8 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
 struct Tally {
     products: Vec<ProductCompleteness>,
     without_erp: Vec<ProductRef>,
+    /// Files with at least one product (a refresh has no file list of its own).
+    files_with_products: usize,
 }
 
 impl Tally {
@@ -496,6 +501,14 @@ impl Tally {
         by_sku: &HashMap<&str, &ErpRecord>,
         completeness: impl Iterator<Item = u8>,
     ) {
+        // Products come in file order, so a file's variants are next to each other.
+        if self
+            .products
+            .last()
+            .is_none_or(|last| *last.file != *product.file)
+        {
+            self.files_with_products += 1;
+        }
         self.products.push(ProductCompleteness {
             sku: product.sku.clone(),
             file: product.file.to_string(),
