@@ -91,6 +91,188 @@ fn default_output_dir() -> PathBuf {
 #[serde(tag = "source", rename_all = "kebab-case")]
 pub enum ErpConfig {
     File(ErpFileConfig),
+    Http(Box<ErpHttpConfig>),
+}
+
+/// `[erp] source = "http"`: a JSON API read page by page (SPEC §4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErpHttpConfig {
+    /// Defaults for a family of APIs: `odata-v4` (Business Central, SAP CAP, Business One
+    /// v2), `odata-v2` (S/4HANA A2X, Exact Online) or `rest` (a bare array, offset paging).
+    pub preset: Option<HttpPreset>,
+    /// The first page, e.g. `https://…/api/v2.0/companies(…)/items`.
+    pub url: String,
+    /// JSON pointer to the array of records in a page: `/value`, `/d/results`, `/rows`, or ""
+    /// for a bare array.
+    pub records: Option<String>,
+    #[serde(default)]
+    pub paging: Option<HttpPaging>,
+    pub auth: Option<HttpAuth>,
+    /// Record field → where it is in an API record.
+    #[serde(default)]
+    pub fields: BTreeMap<String, HttpField>,
+    /// Seconds per request, sending to last byte.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: f64,
+    /// Retries after a 429, a 5xx or a failed connection (never after another 4xx).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// The first back-off; it doubles with every retry, with jitter. `Retry-After` wins.
+    #[serde(default = "default_backoff")]
+    pub backoff_ms: u64,
+    /// A cap on the request rate, for APIs with a per-minute limit (Exact Online: 60).
+    pub requests_per_minute: Option<u32>,
+    /// Guards against a server whose next link loops.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+    /// When the ERP cannot be read, build from the last good pull if it is at most this many
+    /// minutes old; the report and manifest say the numbers are stale.
+    pub max_age_minutes: Option<u64>,
+}
+
+fn default_timeout() -> f64 {
+    30.0
+}
+
+fn default_retries() -> u32 {
+    4
+}
+
+fn default_backoff() -> u64 {
+    500
+}
+
+fn default_max_pages() -> usize {
+    100_000
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HttpPreset {
+    OdataV4,
+    OdataV2,
+    Rest,
+}
+
+/// How the next page is found.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HttpPaging {
+    /// One request.
+    None,
+    /// `?offset=0&limit=100`, then `offset=100`, … until a short or empty page.
+    Offset {
+        #[serde(default = "offset_param")]
+        param: String,
+        #[serde(default = "limit_param")]
+        size_param: String,
+        #[serde(default = "page_size")]
+        size: usize,
+    },
+    /// `?page=1&size=100`, then `page=2`, … until a short or empty page.
+    Page {
+        #[serde(default = "page_param")]
+        param: String,
+        #[serde(default = "size_param")]
+        size_param: String,
+        #[serde(default = "page_size")]
+        size: usize,
+        #[serde(default = "first_page")]
+        start: usize,
+    },
+    /// An opaque cursor in the body (at `pointer`), sent back as `param`.
+    Cursor { pointer: String, param: String },
+    /// A next link in the body (`/@odata.nextLink`, `/d/__next`), absolute or relative.
+    NextLink {
+        pointer: String,
+        /// Ask the server for pages of this size with a header, e.g. `Prefer` with
+        /// `odata.maxpagesize={size}`.
+        size_header: Option<String>,
+        size_header_value: Option<String>,
+        size: Option<usize>,
+    },
+    /// The `Link: <…>; rel="next"` header.
+    LinkHeader,
+}
+
+fn offset_param() -> String {
+    "offset".into()
+}
+fn limit_param() -> String {
+    "limit".into()
+}
+fn page_param() -> String {
+    "page".into()
+}
+fn size_param() -> String {
+    "size".into()
+}
+fn page_size() -> usize {
+    100
+}
+fn first_page() -> usize {
+    1
+}
+
+/// Credentials, always from environment variables: `pim.toml` names the variables, never
+/// the secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HttpAuth {
+    Bearer {
+        token_env: String,
+    },
+    Basic {
+        username_env: String,
+        password_env: String,
+    },
+    /// A named header, e.g. AFAS's `Authorization: AfasToken …`.
+    Header {
+        name: String,
+        value_env: String,
+    },
+    /// OAuth 2 client credentials (Business Central, Exact Online): the token is fetched,
+    /// cached and renewed before it expires.
+    Oauth2 {
+        token_url: String,
+        client_id_env: String,
+        client_secret_env: String,
+        scope: Option<String>,
+    },
+}
+
+/// Where a record field is in an API record: a JSON pointer, or a table with transforms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum HttpField {
+    Pointer(String),
+    Spec(Box<HttpFieldSpec>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFieldSpec {
+    pub pointer: Option<String>,
+    /// In an array at `pointer`, the element whose `key` equals `equals`…
+    pub find: Option<HttpFind>,
+    /// …and the value at this pointer inside it (e.g. `ItemPrices` where `PriceList` = 1,
+    /// then `/Price`).
+    pub value: Option<String>,
+    /// Text values mapped to others, e.g. `{ tYES = true, tNO = false }`.
+    pub map: Option<BTreeMap<String, toml::Value>>,
+    /// Negates a boolean (`blocked` → `active`).
+    #[serde(default)]
+    pub not: bool,
+    /// Used when the value is absent or null (a currency, a unit).
+    pub default: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFind {
+    pub key: String,
+    pub equals: toml::Value,
 }
 
 /// `[erp] source = "file"`.

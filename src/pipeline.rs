@@ -149,6 +149,16 @@ pub struct ErpPull {
     pub source: String,
     pub pulled_at: String,
     pub records: usize,
+    /// Set when the ERP could not be read and the last good pull was used instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<Stale>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stale {
+    pub age_minutes: u64,
+    /// Why the ERP could not be read.
+    pub because: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -240,7 +250,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
     stopwatch.lap("load configuration, schema and templates");
 
     progress.stage("pulling ERP numbers");
-    let (records, pull) = pull_erp(&config, root)?;
+    let (records, pull) = pull_erp_with(&config, root, progress)?;
     let by_sku: HashMap<&str, &ErpRecord> = records.iter().map(|r| (r.sku.as_str(), r)).collect();
     stopwatch.lap("pull ERP");
 
@@ -414,6 +424,12 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
             errors,
             warnings: diagnostics.len() - errors,
         },
+        erp_stale: pull.stale.as_ref().map(|stale| {
+            format!(
+                "the ERP could not be read ({}); the numbers are from the last good pull at {}, {} minutes old",
+                stale.because, pull.pulled_at, stale.age_minutes
+            )
+        }),
         channels: channel_reports,
         products: tally.products,
         content_without_erp: tally.without_erp,
@@ -667,26 +683,75 @@ fn verify_feeds(
 }
 
 pub(crate) fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
+    pull_erp_with(config, root, &crate::ui::Progress::hidden())
+}
+
+/// The ERP records, all or nothing: from the export, from the API, or (when the API is down
+/// and the catalog allows it) from the last good pull.
+fn pull_erp_with(
+    config: &Config,
+    root: &Path,
+    progress: &crate::ui::Progress,
+) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    match &config.erp {
+    let records = match &config.erp {
         ErpConfig::File(file) => {
             let records =
                 erp::file::load(file, root).map_err(|err| Failure::Erp(err.to_string()))?;
-            if records.is_empty() {
-                // An export cut off before its first row would otherwise empty every feed.
-                return Err(Failure::Erp(format!(
-                    "{} has no records; refusing to publish empty feeds",
-                    file.path.display()
-                )));
-            }
-            let pull = ErpPull {
-                source: format!("file:{}", file.path.display()),
-                pulled_at,
-                records: records.len(),
-            };
-            Ok((records, pull))
+            let source = format!("file:{}", file.path.display());
+            (records, source, None)
         }
+        ErpConfig::Http(http) => match erp::http::pull(http, progress) {
+            Ok(pull) => {
+                let last = erp::last_pull::LastPull {
+                    pulled_at: pulled_at.clone(),
+                    source: http.url.clone(),
+                    records: pull.records,
+                };
+                // Keeping it is a convenience for later builds; failing to is not this one's.
+                let _ = erp::last_pull::save(root, &last);
+                (last.records, http.url.clone(), None)
+            }
+            Err(err) => {
+                let fallback = http.max_age_minutes.and_then(|max_age| {
+                    let last = erp::last_pull::load(root)?;
+                    let then = chrono::DateTime::parse_from_rfc3339(&last.pulled_at).ok()?;
+                    let age = (chrono::Utc::now() - then.with_timezone(&chrono::Utc)).num_minutes();
+                    (age >= 0 && age as u64 <= max_age).then_some((last, age as u64))
+                });
+                match fallback {
+                    Some((last, age_minutes)) => {
+                        let stale = Stale {
+                            age_minutes,
+                            because: err.to_string(),
+                        };
+                        let pull = ErpPull {
+                            source: last.source,
+                            pulled_at: last.pulled_at,
+                            records: last.records.len(),
+                            stale: Some(stale),
+                        };
+                        return Ok((last.records, pull));
+                    }
+                    None => return Err(Failure::Erp(err.to_string())),
+                }
+            }
+        },
+    };
+    let (records, source, stale) = records;
+    if records.is_empty() {
+        // An export cut off before its first row would otherwise empty every feed.
+        return Err(Failure::Erp(format!(
+            "{source} has no records; refusing to publish empty feeds"
+        )));
     }
+    let pull = ErpPull {
+        source,
+        pulled_at,
+        records: records.len(),
+        stale,
+    };
+    Ok((records, pull))
 }
 
 /// The gate's verdict on a product in one channel, and its feed item when it is in.

@@ -43,6 +43,9 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                 .collect();
             show_diagnostics(&errors_only, root, args.format);
             let _ = channel_summary(&outcome, false, &mut std::io::stderr());
+            if let Some(stale) = &report.erp_stale {
+                eprintln!("warning: {stale}");
+            }
             let warnings = report.summary.warnings;
             if warnings > 0 {
                 eprintln!("{warnings} warnings: run `pimfeed check` to see them");

@@ -55,6 +55,34 @@ pub fn load(config: &ErpFileConfig, root: &Path) -> Result<Vec<ErpRecord>, ErpFi
     rows.finish(path)
 }
 
+/// Checks records another source has already put under the record's field names (the HTTP
+/// source, after its field mapping) by the same rules as an export, so every bad record is
+/// reported by its position, all or nothing. `source` names where they came from.
+pub fn check_records(items: &[Value], source: &Path) -> Result<Vec<ErpRecord>, ErpFileError> {
+    let mut keys: Keys<'_> = [""; FIELD_COUNT];
+    for field in FIELDS {
+        keys[field as usize] = field.name();
+    }
+    let parser = Parser {
+        decimal_comma: false,
+        keys,
+        mapped: [false; FIELD_COUNT],
+        key_word: "field",
+    };
+    let mut rows = Collector::default();
+    let mut seen = Seen::default();
+    for (index, item) in items.iter().enumerate() {
+        let origin = Origin {
+            row: index + 1,
+            line: None,
+        };
+        rows.row(origin, |messages| {
+            json_record(item, &parser, &mut seen, messages)
+        });
+    }
+    rows.finish(source.to_path_buf())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ErpFileError {
     #[error("cannot read ERP export {}: {source}", path.display())]

@@ -4,6 +4,8 @@
 //! so a build can never render from half an export.
 
 pub mod file;
+pub mod http;
+pub mod last_pull;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -15,6 +15,9 @@ pub struct Report {
     pub generated_at: String,
     pub catalog: String,
     pub summary: Summary,
+    /// Set when the ERP could not be read and the last good pull's numbers were used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erp_stale: Option<String>,
     pub channels: Vec<ChannelReport>,
     /// Every product with its completeness per channel (0–100), in the order of `channels`.
     pub products: Vec<ProductCompleteness>,
@@ -99,6 +102,7 @@ struct HtmlPage<'a> {
     generated_at: &'a str,
     catalog: &'a str,
     summary: &'a Summary,
+    erp_stale: Option<&'a str>,
     channels: Vec<HtmlChannel<'a>>,
     incomplete_products: Vec<&'a ProductCompleteness>,
     content_without_erp: Shown<'a, ProductRef>,
@@ -139,6 +143,7 @@ impl<'a> HtmlPage<'a> {
             generated_at: &report.generated_at,
             catalog: &report.catalog,
             summary: &report.summary,
+            erp_stale: report.erp_stale.as_deref(),
             channels: report
                 .channels
                 .iter()

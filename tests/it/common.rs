@@ -66,7 +66,7 @@ impl Catalog {
     }
 
     /// Runs `pimfeed ARGS` in the catalog folder with extra environment variables.
-    pub fn run_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Run {
+    pub fn run_env<V: AsRef<std::ffi::OsStr>>(&self, args: &[&str], env: &[(&str, V)]) -> Run {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pimfeed"));
         command
             .args(args)

@@ -8,6 +8,7 @@ mod diff;
 mod escaping;
 mod github;
 mod google;
+mod http;
 mod init;
 mod marketplaces;
 mod refresh;
