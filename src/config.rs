@@ -123,6 +123,8 @@ pub struct ErpHttpConfig {
     pub backoff_ms: u64,
     /// A cap on the request rate, for APIs with a per-minute limit (Exact Online: 60).
     pub requests_per_minute: Option<u32>,
+    /// Pages in flight at once where the paging allows it (`offset`, `page`). Default 4.
+    pub concurrency: Option<usize>,
     /// Guards against a server whose next link loops.
     #[serde(default = "default_max_pages")]
     pub max_pages: usize,

@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -49,7 +50,7 @@ pub struct Pull {
 /// Reads every page and checks every record; any failure fails the whole pull.
 pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pull, HttpError> {
     install_tls_provider();
-    let mut session = Session::new(config)?;
+    let session = Session::new(config)?;
     let records_pointer = config.records.clone().unwrap_or_else(|| {
         match config.preset {
             Some(HttpPreset::OdataV4) => "/value",
@@ -63,6 +64,20 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
         .map_err(|err| HttpError::Config(format!("`url` `{}` is not a URL: {err}", config.url)))?;
 
     let mut raw: Vec<Value> = Vec::new();
+    let in_flight = config.concurrency.unwrap_or(4).max(1);
+    if let HttpPaging::Offset { size, .. } | HttpPaging::Page { size, .. } = &paging
+        && in_flight > 1
+    {
+        let numbered = Numbered {
+            paging: &paging,
+            first: &first,
+            size: *size,
+            in_flight,
+            records_pointer: &records_pointer,
+        };
+        let pages = pull_numbered_pages(&session, config, &numbered, &mut raw, progress)?;
+        return finish(config, &raw, pages);
+    }
     let mut requested: HashSet<String> = HashSet::new();
     let mut page = 0usize;
     let mut next = Some(first_page_url(&first, &paging));
@@ -89,21 +104,8 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
         }
         progress.stage(&format!("ERP page {page}, {} records", raw.len()));
         let (headers, body) = session.get(page, &url, &paging)?;
-        let items = match body.pointer(&records_pointer) {
-            Some(Value::Array(items)) => items.clone(),
-            _ => {
-                let at = if records_pointer.is_empty() {
-                    "the top level"
-                } else {
-                    &records_pointer
-                };
-                return Err(session.page_error(
-                    page,
-                    &url,
-                    format!("no array of records at {at}; set `records` under [erp] to the JSON pointer of the array"),
-                ));
-            }
-        };
+        let items = records_at(&body, &records_pointer)
+            .map_err(|message| session.page_error(page, &url, message))?;
         let count = items.len();
         raw.extend(items);
         if count == 0 {
@@ -113,15 +115,95 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
             .map_err(|message| session.page_error(page, &url, message))?;
     }
 
+    finish(config, &raw, page)
+}
+
+/// Maps and checks every record of a finished pull.
+fn finish(config: &ErpHttpConfig, raw: &[Value], pages: usize) -> Result<Pull, HttpError> {
     let mapped: Vec<Value> = raw
         .iter()
         .map(|record| map_record(record, config))
         .collect();
     let records = check_records(&mapped, Path::new(&config.url)).map_err(HttpError::Records)?;
-    Ok(Pull {
-        records,
-        pages: page,
-    })
+    Ok(Pull { records, pages })
+}
+
+fn records_at(body: &Value, pointer: &str) -> Result<Vec<Value>, String> {
+    match body.pointer(pointer) {
+        Some(Value::Array(items)) => Ok(items.clone()),
+        _ => {
+            let at = if pointer.is_empty() {
+                "the top level"
+            } else {
+                pointer
+            };
+            Err(format!(
+                "no array of records at {at}; set `records` under [erp] to the JSON pointer of the array"
+            ))
+        }
+    }
+}
+
+/// Offset and page paging, whose page addresses are known in advance.
+struct Numbered<'a> {
+    paging: &'a HttpPaging,
+    first: &'a Url,
+    size: usize,
+    in_flight: usize,
+    records_pointer: &'a str,
+}
+
+/// Fetches `in_flight` numbered pages at once, in waves; the first page shorter than `size`
+/// ends the pull (pages after it in its wave are ignored, whatever they returned).
+fn pull_numbered_pages(
+    session: &Session<'_>,
+    config: &ErpHttpConfig,
+    numbered: &Numbered<'_>,
+    raw: &mut Vec<Value>,
+    progress: &crate::ui::Progress,
+) -> Result<usize, HttpError> {
+    let mut index = 0;
+    loop {
+        let urls: Vec<Url> = (index..index + numbered.in_flight)
+            .map(|i| numbered_page_url(numbered.first, numbered.paging, i))
+            .collect();
+        if index >= config.max_pages {
+            return Err(session.page_error(
+                index + 1,
+                &urls[0],
+                format!(
+                    "the server still had more pages after {}; if the catalog really is that \
+                     big, raise `max_pages` under [erp]",
+                    config.max_pages
+                ),
+            ));
+        }
+        progress.stage(&format!("ERP page {}, {} records", index + 1, raw.len()));
+        let replies: Vec<Result<(HeaderMap, Value), HttpError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = urls
+                .iter()
+                .enumerate()
+                .map(|(i, url)| {
+                    scope.spawn(move || session.get(index + i + 1, url, numbered.paging))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("a page request does not panic"))
+                .collect()
+        });
+        for (i, reply) in replies.into_iter().enumerate() {
+            let (_, body) = reply?;
+            let items = records_at(&body, numbered.records_pointer)
+                .map_err(|message| session.page_error(index + i + 1, &urls[i], message))?;
+            let count = items.len();
+            raw.extend(items);
+            if count < numbered.size {
+                return Ok(index + i + 1);
+            }
+        }
+        index += numbered.in_flight;
+    }
 }
 
 /// reqwest is built without a default TLS provider (see Cargo.toml); install ring's once.
@@ -157,6 +239,11 @@ fn paging(config: &ErpHttpConfig) -> HttpPaging {
 }
 
 fn first_page_url(first: &Url, paging: &HttpPaging) -> Url {
+    numbered_page_url(first, paging, 0)
+}
+
+/// The URL of page `index` (0-based) with offset or page paging; `first` for other styles.
+fn numbered_page_url(first: &Url, paging: &HttpPaging, index: usize) -> Url {
     let mut url = first.clone();
     match paging {
         HttpPaging::Offset {
@@ -165,7 +252,7 @@ fn first_page_url(first: &Url, paging: &HttpPaging) -> Url {
             size,
         } => {
             url.query_pairs_mut()
-                .append_pair(param, "0")
+                .append_pair(param, &(index * size).to_string())
                 .append_pair(size_param, &size.to_string());
         }
         HttpPaging::Page {
@@ -175,7 +262,7 @@ fn first_page_url(first: &Url, paging: &HttpPaging) -> Url {
             start,
         } => {
             url.query_pairs_mut()
-                .append_pair(param, &start.to_string())
+                .append_pair(param, &(start + index).to_string())
                 .append_pair(size_param, &size.to_string());
         }
         _ => {}
@@ -359,9 +446,10 @@ struct Session<'c> {
     config: &'c ErpHttpConfig,
     client: Client,
     auth: Auth,
-    /// Every secret, to scrub from messages.
-    secrets: Vec<String>,
-    last_request: Option<Instant>,
+    /// Every secret, to scrub from messages (an OAuth token joins when it is fetched).
+    secrets: Mutex<Vec<String>>,
+    /// Shared by the threads of a parallel pull, so the rate cap holds for all of them.
+    last_request: Mutex<Option<Instant>>,
 }
 
 enum Auth {
@@ -374,7 +462,7 @@ enum Auth {
         client_id: String,
         client_secret: String,
         scope: Option<String>,
-        token: Option<(String, Instant)>,
+        token: Mutex<Option<(String, Instant)>>,
     },
 }
 
@@ -411,7 +499,7 @@ impl<'c> Session<'c> {
                 client_id: env(client_id_env, "OAuth client id")?,
                 client_secret: env(client_secret_env, "OAuth client secret")?,
                 scope: scope.clone(),
-                token: None,
+                token: Mutex::new(None),
             },
         };
         let secrets = match &auth {
@@ -430,14 +518,14 @@ impl<'c> Session<'c> {
             config,
             client,
             auth,
-            secrets,
-            last_request: None,
+            secrets: Mutex::new(secrets),
+            last_request: Mutex::new(None),
         })
     }
 
     /// One page as JSON, retrying what is worth retrying.
     fn get(
-        &mut self,
+        &self,
         page: usize,
         url: &Url,
         paging: &HttpPaging,
@@ -495,8 +583,8 @@ impl<'c> Session<'c> {
                         if matches!(self.auth, Auth::OAuth2 { .. }) && !renewed_token =>
                     {
                         // An expired token: renew it once, then the next 401 is final.
-                        if let Auth::OAuth2 { token, .. } = &mut self.auth {
-                            *token = None;
+                        if let Auth::OAuth2 { token, .. } = &self.auth {
+                            *lock(token) = None;
                         }
                         renewed_token = true;
                         continue;
@@ -529,7 +617,7 @@ impl<'c> Session<'c> {
     }
 
     fn authorize(
-        &mut self,
+        &self,
         request: RequestBuilder,
         page: usize,
         url: &Url,
@@ -555,18 +643,20 @@ impl<'c> Session<'c> {
     }
 
     /// The cached token, renewed a minute before it expires.
-    fn oauth_token(&mut self, page: usize, url: &Url) -> Result<String, HttpError> {
+    fn oauth_token(&self, page: usize, url: &Url) -> Result<String, HttpError> {
         let Auth::OAuth2 {
             token_url,
             client_id,
             client_secret,
             scope,
             token,
-        } = &mut self.auth
+        } = &self.auth
         else {
             unreachable!("called for OAuth 2 only");
         };
-        if let Some((value, expires)) = token
+        // Held while fetching, so parallel pages wait for one token instead of each asking.
+        let mut token = lock(token);
+        if let Some((value, expires)) = token.as_ref()
             && Instant::now() < *expires
         {
             return Ok(value.clone());
@@ -603,23 +693,21 @@ impl<'c> Session<'c> {
             .to_string();
         let lifetime = body["expires_in"].as_u64().unwrap_or(3600);
         let expires = Instant::now() + Duration::from_secs(lifetime.saturating_sub(60).max(1));
-        self.secrets.push(access.clone());
-        if let Auth::OAuth2 { token, .. } = &mut self.auth {
-            *token = Some((access.clone(), expires));
-        }
+        lock(&self.secrets).push(access.clone());
+        *token = Some((access.clone(), expires));
         Ok(access)
     }
 
-    fn wait_for_rate_limit(&mut self) {
-        if let (Some(per_minute), Some(last)) = (self.config.requests_per_minute, self.last_request)
-        {
+    fn wait_for_rate_limit(&self) {
+        let mut last_request = lock(&self.last_request);
+        if let (Some(per_minute), Some(last)) = (self.config.requests_per_minute, *last_request) {
             let gap = Duration::from_secs_f64(60.0 / f64::from(per_minute.max(1)));
             let since = last.elapsed();
             if since < gap {
                 std::thread::sleep(gap - since);
             }
         }
-        self.last_request = Some(Instant::now());
+        *last_request = Some(Instant::now());
     }
 
     /// Exponential back-off with up to 50% jitter, so many builds do not retry in step.
@@ -652,7 +740,7 @@ impl<'c> Session<'c> {
 
     fn scrub(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for secret in self.secrets.iter().filter(|s| s.len() >= 3) {
+        for secret in lock(&self.secrets).iter().filter(|s| s.len() >= 3) {
             text = text.replace(secret.as_str(), "***");
         }
         text
@@ -669,6 +757,13 @@ impl<'c> Session<'c> {
             message: self.scrub(&message),
         }
     }
+}
+
+/// A poisoned lock only means another page's thread panicked; the data is still sound.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 enum Retry {
