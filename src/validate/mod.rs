@@ -176,16 +176,7 @@ fn google_rules(
         )
         .on(attribute, product, channel)
     };
-    let id_length = view.id.chars().count();
-    checks.check(id_length <= google::ID_MAX, || {
-        Reason::new(
-            "too-long",
-            format!(
-                "the id (SKU) is {id_length} characters; Google allows at most {}",
-                google::ID_MAX
-            ),
-        )
-    });
+    google_id_and_price(record, view, checks);
     if let Some(title) = &view.title {
         let length = title.chars().count();
         checks.check(length <= google::TITLE_MAX, || {
@@ -234,12 +225,6 @@ fn google_rules(
             too_long("images", "the image URL", image.len(), google::URL_MAX)
         });
     }
-    checks.check(record.price > rust_decimal::Decimal::ZERO, || {
-        Reason::new(
-            "price",
-            "the ERP price is 0; Google needs a price above zero",
-        )
-    });
     if let Some(raw) = &record.gtin {
         checks.check_result(gtin::validate(raw).map(|_| ()), |problem| {
             Reason::new("gtin", format!("GTIN `{raw}`: {problem}"))
@@ -293,8 +278,8 @@ fn google_rules(
     sale_price_above_price(record, "Google ignores it", checks);
 }
 
-/// Google's supplemental inventory feed: only what identifies the item and prices it.
-fn inventory_rules(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
+/// What every Google feed checks: an id Google accepts and a price above zero.
+fn google_id_and_price(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
     let id_length = view.id.chars().count();
     checks.check(id_length <= google::ID_MAX, || {
         Reason::new(
@@ -311,6 +296,11 @@ fn inventory_rules(record: &ErpRecord, view: &ProductView, checks: &mut Checks) 
             "the ERP price is 0; Google needs a price above zero",
         )
     });
+}
+
+/// Google's supplemental inventory feed: only what identifies the item and prices it.
+fn inventory_rules(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
+    google_id_and_price(record, view, checks);
     sale_price_above_price(record, "Google ignores it", checks);
 }
 
