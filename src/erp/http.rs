@@ -559,7 +559,7 @@ impl<'c> Session<'c> {
                     } else {
                         format!("cannot connect: {}", self.scrub(&err.to_string()))
                     };
-                    Retry::After(None, message)
+                    (None, message)
                 }
                 Ok(response) => match response.status() {
                     status if status.is_success() => {
@@ -594,7 +594,7 @@ impl<'c> Session<'c> {
                     {
                         let wait = retry_after(&response);
                         let message = self.status_message(status, response);
-                        Retry::After(wait, message)
+                        (wait, message)
                     }
                     status => {
                         let message = self.status_message(status, response);
@@ -602,7 +602,7 @@ impl<'c> Session<'c> {
                     }
                 },
             };
-            let Retry::After(wait, message) = retryable;
+            let (wait, message) = retryable;
             if attempt >= self.config.retries {
                 let tries = attempt + 1;
                 return Err(self.page_error(
@@ -764,10 +764,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-enum Retry {
-    After(Option<Duration>, String),
 }
 
 /// `Retry-After` in seconds or as an HTTP date, capped so a bad header cannot hang a build.
