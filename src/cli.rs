@@ -129,6 +129,10 @@ pub struct CheckArgs {
     /// Also fail (exit 1) when a product is left out of a channel because it is incomplete.
     #[arg(long)]
     pub strict: bool,
+
+    /// Read and check every file, ignoring what the last build cached in .pimfeed/cache/.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +143,15 @@ pub struct BuildArgs {
     /// Also fail (exit 1) when a product is left out of a channel because it is incomplete.
     #[arg(long)]
     pub strict: bool,
+
+    /// Parse, gate and render every product, ignoring the build cache in .pimfeed/cache/.
+    ///
+    /// Each build keeps, per content file, its verdicts and where its items are in the
+    /// feeds; the next build copies what did not change (same file bytes, same ERP
+    /// records, same pimfeed, configuration and templates) instead of rendering it again.
+    /// The output is the same byte for byte either way; a new cache is kept in both.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,7 @@
 //! [`validate`] (the per-channel gate) → [`render`] → [`output`] (verify, manifest, swap),
 //! run in order by [`pipeline`]. Only [`commands`] knows about terminals and exit codes.
 
+pub mod cache;
 pub mod channels;
 pub mod cli;
 pub mod commands;

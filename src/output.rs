@@ -90,6 +90,8 @@ impl Drop for Staging {
 /// big feed is never read twice or held in memory.
 pub struct FeedFile {
     plain: io::BufWriter<File>,
+    /// Bytes written to the plain file so far.
+    written: u64,
     gzip: Option<flate2::write::GzEncoder<HashingWriter<io::BufWriter<File>>>>,
 }
 
@@ -107,7 +109,16 @@ impl FeedFile {
         } else {
             None
         };
-        Ok(FeedFile { plain, gzip })
+        Ok(FeedFile {
+            plain,
+            written: 0,
+            gzip,
+        })
+    }
+
+    /// Bytes written to the plain file so far.
+    pub fn written(&self) -> u64 {
+        self.written
     }
 
     /// Flushes both files; the gzip file's size and digest when there is one.
@@ -132,6 +143,7 @@ impl io::Write for FeedFile {
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.plain.write_all(buf)?;
+        self.written += buf.len() as u64;
         if let Some(gzip) = &mut self.gzip {
             gzip.write_all(buf)?;
         }

@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::cache::{self, FileEntry};
 use crate::channels::{self, Channel};
 use crate::config::{Config, ErpConfig};
 use crate::content::{self, Product};
@@ -19,7 +21,9 @@ use crate::diagnostics::Diagnostic;
 use crate::erp::{self, ErpRecord};
 use crate::merge::{self, MarkdownNeeds, MergeContext};
 use crate::output::{self, FileStats, Staging};
-use crate::render::{BuildView, ChannelRenderer, FeedPart, FeedWriter, Item, RenderError};
+use crate::render::{
+    BuildView, ChannelRenderer, FeedPart, FeedWriter, Item, ItemSpan, RenderError,
+};
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
 use crate::snapshot::{self, SnapshotReader, SnapshotWriter};
 use crate::validate::{self, Reason, Verdict};
@@ -82,6 +86,15 @@ pub struct Outcome {
     pub output_dir: PathBuf,
     /// Wall time of each stage, in order.
     pub timings: Vec<(String, std::time::Duration)>,
+    /// How much the build cache saved.
+    pub cache: CacheUse,
+}
+
+/// Content files taken from the build cache, and those read and rendered anew.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct CacheUse {
+    pub files_reused: usize,
+    pub files_checked: usize,
 }
 
 /// Wall time per stage, for `--timings` and the benchmark.
@@ -213,7 +226,16 @@ pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failu
 }
 
 /// Runs the pipeline on the catalog at `root`.
-pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Outcome, Failure> {
+///
+/// With `use_cache`, files and ERP records unchanged since the last build are taken from the
+/// build cache (see [`cache`]) instead of being parsed and rendered again; the output is the
+/// same byte for byte.
+pub fn run(
+    root: &Path,
+    mode: Mode,
+    use_cache: bool,
+    progress: &crate::ui::Progress,
+) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
     let mut stopwatch = Stopwatch::start();
     let generated_at = started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -295,92 +317,203 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         })
         .collect::<Result<Vec<_>, _>>()?;
 
+    // The last build's cache, when it is valid for this configuration and, for a build or
+    // refresh, the feeds and snapshot it points into are as that build left them.
+    let fingerprint = cache_fingerprint(&source, &renderers, &generated_at);
+    let mut last_cache = use_cache
+        .then(|| cache::Previous::open(root, &fingerprint))
+        .flatten()
+        .filter(|last_cache| mode == Mode::Check || last_cache.outputs_intact);
+    if last_cache.is_some() {
+        // The cache says which products to read again; without it, a refresh reads the whole
+        // snapshot and renders everything.
+        snapshot = None;
+    }
+    let mut cache_writer = match (mode, &last_cache) {
+        (Mode::Build, _) | (Mode::Refresh, Some(_)) => {
+            cache::Writer::create(root, fingerprint).ok()
+        }
+        _ => None,
+    };
+    let mut old_feeds = match &last_cache {
+        Some(last_cache) if mode != Mode::Check => last_cache.feed_readers(),
+        _ => Vec::new(),
+    };
+    old_feeds.resize_with(channels.len(), cache::OldFeed::empty);
+    // A build copies reused products' lines into its new snapshot; a refresh reads the lines
+    // of those it renders again.
+    let (mut old_snapshot, mut refresh_snapshot) = match mode {
+        Mode::Build => (
+            last_cache
+                .as_ref()
+                .and_then(cache::Previous::snapshot_reader),
+            None,
+        ),
+        Mode::Refresh => (
+            None,
+            last_cache
+                .as_ref()
+                .and_then(cache::Previous::snapshot_reader),
+        ),
+        Mode::Check => (None, None),
+    };
+
     progress.set_length(files.len());
     let mut skus = content::SkuRegistry::default();
     let mut diagnostics = model.diagnostics.clone();
     let mut quality = validate::quality::QualityCheck::default();
+    let mut reuse = CacheUse::default();
     // Feeds are written on their own thread, so appending one batch overlaps with parsing and
     // rendering the next; the bounded channel keeps at most one batch waiting.
-    let (batches, received) = std::sync::mpsc::sync_channel::<(Vec<Product>, Vec<Vec<Gated>>)>(1);
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<FileWork>>(1);
     let by_sku = &by_sku;
-    let (feeds, tally) = std::thread::scope(|scope| -> Result<_, Failure> {
+    let (feeds, tally, cache_complete) = std::thread::scope(|scope| -> Result<_, Failure> {
         let snapshot_writer = &mut snapshot_writer;
-        let writer = scope.spawn(move || -> Result<(Vec<Feed<'_>>, Tally), Failure> {
+        let cache_writer = &mut cache_writer;
+        let old_snapshot = &mut old_snapshot;
+        let old_feeds = &mut old_feeds;
+        let writer = scope.spawn(move || -> Result<(Vec<Feed<'_>>, Tally, bool), Failure> {
             let mut tally = Tally::default();
-            for (products, results) in received {
-                for (product, per_channel) in products.iter().zip(results) {
-                    if let Some(snapshot) = snapshot_writer.as_mut() {
-                        snapshot
-                            .add(product)
-                            .map_err(Failure::io("cannot keep this build's content"))?;
-                    }
-                    tally.product(
-                        product,
-                        by_sku,
-                        per_channel.iter().map(|(v, _)| v.completeness),
-                    );
-                    for (feed, (verdict, bytes)) in feeds.iter_mut().zip(per_channel) {
-                        feed.add(product, verdict, bytes)?;
+            let mut complete = true;
+            for works in received {
+                let mut batch = BatchWriter::new(feeds.len());
+                for work in works {
+                    complete &= batch
+                        .add(
+                            work,
+                            snapshot_writer.as_mut(),
+                            old_snapshot.as_mut(),
+                            &mut tally,
+                            by_sku,
+                        )
+                        .map_err(Failure::io("cannot keep this build's content"))?;
+                }
+                let entries = batch.write(&mut feeds, old_feeds)?;
+                if let Some(writer) = cache_writer.as_mut() {
+                    for entry in &entries {
+                        if writer.add(entry).is_err() {
+                            complete = false;
+                        }
                     }
                 }
             }
-            Ok((feeds, tally))
+            Ok((feeds, tally, complete))
         });
         let mut next_file = 0;
         loop {
             progress.stage("reading content");
-            let (products, batch_files) = match snapshot.as_mut() {
-                Some(reader) => {
+            let mut works = match (mode, snapshot.as_mut(), last_cache.as_mut()) {
+                (Mode::Refresh, Some(reader), _) => {
                     let products = reader
                         .next_batch(FILES_PER_BATCH)
                         .map_err(Failure::io("cannot read the last build's content"))?;
-                    let count = products.len();
-                    (products, count)
+                    for product in &products {
+                        skus.register(product);
+                    }
+                    refresh_works_without_cache(products)
                 }
-                None => {
+                (Mode::Refresh, None, Some(last_cache)) => {
+                    let entries = last_cache
+                        .next_entries(FILES_PER_BATCH)
+                        .map_err(Failure::io("cannot read the build cache"))?;
+                    let snapshot = refresh_snapshot.as_mut().ok_or(Failure::NoSnapshot)?;
+                    refresh_works(entries, &mut skus, by_sku, snapshot, &mut reuse)?
+                }
+                _ => {
                     let batch = &files[next_file..files.len().min(next_file + FILES_PER_BATCH)];
                     next_file += batch.len();
-                    let parsed = content::parse_files(&source, batch, &parse_ctx);
-                    let mut products = Vec::new();
-                    for file in parsed {
-                        diagnostics.extend(file.diagnostics);
-                        let (admitted, duplicates) = skus.admit(&source, file.products);
-                        diagnostics.extend(duplicates);
-                        products.extend(admitted);
+                    let Some(last) = batch.last() else { break };
+                    let old = match last_cache.as_mut() {
+                        Some(last_cache) => last_cache
+                            .entries_through(last)
+                            .map_err(Failure::io("cannot read the build cache"))?,
+                        None => HashMap::new(),
+                    };
+                    let reading = Reading {
+                        source: &source,
+                        parse: &parse_ctx,
+                        by_sku,
+                        last_cache: last_cache.as_ref(),
+                    };
+                    let looked: Vec<Looked> = batch
+                        .par_iter()
+                        .map(|relative| {
+                            let entry = old.get(relative.to_string_lossy().as_ref());
+                            reading.look_up(relative, entry)
+                        })
+                        .collect();
+                    let mut checks = ContentChecks {
+                        skus: &mut skus,
+                        quality: &mut quality,
+                        diagnostics: &mut diagnostics,
+                        model: &model,
+                        channels: &channels,
+                        source: &source,
+                    };
+                    let mut old = old;
+                    let mut works = Vec::with_capacity(batch.len());
+                    for (relative, looked) in batch.iter().zip(looked) {
+                        let work = match looked {
+                            Looked::Reusable(stamp) => {
+                                let entry = old
+                                    .remove(relative.to_string_lossy().as_ref())
+                                    .expect("a reusable file has an entry");
+                                checks.reuse(entry, stamp).unwrap_or_else(|| {
+                                    // Another file now has one of its SKUs or titles: check it
+                                    // again, to say so.
+                                    let (file, key) = reading.parse(relative);
+                                    checks.fresh(file, key)
+                                })
+                            }
+                            Looked::Parsed(file, key) => checks.fresh(*file, key),
+                        };
+                        match &work {
+                            FileWork::Cached(_) => reuse.files_reused += 1,
+                            FileWork::Fresh(fresh) if fresh.products.is_empty() => continue,
+                            FileWork::Fresh(_) => reuse.files_checked += 1,
+                        }
+                        works.push(work);
                     }
-                    diagnostics.extend(quality.check(&products, &model.schema, &channels, &source));
-                    (products, batch.len())
+                    works
                 }
             };
-            if batch_files == 0 {
+            if works.is_empty() && (mode == Mode::Refresh) {
                 break;
             }
-            if snapshot.is_some() {
-                for product in &products {
-                    skus.register(product);
-                }
-            }
+            let batch_files = works.len();
             stopwatch.lap("read, parse and validate content");
 
             progress.stage("gating and rendering");
-            let results: Vec<Vec<Gated>> = products
+            let rendered: Vec<Result<Vec<Vec<Gated>>, RenderError>> = works
                 .par_iter()
-                .map(|product| {
-                    process_product(
-                        product,
-                        &channels,
-                        &renderers,
-                        by_sku,
-                        &merge_ctx,
-                        staging.is_some(),
-                    )
+                .map(|work| match work {
+                    FileWork::Cached(_) => Ok(Vec::new()),
+                    FileWork::Fresh(fresh) => fresh
+                        .products
+                        .par_iter()
+                        .map(|product| {
+                            process_product(
+                                product,
+                                &channels,
+                                &renderers,
+                                by_sku,
+                                &merge_ctx,
+                                staging.is_some(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .collect(),
                 })
-                .collect::<Vec<_>>()
-                .into_iter()
-                // The first error in catalog order, not whichever thread failed first.
-                .collect::<Result<_, RenderError>>()?;
+                .collect();
+            for (work, results) in works.iter_mut().zip(rendered) {
+                if let FileWork::Fresh(fresh) = work {
+                    // The first error in catalog order, not whichever thread failed first.
+                    fresh.results = results?;
+                }
+            }
             stopwatch.lap("merge, gate and render");
-            if batches.send((products, results)).is_err() {
+            if batches.send(works).is_err() {
                 break; // The writer failed; its error is reported below.
             }
             stopwatch.lap("wait for the feed writer");
@@ -490,6 +623,28 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
                 .commit()
                 .map_err(Failure::io("cannot keep this build's content"))?;
         }
+        if let Some(writer) = cache_writer {
+            // A cache that does not cover every product would make a later refresh miss some:
+            // better none. It is an optimisation, so failing to keep it fails nothing.
+            let feeds = manifest
+                .channels
+                .iter()
+                .map(|channel| {
+                    let files = match channel.parts.is_empty() {
+                        true => vec![channel.file.clone()],
+                        false => channel.parts.iter().map(|part| part.file.clone()).collect(),
+                    };
+                    files
+                        .into_iter()
+                        .map(|file| format!("{}/{file}", config.build.output.display()))
+                        .collect()
+                })
+                .collect();
+            let snapshot = format!("{}/{}", snapshot::DIR, snapshot::PRODUCTS);
+            if !cache_complete || writer.commit(root, feeds, Some(snapshot)).is_err() {
+                cache::discard(root);
+            }
+        }
     }
     stopwatch.lap("report, manifest and swap");
     progress.finish();
@@ -498,6 +653,7 @@ pub fn run(root: &Path, mode: Mode, progress: &crate::ui::Progress) -> Result<Ou
         manifest,
         output_dir,
         timings: stopwatch.stages,
+        cache: reuse,
     })
 }
 
@@ -513,30 +669,455 @@ struct Tally {
 impl Tally {
     fn product(
         &mut self,
-        product: &Product,
-        by_sku: &HashMap<&str, &ErpRecord>,
+        sku: &str,
+        file: &str,
+        line: u32,
         completeness: impl Iterator<Item = u8>,
+        by_sku: &HashMap<&str, &ErpRecord>,
     ) {
         // Products come in file order, so a file's variants are next to each other.
-        if self
-            .products
-            .last()
-            .is_none_or(|last| *last.file != *product.file)
-        {
+        if self.products.last().is_none_or(|last| last.file != file) {
             self.files_with_products += 1;
         }
         self.products.push(ProductCompleteness {
-            sku: product.sku.clone(),
-            file: product.file.to_string(),
+            sku: sku.to_string(),
+            file: file.to_string(),
             completeness: completeness.collect(),
         });
-        if !by_sku.contains_key(product.sku.as_str()) {
+        if !by_sku.contains_key(sku) {
             self.without_erp.push(ProductRef {
-                sku: product.sku.clone(),
-                file: product.file.to_string(),
-                line: product.line,
+                sku: sku.to_string(),
+                file: file.to_string(),
+                line,
             });
         }
+    }
+}
+
+/// One content file's share of a batch, in catalog order.
+enum FileWork {
+    /// Unchanged since the last build, and so are its ERP records: its verdicts and items
+    /// come from the build cache.
+    Cached(FileEntry),
+    /// Read (or, in a refresh, taken from the snapshot), gated and rendered now.
+    Fresh(FreshFile),
+}
+
+struct FreshFile {
+    /// Catalog-relative, as in `Product::file`.
+    path: Arc<str>,
+    products: Vec<Product>,
+    /// Per product, per channel; filled in by the render stage.
+    results: Vec<Vec<Gated>>,
+    /// What identifies the file's bytes, for its cache entry; unknown to a refresh that
+    /// runs without the cache.
+    key: Option<FileKey>,
+    /// Whether a later build may take it from the cache (see [`cache::reusable_with`]).
+    reusable: bool,
+    /// Its warnings, for its cache entry.
+    diagnostics: Vec<cache::CachedDiagnostic>,
+    /// Where its products already are in the snapshot (a refresh keeps the build's).
+    snapshot: Option<(u64, u64)>,
+}
+
+struct FileKey {
+    stamp: cache::Stamp,
+    content: cache::Digest32,
+}
+
+/// A content file, looked up in the build cache before it is parsed.
+enum Looked {
+    /// The cache has it: same bytes, same ERP records.
+    Reusable(cache::Stamp),
+    Parsed(Box<content::ParsedFile>, Option<FileKey>),
+}
+
+/// Reads content files, or finds them unchanged in the build cache.
+struct Reading<'r> {
+    source: &'r content::CatalogSource,
+    parse: &'r content::product::ParseContext<'r>,
+    by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
+    last_cache: Option<&'r cache::Previous>,
+}
+
+impl Reading<'_> {
+    fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
+        let path = match self.source.root() {
+            Some(root) => root.join(relative),
+            None => relative.to_path_buf(),
+        };
+        let stamp = cache::Stamp::of(&path).ok();
+        let reusable = |entry: &FileEntry| {
+            entry.reusable
+                && entry.erp
+                    == cache::erp_digest(entry.products.iter().map(|p| p.sku.as_str()), self.by_sku)
+        };
+        if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp) {
+            if entry.stamp == stamp && last_cache.trusts(&stamp) && reusable(entry) {
+                return Looked::Reusable(stamp);
+            }
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                let unreadable = content::unreadable(relative, content::read_error(relative, &err));
+                return Looked::Parsed(Box::new(unreadable), None);
+            }
+        };
+        let digest = cache::content_digest(text.as_bytes());
+        if let (Some(entry), Some(stamp)) = (entry, stamp) {
+            if entry.content == digest && reusable(entry) {
+                return Looked::Reusable(stamp);
+            }
+        }
+        let parsed = content::parse_text(relative, &text, self.parse);
+        let key = stamp.map(|stamp| FileKey {
+            stamp,
+            content: digest,
+        });
+        Looked::Parsed(Box::new(parsed), key)
+    }
+
+    fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
+        match self.look_up(relative, None) {
+            Looked::Parsed(file, key) => (*file, key),
+            Looked::Reusable(_) => unreachable!("without an entry nothing is reusable"),
+        }
+    }
+}
+
+/// The checks across files, in catalog order: duplicate SKUs and titles, quality warnings.
+struct ContentChecks<'c> {
+    skus: &'c mut content::SkuRegistry,
+    quality: &'c mut validate::quality::QualityCheck,
+    diagnostics: &'c mut Vec<Diagnostic>,
+    model: &'c content::Model,
+    channels: &'c [Channel],
+    source: &'c content::CatalogSource,
+}
+
+impl ContentChecks<'_> {
+    /// A file from the cache, unless a file before it now has one of its SKUs or titles.
+    fn reuse(&mut self, mut entry: FileEntry, stamp: cache::Stamp) -> Option<FileWork> {
+        let file = entry.path.clone();
+        let unique = self
+            .skus
+            .all_new(entry.products.iter().map(|p| p.sku.as_str()))
+            && entry
+                .products
+                .iter()
+                .all(|p| self.quality.titles_unique(&file, &p.titles));
+        if !unique {
+            return None;
+        }
+        for product in &entry.products {
+            self.skus.register_sku(&product.sku, &file, product.line);
+            self.quality
+                .remember_titles(&product.sku, &file, &product.titles);
+        }
+        self.diagnostics.extend(
+            entry
+                .diagnostics
+                .iter()
+                .map(cache::CachedDiagnostic::diagnostic),
+        );
+        entry.stamp = stamp;
+        Some(FileWork::Cached(entry))
+    }
+
+    fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
+        let (products, duplicates) = self.skus.admit(self.source, file.products);
+        let warnings =
+            self.quality
+                .check(&products, &self.model.schema, self.channels, self.source);
+        // In the order a cold build reports them.
+        let mut diagnostics = file.diagnostics;
+        diagnostics.extend(duplicates);
+        diagnostics.extend(warnings);
+        let reusable = cache::reusable_with(&diagnostics);
+        let cached = match reusable {
+            true => diagnostics
+                .iter()
+                .map(cache::CachedDiagnostic::new)
+                .collect(),
+            false => Vec::new(),
+        };
+        self.diagnostics.extend(diagnostics);
+        FileWork::Fresh(FreshFile {
+            path: file.path.to_string_lossy().replace('\\', "/").into(),
+            products,
+            results: Vec::new(),
+            key,
+            reusable,
+            diagnostics: cached,
+            snapshot: None,
+        })
+    }
+}
+
+/// A refresh with the build cache: files whose ERP records did not change are reused, the
+/// others' products are read back from the snapshot to be rendered again.
+fn refresh_works(
+    entries: Vec<FileEntry>,
+    skus: &mut content::SkuRegistry,
+    by_sku: &HashMap<&str, &ErpRecord>,
+    snapshot: &mut cache::OldFile,
+    reuse: &mut CacheUse,
+) -> Result<Vec<FileWork>, Failure> {
+    let mut works = Vec::with_capacity(entries.len());
+    for entry in entries {
+        for product in &entry.products {
+            skus.register_sku(&product.sku, &entry.path, product.line);
+        }
+        let erp = cache::erp_digest(entry.products.iter().map(|p| p.sku.as_str()), by_sku);
+        if entry.reusable && entry.erp == erp {
+            reuse.files_reused += 1;
+            works.push(FileWork::Cached(entry));
+            continue;
+        }
+        let (start, len) = entry.snapshot;
+        let products = snapshot
+            .read(start, len)
+            .and_then(|lines| snapshot::parse_lines(Path::new(snapshot::PRODUCTS), &lines))
+            .map_err(Failure::io("cannot read the last build's content"))?;
+        reuse.files_checked += 1;
+        works.push(FileWork::Fresh(FreshFile {
+            path: entry.path,
+            products,
+            results: Vec::new(),
+            key: Some(FileKey {
+                stamp: entry.stamp,
+                content: entry.content,
+            }),
+            reusable: entry.reusable,
+            // Not shown by a refresh, which checks no content; kept for the next build.
+            diagnostics: entry.diagnostics,
+            snapshot: Some(entry.snapshot),
+        }));
+    }
+    Ok(works)
+}
+
+/// A refresh without the build cache: every product of the snapshot, rendered again.
+fn refresh_works_without_cache(products: Vec<Product>) -> Vec<FileWork> {
+    let mut works: Vec<FileWork> = Vec::new();
+    for product in products {
+        if let Some(FileWork::Fresh(last)) = works.last_mut() {
+            if last.path == product.file {
+                last.products.push(product);
+                continue;
+            }
+        }
+        works.push(FileWork::Fresh(FreshFile {
+            path: product.file.clone(),
+            products: vec![product],
+            results: Vec::new(),
+            key: None,
+            reusable: false,
+            diagnostics: Vec::new(),
+            snapshot: None,
+        }));
+    }
+    works
+}
+
+/// A hash of everything an item depends on besides its file and ERP records.
+fn cache_fingerprint(
+    source: &content::CatalogSource,
+    renderers: &[ChannelRenderer<'_>],
+    generated_at: &str,
+) -> cache::Digest32 {
+    let mut fingerprint = cache::Fingerprint::new();
+    for file in snapshot::FILES {
+        let text = source.read_to_string(Path::new(file)).unwrap_or_default();
+        fingerprint.add(text.as_bytes());
+    }
+    for renderer in renderers {
+        fingerprint.add(renderer.sources().as_bytes());
+        if renderer.reads_build() {
+            fingerprint.add(generated_at.as_bytes());
+        }
+    }
+    fingerprint.finish()
+}
+
+/// One product's item for one channel, on its way into the feed.
+struct Pending {
+    sku: String,
+    file: Arc<str>,
+    line: u32,
+    verdict: Verdict,
+    item: Option<PendingItem>,
+}
+
+enum PendingItem {
+    Rendered(Vec<u8>),
+    /// Where the item is in the last build's feed.
+    Copied(ItemSpan),
+}
+
+/// One batch on its way into the feeds, the snapshot and the next build cache.
+struct BatchWriter {
+    /// Per channel, the batch's products in order.
+    queues: Vec<Vec<Pending>>,
+    /// Per file: its new cache entry, if it gets one, and its number of products.
+    entries: Vec<(Option<FileEntry>, usize)>,
+}
+
+impl BatchWriter {
+    fn new(channels: usize) -> Self {
+        BatchWriter {
+            queues: (0..channels).map(|_| Vec::new()).collect(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Keeps the file's products in the snapshot and queues its items; false when a file
+    /// with products gets no cache entry (so the cache would not be whole).
+    fn add(
+        &mut self,
+        work: FileWork,
+        snapshot: Option<&mut SnapshotWriter>,
+        old_snapshot: Option<&mut cache::OldFile>,
+        tally: &mut Tally,
+        by_sku: &HashMap<&str, &ErpRecord>,
+    ) -> std::io::Result<bool> {
+        match work {
+            FileWork::Cached(mut entry) => {
+                if let Some(snapshot) = snapshot {
+                    let old = old_snapshot.ok_or_else(|| {
+                        std::io::Error::other("the build cache has no snapshot to copy from")
+                    })?;
+                    let (start, len) = entry.snapshot;
+                    entry.snapshot.0 = snapshot.write_lines(&old.read(start, len)?)?;
+                }
+                for product in &entry.products {
+                    let completeness = product.channels.iter().map(|c| c.completeness);
+                    tally.product(
+                        &product.sku,
+                        &entry.path,
+                        product.line,
+                        completeness,
+                        by_sku,
+                    );
+                    for (queue, cached) in self.queues.iter_mut().zip(&product.channels) {
+                        queue.push(Pending {
+                            sku: product.sku.clone(),
+                            file: entry.path.clone(),
+                            line: product.line,
+                            verdict: cached.verdict(),
+                            item: cached.item.map(PendingItem::Copied),
+                        });
+                    }
+                }
+                let count = entry.products.len();
+                self.entries.push((Some(entry), count));
+                Ok(true)
+            }
+            FileWork::Fresh(fresh) => {
+                let mut range = fresh.snapshot;
+                if let Some(snapshot) = snapshot {
+                    let start = snapshot.written();
+                    for product in &fresh.products {
+                        snapshot.add(product)?;
+                    }
+                    range = Some((start, snapshot.written() - start));
+                }
+                let count = fresh.products.len();
+                let entry = match (fresh.key, range) {
+                    (Some(key), Some(snapshot)) => Some(FileEntry {
+                        path: fresh.path.clone(),
+                        stamp: key.stamp,
+                        content: key.content,
+                        erp: cache::erp_digest(
+                            fresh.products.iter().map(|p| p.sku.as_str()),
+                            by_sku,
+                        ),
+                        snapshot,
+                        reusable: fresh.reusable,
+                        diagnostics: fresh.diagnostics,
+                        products: fresh
+                            .products
+                            .iter()
+                            .zip(&fresh.results)
+                            .map(|(product, per_channel)| cache::CachedProduct {
+                                sku: product.sku.clone(),
+                                line: product.line,
+                                titles: validate::quality::title_keys(product),
+                                channels: match fresh.reusable {
+                                    true => per_channel
+                                        .iter()
+                                        .map(|(verdict, _)| {
+                                            cache::CachedVerdict::new(verdict, None)
+                                        })
+                                        .collect(),
+                                    false => Vec::new(),
+                                },
+                            })
+                            .collect(),
+                    }),
+                    _ => None,
+                };
+                let whole = entry.is_some() || count == 0;
+                for (product, per_channel) in fresh.products.iter().zip(fresh.results) {
+                    let completeness = per_channel.iter().map(|(v, _)| v.completeness);
+                    tally.product(
+                        &product.sku,
+                        &fresh.path,
+                        product.line,
+                        completeness,
+                        by_sku,
+                    );
+                    for (queue, (verdict, bytes)) in self.queues.iter_mut().zip(per_channel) {
+                        queue.push(Pending {
+                            sku: product.sku.clone(),
+                            file: fresh.path.clone(),
+                            line: product.line,
+                            verdict,
+                            item: bytes.map(PendingItem::Rendered),
+                        });
+                    }
+                }
+                self.entries.push((entry, count));
+                Ok(whole)
+            }
+        }
+    }
+
+    /// Writes every channel's items, the channels in parallel; the batch's new cache
+    /// entries, with where their items are now.
+    fn write(
+        self,
+        feeds: &mut [Feed<'_>],
+        old_feeds: &mut [cache::OldFeed],
+    ) -> Result<Vec<FileEntry>, Failure> {
+        let spans: Vec<Vec<Option<ItemSpan>>> = feeds
+            .par_iter_mut()
+            .zip(old_feeds.par_iter_mut())
+            .zip(self.queues.into_par_iter())
+            .map(|((feed, old), queue)| {
+                queue
+                    .into_iter()
+                    .map(|pending| feed.add(pending, old))
+                    .collect::<Result<Vec<_>, Failure>>()
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        let mut entries = Vec::with_capacity(self.entries.len());
+        let mut next = 0;
+        for (entry, count) in self.entries {
+            if let Some(mut entry) = entry {
+                for (index, product) in entry.products.iter_mut().enumerate() {
+                    for (channel, verdict) in product.channels.iter_mut().enumerate() {
+                        verdict.item = spans[channel][next + index];
+                    }
+                }
+                entries.push(entry);
+            }
+            next += count;
+        }
+        Ok(entries)
     }
 }
 
@@ -582,19 +1163,28 @@ impl<'a> Feed<'a> {
         })
     }
 
+    /// Writes one product's item, rendered now or copied from the last build's feed, and
+    /// notes the verdict; where the item landed.
     fn add(
         &mut self,
-        product: &Product,
-        verdict: Verdict,
-        bytes: Option<Vec<u8>>,
-    ) -> Result<(), Failure> {
-        if let (Some(out), Some(bytes)) = (self.writer.as_mut(), bytes) {
-            out.write_item(&bytes)?;
-        }
+        pending: Pending,
+        old: &mut cache::OldFeed,
+    ) -> Result<Option<ItemSpan>, Failure> {
+        let span = match (self.writer.as_mut(), pending.item) {
+            (Some(out), Some(PendingItem::Rendered(bytes))) => Some(out.write_item(&bytes)?),
+            (Some(out), Some(PendingItem::Copied(span))) => {
+                let written = old.read(&span).map_err(Failure::io(
+                    "cannot copy an item from the last build's feed",
+                ))?;
+                Some(out.write_copied(&written)?)
+            }
+            _ => None,
+        };
+        let verdict = pending.verdict;
         let entry = |reasons: Vec<Reason>| ProductVerdict {
-            sku: product.sku.clone(),
-            file: product.file.to_string(),
-            line: product.line,
+            sku: pending.sku,
+            file: pending.file.to_string(),
+            line: pending.line,
             completeness: verdict.completeness,
             reasons,
         };
@@ -607,7 +1197,7 @@ impl<'a> Feed<'a> {
             self.report.excluded += 1;
             self.report.left_out.push(entry(verdict.reasons));
         }
-        Ok(())
+        Ok(span)
     }
 
     /// Closes the feed's files; the report and every file written, in order.

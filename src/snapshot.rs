@@ -16,15 +16,18 @@ use crate::output::Staging;
 
 /// Where the last build's content is kept, relative to the catalog root.
 pub const DIR: &str = ".pimfeed/last-build";
-const PRODUCTS: &str = "products.jsonl";
+/// The products, one JSON document per line, in catalog order.
+pub const PRODUCTS: &str = "products.jsonl";
 
 /// The files besides the products that a refresh needs from the build.
-const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categories.toml"];
+pub const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categories.toml"];
 
 /// A snapshot being written during a build.
 pub struct SnapshotWriter {
     staging: Staging,
     products: BufWriter<File>,
+    /// Bytes of `products.jsonl` written so far.
+    written: u64,
 }
 
 impl SnapshotWriter {
@@ -53,12 +56,34 @@ impl SnapshotWriter {
             }
         }
         let products = BufWriter::new(File::create(staging.path().join(PRODUCTS))?);
-        Ok(SnapshotWriter { staging, products })
+        Ok(SnapshotWriter {
+            staging,
+            products,
+            written: 0,
+        })
     }
 
-    pub fn add(&mut self, product: &Product) -> io::Result<()> {
-        serde_json::to_writer(&mut self.products, product).map_err(io::Error::other)?;
-        self.products.write_all(b"\n")
+    /// Keeps one product; where its line starts in `products.jsonl`.
+    pub fn add(&mut self, product: &Product) -> io::Result<u64> {
+        let start = self.written;
+        let mut line = serde_json::to_vec(product).map_err(io::Error::other)?;
+        line.push(b'\n');
+        self.write_lines(&line)?;
+        Ok(start)
+    }
+
+    /// Bytes of `products.jsonl` written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Keeps lines copied from the last build's `products.jsonl` as they are; where they
+    /// start.
+    pub fn write_lines(&mut self, lines: &[u8]) -> io::Result<u64> {
+        let start = self.written;
+        self.products.write_all(lines)?;
+        self.written += lines.len() as u64;
+        Ok(start)
     }
 
     /// Makes this the last build's snapshot.
@@ -66,6 +91,25 @@ impl SnapshotWriter {
         self.products.flush()?;
         self.staging.commit()
     }
+}
+
+/// Products read back from `products.jsonl` lines (a range the build cache noted).
+pub fn parse_lines(path: &Path, lines: &[u8]) -> io::Result<Vec<Product>> {
+    lines
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            serde_json::from_slice(line).map_err(|err| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: {err}; run `pimfeed build` to make a new one",
+                        path.display()
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The products of the last build, read back a batch at a time.

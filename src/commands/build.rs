@@ -9,7 +9,7 @@ use crate::ui::Progress;
 pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
-    let outcome = match pipeline::run(root, mode, &progress) {
+    let outcome = match pipeline::run(root, mode, !args.no_cache, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => {
             let code = fail(&failure, root, args.format);
@@ -30,6 +30,7 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                 "errors": errors,
                 "output": outcome.output_dir,
                 "manifest": outcome.manifest,
+                "cache": outcome.cache,
             });
             println!("{document}");
         }

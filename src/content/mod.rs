@@ -141,21 +141,38 @@ pub fn parse_files(
     files
         .par_iter()
         .map(|relative| match read(root, relative) {
-            Ok(text) => {
-                let (products, diagnostics) = product::parse_file(relative, &text, ctx);
-                ParsedFile {
-                    path: relative.clone(),
-                    products,
-                    diagnostics,
-                }
-            }
-            Err(diagnostic) => ParsedFile {
-                path: relative.clone(),
-                products: Vec::new(),
-                diagnostics: vec![*diagnostic],
-            },
+            Ok(text) => parse_text(relative, &text, ctx),
+            Err(diagnostic) => unreadable(relative, *diagnostic),
         })
         .collect()
+}
+
+/// Checks one product file already read.
+pub fn parse_text(relative: &Path, text: &str, ctx: &product::ParseContext<'_>) -> ParsedFile {
+    let (products, diagnostics) = product::parse_file(relative, text, ctx);
+    ParsedFile {
+        path: relative.to_path_buf(),
+        products,
+        diagnostics,
+    }
+}
+
+/// A product file that could not be read: no products, one error.
+pub fn unreadable(relative: &Path, diagnostic: Diagnostic) -> ParsedFile {
+    ParsedFile {
+        path: relative.to_path_buf(),
+        products: Vec::new(),
+        diagnostics: vec![diagnostic],
+    }
+}
+
+/// The error for a product file that cannot be read.
+pub fn read_error(relative: &Path, err: &std::io::Error) -> Diagnostic {
+    Diagnostic::file_error(
+        "io",
+        relative,
+        format!("cannot read {}: {err}", relative.display()),
+    )
 }
 
 /// Remembers every SKU seen so far, so a catalog streamed in batches still finds a SKU that
@@ -185,6 +202,16 @@ impl SkuRegistry {
             }
         }
         (admitted, diagnostics)
+    }
+
+    /// Whether none of `skus` has been seen yet (for a file the build cache vouches for).
+    pub fn all_new<'s>(&self, mut skus: impl Iterator<Item = &'s str>) -> bool {
+        skus.all(|sku| !self.seen.contains_key(sku))
+    }
+
+    /// Records a SKU already known to be unique.
+    pub fn register_sku(&mut self, sku: &str, file: &std::sync::Arc<str>, line: u32) {
+        self.seen.insert(sku.to_string(), (file.clone(), line));
     }
 
     /// Records a product already known to be unique (from the last build's content).
@@ -219,13 +246,8 @@ pub fn product_files(root: &CatalogSource) -> Result<Vec<PathBuf>, Box<Diagnosti
 }
 
 fn read(root: &CatalogSource, relative: &Path) -> Result<String, Box<Diagnostic>> {
-    root.read_to_string(relative).map_err(|err| {
-        Box::new(Diagnostic::file_error(
-            "io",
-            relative,
-            format!("cannot read {}: {err}", relative.display()),
-        ))
-    })
+    root.read_to_string(relative)
+        .map_err(|err| Box::new(read_error(relative, &err)))
 }
 
 /// An error on the later definition of a SKU, naming where it was defined first.

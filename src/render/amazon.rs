@@ -217,9 +217,56 @@ pub fn write_numbered(out: &mut dyn Write, number: usize, bytes: &[u8]) -> io::R
     out.write_all(rest)
 }
 
+/// The message as rendered, from the message as [`write_numbered`] wrote it: its bytes with
+/// the `messageId` taken out again, so a build can renumber a message it copies from the last
+/// build's feed.
+pub fn strip_number(written: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let Some(open) = written.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return written.into();
+    };
+    let key = b"\"messageId\":";
+    let after_open = &written[open + 1..];
+    if written[open] != b'{' || !after_open.starts_with(key) {
+        return written.into();
+    }
+    let digits = after_open[key.len()..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let mut rest = &after_open[key.len() + digits..];
+    if let Some(stripped) = rest.strip_prefix(b",") {
+        rest = stripped;
+    }
+    let mut rendered = Vec::with_capacity(written.len());
+    rendered.extend_from_slice(&written[..=open]);
+    rendered.extend_from_slice(rest);
+    rendered.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stripped_message_renumbers_to_the_same_bytes() {
+        for rendered in [
+            "\n{\"sku\":\"A\",\"operationType\":\"UPDATE\"}",
+            "{}",
+            "  { }",
+            "{ \"sku\": \"B\" }",
+            "[1]",
+        ] {
+            let once = numbered(7, rendered);
+            let stripped = strip_number(once.as_bytes());
+            assert_eq!(std::str::from_utf8(&stripped).unwrap(), rendered);
+            let mut again = Vec::new();
+            write_numbered(&mut again, 10_001, &stripped).unwrap();
+            assert_eq!(
+                String::from_utf8(again).unwrap(),
+                numbered(10_001, rendered)
+            );
+        }
+    }
 
     fn numbered(number: usize, text: &str) -> String {
         let mut out = Vec::new();

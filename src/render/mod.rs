@@ -13,7 +13,7 @@ pub mod meta;
 pub mod webshop;
 mod writer;
 
-pub use writer::{FeedPart, FeedWriter};
+pub use writer::{FeedPart, FeedWriter, ItemSpan};
 
 use std::io::Write;
 use std::path::Path;
@@ -67,6 +67,12 @@ pub struct ChannelRenderer<'a> {
     tera: Tera,
     body: Body,
     markdown_needs: MarkdownNeeds,
+    /// Whether a template reads `build` (the build time), so an item differs from build to
+    /// build whatever its product.
+    reads_build: bool,
+    /// Everything the channel's templates and expressions say, for the build cache's
+    /// fingerprint.
+    sources: String,
 }
 
 enum Body {
@@ -229,7 +235,20 @@ impl<'a> ChannelRenderer<'a> {
             tera,
             body,
             markdown_needs,
+            reads_build: reads_build(&sources),
+            sources,
         })
+    }
+
+    /// Whether this channel's templates read the build's own values (its time), which change
+    /// every build: the build cache cannot keep such a channel's items.
+    pub fn reads_build(&self) -> bool {
+        self.reads_build
+    }
+
+    /// The text of the channel's templates, filter and column expressions.
+    pub fn sources(&self) -> &str {
+        &self.sources
     }
 
     /// What of the Markdown description this channel's templates and gate read.
@@ -344,6 +363,16 @@ impl<'a> ChannelRenderer<'a> {
         }
     }
 
+    /// The inverse of [`ChannelRenderer::write_item`]: an item as rendered, from its bytes
+    /// in a feed.
+    pub fn rendered_from_written<'b>(&self, written: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        if self.channel.preset() == Some(Preset::AmazonListings) {
+            amazon::strip_number(written)
+        } else {
+            written.into()
+        }
+    }
+
     pub fn footer(&self, out: &mut dyn Write) -> Result<(), RenderError> {
         match &self.body {
             Body::Template { name, format } => {
@@ -414,6 +443,24 @@ impl<'a> ChannelRenderer<'a> {
             source,
         }
     }
+}
+
+/// Whether Tera source reads the `build` variable (the build time) where it renders items or
+/// decides the filter, comments aside. The header and footer may read it freely: they are
+/// rendered anew every build.
+fn reads_build(source: &str) -> bool {
+    static COMMENT: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(?s)\{#.*?#\}").expect("a valid regex"));
+    static HEADER_OR_FOOTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?s)\{%-?\s*block\s+(header|footer)\s*-?%\}.*?\{%-?\s*endblock(\s+\w+)?\s*-?%\}",
+        )
+        .expect("a valid regex")
+    });
+    static BUILD: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\bbuild\b").expect("a valid regex"));
+    let source = COMMENT.replace_all(source, "");
+    BUILD.is_match(&HEADER_OR_FOOTER.replace_all(&source, ""))
 }
 
 /// A template block's output as the format wants it. In line-based formats (CSV rows, JSON
@@ -580,4 +627,24 @@ fn order_entry_row(view: &ProductView) -> Vec<String> {
         erp.stock.to_string(),
         view.availability.to_string(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_build;
+
+    #[test]
+    fn only_items_and_filters_that_read_the_build_time_count() {
+        let header_only = "{% block header %}<x t=\"{{ build.time }}\">{% endblock header %}\
+                           {% block item %}<i>{{ product.sku }}</i>{% endblock item %}";
+        assert!(!reads_build(header_only));
+        assert!(!reads_build(
+            "{# build.time is there #}{% block item %}{{ x }}{% endblock %}"
+        ));
+        assert!(reads_build(
+            "{% block item %}{{ build.time }}{% endblock %}"
+        ));
+        assert!(reads_build("erp.stock > 0 and build.time > \"2026\""));
+        assert!(!reads_build("product.rebuild_kit"));
+    }
 }

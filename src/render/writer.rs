@@ -21,6 +21,15 @@ pub struct FeedPart {
     pub gzip: Option<FileStats>,
 }
 
+/// Where one item's bytes are in a feed: which file of it, and the byte range in that file
+/// (uncompressed), as written (an Amazon message with its `messageId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemSpan {
+    pub part: u32,
+    pub offset: u64,
+    pub len: u32,
+}
+
 /// Streams items into a channel's file(s), starting a new file when one is full.
 pub struct FeedWriter<'r, 'c, 'm> {
     renderer: &'r ChannelRenderer<'c>,
@@ -63,8 +72,9 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         })
     }
 
-    /// Appends one rendered item, first closing the current file if it is full.
-    pub fn write_item(&mut self, bytes: &[u8]) -> Result<(), RenderError> {
+    /// Appends one rendered item, first closing the current file if it is full; where its
+    /// bytes landed, so the build cache can copy them into the next build.
+    pub fn write_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
         let full = self
             .per_file
             .is_some_and(|max| self.parts.last().is_some_and(|p| p.items >= max));
@@ -80,9 +90,21 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 .map_err(|e| renderer.io(e))?;
         }
         part.items += 1;
+        let offset = current.written();
         renderer
             .write_item(current, part.items, bytes)
-            .map_err(|e| renderer.io(e))
+            .map_err(|e| renderer.io(e))?;
+        Ok(ItemSpan {
+            part: (self.parts.len() - 1) as u32,
+            offset,
+            len: (current.written() - offset) as u32,
+        })
+    }
+
+    /// Appends an item copied from the last build's feed, as it was written there.
+    pub fn write_copied(&mut self, written: &[u8]) -> Result<ItemSpan, RenderError> {
+        let rendered = self.renderer.rendered_from_written(written);
+        self.write_item(&rendered)
     }
 
     /// Writes the footer and flushes; returns every file written, in order.

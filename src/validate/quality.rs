@@ -30,7 +30,46 @@ pub struct QualityCheck {
     seen: HashSet<(String, u32, &'static str, String)>,
 }
 
+/// A product's titles as the duplicate check knows them: (locale, hash of the normalised
+/// title). The build cache keeps these for products it does not parse again.
+pub fn title_keys(product: &Product) -> Vec<(String, u64)> {
+    product
+        .values
+        .get("title")
+        .map(|title| {
+            localized(&title.value)
+                .into_iter()
+                .map(|(locale, text)| (locale.to_string(), hash(&normalize(text))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl QualityCheck {
+    /// Whether titles from the build cache are still unique: no product of another file
+    /// checked so far has one of them.
+    pub fn titles_unique(&self, file: &str, keys: &[(String, u64)]) -> bool {
+        keys.iter().all(|key| {
+            self.titles
+                .get(key)
+                .is_none_or(|(_, first)| &**first == file)
+        })
+    }
+
+    /// Remembers titles from the build cache, as [`QualityCheck::check`] would have.
+    pub fn remember_titles(
+        &mut self,
+        sku: &str,
+        file: &std::sync::Arc<str>,
+        keys: &[(String, u64)],
+    ) {
+        for key in keys {
+            self.titles
+                .entry(key.clone())
+                .or_insert_with(|| (sku.to_string(), file.clone()));
+        }
+    }
+
     /// The warnings for one batch of products, in catalog order.
     pub fn check(
         &mut self,

@@ -17,6 +17,18 @@ impl Catalog {
         Catalog { dir }
     }
 
+    /// A copy of the example catalog at the repository's root (ten channels).
+    pub fn example() -> Catalog {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        fs::copy(root.join("pim.toml"), dir.path().join("pim.toml")).unwrap();
+        for folder in ["content", "templates", "erp"] {
+            fs::create_dir_all(dir.path().join(folder)).unwrap();
+            copy_dir(&root.join(folder), &dir.path().join(folder));
+        }
+        Catalog { dir }
+    }
+
     /// The basic catalog with the files of `tests/fixtures/invalid/<case>` laid over it.
     pub fn invalid(case: &str) -> Catalog {
         Catalog::overlay("basic", &format!("invalid/{case}"))

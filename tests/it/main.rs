@@ -2,6 +2,7 @@
 //! the real `pimfeed` binary over copies of the catalogs in `tests/fixtures/`.
 
 mod build;
+mod cache;
 mod cap;
 mod check;
 mod common;

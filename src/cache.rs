@@ -1,0 +1,676 @@
+//! The build cache: what a build learnt about each content file, so the next build (or
+//! refresh) skips reading, parsing, gating and rendering what did not change.
+//!
+//! It lives in `.pimfeed/cache/`: `entries.bin` holds one [`FileEntry`] per content file, in
+//! catalog order, and `head.bin` says what the entries are valid for. An entry is keyed by a
+//! hash of the file's bytes and a hash of the ERP records of its SKUs; it keeps the gate's
+//! verdict on each product for each channel, where each rendered item sits in the feeds that
+//! build published, and where its products sit in `.pimfeed/last-build/products.jsonl`. A
+//! later build copies those bytes instead of rendering them again.
+//!
+//! The cache is an optimisation only. It is not used when anything else could have changed
+//! an item: another pimfeed binary, other configuration, schema, categories or templates, a
+//! template that reads the build time, or feeds touched since they were published (every
+//! file's size, inode and modification time are checked). Deleting it changes no output byte.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::erp::ErpRecord;
+use crate::render::ItemSpan;
+use crate::validate::{Reason, Verdict};
+
+/// Where the cache is kept, relative to the catalog root.
+pub const DIR: &str = ".pimfeed/cache";
+const HEAD: &str = "head.bin";
+const ENTRIES: &str = "entries.bin";
+/// Bumped whenever what is stored changes meaning.
+const FORMAT: u32 = 1;
+
+pub type Digest32 = [u8; 32];
+
+/// What identifies a file's bytes without reading them: if all three are the same, so are
+/// the bytes (a rewrite gets a new modification time; a new file, a new inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    len: u64,
+    modified_ns: i64,
+    inode: u64,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> io::Result<Stamp> {
+        let metadata = fs::metadata(path)?;
+        let modified_ns = metadata
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Ok(Stamp {
+            len: metadata.len(),
+            modified_ns,
+            inode,
+        })
+    }
+}
+
+/// A content file as a build saw it, and everything the next build can reuse of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Catalog-relative, as in `Product::file`.
+    pub path: Arc<str>,
+    pub stamp: Stamp,
+    /// SHA-256 of the file's bytes.
+    pub content: Digest32,
+    /// [`erp_digest`] of its products' SKUs.
+    pub erp: Digest32,
+    /// Its products' lines in the build's `products.jsonl`: start and length in bytes.
+    pub snapshot: (u64, u64),
+    /// False when the file had errors, or warnings that depend on other files (a duplicate
+    /// SKU or title): the next build parses it again (a refresh still finds its products
+    /// through `snapshot`).
+    pub reusable: bool,
+    /// Its warnings, shown again by a build that reuses it.
+    pub diagnostics: Vec<CachedDiagnostic>,
+    pub products: Vec<CachedProduct>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedProduct {
+    pub sku: String,
+    pub line: u32,
+    /// For the duplicate-title check across files.
+    pub titles: Vec<(String, u64)>,
+    /// One per channel, in the order of `pim.toml`; empty when the entry is not reusable.
+    pub channels: Vec<CachedVerdict>,
+}
+
+/// The gate's verdict on one product in one channel, and its item in the feed when it is in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedVerdict {
+    pub included: bool,
+    pub completeness: u8,
+    pub reasons: Vec<CachedReason>,
+    pub warnings: Vec<CachedReason>,
+    pub item: Option<ItemSpan>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedReason {
+    code: String,
+    attribute: Option<String>,
+    message: String,
+    line: Option<u32>,
+}
+
+impl CachedVerdict {
+    pub fn new(verdict: &Verdict, item: Option<ItemSpan>) -> Self {
+        let keep = |reasons: &[Reason]| {
+            reasons
+                .iter()
+                .map(|r| CachedReason {
+                    code: r.code.to_string(),
+                    attribute: r.attribute.clone(),
+                    message: r.message.clone(),
+                    line: r.line,
+                })
+                .collect()
+        };
+        CachedVerdict {
+            included: verdict.included,
+            completeness: verdict.completeness,
+            reasons: keep(&verdict.reasons),
+            warnings: keep(&verdict.warnings),
+            item,
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        let restore = |reasons: &[CachedReason]| {
+            reasons
+                .iter()
+                .map(|r| Reason {
+                    attribute: r.attribute.clone(),
+                    line: r.line,
+                    ..Reason::new(intern(&r.code), r.message.clone())
+                })
+                .collect()
+        };
+        Verdict {
+            included: self.included,
+            completeness: self.completeness,
+            reasons: restore(&self.reasons),
+            warnings: restore(&self.warnings),
+        }
+    }
+}
+
+/// A diagnostic as the cache keeps it (its span too, for the snippet).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedDiagnostic {
+    severity: Severity,
+    code: String,
+    file: PathBuf,
+    line: usize,
+    column: usize,
+    message: String,
+    help: Option<String>,
+    span: Option<(usize, usize)>,
+}
+
+/// Codes of diagnostics about a file that other files decide: a file with one is never reused.
+const ACROSS_FILES: &[&str] = &["duplicate-sku", "duplicate-title"];
+
+/// Whether a file with these diagnostics can be reused by a later build.
+pub fn reusable_with(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics
+        .iter()
+        .all(|d| !d.is_error() && !ACROSS_FILES.contains(&d.code))
+}
+
+impl CachedDiagnostic {
+    pub fn new(diagnostic: &Diagnostic) -> Self {
+        CachedDiagnostic {
+            severity: diagnostic.severity,
+            code: diagnostic.code.to_string(),
+            file: diagnostic.file.clone(),
+            line: diagnostic.line,
+            column: diagnostic.column,
+            message: diagnostic.message.clone(),
+            help: diagnostic.help.clone(),
+            span: diagnostic.span.as_ref().map(|span| (span.start, span.end)),
+        }
+    }
+
+    pub fn diagnostic(&self) -> Diagnostic {
+        Diagnostic {
+            severity: self.severity,
+            code: intern(&self.code),
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            message: self.message.clone(),
+            help: self.help.clone(),
+            span: self.span.map(|(start, end)| start..end),
+            blame: None,
+        }
+    }
+}
+
+/// Reason codes are `&'static str` in the gate; the few distinct ones read back from the cache
+/// are kept for the life of the process.
+fn intern(code: &str) -> &'static str {
+    static CODES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut codes = CODES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = codes.iter().find(|known| **known == code) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
+    codes.push(leaked);
+    leaked
+}
+
+/// What the entries of a cache are valid for.
+#[derive(Debug, Serialize, Deserialize)]
+struct Head {
+    format: u32,
+    /// Also at the start of `entries.bin`, so a head never vouches for another build's entries.
+    build_id: u64,
+    fingerprint: Digest32,
+    /// When the build began (ns since the epoch): a file modified after that may have changed
+    /// again within the same timestamp, so its stamp alone is not trusted.
+    started_ns: i64,
+    /// Catalog-relative paths of each channel's feed files, in order, with their stamps.
+    feeds: Vec<Vec<(String, Stamp)>>,
+    snapshot: Option<(String, Stamp)>,
+}
+
+/// A hash of everything besides a file and its ERP records that an item depends on.
+pub struct Fingerprint(Sha256);
+
+impl Fingerprint {
+    pub fn new() -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT.to_le_bytes());
+        hasher.update(env!("CARGO_PKG_VERSION"));
+        // A rebuilt binary may render differently under the same version number.
+        if let Some(stamp) = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Stamp::of(&exe).ok())
+        {
+            hasher.update(stamp.len.to_le_bytes());
+            hasher.update(stamp.modified_ns.to_le_bytes());
+        }
+        Fingerprint(hasher)
+    }
+
+    /// Adds one input, length-prefixed so two inputs never run together.
+    pub fn add(&mut self, part: &[u8]) {
+        self.0.update((part.len() as u64).to_le_bytes());
+        self.0.update(part);
+    }
+
+    pub fn finish(self) -> Digest32 {
+        self.0.finalize().into()
+    }
+}
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn content_digest(bytes: &[u8]) -> Digest32 {
+    Sha256::digest(bytes).into()
+}
+
+/// A hash of the ERP records of `skus` (or of their absence), in order.
+pub fn erp_digest<'s>(
+    skus: impl Iterator<Item = &'s str>,
+    by_sku: &HashMap<&str, &ErpRecord>,
+) -> Digest32 {
+    struct Hashing<'h>(&'h mut Sha256);
+    impl Write for Hashing<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Sha256::new();
+    for sku in skus {
+        hasher.update(sku.as_bytes());
+        hasher.update([0]);
+        match by_sku.get(sku) {
+            Some(record) => {
+                serde_json::to_writer(Hashing(&mut hasher), record)
+                    .expect("an ERP record serialises");
+            }
+            None => hasher.update(b"-"),
+        }
+        hasher.update([0]);
+    }
+    hasher.finalize().into()
+}
+
+/// The cache a previous build left, read as the catalog streams through.
+pub struct Previous {
+    head: Head,
+    entries: EntryReader,
+    /// Whether the feeds and snapshot the entries point into are still as that build left
+    /// them, so items and products can be copied from them.
+    pub outputs_intact: bool,
+    root: PathBuf,
+}
+
+impl Previous {
+    /// The cache of the catalog at `root`, if there is one valid for `fingerprint`.
+    pub fn open(root: &Path, fingerprint: &Digest32) -> Option<Previous> {
+        let dir = root.join(DIR);
+        let head: Head = postcard::from_bytes(&fs::read(dir.join(HEAD)).ok()?).ok()?;
+        if head.format != FORMAT || head.fingerprint != *fingerprint {
+            return None;
+        }
+        let mut entries = EntryReader::open(&dir.join(ENTRIES)).ok()?;
+        if entries.build_id != head.build_id {
+            return None;
+        }
+        entries.fill().ok()?;
+        let intact = |(file, stamp): &(String, Stamp)| {
+            Stamp::of(&root.join(file)).is_ok_and(|now| now == *stamp)
+        };
+        let outputs_intact =
+            head.feeds.iter().flatten().all(intact) && head.snapshot.as_ref().is_some_and(intact);
+        Some(Previous {
+            head,
+            entries,
+            outputs_intact,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Whether an entry's stamp alone vouches for the file's bytes.
+    pub fn trusts(&self, stamp: &Stamp) -> bool {
+        stamp.modified_ns < self.head.started_ns - 1_000_000_000
+    }
+
+    /// The next entries, up to and including `last` in catalog order, by path; entries of
+    /// files that are gone are skipped.
+    pub fn entries_through(&mut self, last: &Path) -> io::Result<HashMap<Arc<str>, FileEntry>> {
+        let mut out = HashMap::new();
+        while let Some(entry) = self.entries.peek() {
+            if Path::new(&*entry.path) > last {
+                break;
+            }
+            let entry = self.entries.take()?.expect("peeked");
+            out.insert(entry.path.clone(), entry);
+        }
+        Ok(out)
+    }
+
+    /// The next `count` entries, in catalog order (for a refresh, which reads no files).
+    pub fn next_entries(&mut self, count: usize) -> io::Result<Vec<FileEntry>> {
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            match self.entries.take()? {
+                Some(entry) => out.push(entry),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Readers of each channel's feed files, to copy items from.
+    pub fn feed_readers(&self) -> Vec<OldFeed> {
+        self.head
+            .feeds
+            .iter()
+            .map(|parts| OldFeed {
+                parts: parts
+                    .iter()
+                    .map(|(file, _)| (self.root.join(file), None))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// A reader of the snapshot's `products.jsonl`, to copy lines from.
+    pub fn snapshot_reader(&self) -> Option<OldFile> {
+        let (file, _) = self.head.snapshot.as_ref()?;
+        Some(OldFile::new(self.root.join(file)))
+    }
+}
+
+/// One channel's feed files of the previous build.
+pub struct OldFeed {
+    parts: Vec<(PathBuf, Option<OldFile>)>,
+}
+
+impl OldFeed {
+    /// A channel the last build did not have.
+    pub fn empty() -> Self {
+        OldFeed { parts: Vec::new() }
+    }
+
+    /// The bytes of one item, as written.
+    pub fn read(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        let (path, file) = self.parts.get_mut(span.part as usize).ok_or_else(|| {
+            io::Error::other("the build cache names a feed file it does not have")
+        })?;
+        file.get_or_insert_with(|| OldFile::new(path.clone()))
+            .read(span.offset, span.len as u64)
+    }
+}
+
+/// A file read mostly front to back (cached items come in the order they were written).
+pub struct OldFile {
+    path: PathBuf,
+    reader: Option<BufReader<File>>,
+    position: u64,
+}
+
+impl OldFile {
+    fn new(path: PathBuf) -> Self {
+        OldFile {
+            path,
+            reader: None,
+            position: 0,
+        }
+    }
+
+    pub fn read(&mut self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            None => {
+                let file = File::open(&self.path).map_err(|err| {
+                    io::Error::new(err.kind(), format!("{}: {err}", self.path.display()))
+                })?;
+                self.position = 0;
+                self.reader.insert(BufReader::with_capacity(1 << 20, file))
+            }
+        };
+        if offset != self.position {
+            reader.seek_relative(offset as i64 - self.position as i64)?;
+        }
+        let mut bytes = vec![0; len as usize];
+        reader.read_exact(&mut bytes)?;
+        self.position = offset + len;
+        Ok(bytes)
+    }
+}
+
+/// Reads `entries.bin`: a build id, then length-prefixed entries.
+struct EntryReader {
+    reader: BufReader<File>,
+    build_id: u64,
+    next: Option<FileEntry>,
+    done: bool,
+}
+
+impl EntryReader {
+    fn open(path: &Path) -> io::Result<Self> {
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let mut id = [0; 8];
+        reader.read_exact(&mut id)?;
+        Ok(EntryReader {
+            reader,
+            build_id: u64::from_le_bytes(id),
+            next: None,
+            done: false,
+        })
+    }
+
+    fn peek(&self) -> Option<&FileEntry> {
+        self.next.as_ref()
+    }
+
+    fn take(&mut self) -> io::Result<Option<FileEntry>> {
+        let entry = self.next.take();
+        self.fill()?;
+        Ok(entry)
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        if self.done || self.next.is_some() {
+            return Ok(());
+        }
+        let mut len = [0; 4];
+        match self.reader.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => {
+                self.done = true;
+                return Ok(());
+            }
+            Err(err) => return Err(err),
+        }
+        let mut bytes = vec![0; u32::from_le_bytes(len) as usize];
+        self.reader.read_exact(&mut bytes)?;
+        self.next = Some(postcard::from_bytes(&bytes).map_err(io::Error::other)?);
+        Ok(())
+    }
+}
+
+/// The cache a build writes as it goes; put in place by [`Writer::commit`] once the feeds are.
+pub struct Writer {
+    dir: PathBuf,
+    entries: BufWriter<File>,
+    build_id: u64,
+    fingerprint: Digest32,
+    started_ns: i64,
+    committed: bool,
+}
+
+/// Removes the cache of the catalog at `root` (when a new one could not be kept whole).
+pub fn discard(root: &Path) {
+    let _ = fs::remove_file(root.join(DIR).join(HEAD));
+}
+
+impl Writer {
+    pub fn create(root: &Path, fingerprint: Digest32) -> io::Result<Writer> {
+        let dir = root.join(DIR);
+        fs::create_dir_all(&dir)?;
+        let started_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let build_id = (started_ns as u64) ^ (u64::from(std::process::id()) << 32);
+        let mut entries = BufWriter::with_capacity(
+            1 << 20,
+            File::create(dir.join(format!("{ENTRIES}.{}", std::process::id())))?,
+        );
+        entries.write_all(&build_id.to_le_bytes())?;
+        Ok(Writer {
+            dir,
+            entries,
+            build_id,
+            fingerprint,
+            started_ns,
+            committed: false,
+        })
+    }
+
+    fn entries_in_progress(&self) -> PathBuf {
+        self.dir.join(format!("{ENTRIES}.{}", std::process::id()))
+    }
+
+    pub fn add(&mut self, entry: &FileEntry) -> io::Result<()> {
+        let bytes = postcard::to_allocvec(entry).map_err(io::Error::other)?;
+        self.entries
+            .write_all(&(bytes.len() as u32).to_le_bytes())?;
+        self.entries.write_all(&bytes)
+    }
+
+    /// Puts the new entries in place, valid for the feeds and snapshot now at these paths
+    /// (catalog-relative).
+    pub fn commit(
+        mut self,
+        root: &Path,
+        feeds: Vec<Vec<String>>,
+        snapshot: Option<String>,
+    ) -> io::Result<()> {
+        self.entries.flush()?;
+        let stamped = |file: String| -> io::Result<(String, Stamp)> {
+            let stamp = Stamp::of(&root.join(&file))?;
+            Ok((file, stamp))
+        };
+        let head = Head {
+            format: FORMAT,
+            build_id: self.build_id,
+            fingerprint: self.fingerprint,
+            started_ns: self.started_ns,
+            feeds: feeds
+                .into_iter()
+                .map(|parts| parts.into_iter().map(stamped).collect())
+                .collect::<io::Result<_>>()?,
+            snapshot: snapshot.map(stamped).transpose()?,
+        };
+        let head_tmp = self.dir.join(format!("{HEAD}.{}", std::process::id()));
+        fs::write(
+            &head_tmp,
+            postcard::to_allocvec(&head).map_err(io::Error::other)?,
+        )?;
+        // Entries first: a head is only ever next to the entries of its own build id.
+        fs::rename(self.entries_in_progress(), self.dir.join(ENTRIES))?;
+        self.committed = true;
+        fs::rename(head_tmp, self.dir.join(HEAD))
+    }
+}
+
+impl Drop for Writer {
+    /// A failed build leaves the last cache as it was.
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(self.entries_in_progress());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_survives_the_cache() {
+        let mut reason = Reason::new("missing-attribute", "no brand");
+        reason.attribute = Some("brand".into());
+        reason.line = Some(3);
+        let verdict = Verdict {
+            included: false,
+            completeness: 80,
+            reasons: vec![reason],
+            warnings: vec![Reason::new("too-many-images", "11 images")],
+        };
+        let span = ItemSpan {
+            part: 1,
+            offset: 42,
+            len: 7,
+        };
+        let cached = CachedVerdict::new(&verdict, Some(span));
+        let bytes = postcard::to_allocvec(&cached).unwrap();
+        let back: CachedVerdict = postcard::from_bytes(&bytes).unwrap();
+        let restored = back.verdict();
+        assert_eq!(restored.completeness, 80);
+        assert_eq!(restored.reasons[0].code, "missing-attribute");
+        assert_eq!(restored.reasons[0].attribute.as_deref(), Some("brand"));
+        assert_eq!(restored.reasons[0].line, Some(3));
+        assert_eq!(restored.warnings[0].code, "too-many-images");
+        assert_eq!(back.item, Some(span));
+    }
+
+    #[test]
+    fn entries_are_read_back_in_order_and_a_foreign_head_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fingerprint = [7; 32];
+        let entry = |path: &str| FileEntry {
+            path: path.into(),
+            stamp: Stamp {
+                len: 1,
+                modified_ns: 2,
+                inode: 3,
+            },
+            content: [1; 32],
+            erp: [2; 32],
+            snapshot: (0, 0),
+            reusable: true,
+            diagnostics: Vec::new(),
+            products: Vec::new(),
+        };
+        let mut writer = Writer::create(dir.path(), fingerprint).unwrap();
+        for path in [
+            "content/products/a.toml",
+            "content/products/b/c.toml",
+            "content/products/d.toml",
+        ] {
+            writer.add(&entry(path)).unwrap();
+        }
+        writer.commit(dir.path(), Vec::new(), None).unwrap();
+
+        assert!(
+            Previous::open(dir.path(), &[8; 32]).is_none(),
+            "another fingerprint"
+        );
+        let mut previous = Previous::open(dir.path(), &fingerprint).unwrap();
+        assert!(!previous.outputs_intact, "no snapshot was recorded");
+        let first = previous
+            .entries_through(Path::new("content/products/b/c.toml"))
+            .unwrap();
+        assert_eq!(first.len(), 2);
+        let rest = previous.next_entries(10).unwrap();
+        assert_eq!(&*rest[0].path, "content/products/d.toml");
+        assert!(previous.next_entries(10).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,180 @@
+//! The build cache: a build that reuses the last build's work writes exactly what a cold
+//! build writes, and reuses only what cannot have changed.
+
+use std::path::PathBuf;
+
+use crate::common::Catalog;
+
+/// Everything a build publishes or keeps that must not depend on the cache: every feed file,
+/// the report and manifest without their timestamps, and the snapshot `refresh` reads.
+fn outputs(catalog: &Catalog) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = catalog
+        .feeds_snapshot()
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with("report") && path != &PathBuf::from("manifest.json"))
+        .collect();
+    let mut report: serde_json::Value =
+        serde_json::from_str(&catalog.read("feeds/report/report.json")).unwrap();
+    report["generated_at"] = serde_json::Value::Null;
+    files.push(("report.json".into(), report.to_string().into_bytes()));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+    files.push((
+        "manifest channels".into(),
+        manifest["channels"].to_string().into_bytes(),
+    ));
+    files.push((
+        "products.jsonl".into(),
+        catalog
+            .read(".pimfeed/last-build/products.jsonl")
+            .into_bytes(),
+    ));
+    files
+}
+
+fn assert_same(cached: &[(PathBuf, Vec<u8>)], cold: &[(PathBuf, Vec<u8>)]) {
+    let names =
+        |files: &[(PathBuf, Vec<u8>)]| files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(cached), names(cold));
+    for ((path, a), (_, b)) in cached.iter().zip(cold) {
+        assert!(
+            a == b,
+            "{} differs between the cached and the cold build:\n--- cached\n{}\n--- cold\n{}",
+            path.display(),
+            String::from_utf8_lossy(a),
+            String::from_utf8_lossy(b)
+        );
+    }
+}
+
+fn cache_use(run: &crate::common::Run) -> (u64, u64) {
+    let json = run.json();
+    (
+        json["cache"]["files_reused"].as_u64().unwrap(),
+        json["cache"]["files_checked"].as_u64().unwrap(),
+    )
+}
+
+/// Edits of every kind a day brings, then the same catalog built with and without the cache.
+#[test]
+fn a_build_from_the_cache_is_byte_identical_to_a_cold_one() {
+    let catalog = Catalog::example();
+    let first = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&first), (0, 30), "nothing to reuse at first");
+
+    // A copy edit.
+    let drill = "content/products/power-tools/MK-DHP485.toml";
+    let text = catalog
+        .read(drill)
+        .replacen("title.nl-NL = \"", "title.nl-NL = \"Nieuw: ", 1);
+    catalog.write(drill, &text);
+    // New numbers for one ERP item.
+    let erp =
+        catalog
+            .read("erp/items.csv")
+            .replacen("MK-DTD153,139.95,21,", "MK-DTD153,134.95,0,", 1);
+    assert!(erp.contains("MK-DTD153,134.95,0,"));
+    catalog.write("erp/items.csv", &erp);
+    // Files removed; the first power tool is an Amazon message, so every later message's
+    // `messageId` moves up.
+    assert!(catalog.read("feeds/amazon-nl.json").contains("BO-GSR18V55"));
+    for gone in ["fasteners/FI-UX6X35.toml", "power-tools/BO-GSR18V55.toml"] {
+        std::fs::remove_file(catalog.path().join("content/products").join(gone)).unwrap();
+    }
+    // A new file early in catalog order that takes a SKU from a file after it (an error on
+    // that later file) and shifts every later Amazon message's number.
+    let taken = catalog.read("content/products/hand-tools/KN-7002160.toml");
+    catalog.write("content/products/fasteners/AA-COPY.toml", &taken);
+
+    let cached = catalog.run(&["build", "--format", "json"]).expect(1);
+    let (reused, checked) = cache_use(&cached);
+    assert_eq!(reused, 25, "the other files come from the cache");
+    // The edited file, the one with new ERP numbers and the new file; the file that lost its
+    // SKU to it is read again too, but has no product left.
+    assert_eq!(checked, 3, "only what changed is read again");
+    assert!(
+        catalog
+            .read("feeds/report/report.json")
+            .contains("duplicate-sku")
+    );
+    let with_cache = outputs(&catalog);
+
+    std::fs::remove_dir_all(catalog.path().join(".pimfeed/cache")).unwrap();
+    let cold = catalog.run(&["build", "--format", "json"]).expect(1);
+    assert_eq!(cache_use(&cold), (0, 28));
+    assert_same(&with_cache, &outputs(&catalog));
+}
+
+#[test]
+fn an_unchanged_catalog_reuses_every_file_and_a_template_edit_none() {
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let before = outputs(&catalog);
+    let again = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&again), (30, 0));
+    assert_same(&outputs(&catalog), &before);
+
+    let template = catalog
+        .read("templates/beslist.xml")
+        .replace("<sku>", "<sku type=\"erp\">");
+    catalog.write("templates/beslist.xml", &template);
+    let edited = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&edited), (0, 30), "a template edit changes items");
+    assert!(
+        catalog
+            .read("feeds/beslist.xml")
+            .contains("<sku type=\"erp\">")
+    );
+
+    let no_cache = catalog
+        .run(&["build", "--no-cache", "--format", "json"])
+        .expect(0);
+    assert_eq!(cache_use(&no_cache), (0, 30));
+}
+
+#[test]
+fn feeds_changed_by_hand_are_not_trusted() {
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let before = outputs(&catalog);
+    let path = catalog.path().join("feeds/google-nl.xml");
+    let tampered = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("<g:price>", "<g:price>1");
+    std::fs::write(&path, tampered).unwrap();
+    let run = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&run), (0, 30));
+    assert_same(&outputs(&catalog), &before);
+}
+
+#[test]
+fn a_refresh_renders_only_products_with_new_numbers_and_matches_a_full_one() {
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let erp =
+        catalog
+            .read("erp/items.csv")
+            .replacen("MK-DTD153,139.95,21,", "MK-DTD153,129.95,3,", 1);
+    catalog.write("erp/items.csv", &erp);
+    let refreshed = catalog.run(&["refresh", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&refreshed), (29, 1));
+    assert!(catalog.read("feeds/order-entry.csv").contains("129.95"));
+    let with_cache = outputs(&catalog);
+
+    let full = catalog
+        .run(&["refresh", "--no-cache", "--format", "json"])
+        .expect(0);
+    assert_eq!(cache_use(&full), (0, 0), "no cache: the whole snapshot");
+    assert_same(&with_cache, &outputs(&catalog));
+
+    // A refresh without the cache keeps none: once the feeds change, the next refresh
+    // renders everything again, until a build makes a new cache.
+    let erp = erp.replacen("MK-DTD153,129.95,3,", "MK-DTD153,129.95,2,", 1);
+    catalog.write("erp/items.csv", &erp);
+    catalog.run(&["refresh", "--no-cache"]).expect(0);
+    let again = catalog.run(&["refresh", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&again), (0, 0));
+    catalog.run(&["build"]).expect(0);
+    let after_build = catalog.run(&["refresh", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&after_build), (30, 0));
+}
