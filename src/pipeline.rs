@@ -752,10 +752,12 @@ impl Reading<'_> {
                 && entry.erp
                     == cache::erp_digest(entry.products.iter().map(|p| p.sku.as_str()), self.by_sku)
         };
-        if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp) {
-            if entry.stamp == stamp && last_cache.trusts(&stamp) && reusable(entry) {
-                return Looked::Reusable(stamp);
-            }
+        if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
+            && entry.stamp == stamp
+            && last_cache.trusts(&stamp)
+            && reusable(entry)
+        {
+            return Looked::Reusable(stamp);
         }
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -765,10 +767,11 @@ impl Reading<'_> {
             }
         };
         let digest = cache::content_digest(text.as_bytes());
-        if let (Some(entry), Some(stamp)) = (entry, stamp) {
-            if entry.content == digest && reusable(entry) {
-                return Looked::Reusable(stamp);
-            }
+        if let (Some(entry), Some(stamp)) = (entry, stamp)
+            && entry.content == digest
+            && reusable(entry)
+        {
+            return Looked::Reusable(stamp);
         }
         let parsed = content::parse_text(relative, &text, self.parse);
         let key = stamp.map(|stamp| FileKey {
@@ -902,11 +905,11 @@ fn refresh_works(
 fn refresh_works_without_cache(products: Vec<Product>) -> Vec<FileWork> {
     let mut works: Vec<FileWork> = Vec::new();
     for product in products {
-        if let Some(FileWork::Fresh(last)) = works.last_mut() {
-            if last.path == product.file {
-                last.products.push(product);
-                continue;
-            }
+        if let Some(FileWork::Fresh(last)) = works.last_mut()
+            && last.path == product.file
+        {
+            last.products.push(product);
+            continue;
         }
         works.push(FileWork::Fresh(FreshFile {
             path: product.file.clone(),

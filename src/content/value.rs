@@ -391,12 +391,12 @@ fn wrong_type(name: &str, def: &AttributeDef, value: &Spanned<DeValue<'_>>) -> V
             value.get_ref().type_str()
         ),
     );
-    if def.kind == AttributeType::Measurement {
-        if let Some(unit) = &def.unit {
-            err.help = Some(format!(
-                "give the number in {unit}, without the unit: `{name} = 18`"
-            ));
-        }
+    if def.kind == AttributeType::Measurement
+        && let Some(unit) = &def.unit
+    {
+        err.help = Some(format!(
+            "give the number in {unit}, without the unit: `{name} = 18`"
+        ));
     }
     err
 }

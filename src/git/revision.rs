@@ -85,10 +85,11 @@ pub fn load(root: &Path, name: &str) -> Result<Revision, RevisionError> {
                 subtree
                     .walk(TreeWalkMode::PreOrder, |dir, entry| {
                         // Symbolic links and submodules are not catalog files.
-                        if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != 0o120000 {
-                            if let Ok(file) = entry.name() {
-                                blobs.push((Path::new(top).join(dir).join(file), entry.id()));
-                            }
+                        if entry.kind() == Some(ObjectType::Blob)
+                            && entry.filemode() != 0o120000
+                            && let Ok(file) = entry.name()
+                        {
+                            blobs.push((Path::new(top).join(dir).join(file), entry.id()));
                         }
                         TreeWalkResult::Ok
                     })
