@@ -152,6 +152,18 @@ pub struct BuildArgs {
     /// The output is the same byte for byte either way; a new cache is kept in both.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Wait at most this long for another build or refresh of this catalog to finish, then
+    /// give up with exit code 2; 0 gives up at once.
+    ///
+    /// Only one build or refresh of a catalog writes at a time: `refresh` from cron and
+    /// `build` on merge can overlap, and both swap new folders into feeds/ and .pimfeed/, so
+    /// two at once could fail halfway or publish one run's feeds beside the other's snapshot.
+    /// Each run holds a lock on .pimfeed/lock from start to finish. The operating system
+    /// releases it when the run ends, even when it crashes, so a lock is never left behind
+    /// and there is nothing to clean up (deleting .pimfeed/lock would only break the lock).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod erp;
 pub mod git;
+pub mod lock;
 pub mod merge;
 pub mod output;
 pub mod pipeline;

@@ -45,6 +45,9 @@ pub enum Failure {
     Verify { channel: String, message: String },
     #[error("there is no previous build to refresh: run `pimfeed build` first")]
     NoSnapshot,
+    /// Another build or refresh of the catalog is writing (see [`crate::lock`]).
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -230,6 +233,9 @@ pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failu
 /// With `use_cache`, files and ERP records unchanged since the last build are taken from the
 /// build cache (see [`cache`]) instead of being parsed and rendered again; the output is the
 /// same byte for byte.
+///
+/// A build or refresh replaces folders in `feeds/` and `.pimfeed/`: its caller holds the
+/// catalog's [`crate::lock::CatalogLock`] for the whole call, so runs never overlap.
 pub fn run(
     root: &Path,
     mode: Mode,

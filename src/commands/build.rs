@@ -1,23 +1,24 @@
 use std::path::Path;
+use std::time::Duration;
 
 use super::{channel_summary, exit, fail, show_diagnostics, show_timings};
 use crate::cli::{BuildArgs, Cli, Format};
-use crate::pipeline::{self, Mode};
+use crate::lock::CatalogLock;
+use crate::pipeline::{self, Failure, Mode};
 use crate::ui::Progress;
 
 /// `build`, and `refresh` (the same run over the last build's content).
 pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
+    // Held until this function returns, so past the last swap (see `crate::lock`).
+    let _lock = match lock(root, args) {
+        Ok(lock) => lock,
+        Err(failure) => return failed(&failure, root, args.format),
+    };
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
     let outcome = match pipeline::run(root, mode, !args.no_cache, &progress) {
         Ok(outcome) => outcome,
-        Err(failure) => {
-            let code = fail(&failure, root, args.format);
-            if args.format != Format::Json {
-                eprintln!("the previous feeds were left untouched");
-            }
-            return code;
-        }
+        Err(failure) => return failed(&failure, root, args.format),
     };
     show_timings(&outcome, cli);
     let report = &outcome.report;
@@ -72,4 +73,28 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
         }
     }
     if failed { exit::CONTENT } else { exit::OK }
+}
+
+/// Takes the catalog's lock, waiting at most `--wait` seconds for another build or refresh.
+fn lock(root: &Path, args: &BuildArgs) -> Result<CatalogLock, Failure> {
+    CatalogLock::acquire(root, Duration::from_secs(args.wait), || {
+        // Said before the progress bar exists, so the line cannot tear it.
+        if args.format != Format::Json {
+            eprintln!(
+                "waiting for another pimfeed build or refresh of this catalog to finish \
+                 (at most {}s, see --wait)",
+                args.wait
+            );
+        }
+    })
+    .map_err(Failure::from)
+}
+
+/// Reports a run that wrote nothing, and returns its exit code.
+fn failed(failure: &Failure, root: &Path, format: Format) -> u8 {
+    let code = fail(failure, root, format);
+    if format != Format::Json {
+        eprintln!("the previous feeds were left untouched");
+    }
+    code
 }

@@ -12,6 +12,7 @@ mod github;
 mod google;
 mod http;
 mod init;
+mod lock;
 mod marketplaces;
 mod refresh;
 mod schema;
