@@ -435,6 +435,7 @@ pub fn run(
                             .map_err(Failure::io("cannot read the build cache"))?,
                         None => HashMap::new(),
                     };
+                    stopwatch.lap("read the build cache");
                     let reading = Reading {
                         source: &source,
                         parse: &parse_ctx,
