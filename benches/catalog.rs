@@ -1,5 +1,10 @@
 //! End-to-end benchmark: generates catalogs of 10k, 100k and 1M products in the SPEC format
-//! and times `pimfeed check` and `pimfeed build` on each, with peak memory.
+//! and times every way pimfeed reads them, with peak memory:
+//!
+//! - `check --no-cache` and `build --no-cache`: a CI runner on a fresh clone;
+//! - `build` again with nothing changed, and after a one-line edit of one file (what a
+//!   marketer's save does), both from the build cache;
+//! - `refresh` after 1% of the ERP records changed stock, with the cache and without.
 //!
 //! ```sh
 //! cargo bench --bench catalog                 # 10k and 100k products
@@ -9,8 +14,9 @@
 //! Catalogs are generated once into `target/bench-catalogs/<size>/` (never committed) from the
 //! example catalog's `pim.toml`, schema, categories and templates, so every example channel is
 //! rendered. About 1 in 50 products lacks images and 1 in 97 has no ERP record, so the gate and
-//! the report have work to do. Wall time and peak RSS come from the `pimfeed` process itself
-//! (`--timings`), which also prints the time of each pipeline stage.
+//! the report have work to do. Wall time is measured around the `pimfeed` process; peak RSS
+//! and the time of each pipeline stage come from the process itself (`--timings`). Each run
+//! follows a warm-up run, so the file cache is warm, as on a CI runner that just checked out.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -39,20 +45,64 @@ fn main() {
             generate(repo, &dir, size).expect("generate catalog");
             eprintln!("generated {size} products in {:.1?}", started.elapsed());
         }
-        for command in ["check", "build"] {
-            // Warm the file cache first, as a CI runner that just checked out would have.
-            run(&binary, &dir, command, false);
-            println!("== {size} products: pimfeed {command}");
-            run(&binary, &dir, command, true);
-        }
+        let mut table = Vec::new();
+        let mut measure = |label: &str, args: &[&str]| {
+            println!("== {size} products: {label}");
+            let (wall, rss) = run(&binary, &dir, args, true);
+            table.push((label.to_string(), wall, rss));
+        };
+        // Warm the file cache first (and seed the build cache and the snapshot).
+        run(&binary, &dir, &["check", "--no-cache"], false);
+        measure("check (cold: no cache)", &["check", "--no-cache"]);
+        run(&binary, &dir, &["build", "--no-cache"], false);
+        measure("build (cold: no cache)", &["build", "--no-cache"]);
+        measure("build (cache, nothing changed)", &["build"]);
+        measure("check (cache)", &["check"]);
+
         // A marketer's one-line edit, then a build: what `watch` would do on every save.
         let edited = first_product_file(&dir);
         let text = fs::read_to_string(&edited).expect("read a product file");
         fs::write(&edited, text.replacen("Robuust", "Zeer robuust", 1)).expect("edit it");
-        println!("== {size} products: pimfeed build after editing one file");
-        run(&binary, &dir, "build", true);
+        measure("build after editing one file (cache)", &["build"]);
         fs::write(&edited, text).expect("restore it");
+        run(&binary, &dir, &["build"], false);
+
+        // The ERP's stock moves for 1% of the items; cron runs `refresh`.
+        let erp_path = dir.join("erp/items.csv");
+        let erp = fs::read_to_string(&erp_path).expect("read the ERP export");
+        fs::write(&erp_path, change_stock(&erp, 100)).expect("change stock");
+        measure("refresh, 1% of stock changed (cache)", &["refresh"]);
+        fs::write(&erp_path, change_stock(&erp, 50)).expect("change stock");
+        measure(
+            "refresh, 1% of stock changed (no cache)",
+            &["refresh", "--no-cache"],
+        );
+        fs::write(&erp_path, erp).expect("restore the ERP export");
+        run(&binary, &dir, &["build"], false);
+
+        println!("\n| {size} products | wall | peak RSS |\n|---|---|---|");
+        for (label, wall, rss) in table {
+            println!("| {label} | {wall:.2} s | {rss} |");
+        }
+        println!();
     }
+}
+
+/// The export with the stock of every `every`-th item changed.
+fn change_stock(csv: &str, every: usize) -> String {
+    let mut out = String::with_capacity(csv.len());
+    for (index, line) in csv.lines().enumerate() {
+        if index > 0 && index % every == 0 {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            let stock = format!("{}", cells[2].parse::<u64>().unwrap_or(0) + 7);
+            cells[2] = &stock;
+            out.push_str(&cells.join(","));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn build_release_binary(repo: &Path) -> PathBuf {
@@ -65,22 +115,34 @@ fn build_release_binary(repo: &Path) -> PathBuf {
     repo.join("target/release/pimfeed")
 }
 
-fn run(binary: &Path, dir: &Path, command: &str, show: bool) {
+/// Runs pimfeed in `dir`; its wall time in seconds and the peak RSS it reports.
+fn run(binary: &Path, dir: &Path, args: &[&str], show: bool) -> (f64, String) {
+    let started = Instant::now();
     let output = Command::new(binary)
-        .args([command, "--quiet", "--timings"])
+        .args(args)
+        .args(["--quiet", "--timings"])
         .current_dir(dir)
         .output()
         .expect("run pimfeed");
+    let wall = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak RSS"))
+        .map_or_else(|| "?".to_string(), |r| r.trim().to_string());
     if show {
-        let stderr = String::from_utf8_lossy(&output.stderr);
         for line in stderr
             .lines()
             .filter(|l| l.starts_with("timing") || l.starts_with("peak"))
         {
             println!("  {line}");
         }
-        println!("  exit code {}", output.status.code().unwrap_or(-1));
+        println!(
+            "  exit code {}, wall {wall:.2} s",
+            output.status.code().unwrap_or(-1)
+        );
     }
+    (wall, rss)
 }
 
 fn first_product_file(dir: &Path) -> PathBuf {
