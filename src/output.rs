@@ -248,68 +248,66 @@ pub struct FileStats {
     pub sha256: String,
 }
 
-/// Feeds up to this size are parsed back from a memory map; bigger ones are streamed, so a
-/// feed of gigabytes never counts against the build's memory.
-const MAP_AT_MOST: u64 = 512 << 20;
-
-/// Parses a rendered feed back with a real parser, and hashes it.
+/// Parses a rendered feed back with a real parser, and hashes it (both at once).
 pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, String> {
-    verify_mapping_at_most(path, format, MAP_AT_MOST)
-}
-
-fn verify_mapping_at_most(
-    path: &Path,
-    format: ChannelFormat,
-    map_at_most: u64,
-) -> Result<FileStats, String> {
     let cannot = |err: io::Error| format!("cannot read it back: {err}");
     let file = File::open(path).map_err(cannot)?;
     let len = file.metadata().map_err(cannot)?.len();
-    if len > map_at_most {
-        let mut reader = io::BufReader::with_capacity(1 << 20, HashingReader::new(file));
-        let parsed = match format {
-            ChannelFormat::Xml => verify_xml(&mut reader),
-            ChannelFormat::Csv => verify_csv(&mut reader),
-            ChannelFormat::Json => {
-                verify_json(&mut serde_json::Deserializer::from_reader(&mut reader))
-            }
-            ChannelFormat::Jsonl => verify_json_lines(&mut reader),
-        };
-        parsed?;
-        // Parsers may stop before the end (trailing whitespace); hash whatever is left too.
-        io::copy(&mut reader, &mut io::sink()).map_err(cannot)?;
-        return Ok(reader.into_inner().finish());
+    if len == 0 {
+        return check_bytes(&[], format).map(|sha256| FileStats { bytes: 0, sha256 });
     }
     // SAFETY: the file is in this build's own staging folder and nothing writes to it any
     // more. Parsing one slice is several times faster than parsing through `Read`.
-    let map = match len {
-        0 => None,
-        _ => Some(unsafe { memmap2::Mmap::map(&file) }.map_err(cannot)?),
-    };
-    let bytes: &[u8] = map.as_deref().unwrap_or_default();
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(cannot)?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let sha256 = std::thread::scope(|scope| {
+        let dropper = scope.spawn(|| drop_pages_until(&map, &done));
+        let checked = check_bytes(&map, format);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        dropper.thread().unpark();
+        checked
+    })?;
+    Ok(FileStats { bytes: len, sha256 })
+}
+
+/// The parser and the hash read the mapping front to back, once. Dropping its pages every
+/// few milliseconds keeps the memory it takes to the few megabytes they are on: a feed of
+/// gigabytes never counts against the build's memory. Safe for a read-only file mapping, whose
+/// pages are read again from the (cached) file if touched again.
+fn drop_pages_until(map: &memmap2::Mmap, done: &std::sync::atomic::AtomicBool) {
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::park_timeout(std::time::Duration::from_millis(20));
+        #[cfg(unix)]
+        // SAFETY: MADV_DONTNEED on a shared read-only mapping of a file only unmaps pages;
+        // their content is the file's, read again on the next access.
+        let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        #[cfg(not(unix))]
+        let _ = map;
+    }
+}
+
+/// Hashes and parses a feed's bytes, both at once; the hex SHA-256.
+fn check_bytes(bytes: &[u8], format: ChannelFormat) -> Result<String, String> {
     let (sha256, parsed) = rayon::join(
         || hex(&Sha256::digest(bytes)),
         || match format {
             ChannelFormat::Xml => verify_xml(bytes),
             ChannelFormat::Csv => verify_csv(bytes),
-            ChannelFormat::Json => verify_json(&mut serde_json::Deserializer::from_slice(bytes)),
+            ChannelFormat::Json => verify_json(bytes),
             ChannelFormat::Jsonl => verify_json_lines(bytes),
         },
     );
-    parsed?;
-    Ok(FileStats { bytes: len, sha256 })
+    parsed.map(|()| sha256)
 }
 
-fn verify_xml(input: impl io::BufRead) -> Result<(), String> {
-    let mut xml = quick_xml::Reader::from_reader(input);
-    let mut buf = Vec::new();
+fn verify_xml(bytes: &[u8]) -> Result<(), String> {
+    let mut xml = quick_xml::Reader::from_reader(bytes);
     let mut depth = 0usize;
     let mut roots = 0usize;
     loop {
-        buf.clear();
         let position = xml.buffer_position();
         let event = xml
-            .read_event_into(&mut buf)
+            .read_event()
             .map_err(|err| format!("not well-formed XML at byte {position}: {err}"))?;
         let at = |message: String| format!("not well-formed XML at byte {position}: {message}");
         match event {
@@ -386,10 +384,10 @@ fn check_xml_text(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn verify_csv(input: impl io::Read) -> Result<(), String> {
+fn verify_csv(bytes: &[u8]) -> Result<(), String> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(input);
+        .from_reader(bytes);
     let columns = csv
         .headers()
         .map_err(|err| format!("not valid CSV: {err}"))?
@@ -409,66 +407,26 @@ fn verify_csv(input: impl io::Read) -> Result<(), String> {
     Ok(())
 }
 
-fn verify_json<'de, R: serde_json::de::Read<'de>>(
-    json: &mut serde_json::Deserializer<R>,
-) -> Result<(), String> {
-    serde::de::IgnoredAny::deserialize(&mut *json)
+fn verify_json(bytes: &[u8]) -> Result<(), String> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    serde::de::IgnoredAny::deserialize(&mut json)
         .map_err(|err| format!("not valid JSON: {err}"))?;
     json.end().map_err(|err| format!("not valid JSON: {err}"))
 }
 
 /// Every line one JSON document (a final newline is allowed, blank lines are not: JSON Lines
 /// readers treat them as errors).
-fn verify_json_lines(mut input: impl io::BufRead) -> Result<(), String> {
-    let mut line = Vec::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        if input
-            .read_until(b'\n', &mut line)
-            .map_err(|err| format!("cannot read it back: {err}"))?
-            == 0
-        {
-            return Ok(());
-        }
-        number += 1;
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        serde_json::from_slice::<serde::de::IgnoredAny>(text)
-            .map_err(|err| format!("not valid JSON Lines: line {number}: {err}"))?;
+fn verify_json_lines(bytes: &[u8]) -> Result<(), String> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if body.is_empty() {
+        return Ok(());
     }
-}
-
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: io::Read> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        Self {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        serde_json::from_slice::<serde::de::IgnoredAny>(line)
+            .map_err(|err| format!("not valid JSON Lines: line {}: {err}", index + 1))?;
     }
-
-    fn finish(self) -> FileStats {
-        FileStats {
-            bytes: self.bytes,
-            sha256: hex(&self.hasher.finalize()),
-        }
-    }
-}
-
-impl<R: io::Read> io::Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
+    Ok(())
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -479,19 +437,14 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    /// Verified from a memory map and streamed: the two ways must agree.
     fn verify_text(text: &str, format: ChannelFormat) -> Result<FileStats, String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("feed");
         fs::write(&path, text).unwrap();
-        let mapped = verify(&path, format);
-        let streamed = verify_mapping_at_most(&path, format, 0);
-        match (&mapped, &streamed) {
-            (Ok(a), Ok(b)) => assert_eq!((a.bytes, &a.sha256), (b.bytes, &b.sha256)),
-            (Err(_), Err(_)) => {}
-            _ => panic!("{text:?}: mapped {mapped:?}, streamed {streamed:?}"),
-        }
-        mapped
+        let stats = verify(&path, format)?;
+        assert_eq!(stats.bytes, text.len() as u64);
+        assert_eq!(stats.sha256, hex(&Sha256::digest(text.as_bytes())));
+        Ok(stats)
     }
 
     #[test]

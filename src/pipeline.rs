@@ -1102,9 +1102,9 @@ impl BatchWriter {
         old_feeds: &mut [cache::OldFeed],
     ) -> Result<Vec<FileEntry>, Failure> {
         let spans: Vec<Vec<Option<ItemSpan>>> = feeds
-            .par_iter_mut()
-            .zip(old_feeds.par_iter_mut())
-            .zip(self.queues.into_par_iter())
+            .iter_mut()
+            .zip(old_feeds.iter_mut())
+            .zip(self.queues)
             .map(|((feed, old), queue)| {
                 queue
                     .into_iter()
