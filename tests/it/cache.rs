@@ -178,3 +178,25 @@ fn a_refresh_renders_only_products_with_new_numbers_and_matches_a_full_one() {
     let after_build = catalog.run(&["refresh", "--format", "json"]).expect(0);
     assert_eq!(cache_use(&after_build), (30, 0));
 }
+
+#[test]
+fn gzip_twins_from_a_cached_build_match_a_cold_one() {
+    let catalog = Catalog::example();
+    let config = catalog.read("pim.toml") + "\n[build]\ngzip = true\n";
+    catalog.write("pim.toml", &config);
+    catalog.run(&["build"]).expect(0);
+    let drill = "content/products/power-tools/MK-DHP485.toml";
+    let text = catalog.read(drill).replacen("Makita", "MAKITA", 1);
+    catalog.write(drill, &text);
+    let cached = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&cached), (29, 1));
+    let with_cache = outputs(&catalog);
+    assert!(
+        with_cache
+            .iter()
+            .any(|(path, _)| path.ends_with("webshop.json.gz"))
+    );
+
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&with_cache, &outputs(&catalog));
+}
