@@ -216,7 +216,7 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
 /// Files parsed per batch. The catalog streams through in batches: parse, then gate and render
 /// every product for every channel, then append to each feed. Memory stays bounded by a batch,
 /// whatever the size of the catalog or of the feeds.
-const FILES_PER_BATCH: usize = 2048;
+const FILES_PER_BATCH: usize = 1024;
 
 /// Reads `pim.toml` from the working tree or a git revision (for `pimfeed diff`).
 pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failure> {
