@@ -385,7 +385,6 @@ impl Previous {
                     .iter()
                     .map(|(file, _)| (self.root.join(file), None))
                     .collect(),
-                files: Vec::new(),
             })
             .collect()
     }
@@ -400,34 +399,12 @@ impl Previous {
 /// One channel's feed files of the previous build.
 pub struct OldFeed {
     parts: Vec<(PathBuf, Option<OldFile>)>,
-    /// The same files, for copies by the kernel.
-    files: Vec<Option<File>>,
 }
 
 impl OldFeed {
     /// A channel the last build did not have.
     pub fn empty() -> Self {
-        OldFeed {
-            parts: Vec::new(),
-            files: Vec::new(),
-        }
-    }
-
-    /// One of the files, opened once.
-    pub fn file(&mut self, part: u32) -> io::Result<&File> {
-        let (path, _) = self.parts.get(part as usize).ok_or_else(|| {
-            io::Error::other("the build cache names a feed file it does not have")
-        })?;
-        if self.files.len() < self.parts.len() {
-            self.files.resize_with(self.parts.len(), || None);
-        }
-        let slot = &mut self.files[part as usize];
-        if slot.is_none() {
-            let file = File::open(path)
-                .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
-            *slot = Some(file);
-        }
-        Ok(slot.as_ref().expect("just opened"))
+        OldFeed { parts: Vec::new() }
     }
 
     /// The bytes of one item, as written.

@@ -121,28 +121,6 @@ impl FeedFile {
         self.written
     }
 
-    /// Appends `len` bytes of `source` from `offset`. Without a gzip twin (which needs the
-    /// bytes) the kernel copies them file to file (`copy_file_range` on Linux).
-    pub fn copy_from(&mut self, mut source: &File, offset: u64, len: u64) -> io::Result<()> {
-        use std::io::{Read, Seek};
-        source.seek(io::SeekFrom::Start(offset))?;
-        let mut range = source.take(len);
-        if self.gzip.is_some() {
-            let mut bytes = Vec::with_capacity(len as usize);
-            range.read_to_end(&mut bytes)?;
-            if bytes.len() as u64 != len {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            return self.write_all(&bytes);
-        }
-        self.plain.flush()?;
-        if io::copy(&mut range, self.plain.get_mut())? != len {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.written += len;
-        Ok(())
-    }
-
     /// Flushes both files; the gzip file's size and digest when there is one.
     pub fn finish(mut self) -> io::Result<Option<FileStats>> {
         self.plain.flush()?;

@@ -1105,7 +1105,12 @@ impl BatchWriter {
             .iter_mut()
             .zip(old_feeds.iter_mut())
             .zip(self.queues)
-            .map(|((feed, old), queue)| feed.add_all(queue, old))
+            .map(|((feed, old), queue)| {
+                queue
+                    .into_iter()
+                    .map(|pending| feed.add(pending, old))
+                    .collect::<Result<Vec<_>, Failure>>()
+            })
             .collect::<Vec<_>>()
             .into_iter()
             .collect::<Result<_, _>>()?;
@@ -1123,22 +1128,6 @@ impl BatchWriter {
             next += count;
         }
         Ok(entries)
-    }
-}
-
-/// Items of the last build's feed that sat one after the other (with the separator between
-/// them), to be copied as one range: (index in the batch, where it was).
-#[derive(Default)]
-struct CopyRun {
-    items: Vec<(usize, ItemSpan)>,
-}
-
-impl CopyRun {
-    /// Whether `span` follows the run in the same file (true for an empty run).
-    fn extends(&self, span: &ItemSpan, separator: u64) -> bool {
-        self.items.last().is_none_or(|(_, last)| {
-            last.part == span.part && last.offset + u64::from(last.len) + separator == span.offset
-        })
     }
 }
 
@@ -1188,10 +1177,10 @@ impl<'a> Feed<'a> {
     /// notes the verdict; where the item landed.
     fn add(
         &mut self,
-        mut pending: Pending,
+        pending: Pending,
         old: &mut cache::OldFeed,
     ) -> Result<Option<ItemSpan>, Failure> {
-        let span = match (self.writer.as_mut(), pending.item.take()) {
+        let span = match (self.writer.as_mut(), pending.item) {
             (Some(out), Some(PendingItem::Rendered(bytes))) => Some(out.write_item(&bytes)?),
             (Some(out), Some(PendingItem::Copied(span))) => {
                 let written = old.read(&span).map_err(Failure::io(
@@ -1201,12 +1190,6 @@ impl<'a> Feed<'a> {
             }
             _ => None,
         };
-        self.note(pending);
-        Ok(span)
-    }
-
-    /// Notes the gate's verdict on one product in the channel's report.
-    fn note(&mut self, pending: Pending) {
         let verdict = pending.verdict;
         let entry = |reasons: Vec<Reason>| ProductVerdict {
             sku: pending.sku,
@@ -1224,68 +1207,7 @@ impl<'a> Feed<'a> {
             self.report.excluded += 1;
             self.report.left_out.push(entry(verdict.reasons));
         }
-    }
-
-    /// Writes a batch's items in order, copying each run of items that sat together in the
-    /// last build's feed as one range; where each item landed.
-    fn add_all(
-        &mut self,
-        queue: Vec<Pending>,
-        old: &mut cache::OldFeed,
-    ) -> Result<Vec<Option<ItemSpan>>, Failure> {
-        let copies_runs = self.writer.as_ref().is_some_and(FeedWriter::copies_runs);
-        let separator = self
-            .writer
-            .as_ref()
-            .map_or(0, |writer| writer.separator().len() as u64);
-        let mut spans = Vec::with_capacity(queue.len());
-        let mut run = CopyRun::default();
-        for mut pending in queue {
-            match pending.item.take() {
-                Some(PendingItem::Copied(span)) if copies_runs => {
-                    if !run.extends(&span, separator) {
-                        self.copy_run(&mut run, old, &mut spans)?;
-                    }
-                    run.items.push((spans.len(), span));
-                    spans.push(None);
-                    self.note(pending);
-                }
-                item => {
-                    self.copy_run(&mut run, old, &mut spans)?;
-                    pending.item = item;
-                    spans.push(self.add(pending, old)?);
-                }
-            }
-        }
-        self.copy_run(&mut run, old, &mut spans)?;
-        Ok(spans)
-    }
-
-    fn copy_run(
-        &mut self,
-        run: &mut CopyRun,
-        old: &mut cache::OldFeed,
-        spans: &mut [Option<ItemSpan>],
-    ) -> Result<(), Failure> {
-        let (Some(writer), Some((_, first)), Some((_, last))) =
-            (self.writer.as_mut(), run.items.first(), run.items.last())
-        else {
-            run.items.clear();
-            return Ok(());
-        };
-        let (first, last) = (*first, *last);
-        let copy_error = Failure::io("cannot copy items from the last build's feed");
-        let source = old.file(first.part).map_err(copy_error)?;
-        let len = last.offset + u64::from(last.len) - first.offset;
-        let (part, start) = writer.copy_run(source, first.offset, len, run.items.len())?;
-        for (index, span) in run.items.drain(..) {
-            spans[index] = Some(ItemSpan {
-                part,
-                offset: start + (span.offset - first.offset),
-                len: span.len,
-            });
-        }
-        Ok(())
+        Ok(span)
     }
 
     /// Closes the feed's files; the report and every file written, in order.

@@ -363,11 +363,6 @@ impl<'a> ChannelRenderer<'a> {
         }
     }
 
-    /// Whether [`ChannelRenderer::write_item`] writes an item's bytes as they are.
-    pub fn writes_as_rendered(&self) -> bool {
-        self.channel.preset() != Some(Preset::AmazonListings)
-    }
-
     /// The inverse of [`ChannelRenderer::write_item`]: an item as rendered, from its bytes
     /// in a feed.
     pub fn rendered_from_written<'b>(&self, written: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {

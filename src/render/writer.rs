@@ -101,44 +101,6 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         })
     }
 
-    /// Bytes between two items.
-    pub fn separator(&self) -> &'static [u8] {
-        self.renderer.separator()
-    }
-
-    /// Whether items copied from the last build's feed can be copied as whole runs: they are
-    /// written as rendered (no `messageId` to renumber) into a feed of one file.
-    pub fn copies_runs(&self) -> bool {
-        self.per_file.is_none() && self.renderer.writes_as_rendered()
-    }
-
-    /// Appends `count` items copied from the last build's feed as one range of `source` (the
-    /// separators between them included, as the channel writes them); which file of the feed
-    /// they went to and where the range starts. Only when [`FeedWriter::copies_runs`].
-    pub fn copy_run(
-        &mut self,
-        source: &std::fs::File,
-        offset: u64,
-        len: u64,
-        count: usize,
-    ) -> Result<(u32, u64), RenderError> {
-        debug_assert!(self.copies_runs());
-        let renderer = self.renderer;
-        let part = self.parts.last_mut().expect("a feed has a first part");
-        let current = self.current.as_mut().expect("a file is open between parts");
-        if part.items > 0 {
-            current
-                .write_all(renderer.separator())
-                .map_err(|e| renderer.io(e))?;
-        }
-        let start = current.written();
-        current
-            .copy_from(source, offset, len)
-            .map_err(|e| renderer.io(e))?;
-        part.items += count;
-        Ok(((self.parts.len() - 1) as u32, start))
-    }
-
     /// Appends an item copied from the last build's feed, as it was written there.
     pub fn write_copied(&mut self, written: &[u8]) -> Result<ItemSpan, RenderError> {
         let rendered = self.renderer.rendered_from_written(written);
