@@ -408,7 +408,9 @@ pub fn run(
         let mut next_file = 0;
         loop {
             progress.stage("reading content");
-            let mut works = match (mode, snapshot.as_mut(), last_cache.as_mut()) {
+            // The batch's work, and how far it moves the progress bar (files, or products for
+            // a refresh without the cache).
+            let (mut works, progressed) = match (mode, snapshot.as_mut(), last_cache.as_mut()) {
                 (Mode::Refresh, Some(reader), _) => {
                     let products = reader
                         .next_batch(FILES_PER_BATCH)
@@ -416,14 +418,19 @@ pub fn run(
                     for product in &products {
                         skus.register(product);
                     }
-                    refresh_works_without_cache(products)
+                    let count = products.len();
+                    (refresh_works_without_cache(products), count)
                 }
                 (Mode::Refresh, None, Some(last_cache)) => {
                     let entries = last_cache
                         .next_entries(FILES_PER_BATCH)
                         .map_err(Failure::io("cannot read the build cache"))?;
                     let snapshot = refresh_snapshot.as_mut().ok_or(Failure::NoSnapshot)?;
-                    refresh_works(entries, &mut skus, by_sku, snapshot, &mut reuse)?
+                    let count = entries.len();
+                    (
+                        refresh_works(entries, &mut skus, by_sku, snapshot, &mut reuse)?,
+                        count,
+                    )
                 }
                 _ => {
                     let batch = &files[next_file..files.len().min(next_file + FILES_PER_BATCH)];
@@ -481,13 +488,12 @@ pub fn run(
                         }
                         works.push(work);
                     }
-                    works
+                    (works, batch.len())
                 }
             };
-            if works.is_empty() && (mode == Mode::Refresh) {
+            if progressed == 0 {
                 break;
             }
-            let batch_files = works.len();
             stopwatch.lap("read, parse and validate content");
 
             progress.stage("gating and rendering");
@@ -524,7 +530,7 @@ pub fn run(
                 break; // The writer failed; its error is reported below.
             }
             stopwatch.lap("wait for the feed writer");
-            progress.advance(batch_files);
+            progress.advance(progressed);
         }
         drop(batches);
         writer.join().expect("the feed writer does not panic")
