@@ -36,6 +36,10 @@ const FORMAT: u32 = 1;
 
 pub type Digest32 = [u8; 32];
 
+/// The content digest of an entry whose file was not read: no file's SHA-256, so a build
+/// always reads that file again.
+pub const UNKNOWN_CONTENT: Digest32 = [0; 32];
+
 /// What identifies a file's bytes without reading them: if all three are the same, so are
 /// the bytes (a rewrite gets a new modification time; a new file, a new inode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +50,14 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// A stamp no file has: for an entry whose file was not looked at (a refresh keeps entries
+    /// from the snapshot, without reading `content/`).
+    pub const UNKNOWN: Stamp = Stamp {
+        len: u64::MAX,
+        modified_ns: i64::MIN,
+        inode: 0,
+    };
+
     pub fn of(path: &Path) -> io::Result<Stamp> {
         let metadata = fs::metadata(path)?;
         let modified_ns = metadata
@@ -70,7 +82,7 @@ pub struct FileEntry {
     /// Catalog-relative, as in `Product::file`.
     pub path: Arc<str>,
     pub stamp: Stamp,
-    /// SHA-256 of the file's bytes.
+    /// SHA-256 of the file's bytes; [`UNKNOWN_CONTENT`] when the file was not read.
     pub content: Digest32,
     /// [`erp_digest`] of its products' SKUs.
     pub erp: Digest32,

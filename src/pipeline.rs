@@ -336,9 +336,8 @@ pub fn run(
         snapshot = None;
     }
     let mut cache_writer = match (mode, &last_cache) {
-        (Mode::Build, _) | (Mode::Refresh, Some(_)) => {
-            cache::Writer::create(root, fingerprint).ok()
-        }
+        // A refresh without a usable cache makes one for the refreshes after it.
+        (Mode::Build | Mode::Refresh, _) => cache::Writer::create(root, fingerprint).ok(),
         _ => None,
     };
     let mut old_feeds = match &last_cache {
@@ -415,7 +414,7 @@ pub fn run(
                     let products = reader
                         .next_batch(FILES_PER_BATCH)
                         .map_err(Failure::io("cannot read the last build's content"))?;
-                    for product in &products {
+                    for (product, _) in &products {
                         skus.register(product);
                     }
                     let count = products.len();
@@ -914,13 +913,17 @@ fn refresh_works(
     Ok(works)
 }
 
-/// A refresh without the build cache: every product of the snapshot, rendered again.
-fn refresh_works_without_cache(products: Vec<Product>) -> Vec<FileWork> {
+/// A refresh without the build cache: every product of the snapshot (with where its line is),
+/// rendered again. Their cache entries let the next refresh reuse them; a build reads their
+/// files again, as their bytes are unknown here.
+fn refresh_works_without_cache(products: Vec<(Product, (u64, u64))>) -> Vec<FileWork> {
     let mut works: Vec<FileWork> = Vec::new();
-    for product in products {
+    for (product, (start, len)) in products {
         if let Some(FileWork::Fresh(last)) = works.last_mut()
             && last.path == product.file
+            && let Some(lines) = last.snapshot.as_mut()
         {
+            lines.1 = start + len - lines.0;
             last.products.push(product);
             continue;
         }
@@ -928,10 +931,13 @@ fn refresh_works_without_cache(products: Vec<Product>) -> Vec<FileWork> {
             path: product.file.clone(),
             products: vec![product],
             results: Vec::new(),
-            key: None,
-            reusable: false,
+            key: Some(FileKey {
+                stamp: cache::Stamp::UNKNOWN,
+                content: cache::UNKNOWN_CONTENT,
+            }),
+            reusable: true,
             diagnostics: Vec::new(),
-            snapshot: None,
+            snapshot: Some((start, len)),
         }));
     }
     works

@@ -115,8 +115,10 @@ pub fn parse_lines(path: &Path, lines: &[u8]) -> io::Result<Vec<Product>> {
 /// The products of the last build, read back a batch at a time.
 pub struct SnapshotReader {
     path: PathBuf,
-    lines: io::Lines<BufReader<File>>,
+    reader: BufReader<File>,
     line: usize,
+    /// Bytes read so far.
+    position: u64,
 }
 
 impl SnapshotReader {
@@ -128,20 +130,28 @@ impl SnapshotReader {
 
     pub fn open(dir: &Path) -> io::Result<SnapshotReader> {
         let path = dir.join(PRODUCTS);
-        let lines = BufReader::new(File::open(&path)?).lines();
+        let reader = BufReader::new(File::open(&path)?);
         Ok(SnapshotReader {
             path,
-            lines,
+            reader,
             line: 0,
+            position: 0,
         })
     }
 
-    /// Up to `count` products; empty at the end.
-    pub fn next_batch(&mut self, count: usize) -> io::Result<Vec<Product>> {
+    /// Up to `count` products, each with where its line starts and its length; empty at the
+    /// end.
+    pub fn next_batch(&mut self, count: usize) -> io::Result<Vec<(Product, (u64, u64))>> {
         let mut products = Vec::with_capacity(count);
-        for line in self.lines.by_ref().take(count) {
+        let mut line = String::new();
+        while products.len() < count {
+            line.clear();
+            let read = self.reader.read_line(&mut line)?;
+            if read == 0 {
+                break;
+            }
             self.line += 1;
-            let product = serde_json::from_str(&line?).map_err(|err| {
+            let product = serde_json::from_str(&line).map_err(|err| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
@@ -151,7 +161,8 @@ impl SnapshotReader {
                     ),
                 )
             })?;
-            products.push(product);
+            products.push((product, (self.position, read as u64)));
+            self.position += read as u64;
         }
         Ok(products)
     }
