@@ -115,6 +115,11 @@ impl Stopwatch {
         }
     }
 
+    /// A part of the stages so far, measured apart; it does not end the current stage.
+    fn detail(&mut self, name: &str, duration: std::time::Duration) {
+        self.stages.push((format!("  {name}"), duration));
+    }
+
     /// Ends the current stage under `name` and starts the next. A stage that runs once per
     /// batch adds up under one name.
     fn lap(&mut self, name: &str) {
@@ -368,173 +373,193 @@ pub fn run(
     let mut diagnostics = model.diagnostics.clone();
     let mut quality = validate::quality::QualityCheck::default();
     let mut reuse = CacheUse::default();
+    let reading_time = ReadingTime::default();
     // Feeds are written on their own thread, so appending one batch overlaps with parsing and
     // rendering the next; the bounded channel keeps at most one batch waiting.
     let (batches, received) = std::sync::mpsc::sync_channel::<Vec<FileWork>>(1);
     let by_sku = &by_sku;
-    let (feeds, tally, cache_complete) = std::thread::scope(|scope| -> Result<_, Failure> {
-        let snapshot_writer = &mut snapshot_writer;
-        let cache_writer = &mut cache_writer;
-        let old_snapshot = &mut old_snapshot;
-        let old_feeds = &mut old_feeds;
-        let writer = scope.spawn(move || -> Result<(Vec<Feed<'_>>, Tally, bool), Failure> {
-            let mut tally = Tally::default();
-            let mut complete = true;
-            for works in received {
-                let mut batch = BatchWriter::new(feeds.len());
-                for work in works {
-                    complete &= batch
-                        .add(
-                            work,
-                            snapshot_writer.as_mut(),
-                            old_snapshot.as_mut(),
-                            &mut tally,
-                            by_sku,
-                        )
-                        .map_err(Failure::io("cannot keep this build's content"))?;
-                }
-                let entries = batch.write(&mut feeds, old_feeds)?;
-                if let Some(writer) = cache_writer.as_mut() {
-                    for entry in &entries {
-                        if writer.add(entry).is_err() {
-                            complete = false;
+    let (feeds, tally, cache_complete, writing) =
+        std::thread::scope(|scope| -> Result<_, Failure> {
+            let snapshot_writer = &mut snapshot_writer;
+            let cache_writer = &mut cache_writer;
+            let old_snapshot = &mut old_snapshot;
+            let old_feeds = &mut old_feeds;
+            let writer = scope.spawn(
+                move || -> Result<(Vec<Feed<'_>>, Tally, bool, std::time::Duration), Failure> {
+                    let mut tally = Tally::default();
+                    let mut complete = true;
+                    let writing = BusyTime::default();
+                    for works in received {
+                        let started = std::time::Instant::now();
+                        let mut batch = BatchWriter::new(feeds.len());
+                        for work in works {
+                            complete &= batch
+                                .add(
+                                    work,
+                                    snapshot_writer.as_mut(),
+                                    old_snapshot.as_mut(),
+                                    &mut tally,
+                                    by_sku,
+                                )
+                                .map_err(Failure::io("cannot keep this build's content"))?;
                         }
-                    }
-                }
-            }
-            Ok((feeds, tally, complete))
-        });
-        let mut next_file = 0;
-        loop {
-            progress.stage("reading content");
-            // The batch's work, and how far it moves the progress bar (files, or products for
-            // a refresh without the cache).
-            let (mut works, progressed) = match (mode, snapshot.as_mut(), last_cache.as_mut()) {
-                (Mode::Refresh, Some(reader), _) => {
-                    let products = reader
-                        .next_batch(FILES_PER_BATCH)
-                        .map_err(Failure::io("cannot read the last build's content"))?;
-                    for (product, _) in &products {
-                        skus.register(product);
-                    }
-                    let count = products.len();
-                    (refresh_works_without_cache(products), count)
-                }
-                (Mode::Refresh, None, Some(last_cache)) => {
-                    let entries = last_cache
-                        .next_entries(FILES_PER_BATCH)
-                        .map_err(Failure::io("cannot read the build cache"))?;
-                    let snapshot = refresh_snapshot.as_mut().ok_or(Failure::NoSnapshot)?;
-                    let count = entries.len();
-                    (
-                        refresh_works(entries, &mut skus, by_sku, snapshot, &mut reuse)?,
-                        count,
-                    )
-                }
-                _ => {
-                    let batch = &files[next_file..files.len().min(next_file + FILES_PER_BATCH)];
-                    next_file += batch.len();
-                    let Some(last) = batch.last() else { break };
-                    let old = match last_cache.as_mut() {
-                        Some(last_cache) => last_cache
-                            .entries_through(last)
-                            .map_err(Failure::io("cannot read the build cache"))?,
-                        None => HashMap::new(),
-                    };
-                    stopwatch.lap("read the build cache");
-                    let reading = Reading {
-                        source: &source,
-                        parse: &parse_ctx,
-                        by_sku,
-                        last_cache: last_cache.as_ref(),
-                    };
-                    let looked: Vec<Looked> = batch
-                        .par_iter()
-                        .map(|relative| {
-                            let entry = old.get(relative.to_string_lossy().as_ref());
-                            reading.look_up(relative, entry)
-                        })
-                        .collect();
-                    let mut checks = ContentChecks {
-                        skus: &mut skus,
-                        quality: &mut quality,
-                        diagnostics: &mut diagnostics,
-                        model: &model,
-                        channels: &channels,
-                        source: &source,
-                    };
-                    let mut old = old;
-                    let mut works = Vec::with_capacity(batch.len());
-                    for (relative, looked) in batch.iter().zip(looked) {
-                        let work = match looked {
-                            Looked::Reusable(stamp) => {
-                                let entry = old
-                                    .remove(relative.to_string_lossy().as_ref())
-                                    .expect("a reusable file has an entry");
-                                checks.reuse(entry, stamp).unwrap_or_else(|| {
-                                    // Another file now has one of its SKUs or titles: check it
-                                    // again, to say so.
-                                    let (file, key) = reading.parse(relative);
-                                    checks.fresh(file, key)
-                                })
+                        let entries = batch.write(&mut feeds, old_feeds)?;
+                        if let Some(writer) = cache_writer.as_mut() {
+                            for entry in &entries {
+                                if writer.add(entry).is_err() {
+                                    complete = false;
+                                }
                             }
-                            Looked::Parsed(file, key) => checks.fresh(*file, key),
-                        };
-                        match &work {
-                            FileWork::Cached(_) => reuse.files_reused += 1,
-                            FileWork::Fresh(fresh) if fresh.products.is_empty() => continue,
-                            FileWork::Fresh(_) => reuse.files_checked += 1,
                         }
-                        works.push(work);
+                        writing.add(started.elapsed());
                     }
-                    (works, batch.len())
+                    Ok((feeds, tally, complete, writing.total()))
+                },
+            );
+            let mut next_file = 0;
+            loop {
+                progress.stage("reading content");
+                // The batch's work, and how far it moves the progress bar (files, or products for
+                // a refresh without the cache).
+                let (mut works, progressed) = match (mode, snapshot.as_mut(), last_cache.as_mut()) {
+                    (Mode::Refresh, Some(reader), _) => {
+                        let products = reader
+                            .next_batch(FILES_PER_BATCH)
+                            .map_err(Failure::io("cannot read the last build's content"))?;
+                        for (product, _) in &products {
+                            skus.register(product);
+                        }
+                        let count = products.len();
+                        (refresh_works_without_cache(products), count)
+                    }
+                    (Mode::Refresh, None, Some(last_cache)) => {
+                        let entries = last_cache
+                            .next_entries(FILES_PER_BATCH)
+                            .map_err(Failure::io("cannot read the build cache"))?;
+                        let snapshot = refresh_snapshot.as_mut().ok_or(Failure::NoSnapshot)?;
+                        let count = entries.len();
+                        (
+                            refresh_works(entries, &mut skus, by_sku, snapshot, &mut reuse)?,
+                            count,
+                        )
+                    }
+                    _ => {
+                        let batch = &files[next_file..files.len().min(next_file + FILES_PER_BATCH)];
+                        next_file += batch.len();
+                        let Some(last) = batch.last() else { break };
+                        let old = match last_cache.as_mut() {
+                            Some(last_cache) => last_cache
+                                .entries_through(last)
+                                .map_err(Failure::io("cannot read the build cache"))?,
+                            None => HashMap::new(),
+                        };
+                        stopwatch.lap("read the build cache");
+                        let reading = Reading {
+                            source: &source,
+                            parse: &parse_ctx,
+                            by_sku,
+                            last_cache: last_cache.as_ref(),
+                            busy: &reading_time,
+                        };
+                        let looked: Vec<Looked> = batch
+                            .par_iter()
+                            .map(|relative| {
+                                let entry = old.get(relative.to_string_lossy().as_ref());
+                                reading.look_up(relative, entry)
+                            })
+                            .collect();
+                        let mut checks = ContentChecks {
+                            skus: &mut skus,
+                            quality: &mut quality,
+                            diagnostics: &mut diagnostics,
+                            model: &model,
+                            channels: &channels,
+                            source: &source,
+                        };
+                        let mut old = old;
+                        let mut works = Vec::with_capacity(batch.len());
+                        for (relative, looked) in batch.iter().zip(looked) {
+                            let work = match looked {
+                                Looked::Reusable(stamp) => {
+                                    let entry = old
+                                        .remove(relative.to_string_lossy().as_ref())
+                                        .expect("a reusable file has an entry");
+                                    checks.reuse(entry, stamp).unwrap_or_else(|| {
+                                        // Another file now has one of its SKUs or titles: check it
+                                        // again, to say so.
+                                        let (file, key) = reading.parse(relative);
+                                        checks.fresh(file, key)
+                                    })
+                                }
+                                Looked::Parsed(file, key) => checks.fresh(*file, key),
+                            };
+                            match &work {
+                                FileWork::Cached(_) => reuse.files_reused += 1,
+                                FileWork::Fresh(fresh) if fresh.products.is_empty() => continue,
+                                FileWork::Fresh(_) => reuse.files_checked += 1,
+                            }
+                            works.push(work);
+                        }
+                        (works, batch.len())
+                    }
+                };
+                if progressed == 0 {
+                    break;
                 }
-            };
-            if progressed == 0 {
-                break;
-            }
-            stopwatch.lap("read, parse and validate content");
+                stopwatch.lap("read, parse and validate content");
 
-            progress.stage("gating and rendering");
-            let rendered: Vec<Result<Vec<Vec<Gated>>, RenderError>> = works
-                .par_iter()
-                .map(|work| match work {
-                    FileWork::Cached(_) => Ok(Vec::new()),
-                    FileWork::Fresh(fresh) => fresh
-                        .products
-                        .par_iter()
-                        .map(|product| {
-                            process_product(
-                                product,
-                                &channels,
-                                &renderers,
-                                by_sku,
-                                &merge_ctx,
-                                staging.is_some(),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .collect(),
-                })
-                .collect();
-            for (work, results) in works.iter_mut().zip(rendered) {
-                if let FileWork::Fresh(fresh) = work {
-                    // The first error in catalog order, not whichever thread failed first.
-                    fresh.results = results?;
+                progress.stage("gating and rendering");
+                let rendered: Vec<Result<Vec<Vec<Gated>>, RenderError>> = works
+                    .par_iter()
+                    .map(|work| match work {
+                        FileWork::Cached(_) => Ok(Vec::new()),
+                        FileWork::Fresh(fresh) => fresh
+                            .products
+                            .par_iter()
+                            .map(|product| {
+                                process_product(
+                                    product,
+                                    &channels,
+                                    &renderers,
+                                    by_sku,
+                                    &merge_ctx,
+                                    staging.is_some(),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .collect(),
+                    })
+                    .collect();
+                for (work, results) in works.iter_mut().zip(rendered) {
+                    if let FileWork::Fresh(fresh) = work {
+                        // The first error in catalog order, not whichever thread failed first.
+                        fresh.results = results?;
+                    }
                 }
+                stopwatch.lap("merge, gate and render");
+                if batches.send(works).is_err() {
+                    break; // The writer failed; its error is reported below.
+                }
+                stopwatch.lap("wait for the feed writer");
+                progress.advance(progressed);
             }
-            stopwatch.lap("merge, gate and render");
-            if batches.send(works).is_err() {
-                break; // The writer failed; its error is reported below.
-            }
-            stopwatch.lap("wait for the feed writer");
-            progress.advance(progressed);
-        }
-        drop(batches);
-        writer.join().expect("the feed writer does not panic")
-    })?;
+            drop(batches);
+            writer.join().expect("the feed writer does not panic")
+        })?;
     stopwatch.lap("wait for the feed writer");
+    stopwatch.detail(
+        "of which reading and hashing files (busy, all cores)",
+        reading_time.reading.total(),
+    );
+    stopwatch.detail(
+        "of which parsing and checking them (busy, all cores)",
+        reading_time.parsing.total(),
+    );
+    stopwatch.detail(
+        "of which writing feeds, snapshot and cache (writer thread busy)",
+        writing,
+    );
 
     let mut channel_reports = Vec::with_capacity(feeds.len());
     let mut channel_parts = Vec::with_capacity(feeds.len());
@@ -750,6 +775,32 @@ struct Reading<'r> {
     parse: &'r content::product::ParseContext<'r>,
     by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
     last_cache: Option<&'r cache::Previous>,
+    busy: &'r ReadingTime,
+}
+
+/// Where reading content spends its time, summed over the threads that do it (so on two
+/// cores up to twice the stage's wall time): for `--timings`.
+#[derive(Default)]
+struct ReadingTime {
+    reading: BusyTime,
+    parsing: BusyTime,
+}
+
+/// Time summed over threads.
+#[derive(Default)]
+struct BusyTime(std::sync::atomic::AtomicU64);
+
+impl BusyTime {
+    fn add(&self, elapsed: std::time::Duration) {
+        self.0.fetch_add(
+            elapsed.as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn total(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 impl Reading<'_> {
@@ -771,6 +822,7 @@ impl Reading<'_> {
         {
             return Looked::Reusable(stamp);
         }
+        let reading = std::time::Instant::now();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) => {
@@ -779,13 +831,16 @@ impl Reading<'_> {
             }
         };
         let digest = cache::content_digest(text.as_bytes());
+        self.busy.reading.add(reading.elapsed());
         if let (Some(entry), Some(stamp)) = (entry, stamp)
             && entry.content == digest
             && reusable(entry)
         {
             return Looked::Reusable(stamp);
         }
+        let parsing = std::time::Instant::now();
         let parsed = content::parse_text(relative, &text, self.parse);
+        self.busy.parsing.add(parsing.elapsed());
         let key = stamp.map(|stamp| FileKey {
             stamp,
             content: digest,
