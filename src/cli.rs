@@ -51,6 +51,12 @@ pub enum Command {
     ///
     /// Example, every five minutes:  */5 * * * *  cd /srv/catalog && pimfeed refresh --quiet
     Refresh(BuildArgs),
+    /// Build, then build again on every save: a local preview for whoever edits content.
+    ///
+    /// Watches pim.toml, content/, templates/ and a file ERP export. Every rebuild comes from
+    /// the build cache, so only the files that changed are read and rendered again; like
+    /// `build`, a rebuild that fails leaves the previous feeds in place. Stop it with Ctrl-C.
+    Watch(WatchArgs),
     /// Show what a change does to each channel's feed, between two git revisions.
     ///
     /// Loads the catalog at BASE and at HEAD straight from git (no checkout; HEAD defaults to
@@ -164,6 +170,17 @@ pub struct BuildArgs {
     /// and there is nothing to clean up (deleting .pimfeed/lock would only break the lock).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+
+    /// Wait this long after a change for more before rebuilding (editors write a save in
+    /// several steps).
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub debounce_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

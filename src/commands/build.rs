@@ -64,8 +64,16 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             } else {
                 "built"
             };
+            let cache = outcome.cache;
+            let from_cache = match cache.files_reused {
+                0 => String::new(),
+                reused => format!(
+                    " ({reused} files from the build cache, {} read again)",
+                    cache.files_checked
+                ),
+            };
             eprintln!(
-                "{done} {} channels into {} in {:.2?}",
+                "{done} {} channels into {} in {:.2?}{from_cache}",
                 report.channels.len(),
                 outcome.output_dir.display(),
                 started.elapsed()

@@ -6,6 +6,7 @@ mod diff;
 mod init;
 mod new;
 mod schema;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&root, args, &cli),
         Command::Build(args) => build::run(&root, args, &cli, Mode::Build),
         Command::Refresh(args) => build::run(&root, args, &cli, Mode::Refresh),
+        Command::Watch(args) => watch::run(&root, args, &cli),
         Command::Diff(args) => diff::run(&root, args),
         Command::New(args) => new::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),

@@ -16,3 +16,4 @@ mod lock;
 mod marketplaces;
 mod refresh;
 mod schema;
+mod watch;
