@@ -810,15 +810,15 @@ impl Reading<'_> {
             None => relative.to_path_buf(),
         };
         let stamp = cache::Stamp::of(&path).ok();
-        let reusable = |entry: &FileEntry| {
+        // An entry is worth comparing with the file only while its ERP records are the same.
+        let entry = entry.filter(|entry| {
             entry.reusable
                 && entry.erp
                     == cache::erp_digest(entry.products.iter().map(|p| p.sku.as_str()), self.by_sku)
-        };
+        });
         if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
             && entry.stamp == stamp
             && last_cache.trusts(&stamp)
-            && reusable(entry)
         {
             return Looked::Reusable(stamp);
         }
@@ -834,7 +834,6 @@ impl Reading<'_> {
         self.busy.reading.add(reading.elapsed());
         if let (Some(entry), Some(stamp)) = (entry, stamp)
             && entry.content == digest
-            && reusable(entry)
         {
             return Looked::Reusable(stamp);
         }

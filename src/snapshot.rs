@@ -63,13 +63,11 @@ impl SnapshotWriter {
         })
     }
 
-    /// Keeps one product; where its line starts in `products.jsonl`.
-    pub fn add(&mut self, product: &Product) -> io::Result<u64> {
-        let start = self.written;
+    /// Keeps one product, as one line.
+    pub fn add(&mut self, product: &Product) -> io::Result<()> {
         let mut line = serde_json::to_vec(product).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.write_lines(&line)?;
-        Ok(start)
+        self.write_lines(&line).map(drop)
     }
 
     /// Bytes of `products.jsonl` written so far.

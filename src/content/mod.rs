@@ -216,8 +216,7 @@ impl SkuRegistry {
 
     /// Records a product already known to be unique (from the last build's content).
     pub fn register(&mut self, product: &Product) {
-        self.seen
-            .insert(product.sku.clone(), (product.file.clone(), product.line));
+        self.register_sku(&product.sku, &product.file, product.line);
     }
 
     pub fn contains(&self, sku: &str) -> bool {
