@@ -395,7 +395,7 @@ impl Previous {
             .map(|parts| OldFeed {
                 parts: parts
                     .iter()
-                    .map(|(file, _)| (self.root.join(file), None))
+                    .map(|(file, _)| OldFile::new(self.root.join(file)))
                     .collect(),
             })
             .collect()
@@ -408,9 +408,9 @@ impl Previous {
     }
 }
 
-/// One channel's feed files of the previous build.
+/// One channel's feed files of the previous build (each opened when first read).
 pub struct OldFeed {
-    parts: Vec<(PathBuf, Option<OldFile>)>,
+    parts: Vec<OldFile>,
 }
 
 impl OldFeed {
@@ -421,10 +421,9 @@ impl OldFeed {
 
     /// The bytes of one item, as written.
     pub fn read(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
-        let (path, file) = self.parts.get_mut(span.part as usize).ok_or_else(|| {
-            io::Error::other("the build cache names a feed file it does not have")
-        })?;
-        file.get_or_insert_with(|| OldFile::new(path.clone()))
+        self.parts
+            .get_mut(span.part as usize)
+            .ok_or_else(|| io::Error::other("the build cache names a feed file it does not have"))?
             .read(span.offset, span.len as u64)
     }
 }
