@@ -461,13 +461,6 @@ pub fn run(
                             last_cache: last_cache.as_ref(),
                             busy: &reading_time,
                         };
-                        let looked: Vec<Looked> = batch
-                            .par_iter()
-                            .map(|relative| {
-                                let entry = old.get(relative.to_string_lossy().as_ref());
-                                reading.look_up(relative, entry)
-                            })
-                            .collect();
                         let mut checks = ContentChecks {
                             skus: &mut skus,
                             quality: &mut quality,
@@ -476,30 +469,8 @@ pub fn run(
                             channels: &channels,
                             source: &source,
                         };
-                        let mut old = old;
-                        let mut works = Vec::with_capacity(batch.len());
-                        for (relative, looked) in batch.iter().zip(looked) {
-                            let work = match looked {
-                                Looked::Reusable(stamp) => {
-                                    let entry = old
-                                        .remove(relative.to_string_lossy().as_ref())
-                                        .expect("a reusable file has an entry");
-                                    checks.reuse(entry, stamp).unwrap_or_else(|| {
-                                        // Another file now has one of its SKUs or titles: check it
-                                        // again, to say so.
-                                        let (file, key) = reading.parse(relative);
-                                        checks.fresh(file, key)
-                                    })
-                                }
-                                Looked::Parsed(file, key) => checks.fresh(*file, key),
-                            };
-                            match &work {
-                                FileWork::Cached(_) => reuse.files_reused += 1,
-                                FileWork::Fresh(fresh) if fresh.products.is_empty() => continue,
-                                FileWork::Fresh(_) => reuse.files_checked += 1,
-                            }
-                            works.push(work);
-                        }
+                        let works =
+                            read_content_batch(batch, old, &reading, &mut checks, &mut reuse);
                         (works, batch.len())
                     }
                 };
@@ -853,6 +824,48 @@ impl Reading<'_> {
             Looked::Reusable(_) => unreachable!("without an entry nothing is reusable"),
         }
     }
+}
+
+/// One batch of content files, in catalog order: each found unchanged in the build cache (in
+/// parallel), or read and checked; then the checks across files, in order. Files left without
+/// a product are dropped (their diagnostics are kept).
+fn read_content_batch(
+    batch: &[PathBuf],
+    mut old: HashMap<Arc<str>, FileEntry>,
+    reading: &Reading<'_>,
+    checks: &mut ContentChecks<'_>,
+    reuse: &mut CacheUse,
+) -> Vec<FileWork> {
+    let looked: Vec<Looked> = batch
+        .par_iter()
+        .map(|relative| {
+            let entry = old.get(relative.to_string_lossy().as_ref());
+            reading.look_up(relative, entry)
+        })
+        .collect();
+    let mut works = Vec::with_capacity(batch.len());
+    for (relative, looked) in batch.iter().zip(looked) {
+        let work = match looked {
+            Looked::Reusable(stamp) => {
+                let entry = old
+                    .remove(relative.to_string_lossy().as_ref())
+                    .expect("a reusable file has an entry");
+                checks.reuse(entry, stamp).unwrap_or_else(|| {
+                    // Another file now has one of its SKUs or titles: check it again, to say so.
+                    let (file, key) = reading.parse(relative);
+                    checks.fresh(file, key)
+                })
+            }
+            Looked::Parsed(file, key) => checks.fresh(*file, key),
+        };
+        match &work {
+            FileWork::Cached(_) => reuse.files_reused += 1,
+            FileWork::Fresh(fresh) if fresh.products.is_empty() => continue,
+            FileWork::Fresh(_) => reuse.files_checked += 1,
+        }
+        works.push(work);
+    }
+    works
 }
 
 /// The checks across files, in catalog order: duplicate SKUs and titles, quality warnings.
