@@ -139,6 +139,12 @@ impl Outcome {
         self.report.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// What the ERP's server answered when a fallback to the last good pull was needed.
+    pub fn erp_server_said(&self) -> Option<&str> {
+        let stale = self.manifest.as_ref()?.erp.stale.as_ref()?;
+        stale.server_said.as_deref()
+    }
+
     /// Products left out of a channel because they are incomplete (not by choice: a
     /// channel filter or `enabled = false`).
     pub fn incomplete_count(&self) -> usize {
@@ -178,8 +184,12 @@ pub struct ErpPull {
 #[derive(Debug, Clone, Serialize)]
 pub struct Stale {
     pub age_minutes: u64,
-    /// Why the ERP could not be read.
+    /// Why the ERP could not be read: the source, page and status, never the server's words.
     pub because: String,
+    /// The start of the server's answer (secrets masked), for the terminal only: an error page
+    /// may echo the request, so it never goes into the manifest or the report.
+    #[serde(skip)]
+    pub server_said: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1403,6 +1413,7 @@ fn pull_erp_with(
                         let stale = Stale {
                             age_minutes,
                             because: err.to_string(),
+                            server_said: err.server_said().map(str::to_string),
                         };
                         let pull = ErpPull {
                             source: last.source,
@@ -1412,7 +1423,7 @@ fn pull_erp_with(
                         };
                         return Ok((last.records, pull));
                     }
-                    None => return Err(Failure::Erp(err.to_string())),
+                    None => return Err(Failure::Erp(err.with_server_text())),
                 }
             }
         },

@@ -48,6 +48,9 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             if let Some(stale) = &report.erp_stale {
                 eprintln!("warning: {stale}");
             }
+            if let Some(said) = outcome.erp_server_said() {
+                eprintln!("  the ERP server said: {said}");
+            }
             let warnings = report.summary.warnings;
             if warnings > 0 {
                 eprintln!("{warnings} warnings: run `pimfeed check` to see them");

@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use super::ErpRecord;
 use super::file::{ErpFileError, check_records};
 use crate::config::{ErpHttpConfig, HttpAuth, HttpField, HttpPaging, HttpPreset};
+use crate::redact::Redactor;
 
 /// Error bodies are cut to this many characters in messages.
 const BODY_SHOWN: usize = 300;
@@ -30,14 +31,37 @@ pub enum HttpError {
     /// The configuration cannot work (a missing environment variable, a bad URL).
     #[error("{0}")]
     Config(String),
+    /// A page failed. The message names the page, URL and status, never what the server wrote:
+    /// that text (an error page may echo the request) is kept apart in `server_said`, so it can
+    /// go to the terminal but never into the manifest or report.
     #[error("page {page} ({url}): {message}")]
     Page {
         page: usize,
         url: String,
         message: String,
+        /// The start of the server's answer, secrets masked.
+        server_said: Option<String>,
     },
     #[error("{0}")]
     Records(ErpFileError),
+}
+
+impl HttpError {
+    /// The start of what the server answered, secrets masked, when it answered at all.
+    pub fn server_said(&self) -> Option<&str> {
+        match self {
+            HttpError::Page { server_said, .. } => server_said.as_deref(),
+            HttpError::Config(_) | HttpError::Records(_) => None,
+        }
+    }
+
+    /// The message with what the server said: for the terminal, never for published files.
+    pub fn with_server_text(&self) -> String {
+        match self.server_said() {
+            Some(said) => format!("{self}; the server said: {said}"),
+            None => self.to_string(),
+        }
+    }
 }
 
 /// A finished pull.
@@ -446,8 +470,9 @@ struct Session<'c> {
     config: &'c ErpHttpConfig,
     client: Client,
     auth: Auth,
-    /// Every secret, to scrub from messages (an OAuth token joins when it is fetched).
-    secrets: Mutex<Vec<String>>,
+    /// Every secret in every spelling, to mask in messages (an OAuth token joins when it is
+    /// fetched).
+    secrets: Mutex<Redactor>,
     /// Shared by the threads of a parallel pull, so the rate cap holds for all of them.
     last_request: Mutex<Option<Instant>>,
 }
@@ -502,13 +527,22 @@ impl<'c> Session<'c> {
                 token: Mutex::new(None),
             },
         };
-        let secrets = match &auth {
-            Auth::None => Vec::new(),
-            Auth::Bearer(token) => vec![token.clone()],
-            Auth::Basic(user, password) => vec![user.clone(), password.clone()],
-            Auth::Header(_, value) => vec![value.clone()],
-            Auth::OAuth2 { client_secret, .. } => vec![client_secret.clone()],
-        };
+        let mut secrets = Redactor::new();
+        match &auth {
+            Auth::None => {}
+            Auth::Bearer(token) => secrets.add(token),
+            Auth::Basic(user, password) => secrets.add_basic(user, password),
+            Auth::Header(_, value) => secrets.add(value),
+            Auth::OAuth2 {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                secrets.add(client_secret);
+                // Some token endpoints take the pair as basic auth, and echo it back.
+                secrets.add_basic(client_id, client_secret);
+            }
+        }
         let client = Client::builder()
             .timeout(Duration::from_secs_f64(config.timeout_seconds.max(0.001)))
             .user_agent(concat!("pimfeed/", env!("CARGO_PKG_VERSION")))
@@ -559,7 +593,7 @@ impl<'c> Session<'c> {
                     } else {
                         format!("cannot connect: {}", self.scrub(&err.to_string()))
                     };
-                    (None, message)
+                    (None, message, None)
                 }
                 Ok(response) => match response.status() {
                     status if status.is_success() => {
@@ -568,13 +602,11 @@ impl<'c> Session<'c> {
                             self.page_error(page, url, format!("the response broke off: {err}"))
                         })?;
                         let body = serde_json::from_str(&text).map_err(|err| {
-                            self.page_error(
+                            self.page_error_said(
                                 page,
                                 url,
-                                format!(
-                                    "the response is not valid JSON ({err}): {}",
-                                    self.shown_body(&text)
-                                ),
+                                format!("the response is not valid JSON ({err})"),
+                                Some(self.shown_body(&text)),
                             )
                         })?;
                         return Ok((headers, body));
@@ -593,22 +625,23 @@ impl<'c> Session<'c> {
                         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() =>
                     {
                         let wait = retry_after(&response);
-                        let message = self.status_message(status, response);
-                        (wait, message)
+                        let (message, said) = self.status_message(status, response);
+                        (wait, message, Some(said))
                     }
                     status => {
-                        let message = self.status_message(status, response);
-                        return Err(self.page_error(page, url, message));
+                        let (message, said) = self.status_message(status, response);
+                        return Err(self.page_error_said(page, url, message, Some(said)));
                     }
                 },
             };
-            let (wait, message) = retryable;
+            let (wait, message, said) = retryable;
             if attempt >= self.config.retries {
                 let tries = attempt + 1;
-                return Err(self.page_error(
+                return Err(self.page_error_said(
                     page,
                     url,
                     format!("{message} (gave up after {tries} attempts)"),
+                    said,
                 ));
             }
             std::thread::sleep(wait.unwrap_or_else(|| self.backoff(attempt)));
@@ -671,29 +704,30 @@ impl<'c> Session<'c> {
         }
         let token_url = token_url.clone();
         let response = self.client.post(&token_url).form(&form).send();
-        let failed = |session: &Self, message: String| {
-            session.page_error(
+        let failed = |session: &Self, message: String, said: Option<String>| {
+            session.page_error_said(
                 page,
                 url,
                 format!("cannot get an OAuth token from {token_url}: {message}"),
+                said,
             )
         };
-        let response = response.map_err(|err| failed(self, self.scrub(&err.to_string())))?;
+        let response = response.map_err(|err| failed(self, self.scrub(&err.to_string()), None))?;
         if !response.status().is_success() {
             let status = response.status();
-            let message = self.status_message(status, response);
-            return Err(failed(self, message));
+            let (message, said) = self.status_message(status, response);
+            return Err(failed(self, message, Some(said)));
         }
         let text = response.text().unwrap_or_default();
         let body: Value = serde_json::from_str(&text)
-            .map_err(|err| failed(self, format!("the answer is not JSON: {err}")))?;
+            .map_err(|err| failed(self, format!("the answer is not JSON: {err}"), None))?;
         let access = body["access_token"]
             .as_str()
-            .ok_or_else(|| failed(self, "the answer has no `access_token`".into()))?
+            .ok_or_else(|| failed(self, "the answer has no `access_token`".into(), None))?
             .to_string();
         let lifetime = body["expires_in"].as_u64().unwrap_or(3600);
         let expires = Instant::now() + Duration::from_secs(lifetime.saturating_sub(60).max(1));
-        lock(&self.secrets).push(access.clone());
+        lock(&self.secrets).add(&access);
         *token = Some((access.clone(), expires));
         Ok(access)
     }
@@ -720,13 +754,16 @@ impl<'c> Session<'c> {
         Duration::from_millis(base + jitter)
     }
 
-    fn status_message(&self, status: StatusCode, response: Response) -> String {
+    /// The status for messages, and the start of the body for the terminal.
+    fn status_message(&self, status: StatusCode, response: Response) -> (String, String) {
         let body = response.text().unwrap_or_default();
-        format!("HTTP {status}: {}", self.shown_body(&body))
+        (format!("HTTP {status}"), self.shown_body(&body))
     }
 
-    /// The start of a body, on one line, without secrets.
+    /// The start of a body, on one line, without secrets. Masked before it is cut, so a cut
+    /// cannot leave a secret unrecognisable and leak most of it.
     fn shown_body(&self, body: &str) -> String {
+        let body = self.scrub(body);
         let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut shown: String = flat.chars().take(BODY_SHOWN).collect();
         if flat.chars().count() > BODY_SHOWN {
@@ -735,18 +772,24 @@ impl<'c> Session<'c> {
         if shown.is_empty() {
             shown = "(empty body)".into();
         }
-        self.scrub(&shown)
+        shown
     }
 
     fn scrub(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for secret in lock(&self.secrets).iter().filter(|s| s.len() >= 3) {
-            text = text.replace(secret.as_str(), "***");
-        }
-        text
+        lock(&self.secrets).redact(text)
     }
 
     fn page_error(&self, page: usize, url: &Url, message: String) -> HttpError {
+        self.page_error_said(page, url, message, None)
+    }
+
+    fn page_error_said(
+        &self,
+        page: usize,
+        url: &Url,
+        message: String,
+        server_said: Option<String>,
+    ) -> HttpError {
         let mut shown = url.clone();
         // Never print credentials a URL may carry.
         let _ = shown.set_password(None);
@@ -755,6 +798,7 @@ impl<'c> Session<'c> {
             page,
             url: self.scrub(shown.as_str()),
             message: self.scrub(&message),
+            server_said: server_said.map(|said| self.scrub(&said)),
         }
     }
 }

@@ -613,3 +613,112 @@ fn a_down_erp_falls_back_to_the_last_good_pull_within_max_age() {
     catalog.write("pim.toml", &strict);
     catalog.run(&["build"]).expect(2);
 }
+
+/// Every spelling in which an error page may echo a basic-auth pair back.
+fn echoed_credentials(authorization: &str, password: &str) -> Vec<String> {
+    let percent: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    vec![
+        authorization.to_string(),
+        authorization.replace('/', "\\/"),
+        format!("password={percent}"),
+        format!("password={}", percent.to_lowercase()),
+        password.replace('/', "\\/"),
+    ]
+}
+
+#[test]
+fn an_erp_that_echoes_basic_auth_leaks_no_form_of_it_into_any_output() {
+    const USER: &str = "feed-reader";
+    const PASSWORD: &str = "s3cr/et+pa?ss";
+    // base64("feed-reader:s3cr/et+pa?ss"), as the Authorization header carries it.
+    const ENCODED: &str = "ZmVlZC1yZWFkZXI6czNjci9ldCtwYT9zcw==";
+    let records = api_records(&Catalog::fixture("basic"));
+    let up = Arc::new(AtomicBool::new(true));
+    let flag = up.clone();
+    let pages = odata_pages(records, 10);
+    let server = Server::start(move |request, number| {
+        if flag.load(Ordering::SeqCst) {
+            return pages(request, number);
+        }
+        let authorization = request.headers["authorization"].clone();
+        // Padding puts the last echo across the 300-character excerpt's cut.
+        let padding = "x".repeat(300 - 20);
+        let echoes = echoed_credentials(&authorization, PASSWORD).join(" | ");
+        status(
+            500,
+            &format!(
+                "{{\"trace\": \"{echoes}\", \"pad\": \"{padding}\", \"again\": \"{authorization}\"}}"
+            ),
+        )
+    });
+    let catalog = catalog_with_erp(&format!(
+        "preset = \"odata-v4\"\nurl = \"{}\"\nmax_age_minutes = 60\n[erp.auth]\nkind = \"basic\"\nusername_env = \"PIMFEED_TEST_USER\"\npassword_env = \"PIMFEED_TEST_PASSWORD\"\n",
+        server.url("/Products")
+    ));
+    let env = [
+        ("PIMFEED_TEST_USER", USER),
+        ("PIMFEED_TEST_PASSWORD", PASSWORD),
+    ];
+    catalog.run_env(&["build"], &env).expect(0);
+    up.store(false, Ordering::SeqCst);
+    let human = catalog.run_env(&["build"], &env).expect(0);
+    assert!(
+        human.stderr().contains("the ERP server said: ") && human.stderr().contains("***"),
+        "the server's answer, masked, belongs on the terminal:\n{}",
+        human.stderr()
+    );
+    let json = catalog
+        .run_env(&["build", "--format", "json"], &env)
+        .expect(0);
+
+    let published = [
+        "feeds/manifest.json",
+        "feeds/report/report.json",
+        "feeds/report/index.html",
+    ];
+    let mut texts: Vec<(String, String)> = published
+        .iter()
+        .map(|path| (path.to_string(), catalog.read(path)))
+        .collect();
+    texts.push(("stdout".into(), human.stdout() + &json.stdout()));
+    texts.push(("stderr".into(), human.stderr() + &json.stderr()));
+    let fragments = [
+        PASSWORD,
+        "s3cr",
+        "et+pa",
+        "s3cr%2F",
+        "s3cr%2f",
+        "s3cr\\/",
+        &ENCODED[..12],
+        &ENCODED[8..20],
+    ];
+    for (name, text) in &texts {
+        for fragment in fragments {
+            assert!(
+                !text.contains(fragment),
+                "{fragment:?} leaked into {name}:\n{text}"
+            );
+        }
+    }
+    let manifest: Value = serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+    let because = manifest["erp"]["stale"]["because"].as_str().unwrap();
+    assert!(
+        because.contains("page 1") && because.contains("500"),
+        "{because}"
+    );
+    for (name, text) in &texts[..3] {
+        assert!(
+            !text.contains("trace") && !text.contains("xxxxxxxx"),
+            "what the server said reached {name}:\n{text}"
+        );
+    }
+}
