@@ -278,3 +278,132 @@ fn every_preset_has_its_chapter() {
         );
     }
 }
+
+/// The keys a table accepts, as serde lists them when it meets one it does not know:
+/// "unknown field `x`, expected one of `a`, `b`" (or "expected `a`").
+fn expected_keys(stderr: &str) -> Vec<String> {
+    let Some(rest) = stderr
+        .split("unknown field `zzz_unknown`, expected ")
+        .nth(1)
+    else {
+        panic!("no list of the keys it takes in: {stderr}");
+    };
+    let list = rest.split([';', '\n']).next().unwrap_or_default();
+    list.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+const CATALOG: &str = "[catalog]\nname = \"T\"\nbase_url = \"https://t.example\"\n\
+                       locales = [\"nl-NL\"]\ncurrency = \"EUR\"\n";
+const FILE_ERP: &str = "[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n";
+const HTTP_ERP: &str = "[erp]\nsource = \"http\"\nurl = \"http://127.0.0.1:9/\"\n";
+
+/// Every key every table of `pim.toml`, `schema.toml` and `categories.toml` takes is named in
+/// the guide chapter that documents that table: a new setting comes with its documentation.
+#[test]
+fn every_setting_the_catalog_files_take_is_in_the_guide() {
+    let unknown = "zzz_unknown = 1\n";
+    let http_with = |table: &str| format!("{CATALOG}{HTTP_ERP}{table}{unknown}");
+    let pim_toml_cases: Vec<(String, &str)> = vec![
+        (
+            format!("{unknown}{CATALOG}{FILE_ERP}"),
+            "configuration/pim-toml.md",
+        ),
+        (
+            format!("{CATALOG}{unknown}{FILE_ERP}"),
+            "configuration/pim-toml.md",
+        ),
+        (
+            format!("{CATALOG}{FILE_ERP}[build]\n{unknown}"),
+            "configuration/pim-toml.md",
+        ),
+        (
+            format!("{CATALOG}{FILE_ERP}[new]\n{unknown}"),
+            "configuration/pim-toml.md",
+        ),
+        (format!("{CATALOG}{FILE_ERP}{unknown}"), "erp/file.md"),
+        (format!("{CATALOG}{HTTP_ERP}{unknown}"), "erp/http.md"),
+        (
+            http_with("[erp.paging]\nkind = \"offset\"\n"),
+            "erp/http.md",
+        ),
+        (http_with("[erp.paging]\nkind = \"page\"\n"), "erp/http.md"),
+        (
+            http_with("[erp.paging]\nkind = \"cursor\"\npointer = \"/c\"\nparam = \"c\"\n"),
+            "erp/http.md",
+        ),
+        (
+            http_with("[erp.paging]\nkind = \"next-link\"\npointer = \"/n\"\n"),
+            "erp/http.md",
+        ),
+        (
+            http_with("[erp.auth]\nkind = \"bearer\"\ntoken_env = \"T\"\n"),
+            "erp/http.md",
+        ),
+        (
+            http_with("[erp.auth]\nkind = \"basic\"\nusername_env = \"U\"\npassword_env = \"P\"\n"),
+            "erp/http.md",
+        ),
+        (
+            http_with("[erp.auth]\nkind = \"header\"\nname = \"X\"\nvalue_env = \"V\"\n"),
+            "erp/http.md",
+        ),
+        (
+            http_with(
+                "[erp.auth]\nkind = \"oauth2\"\ntoken_url = \"https://t.example/token\"\n\
+                 client_id_env = \"I\"\nclient_secret_env = \"S\"\n",
+            ),
+            "erp/http.md",
+        ),
+        (
+            format!("{CATALOG}{FILE_ERP}[channels.x]\npreset = \"webshop-json\"\n{unknown}"),
+            "configuration/channels.md",
+        ),
+    ];
+    let mut missing = Vec::new();
+    let mut check = |stderr: &str, chapter: &str| {
+        let text = std::fs::read_to_string(guide().join(chapter)).expect("the chapter");
+        for key in expected_keys(stderr) {
+            let named = [format!("`{key}`"), format!("[{key}"), format!(".{key}]")]
+                .iter()
+                .any(|form| text.contains(form.as_str()));
+            if !named {
+                missing.push(format!("`{key}` is not in docs/src/{chapter}"));
+            }
+        }
+    };
+    for (pim_toml, chapter) in &pim_toml_cases {
+        let catalog = Catalog::empty();
+        catalog.write("pim.toml", pim_toml);
+        check(&catalog.run(&["check"]).expect(2).stderr(), chapter);
+    }
+    let content_cases = [
+        (
+            "content/schema.toml",
+            "[attributes.title]\ntype = \"text\"\nzzz_unknown = 1\n",
+        ),
+        (
+            "content/schema.toml",
+            "[families.tools]\nattributes = []\nzzz_unknown = 1\n",
+        ),
+        (
+            "content/categories.toml",
+            "[categories.\"tools\"]\nzzz_unknown = 1\n",
+        ),
+    ];
+    for (file, text) in content_cases {
+        let catalog = Catalog::example();
+        catalog.write(file, text);
+        let run = catalog.run(&["check"]);
+        let chapter = if file.ends_with("schema.toml") {
+            "catalog/schema.md"
+        } else {
+            "catalog/categories.md"
+        };
+        check(&run.stderr(), chapter);
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
