@@ -1,5 +1,5 @@
-//! End-to-end benchmark: generates catalogs of 10k, 100k and 1M products in the SPEC format
-//! and times every way pimfeed reads them, with peak memory:
+//! End-to-end benchmark: generates catalogs of 10k, 100k and 1M products in the example
+//! catalog's format and times every way pimfeed reads them, with peak memory:
 //!
 //! - `check --no-cache` and `build --no-cache`: a CI runner on a fresh clone;
 //! - `build` again with nothing changed, and after a one-line edit of one file (what a

@@ -94,7 +94,7 @@ pub enum ErpConfig {
     Http(Box<ErpHttpConfig>),
 }
 
-/// `[erp] source = "http"`: a JSON API read page by page (SPEC §4).
+/// `[erp] source = "http"`: a JSON API read page by page (`docs/src/erp/http.md`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErpHttpConfig {

@@ -1,5 +1,6 @@
 //! The built-in channels: each is a format, a template (where the format has one) and that
-//! channel's own requirements (CHANNELS.md).
+//! channel's own requirements. The user guide gives each preset a chapter listing its rules
+//! and where the channel documents them (`docs/src/channels/`).
 
 use crate::config::ChannelFormat;
 
@@ -16,7 +17,8 @@ pub enum Preset {
     OrderEntryCsv,
 }
 
-/// Google Merchant Center limits (CHANNELS.md §1.1).
+/// Google Merchant Center limits, from its product data specification
+/// (`docs/src/channels/google-merchant.md` links each one).
 pub mod google {
     pub const ID_MAX: usize = 50;
     pub const TITLE_MAX: usize = 150;
@@ -28,7 +30,8 @@ pub mod google {
     pub const ADDITIONAL_IMAGES_MAX: usize = 10;
 }
 
-/// Meta catalog limits (CHANNELS.md §2; the text limits come from a third-party spec).
+/// Meta catalog limits (the text limits come from a third-party spec, productfeedspec.com, as
+/// Meta's own pages give none; see `docs/src/channels/meta-catalog.md`).
 pub mod meta {
     pub const ID_MAX: usize = 100;
     pub const TITLE_MAX: usize = 200;
@@ -53,7 +56,7 @@ pub mod meta {
     ];
 }
 
-/// bol.com Retailer API v11 offers and bol's content rules (CHANNELS.md §3).
+/// bol.com Retailer API v11 offers and bol's content rules (`docs/src/channels/bol-offers.md`).
 pub mod bol {
     /// `fulfilment.deliveryCode` values for FBR; `VVB` (bol ships for the retailer) is FBR only.
     pub const DELIVERY_CODES: &[&str] = &[
@@ -92,7 +95,7 @@ pub mod bol {
     pub const DELIVERY_CODE_ATTRIBUTE: &str = "bol_delivery_code";
 }
 
-/// Amazon SP-API JSON_LISTINGS_FEED (CHANNELS.md §4).
+/// Amazon SP-API JSON_LISTINGS_FEED (`docs/src/channels/amazon-listings.md`).
 pub mod amazon {
     /// `messages` holds at most this many items; larger feeds are split into several files.
     pub const MESSAGES_MAX: usize = 10_000;

@@ -17,7 +17,7 @@ use crate::config::find_root;
 use crate::diagnostics::{Diagnostic, render_github, render_human};
 use crate::pipeline::{Failure, Mode, Outcome};
 
-/// The exit codes CI can rely on (SPEC §3).
+/// The exit codes CI can rely on (`docs/src/reference/exit-codes.md`).
 pub mod exit {
     pub const OK: u8 = 0;
     pub const CONTENT: u8 = 1;

@@ -1,4 +1,5 @@
-//! A product file: one product, or one product model with its variants (SPEC §2.3).
+//! A product file: one product, or one product model with its variants (the user guide's
+//! `docs/src/catalog/products.md` describes the format).
 //!
 //! Files are parsed into spanned TOML (`DeTable`) rather than straight into structs, because
 //! the keys are the schema's attributes and every problem must point at its line and column.

@@ -1,5 +1,6 @@
-//! The `amazon-listings` preset: an SP-API JSON_LISTINGS_FEED document (CHANNELS.md §4), a
-//! header and one UPDATE message per product, valid against Amazon's published schema.
+//! The `amazon-listings` preset: an SP-API JSON_LISTINGS_FEED document, a header and one
+//! UPDATE message per product, valid against Amazon's published schema (a copy is in
+//! `tests/fixtures/vendor/amazon/`; `docs/src/channels/amazon-listings.md` is the reference).
 //!
 //! A product with an `asin` (or every product, with `offer_only = true`) is an offer on a
 //! product page Amazon already has (`LISTING_OFFER_ONLY`): ASIN, condition, price and

@@ -1,5 +1,5 @@
 //! The `bol-offers` preset: JSON Lines, one bol.com Retailer API v11 offer body per line
-//! (CHANNELS.md §3.1), for a connector that creates or updates each offer.
+//! (`docs/src/channels/bol-offers.md`), for a connector that creates or updates each offer.
 //!
 //! Bol knows a product by its EAN, so an offer is EAN + condition + price + stock +
 //! fulfilment; the Dutch content goes to bol separately. Prices are EUR incl. VAT as exact

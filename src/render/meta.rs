@@ -1,5 +1,5 @@
 //! The `meta-catalog` preset: a CSV data feed with Meta's field names and enum spellings
-//! (`in stock`, `new`), for Facebook and Instagram shops (CHANNELS.md §2).
+//! (`in stock`, `new`), for Facebook and Instagram shops (`docs/src/channels/meta-catalog.md`).
 //!
 //! Meta's fetcher reads the file, not a person, so cells are written as they are (no
 //! spreadsheet formula guard, which would corrupt a title like `-20% korting`); the csv crate

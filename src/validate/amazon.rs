@@ -1,7 +1,8 @@
-//! Amazon's rules (CHANNELS.md §4): an offer on an existing product page needs a valid ASIN;
-//! a full listing needs a product type for its family, a GTIN, and the texts Amazon shows
-//! (item name, brand, bullet points, description) and an image. Required sets beyond these
-//! vary by product type and marketplace; Amazon reports those in its processing report.
+//! Amazon's rules (`docs/src/channels/amazon-listings.md`): an offer on an existing product
+//! page needs a valid ASIN; a full listing needs a product type for its family, a GTIN, and the
+//! texts Amazon shows (item name, brand, bullet points, description) and an image. Required
+//! sets beyond these vary by product type and marketplace; Amazon reports those in its
+//! processing report.
 
 use rust_decimal::Decimal;
 

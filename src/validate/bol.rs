@@ -1,7 +1,7 @@
-//! bol.com's rules for offers (CHANNELS.md §3): a 13-digit EAN, a price, a delivery code bol
-//! knows, bundle prices that fall; and bol's content rules where a program can check them
-//! (title length, no prices, web addresses or sales slogans in the text) as warnings, since
-//! bol judges those itself.
+//! bol.com's rules for offers (`docs/src/channels/bol-offers.md` lists them with their
+//! sources): a 13-digit EAN, a price, a delivery code bol knows, bundle prices that fall; and
+//! bol's content rules where a program can check them (title length, no prices, web addresses
+//! or sales slogans in the text) as warnings, since bol judges those itself.
 
 use std::sync::LazyLock;
 

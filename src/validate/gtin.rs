@@ -2,8 +2,9 @@
 //!
 //! Google disapproves an item whose GTIN is malformed or comes from a range GS1 never hands to
 //! brand owners (in-store numbers, coupons). Catching that at build time names the product
-//! file to fix, instead of a disapproval in Merchant Center days later. The rules are those of
-//! CHANNELS.md §6.
+//! file to fix, instead of a disapproval in Merchant Center days later. The rules (GS1's mod-10
+//! check digit, Google's restricted and coupon prefixes) and their sources are listed in
+//! `docs/src/channels/gtin.md`.
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
-//! Meta's rules for catalog items (CHANNELS.md §2): text limits, identifiers (a GTIN, or an
-//! MPN and a brand), variants Meta can tell apart, and its enums.
+//! Meta's rules for catalog items (`docs/src/channels/meta-catalog.md`): text limits,
+//! identifiers (a GTIN, or an MPN and a brand), variants Meta can tell apart, and its enums.
 
 use super::{Checks, Reason, gtin};
 use crate::channels::Channel;

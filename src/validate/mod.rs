@@ -161,7 +161,7 @@ fn missing_attribute(
     .on(attribute, product, channel)
 }
 
-/// Google Merchant Center's rules (CHANNELS.md §1, §6).
+/// Google Merchant Center's rules, each with its source in `docs/src/channels/google-merchant.md`.
 fn google_rules(
     product: &Product,
     record: &ErpRecord,

@@ -1,5 +1,5 @@
 //! The Google Merchant gate: a product just inside each limit is in the feed, one just over it
-//! is left out with the reason (CHANNELS.md §1, §6).
+//! is left out with the reason (the rules of `docs/src/channels/google-merchant.md`).
 
 use crate::common::{Catalog, field, rss_items};
 

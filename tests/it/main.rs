@@ -7,6 +7,7 @@ mod cap;
 mod check;
 mod common;
 mod diff;
+mod docs;
 mod escaping;
 mod github;
 mod google;
