@@ -22,5 +22,6 @@ pub mod render;
 pub mod report;
 pub mod snapshot;
 pub mod suggest;
+pub mod swap;
 pub mod ui;
 pub mod validate;

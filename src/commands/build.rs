@@ -32,6 +32,7 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                 "output": outcome.output_dir,
                 "manifest": outcome.manifest,
                 "cache": outcome.cache,
+                "swap_warnings": outcome.swap_warnings,
             });
             println!("{document}");
         }
@@ -47,6 +48,9 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             let _ = channel_summary(&outcome, false, &mut std::io::stderr());
             if let Some(stale) = &report.erp_stale {
                 eprintln!("warning: {stale}");
+            }
+            for warning in &outcome.swap_warnings {
+                eprintln!("warning: {warning}");
             }
             let warnings = report.summary.warnings;
             if warnings > 0 {
