@@ -17,4 +17,5 @@ mod marketplaces;
 mod refresh;
 mod schema;
 mod swap;
+mod untrusted_input;
 mod watch;
