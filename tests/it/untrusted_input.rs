@@ -80,3 +80,61 @@ fn a_gzip_copy_named_like_another_channels_output_is_refused_when_reading_pim_to
     catalog.run(&["build"]).expect(2);
     assert!(!catalog.path().join("feeds").exists());
 }
+
+/// The bytes below 0x20 a CSV cell may hold: tab and line feed (and the line ends).
+fn forbidden_controls(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .copied()
+        .filter(|b| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .collect()
+}
+
+#[test]
+fn control_characters_from_the_erp_never_reach_csv_feeds() {
+    let catalog = Catalog::fixture("basic");
+    let erp = catalog.read("erp/items.csv").replace(
+        "DR-1,149.95,12,EUR,129.95,4006381333931,DHP485Z,1.7,20,8,25,piece,",
+        "DR-1,149.95,12,EUR,129.95,4006381333931,DHP\u{0}485Z,1.7,20,8,25,pi\u{1b}e\u{7}ce,",
+    );
+    catalog.write("erp/items.csv", &erp);
+    let config = catalog.read("pim.toml").replace(
+        "\"Price\" = \"erp.price\"",
+        "\"Price\" = \"erp.price\"\n\"Unit\" = \"erp.unit\"\n\"MPN\" = \"erp.mpn\"",
+    );
+    catalog.write("pim.toml", &config);
+    catalog.run(&["build"]).expect(0);
+    for feed in ["feeds/orders.csv", "feeds/prices.csv"] {
+        let bytes = fs::read(catalog.path().join(feed)).unwrap();
+        assert_eq!(forbidden_controls(&bytes), Vec::<u8>::new(), "{feed}");
+    }
+    let (headers, rows) = catalog.csv("feeds/prices.csv");
+    let dr1 = rows.iter().find(|row| &row[0] == "DR-1").unwrap();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(&dr1[column("Unit")], "piece");
+    assert_eq!(&dr1[column("MPN")], "DHP485Z");
+}
+
+#[test]
+fn a_sku_of_dots_gets_a_visible_stub_that_check_reads() {
+    let catalog = Catalog::fixture("basic");
+    let erp = catalog.read("erp/items.csv") + ".,5,1,EUR,,,,,,,,piece,1,true,\n";
+    catalog.write("erp/items.csv", &erp);
+    catalog.run(&["new", ".", "--family", "tools"]).expect(0);
+    let folder = catalog.path().join("content/products/tools");
+    let hidden: Vec<_> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert_eq!(hidden, Vec::<String>::new());
+    let stub = catalog.read("content/products/tools/_.toml");
+    assert!(stub.contains("sku = \".\""), "{stub}");
+    // The stub is read: `.` is no longer an ERP item without content.
+    let json = catalog.run(&["check", "--format", "json"]).json();
+    assert_eq!(
+        json["report"]["erp_without_content"],
+        serde_json::json!(["X-1"]),
+        "{json}"
+    );
+}
