@@ -47,15 +47,20 @@ impl Staging {
     /// folders of runs that are gone.
     pub fn create(target: &Path) -> io::Result<Staging> {
         let target = live_folder(target)?;
+        // Named, since a symbolic link may have led somewhere the user did not expect.
+        let at = |path: &Path| {
+            let path = path.display().to_string();
+            move |err: io::Error| io::Error::new(err.kind(), format!("{path}: {err}"))
+        };
         let parent = parent_of(&target);
-        fs::create_dir_all(&parent)?;
-        restore_aside(&target)?;
+        fs::create_dir_all(&parent).map_err(at(&parent))?;
+        restore_aside(&target).map_err(at(&target))?;
         remove_dead_leftovers(&target);
         let dir = named(&target, "staging", std::process::id());
         if fs::symlink_metadata(&dir).is_ok() {
-            fs::remove_dir_all(&dir)?;
+            fs::remove_dir_all(&dir).map_err(at(&dir))?;
         }
-        fs::create_dir_all(&dir)?;
+        fs::create_dir_all(&dir).map_err(at(&dir))?;
         Ok(Staging {
             dir,
             target,
@@ -65,17 +70,6 @@ impl Staging {
 
     pub fn path(&self) -> &Path {
         &self.dir
-    }
-
-    /// Puts the staged folder in place of the target on its own (for tests and for folders
-    /// without a partner).
-    pub fn commit(mut self) -> io::Result<()> {
-        let previous = exchange_or_replace(&self.dir, &self.target)?;
-        self.committed = true;
-        if let Some(previous) = previous {
-            fs::remove_dir_all(previous)?;
-        }
-        Ok(())
     }
 }
 
@@ -428,7 +422,8 @@ mod tests {
         assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "old");
         let staging = Staging::create(&target).unwrap();
         fs::write(staging.path().join("a.xml"), "new").unwrap();
-        staging.commit().unwrap();
+        let swapped = publish(staging, None).unwrap();
+        assert!(swapped.warnings.is_empty());
         assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "new");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
