@@ -151,6 +151,9 @@ pub fn publish(feeds: Staging, snapshot: Option<SnapshotWriter>) -> Result<Swapp
 /// whose feeds are live. Run first by every build and refresh, under the catalog lock.
 pub fn recover(root: &Path) -> io::Result<()> {
     let live = root.join(snapshot::DIR);
+    // A refresh never stages a snapshot, so a killed build's would otherwise stay until the
+    // next build.
+    remove_dead_leftovers(&live);
     let pending = pending_path(&live);
     if fs::symlink_metadata(&pending).is_err() {
         return Ok(());
@@ -392,7 +395,11 @@ fn failpoint(name: &str) -> io::Result<()> {
             match point.split_once('=') {
                 Some((point, "kill")) if point == name => {
                     // SAFETY: sending SIGKILL to this process; it does not return.
-                    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                    #[cfg(unix)]
+                    unsafe {
+                        libc::kill(libc::getpid(), libc::SIGKILL);
+                    }
+                    std::process::abort();
                 }
                 Some((point, "error")) if point == name => {
                     return Err(io::Error::other(format!("injected failure at `{name}`")));

@@ -119,6 +119,13 @@ fn staging_folders_of_killed_runs_are_removed_by_the_next_run() {
     // Each run removed the staging folder the run killed before it had left.
     let left = swap_leftovers(catalog.path());
     assert_eq!(left.len(), 1, "{left:?}");
+    // A build killed while rendering leaves its snapshot's staging folder too.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let snapshot_staging = format!(".pimfeed/.last-build.staging-{}", gone.id());
+    catalog.write(&format!("{snapshot_staging}/products.jsonl"), "{}\n");
+    catalog.run(&["refresh"]).expect(0);
+    assert!(!catalog.path().join(&snapshot_staging).exists());
     catalog.run(&["build"]).expect(0);
     assert_eq!(swap_leftovers(catalog.path()), Vec::<String>::new());
     assert_eq!(
