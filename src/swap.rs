@@ -386,14 +386,34 @@ fn exchange(_: &Path, _: &Path) -> io::Result<bool> {
 }
 
 /// A point where the tests make a run crash or fail: `PIMFEED_FAILPOINT=NAME=kill` kills the
-/// process there (as `kill -9` would), `NAME=error` makes the step fail. Compiled into debug
-/// builds only; a release build has no such points.
+/// process there (as `kill -9` would) and `NAME=error` makes the step fail, every time the run
+/// passes it; `NAME@2=kill` only the second time (the feeds and the snapshot pass the same
+/// points).
+/// Compiled into debug builds only; a release build has no such points.
 fn failpoint(name: &str) -> io::Result<()> {
     #[cfg(debug_assertions)]
     if let Ok(spec) = std::env::var("PIMFEED_FAILPOINT") {
+        static HITS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let hits = {
+            let mut hits = HITS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            hits.push(name.to_string());
+            hits.iter().filter(|hit| *hit == name).count()
+        };
         for point in spec.split(',') {
-            match point.split_once('=') {
-                Some((point, "kill")) if point == name => {
+            let Some((point, action)) = point.split_once('=') else {
+                continue;
+            };
+            let (point, nth) = match point.split_once('@') {
+                Some((point, nth)) => (point, nth.parse().ok()),
+                None => (point, None),
+            };
+            if point != name || nth.is_some_and(|nth: usize| nth != hits) {
+                continue;
+            }
+            match action {
+                "kill" => {
                     // SAFETY: sending SIGKILL to this process; it does not return.
                     #[cfg(unix)]
                     unsafe {
@@ -401,7 +421,7 @@ fn failpoint(name: &str) -> io::Result<()> {
                     }
                     std::process::abort();
                 }
-                Some((point, "error")) if point == name => {
+                "error" => {
                     return Err(io::Error::other(format!("injected failure at `{name}`")));
                 }
                 _ => {}

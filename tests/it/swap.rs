@@ -68,6 +68,9 @@ fn a_crash_at_any_step_of_the_swap_leaves_the_old_build_or_the_new_one() {
         ("exchange=error,before-commit=kill", false, OLD_TITLE),
         ("exchange=error,between-renames=kill", false, OLD_TITLE),
         ("exchange=error,after-feeds=kill", false, NEW_TITLE),
+        // The snapshot's two renames, after the feeds went live.
+        ("exchange=error,between-renames@2=kill", false, NEW_TITLE),
+        ("exchange=error,after-last-build=kill", false, NEW_TITLE),
     ];
     for (failpoint, exchanged, live) in cases {
         let catalog = built_then_edited();
