@@ -125,6 +125,10 @@ pub struct ErpHttpConfig {
     pub requests_per_minute: Option<u32>,
     /// Pages in flight at once where the paging allows it (`offset`, `page`). Default 4.
     pub concurrency: Option<usize>,
+    /// Hosts besides `url`'s that a next link or `Link` header may lead to; a next page on
+    /// any other host fails the pull, so the credentials never go there.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
     /// Guards against a server whose next link loops.
     #[serde(default = "default_max_pages")]
     pub max_pages: usize,

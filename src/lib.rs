@@ -23,5 +23,6 @@ pub mod render;
 pub mod report;
 pub mod snapshot;
 pub mod suggest;
+pub mod swap;
 pub mod ui;
 pub mod validate;

@@ -1,12 +1,12 @@
 //! One writer per catalog at a time.
 //!
-//! `build` and `refresh` both swap a staging folder in place of `feeds/` with two renames;
-//! `build` does the same with `.pimfeed/last-build/`, and both replace the build cache in
-//! `.pimfeed/cache/`. `refresh` runs from cron every few minutes and `build` on merge, so two
-//! runs can overlap; interleaved renames could then fail halfway, or leave one run's feeds
-//! beside the other's snapshot and cache. Every writing run therefore holds an exclusive lock
-//! on `.pimfeed/lock` for its whole length, from before it reads the last build's snapshot
-//! until after its last swap.
+//! `build` and `refresh` both swap a staging folder in place of `feeds/` (see
+//! [`crate::swap`]); `build` does the same with `.pimfeed/last-build/`, and both replace the
+//! build cache in `.pimfeed/cache/`. `refresh` runs from cron every few minutes and `build`
+//! on merge, so two runs can overlap; interleaved renames could then fail halfway, or leave
+//! one run's feeds beside the other's snapshot and cache. Every writing run therefore holds an
+//! exclusive lock on `.pimfeed/lock` for its whole length, from before it reads the last
+//! build's snapshot until after its last swap.
 //!
 //! The lock is an OS file lock (`flock` on Unix, `LockFileEx` on Windows) taken with std's
 //! [`File::try_lock`], not the existence of a file: the OS releases it when the process ends,

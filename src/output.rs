@@ -1,4 +1,5 @@
-//! Where feeds land: a staging folder, a parse-back check of every feed, and the swap.
+//! Where feeds land: feed files, a parse-back check of every feed, and keeping unchanged ones
+//! (the staging folder and the swap are in [`crate::swap`]).
 //!
 //! Readers never see a half-written feed: a build writes into a fresh folder beside
 //! `feeds/` and only renames it into place when every channel rendered and parsed back. A
@@ -6,7 +7,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
@@ -15,76 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::config::ChannelFormat;
 use crate::render::escape::is_xml_char;
 
-/// A folder being filled by a build; removed on drop unless committed.
-pub struct Staging {
-    dir: PathBuf,
-    target: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    /// A fresh staging folder next to `target`, on the same file system so the swap is a rename.
-    pub fn create(target: &Path) -> io::Result<Staging> {
-        let name = target
-            .file_name()
-            .map_or_else(|| "feeds".into(), |n| n.to_string_lossy().into_owned());
-        let parent = target.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(parent)?;
-        let dir = parent.join(format!(".{name}.staging-{}", std::process::id()));
-        if dir.exists() {
-            fs::remove_dir_all(&dir)?;
-        }
-        fs::create_dir_all(&dir)?;
-        Ok(Staging {
-            dir,
-            target: target.to_path_buf(),
-            committed: false,
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Puts the staged folder in place of the target. Between the two renames the target is
-    /// briefly absent, never partial.
-    pub fn commit(mut self) -> io::Result<()> {
-        let old = self.dir.with_file_name(
-            self.dir
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .replace(".staging-", ".old-"),
-        );
-        let had_previous = self.target.exists();
-        if had_previous {
-            if old.exists() {
-                fs::remove_dir_all(&old)?;
-            }
-            fs::rename(&self.target, &old)?;
-        }
-        if let Err(err) = fs::rename(&self.dir, &self.target) {
-            if had_previous {
-                // Put the previous feeds back; the staging folder is removed on drop.
-                let _ = fs::rename(&old, &self.target);
-            }
-            return Err(err);
-        }
-        self.committed = true;
-        if had_previous {
-            fs::remove_dir_all(&old)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+pub use crate::swap::Staging;
 
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.
@@ -481,24 +413,5 @@ mod tests {
                 "{jsonl:?}"
             );
         }
-    }
-
-    #[test]
-    fn failed_staging_leaves_the_target_alone_and_commit_swaps() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("feeds");
-        fs::create_dir(&target).unwrap();
-        fs::write(target.join("a.xml"), "old").unwrap();
-        {
-            let staging = Staging::create(&target).unwrap();
-            fs::write(staging.path().join("a.xml"), "new").unwrap();
-        }
-        assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "old");
-        let staging = Staging::create(&target).unwrap();
-        fs::write(staging.path().join("a.xml"), "new").unwrap();
-        staging.commit().unwrap();
-        assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "new");
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1);
     }
 }

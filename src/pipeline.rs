@@ -48,6 +48,8 @@ pub enum Failure {
     /// Another build or refresh of the catalog is writing (see [`crate::lock`]).
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Swap(#[from] crate::swap::SwapError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -91,6 +93,8 @@ pub struct Outcome {
     pub timings: Vec<(String, std::time::Duration)>,
     /// How much the build cache saved.
     pub cache: CacheUse,
+    /// What went wrong after the new feeds went live (a previous folder left behind).
+    pub swap_warnings: Vec<String>,
 }
 
 /// Content files taken from the build cache, and those read and rendered anew.
@@ -260,6 +264,12 @@ pub fn run(
     let started = chrono::Utc::now();
     let mut stopwatch = Stopwatch::start();
     let generated_at = started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if mode != Mode::Check {
+        // Before anything reads the last build: a crash may have stopped its swap halfway.
+        crate::swap::recover(root).map_err(Failure::io(
+            "cannot finish the swap a crashed build left halfway",
+        ))?;
+    }
     // A refresh renders the last build's content (configuration, schema, templates and
     // products as they were then), only with fresh ERP numbers.
     let (source, mut snapshot) = match mode {
@@ -608,6 +618,7 @@ pub fn run(
         erp: pull.clone(),
         channels: manifest_channels,
     });
+    let mut swap_warnings = Vec::new();
     if let (Some(staging), Some(manifest)) = (staging, &manifest) {
         progress.stage("writing report and manifest");
         write_report_and_manifest(staging.path(), &report, manifest)?;
@@ -632,15 +643,7 @@ pub fn run(
                 )),
             )?;
         }
-        staging.commit().map_err(Failure::io(format!(
-            "cannot move the new feeds into {}",
-            output_dir.display()
-        )))?;
-        if let Some(snapshot) = snapshot_writer {
-            snapshot
-                .commit()
-                .map_err(Failure::io("cannot keep this build's content"))?;
-        }
+        swap_warnings = crate::swap::publish(staging, snapshot_writer)?.warnings;
         if let Some(writer) = cache_writer {
             // A cache that does not cover every product would make a later refresh miss some:
             // better none. It is an optimisation, so failing to keep it fails nothing.
@@ -672,6 +675,7 @@ pub fn run(
         output_dir,
         timings: stopwatch.stages,
         cache: reuse,
+        swap_warnings,
     })
 }
 

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::content::Product;
-use crate::output::Staging;
+use crate::swap::Staging;
 
 /// Where the last build's content is kept, relative to the catalog root.
 pub const DIR: &str = ".pimfeed/last-build";
@@ -84,10 +84,11 @@ impl SnapshotWriter {
         Ok(start)
     }
 
-    /// Makes this the last build's snapshot.
-    pub fn commit(mut self) -> io::Result<()> {
+    /// The finished snapshot's staging folder, for [`crate::swap::publish`] to put live
+    /// together with the feeds.
+    pub fn finish(mut self) -> io::Result<Staging> {
         self.products.flush()?;
-        self.staging.commit()
+        Ok(self.staging)
     }
 }
 

@@ -141,7 +141,9 @@ pub fn resolve_from(
             }
             (None, Some(format)) => match &cfg.template {
                 Some(template) => {
-                    if !source.is_file(&Path::new("templates").join(template)) {
+                    if let Some(outside) = template_outside_templates(source, template) {
+                        problem(outside);
+                    } else if !source.is_file(&Path::new("templates").join(template)) {
                         problem(format!("template `templates/{template}` does not exist"));
                     }
                     ChannelKind::Template {
@@ -227,9 +229,60 @@ pub fn resolve_from(
             }
         }
     }
+    if config.build.gzip {
+        problems.extend(gzip_twin_collisions(&channels));
+    }
     if problems.is_empty() {
         Ok(channels)
     } else {
         Err(problems)
     }
+}
+
+/// Why a channel's `template` is not a file inside `templates/`, if it is not: an absolute
+/// path, `..`, or (in a working tree) a symbolic link out of it. A template is published
+/// through the feed, so it must never read `/etc/…`, `/proc/self/environ` or another repository.
+fn template_outside_templates(source: &CatalogSource, template: &str) -> Option<String> {
+    let lexically_inside = !template.is_empty()
+        && Path::new(template)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    let linked_inside = || match source.root() {
+        Some(root) => {
+            let templates = root.join("templates");
+            match (
+                templates.canonicalize(),
+                templates.join(template).canonicalize(),
+            ) {
+                (Ok(templates), Ok(file)) => file.starts_with(templates),
+                // A missing file is reported as missing.
+                _ => true,
+            }
+        }
+        None => true,
+    };
+    if lexically_inside && linked_inside() {
+        return None;
+    }
+    Some(format!(
+        "`template` must name a file inside templates/, such as \"feed.xml\" or \"shop/feed.xml\", \
+         not `{template}`: no absolute path, no `..`, no link out of templates/"
+    ))
+}
+
+/// With `[build] gzip = true` every feed gets a `<output>.gz` twin: none may be another
+/// channel's output.
+fn gzip_twin_collisions(channels: &[Channel]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for channel in channels {
+        let twin = format!("{}.gz", channel.output);
+        for other in channels.iter().filter(|other| other.output == twin) {
+            problems.push(format!(
+                "channel `{}`: writes `{twin}`, which is also the gzip copy of channel `{}`'s \
+                 `{}` (`[build] gzip = true`); choose another `output`",
+                other.name, channel.name, channel.output
+            ));
+        }
+    }
+    problems
 }

@@ -32,6 +32,7 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                 "output": outcome.output_dir,
                 "manifest": outcome.manifest,
                 "cache": outcome.cache,
+                "swap_warnings": outcome.swap_warnings,
             });
             println!("{document}");
         }
@@ -50,6 +51,9 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             }
             if let Some(said) = outcome.erp_server_said() {
                 eprintln!("  the ERP server said: {said}");
+            }
+            for warning in &outcome.swap_warnings {
+                eprintln!("warning: {warning}");
             }
             let warnings = report.summary.warnings;
             if warnings > 0 {

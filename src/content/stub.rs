@@ -175,17 +175,23 @@ fn quote(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-/// The file name for `sku`: characters that are unsafe in paths become `-`.
+/// The file name for `sku`: characters that are unsafe in paths become `-`, and leading dots
+/// `_`, so no SKU (not even `.` or `..`) gives a hidden file that nothing reads.
 pub fn file_name(sku: &str) -> String {
+    let mut leading = true;
     let safe: String = sku
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            leading &= c == '.';
+            if leading {
+                '_'
+            } else if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
             } else {
                 '-'
             }
         })
         .collect();
-    format!("{}.toml", safe.trim_start_matches('.'))
+    let safe = if safe.is_empty() { "_".into() } else { safe };
+    format!("{safe}.toml")
 }

@@ -19,6 +19,7 @@ use reqwest::{StatusCode, Url};
 use serde_json::{Map, Value};
 
 use super::ErpRecord;
+use super::completeness::{self, Announced};
 use super::file::{ErpFileError, check_records};
 use crate::config::{ErpHttpConfig, HttpAuth, HttpField, HttpPaging, HttpPreset};
 use crate::redact::Redactor;
@@ -44,6 +45,9 @@ pub enum HttpError {
     },
     #[error("{0}")]
     Records(ErpFileError),
+    /// The pages held fewer records than the server has (see [`completeness`]).
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 impl HttpError {
@@ -51,7 +55,7 @@ impl HttpError {
     pub fn server_said(&self) -> Option<&str> {
         match self {
             HttpError::Page { server_said, .. } => server_said.as_deref(),
-            HttpError::Config(_) | HttpError::Records(_) => None,
+            HttpError::Config(_) | HttpError::Incomplete(_) | HttpError::Records(_) => None,
         }
     }
 
@@ -99,10 +103,13 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
             in_flight,
             records_pointer: &records_pointer,
         };
-        let pages = pull_numbered_pages(&session, config, &numbered, &mut raw, progress)?;
+        let (pages, announced) =
+            pull_numbered_pages(&session, config, &numbered, &mut raw, progress)?;
+        check_total(&session, announced.as_ref(), raw.len())?;
         return finish(config, &raw, pages);
     }
     let mut requested: HashSet<String> = HashSet::new();
+    let mut announced = None;
     let mut page = 0usize;
     let mut next = Some(first_page_url(&first, &paging));
     while let Some(url) = next.take() {
@@ -128,6 +135,9 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
         }
         progress.stage(&format!("ERP page {page}, {} records", raw.len()));
         let (headers, body) = session.get(page, &url, &paging)?;
+        if page == 1 {
+            announced = completeness::announced_total(&body, &headers);
+        }
         let items = records_at(&body, &records_pointer)
             .map_err(|message| session.page_error(page, &url, message))?;
         let count = items.len();
@@ -137,9 +147,50 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
         }
         next = next_page(&paging, &url, &body, &headers, count)
             .map_err(|message| session.page_error(page, &url, message))?;
+        match &next {
+            Some(next) => completeness::check_host(&first, next, &config.allowed_hosts)
+                .map_err(|message| session.page_error(page, &url, message))?,
+            None => confirm_short_page(&session, &paging, (page, &url), count, &records_pointer)?,
+        }
     }
-
+    check_total(&session, announced.as_ref(), raw.len())?;
     finish(config, &raw, page)
+}
+
+/// After a short page with offset or page paging: fails when the server has records right
+/// after it, because it caps the page size (see [`completeness`]).
+fn confirm_short_page(
+    session: &Session<'_>,
+    paging: &HttpPaging,
+    (page, url): (usize, &Url),
+    count: usize,
+    records_pointer: &str,
+) -> Result<(), HttpError> {
+    let (HttpPaging::Offset { size, .. } | HttpPaging::Page { size, .. }) = paging else {
+        return Ok(());
+    };
+    if count == 0 || count >= *size {
+        return Ok(());
+    }
+    let Some(probe) = completeness::after_short_page(paging, url, count) else {
+        return Ok(());
+    };
+    let (_, body) = session.get(page + 1, &probe, paging)?;
+    let more = records_at(&body, records_pointer)
+        .map_err(|message| session.page_error(page + 1, &probe, message))?;
+    match more.is_empty() {
+        true => Ok(()),
+        false => Err(session.page_error(page, url, completeness::capped_pages(*size, count))),
+    }
+}
+
+fn check_total(
+    session: &Session<'_>,
+    announced: Option<&Announced>,
+    received: usize,
+) -> Result<(), HttpError> {
+    completeness::check_total(announced, received)
+        .map_err(|message| HttpError::Incomplete(session.scrub(&message)))
 }
 
 /// Maps and checks every record of a finished pull.
@@ -178,14 +229,16 @@ struct Numbered<'a> {
 }
 
 /// Fetches `in_flight` numbered pages at once, in waves; the first page shorter than `size`
-/// ends the pull (pages after it in its wave are ignored, whatever they returned).
+/// ends the pull once the page after it is confirmed empty (pages after it in its wave are
+/// ignored, whatever they returned). The page count, and the total the first page announced.
 fn pull_numbered_pages(
     session: &Session<'_>,
     config: &ErpHttpConfig,
     numbered: &Numbered<'_>,
     raw: &mut Vec<Value>,
     progress: &crate::ui::Progress,
-) -> Result<usize, HttpError> {
+) -> Result<(usize, Option<Announced>), HttpError> {
+    let mut announced = None;
     let mut index = 0;
     loop {
         let urls: Vec<Url> = (index..index + numbered.in_flight)
@@ -217,13 +270,24 @@ fn pull_numbered_pages(
                 .collect()
         });
         for (i, reply) in replies.into_iter().enumerate() {
-            let (_, body) = reply?;
+            let (headers, body) = reply?;
+            if index + i == 0 {
+                announced = completeness::announced_total(&body, &headers);
+            }
             let items = records_at(&body, numbered.records_pointer)
                 .map_err(|message| session.page_error(index + i + 1, &urls[i], message))?;
             let count = items.len();
             raw.extend(items);
             if count < numbered.size {
-                return Ok(index + i + 1);
+                let page = (index + i + 1, &urls[i]);
+                confirm_short_page(
+                    session,
+                    numbered.paging,
+                    page,
+                    count,
+                    numbered.records_pointer,
+                )?;
+                return Ok((index + i + 1, announced));
             }
         }
         index += numbered.in_flight;

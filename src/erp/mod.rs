@@ -3,6 +3,7 @@
 //! A pull is all or nothing: a source returns every record or an error, never a partial list,
 //! so a build can never render from half an export.
 
+pub mod completeness;
 pub mod file;
 pub mod http;
 pub mod last_pull;

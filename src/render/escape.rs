@@ -108,7 +108,19 @@ pub fn csv_guarded_field_escape_fn(input: &str, output: &mut dyn Write) -> io::R
     write_csv_field(&guard_formula(input), output)
 }
 
+/// A CSV cell without the control characters (C0) other than tab and line feed: a NUL or an
+/// escape from the ERP would reach the file raw, and many CSV readers stop at a NUL.
+pub fn strip_csv_controls(cell: &str) -> Cow<'_, str> {
+    let forbidden = |c: char| c < ' ' && !matches!(c, '\t' | '\n');
+    if cell.contains(forbidden) {
+        Cow::Owned(cell.chars().filter(|c| !forbidden(*c)).collect())
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
 fn write_csv_field(input: &str, output: &mut dyn Write) -> io::Result<()> {
+    let input = strip_csv_controls(input);
     output.write_all(b"\"")?;
     let mut parts = input.split('"');
     if let Some(first) = parts.next() {
@@ -256,6 +268,10 @@ mod tests {
         assert_eq!(field(csv_field_escape_fn, "=1+2"), "\"=1+2\"");
         assert_eq!(field(csv_guarded_field_escape_fn, "=1+2"), "\"'=1+2\"");
         assert_eq!(field(csv_guarded_field_escape_fn, "-20"), "\"-20\"");
+        assert_eq!(
+            field(csv_field_escape_fn, "a\0b\u{1b}c\r\n\td"),
+            "\"abc\n\td\""
+        );
     }
     use quick_xml::events::Event;
     use tera::{Context, Tera};

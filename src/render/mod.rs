@@ -409,11 +409,11 @@ impl<'a> ChannelRenderer<'a> {
             .quote_style(quote_style)
             .from_writer(out);
         let record = cells.iter().map(|cell| {
-            let cell = cell.as_ref();
+            let cell = escape::strip_csv_controls(cell.as_ref());
             if self.channel.formula_guard {
-                escape::guard_formula(cell)
+                std::borrow::Cow::Owned(escape::guard_formula(&cell).into_owned())
             } else {
-                std::borrow::Cow::Borrowed(cell)
+                cell
             }
         });
         writer

@@ -17,4 +17,6 @@ mod lock;
 mod marketplaces;
 mod refresh;
 mod schema;
+mod swap;
+mod untrusted_input;
 mod watch;

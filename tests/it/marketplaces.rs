@@ -878,7 +878,8 @@ fn nasty_copy_reaches_the_marketplaces_intact() {
 
     let meta = csv_by_id(&catalog, "feeds/meta.csv");
     let row = &meta["NASTY-1"];
-    assert_eq!(row["title"], TITLE);
+    // CSV cells drop control characters other than tab and line feed (the vertical tab).
+    assert_eq!(row["title"], TITLE.replace('\u{b}', ""));
     assert_eq!(row["brand"], "Smith & Sons <Tools>");
     assert_eq!(
         row["mpn"], "=cmd|' /C calc'!A0",
