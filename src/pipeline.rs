@@ -45,6 +45,9 @@ pub enum Failure {
     Verify { channel: String, message: String },
     #[error("there is no previous build to refresh: run `pimfeed build` first")]
     NoSnapshot,
+    /// Too many items would disappear (see [`crate::guard`]).
+    #[error(transparent)]
+    Guard(#[from] crate::guard::Stopped),
     /// Another build or refresh of the catalog is writing (see [`crate::lock`]).
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
@@ -245,6 +248,7 @@ pub fn run(
     root: &Path,
     mode: Mode,
     use_cache: bool,
+    allow_drop: bool,
     progress: &crate::ui::Progress,
 ) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
@@ -599,6 +603,14 @@ pub fn run(
         channels: manifest_channels,
     });
     if let (Some(staging), Some(manifest)) = (staging, &manifest) {
+        crate::guard::before_swap(
+            &config.guard,
+            allow_drop,
+            previous.as_ref(),
+            &serde_json::to_value(manifest).unwrap_or_default(),
+            &output_dir,
+            &report,
+        )?;
         progress.stage("writing report and manifest");
         write_report_and_manifest(staging.path(), &report, manifest)?;
         if let Some(previous) = &previous {

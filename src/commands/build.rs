@@ -16,7 +16,7 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
     };
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
-    let outcome = match pipeline::run(root, mode, !args.no_cache, &progress) {
+    let outcome = match pipeline::run(root, mode, !args.no_cache, args.allow_drop, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => return failed(&failure, root, args.format),
     };

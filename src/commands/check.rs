@@ -11,7 +11,7 @@ use crate::ui::Progress;
 
 pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
-    let outcome = match pipeline::run(root, Mode::Check, !args.no_cache, &progress) {
+    let outcome = match pipeline::run(root, Mode::Check, !args.no_cache, false, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => return fail(&failure, root, args.format),
     };
