@@ -36,6 +36,8 @@ pub enum Target {
 
 pub struct Bucket {
     store: Arc<dyn ObjectStore>,
+    /// `s3://bucket/prefix`, for messages.
+    url: String,
     prefix: String,
     runtime: tokio::runtime::Runtime,
 }
@@ -191,6 +193,7 @@ impl Bucket {
             .map_err(|err| TargetError(format!("cannot start the upload runtime: {err}")))?;
         Ok(Bucket {
             store: Arc::new(store),
+            url: config.to.trim_end_matches('/').to_string(),
             prefix: prefix.trim_matches('/').to_string(),
             runtime,
         })
@@ -204,7 +207,11 @@ impl Bucket {
     }
 
     fn failed(&self, what: &str, key: &str, err: object_store::Error) -> TargetError {
-        TargetError(format!("cannot {what} {}: {}", self.path(key), clean(&err)))
+        TargetError(format!(
+            "cannot {what} {key} in {}: {}",
+            self.url,
+            clean(&err)
+        ))
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, TargetError> {

@@ -14,6 +14,7 @@ mod http;
 mod init;
 mod lock;
 mod marketplaces;
+mod publish;
 mod refresh;
 mod schema;
 mod watch;
