@@ -269,6 +269,11 @@ pub struct InitArgs {
     /// Do not make it a git repository.
     #[arg(long)]
     pub no_git: bool,
+
+    /// Only write the GitHub Actions workflow (.github/workflows/pimfeed.yml), into the
+    /// existing catalog repository at or above DIR, for its `main` or `master` branch.
+    #[arg(long, conflicts_with = "no_git")]
+    pub ci_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,3 +18,4 @@ mod publish;
 mod refresh;
 mod schema;
 mod watch;
+mod workflows;
