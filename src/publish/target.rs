@@ -162,6 +162,8 @@ impl Bucket {
                 config.to
             )));
         }
+        // The same TLS provider as the ERP client (ring: no C build); a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .with_retry(RetryConfig {

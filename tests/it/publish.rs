@@ -442,16 +442,184 @@ fn a_folder_target_is_replaced_file_by_file_and_old_releases_are_dropped() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// Standard base64 with the URL-safe alphabet and no padding: how s3s-fs names the file that
+/// holds an object's metadata.
+fn base64_url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// The content type and cache control s3s-fs stored for `key` (under the `prod` prefix).
+fn served(server: &S3Server, key: &str) -> (String, String) {
+    let name = format!(
+        ".bucket-{}.object-{}.metadata.json",
+        base64_url(BUCKET.as_bytes()),
+        base64_url(format!("prod/{key}").as_bytes())
+    );
+    let text = std::fs::read(server.dir.path().join(&name))
+        .unwrap_or_else(|err| panic!("no metadata for {key} ({name}): {err}"));
+    let json: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    (
+        json["content_type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        json["cache_control"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
 #[test]
-fn content_types_follow_the_feed_format() {
-    // The table publish uses for every target.
+fn s3_serves_every_file_with_its_content_type_and_cache_control() {
+    let Some(server) = start_s3() else { return };
+    let target = Target::S3(server);
+    let catalog = Catalog::fixture("basic");
+    let section = target.publish_section().replace(
+        "[publish]\n",
+        "[publish]\ncache_control = \"public, max-age=60\"\n",
+    );
+    let pim = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!("{pim}\n[build]\ngzip = true\n{section}"),
+    );
+    catalog.run(&["build", "-q"]).expect(0);
+    let run = publish(&catalog, &target, &[]).expect(0);
+    assert!(
+        uploaded(&run).contains(&"google.xml.gz".to_string()),
+        "{}",
+        run.stdout()
+    );
+    let Target::S3(server) = &target else {
+        unreachable!()
+    };
     for (key, expected) in [
         ("google.xml", "application/xml"),
-        ("meta.csv", "text/csv; charset=utf-8"),
-        ("webshop.json", "application/json"),
-        ("bol.jsonl", "application/x-ndjson"),
         ("google.xml.gz", "application/gzip"),
+        ("orders.csv", "text/csv; charset=utf-8"),
+        ("webshop.json", "application/json"),
+        ("manifest.json", "application/json"),
     ] {
-        assert_eq!(pimfeed::publish::content_type(key), expected);
+        assert_eq!(
+            served(server, key),
+            (expected.to_string(), "public, max-age=60".to_string()),
+            "{key}"
+        );
     }
+    assert_eq!(
+        pimfeed::publish::content_type("bol.jsonl"),
+        "application/x-ndjson"
+    );
+    // report/ stays private unless asked for.
+    assert!(target.stable().keys().all(|k| !k.starts_with("report/")));
+}
+
+/// A TCP proxy to s3s-fs that lets `puts` PUT requests through and then holds every further
+/// one, so a test can kill a publish at a known point of its uploads.
+fn stalling_proxy(upstream: u16, puts: usize) -> (u16, std::sync::mpsc::Receiver<()>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, mpsc};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (stalled, notice) = mpsc::channel();
+    std::thread::spawn(move || {
+        for client in listener.incoming().take(64) {
+            let Ok(mut client) = client else { break };
+            let mut server = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+            let (mut client_in, mut server_out) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server, &mut client);
+            });
+            let seen = seen.clone();
+            let stalled = stalled.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 64 * 1024];
+                while let Ok(n) = client_in.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    let chunk = &buffer[..n];
+                    let new_puts = chunk.windows(5).filter(|w| w == b"PUT /").count();
+                    if new_puts > 0 && seen.fetch_add(new_puts, Ordering::SeqCst) + new_puts > puts
+                    {
+                        let _ = stalled.send(());
+                        // Hold the request (bounded) until the test has killed the publish.
+                        std::thread::sleep(Duration::from_secs(30));
+                        break;
+                    }
+                    if server_out.write_all(chunk).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, notice)
+}
+
+#[test]
+fn s3_publish_killed_halfway_leaves_the_stable_keys_serving_the_old_release() {
+    let Some(server) = start_s3() else { return };
+    let direct = server.port;
+    let target = Target::S3(server);
+    let catalog = catalog_for(&target);
+    catalog.run(&["build", "-q"]).expect(0);
+    publish(&catalog, &target, &[]).expect(0);
+    let before = target.stable();
+    set_price(&catalog, "DR-1", "3.75");
+    catalog.run(&["build", "-q"]).expect(0);
+    let id = release_id(&std::fs::read(catalog.path().join("feeds/manifest.json")).unwrap());
+
+    // The changed feed reaches the release folder; the release's manifest never does.
+    let (proxy, stalled) = stalling_proxy(direct, 1);
+    let pim = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &pim.replace(&format!(":{direct}\""), &format!(":{proxy}\"")),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        .args(["publish", "--quiet"])
+        .current_dir(catalog.path())
+        .envs(target.env(SECRET_KEY))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    stalled
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the publish never reached its second upload");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(target.read(&format!("releases/{id}/prices.csv")).is_some());
+    assert!(
+        target
+            .read(&format!("releases/{id}/manifest.json"))
+            .is_none()
+    );
+    assert_eq!(
+        target.stable(),
+        before,
+        "a killed publish changed the stable keys"
+    );
+
+    // The next publish completes the release.
+    catalog.write("pim.toml", &pim);
+    let done = publish(&catalog, &target, &[]).expect(0);
+    assert_eq!(uploaded(&done), ["prices.csv", "manifest.json"]);
+    assert!(String::from_utf8_lossy(&target.stable()["prices.csv"]).contains("3.75"));
 }
