@@ -180,56 +180,71 @@ pub fn before_swap(
     if found.is_empty() {
         return Ok(());
     }
-    let old_report = std::fs::read(output_dir.join("report/report.json"))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
-    for drop in &mut found {
-        if let Some(channel) = &drop.channel {
-            drop.gone = gone_skus(old_report.as_ref(), new_report, channel);
-        }
-    }
+    let old_report = read_report(output_dir);
+    // Only serialised when the guard stops a run.
+    let new_report = serde_json::to_value(new_report).unwrap_or_default();
+    name_gone_skus(&mut found, old_report.as_ref(), &new_report);
     Err(Stopped {
         drops: found,
         max_drop_percent: config.max_drop_percent,
     })
 }
 
+/// The `report/report.json` of the feeds in `output_dir`, if it is there and parses.
+pub fn read_report(output_dir: &Path) -> Option<serde_json::Value> {
+    let bytes = std::fs::read(output_dir.join("report/report.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Fills in each channel drop's first SKUs that disappear.
+pub fn name_gone_skus(
+    drops: &mut [Drop],
+    old_report: Option<&serde_json::Value>,
+    new_report: &serde_json::Value,
+) {
+    for drop in drops {
+        if let Some(channel) = &drop.channel {
+            drop.gone = gone_skus(old_report, new_report, channel);
+        }
+    }
+}
+
 /// The first SKUs in `channel` before and not now: those the new report leaves out that the
 /// old one did not, then products the old report knew that the new one does not.
 fn gone_skus(
     old_report: Option<&serde_json::Value>,
-    new_report: &crate::report::Report,
+    new_report: &serde_json::Value,
     channel: &str,
 ) -> Vec<String> {
-    let old_channel = old_report.and_then(|r| {
-        r["channels"]
-            .as_array()?
-            .iter()
-            .find(|c| c["name"] == channel)
-    });
-    let left_out_before: BTreeSet<&str> = old_channel
-        .and_then(|c| c["left_out"].as_array())
+    let left_out = |report: &serde_json::Value| -> BTreeSet<String> {
+        report["channels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["name"] == channel)
+            .flat_map(|c| c["left_out"].as_array().into_iter().flatten())
+            .filter_map(|v| Some(v["sku"].as_str()?.to_string()))
+            .collect()
+    };
+    let products = |report: &serde_json::Value| -> Vec<String> {
+        report["products"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some(p["sku"].as_str()?.to_string()))
+            .collect()
+    };
+    let left_out_before = old_report.map(left_out).unwrap_or_default();
+    let mut gone: Vec<String> = left_out(new_report)
         .into_iter()
-        .flatten()
-        .filter_map(|v| v["sku"].as_str())
-        .collect();
-    let mut gone: Vec<String> = new_report
-        .channels
-        .iter()
-        .filter(|c| c.name == channel)
-        .flat_map(|c| &c.left_out)
-        .map(|v| v.sku.as_str())
         .filter(|sku| !left_out_before.contains(sku))
-        .map(str::to_string)
         .collect();
-    let now: BTreeSet<&str> = new_report.products.iter().map(|p| p.sku.as_str()).collect();
+    let now: BTreeSet<String> = products(new_report).into_iter().collect();
     let vanished = old_report
-        .and_then(|r| r["products"].as_array())
+        .map(products)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .filter_map(|p| p["sku"].as_str())
-        .filter(|sku| !now.contains(sku) && !left_out_before.contains(sku))
-        .map(str::to_string);
+        .filter(|sku| !now.contains(sku) && !left_out_before.contains(sku));
     gone.extend(vanished);
     gone.truncate(SKUS_SHOWN);
     gone

@@ -1,8 +1,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::exit;
-use crate::cli::{Cli, PublishArgs, PublishFormat};
+use super::{exit, fail};
+use crate::cli::{Cli, Format, PublishArgs, PublishFormat};
+use crate::guard::GuardConfig;
 use crate::lock::CatalogLock;
 use crate::pipeline;
 use crate::publish::{self, PublishConfig, PublishError, target::Target};
@@ -11,9 +12,9 @@ use crate::ui::Progress;
 /// `publish`: the last build's feeds to `[publish] to`.
 pub fn run(root: &Path, args: &PublishArgs, cli: &Cli) -> u8 {
     let json = args.format == PublishFormat::Json;
-    let (config, feeds) = match publish_config(root) {
+    let (config, guard, feeds) = match publish_config(root, json) {
         Ok(found) => found,
-        Err(message) => return operational(&message, json),
+        Err(code) => return code,
     };
     // A refresh swapping feeds/ while they are uploaded would mix two builds in one release.
     let _lock = match CatalogLock::acquire(root, Duration::from_secs(args.wait), || {
@@ -32,7 +33,7 @@ pub fn run(root: &Path, args: &PublishArgs, cli: &Cli) -> u8 {
         Err(err) => return operational(&err.to_string(), json),
     };
     let progress = Progress::new(!cli.quiet && !json);
-    let result = publish::publish(&config, &target, &feeds, args.allow_drop, &progress);
+    let result = publish::publish(&config, &guard, &target, &feeds, args.allow_drop, &progress);
     progress.finish();
     let published = match result {
         Ok(published) => published,
@@ -86,13 +87,22 @@ pub fn run(root: &Path, args: &PublishArgs, cli: &Cli) -> u8 {
 }
 
 /// `[publish]` from pim.toml and the folder of the last build.
-pub(super) fn publish_config(root: &Path) -> Result<(PublishConfig, std::path::PathBuf), String> {
-    let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
+/// On failure, it has been reported (a bad pim.toml with its line) and this is the exit code.
+pub(super) fn publish_config(
+    root: &Path,
+    json: bool,
+) -> Result<(PublishConfig, GuardConfig, std::path::PathBuf), u8> {
+    let format = if json { Format::Json } else { Format::Human };
+    let config = pipeline::load_config(root).map_err(|failure| fail(&failure, root, format))?;
     let feeds = root.join(&config.build.output);
+    let guard = config.guard;
     let publish = config.publish.ok_or_else(|| {
-        "pim.toml has no [publish] section: add one with `to = \"s3://bucket/prefix\"` or a folder (see `pimfeed publish --help`)".to_string()
+        operational(
+            "pim.toml has no [publish] section: add one with `to = \"s3://bucket/prefix\"` or a folder (see `pimfeed publish --help`)",
+            json,
+        )
     })?;
-    Ok((publish, feeds))
+    Ok((publish, guard, feeds))
 }
 
 pub(super) fn report_error(message: &str, json: bool) {

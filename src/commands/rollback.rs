@@ -12,9 +12,9 @@ pub fn run(root: &Path, args: &RollbackArgs) -> u8 {
         report_error(&message, json);
         exit::OPERATIONAL
     };
-    let (config, _) = match publish_config(root) {
+    let (config, _, _) = match publish_config(root, json) {
         Ok(found) => found,
-        Err(message) => return fail(message),
+        Err(code) => return code,
     };
     let target = match Target::open(&config, root) {
         Ok(target) => target,

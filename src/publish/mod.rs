@@ -15,7 +15,7 @@ mod releases;
 pub mod target;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -168,6 +168,7 @@ fn upload_order(key: &str) -> (u8, &str) {
 /// Publishes the build in `feeds` to `target`.
 pub fn publish(
     config: &PublishConfig,
+    guard_config: &guard::GuardConfig,
     target: &Target,
     feeds: &Path,
     allow_drop: bool,
@@ -205,13 +206,17 @@ pub fn publish(
     if let Some(before) = &target_manifest
         && !allow_drop
     {
-        let max = manifest_guard_percent(feeds);
-        let drops = guard::drops(
+        let max = guard_config.max_drop_percent;
+        let mut drops = guard::drops(
             &Counts::of_manifest(before),
             &Counts::of_manifest(&manifest),
             max,
         );
         if !drops.is_empty() {
+            // The target keeps no report: name the SKUs this build leaves out of the channel.
+            if let Some(report) = guard::read_report(feeds) {
+                guard::name_gone_skus(&mut drops, None, &report);
+            }
             return Err(guard::Stopped {
                 drops,
                 max_drop_percent: max,
@@ -282,14 +287,6 @@ pub fn publish(
         pruned,
         urls,
     })
-}
-
-/// The guard's limit of the build being published, as its pim.toml says.
-fn manifest_guard_percent(feeds: &Path) -> f64 {
-    let root = feeds.parent().unwrap_or(Path::new("."));
-    crate::pipeline::load_config(root)
-        .map(|config| config.guard.max_drop_percent)
-        .unwrap_or_else(|_| crate::guard::GuardConfig::default().max_drop_percent)
 }
 
 /// Each channel's feed at `public_url`.
@@ -373,10 +370,4 @@ pub fn rollback(
         restored,
         removed,
     })
-}
-
-/// The folder of the last build, as `[build] output` names it.
-pub fn feeds_dir(root: &Path) -> Result<PathBuf, crate::pipeline::Failure> {
-    let config = crate::pipeline::load_config(root)?;
-    Ok(root.join(config.build.output))
 }

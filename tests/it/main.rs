@@ -10,6 +10,7 @@ mod diff;
 mod escaping;
 mod github;
 mod google;
+mod guard;
 mod http;
 mod init;
 mod lock;

@@ -276,7 +276,12 @@ fn publish_cycle(target: &Target) {
     );
     catalog.run(&["refresh", "-q", "--allow-drop"]).expect(0);
     let guarded = publish(&catalog, target, &[]).expect(1);
-    assert!(guarded.stdout().contains("prices"), "{}", guarded.stdout());
+    assert!(
+        guarded.stdout().contains("channel `prices`"),
+        "{}",
+        guarded.stdout()
+    );
+    assert!(guarded.stdout().contains("TS-B-M"), "{}", guarded.stdout());
     assert_eq!(target.stable(), v2, "the guard changed the target");
     catalog.write("erp/items.csv", &items);
     catalog.run(&["refresh", "-q", "--allow-drop"]).expect(0);
@@ -622,4 +627,34 @@ fn s3_publish_killed_halfway_leaves_the_stable_keys_serving_the_old_release() {
     let done = publish(&catalog, &target, &[]).expect(0);
     assert_eq!(uploaded(&done), ["prices.csv", "manifest.json"]);
     assert!(String::from_utf8_lossy(&target.stable()["prices.csv"]).contains("3.75"));
+}
+
+#[test]
+fn publish_without_a_target_or_with_a_bad_one_exits_2_and_says_where() {
+    let catalog = Catalog::fixture("basic");
+    catalog.run(&["build", "-q"]).expect(0);
+    let none = catalog.run(&["publish"]).expect(2);
+    assert!(none.stderr().contains("[publish]"), "{}", none.stderr());
+    let pim = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!("{pim}\n[publish]\nto = \"out\"\nkep = 3\n"),
+    );
+    let typo = catalog.run(&["publish"]).expect(2);
+    assert!(typo.stderr().contains("pim.toml:"), "{}", typo.stderr());
+    assert!(typo.stderr().contains("kep"), "{}", typo.stderr());
+    catalog.write("pim.toml", &format!("{pim}\n[publish]\nto = \"s3://\"\n"));
+    let no_bucket = catalog.run(&["publish"]).expect(2);
+    assert!(
+        no_bucket.stderr().contains("names no bucket"),
+        "{}",
+        no_bucket.stderr()
+    );
+    catalog.write("pim.toml", &format!("{pim}\n[publish]\nto = \"out\"\n"));
+    let none_yet = catalog.run(&["rollback", "--list"]).expect(0);
+    assert!(
+        none_yet.stderr().contains("no releases"),
+        "{}",
+        none_yet.stderr()
+    );
 }
