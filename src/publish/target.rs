@@ -212,7 +212,7 @@ impl Bucket {
         TargetError(format!(
             "cannot {what} {key} in {}: {}",
             self.url,
-            clean(&err)
+            clean(&err.to_string())
         ))
     }
 
@@ -280,10 +280,58 @@ fn attributes(served: &Served) -> Attributes {
 }
 
 /// object_store's message, on one line. It names the bucket, key and the server's answer;
-/// credentials are never part of it (requests are signed, the secret is never sent).
-fn clean(err: &object_store::Error) -> String {
-    err.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// requests are signed, so the secret is never sent, but a server's error body may echo the
+/// key id or a session token: any credential from the environment is blanked out.
+fn clean(message: &str) -> String {
+    let credentials: Vec<String> = [
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+    ]
+    .iter()
+    .filter_map(|name| std::env::var(name).ok())
+    .collect();
+    redact(message, &credentials)
+}
+
+/// `message` on one line, with every credential of at least 4 characters blanked out.
+fn redact(message: &str, credentials: &[String]) -> String {
+    let mut message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    for value in credentials.iter().filter(|v| v.len() >= 4) {
+        message = message.replace(value.as_str(), "[redacted]");
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_a_server_echoes_are_blanked_out() {
+        let body = "403 Forbidden: <Error>\n <AWSAccessKeyId>AKIAEXAMPLE</AWSAccessKeyId>\n <X>tok-123</X></Error>";
+        let cleaned = redact(body, &["AKIAEXAMPLE".into(), "tok-123".into(), "".into()]);
+        assert_eq!(
+            cleaned,
+            "403 Forbidden: <Error> <AWSAccessKeyId>[redacted]</AWSAccessKeyId> <X>[redacted]</X></Error>"
+        );
+    }
+
+    #[test]
+    fn a_folder_key_is_replaced_whole_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Folder(dir.path().to_path_buf());
+        let served = Served {
+            content_type: "text/csv; charset=utf-8",
+            cache_control: String::new(),
+        };
+        target.put_bytes("a/b.csv", b"old", &served).unwrap();
+        target.put_bytes("a/b.csv", b"new", &served).unwrap();
+        assert_eq!(target.get("a/b.csv").unwrap().unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 1);
+        target.delete("a/b.csv").unwrap();
+        assert!(target.get("a/b.csv").unwrap().is_none());
+        assert!(!dir.path().join("a").exists(), "the emptied folder is left");
+        assert!(dir.path().exists());
+    }
 }
