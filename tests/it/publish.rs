@@ -126,8 +126,15 @@ enum Target {
 }
 
 impl Target {
+    /// A folder on another file system than the catalog's where there is one (`/dev/shm`
+    /// is a tmpfs on Linux): a publish that renamed files out of `feeds/` would fail there.
     fn folder() -> Target {
-        Target::Folder(tempfile::tempdir().unwrap())
+        let other = Path::new("/dev/shm");
+        let dir = match other.is_dir() {
+            true => tempfile::tempdir_in(other).or_else(|_| tempfile::tempdir()),
+            false => tempfile::tempdir(),
+        };
+        Target::Folder(dir.unwrap())
     }
 
     /// The folder that holds the published keys.
