@@ -19,18 +19,27 @@ pub struct GuardConfig {
     /// A channel (or the ERP pull) may lose at most this share of its items in one run.
     #[serde(default = "default_max_drop_percent")]
     pub max_drop_percent: f64,
+    /// A product whose content file breaks keeps its last good version this many days
+    /// (see [`crate::keep`]); 0 turns that off.
+    #[serde(default = "default_keep_last_good_days")]
+    pub keep_last_good_days: u32,
 }
 
 impl Default for GuardConfig {
     fn default() -> Self {
         Self {
             max_drop_percent: default_max_drop_percent(),
+            keep_last_good_days: default_keep_last_good_days(),
         }
     }
 }
 
 fn default_max_drop_percent() -> f64 {
     10.0
+}
+
+fn default_keep_last_good_days() -> u32 {
+    7
 }
 
 /// How many SKUs that disappear a stop names per channel.

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod erp;
 pub mod git;
 pub mod guard;
+pub mod keep;
 pub mod lock;
 pub mod merge;
 pub mod output;

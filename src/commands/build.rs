@@ -55,8 +55,14 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             let html = outcome.output_dir.join("report/index.html");
             eprintln!("what was left out and why: {}", html.display());
             if errors > 0 {
+                let kept = match crate::keep::kept_products(report) {
+                    0 => String::new(),
+                    n => format!(
+                        ", but {n} that were published are kept as in the last good build (see `pimfeed check`)"
+                    ),
+                };
                 eprintln!(
-                    "{errors} content errors: the products in those files were left out of every channel"
+                    "{errors} content errors: the products in those files were left out of every channel{kept}"
                 );
             }
             let done = if mode == Mode::Refresh {

@@ -34,6 +34,7 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
             show_diagnostics(&report.diagnostics, root, args.format);
             if args.format == Format::Github {
                 print!("{}", left_out_annotations(report, args.strict));
+                print!("{}", crate::keep::annotations(report));
                 write_step_summary(&crate::report::summary::markdown(report, failed));
             }
             let _ = channel_summary(&outcome, true, &mut std::io::stderr());

@@ -13,6 +13,7 @@ mod google;
 mod guard;
 mod http;
 mod init;
+mod keep;
 mod lock;
 mod marketplaces;
 mod publish;
