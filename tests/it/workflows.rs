@@ -182,6 +182,13 @@ fn init_ci_only_writes_the_workflow_for_master_and_never_overwrites() {
         yaml["jobs"]["publish"]["concurrency"]["cancel-in-progress"],
         false
     );
+    // Content errors (exit 1: products kept or left out) still publish, then fail the job.
+    let build = yaml["jobs"]["publish"]["steps"][3]["run"].as_str().unwrap();
+    assert!(build.contains("[ \"$status\" -le 1 ]"), "{build}");
+    assert_eq!(
+        yaml["jobs"]["publish"]["steps"][4]["run"],
+        "pimfeed publish --quiet"
+    );
     assert!(check_workflow(&path) >= 6);
     catalog.run(&["init", "--ci-only"]).expect(2);
 }
