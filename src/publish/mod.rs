@@ -193,7 +193,9 @@ pub fn publish(
     let target_manifest = target_manifest_bytes
         .as_deref()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok());
-    if target_manifest_bytes.as_deref() == Some(&manifest_bytes[..]) {
+    let mut index = ReleaseIndex::read(target)?;
+    if target_manifest_bytes.as_deref() == Some(&manifest_bytes[..]) && index.current_holds(&local)
+    {
         return Ok(Published {
             release: release_id,
             uploaded: Vec::new(),
@@ -228,7 +230,6 @@ pub fn publish(
         .as_ref()
         .map(manifest_files)
         .unwrap_or_default();
-    let mut index = ReleaseIndex::read(target)?;
     let mut release = Release::new(&release_id, &manifest);
 
     // 1. The new release's files, away from the stable keys.

@@ -117,6 +117,26 @@ impl ReleaseIndex {
             .map(|held| held.release.clone())
     }
 
+    /// Whether the current release has exactly these files (`report/` included, which the
+    /// manifest does not list).
+    pub fn current_holds(&self, files: &BTreeMap<String, String>) -> bool {
+        let current = self.current.as_deref();
+        let Some(release) = self
+            .releases
+            .iter()
+            .find(|r| Some(r.id.as_str()) == current)
+        else {
+            return false;
+        };
+        release.files.len() == files.len()
+            && files.iter().all(|(key, sha)| {
+                release
+                    .files
+                    .get(key)
+                    .is_some_and(|held| &held.sha256 == sha)
+            })
+    }
+
     /// Adds `release` as the newest and current one (replacing an earlier try of the same).
     pub fn add(&mut self, release: Release) {
         self.releases.retain(|r| r.id != release.id);

@@ -665,3 +665,27 @@ fn publish_without_a_target_or_with_a_bad_one_exits_2_and_says_where() {
         none_yet.stderr()
     );
 }
+
+#[test]
+fn the_report_is_published_only_when_asked_for() {
+    let target = Target::folder();
+    let catalog = catalog_for(&target);
+    catalog.run(&["build", "-q"]).expect(0);
+    publish(&catalog, &target, &[]).expect(0);
+    assert!(target.read("report/report.json").is_none());
+    let section = target
+        .publish_section()
+        .replace("[publish]\n", "[publish]\nreport = true\n");
+    catalog.write("pim.toml", &format!("{PIM_TOML}{section}"));
+    catalog.run(&["build", "-q"]).expect(0);
+    let run = publish(&catalog, &target, &[]).expect(0);
+    assert!(
+        uploaded(&run).contains(&"report/index.html".to_string()),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(
+        target.read("report/report.json").unwrap(),
+        std::fs::read(catalog.path().join("feeds/report/report.json")).unwrap()
+    );
+}
