@@ -116,3 +116,27 @@ fn the_gate_still_decides_and_zero_days_turn_keeping_off() {
     assert!(!google_ids(&fresh).contains(&"DR-1".to_string()));
     assert_eq!(kept_since(&fresh), None);
 }
+
+#[test]
+fn a_value_that_breaks_its_rule_keeps_the_last_good_item_too() {
+    let catalog = Catalog::fixture("basic");
+    catalog.run(&["build", "-q"]).expect(0);
+    let before = google_ids(&catalog);
+    let text = catalog
+        .read(BROKEN)
+        .replace("color = \"blue\"", "color = \"purple-ish\"");
+    catalog.write(BROKEN, &text);
+    let run = catalog.run(&["build", "-q"]).expect(1);
+    assert!(
+        run.stderr().contains("not an option of `color`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("kept as in the last good build"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(google_ids(&catalog), before);
+    assert!(kept_since(&catalog).is_some());
+}
