@@ -32,7 +32,7 @@ pub const DIR: &str = ".pimfeed/cache";
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 pub type Digest32 = [u8; 32];
 
@@ -95,6 +95,9 @@ pub struct FileEntry {
     /// Its warnings, shown again by a build that reuses it.
     pub diagnostics: Vec<CachedDiagnostic>,
     pub products: Vec<CachedProduct>,
+    /// When its products were first kept from an earlier build because the file has an error
+    /// (see [`crate::keep`]).
+    pub kept_since: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -659,6 +662,7 @@ mod tests {
             reusable: true,
             diagnostics: Vec::new(),
             products: Vec::new(),
+            kept_since: None,
         };
         let mut writer = Writer::create(dir.path(), fingerprint).unwrap();
         for path in [

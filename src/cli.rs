@@ -90,6 +90,21 @@ pub enum Command {
     /// main; then makes it a git repository with a first commit on `main`.
     #[command(after_long_help = INIT_EXAMPLES)]
     Init(InitArgs),
+    /// Put the last build's feeds where marketplaces fetch them: a bucket or a folder.
+    ///
+    /// Uploads to `[publish] to` in pim.toml only the files whose bytes differ from what the
+    /// target's manifest says it holds (feeds and parts first, manifest.json last), each with
+    /// its content type and `cache_control`, and keeps the last `keep` releases there for
+    /// `pimfeed rollback`. A publish that fails or is killed part-way leaves the feeds at
+    /// their stable URLs as they were. Like `build`, it stops with exit code 1 when a channel
+    /// would lose more than `[guard] max_drop_percent` of the items the target serves.
+    #[command(after_long_help = crate::publish::cli_help::PUBLISH_EXAMPLES)]
+    Publish(PublishArgs),
+    /// Put an earlier release back at the stable URLs of the `[publish]` target.
+    ///
+    /// Without ID, the release before the one served now; `--list` shows every release the
+    /// target keeps (id, build time, git commit, items per channel; `*` marks the current).
+    Rollback(RollbackArgs),
 }
 
 const DIFF_EXAMPLES: &str = "\
@@ -170,6 +185,14 @@ pub struct BuildArgs {
     /// and there is nothing to clean up (deleting .pimfeed/lock would only break the lock).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub wait: u64,
+
+    /// Swap in the new feeds even when a channel loses more than `[guard] max_drop_percent`
+    /// of its items (default 10%) or the ERP pull more than that share of its records.
+    ///
+    /// Without it such a run stops with exit code 1, names the channel, the old and new
+    /// counts and the first SKUs that disappear, and changes nothing.
+    #[arg(long)]
+    pub allow_drop: bool,
 }
 
 #[derive(Debug, Args)]
@@ -246,4 +269,46 @@ pub struct InitArgs {
     /// Do not make it a git repository.
     #[arg(long)]
     pub no_git: bool,
+
+    /// Only write the GitHub Actions workflow (.github/workflows/pimfeed.yml), into the
+    /// existing catalog repository at or above DIR, for its `main` or `master` branch.
+    #[arg(long, conflicts_with = "no_git")]
+    pub ci_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PublishFormat {
+    /// Readable output on stderr.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[arg(long, value_enum, default_value_t = PublishFormat::Human)]
+    pub format: PublishFormat,
+
+    /// Publish even when a channel loses more than `[guard] max_drop_percent` of the items
+    /// the target serves now.
+    #[arg(long)]
+    pub allow_drop: bool,
+
+    /// Wait at most this long for a build or refresh of this catalog to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The release to put back (see `--list`). Default: the one before the current one.
+    #[arg(value_name = "ID", conflicts_with = "list")]
+    pub id: Option<String>,
+
+    /// List the releases the target keeps, newest first.
+    #[arg(long)]
+    pub list: bool,
+
+    #[arg(long, value_enum, default_value_t = PublishFormat::Human)]
+    pub format: PublishFormat,
 }

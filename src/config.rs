@@ -24,6 +24,11 @@ pub struct Config {
     /// How `pimfeed new` files stubs for ERP items without content.
     #[serde(default)]
     pub new: NewConfig,
+    /// How far a run may cut a channel before it stops (see [`crate::guard`]).
+    #[serde(default)]
+    pub guard: crate::guard::GuardConfig,
+    /// Where `pimfeed publish` puts the feeds (see [`crate::publish`]).
+    pub publish: Option<crate::publish::PublishConfig>,
 }
 
 /// `[new]`: the ERP record has no family, so a stub's family comes from its SKU.

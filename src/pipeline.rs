@@ -45,6 +45,9 @@ pub enum Failure {
     Verify { channel: String, message: String },
     #[error("there is no previous build to refresh: run `pimfeed build` first")]
     NoSnapshot,
+    /// Too many items would disappear (see [`crate::guard`]).
+    #[error(transparent)]
+    Guard(#[from] crate::guard::Stopped),
     /// Another build or refresh of the catalog is writing (see [`crate::lock`]).
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
@@ -259,6 +262,7 @@ pub fn run(
     root: &Path,
     mode: Mode,
     use_cache: bool,
+    allow_drop: bool,
     progress: &crate::ui::Progress,
 ) -> Result<Outcome, Failure> {
     let started = chrono::Utc::now();
@@ -459,7 +463,14 @@ pub fn run(
                         let snapshot = refresh_snapshot.as_mut().ok_or(Failure::NoSnapshot)?;
                         let count = entries.len();
                         (
-                            refresh_works(entries, &mut skus, by_sku, snapshot, &mut reuse)?,
+                            refresh_works(
+                                entries,
+                                &mut skus,
+                                by_sku,
+                                snapshot,
+                                &mut reuse,
+                                config.guard.keep_last_good_days,
+                            )?,
                             count,
                         )
                     }
@@ -480,6 +491,8 @@ pub fn run(
                             by_sku,
                             last_cache: last_cache.as_ref(),
                             busy: &reading_time,
+                            keep_days: config.guard.keep_last_good_days,
+                            now: started,
                         };
                         let mut checks = ContentChecks {
                             skus: &mut skus,
@@ -620,6 +633,14 @@ pub fn run(
     });
     let mut swap_warnings = Vec::new();
     if let (Some(staging), Some(manifest)) = (staging, &manifest) {
+        crate::guard::before_swap(
+            &config.guard,
+            allow_drop,
+            previous.as_ref(),
+            &serde_json::to_value(manifest).unwrap_or_default(),
+            &output_dir,
+            &report,
+        )?;
         progress.stage("writing report and manifest");
         write_report_and_manifest(staging.path(), &report, manifest)?;
         if let Some(previous) = &previous {
@@ -740,6 +761,8 @@ struct FreshFile {
     diagnostics: Vec<cache::CachedDiagnostic>,
     /// Where its products already are in the snapshot (a refresh keeps the build's).
     snapshot: Option<(u64, u64)>,
+    /// Its products kept from the last good build, as the file has an error now.
+    kept: Option<crate::keep::Kept>,
 }
 
 struct FileKey {
@@ -761,6 +784,9 @@ struct Reading<'r> {
     by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
     last_cache: Option<&'r cache::Previous>,
     busy: &'r ReadingTime,
+    /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
+    keep_days: u32,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Where reading content spends its time, summed over the threads that do it (so on two
@@ -832,6 +858,46 @@ impl Reading<'_> {
         Looked::Parsed(Box::new(parsed), key)
     }
 
+    /// A broken file's products, from the last good build's content (see [`crate::keep`]):
+    /// those the file no longer yields and no other file has claimed since.
+    fn keep_last_good(
+        &self,
+        fresh: &mut FreshFile,
+        entry: &FileEntry,
+        skus: &mut content::SkuRegistry,
+    ) {
+        let Some(since) = crate::keep::since(entry.kept_since.as_deref(), self.now, self.keep_days)
+        else {
+            return;
+        };
+        let Some(mut last_build) = self.last_cache.and_then(cache::Previous::snapshot_reader)
+        else {
+            return;
+        };
+        let (start, len) = entry.snapshot;
+        let products = last_build
+            .read(start, len)
+            .and_then(|lines| snapshot::parse_lines(Path::new(snapshot::PRODUCTS), &lines));
+        let Ok(products) = products else { return };
+        let mut kept = std::collections::HashSet::new();
+        for product in products {
+            let yielded = fresh.products.iter().any(|p| p.sku == product.sku);
+            if yielded || !skus.all_new(std::iter::once(product.sku.as_str())) {
+                continue;
+            }
+            skus.register_sku(&product.sku, &product.file, product.line);
+            kept.insert(product.sku.clone());
+            fresh.products.push(product);
+        }
+        if !kept.is_empty() {
+            fresh.kept = Some(crate::keep::Kept {
+                since,
+                skus: kept,
+                days: self.keep_days,
+            });
+        }
+    }
+
     fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
         match self.look_up(relative, None) {
             Looked::Parsed(file, key) => (*file, key),
@@ -870,7 +936,16 @@ fn read_content_batch(
                     checks.fresh(file, key)
                 })
             }
-            Looked::Parsed(file, key) => checks.fresh(*file, key),
+            Looked::Parsed(file, key) => {
+                let broken = file.diagnostics.iter().any(Diagnostic::is_error);
+                let mut work = checks.fresh(*file, key);
+                if let (true, FileWork::Fresh(fresh)) = (broken, &mut work)
+                    && let Some(entry) = old.get(relative.to_string_lossy().as_ref())
+                {
+                    reading.keep_last_good(fresh, entry, checks.skus);
+                }
+                work
+            }
         };
         match &work {
             FileWork::Cached(_) => reuse.files_reused += 1,
@@ -947,6 +1022,7 @@ impl ContentChecks<'_> {
             reusable,
             diagnostics: cached,
             snapshot: None,
+            kept: None,
         })
     }
 }
@@ -959,6 +1035,7 @@ fn refresh_works(
     by_sku: &HashMap<&str, &ErpRecord>,
     snapshot: &mut cache::OldFile,
     reuse: &mut CacheUse,
+    keep_days: u32,
 ) -> Result<Vec<FileWork>, Failure> {
     let mut works = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -977,6 +1054,12 @@ fn refresh_works(
             .and_then(|lines| snapshot::parse_lines(Path::new(snapshot::PRODUCTS), &lines))
             .map_err(Failure::io("cannot read the last build's content"))?;
         reuse.files_checked += 1;
+        // Still kept from an earlier build: a refresh reads no content to know better.
+        let kept = entry.kept_since.map(|since| crate::keep::Kept {
+            since,
+            skus: products.iter().map(|p| p.sku.clone()).collect(),
+            days: keep_days,
+        });
         works.push(FileWork::Fresh(FreshFile {
             path: entry.path,
             products,
@@ -989,6 +1072,7 @@ fn refresh_works(
             // Not shown by a refresh, which checks no content; kept for the next build.
             diagnostics: entry.diagnostics,
             snapshot: Some(entry.snapshot),
+            kept,
         }));
     }
     Ok(works)
@@ -1019,6 +1103,7 @@ fn refresh_works_without_cache(products: Vec<(Product, (u64, u64))>) -> Vec<File
             reusable: true,
             diagnostics: Vec::new(),
             snapshot: Some((start, len)),
+            kept: None,
         }));
     }
     works
@@ -1139,6 +1224,7 @@ impl BatchWriter {
                         snapshot,
                         reusable: fresh.reusable,
                         diagnostics: fresh.diagnostics,
+                        kept_since: fresh.kept.as_ref().map(|kept| kept.since.clone()),
                         products: fresh
                             .products
                             .iter()
@@ -1171,7 +1257,14 @@ impl BatchWriter {
                         completeness,
                         by_sku,
                     );
-                    for (queue, (verdict, bytes)) in self.queues.iter_mut().zip(per_channel) {
+                    let kept = fresh
+                        .kept
+                        .as_ref()
+                        .filter(|k| k.skus.contains(&product.sku));
+                    for (queue, (mut verdict, bytes)) in self.queues.iter_mut().zip(per_channel) {
+                        if let Some(kept) = kept.filter(|_| verdict.included) {
+                            verdict.warnings.push(kept.reason());
+                        }
                         queue.push(Pending {
                             sku: product.sku.clone(),
                             file: fresh.path.clone(),

@@ -16,7 +16,7 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
     };
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
-    let outcome = match pipeline::run(root, mode, !args.no_cache, &progress) {
+    let outcome = match pipeline::run(root, mode, !args.no_cache, args.allow_drop, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => return failed(&failure, root, args.format),
     };
@@ -62,8 +62,14 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             let html = outcome.output_dir.join("report/index.html");
             eprintln!("what was left out and why: {}", html.display());
             if errors > 0 {
+                let kept = match crate::keep::kept_products(report) {
+                    0 => String::new(),
+                    n => format!(
+                        ", but {n} that were published are kept as in the last good build (see `pimfeed check`)"
+                    ),
+                };
                 eprintln!(
-                    "{errors} content errors: the products in those files were left out of every channel"
+                    "{errors} content errors: the products in those files were left out of every channel{kept}"
                 );
             }
             let done = if mode == Mode::Refresh {

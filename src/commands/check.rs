@@ -11,7 +11,7 @@ use crate::ui::Progress;
 
 pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
-    let outcome = match pipeline::run(root, Mode::Check, !args.no_cache, &progress) {
+    let outcome = match pipeline::run(root, Mode::Check, !args.no_cache, false, &progress) {
         Ok(outcome) => outcome,
         Err(failure) => return fail(&failure, root, args.format),
     };
@@ -34,6 +34,7 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
             show_diagnostics(&report.diagnostics, root, args.format);
             if args.format == Format::Github {
                 print!("{}", left_out_annotations(report, args.strict));
+                print!("{}", crate::keep::annotations(report));
                 write_step_summary(&crate::report::summary::markdown(report, failed));
             }
             let _ = channel_summary(&outcome, true, &mut std::io::stderr());

@@ -45,8 +45,29 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The repository whose GitHub releases hold the pimfeed binaries the workflow installs: the
+/// release workflow builds with it set to its own repository.
+const RELEASE_REPOSITORY: &str = match option_env!("PIMFEED_RELEASE_REPOSITORY") {
+    Some(repository) => repository,
+    None => "pimfeed/pimfeed",
+};
+
+const WORKFLOW_PATH: &str = ".github/workflows/pimfeed.yml";
+
+/// A catalog file's text with the placeholders filled in.
+fn fill(text: &str, name: &str, branch: &str) -> String {
+    text.replace("{{name}}", name)
+        .replace("{{version}}", env!("CARGO_PKG_VERSION"))
+        .replace("{{repository}}", RELEASE_REPOSITORY)
+        .replace("{{branch}}", branch)
+}
+
 pub fn run(args: &InitArgs) -> u8 {
-    match init(&args.dir, !args.no_git) {
+    let done = match args.ci_only {
+        true => init_ci_only(&args.dir),
+        false => init(&args.dir, !args.no_git),
+    };
+    match done {
         Ok(()) => exit::OK,
         Err(message) => {
             eprintln!("error: {message}");
@@ -61,10 +82,7 @@ fn init(dir: &Path, git: bool) -> Result<(), String> {
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     let name = catalog_name(dir);
     for (relative, text) in FILES {
-        let text = text
-            .replace("{{name}}", &name)
-            .replace("{{version}}", env!("CARGO_PKG_VERSION"));
-        write(dir, relative, &text)?;
+        write(dir, relative, &fill(text, &name, "main"))?;
     }
     write_editor_schema(dir)?;
     let committed = if git { git_init(dir)? } else { false };
@@ -82,6 +100,68 @@ fn init(dir: &Path, git: bool) -> Result<(), String> {
          pimfeed diff main            # exactly which channel items your change touches"
     );
     Ok(())
+}
+
+/// `init --ci-only`: only the GitHub Actions workflow, in an existing catalog repository, for
+/// its `main` or `master` branch.
+fn init_ci_only(dir: &Path) -> Result<(), String> {
+    let root = crate::config::find_root(dir).ok_or_else(|| {
+        format!(
+            "no pim.toml in {} or above it: `pimfeed init --ci-only` adds CI to an existing catalog",
+            dir.display()
+        )
+    })?;
+    let path = root.join(WORKFLOW_PATH);
+    if path.exists() {
+        return Err(format!(
+            "{} exists; pimfeed init never overwrites files: move it aside to get the new one",
+            path.display()
+        ));
+    }
+    let branch = default_branch(&root)?;
+    let (_, text) = FILES
+        .iter()
+        .find(|(relative, _)| *relative == WORKFLOW_PATH)
+        .ok_or("the workflow is missing from this pimfeed; this is a bug")?;
+    write(
+        &root,
+        WORKFLOW_PATH,
+        &fill(text, &catalog_name(&root), &branch),
+    )?;
+    eprintln!(
+        "wrote {}: checks pull requests, builds and publishes on merge to `{branch}`, refreshes every 15 minutes",
+        path.display()
+    );
+    eprintln!(
+        "next: add a [publish] section to pim.toml (see `pimfeed publish --help`) and the repository secrets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    );
+    Ok(())
+}
+
+/// `main` or `master`, whichever the repository has (its current branch first).
+fn default_branch(root: &Path) -> Result<String, String> {
+    let repo = git2::Repository::discover(root).map_err(|_| {
+        format!(
+            "{} is not in a git repository: run `git init` first",
+            root.display()
+        )
+    })?;
+    // HEAD's branch, also in a repository without commits yet.
+    let current = repo
+        .find_reference("HEAD")
+        .ok()
+        .and_then(|head| head.symbolic_target().ok().flatten().map(str::to_string))
+        .map(|target| target.trim_start_matches("refs/heads/").to_string());
+    let has = |name: &str| repo.find_branch(name, git2::BranchType::Local).is_ok();
+    match current.as_deref() {
+        Some(name @ ("main" | "master")) => Ok(name.to_string()),
+        _ if has("main") => Ok("main".to_string()),
+        _ if has("master") => Ok("master".to_string()),
+        _ => Err(format!(
+            "the repository has neither a `main` nor a `master` branch (it is on `{}`): the workflow publishes on merge to one of them",
+            current.unwrap_or_default()
+        )),
+    }
 }
 
 /// `init` never overwrites: the folder must be new or empty (an empty `git init` is fine).

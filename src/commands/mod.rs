@@ -5,6 +5,8 @@ mod check;
 mod diff;
 mod init;
 mod new;
+mod publish;
+mod rollback;
 mod schema;
 mod watch;
 
@@ -45,6 +47,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff::run(&root, args),
         Command::New(args) => new::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
+        Command::Publish(args) => publish::run(&root, args, &cli),
+        Command::Rollback(args) => rollback::run(&root, args),
         Command::Init(_) => unreachable!("handled above"),
     };
     if cli.timings {
@@ -101,7 +105,7 @@ fn show_diagnostics(diagnostics: &[Diagnostic], root: &std::path::Path, format: 
 /// Reports a run that could not finish, and returns its exit code.
 fn fail(failure: &Failure, root: &std::path::Path, format: Format) -> u8 {
     let code = match failure {
-        Failure::Schema(_) => exit::CONTENT,
+        Failure::Schema(_) | Failure::Guard(_) => exit::CONTENT,
         _ => exit::OPERATIONAL,
     };
     match format {
