@@ -24,3 +24,4 @@ pub mod snapshot;
 pub mod suggest;
 pub mod ui;
 pub mod validate;
+pub mod wording;

@@ -370,6 +370,7 @@ pub fn run(
 
     progress.set_length(files.len());
     let mut skus = content::SkuRegistry::default();
+    let mut with_errors: Vec<ProductRef> = Vec::new();
     let mut diagnostics = model.diagnostics.clone();
     let mut quality = validate::quality::QualityCheck::default();
     let mut reuse = CacheUse::default();
@@ -463,6 +464,7 @@ pub fn run(
                         };
                         let mut checks = ContentChecks {
                             skus: &mut skus,
+                            with_errors: &mut with_errors,
                             quality: &mut quality,
                             diagnostics: &mut diagnostics,
                             model: &model,
@@ -539,6 +541,9 @@ pub fn run(
         channel_reports.push(report);
         channel_parts.push(parts);
     }
+    // A SKU that another, valid file defines is that file's product (and a duplicate error).
+    with_errors.retain(|product| !skus.contains(&product.sku));
+    report::content_errors::leave_out(&mut channel_reports, &with_errors, &diagnostics);
     let mut manifest_channels = Vec::new();
     if staging.is_some() {
         progress.stage("parsing feeds back");
@@ -546,9 +551,11 @@ pub fn run(
         stopwatch.lap("parse every feed back");
     }
 
+    let skus_with_errors: std::collections::HashSet<&str> =
+        with_errors.iter().map(|p| p.sku.as_str()).collect();
     let erp_without_content = records
         .iter()
-        .filter(|r| !skus.contains(&r.sku))
+        .filter(|r| !skus.contains(&r.sku) && !skus_with_errors.contains(r.sku.as_str()))
         .map(|r| r.sku.clone())
         .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -567,14 +574,15 @@ pub fn run(
         },
         erp_stale: pull.stale.as_ref().map(|stale| {
             format!(
-                "the ERP could not be read ({}); the numbers are from the last good pull at {}, {} minutes old",
-                stale.because, pull.pulled_at, stale.age_minutes
+                "the ERP could not be read ({}); the numbers are from the last good pull at {}, {} old",
+                stale.because, pull.pulled_at, crate::wording::minutes(stale.age_minutes)
             )
         }),
         channels: channel_reports,
         products: tally.products,
         content_without_erp: tally.without_erp,
         erp_without_content,
+        content_with_errors: with_errors,
         diagnostics,
     };
     let previous = output::previous_manifest(&output_dir);
@@ -794,14 +802,14 @@ impl Reading<'_> {
             return Looked::Reusable(stamp);
         }
         let reading = std::time::Instant::now();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(err) => {
                 let unreadable = content::unreadable(relative, content::read_error(relative, &err));
                 return Looked::Parsed(Box::new(unreadable), None);
             }
         };
-        let digest = cache::content_digest(text.as_bytes());
+        let digest = cache::content_digest(&bytes);
         self.busy.reading.add(reading.elapsed());
         if let (Some(entry), Some(stamp)) = (entry, stamp)
             && entry.content == digest
@@ -809,7 +817,7 @@ impl Reading<'_> {
             return Looked::Reusable(stamp);
         }
         let parsing = std::time::Instant::now();
-        let parsed = content::parse_text(relative, &text, self.parse);
+        let parsed = content::parse_bytes(relative, bytes, self.parse);
         self.busy.parsing.add(parsing.elapsed());
         let key = stamp.map(|stamp| FileKey {
             stamp,
@@ -871,6 +879,8 @@ fn read_content_batch(
 /// The checks across files, in catalog order: duplicate SKUs and titles, quality warnings.
 struct ContentChecks<'c> {
     skus: &'c mut content::SkuRegistry,
+    /// Products of files with errors (see [`report::content_errors`]).
+    with_errors: &'c mut Vec<ProductRef>,
     quality: &'c mut validate::quality::QualityCheck,
     diagnostics: &'c mut Vec<Diagnostic>,
     model: &'c content::Model,
@@ -909,6 +919,16 @@ impl ContentChecks<'_> {
 
     fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
         let (products, duplicates) = self.skus.admit(self.source, file.products);
+        let path = file.path.to_string_lossy().replace('\\', "/");
+        self.with_errors.extend(
+            file.skus_with_errors
+                .into_iter()
+                .map(|(sku, line)| ProductRef {
+                    sku,
+                    file: path.clone(),
+                    line,
+                }),
+        );
         let warnings =
             self.quality
                 .check(&products, &self.model.schema, self.channels, self.source);
@@ -1392,14 +1412,11 @@ fn pull_erp_with(
                 (last.records, http.url.clone(), None)
             }
             Err(err) => {
-                let fallback = http.max_age_minutes.and_then(|max_age| {
-                    let last = erp::last_pull::load(root)?;
-                    let then = chrono::DateTime::parse_from_rfc3339(&last.pulled_at).ok()?;
-                    let age = (chrono::Utc::now() - then.with_timezone(&chrono::Utc)).num_minutes();
-                    (age >= 0 && age as u64 <= max_age).then_some((last, age as u64))
-                });
-                match fallback {
-                    Some((last, age_minutes)) => {
+                let Some(max_age) = http.max_age_minutes else {
+                    return Err(Failure::Erp(err.to_string()));
+                };
+                match erp::last_pull::fallback(root, &http.url, max_age) {
+                    Ok((last, age_minutes)) => {
                         let stale = Stale {
                             age_minutes,
                             because: err.to_string(),
@@ -1412,7 +1429,7 @@ fn pull_erp_with(
                         };
                         return Ok((last.records, pull));
                     }
-                    None => return Err(Failure::Erp(err.to_string())),
+                    Err(why_not) => return Err(Failure::Erp(format!("{err}; {why_not}"))),
                 }
             }
         },

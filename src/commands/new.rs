@@ -134,7 +134,8 @@ pub fn run(root: &Path, args: &NewArgs) -> u8 {
     }
     if written > 0 {
         eprintln!(
-            "{written} stubs written: fill in the values, then run `pimfeed check` to see what each channel still misses"
+            "{} written: fill in the values, then run `pimfeed check` to see what each channel still misses",
+            crate::wording::count(written, "stub")
         );
     }
     if failed { exit::OPERATIONAL } else { exit::OK }

@@ -1,0 +1,195 @@
+//! Honest verdicts: every output says why a product is where it is, in the user's words.
+
+use serde_json::Value;
+
+use crate::common::Catalog;
+
+/// The basic catalog with `titel` instead of `title` in DR-1's file: DR-1 is a product with
+/// a content error, not an ERP item without content.
+fn catalog_with_a_typo_in_dr1() -> Catalog {
+    let catalog = Catalog::fixture("basic");
+    let text =
+        catalog
+            .read("content/products/tools/DR-1.toml")
+            .replacen("title.nl-NL", "titel.nl-NL", 1);
+    catalog.write("content/products/tools/DR-1.toml", &text);
+    catalog
+}
+
+fn left_out_codes(report: &Value, sku: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for channel in report["channels"].as_array().unwrap() {
+        for product in channel["left_out"].as_array().unwrap() {
+            if product["sku"] == sku {
+                found.push((
+                    channel["name"].as_str().unwrap().to_string(),
+                    product["reasons"][0]["code"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_product_whose_file_has_an_error_is_left_out_for_that_reason_everywhere() {
+    let catalog = catalog_with_a_typo_in_dr1();
+
+    let json = catalog.run(&["check", "--format", "json"]).expect(1).json();
+    let report = &json["report"];
+    assert_eq!(report["erp_without_content"], serde_json::json!(["X-1"]));
+    assert_eq!(report["content_with_errors"][0]["sku"], "DR-1");
+    assert_eq!(
+        report["content_with_errors"][0]["file"],
+        "content/products/tools/DR-1.toml"
+    );
+    let codes = left_out_codes(report, "DR-1");
+    assert_eq!(codes.len(), report["channels"].as_array().unwrap().len());
+    assert!(
+        codes.iter().all(|(_, code)| code == "content-error"),
+        "{codes:?}"
+    );
+    let google = &report["channels"][0];
+    let dr1 = google["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "DR-1")
+        .unwrap();
+    let reason = &dr1["reasons"][0];
+    assert!(
+        reason["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown attribute `titel`"),
+        "{reason}"
+    );
+    assert_eq!(reason["line"], 5);
+
+    let human = catalog.run(&["check"]).expect(1).stderr();
+    assert!(
+        !human.contains("ERP items without content: DR-1"),
+        "{human}"
+    );
+    assert!(
+        human.contains("left out of every channel until their file's errors are fixed: DR-1"),
+        "{human}"
+    );
+
+    let github = catalog
+        .run(&["check", "--format", "github"])
+        .expect(1)
+        .stdout();
+    assert!(
+        github.contains("DR-1: its file has an error: unknown attribute `titel`"),
+        "{github}"
+    );
+
+    catalog.run(&["build"]).expect(1);
+    let built: Value = serde_json::from_str(&catalog.read("feeds/report/report.json")).unwrap();
+    assert_eq!(built["content_with_errors"][0]["sku"], "DR-1");
+    assert!(!built["erp_without_content"].to_string().contains("DR-1"));
+    let manifest: Value = serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+    let webshop = manifest["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "webshop")
+        .unwrap();
+    // DR-2 (no images), DR-4 (no ERP item) and now DR-1 (its error).
+    assert_eq!(webshop["excluded"], 3, "{webshop}");
+    let html = catalog.read("feeds/report/index.html");
+    assert!(html.contains("its file has an error"));
+}
+
+#[test]
+fn a_file_that_does_not_parse_still_names_its_product() {
+    let catalog = Catalog::fixture("basic");
+    catalog.write(
+        "content/products/tools/DR-1.toml",
+        "sku = \"DR-1\"\nfamily = \"tools\nbrand = \"Bosch\"\n",
+    );
+    let json = catalog.run(&["check", "--format", "json"]).expect(1).json();
+    assert_eq!(json["report"]["content_with_errors"][0]["sku"], "DR-1");
+    assert_eq!(
+        json["report"]["erp_without_content"],
+        serde_json::json!(["X-1"])
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_content_file_says_line_and_column() {
+    let catalog = Catalog::fixture("basic");
+    let path = catalog.path().join("content/products/tools/DR-1.toml");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    // `é` in Latin-1 at the start of the brand's value.
+    let at = text.find("brand = \"").unwrap() + "brand = \"".len();
+    bytes.insert(at, 0xe9);
+    std::fs::write(&path, bytes).unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+
+    let json = catalog.run(&["check", "--format", "json"]).expect(1).json();
+    let error = json["report"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "invalid-utf8")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(error["file"], "content/products/tools/DR-1.toml");
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(line as u64), Some(column as u64))
+    );
+    assert_eq!(json["report"]["content_with_errors"][0]["sku"], "DR-1");
+}
+
+#[test]
+fn check_lists_problems_by_product_and_disabled_products_apart() {
+    let catalog = Catalog::fixture("basic");
+    let text = catalog.read("content/products/tools/DR-3.toml");
+    catalog.write(
+        "content/products/tools/DR-3.toml",
+        &text.replacen(
+            "family = \"tools\"",
+            "family = \"tools\"\nenabled = false",
+            1,
+        ),
+    );
+    let human = catalog.run(&["check"]).expect(0).stderr();
+    // DR-2 misses its images in all five channels: one heading, one line.
+    assert!(
+        human.contains("DR-2 (content/products/tools/DR-2.toml:"),
+        "{human}"
+    );
+    assert_eq!(
+        human
+            .matches("`images` is required and has no value")
+            .count(),
+        1,
+        "{human}"
+    );
+    assert!(
+        human
+            .contains("left out of google, orders, partner, prices, webshop: `images` is required"),
+        "{human}"
+    );
+    assert!(!human.contains("DR-3 (content/"), "{human}");
+    assert!(!human.contains("is disabled"), "{human}");
+    assert!(
+        human.contains(
+            "disabled (`enabled = false`), not published: DR-3 (google, orders, partner, prices, webshop)"
+        ),
+        "{human}"
+    );
+    assert!(human.contains(": 0 errors, "), "{human}");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let catalog = catalog_with_a_typo_in_dr1();
+    let human = catalog.run(&["check"]).expect(1).stderr();
+    assert!(human.contains(": 1 error, "), "{human}");
+    assert!(!human.contains("1 errors"), "{human}");
+}
