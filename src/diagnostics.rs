@@ -155,6 +155,9 @@ pub fn render_human(diagnostics: &[Diagnostic], root: &Path, color: bool) -> Str
                 diagnostic.location(),
                 diagnostic.message
             ));
+        } else if diagnostic.span.is_none() && !diagnostic.file.as_os_str().is_empty() {
+            // No snippet to show: say where, so nothing is reported without its place.
+            out.push_str(&format!("  at {}\n", diagnostic.location()));
         }
         if let Some(blame) = &diagnostic.blame {
             out.push_str(&format!("  {}\n", blame.sentence()));

@@ -173,6 +173,10 @@ pub struct ErpPull {
     /// Set when the ERP could not be read and the last good pull was used instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<Stale>,
+    /// Records taken as meant, worth a warning (a negative stock counted as 0); they go into
+    /// the report's diagnostics.
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -372,6 +376,7 @@ pub fn run(
     let mut skus = content::SkuRegistry::default();
     let mut with_errors: Vec<ProductRef> = Vec::new();
     let mut diagnostics = model.diagnostics.clone();
+    diagnostics.extend(pull.warnings.iter().cloned());
     let mut quality = validate::quality::QualityCheck::default();
     let mut reuse = CacheUse::default();
     let reading_time = ReadingTime::default();
@@ -585,6 +590,7 @@ pub fn run(
         content_with_errors: with_errors,
         diagnostics,
     };
+    report::sku_case::name_mismatches(&mut report);
     let previous = output::previous_manifest(&output_dir);
     let git = match mode {
         // The content is the last build's, so is its commit.
@@ -1395,10 +1401,11 @@ fn pull_erp_with(
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let records = match &config.erp {
         ErpConfig::File(file) => {
-            let records =
-                erp::file::load(file, root).map_err(|err| Failure::Erp(err.to_string()))?;
+            let checked = erp::file::load_with_warnings(file, root)
+                .map_err(|err| Failure::Erp(err.to_string()))?;
+            let warnings = erp_warnings(&checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
-            (records, source, None)
+            (checked.records, source, None, warnings)
         }
         ErpConfig::Http(http) => match erp::http::pull(http, progress) {
             Ok(pull) => {
@@ -1409,7 +1416,8 @@ fn pull_erp_with(
                 };
                 // Keeping it is a convenience for later builds; failing to is not this one's.
                 let _ = erp::last_pull::save(root, &last);
-                (last.records, http.url.clone(), None)
+                let warnings = erp_warnings(&pull.warnings, Path::new(&http.url));
+                (last.records, http.url.clone(), None, warnings)
             }
             Err(err) => {
                 let Some(max_age) = http.max_age_minutes else {
@@ -1426,6 +1434,7 @@ fn pull_erp_with(
                             pulled_at: last.pulled_at,
                             records: last.records.len(),
                             stale: Some(stale),
+                            warnings: Vec::new(),
                         };
                         return Ok((last.records, pull));
                     }
@@ -1434,7 +1443,7 @@ fn pull_erp_with(
             }
         },
     };
-    let (records, source, stale) = records;
+    let (records, source, stale, warnings) = records;
     if records.is_empty() {
         // An export cut off before its first row would otherwise empty every feed.
         return Err(Failure::Erp(format!(
@@ -1446,8 +1455,15 @@ fn pull_erp_with(
         pulled_at,
         records: records.len(),
         stale,
+        warnings,
     };
     Ok((records, pull))
+}
+
+fn erp_warnings(rows: &[erp::file::RowProblem], source: &Path) -> Vec<Diagnostic> {
+    rows.iter()
+        .map(|row| row.warning("negative-stock", source))
+        .collect()
 }
 
 /// The gate's verdict on a product in one channel, and its feed item when it is in.

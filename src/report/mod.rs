@@ -9,6 +9,7 @@ use crate::diagnostics::Diagnostic;
 use crate::validate::Reason;
 
 pub mod content_errors;
+pub mod sku_case;
 pub mod summary;
 
 #[derive(Debug, Serialize)]

@@ -193,3 +193,108 @@ fn counts_of_one_are_singular() {
     assert!(human.contains(": 1 error, "), "{human}");
     assert!(!human.contains("1 errors"), "{human}");
 }
+
+#[test]
+fn a_negative_stock_counts_as_zero_with_a_warning_naming_the_row() {
+    let catalog = Catalog::fixture("basic");
+    let export = catalog
+        .read("erp/items.csv")
+        .replacen("DR-1,149.95,12,", "DR-1,149.95,-4,", 1);
+    catalog.write("erp/items.csv", &export);
+
+    let json = catalog.run(&["check", "--format", "json"]).expect(0).json();
+    let warning = json["report"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "negative-stock")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["file"], "erp/items.csv");
+    assert_eq!(warning["line"], 2);
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("row 1") && message.contains("DR-1"),
+        "{message}"
+    );
+    assert!(message.contains("counted as 0"), "{message}");
+
+    let github = catalog
+        .run(&["check", "--format", "github"])
+        .expect(0)
+        .stdout();
+    assert!(
+        github.contains("::warning file=erp/items.csv,line=2,col=1,title=negative-stock::"),
+        "{github}"
+    );
+
+    catalog.run(&["build"]).expect(0);
+    let (header, rows) = catalog.csv("feeds/orders.csv");
+    let stock = header.iter().position(|h| h == "stock").unwrap();
+    let dr1 = rows.iter().find(|r| &r[0] == "DR-1").unwrap();
+    assert_eq!(&dr1[stock], "0");
+}
+
+#[test]
+fn a_sku_that_differs_only_in_case_is_named() {
+    let catalog = Catalog::fixture("basic");
+    // DR-4 has content but no ERP item; give the ERP one, typed in lower case.
+    let export = catalog.read("erp/items.csv").replacen("X-1,", "dr-4,", 1);
+    catalog.write("erp/items.csv", &export);
+
+    let json = catalog.run(&["check", "--format", "json"]).expect(0).json();
+    let report = &json["report"];
+    let warning = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "sku-case")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(warning["file"], "content/products/tools/DR-4.toml");
+    assert_eq!(warning["line"], 2);
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("SKU `DR-4` is not in the ERP, but `dr-4` is"),
+        "{warning}"
+    );
+    let google = &report["channels"][0];
+    let dr4 = google["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "DR-4")
+        .unwrap();
+    assert!(
+        dr4["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("differs only in case"),
+        "{dr4}"
+    );
+    let human = catalog.run(&["check"]).expect(0).stderr();
+    assert!(
+        human.contains("at content/products/tools/DR-4.toml:2:1"),
+        "{human}"
+    );
+}
+
+#[test]
+fn csv_headers_in_the_wrong_case_are_named() {
+    let catalog = Catalog::fixture("basic");
+    let export = catalog
+        .read("erp/items.csv")
+        .replacen("sku,price,", "SKU,Price,", 1);
+    catalog.write("erp/items.csv", &export);
+    let stderr = catalog.run(&["check"]).expect(2).stderr();
+    assert!(
+        stderr.contains("column `SKU` must be spelled `sku`: column names are case-sensitive"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("column `Price` must be spelled `price`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("must be a header row"), "{stderr}");
+}
