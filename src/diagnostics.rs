@@ -107,7 +107,9 @@ impl Diagnostic {
         } else {
             "toml-syntax"
         };
-        Diagnostic::error(code, file, source, span, message).with_help(help.to_string())
+        // A misspelt key or value: the nearest name it could be, else the general advice.
+        let help = crate::suggest::for_unknown_name(&message).unwrap_or_else(|| help.to_string());
+        Diagnostic::error(code, file, source, span, message).with_help(help)
     }
 }
 

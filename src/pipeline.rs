@@ -33,8 +33,9 @@ use crate::validate::{self, Reason, Verdict};
 pub enum Failure {
     #[error("{}", .0.message)]
     Config(Box<Diagnostic>),
-    #[error("bad channel configuration in pim.toml:\n  {}", .0.join("\n  "))]
-    Channels(Vec<String>),
+    /// Shown with its diagnostics, each on its line in `pim.toml`.
+    #[error("pim.toml: {} in the channels", crate::wording::count(.0.len(), "problem"))]
+    Channels(Vec<Diagnostic>),
     #[error("the content schema has errors")]
     Schema(Vec<Diagnostic>),
     #[error("ERP pull failed: {0}")]
@@ -65,7 +66,7 @@ impl Failure {
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
             Failure::Config(diagnostic) => std::slice::from_ref(diagnostic),
-            Failure::Schema(diagnostics) => diagnostics,
+            Failure::Schema(diagnostics) | Failure::Channels(diagnostics) => diagnostics,
             _ => &[],
         }
     }

@@ -15,6 +15,8 @@ mod writer;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
 
+use crate::channels::expression::{Wrap, explain};
+
 use std::io::Write;
 use std::path::Path;
 
@@ -211,7 +213,10 @@ impl<'a> ChannelRenderer<'a> {
                 FILTER_TEMPLATE,
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
             )
-            .map_err(|err| template_error(format!("filter `{filter}`: {}", tera_message(&err))))?;
+            .map_err(|err| {
+                let why = explain(&tera_message(&err), filter, Wrap::Condition);
+                template_error(format!("filter: {why}"))
+            })?;
         }
         // Templates and column expressions are read for what they use; built-in bodies say it.
         let markdown_needs = match body {
@@ -264,9 +269,7 @@ impl<'a> ChannelRenderer<'a> {
         let out = self
             .tera
             .render(FILTER_TEMPLATE, item.context())
-            .map_err(|err| {
-                self.item_error(&item.view, format!("filter: {}", tera_message(&err)))
-            })?;
+            .map_err(|err| self.filter_error(item, &err))?;
         Ok(out == "true")
     }
 
@@ -427,6 +430,18 @@ impl<'a> ChannelRenderer<'a> {
             channel: self.channel.name.clone(),
             message: tera_message(err),
         }
+    }
+
+    /// The channel's filter failed on a product: the user's expression and its line, not the
+    /// template pimfeed wraps it in.
+    fn filter_error(&self, item: &Item, err: &tera::Error) -> RenderError {
+        let filter = self.channel.filter.as_deref().unwrap_or_default();
+        let place = match self.channel.filter_line {
+            Some(line) => format!(" (pim.toml line {line})"),
+            None => String::new(),
+        };
+        let why = explain(&tera_message(err), filter, Wrap::Condition);
+        self.item_error(&item.view, format!("filter{place}: {why}"))
     }
 
     fn item_error(&self, view: &ProductView, message: String) -> RenderError {

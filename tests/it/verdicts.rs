@@ -298,3 +298,125 @@ fn csv_headers_in_the_wrong_case_are_named() {
     );
     assert!(!stderr.contains("must be a header row"), "{stderr}");
 }
+
+/// The basic catalog's `pim.toml` with `from` replaced by `to`.
+fn catalog_with_config(from: &str, to: &str) -> Catalog {
+    let catalog = Catalog::fixture("basic");
+    let config = catalog.read("pim.toml");
+    assert!(config.contains(from), "{from}");
+    catalog.write("pim.toml", &config.replacen(from, to, 1));
+    catalog
+}
+
+/// The 1-based line of the first line of `pim.toml` that contains `text`.
+fn config_line(catalog: &Catalog, text: &str) -> usize {
+    catalog
+        .read("pim.toml")
+        .lines()
+        .position(|line| line.contains(text))
+        .unwrap_or_else(|| panic!("{text} not in pim.toml"))
+        + 1
+}
+
+#[test]
+fn every_channel_problem_points_at_its_pim_toml_line_in_every_format() {
+    let cases: &[(&str, &str, &str, &str, Option<&str>)] = &[
+        (
+            "preset = \"webshop-json\"",
+            "preset = \"webshop-jsn\"",
+            "webshop-jsn",
+            "unknown preset `webshop-jsn`; did you mean `webshop-json`?",
+            None,
+        ),
+        (
+            "require = [\"brand\"]",
+            "require = [\"brand\", \"colour\"]",
+            "colour",
+            "`require` names unknown attribute `colour`",
+            Some("did you mean `color`?"),
+        ),
+        (
+            "template = \"partner.json\"",
+            "template = \"partnr.json\"",
+            "partnr.json",
+            "template `templates/partnr.json` does not exist",
+            None,
+        ),
+        (
+            "filter = \"erp.stock > 0\"",
+            "filter = \"erp.stock >> 0\"",
+            "erp.stock >> 0",
+            "`filter` is not a valid expression",
+            None,
+        ),
+    ];
+    for (from, to, on_line, message, help) in cases {
+        let catalog = catalog_with_config(from, to);
+        let line = config_line(&catalog, on_line);
+
+        let json = catalog.run(&["check", "--format", "json"]).expect(2).json();
+        let diagnostic = &json["diagnostics"][0];
+        assert_eq!(diagnostic["file"], "pim.toml", "{json}");
+        assert_eq!(diagnostic["line"], line, "{to}: {json}");
+        assert!(
+            diagnostic["message"].as_str().unwrap().contains(message),
+            "{json}"
+        );
+        if let Some(help) = help {
+            assert_eq!(diagnostic["help"], *help, "{json}");
+        }
+
+        let github = catalog
+            .run(&["check", "--format", "github"])
+            .expect(2)
+            .stdout();
+        assert!(
+            github.contains(&format!("::error file=pim.toml,line={line},")),
+            "{to}: {github}"
+        );
+
+        let human = catalog.run(&["build"]).expect(2).stderr();
+        assert!(
+            human.contains(&format!("[pim.toml:{line}:")),
+            "{to}: {human}"
+        );
+    }
+}
+
+#[test]
+fn a_misspelt_setting_key_or_value_gets_a_did_you_mean() {
+    for (from, to, help) in [
+        ("require = [", "requre = [", "did you mean `require`?"),
+        (
+            "format = \"csv\"",
+            "format = \"cvs\"",
+            "did you mean `csv`?",
+        ),
+    ] {
+        let catalog = catalog_with_config(from, to);
+        let json = catalog.run(&["check", "--format", "json"]).expect(2).json();
+        assert_eq!(json["diagnostics"][0]["help"], help, "{json}");
+        assert_eq!(json["diagnostics"][0]["file"], "pim.toml", "{json}");
+    }
+}
+
+#[test]
+fn a_filter_typo_shows_the_users_expression_not_pimfeeds_template() {
+    let catalog = catalog_with_config("filter = \"erp.stock > 0\"", "filter = \"erp.stock >> 0\"");
+    let human = catalog.run(&["check"]).expect(2).stderr();
+    assert!(!human.contains("__pimfeed"), "{human}");
+    assert!(!human.contains("{% if"), "{human}");
+    assert!(human.contains("erp.stock >> 0"), "{human}");
+
+    // A filter that parses but fails on a product: the expression and its line too.
+    let catalog = catalog_with_config("filter = \"erp.stock > 0\"", "filter = \"erp.stok > 0\"");
+    let line = config_line(&catalog, "erp.stok");
+    let human = catalog.run(&["check"]).expect(2).stderr();
+    assert!(!human.contains("__pimfeed"), "{human}");
+    assert!(!human.contains("{% if"), "{human}");
+    assert!(
+        human.contains(&format!("filter (pim.toml line {line})")),
+        "{human}"
+    );
+    assert!(human.contains("    erp.stok > 0\n"), "{human}");
+}
