@@ -420,3 +420,72 @@ fn a_filter_typo_shows_the_users_expression_not_pimfeeds_template() {
     );
     assert!(human.contains("    erp.stok > 0\n"), "{human}");
 }
+
+/// Commits every file of the catalog as `author`; returns the commit id.
+fn commit_all(repo: &git2::Repository, author: &str, message: &str) -> String {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let when = git2::Time::new(1_767_268_800, 0);
+    let signature = git2::Signature::new(author, "someone@example.com", &when).unwrap();
+    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
+    .unwrap()
+    .to_string()
+}
+
+fn dr2_blame(catalog: &Catalog) -> Value {
+    let json = catalog.run(&["check", "--format", "json"]).expect(0).json();
+    let google = &json["report"]["channels"][0];
+    let dr2 = google["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "DR-2")
+        .unwrap()
+        .clone();
+    dr2["reasons"][0]["blame"].clone()
+}
+
+#[test]
+fn a_shallow_clone_does_not_blame_the_wrong_author() {
+    let catalog = Catalog::fixture("basic");
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    commit_all(&repo, "Alice Author", "Catalog");
+    let text = catalog.read("content/products/tools/DR-1.toml");
+    catalog.write(
+        "content/products/tools/DR-1.toml",
+        &(text + "\n# checked\n"),
+    );
+    let head = commit_all(&repo, "Bob Bystander", "DR-1: a note");
+
+    // A full history: DR-2's line was last changed by Alice.
+    assert_eq!(dr2_blame(&catalog)["author"], "Alice Author");
+
+    // What `git clone --depth 1` leaves: the head commit is where the history stops, and
+    // blame would give it every line.
+    std::fs::write(repo.path().join("shallow"), format!("{head}\n")).unwrap();
+    let blame = dr2_blame(&catalog);
+    assert_eq!(blame["history_cut_off"], true, "{blame}");
+    assert!(blame.get("author").is_none(), "{blame}");
+
+    let human = catalog.run(&["check"]).expect(0).stderr();
+    assert!(!human.contains("Bob Bystander"), "{human}");
+    assert!(human.contains("this clone is shallow"), "{human}");
+    let github = catalog
+        .run(&["check", "--format", "github"])
+        .expect(0)
+        .stdout();
+    assert!(!github.contains("Bob Bystander"), "{github}");
+}
