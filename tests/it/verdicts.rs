@@ -489,3 +489,68 @@ fn a_shallow_clone_does_not_blame_the_wrong_author() {
         .stdout();
     assert!(!github.contains("Bob Bystander"), "{github}");
 }
+
+/// The basic catalog reading an ERP API at `url` that is down (nothing listens there), with
+/// a last good pull from `pulled_from`, `age_minutes` old, kept in `.pimfeed/`.
+fn catalog_with_a_down_erp(url: &str, pulled_from: &str, age_minutes: i64) -> Catalog {
+    let catalog = Catalog::fixture("basic");
+    let config = catalog.read("pim.toml").replace(
+        "[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n",
+        &format!(
+            "[erp]\nsource = \"http\"\nurl = \"{url}\"\nretries = 0\ntimeout_seconds = 2\n\
+             max_age_minutes = 60\n\n[erp.fields]\nsku = \"/sku\"\n"
+        ),
+    );
+    catalog.write("pim.toml", &config);
+    let pulled_at = chrono::Utc::now() - chrono::Duration::minutes(age_minutes);
+    let record = |sku: &str| {
+        serde_json::json!({
+            "sku": sku, "price": "10", "stock": 1, "currency": "EUR", "sale_price": null,
+            "gtin": null, "mpn": null, "weight": null, "length": null, "width": null,
+            "height": null, "unit": null, "pack_size": null, "active": true, "price_tiers": []
+        })
+    };
+    let last = serde_json::json!({
+        "pulled_at": pulled_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "source": pulled_from,
+        "records": [record("DR-1"), record("DR-2")],
+    });
+    catalog.write(".pimfeed/erp-snapshot.json", &last.to_string());
+    catalog
+}
+
+/// A url on 127.0.0.1 where nothing listens.
+fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/items")
+}
+
+#[test]
+fn a_fallback_uses_only_a_recent_pull_from_the_same_url_and_says_why_not() {
+    let url = closed_url();
+
+    // The same url, 5 minutes old: the build falls back to it.
+    let catalog = catalog_with_a_down_erp(&url, &url, 5);
+    let stderr = catalog.run(&["build"]).expect(0).stderr();
+    assert!(stderr.contains("5 minutes old"), "{stderr}");
+
+    // A pull from another ERP is never used.
+    let catalog = catalog_with_a_down_erp(&url, "https://other-erp.example/items", 5);
+    let stderr = catalog.run(&["build"]).expect(2).stderr();
+    assert!(
+        stderr
+            .contains("the last good pull came from another url (https://other-erp.example/items)"),
+        "{stderr}"
+    );
+    assert!(!catalog.path().join("feeds").exists());
+
+    // Too old: the error says how old.
+    let catalog = catalog_with_a_down_erp(&url, &url, 185);
+    let stderr = catalog.run(&["build"]).expect(2).stderr();
+    assert!(
+        stderr.contains("is 3 h 5 min old, more than max_age_minutes = 60 allows"),
+        "{stderr}"
+    );
+}
