@@ -554,3 +554,52 @@ fn a_fallback_uses_only_a_recent_pull_from_the_same_url_and_says_why_not() {
         "{stderr}"
     );
 }
+
+#[test]
+fn watch_names_the_file_that_changed_and_when() {
+    let catalog = Catalog::fixture("basic");
+    // Outside the catalog, which the watcher watches.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("watch.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        .args(["watch", "--debounce-ms", "100"])
+        .current_dir(catalog.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start pimfeed watch");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let wait = |what: &str, done: &dyn Fn(&str) -> bool| loop {
+        let log = read_log();
+        if done(&log) {
+            break log;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("gave up waiting for {what}:\n{log}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    wait("the first build", &|log: &str| log.contains("watching"));
+    let product = "content/products/tools/DR-1.toml";
+    let edited = catalog.read(product).replace("DR-1 18V", "DR-1 18V nieuw");
+    catalog.write(product, &edited);
+    let log = wait("the rebuild", &|log: &str| log.contains("building again"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = log
+        .lines()
+        .find(|line| line.contains("building again"))
+        .unwrap();
+    assert!(
+        line.ends_with("content/products/tools/DR-1.toml changed: building again"),
+        "{line}"
+    );
+    // `HH:MM:SS ` first.
+    let time = &line[..8];
+    assert!(
+        chrono::NaiveTime::parse_from_str(time, "%H:%M:%S").is_ok(),
+        "{line}"
+    );
+}
