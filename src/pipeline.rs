@@ -549,7 +549,16 @@ pub fn run(
     }
     // A SKU that another, valid file defines is that file's product (and a duplicate error).
     with_errors.retain(|product| !skus.contains(&product.sku));
-    report::content_errors::leave_out(&mut channel_reports, &with_errors, &diagnostics);
+    // A refresh reads no content: its products with errors are those of the last build.
+    let broken = match mode {
+        Mode::Refresh => report::content_errors::kept(root),
+        Mode::Check | Mode::Build => report::content_errors::describe(&with_errors, &diagnostics),
+    };
+    with_errors = broken
+        .iter()
+        .map(report::content_errors::Broken::product)
+        .collect();
+    report::content_errors::leave_out(&mut channel_reports, &broken);
     let mut manifest_channels = Vec::new();
     if staging.is_some() {
         progress.stage("parsing feeds back");
@@ -668,6 +677,10 @@ pub fn run(
                 cache::discard(root);
             }
         }
+    }
+    if mode == Mode::Build {
+        // For the refreshes after it; a refresh without it only misnames those products.
+        let _ = report::content_errors::keep(root, &broken);
     }
     stopwatch.lap("report, manifest and swap");
     progress.finish();

@@ -100,6 +100,25 @@ fn a_product_whose_file_has_an_error_is_left_out_for_that_reason_everywhere() {
     assert_eq!(webshop["excluded"], 3, "{webshop}");
     let html = catalog.read("feeds/report/index.html");
     assert!(html.contains("its file has an error"));
+
+    // A refresh reads no content, and still tells the same story.
+    let stderr = catalog.run(&["refresh"]).expect(0).stderr();
+    assert!(
+        !stderr.contains("ERP items without content: DR-1"),
+        "{stderr}"
+    );
+    // It renders again what the ERP changed; it reads no file "again".
+    assert!(!stderr.contains("read again"), "{stderr}");
+    assert!(
+        stderr.contains("files unchanged, 0 rendered again with new ERP numbers"),
+        "{stderr}"
+    );
+    let refreshed: Value = serde_json::from_str(&catalog.read("feeds/report/report.json")).unwrap();
+    assert_eq!(refreshed["content_with_errors"][0]["sku"], "DR-1");
+    assert_eq!(
+        left_out_codes(&refreshed, "DR-1").len(),
+        refreshed["channels"].as_array().unwrap().len()
+    );
 }
 
 #[test]
