@@ -9,6 +9,7 @@ pub mod channels;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_check;
 pub mod content;
 pub mod diagnostics;
 pub mod diff;

@@ -622,3 +622,25 @@ fn watch_names_the_file_that_changed_and_when() {
         "{line}"
     );
 }
+
+#[test]
+fn a_misspelt_erp_field_points_at_its_pim_toml_line() {
+    let catalog = catalog_with_config(
+        "path = \"erp/items.csv\"\n",
+        "path = \"erp/items.csv\"\n\n[erp.mapping]\nprise = \"price\"\n",
+    );
+    let line = config_line(&catalog, "prise");
+    let json = catalog.run(&["check", "--format", "json"]).expect(2).json();
+    let diagnostic = &json["diagnostics"][0];
+    assert_eq!(diagnostic["file"], "pim.toml", "{json}");
+    assert_eq!(diagnostic["line"], line, "{json}");
+    assert_eq!(diagnostic["help"], "did you mean `price`?", "{json}");
+    let github = catalog
+        .run(&["check", "--format", "github"])
+        .expect(2)
+        .stdout();
+    assert!(
+        github.contains(&format!("::error file=pim.toml,line={line},")),
+        "{github}"
+    );
+}
