@@ -154,11 +154,19 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
         listing::write(report, out)?;
     }
     if !report.content_with_errors.is_empty() {
-        let products: Vec<String> = report
+        const SHOWN: usize = 20;
+        let mut products: Vec<String> = report
             .content_with_errors
             .iter()
+            .take(SHOWN)
             .map(|p| format!("{} ({}:{})", p.sku, p.file, p.line))
             .collect();
+        if report.content_with_errors.len() > SHOWN {
+            products.push(format!(
+                "and {} more",
+                report.content_with_errors.len() - SHOWN
+            ));
+        }
         writeln!(
             out,
             "left out of every channel until their file's errors are fixed: {}",

@@ -5,6 +5,7 @@
 //! A build keeps the list in [`FILE`], so a `refresh` (which reads no content) tells the same
 //! story about the same products.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -53,12 +54,19 @@ impl Broken {
 
 /// Each product of `with_errors` with the first error of its file.
 pub fn describe(with_errors: &[ProductRef], diagnostics: &[Diagnostic]) -> Vec<Broken> {
+    if with_errors.is_empty() {
+        return Vec::new();
+    }
+    // File → its first error, in one pass: a big catalog may have many of each.
+    let mut first_errors: HashMap<String, &Diagnostic> = HashMap::new();
+    for diagnostic in diagnostics.iter().filter(|d| d.is_error()) {
+        let file = diagnostic.file.to_string_lossy().replace('\\', "/");
+        first_errors.entry(file).or_insert(diagnostic);
+    }
     with_errors
         .iter()
         .map(|product| {
-            let first_error = diagnostics.iter().find(|d| {
-                d.is_error() && d.file.to_string_lossy().replace('\\', "/") == product.file
-            });
+            let first_error = first_errors.get(&product.file);
             Broken {
                 sku: product.sku.clone(),
                 file: product.file.clone(),
