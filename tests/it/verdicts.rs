@@ -644,3 +644,69 @@ fn a_misspelt_erp_field_points_at_its_pim_toml_line() {
         "{github}"
     );
 }
+
+/// Answers every request on 127.0.0.1 with `body` as JSON, for at most 30 seconds.
+fn serve_json(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/items", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_negative_stock_from_an_erp_api_counts_as_zero_with_a_warning() {
+    let (_, rows) = Catalog::fixture("basic").csv("erp/items.csv");
+    let records: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let stock: i64 = if &row[0] == "DR-1" {
+                -7
+            } else {
+                row[2].parse().unwrap()
+            };
+            serde_json::json!({ "sku": &row[0], "price": &row[1], "stock": stock })
+        })
+        .collect();
+    let url = serve_json(Value::Array(records).to_string());
+    let catalog = Catalog::fixture("basic");
+    let config = catalog.read("pim.toml").replace(
+        "[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n",
+        &format!(
+            "[erp]\nsource = \"http\"\nurl = \"{url}\"\nrecords = \"\"\nretries = 0\n\n\
+             [erp.paging]\nkind = \"none\"\n"
+        ),
+    );
+    catalog.write("pim.toml", &config);
+    let json = catalog.run(&["check", "--format", "json"]).expect(0).json();
+    let warning = json["report"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "negative-stock")
+        .unwrap_or_else(|| panic!("{json}"));
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("row 1, SKU `DR-1`: stock is -7"),
+        "{message}"
+    );
+    assert_eq!(warning["file"], url.as_str());
+}
