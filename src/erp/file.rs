@@ -648,8 +648,17 @@ fn json_record(
     };
     seen.objects = true;
     for field in FIELDS {
-        if !seen.keys[field as usize] && object.contains_key(parser.keys[field as usize]) {
+        let key = parser.keys[field as usize];
+        if !seen.keys[field as usize] && object.contains_key(key) {
             seen.keys[field as usize] = true;
+        }
+        // A required key spelt in another case (`SKU`), to name it if no record has the key.
+        if field.required()
+            && !seen.keys[field as usize]
+            && seen.other_case[field as usize].is_none()
+        {
+            seen.other_case[field as usize] =
+                object.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned();
         }
     }
     parser.record(
@@ -664,6 +673,8 @@ fn json_record(
 struct Seen {
     objects: bool,
     keys: [bool; FIELD_COUNT],
+    /// A required key found only in another case.
+    other_case: [Option<String>; FIELD_COUNT],
 }
 
 impl Seen {
@@ -676,6 +687,11 @@ impl Seen {
             .filter(|&field| field.required() && !self.keys[field as usize])
             .map(|field| {
                 let key = parser.keys[field as usize];
+                if let Some(other) = &self.other_case[field as usize] {
+                    return format!(
+                        "`{key}` (the records have `{other}`: keys are case-sensitive)"
+                    );
+                }
                 if parser.mapped[field as usize] {
                     format!("`{key}` (mapped from `{}`)", field.name())
                 } else {

@@ -710,3 +710,19 @@ fn a_negative_stock_from_an_erp_api_counts_as_zero_with_a_warning() {
     );
     assert_eq!(warning["file"], url.as_str());
 }
+
+#[test]
+fn json_keys_in_the_wrong_case_are_named() {
+    let catalog = catalog_with_config("path = \"erp/items.csv\"", "path = \"erp/items.json\"");
+    catalog.write(
+        "erp/items.json",
+        r#"[{"SKU": "DR-1", "price": 1, "stock": 1}, {"SKU": "DR-2", "price": 1, "stock": 1}]"#,
+    );
+    let stderr = catalog.run(&["check"]).expect(2).stderr();
+    assert!(
+        stderr.contains(
+            "no record has the required key `sku` (the records have `SKU`: keys are case-sensitive)"
+        ),
+        "{stderr}"
+    );
+}
