@@ -198,9 +198,10 @@ impl<'a> ChannelRenderer<'a> {
                 for (index, (header, expression)) in columns.iter().enumerate() {
                     sources.push_str(expression);
                     let name = format!("{COLUMN_PREFIX}{index}");
-                    tera.add_raw_template(&name, &format!("{{{{ {expression} }}}}"))
+                    tera.add_raw_template(&name, &Wrap::Value.template(expression))
                         .map_err(|err| {
-                            template_error(format!("column `{header}`: {}", tera_message(&err)))
+                            let why = explain(&tera_message(&err), expression, Wrap::Value);
+                            template_error(format!("column `{header}`: {why}"))
                         })?;
                 }
                 Body::Columns {
@@ -329,12 +330,7 @@ impl<'a> ChannelRenderer<'a> {
                     let cell = self
                         .tera
                         .render(&format!("{COLUMN_PREFIX}{index}"), context)
-                        .map_err(|err| {
-                            self.item_error(
-                                view,
-                                format!("column `{header}`: {}", tera_message(&err)),
-                            )
-                        })?;
+                        .map_err(|err| self.column_error(view, index, header, &err))?;
                     cells.push(cell);
                 }
                 self.write_csv_row(&mut out, &cells)?;
@@ -442,6 +438,26 @@ impl<'a> ChannelRenderer<'a> {
         };
         let why = explain(&tera_message(err), filter, Wrap::Condition);
         self.item_error(&item.view, format!("filter{place}: {why}"))
+    }
+
+    /// A CSV column's expression failed on a product: the user's expression, not the
+    /// template pimfeed wraps it in.
+    fn column_error(
+        &self,
+        view: &ProductView,
+        index: usize,
+        header: &str,
+        err: &tera::Error,
+    ) -> RenderError {
+        let expression = match &self.channel.kind {
+            ChannelKind::Columns(columns) => columns.get(index).map(|(_, e)| e.as_str()),
+            _ => None,
+        };
+        let why = match expression {
+            Some(expression) => explain(&tera_message(err), expression, Wrap::Value),
+            None => tera_message(err),
+        };
+        self.item_error(view, format!("column `{header}`: {why}"))
     }
 
     fn item_error(&self, view: &ProductView, message: String) -> RenderError {
