@@ -24,7 +24,7 @@ pub fn erp_field_names(config: &Config, text: &str, file: &Path) -> Result<(), B
     else {
         return Ok(());
     };
-    let span = key_span(text, &["erp", table, unknown]).unwrap_or(0..0);
+    let span = spans(text, &["erp", table, unknown]).map_or(0..0, |(key, _)| key);
     let help = match crate::suggest::nearest(unknown, ERP_FIELDS.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
         None => format!("the record fields are: {}", ERP_FIELDS.join(", ")),
@@ -41,8 +41,8 @@ pub fn erp_field_names(config: &Config, text: &str, file: &Path) -> Result<(), B
     ))
 }
 
-/// The span of the key at `path` (tables, then the key) in `text`.
-fn key_span(text: &str, path: &[&str]) -> Option<Range<usize>> {
+/// The spans of the key at `path` (tables, then the key) in `text` and of its value.
+fn spans(text: &str, path: &[&str]) -> Option<(Range<usize>, Range<usize>)> {
     let root = DeTable::parse(text).ok()?.into_inner();
     let (last, tables) = path.split_last()?;
     let mut table = &root;
@@ -52,5 +52,38 @@ fn key_span(text: &str, path: &[&str]) -> Option<Range<usize>> {
             _ => return None,
         }
     }
-    table.get_key_value(*last).map(|(key, _)| key.span())
+    table
+        .get_key_value(*last)
+        .map(|(key, value)| (key.span(), value.span()))
+}
+
+/// Every family named in `[new.family_by_sku_prefix]` that the schema does not define, as an
+/// error on its line with the nearest family it could be.
+pub fn stub_families(config: &Config, families: &[&str], text: &str) -> Vec<Diagnostic> {
+    let file = Path::new(crate::config::CONFIG_FILE);
+    config
+        .new
+        .family_by_sku_prefix
+        .iter()
+        .filter(|(_, family)| !families.contains(&family.as_str()))
+        .map(|(prefix, family)| {
+            let span = spans(text, &["new", "family_by_sku_prefix", prefix])
+                .map_or(0..0, |(_, value)| value);
+            let help = match crate::suggest::nearest(family, families.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("the families are: {}", families.join(", ")),
+            };
+            Diagnostic::error(
+                "config",
+                file,
+                text,
+                span,
+                format!(
+                    "`[new.family_by_sku_prefix]` maps `{prefix}` to family `{family}`, which \
+                     content/schema.toml does not define"
+                ),
+            )
+            .with_help(help)
+        })
+        .collect()
 }

@@ -726,3 +726,15 @@ fn json_keys_in_the_wrong_case_are_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_stub_family_that_the_schema_lacks_points_at_its_pim_toml_line() {
+    let catalog = Catalog::fixture("basic");
+    let config = catalog.read("pim.toml") + "\n[new.family_by_sku_prefix]\n\"X-\" = \"tool\"\n";
+    catalog.write("pim.toml", &config);
+    let line = config_line(&catalog, "\"X-\"");
+    let stderr = catalog.run(&["new", "--missing"]).expect(2).stderr();
+    assert!(stderr.contains(&format!("[pim.toml:{line}:")), "{stderr}");
+    assert!(stderr.contains("did you mean `tools`?"), "{stderr}");
+    assert!(!catalog.path().join("content/products/tool").exists());
+}
