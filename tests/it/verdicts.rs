@@ -211,6 +211,12 @@ fn counts_of_one_are_singular() {
     let human = catalog.run(&["check"]).expect(1).stderr();
     assert!(human.contains(": 1 error, "), "{human}");
     assert!(!human.contains("1 errors"), "{human}");
+
+    let stderr = Catalog::fixture("basic")
+        .run(&["new", "X-1", "--family", "tools"])
+        .expect(0)
+        .stderr();
+    assert!(stderr.contains("1 stub written"), "{stderr}");
 }
 
 #[test]
