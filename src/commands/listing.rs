@@ -19,6 +19,8 @@ struct Problem {
 #[derive(Default)]
 struct ProductProblems {
     place: String,
+    /// How complete it is in each channel it is left out of.
+    completeness: Vec<String>,
     /// Problem → the channels it affects, in the report's channel order.
     problems: BTreeMap<Problem, Vec<String>>,
 }
@@ -47,6 +49,11 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             let key = (verdict.file.clone(), verdict.line, verdict.sku.clone());
             let entry = products.entry(key).or_default();
             entry.place = format!("{}:{}", verdict.file, verdict.line);
+            if left_out {
+                entry
+                    .completeness
+                    .push(format!("{} {}%", channel.name, verdict.completeness));
+            }
             for reason in &verdict.reasons {
                 let problem = Problem {
                     left_out,
@@ -62,7 +69,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         }
     }
     for ((_, _, sku), product) in &products {
-        writeln!(out, "{sku} ({})", product.place)?;
+        match product.completeness.is_empty() {
+            true => writeln!(out, "{sku} ({})", product.place)?,
+            false => writeln!(
+                out,
+                "{sku} ({}), complete: {}",
+                product.place,
+                product.completeness.join(", ")
+            )?,
+        }
         // Left out first: those cost sales.
         let mut problems: Vec<_> = product.problems.iter().collect();
         problems.sort_by_key(|(problem, _)| !problem.left_out);
