@@ -42,9 +42,18 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
                 Err(_) => return exit::OK,
             }
         }
-        while let Ok(event) = received.recv_timeout(debounce) {
-            if let Ok(event) = event {
-                sources.note_changes(&event, &mut changed);
+        // Only changes to sources restart the wait: a log file being read in the catalog
+        // folder sends events all the time, and would otherwise put the build off forever.
+        let mut quiet_from = std::time::Instant::now() + debounce;
+        loop {
+            let left = quiet_from.saturating_duration_since(std::time::Instant::now());
+            match received.recv_timeout(left) {
+                Ok(Ok(event)) if sources.changed_by(&event) => {
+                    sources.note_changes(&event, &mut changed);
+                    quiet_from = std::time::Instant::now() + debounce;
+                }
+                Ok(_) => continue,
+                Err(_) => break,
             }
         }
         // An editor's temporary file (written, then renamed over the real one) is gone by

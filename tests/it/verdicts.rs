@@ -583,9 +583,9 @@ fn a_fallback_uses_only_a_recent_pull_from_the_same_url_and_says_why_not() {
 #[test]
 fn watch_names_the_file_that_changed_and_when() {
     let catalog = Catalog::fixture("basic");
-    // Outside the catalog, which the watcher watches.
-    let log_dir = tempfile::tempdir().unwrap();
-    let log_path = log_dir.path().join("watch.log");
+    // In the catalog folder, which the watcher watches, and read every 50 ms below: reading
+    // it must not put the rebuild off.
+    let log_path = catalog.path().join("watch.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pimfeed"))
         .args(["watch", "--debounce-ms", "100"])
