@@ -398,7 +398,7 @@ pub enum ChannelFormat {
 impl Config {
     /// Parses `pim.toml`; a syntax or shape error becomes a diagnostic pointing into the file.
     pub fn parse(text: &str, file: &Path) -> Result<Config, Box<Diagnostic>> {
-        toml::from_str(text).map_err(|err| {
+        let config: Config = toml::from_str(text).map_err(|err| {
             Box::new(Diagnostic::from_toml_error(
                 &err,
                 file,
@@ -406,7 +406,9 @@ impl Config {
                 "config",
                 "see the `pim.toml` section of the README",
             ))
-        })
+        })?;
+        crate::config_check::erp_field_names(&config, text, file)?;
+        Ok(config)
     }
 
     pub fn default_locale(&self) -> &str {

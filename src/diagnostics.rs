@@ -107,7 +107,9 @@ impl Diagnostic {
         } else {
             "toml-syntax"
         };
-        Diagnostic::error(code, file, source, span, message).with_help(help.to_string())
+        // A misspelt key or value: the nearest name it could be, else the general advice.
+        let help = crate::suggest::for_unknown_name(&message).unwrap_or_else(|| help.to_string());
+        Diagnostic::error(code, file, source, span, message).with_help(help)
     }
 }
 
@@ -155,6 +157,9 @@ pub fn render_human(diagnostics: &[Diagnostic], root: &Path, color: bool) -> Str
                 diagnostic.location(),
                 diagnostic.message
             ));
+        } else if diagnostic.span.is_none() && !diagnostic.file.as_os_str().is_empty() {
+            // No snippet to show: say where, so nothing is reported without its place.
+            out.push_str(&format!("  at {}\n", diagnostic.location()));
         }
         if let Some(blame) = &diagnostic.blame {
             out.push_str(&format!("  {}\n", blame.sentence()));

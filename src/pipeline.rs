@@ -33,8 +33,9 @@ use crate::validate::{self, Reason, Verdict};
 pub enum Failure {
     #[error("{}", .0.message)]
     Config(Box<Diagnostic>),
-    #[error("bad channel configuration in pim.toml:\n  {}", .0.join("\n  "))]
-    Channels(Vec<String>),
+    /// Shown with its diagnostics, each on its line in `pim.toml`.
+    #[error("pim.toml: {} in the channels", crate::wording::count(.0.len(), "problem"))]
+    Channels(Vec<Diagnostic>),
     #[error("the content schema has errors")]
     Schema(Vec<Diagnostic>),
     #[error("ERP pull failed: {0}")]
@@ -70,7 +71,7 @@ impl Failure {
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
             Failure::Config(diagnostic) => std::slice::from_ref(diagnostic),
-            Failure::Schema(diagnostics) => diagnostics,
+            Failure::Schema(diagnostics) | Failure::Channels(diagnostics) => diagnostics,
             _ => &[],
         }
     }
@@ -186,6 +187,10 @@ pub struct ErpPull {
     /// Set when the ERP could not be read and the last good pull was used instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<Stale>,
+    /// Records taken as meant, worth a warning (a negative stock counted as 0); they go into
+    /// the report's diagnostics.
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -394,7 +399,9 @@ pub fn run(
 
     progress.set_length(files.len());
     let mut skus = content::SkuRegistry::default();
+    let mut with_errors: Vec<ProductRef> = Vec::new();
     let mut diagnostics = model.diagnostics.clone();
+    diagnostics.extend(pull.warnings.iter().cloned());
     let mut quality = validate::quality::QualityCheck::default();
     let mut reuse = CacheUse::default();
     let reading_time = ReadingTime::default();
@@ -496,6 +503,7 @@ pub fn run(
                         };
                         let mut checks = ContentChecks {
                             skus: &mut skus,
+                            with_errors: &mut with_errors,
                             quality: &mut quality,
                             diagnostics: &mut diagnostics,
                             model: &model,
@@ -572,6 +580,18 @@ pub fn run(
         channel_reports.push(report);
         channel_parts.push(parts);
     }
+    // A SKU that another, valid file defines is that file's product (and a duplicate error).
+    with_errors.retain(|product| !skus.contains(&product.sku));
+    // A refresh reads no content: its products with errors are those of the last build.
+    let broken = match mode {
+        Mode::Refresh => report::content_errors::kept(root),
+        Mode::Check | Mode::Build => report::content_errors::describe(&with_errors, &diagnostics),
+    };
+    with_errors = broken
+        .iter()
+        .map(report::content_errors::Broken::product)
+        .collect();
+    report::content_errors::leave_out(&mut channel_reports, &broken);
     let mut manifest_channels = Vec::new();
     if staging.is_some() {
         progress.stage("parsing feeds back");
@@ -579,9 +599,11 @@ pub fn run(
         stopwatch.lap("parse every feed back");
     }
 
+    let skus_with_errors: std::collections::HashSet<&str> =
+        with_errors.iter().map(|p| p.sku.as_str()).collect();
     let erp_without_content = records
         .iter()
-        .filter(|r| !skus.contains(&r.sku))
+        .filter(|r| !skus.contains(&r.sku) && !skus_with_errors.contains(r.sku.as_str()))
         .map(|r| r.sku.clone())
         .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -600,16 +622,18 @@ pub fn run(
         },
         erp_stale: pull.stale.as_ref().map(|stale| {
             format!(
-                "the ERP could not be read ({}); the numbers are from the last good pull at {}, {} minutes old",
-                stale.because, pull.pulled_at, stale.age_minutes
+                "the ERP could not be read ({}); the numbers are from the last good pull at {}, {} old",
+                stale.because, pull.pulled_at, crate::wording::minutes(stale.age_minutes)
             )
         }),
         channels: channel_reports,
         products: tally.products,
         content_without_erp: tally.without_erp,
         erp_without_content,
+        content_with_errors: with_errors,
         diagnostics,
     };
+    report::sku_case::name_mismatches(&mut report);
     let previous = output::previous_manifest(&output_dir);
     let git = match mode {
         // The content is the last build's, so is its commit.
@@ -687,6 +711,10 @@ pub fn run(
                 cache::discard(root);
             }
         }
+    }
+    if mode == Mode::Build {
+        // For the refreshes after it; a refresh without it only misnames those products.
+        let _ = report::content_errors::keep(root, &broken);
     }
     stopwatch.lap("report, manifest and swap");
     progress.finish();
@@ -834,14 +862,14 @@ impl Reading<'_> {
             return Looked::Reusable(stamp);
         }
         let reading = std::time::Instant::now();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(err) => {
                 let unreadable = content::unreadable(relative, content::read_error(relative, &err));
                 return Looked::Parsed(Box::new(unreadable), None);
             }
         };
-        let digest = cache::content_digest(text.as_bytes());
+        let digest = cache::content_digest(&bytes);
         self.busy.reading.add(reading.elapsed());
         if let (Some(entry), Some(stamp)) = (entry, stamp)
             && entry.content == digest
@@ -849,7 +877,7 @@ impl Reading<'_> {
             return Looked::Reusable(stamp);
         }
         let parsing = std::time::Instant::now();
-        let parsed = content::parse_text(relative, &text, self.parse);
+        let parsed = content::parse_bytes(relative, bytes, self.parse);
         self.busy.parsing.add(parsing.elapsed());
         let key = stamp.map(|stamp| FileKey {
             stamp,
@@ -960,6 +988,8 @@ fn read_content_batch(
 /// The checks across files, in catalog order: duplicate SKUs and titles, quality warnings.
 struct ContentChecks<'c> {
     skus: &'c mut content::SkuRegistry,
+    /// Products of files with errors (see [`report::content_errors`]).
+    with_errors: &'c mut Vec<ProductRef>,
     quality: &'c mut validate::quality::QualityCheck,
     diagnostics: &'c mut Vec<Diagnostic>,
     model: &'c content::Model,
@@ -998,6 +1028,16 @@ impl ContentChecks<'_> {
 
     fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
         let (products, duplicates) = self.skus.admit(self.source, file.products);
+        let path = file.path.to_string_lossy().replace('\\', "/");
+        self.with_errors.extend(
+            file.skus_with_errors
+                .into_iter()
+                .map(|(sku, line)| ProductRef {
+                    sku,
+                    file: path.clone(),
+                    line,
+                }),
+        );
         let warnings =
             self.quality
                 .check(&products, &self.model.schema, self.channels, self.source);
@@ -1482,10 +1522,11 @@ fn pull_erp_with(
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let records = match &config.erp {
         ErpConfig::File(file) => {
-            let records =
-                erp::file::load(file, root).map_err(|err| Failure::Erp(err.to_string()))?;
+            let checked = erp::file::load_with_warnings(file, root)
+                .map_err(|err| Failure::Erp(err.to_string()))?;
+            let warnings = erp_warnings(&checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
-            (records, source, None)
+            (checked.records, source, None, warnings)
         }
         ErpConfig::Http(http) => match erp::http::pull(http, progress) {
             Ok(pull) => {
@@ -1496,17 +1537,15 @@ fn pull_erp_with(
                 };
                 // Keeping it is a convenience for later builds; failing to is not this one's.
                 let _ = erp::last_pull::save(root, &last);
-                (last.records, http.url.clone(), None)
+                let warnings = erp_warnings(&pull.warnings, Path::new(&http.url));
+                (last.records, http.url.clone(), None, warnings)
             }
             Err(err) => {
-                let fallback = http.max_age_minutes.and_then(|max_age| {
-                    let last = erp::last_pull::load(root)?;
-                    let then = chrono::DateTime::parse_from_rfc3339(&last.pulled_at).ok()?;
-                    let age = (chrono::Utc::now() - then.with_timezone(&chrono::Utc)).num_minutes();
-                    (age >= 0 && age as u64 <= max_age).then_some((last, age as u64))
-                });
-                match fallback {
-                    Some((last, age_minutes)) => {
+                let Some(max_age) = http.max_age_minutes else {
+                    return Err(Failure::Erp(err.with_server_text()));
+                };
+                match erp::last_pull::fallback(root, &http.url, max_age) {
+                    Ok((last, age_minutes)) => {
                         let stale = Stale {
                             age_minutes,
                             because: err.to_string(),
@@ -1517,15 +1556,21 @@ fn pull_erp_with(
                             pulled_at: last.pulled_at,
                             records: last.records.len(),
                             stale: Some(stale),
+                            warnings: Vec::new(),
                         };
                         return Ok((last.records, pull));
                     }
-                    None => return Err(Failure::Erp(err.with_server_text())),
+                    Err(why_not) => {
+                        return Err(Failure::Erp(format!(
+                            "{}; {why_not}",
+                            err.with_server_text()
+                        )));
+                    }
                 }
             }
         },
     };
-    let (records, source, stale) = records;
+    let (records, source, stale, warnings) = records;
     if records.is_empty() {
         // An export cut off before its first row would otherwise empty every feed.
         return Err(Failure::Erp(format!(
@@ -1537,8 +1582,15 @@ fn pull_erp_with(
         pulled_at,
         records: records.len(),
         stale,
+        warnings,
     };
     Ok((records, pull))
+}
+
+fn erp_warnings(rows: &[erp::file::RowProblem], source: &Path) -> Vec<Diagnostic> {
+    rows.iter()
+        .map(|row| row.warning("negative-stock", source))
+        .collect()
 }
 
 /// The gate's verdict on a product in one channel, and its feed item when it is in.

@@ -1,8 +1,10 @@
 //! Channels: the receivers of feeds, resolved from `pim.toml` into what the gate and the
 //! renderer need (format, locale, currency, requirements).
 
+pub mod expression;
 pub mod marketplace;
 pub mod presets;
+pub mod problems;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,8 +13,11 @@ use serde::Serialize;
 
 use crate::config::{ChannelFormat, Config};
 use crate::content::{CatalogSource, Schema};
+use crate::diagnostics::Diagnostic;
+use expression::Wrap;
 pub use marketplace::PresetSettings;
 pub use presets::Preset;
+use problems::{At, Problems};
 
 /// A channel, checked and with every default filled in.
 #[derive(Debug, Clone)]
@@ -26,6 +31,8 @@ pub struct Channel {
     /// Attributes required on top of the family's, by the channel's `require`.
     pub require: Vec<String>,
     pub filter: Option<String>,
+    /// The line of `filter` in `pim.toml`, for errors while it is evaluated.
+    pub filter_line: Option<usize>,
     pub formula_guard: bool,
     /// The marketplace presets' own settings (seller, delivery code, …).
     pub settings: PresetSettings,
@@ -90,8 +97,13 @@ impl<'a> From<&'a Channel> for ChannelView<'a> {
     }
 }
 
-/// Resolves every channel in `pim.toml`, or lists every mistake in their configuration.
-pub fn resolve(config: &Config, schema: &Schema, root: &Path) -> Result<Vec<Channel>, Vec<String>> {
+/// Resolves every channel in `pim.toml`, or lists every mistake in their configuration, each
+/// on its line in `pim.toml`.
+pub fn resolve(
+    config: &Config,
+    schema: &Schema,
+    root: &Path,
+) -> Result<Vec<Channel>, Vec<Diagnostic>> {
     resolve_from(config, schema, &CatalogSource::dir(root))
 }
 
@@ -100,15 +112,18 @@ pub fn resolve_from(
     config: &Config,
     schema: &Schema,
     source: &CatalogSource,
-) -> Result<Vec<Channel>, Vec<String>> {
+) -> Result<Vec<Channel>, Vec<Diagnostic>> {
     let mut channels = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut outputs: HashMap<&str, &str> = HashMap::new();
     for (name, cfg) in &config.channels {
-        let mut problem = |message: String| problems.push(format!("channel `{name}`: {message}"));
+        let mut problem = |at: At, message: String| problems.add(name, at, message);
         let kind = match (&cfg.preset, cfg.format) {
             (Some(_), Some(_)) => {
-                problem("set either `preset` or `format`, not both".into());
+                problem(
+                    At::Key("format"),
+                    "set either `preset` or `format`, not both".into(),
+                );
                 continue;
             }
             (Some(preset), None) => match Preset::from_name(preset) {
@@ -119,22 +134,37 @@ pub fn resolve_from(
                         Some(near) => format!("did you mean `{near}`?"),
                         None => format!("presets: {}", names.collect::<Vec<_>>().join(", ")),
                     };
-                    problem(format!("unknown preset `{preset}`; {hint}"));
+                    problem(
+                        At::Key("preset"),
+                        format!("unknown preset `{preset}`; {hint}"),
+                    );
                     continue;
                 }
             },
             (None, Some(ChannelFormat::Csv)) => {
                 if cfg.columns.is_empty() {
-                    problem("a custom CSV channel needs `columns` (header = expression)".into());
+                    problem(
+                        At::Channel,
+                        "a custom CSV channel needs `columns` (header = expression)".into(),
+                    );
                     continue;
                 }
                 let mut columns = Vec::new();
                 for (header, expression) in &cfg.columns {
+                    let at = At::TableKey("columns", header.clone());
                     match expression.as_str() {
-                        Some(expression) => columns.push((header.clone(), expression.to_string())),
-                        None => problem(format!(
-                            "column `{header}` must be a Tera expression in a string, e.g. \"product.sku\""
-                        )),
+                        Some(expression) => {
+                            if let Err(why) = expression::check(expression, Wrap::Value) {
+                                problem(at, format!("column `{header}`: {why}"));
+                            }
+                            columns.push((header.clone(), expression.to_string()))
+                        }
+                        None => problem(
+                            at,
+                            format!(
+                                "column `{header}` must be a Tera expression in a string, e.g. \"product.sku\""
+                            ),
+                        ),
                     }
                 }
                 ChannelKind::Columns(columns)
@@ -142,9 +172,12 @@ pub fn resolve_from(
             (None, Some(format)) => match &cfg.template {
                 Some(template) => {
                     if let Some(outside) = template_outside_templates(source, template) {
-                        problem(outside);
+                        problem(At::Key("template"), outside);
                     } else if !source.is_file(&Path::new("templates").join(template)) {
-                        problem(format!("template `templates/{template}` does not exist"));
+                        problem(
+                            At::Key("template"),
+                            format!("template `templates/{template}` does not exist"),
+                        );
                     }
                     ChannelKind::Template {
                         format,
@@ -152,46 +185,71 @@ pub fn resolve_from(
                     }
                 }
                 None => {
-                    problem("a custom XML or JSON channel needs a `template` in templates/".into());
+                    problem(
+                        At::Channel,
+                        "a custom XML or JSON channel needs a `template` in templates/".into(),
+                    );
                     continue;
                 }
             },
             (None, None) => {
-                problem("set `preset` (a built-in channel) or `format` (xml, json or csv)".into());
+                problem(
+                    At::Channel,
+                    "set `preset` (a built-in channel) or `format` (xml, json or csv)".into(),
+                );
                 continue;
             }
         };
         if !config.catalog.locales.contains(&cfg.locale) {
-            problem(format!(
-                "locale `{}` is not one of the catalog's locales ({})",
-                cfg.locale,
-                config.catalog.locales.join(", ")
-            ));
+            problem(
+                At::Key("locale"),
+                format!(
+                    "locale `{}` is not one of the catalog's locales ({})",
+                    cfg.locale,
+                    config.catalog.locales.join(", ")
+                ),
+            );
         }
-        for attribute in &cfg.require {
+        for (index, attribute) in cfg.require.iter().enumerate() {
             if schema.attribute(attribute).is_none() {
-                problem(format!("`require` names unknown attribute `{attribute}`"));
+                unknown_required(&mut problems, name, index, attribute, schema);
             }
         }
+        if let Some(filter) = &cfg.filter
+            && let Err(why) = expression::check(filter, Wrap::Condition)
+        {
+            problems.add(
+                name,
+                At::Key("filter"),
+                format!("`filter` is not a valid expression: {why}"),
+            );
+        }
+        let mut problem = |at: At, message: String| problems.add(name, at, message);
         let output_ok = !cfg.output.is_empty()
             && !cfg.output.contains(['/', '\\'])
             && !cfg.output.starts_with('.')
             && cfg.output != "manifest.json"
             && cfg.output != "report";
         if !output_ok {
-            problem(format!(
-                "`output` must be a plain file name such as \"{name}.xml\", not `{}`",
-                cfg.output
-            ));
+            problem(
+                At::Key("output"),
+                format!(
+                    "`output` must be a plain file name such as \"{name}.xml\", not `{}`",
+                    cfg.output
+                ),
+            );
         }
         if let Some(other) = outputs.insert(&cfg.output, name) {
-            problem(format!(
-                "writes `{}`, as channel `{other}` does",
-                cfg.output
-            ));
+            problem(
+                At::Key("output"),
+                format!("writes `{}`, as channel `{other}` does", cfg.output),
+            );
         }
         if cfg.formula_guard.is_some() && !matches!(kind, ChannelKind::Columns(_)) {
-            problem("`formula_guard` applies to custom CSV channels only".into());
+            problem(
+                At::Key("formula_guard"),
+                "`formula_guard` applies to custom CSV channels only".into(),
+            );
         }
         let currency = cfg
             .currency
@@ -201,7 +259,9 @@ pub fn resolve_from(
             ChannelKind::Preset(preset) => Some(preset),
             _ => None,
         };
-        let settings = marketplace::resolve(preset, cfg, &currency, schema, &mut problem);
+        // The marketplace checks name the setting in their messages (see `At::Channel`).
+        let mut named = |message: String| problem(At::Channel, message);
+        let settings = marketplace::resolve(preset, cfg, &currency, schema, &mut named);
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),
@@ -209,6 +269,7 @@ pub fn resolve_from(
             output: cfg.output.clone(),
             require: cfg.require.clone(),
             filter: cfg.filter.clone(),
+            filter_line: None,
             formula_guard: match kind {
                 ChannelKind::Preset(preset) => preset == Preset::OrderEntryCsv,
                 _ => cfg.formula_guard.unwrap_or(true),
@@ -221,21 +282,58 @@ pub fn resolve_from(
     for split in channels.iter().filter(|c| c.items_per_file().is_some()) {
         for other in &channels {
             if marketplace::is_later_part(&split.output, &other.output) {
-                problems.push(format!(
-                    "channel `{}`: writes `{}`, which channel `{}` uses for the later files of its \
-                     feed when it is split; choose another `output`",
-                    other.name, other.output, split.name
-                ));
+                problems.add(
+                    &other.name,
+                    At::Key("output"),
+                    format!(
+                        "writes `{}`, which channel `{}` uses for the later files of its feed \
+                         when it is split; choose another `output`",
+                        other.output, split.name
+                    ),
+                );
             }
         }
     }
     if config.build.gzip {
-        problems.extend(gzip_twin_collisions(&channels));
+        for (channel, message) in gzip_twin_collisions(&channels) {
+            problems.add(&channel, At::Key("output"), message);
+        }
     }
+    let text = match problems.is_empty() && channels.iter().all(|c| c.filter.is_none()) {
+        true => String::new(),
+        false => source
+            .read_to_string(Path::new(crate::config::CONFIG_FILE))
+            .unwrap_or_default(),
+    };
     if problems.is_empty() {
-        Ok(channels)
-    } else {
-        Err(problems)
+        problems::set_filter_lines(&mut channels, &text);
+        return Ok(channels);
+    }
+    Err(problems.into_diagnostics(&text))
+}
+
+/// An entry of `require` that is no attribute, with the nearest one that is.
+fn unknown_required(
+    problems: &mut Problems,
+    channel: &str,
+    index: usize,
+    attribute: &str,
+    schema: &Schema,
+) {
+    let message = format!("`require` names unknown attribute `{attribute}`");
+    let known = schema
+        .attributes
+        .keys()
+        .map(String::as_str)
+        .chain(crate::content::schema::BUILTIN_ATTRIBUTES.iter().copied());
+    match crate::suggest::nearest(attribute, known) {
+        Some(near) => problems.add_with_help(
+            channel,
+            At::Entry("require", index),
+            message,
+            format!("did you mean `{near}`?"),
+        ),
+        None => problems.add(channel, At::Entry("require", index), message),
     }
 }
 
@@ -272,16 +370,17 @@ fn template_outside_templates(source: &CatalogSource, template: &str) -> Option<
 
 /// With `[build] gzip = true` every feed gets a `<output>.gz` twin: none may be another
 /// channel's output.
-fn gzip_twin_collisions(channels: &[Channel]) -> Vec<String> {
+fn gzip_twin_collisions(channels: &[Channel]) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for channel in channels {
         let twin = format!("{}.gz", channel.output);
         for other in channels.iter().filter(|other| other.output == twin) {
-            problems.push(format!(
+            let message = format!(
                 "channel `{}`: writes `{twin}`, which is also the gzip copy of channel `{}`'s \
                  `{}` (`[build] gzip = true`); choose another `output`",
                 other.name, channel.name, channel.output
-            ));
+            );
+            problems.push((other.name.clone(), message));
         }
     }
     problems

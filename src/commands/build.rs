@@ -6,6 +6,7 @@ use crate::cli::{BuildArgs, Cli, Format};
 use crate::lock::CatalogLock;
 use crate::pipeline::{self, Failure, Mode};
 use crate::ui::Progress;
+use crate::wording::count;
 
 /// `build`, and `refresh` (the same run over the last build's content).
 pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
@@ -57,7 +58,10 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
             }
             let warnings = report.summary.warnings;
             if warnings > 0 {
-                eprintln!("{warnings} warnings: run `pimfeed check` to see them");
+                eprintln!(
+                    "{}: run `pimfeed check` to see them",
+                    count(warnings, "warning")
+                );
             }
             let html = outcome.output_dir.join("report/index.html");
             eprintln!("what was left out and why: {}", html.display());
@@ -69,7 +73,8 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                     ),
                 };
                 eprintln!(
-                    "{errors} content errors: the products in those files were left out of every channel{kept}"
+                    "{}: the products in those files were left out of every channel{kept}",
+                    count(errors, "content error")
                 );
             }
             let done = if mode == Mode::Refresh {
@@ -78,16 +83,23 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                 "built"
             };
             let cache = outcome.cache;
-            let from_cache = match cache.files_reused {
-                0 => String::new(),
-                reused => format!(
-                    " ({reused} files from the build cache, {} read again)",
+            // A refresh reads no content: it renders again what the ERP changed.
+            let from_cache = match (cache.files_reused, mode) {
+                (0, _) => String::new(),
+                (reused, Mode::Refresh) => format!(
+                    " ({} unchanged, {} rendered again with new ERP numbers)",
+                    count(reused, "file"),
+                    cache.files_checked
+                ),
+                (reused, _) => format!(
+                    " ({} from the build cache, {} read again)",
+                    count(reused, "file"),
                     cache.files_checked
                 ),
             };
             eprintln!(
-                "{done} {} channels into {} in {:.2?}{from_cache}",
-                report.channels.len(),
+                "{done} {} into {} in {:.2?}{from_cache}",
+                count(report.channels.len(), "channel"),
                 outcome.output_dir.display(),
                 started.elapsed()
             );

@@ -8,6 +8,7 @@ use crate::diagnostics::github_escape;
 use crate::pipeline::{self, Mode};
 use crate::report::Report;
 use crate::ui::Progress;
+use crate::wording::count;
 
 pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
@@ -39,11 +40,11 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
             }
             let _ = channel_summary(&outcome, true, &mut std::io::stderr());
             eprintln!(
-                "{} files, {} products: {} errors, {} warnings",
-                report.summary.content_files,
-                report.summary.products,
-                errors,
-                report.summary.warnings
+                "{}, {}: {}, {}",
+                count(report.summary.content_files, "file"),
+                count(report.summary.products, "product"),
+                count(errors, "error"),
+                count(report.summary.warnings, "warning")
             );
         }
     }

@@ -4,6 +4,7 @@ mod build;
 mod check;
 mod diff;
 mod init;
+mod listing;
 mod new;
 mod publish;
 mod rollback;
@@ -153,43 +154,34 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
             channel.name, channel.items, channel.excluded, channel.output
         )?;
     }
-    for channel in report.channels.iter().filter(|_| detailed) {
-        for item in &channel.left_out {
-            let what = format!("left out ({}% complete)", item.completeness);
-            write_reasons(out, &channel.name, item, &what)?;
+    if detailed {
+        listing::write(report, out)?;
+    }
+    if !report.content_with_errors.is_empty() {
+        const SHOWN: usize = 20;
+        let mut products: Vec<String> = report
+            .content_with_errors
+            .iter()
+            .take(SHOWN)
+            .map(|p| format!("{} ({}:{})", p.sku, p.file, p.line))
+            .collect();
+        if report.content_with_errors.len() > SHOWN {
+            products.push(format!(
+                "and {} more",
+                report.content_with_errors.len() - SHOWN
+            ));
         }
-        for item in &channel.warnings {
-            write_reasons(out, &channel.name, item, "warning")?;
-        }
+        writeln!(
+            out,
+            "left out of every channel until their file's errors are fixed: {}",
+            products.join(", ")
+        )?;
     }
     if !report.erp_without_content.is_empty() {
         writeln!(
             out,
             "ERP items without content: {}",
             report.erp_without_content.join(", ")
-        )?;
-    }
-    Ok(())
-}
-
-/// One line per reason: what, where, and who last changed that line.
-fn write_reasons(
-    out: &mut impl Write,
-    channel: &str,
-    item: &crate::report::ProductVerdict,
-    what: &str,
-) -> std::io::Result<()> {
-    for reason in &item.reasons {
-        let line = reason.line.unwrap_or(item.line);
-        let blame = reason
-            .blame
-            .as_ref()
-            .map(|b| format!(", {}", b.sentence()))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "  {channel}: {} {what}: {} ({}:{line}{blame})",
-            item.sku, reason.message, item.file
         )?;
     }
     Ok(())

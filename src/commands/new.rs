@@ -19,6 +19,13 @@ pub fn run(root: &Path, args: &NewArgs) -> u8 {
             return super::fail(&Failure::Schema(diagnostics), root, Format::Human);
         }
     };
+    let families: Vec<&str> = content.schema.families.keys().map(String::as_str).collect();
+    let text = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+    let unknown = crate::config_check::stub_families(&config, &families, &text);
+    if !unknown.is_empty() {
+        super::show_diagnostics(&unknown, root, Format::Human);
+        return exit::OPERATIONAL;
+    }
     if let Some(family) = &args.family
         && !content.schema.families.contains_key(family)
     {
@@ -134,7 +141,8 @@ pub fn run(root: &Path, args: &NewArgs) -> u8 {
     }
     if written > 0 {
         eprintln!(
-            "{written} stubs written: fill in the values, then run `pimfeed check` to see what each channel still misses"
+            "{} written: fill in the values, then run `pimfeed check` to see what each channel still misses",
+            crate::wording::count(written, "stub")
         );
     }
     if failed { exit::OPERATIONAL } else { exit::OK }

@@ -34,14 +34,37 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
     loop {
         eprintln!("watching pim.toml, content/ and templates/ for changes (Ctrl-C to stop)");
         // Wait for a change to a source, then for the save to settle.
-        loop {
+        let mut changed: Vec<PathBuf> = Vec::new();
+        while changed.is_empty() {
             match received.recv() {
-                Ok(Ok(event)) if sources.changed_by(&event) => break,
-                Ok(_) => continue,
+                Ok(Ok(event)) => sources.note_changes(&event, &mut changed),
+                Ok(Err(_)) => continue,
                 Err(_) => return exit::OK,
             }
         }
-        while received.recv_timeout(debounce).is_ok() {}
+        // Only changes to sources restart the wait: a log file being read in the catalog
+        // folder sends events all the time, and would otherwise put the build off forever.
+        let mut quiet_from = std::time::Instant::now() + debounce;
+        loop {
+            let left = quiet_from.saturating_duration_since(std::time::Instant::now());
+            match received.recv_timeout(left) {
+                Ok(Ok(event)) if sources.changed_by(&event) => {
+                    sources.note_changes(&event, &mut changed);
+                    quiet_from = std::time::Instant::now() + debounce;
+                }
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+        // An editor's temporary file (written, then renamed over the real one) is gone by
+        // now and has no extension: not worth naming.
+        let named: Vec<PathBuf> = changed
+            .iter()
+            .filter(|path| root.join(path).exists() || path.extension().is_some())
+            .cloned()
+            .collect();
+        let named = if named.is_empty() { &changed } else { &named };
+        eprintln!("{}", changed_line(named, chrono::Local::now()));
         build::run(root, &args.build, cli, Mode::Build);
     }
 }
@@ -85,22 +108,57 @@ impl Sources {
         watched
     }
 
+    /// Adds to `changed` (once each, relative to the root) the files of `event` that a build
+    /// reads.
+    fn note_changes(&self, event: &notify::Event, changed: &mut Vec<PathBuf>) {
+        if !self.changed_by(event) {
+            return;
+        }
+        for path in &event.paths {
+            let relative = path.strip_prefix(&self.root).unwrap_or(path).to_path_buf();
+            if self.reads(path) && !changed.contains(&relative) {
+                changed.push(relative);
+            }
+        }
+    }
+
     /// Whether an event touches something a build reads (not its own output, not an
     /// editor's swap or backup file).
     fn changed_by(&self, event: &notify::Event) -> bool {
         if matches!(event.kind, EventKind::Access(_) | EventKind::Other) {
             return false;
         }
-        event.paths.iter().any(|path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
-                return false;
-            }
-            let in_folder = |folder: &str| path.starts_with(self.root.join(folder));
-            in_folder("content")
-                || in_folder("templates")
-                || *path == self.root.join(crate::config::CONFIG_FILE)
-                || self.erp_file.as_deref() == Some(path.as_path())
-        })
+        event.paths.iter().any(|path| self.reads(path))
     }
+
+    /// Whether a build reads `path`.
+    fn reads(&self, path: &Path) -> bool {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
+            return false;
+        }
+        let in_folder = |folder: &str| path.starts_with(self.root.join(folder));
+        in_folder("content")
+            || in_folder("templates")
+            || *path == self.root.join(crate::config::CONFIG_FILE)
+            || self.erp_file.as_deref() == Some(path)
+    }
+}
+
+/// `12:04:31 content/products/tools/DR-1.toml changed: building again`.
+fn changed_line(changed: &[PathBuf], now: chrono::DateTime<chrono::Local>) -> String {
+    const SHOWN: usize = 3;
+    let mut names: Vec<String> = changed
+        .iter()
+        .take(SHOWN)
+        .map(|path| path.display().to_string())
+        .collect();
+    if changed.len() > SHOWN {
+        names.push(format!("{} more", changed.len() - SHOWN));
+    }
+    format!(
+        "{} {} changed: building again",
+        now.format("%H:%M:%S"),
+        names.join(", ")
+    )
 }

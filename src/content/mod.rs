@@ -7,6 +7,7 @@
 
 pub mod categories;
 pub mod json_schema;
+pub mod named;
 pub mod product;
 pub mod schema;
 pub mod source;
@@ -130,6 +131,8 @@ pub struct ParsedFile {
     /// Empty when the file has errors: its products are left out everywhere.
     pub products: Vec<Product>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The SKUs (with their lines) of a file with errors: products left out because of them.
+    pub skus_with_errors: Vec<(String, u32)>,
 }
 
 /// Reads and checks `files` (catalog-relative) in parallel, keeping their order.
@@ -140,9 +143,9 @@ pub fn parse_files(
 ) -> Vec<ParsedFile> {
     files
         .par_iter()
-        .map(|relative| match read(root, relative) {
-            Ok(text) => parse_text(relative, &text, ctx),
-            Err(diagnostic) => unreadable(relative, *diagnostic),
+        .map(|relative| match root.read_bytes(relative) {
+            Ok(bytes) => parse_bytes(relative, bytes, ctx),
+            Err(err) => unreadable(relative, read_error(relative, &err)),
         })
         .collect()
 }
@@ -150,10 +153,30 @@ pub fn parse_files(
 /// Checks one product file already read.
 pub fn parse_text(relative: &Path, text: &str, ctx: &product::ParseContext<'_>) -> ParsedFile {
     let (products, diagnostics) = product::parse_file(relative, text, ctx);
+    let skus_with_errors = match diagnostics.iter().any(Diagnostic::is_error) {
+        true => named::skus_named(text),
+        false => Vec::new(),
+    };
     ParsedFile {
         path: relative.to_path_buf(),
         products,
         diagnostics,
+        skus_with_errors,
+    }
+}
+
+/// Checks one product file's bytes: one that is not UTF-8 is an error at its first bad byte.
+pub fn parse_bytes(relative: &Path, bytes: Vec<u8>, ctx: &product::ParseContext<'_>) -> ParsedFile {
+    match String::from_utf8(bytes) {
+        Ok(text) => parse_text(relative, &text, ctx),
+        Err(err) => {
+            let bytes = err.into_bytes();
+            let diagnostic = named::utf8_error(relative, &bytes).expect("not UTF-8");
+            ParsedFile {
+                skus_with_errors: named::skus_named(&String::from_utf8_lossy(&bytes)),
+                ..unreadable(relative, diagnostic)
+            }
+        }
     }
 }
 
@@ -163,6 +186,7 @@ pub fn unreadable(relative: &Path, diagnostic: Diagnostic) -> ParsedFile {
         path: relative.to_path_buf(),
         products: Vec::new(),
         diagnostics: vec![diagnostic],
+        skus_with_errors: Vec::new(),
     }
 }
 
@@ -244,11 +268,6 @@ pub fn product_files(root: &CatalogSource) -> Result<Vec<PathBuf>, Box<Diagnosti
         })
 }
 
-fn read(root: &CatalogSource, relative: &Path) -> Result<String, Box<Diagnostic>> {
-    root.read_to_string(relative)
-        .map_err(|err| Box::new(read_error(relative, &err)))
-}
-
 /// An error on the later definition of a SKU, naming where it was defined first.
 fn duplicate_sku(
     root: &CatalogSource,
@@ -278,4 +297,9 @@ fn line_start(text: &str, line: u32) -> usize {
         .take(line.saturating_sub(1) as usize)
         .map(str::len)
         .sum()
+}
+
+fn read(root: &CatalogSource, relative: &Path) -> Result<String, Box<Diagnostic>> {
+    root.read_to_string(relative)
+        .map_err(|err| Box::new(read_error(relative, &err)))
 }

@@ -53,6 +53,21 @@ impl CatalogSource {
         }
     }
 
+    /// A file's bytes, for text that may not be UTF-8 (a product file says where it is not).
+    pub fn read_bytes(&self, relative: &Path) -> io::Result<Vec<u8>> {
+        match self {
+            CatalogSource::Dir(root) => std::fs::read(root.join(relative)),
+            CatalogSource::Revision(revision) => {
+                revision.files.get(relative).cloned().ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("not in revision `{}`", revision.name),
+                    )
+                })
+            }
+        }
+    }
+
     pub fn is_file(&self, relative: &Path) -> bool {
         match self {
             CatalogSource::Dir(root) => root.join(relative).is_file(),

@@ -136,7 +136,7 @@ fn value_lines(key: &str, def: &AttributeDef) -> Vec<String> {
         AttributeType::RichText => return vec![format!("{key} = \"\"\""), "\"\"\"".to_string()],
         AttributeType::Text => "\"\"".to_string(),
         AttributeType::TextList => "[\"\"]".to_string(),
-        AttributeType::Number | AttributeType::Measurement => "0".to_string(),
+        AttributeType::Number | AttributeType::Measurement => example_number(def).to_string(),
         AttributeType::Boolean => "false".to_string(),
         AttributeType::Enum => quote(first_option),
         AttributeType::EnumList => format!("[{}]", quote(first_option)),
@@ -145,6 +145,23 @@ fn value_lines(key: &str, def: &AttributeDef) -> Vec<String> {
         AttributeType::ImageList | AttributeType::AssetList => "[]".to_string(),
     };
     vec![format!("{key} = {value}")]
+}
+
+/// A number the attribute's rules accept, so uncommenting the line never makes an error:
+/// 0 when allowed, else the nearest bound (a whole number when it must be one).
+fn example_number(def: &AttributeDef) -> rust_decimal::Decimal {
+    use rust_decimal::Decimal;
+    let value = match (def.min, def.max) {
+        (Some(min), _) if min > Decimal::ZERO => min,
+        (_, Some(max)) if max < Decimal::ZERO => max,
+        _ => Decimal::ZERO,
+    };
+    match def.integer {
+        true if value > Decimal::ZERO => value.ceil(),
+        true => value.floor(),
+        false => value,
+    }
+    .normalize()
 }
 
 fn erp_summary(record: &ErpRecord) -> String {

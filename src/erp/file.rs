@@ -26,6 +26,19 @@ use crate::config::{ErpFileConfig, ErpFileFormat};
 ///
 /// `root` is the catalog root that `config.path` is relative to.
 pub fn load(config: &ErpFileConfig, root: &Path) -> Result<Vec<ErpRecord>, ErpFileError> {
+    load_with_warnings(config, root).map(|checked| checked.records)
+}
+
+/// Records that passed, and what is worth a warning about rows that were taken as they are
+/// meant (a negative stock, which ERPs report for backorders, counts as 0 available).
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub records: Vec<ErpRecord>,
+    pub warnings: Vec<RowProblem>,
+}
+
+/// [`load`], with the warnings about its rows.
+pub fn load_with_warnings(config: &ErpFileConfig, root: &Path) -> Result<Checked, ErpFileError> {
     let path = root.join(&config.path);
     let format_error = |message: String| ErpFileError::Format {
         path: path.clone(),
@@ -59,6 +72,14 @@ pub fn load(config: &ErpFileConfig, root: &Path) -> Result<Vec<ErpRecord>, ErpFi
 /// source, after its field mapping) by the same rules as an export, so every bad record is
 /// reported by its position, all or nothing. `source` names where they came from.
 pub fn check_records(items: &[Value], source: &Path) -> Result<Vec<ErpRecord>, ErpFileError> {
+    check_records_with_warnings(items, source).map(|checked| checked.records)
+}
+
+/// [`check_records`], with the warnings about its records.
+pub fn check_records_with_warnings(
+    items: &[Value],
+    source: &Path,
+) -> Result<Checked, ErpFileError> {
     let mut keys: Keys<'_> = [""; FIELD_COUNT];
     for field in FIELDS {
         keys[field as usize] = field.name();
@@ -140,6 +161,17 @@ pub struct RowProblem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     pub message: String,
+}
+
+impl RowProblem {
+    /// This problem as a warning about `file` (the export, or the API's url), at its line.
+    pub fn warning(&self, code: &'static str, file: &Path) -> crate::diagnostics::Diagnostic {
+        let mut diagnostic =
+            crate::diagnostics::Diagnostic::file_error(code, file, self.to_string()).warning();
+        diagnostic.line = self.line.unwrap_or(0);
+        diagnostic.column = usize::from(self.line.is_some());
+        diagnostic
+    }
 }
 
 impl fmt::Display for RowProblem {
@@ -410,6 +442,7 @@ fn csv_columns(
     }
     let mut columns = [None; FIELD_COUNT];
     let mut problems = Vec::new();
+    let mut wrong_case = false;
     for field in FIELDS {
         let key = parser.keys[field as usize];
         let mut found = names
@@ -422,8 +455,19 @@ fn csv_columns(
                 "column `{key}` appears more than once in the header"
             ));
         }
+        let same_but_case = names
+            .iter()
+            .find(|name| name.eq_ignore_ascii_case(key))
+            .filter(|_| first.is_none());
         match first {
             Some(index) => columns[field as usize] = Some(index),
+            None if same_but_case.is_some() => {
+                wrong_case = true;
+                problems.push(format!(
+                    "column `{}` must be spelled `{key}`: column names are case-sensitive",
+                    same_but_case.expect("checked")
+                ));
+            }
             None if parser.mapped[field as usize] => problems.push(format!(
                 "no column `{key}` (mapped from `{}` in `[erp.mapping]`)",
                 field.name()
@@ -457,10 +501,11 @@ fn csv_columns(
             "; is the delimiter `{}`? set `delimiter` under `[erp]`",
             (d as char).escape_default()
         ));
-    } else if FIELDS
-        .into_iter()
-        .filter(|field| field.required())
-        .all(|field| columns[field as usize].is_none())
+    } else if !wrong_case
+        && FIELDS
+            .into_iter()
+            .filter(|field| field.required())
+            .all(|field| columns[field as usize].is_none())
     {
         message.push_str("; the first line must be a header row naming the columns");
     }
@@ -603,8 +648,17 @@ fn json_record(
     };
     seen.objects = true;
     for field in FIELDS {
-        if !seen.keys[field as usize] && object.contains_key(parser.keys[field as usize]) {
+        let key = parser.keys[field as usize];
+        if !seen.keys[field as usize] && object.contains_key(key) {
             seen.keys[field as usize] = true;
+        }
+        // A required key spelt in another case (`SKU`), to name it if no record has the key.
+        if field.required()
+            && !seen.keys[field as usize]
+            && seen.other_case[field as usize].is_none()
+        {
+            seen.other_case[field as usize] =
+                object.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned();
         }
     }
     parser.record(
@@ -619,6 +673,8 @@ fn json_record(
 struct Seen {
     objects: bool,
     keys: [bool; FIELD_COUNT],
+    /// A required key found only in another case.
+    other_case: [Option<String>; FIELD_COUNT],
 }
 
 impl Seen {
@@ -631,6 +687,11 @@ impl Seen {
             .filter(|&field| field.required() && !self.keys[field as usize])
             .map(|field| {
                 let key = parser.keys[field as usize];
+                if let Some(other) = &self.other_case[field as usize] {
+                    return format!(
+                        "`{key}` (the records have `{other}`: keys are case-sensitive)"
+                    );
+                }
                 if parser.mapped[field as usize] {
                     format!("`{key}` (mapped from `{}`)", field.name())
                 } else {
@@ -672,6 +733,7 @@ struct Collector {
     /// SKUs of rows that failed otherwise, so a duplicate of a bad row is still reported.
     failed_skus: Vec<(String, Origin)>,
     problems: Vec<RowProblem>,
+    warnings: Vec<RowProblem>,
     /// Reused across rows; a good row allocates nothing here.
     messages: Vec<String>,
 }
@@ -684,7 +746,19 @@ impl Collector {
     ) {
         self.messages.clear();
         match build(&mut self.messages) {
-            Ok(record) if self.messages.is_empty() => {
+            Ok(mut record) if self.messages.is_empty() => {
+                if record.stock < 0 {
+                    self.warnings.push(RowProblem {
+                        row: origin.row,
+                        line: origin.line,
+                        sku: Some(record.sku.clone()),
+                        message: format!(
+                            "stock is {} (a backorder?); counted as 0 available",
+                            record.stock
+                        ),
+                    });
+                    record.stock = 0;
+                }
                 self.records.push(record);
                 self.origins.push(origin);
             }
@@ -707,11 +781,14 @@ impl Collector {
         }
     }
 
-    fn finish(mut self, path: PathBuf) -> Result<Vec<ErpRecord>, ErpFileError> {
+    fn finish(mut self, path: PathBuf) -> Result<Checked, ErpFileError> {
         let duplicates = self.duplicates();
         self.problems.extend(duplicates);
         if self.problems.is_empty() {
-            return Ok(self.records);
+            return Ok(Checked {
+                records: self.records,
+                warnings: self.warnings,
+            });
         }
         self.problems.sort_by_key(|problem| problem.row);
         Err(ErpFileError::Rows {
@@ -864,7 +941,14 @@ impl Parser<'_> {
         );
         let stock = self.required(
             Field::Stock,
-            self.count(Field::Stock, cell(Field::Stock), 0, i64::MAX, messages),
+            // Negative for a backorder: the collector counts it as 0 and warns.
+            self.count(
+                Field::Stock,
+                cell(Field::Stock),
+                i64::MIN,
+                i64::MAX,
+                messages,
+            ),
             messages,
         );
         let currency = self.currency(cell(Field::Currency), messages);
@@ -1947,7 +2031,7 @@ mod tests {
             messages(&problems),
             [
                 (2, "price `12,5x` is not a decimal number"),
-                (2, "stock `-3` is negative"),
+                // A negative stock is a backorder: counted as 0, with a warning.
                 (
                     2,
                     "currency `eur` is not a currency code (three capital letters, such as EUR)"
@@ -1975,14 +2059,14 @@ mod tests {
         );
         assert_eq!(problems[0].sku.as_deref(), Some("A"));
         assert_eq!(problems[0].line, Some(3));
-        assert_eq!(problems[7].sku, None);
-        assert_eq!(problems[13].sku.as_deref(), Some("E"));
+        assert_eq!(problems[6].sku, None);
+        assert_eq!(problems[12].sku.as_deref(), Some("E"));
 
         let display = export.load().unwrap_err().to_string();
         let lines: Vec<&str> = display.lines().collect();
         assert_eq!(lines.len(), problems.len() + 1);
         assert!(
-            lines[0].ends_with("items.csv has 15 problems:"),
+            lines[0].ends_with("items.csv has 14 problems:"),
             "{}",
             lines[0]
         );
@@ -1990,7 +2074,7 @@ mod tests {
             lines[1],
             "  row 2, line 3, SKU `A`: price `12,5x` is not a decimal number"
         );
-        assert_eq!(lines[8], "  row 3, line 4: sku is missing");
+        assert_eq!(lines[7], "  row 3, line 4: sku is missing");
     }
 
     #[test]

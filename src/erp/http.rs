@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::ErpRecord;
 use super::completeness::{self, Announced};
-use super::file::{ErpFileError, check_records};
+use super::file::{ErpFileError, RowProblem, check_records_with_warnings};
 use crate::config::{ErpHttpConfig, HttpAuth, HttpField, HttpPaging, HttpPreset};
 use crate::redact::Redactor;
 
@@ -73,6 +73,8 @@ impl HttpError {
 pub struct Pull {
     pub records: Vec<ErpRecord>,
     pub pages: usize,
+    /// Records taken as meant, worth a warning (see [`super::file::Checked`]).
+    pub warnings: Vec<RowProblem>,
 }
 
 /// Reads every page and checks every record; any failure fails the whole pull.
@@ -199,8 +201,13 @@ fn finish(config: &ErpHttpConfig, raw: &[Value], pages: usize) -> Result<Pull, H
         .iter()
         .map(|record| map_record(record, config))
         .collect();
-    let records = check_records(&mapped, Path::new(&config.url)).map_err(HttpError::Records)?;
-    Ok(Pull { records, pages })
+    let checked =
+        check_records_with_warnings(&mapped, Path::new(&config.url)).map_err(HttpError::Records)?;
+    Ok(Pull {
+        records: checked.records,
+        pages,
+        warnings: checked.warnings,
+    })
 }
 
 fn records_at(body: &Value, pointer: &str) -> Result<Vec<Value>, String> {

@@ -35,3 +35,31 @@ pub fn load(root: &Path) -> Option<LastPull> {
     let file = std::fs::File::open(root.join(FILE)).ok()?;
     serde_json::from_reader(io::BufReader::new(file)).ok()
 }
+
+/// The kept pull a build may use instead of a failed one: taken from the same `url` (a pull
+/// from another ERP or company would publish the wrong numbers) and at most `max_age`
+/// minutes old. `Err` says why there is none, for the pull's error.
+pub fn fallback(root: &Path, url: &str, max_age: u64) -> Result<(LastPull, u64), String> {
+    let Some(last) = load(root) else {
+        return Err(format!(
+            "there is no earlier pull to fall back to in {FILE}"
+        ));
+    };
+    if last.source != url {
+        return Err(format!(
+            "the last good pull came from another url ({}), so it was not used",
+            last.source
+        ));
+    }
+    let then = chrono::DateTime::parse_from_rfc3339(&last.pulled_at)
+        .map_err(|_| format!("the last good pull in {FILE} has no valid time"))?;
+    let age = (chrono::Utc::now() - then.with_timezone(&chrono::Utc)).num_minutes();
+    if age < 0 || age as u64 > max_age {
+        return Err(format!(
+            "the last good pull, at {}, is {} old, more than max_age_minutes = {max_age} allows",
+            last.pulled_at,
+            crate::wording::minutes(age.max(0) as u64)
+        ));
+    }
+    Ok((last, age as u64))
+}

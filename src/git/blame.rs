@@ -32,6 +32,10 @@ pub struct Blame {
     /// The first line of the commit message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The line goes back to where a shallow clone's history is cut off: `commit` is only
+    /// the oldest commit the clone has, not the change, so no author or date is named.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub history_cut_off: bool,
 }
 
 impl Blame {
@@ -42,6 +46,19 @@ impl Blame {
             author: None,
             date: None,
             summary: None,
+            history_cut_off: false,
+        }
+    }
+
+    /// A line a shallow clone cannot tell the history of: it is older than `boundary`.
+    fn cut_off(boundary: Oid) -> Blame {
+        Blame {
+            committed: true,
+            commit: Some(boundary.to_string()),
+            author: None,
+            date: None,
+            summary: None,
+            history_cut_off: true,
         }
     }
 }
@@ -49,6 +66,9 @@ impl Blame {
 impl std::fmt::Display for Blame {
     /// `3f2a1bc Jane Doe 2026-03-01`, or `not committed yet`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.history_cut_off {
+            return f.write_str("unknown (shallow clone)");
+        }
         match (&self.commit, self.committed) {
             (Some(commit), true) => write!(
                 f,
@@ -73,6 +93,9 @@ pub struct Blamer {
     root: Option<PathBuf>,
     files: HashMap<PathBuf, Option<Vec<Hunk>>>,
     commits: HashMap<Oid, Blame>,
+    /// In a shallow clone, the commits whose parents were cut off: blame gives every line
+    /// older than them to them, which would name the wrong author.
+    shallow_boundary: std::collections::HashSet<Oid>,
 }
 
 struct Hunk {
@@ -92,6 +115,7 @@ impl Blamer {
             CatalogSource::Dir(_) => None,
             CatalogSource::Revision(revision) => Some(Oid::from_str(&revision.commit).ok()?),
         };
+        let shallow_boundary = shallow_boundary(&repo);
         Some(Blamer {
             repo,
             prefix,
@@ -99,6 +123,7 @@ impl Blamer {
             root: source.root().map(Path::to_path_buf),
             files: HashMap::new(),
             commits: HashMap::new(),
+            shallow_boundary,
         })
     }
 
@@ -121,6 +146,9 @@ impl Blamer {
         if commit.is_zero() {
             return Some(Blame::uncommitted());
         }
+        if self.shallow_boundary.contains(&commit) {
+            return Some(Blame::cut_off(commit));
+        }
         if let Some(blame) = self.commits.get(&commit) {
             return Some(blame.clone());
         }
@@ -139,6 +167,7 @@ impl Blamer {
             author: Some(author.name().unwrap_or("?").to_string()),
             date: Some(date.unwrap_or_else(|| "?".to_string())),
             summary: found.summary().ok().flatten().map(str::to_string),
+            history_cut_off: false,
         };
         self.commits.insert(commit, blame.clone());
         Some(blame)
@@ -197,9 +226,30 @@ impl Blamer {
     }
 }
 
+/// The commits a shallow clone's history stops at (git's `shallow` file); empty for a full
+/// clone.
+fn shallow_boundary(repo: &Repository) -> std::collections::HashSet<Oid> {
+    if !repo.is_shallow() {
+        return Default::default();
+    }
+    std::fs::read_to_string(repo.path().join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| Oid::from_str(line.trim()).ok())
+        .collect()
+}
+
 impl Blame {
-    /// `last changed in 3f2a1bc by Jane Doe on 2026-03-01`, or `not committed yet`.
+    /// `last changed in 3f2a1bc by Jane Doe on 2026-03-01`, `not committed yet`, or for a
+    /// shallow clone's oldest commit that the history is not there to tell.
     pub fn sentence(&self) -> String {
+        if self.history_cut_off {
+            return format!(
+                "who last changed it is unknown: this clone is shallow and its history stops at {} \
+                 (fetch the full history, e.g. actions/checkout with `fetch-depth: 0`)",
+                crate::content::source::short_id(self.commit.as_deref().unwrap_or("?"))
+            );
+        }
         match (&self.commit, self.committed) {
             (Some(commit), true) => format!(
                 "last changed in {} by {} on {}",

@@ -15,6 +15,8 @@ mod writer;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
 
+use crate::channels::expression::{Wrap, explain};
+
 use std::io::Write;
 use std::path::Path;
 
@@ -196,9 +198,10 @@ impl<'a> ChannelRenderer<'a> {
                 for (index, (header, expression)) in columns.iter().enumerate() {
                     sources.push_str(expression);
                     let name = format!("{COLUMN_PREFIX}{index}");
-                    tera.add_raw_template(&name, &format!("{{{{ {expression} }}}}"))
+                    tera.add_raw_template(&name, &Wrap::Value.template(expression))
                         .map_err(|err| {
-                            template_error(format!("column `{header}`: {}", tera_message(&err)))
+                            let why = explain(&tera_message(&err), expression, Wrap::Value);
+                            template_error(format!("column `{header}`: {why}"))
                         })?;
                 }
                 Body::Columns {
@@ -211,7 +214,10 @@ impl<'a> ChannelRenderer<'a> {
                 FILTER_TEMPLATE,
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
             )
-            .map_err(|err| template_error(format!("filter `{filter}`: {}", tera_message(&err))))?;
+            .map_err(|err| {
+                let why = explain(&tera_message(&err), filter, Wrap::Condition);
+                template_error(format!("filter: {why}"))
+            })?;
         }
         // Templates and column expressions are read for what they use; built-in bodies say it.
         let markdown_needs = match body {
@@ -264,9 +270,7 @@ impl<'a> ChannelRenderer<'a> {
         let out = self
             .tera
             .render(FILTER_TEMPLATE, item.context())
-            .map_err(|err| {
-                self.item_error(&item.view, format!("filter: {}", tera_message(&err)))
-            })?;
+            .map_err(|err| self.filter_error(item, &err))?;
         Ok(out == "true")
     }
 
@@ -326,12 +330,7 @@ impl<'a> ChannelRenderer<'a> {
                     let cell = self
                         .tera
                         .render(&format!("{COLUMN_PREFIX}{index}"), context)
-                        .map_err(|err| {
-                            self.item_error(
-                                view,
-                                format!("column `{header}`: {}", tera_message(&err)),
-                            )
-                        })?;
+                        .map_err(|err| self.column_error(view, index, header, &err))?;
                     cells.push(cell);
                 }
                 self.write_csv_row(&mut out, &cells)?;
@@ -427,6 +426,38 @@ impl<'a> ChannelRenderer<'a> {
             channel: self.channel.name.clone(),
             message: tera_message(err),
         }
+    }
+
+    /// The channel's filter failed on a product: the user's expression and its line, not the
+    /// template pimfeed wraps it in.
+    fn filter_error(&self, item: &Item, err: &tera::Error) -> RenderError {
+        let filter = self.channel.filter.as_deref().unwrap_or_default();
+        let place = match self.channel.filter_line {
+            Some(line) => format!(" (pim.toml line {line})"),
+            None => String::new(),
+        };
+        let why = explain(&tera_message(err), filter, Wrap::Condition);
+        self.item_error(&item.view, format!("filter{place}: {why}"))
+    }
+
+    /// A CSV column's expression failed on a product: the user's expression, not the
+    /// template pimfeed wraps it in.
+    fn column_error(
+        &self,
+        view: &ProductView,
+        index: usize,
+        header: &str,
+        err: &tera::Error,
+    ) -> RenderError {
+        let expression = match &self.channel.kind {
+            ChannelKind::Columns(columns) => columns.get(index).map(|(_, e)| e.as_str()),
+            _ => None,
+        };
+        let why = match expression {
+            Some(expression) => explain(&tera_message(err), expression, Wrap::Value),
+            None => tera_message(err),
+        };
+        self.item_error(view, format!("column `{header}`: {why}"))
     }
 
     fn item_error(&self, view: &ProductView, message: String) -> RenderError {

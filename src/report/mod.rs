@@ -8,6 +8,8 @@ use serde::Serialize;
 use crate::diagnostics::Diagnostic;
 use crate::validate::Reason;
 
+pub mod content_errors;
+pub mod sku_case;
 pub mod summary;
 
 #[derive(Debug, Serialize)]
@@ -25,6 +27,8 @@ pub struct Report {
     pub content_without_erp: Vec<ProductRef>,
     /// ERP items that no content file describes.
     pub erp_without_content: Vec<String>,
+    /// Products whose file has an error: left out of every channel until it is fixed.
+    pub content_with_errors: Vec<ProductRef>,
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::{ChannelReport, Report};
 use crate::diagnostics::Diagnostic;
 use crate::diff::render::{md, md_code};
+use crate::wording::count;
 
 /// At most this many rows per table, so a catalog with thousands of gaps still fits GitHub's
 /// 1 MiB summary limit.
@@ -18,12 +19,12 @@ pub fn markdown(report: &Report, failed: bool) -> String {
     let verdict = if failed { "❌ failed" } else { "✅ passed" };
     let _ = writeln!(
         out,
-        "{verdict} · {} errors · {} warnings · {} files, {} products, {} ERP items\n",
-        summary.errors,
-        summary.warnings,
-        summary.content_files,
-        summary.products,
-        summary.erp_records
+        "{verdict} · {} · {} · {}, {}, {}\n",
+        count(summary.errors, "error"),
+        count(summary.warnings, "warning"),
+        count(summary.content_files, "file"),
+        count(summary.products, "product"),
+        count(summary.erp_records, "ERP item")
     );
     let _ = writeln!(
         out,

@@ -211,7 +211,7 @@ fn every_bad_erp_row_is_named() {
     let catalog = Catalog::invalid("bad-erp-row");
     let run = catalog.run(&["check"]).expect(2);
     let stderr = run.stderr();
-    for expected in ["row 2", "12.5x", "stock `-3`", "row 3", "row 4", "DR-1"] {
+    for expected in ["row 2", "12.5x", "stock `3x`", "row 3", "row 4", "DR-1"] {
         assert!(
             stderr.contains(expected),
             "missing {expected:?} in:\n{stderr}"

@@ -180,7 +180,7 @@ fn errors_are_annotated_and_summarised_as_failed() {
         "::error file=content/products/tools/BROKEN.toml,line=5,col=1,title=erp-owned::"
     ));
     let markdown = std::fs::read_to_string(&summary).unwrap();
-    assert!(markdown.contains("❌ failed · 1 errors"), "{markdown}");
+    assert!(markdown.contains("❌ failed · 1 error ·"), "{markdown}");
     assert!(markdown.contains("#### Errors (1)"), "{markdown}");
     assert!(
         markdown.contains("`price` is owned by the ERP"),

@@ -158,7 +158,7 @@ fn new_writes_stubs_that_check_points_into_and_never_overwrites() {
         "sku = \"SD-8\"\nfamily = \"hand-tools\"\n",
         "# Family `hand-tools` requires: title, description, images.",
         "# title (required): text, localized, 10–150 characters.\n# title.en-GB = \"\"\n",
-        "# length_mm: measurement in mm (a number, without the unit), whole number, at least 1.\n# length_mm = 0\n",
+        "# length_mm: measurement in mm (a number, without the unit), whole number, at least 1.\n# length_mm = 1\n",
         "# color: enum, one of: black, blue, red, yellow, green.\n# color = \"black\"\n",
         "# [[images]]",
     ] {

@@ -22,5 +22,6 @@ mod refresh;
 mod schema;
 mod swap;
 mod untrusted_input;
+mod verdicts;
 mod watch;
 mod workflows;
