@@ -324,6 +324,14 @@ fn every_setting_the_catalog_files_take_is_in_the_guide() {
             format!("{CATALOG}{FILE_ERP}[new]\n{unknown}"),
             "configuration/pim-toml.md",
         ),
+        (
+            format!("{CATALOG}{FILE_ERP}[publish]\nto = \"out\"\n{unknown}"),
+            "configuration/pim-toml.md",
+        ),
+        (
+            format!("{CATALOG}{FILE_ERP}[guard]\n{unknown}"),
+            "configuration/pim-toml.md",
+        ),
         (format!("{CATALOG}{FILE_ERP}{unknown}"), "erp/file.md"),
         (format!("{CATALOG}{HTTP_ERP}{unknown}"), "erp/http.md"),
         (
