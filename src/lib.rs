@@ -18,6 +18,7 @@ pub mod lock;
 pub mod merge;
 pub mod output;
 pub mod pipeline;
+pub mod push;
 pub mod redact;
 pub mod render;
 pub mod report;

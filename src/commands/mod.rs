@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod init;
 mod new;
+pub mod push;
 mod schema;
 mod watch;
 
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff::run(&root, args),
         Command::New(args) => new::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
+        Command::Push(args) => push::run(&root, args, &cli),
         Command::Init(_) => unreachable!("handled above"),
     };
     if cli.timings {

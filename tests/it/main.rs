@@ -15,6 +15,7 @@ mod http;
 mod init;
 mod lock;
 mod marketplaces;
+mod push;
 mod refresh;
 mod schema;
 mod swap;

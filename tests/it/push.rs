@@ -1,0 +1,340 @@
+//! `pimfeed push` against bol.com's Retailer API as its own OpenAPI document describes it
+//! (Prism, with a stateful stand-in in front: `push/bol_mock.rs`).
+
+mod bol_mock;
+
+use std::time::Instant;
+
+use bol_mock::{BolMock, CLIENT_ID, CLIENT_SECRET, Logged, start_prism};
+
+use crate::common::{Catalog, Run};
+
+/// The marketplaces fixture, built, with a push table pointing at the mock.
+fn catalog(mock: &BolMock, extra: &str) -> Catalog {
+    let catalog = Catalog::fixture("marketplaces");
+    let config = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!(
+            "{config}\n[channels.bol.push]\napi_url = \"{}\"\ntoken_url = \"{}\"\n\
+             client_id_env = \"TEST_BOL_ID\"\nclient_secret_env = \"TEST_BOL_SECRET\"\n{extra}",
+            mock.url(""),
+            mock.url("/token")
+        ),
+    );
+    catalog.run(&["build", "--quiet"]).expect(0);
+    catalog
+}
+
+fn push(catalog: &Catalog, args: &[&str]) -> Run {
+    push_as(catalog, args, CLIENT_ID, CLIENT_SECRET)
+}
+
+fn push_as(catalog: &Catalog, args: &[&str], id: &str, secret: &str) -> Run {
+    let mut all = vec!["push"];
+    all.extend_from_slice(args);
+    catalog.run_env(&all, &[("TEST_BOL_ID", id), ("TEST_BOL_SECRET", secret)])
+}
+
+fn methods(calls: &[Logged]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.target.split('?').next().unwrap()))
+        .collect()
+}
+
+/// Every call the mock saw was valid by bol's document (Prism answers 422 or 400 otherwise).
+fn assert_all_valid(calls: &[Logged]) {
+    for call in calls {
+        assert!(
+            call.status < 400 || call.status == 429,
+            "bol's document rejected {} {}: {}\n{}",
+            call.method,
+            call.target,
+            call.status,
+            call.body
+        );
+    }
+}
+
+fn started() -> Option<BolMock> {
+    start_prism().map(BolMock::start)
+}
+
+#[test]
+fn the_mock_rejects_what_bols_document_does_not_allow() {
+    let Some(mock) = started() else { return };
+    let (status, _) = mock.send(
+        "POST",
+        "/retailer/offers",
+        r#"{"ean":"4006381333931","condition":{"category":"NEW"},"pricing":{"bundlePrices":[{"quantity":1,"unitPrice":"cheap"}]},"fulfilment":{"method":"FBR"}}"#,
+    );
+    assert_eq!(
+        status, 422,
+        "a price that is not a number is refused by the schema"
+    );
+    let (status, _) = mock.send(
+        "PATCH",
+        "/retailer/offers/not-a-uuid",
+        r#"{"onHoldByRetailer":"yes"}"#,
+    );
+    assert!(status >= 400, "{status}");
+}
+
+#[test]
+fn first_push_creates_every_offer_then_a_stock_refresh_patches_only_the_changed_one_and_a_removed_product_is_held()
+ {
+    let Some(mock) = started() else { return };
+    let catalog = catalog(&mock, "");
+    let feed = catalog.read("feeds/bol.jsonl");
+    let offers = feed.lines().count();
+    assert_eq!(offers, 5);
+
+    // First push: no pushed state, so bol's offers are read back (none), then all created.
+    let run = push(&catalog, &["--format", "json"]).expect(0);
+    let calls = mock.take_calls();
+    assert_all_valid(&calls);
+    let mut expected = vec!["GET /retailer/offers".to_string()];
+    expected.extend(std::iter::repeat_n(
+        "POST /retailer/offers".to_string(),
+        offers,
+    ));
+    assert_eq!(methods(&calls), expected);
+    let json = run.json();
+    let channel = &json["channels"][0];
+    assert_eq!(channel["created"], 5);
+    assert_eq!(channel["accepted"], 5);
+    assert_eq!(channel["refused"].as_array().unwrap().len(), 0);
+    assert_eq!(mock.offers().len(), 5);
+
+    // Nothing changed: nothing is sent.
+    push(&catalog, &[]).expect(0);
+    assert_eq!(methods(&mock.take_calls()), Vec::<String>::new());
+
+    // DR-3's stock changes in the ERP; a refresh re-renders; one PATCH, to DR-3's offer.
+    let erp = catalog.read("erp/items.csv");
+    catalog.write(
+        "erp/items.csv",
+        &erp.replace("DR-3,59.50,4,", "DR-3,59.50,2,"),
+    );
+    catalog.run(&["refresh", "--quiet"]).expect(0);
+    let run = push(&catalog, &[]).expect(0);
+    let calls = mock.take_calls();
+    assert_all_valid(&calls);
+    assert_eq!(methods(&calls).len(), 1, "{calls:?}");
+    assert_eq!(calls[0].method, "PATCH");
+    let patched = mock
+        .offers()
+        .into_values()
+        .find(|o| o["reference"] == "DR-3")
+        .unwrap();
+    assert_eq!(patched["stock"]["amount"], 2);
+    assert!(run.stderr().contains("1 updated"), "{}", run.stderr());
+
+    // DR-2 leaves the catalog: its offer goes on hold (1 of 5 live offers: 20% needs --allow-drop).
+    std::fs::remove_file(catalog.path().join("content/products/tools/DR-2.toml")).unwrap();
+    catalog.run(&["build", "--quiet"]).expect(0);
+    let guarded = push(&catalog, &[]).expect(1);
+    assert!(
+        guarded.stderr().contains("--allow-drop"),
+        "{}",
+        guarded.stderr()
+    );
+    assert!(
+        mock.take_calls().is_empty(),
+        "the guard stops before any call"
+    );
+    push(&catalog, &["--allow-drop"]).expect(0);
+    let calls = mock.take_calls();
+    assert_all_valid(&calls);
+    assert_eq!(methods(&calls).len(), 1, "{calls:?}");
+    assert_eq!(calls[0].method, "PATCH");
+    assert_eq!(calls[0].body, r#"{"onHoldByRetailer":true}"#);
+    let held = mock
+        .offers()
+        .into_values()
+        .find(|o| o["reference"] == "DR-2")
+        .unwrap();
+    assert_eq!(held["onHoldByRetailer"], true);
+    // Held once, not again.
+    push(&catalog, &[]).expect(0);
+    assert!(mock.take_calls().is_empty());
+}
+
+#[test]
+fn a_rate_limit_is_waited_out_and_a_refused_offer_is_reported_with_its_sku_and_bols_reason() {
+    let Some(mock) = started() else { return };
+    let catalog = catalog(&mock, "concurrency = 2\n");
+    mock.throttle(3);
+    mock.refuse("4006381333948"); // DR-3
+    let started = Instant::now();
+    let run = push(&catalog, &[]).expect(1);
+    let calls = mock.take_calls();
+    assert!(calls.iter().all(|c| c.status != 422), "{calls:?}");
+    assert_eq!(calls.iter().filter(|c| c.status == 429).count(), 3);
+    assert!(
+        started.elapsed().as_secs_f64() >= 1.0,
+        "Retry-After: 1 was waited out"
+    );
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("DR-3 (EAN 4006381333948) refused (create)")
+            && stderr.contains("Unit price is lower than the minimum allowed price"),
+        "{stderr}"
+    );
+    assert_eq!(mock.offers().len(), 4, "every other offer was created");
+    let report: serde_json::Value =
+        serde_json::from_str(&catalog.read(".pimfeed/push/bol-report.json")).unwrap();
+    assert_eq!(report["refused"][0]["sku"], "DR-3");
+    assert!(
+        report["refused"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unitPrice")
+    );
+
+    // The refused offer is tried again by the next push, and only it.
+    let run = push(&catalog, &["--format", "json"]).expect(1);
+    assert_eq!(methods(&mock.take_calls()), ["POST /retailer/offers"]);
+    assert_eq!(run.json()["channels"][0]["refused"][0]["sku"], "DR-3");
+}
+
+#[test]
+fn wrong_credentials_exit_2_and_no_secret_appears_anywhere() {
+    let Some(mock) = started() else { return };
+    let catalog = catalog(&mock, "");
+    let wrong = "wrong-Secret-9f8e7d6c";
+    for format in ["human", "json"] {
+        let run = push_as(&catalog, &["--format", format], CLIENT_ID, wrong).expect(2);
+        let output = format!("{}{}", run.stdout(), run.stderr());
+        assert!(
+            output.contains("refused the client credentials"),
+            "{output}"
+        );
+        assert!(!output.contains(wrong), "{output}");
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{CLIENT_ID}:{wrong}"),
+        );
+        assert!(!output.contains(&basic), "{output}");
+    }
+    assert!(mock.take_calls().is_empty(), "no API call without a token");
+    for entry in walkdir::WalkDir::new(catalog.path().join(".pimfeed")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(wrong),
+                "{}",
+                entry.path().display()
+            );
+        }
+    }
+    // A missing variable is named, not guessed.
+    let run = catalog.run(&["push"]).expect(2);
+    assert!(run.stderr().contains("TEST_BOL_ID"), "{}", run.stderr());
+}
+
+#[test]
+fn an_interrupted_push_resumes_without_creating_an_offer_twice_and_a_lost_state_is_read_back() {
+    let Some(mock) = started() else { return };
+    let catalog = catalog(&mock, "");
+    let state = catalog.path().join(".pimfeed/push/bol.jsonl");
+    push(&catalog, &[]).expect(0);
+    let created = mock.offers();
+    assert_eq!(created.len(), 5);
+    mock.take_calls();
+
+    // Simulate a kill after two accepted creates: keep two journal lines and a torn third.
+    let journal = std::fs::read_to_string(&state).unwrap();
+    let lines: Vec<&str> = journal.lines().collect();
+    let kept = format!("{}\n{}\n{}", lines[0], lines[1], &lines[2][..10]);
+    std::fs::write(&state, kept).unwrap();
+    // bol only has the two offers the journal knows.
+    for (id, offer) in &created {
+        if !lines[..2]
+            .iter()
+            .any(|l| l.contains(offer["ean"].as_str().unwrap()))
+        {
+            mock.send("DELETE", &format!("/retailer/offers/{id}"), "");
+        }
+    }
+    mock.take_calls();
+    push(&catalog, &[]).expect(0);
+    let calls = mock.take_calls();
+    assert_eq!(
+        methods(&calls),
+        vec!["POST /retailer/offers"; 3],
+        "only the three not recorded"
+    );
+    assert_eq!(mock.offers().len(), 5);
+
+    // The state is lost: it is read back from bol, and nothing is created again.
+    std::fs::remove_file(&state).unwrap();
+    let run = push(&catalog, &[]).expect(0);
+    let calls = mock.take_calls();
+    assert_all_valid(&calls);
+    assert_eq!(calls[0].method, "GET");
+    assert!(calls.iter().all(|c| c.method != "POST"), "{calls:?}");
+    assert!(
+        run.stderr().contains("read 5 offers back"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(mock.offers().len(), 5);
+}
+
+#[test]
+fn dry_run_lists_the_calls_and_their_count_and_sends_nothing() {
+    let catalog = Catalog::fixture("marketplaces");
+    let config = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!(
+            "{config}\n[channels.bol.push]\napi_url = \"http://127.0.0.1:9\"\ntoken_url = \"http://127.0.0.1:9/token\"\n\
+             client_id_env = \"TEST_BOL_ID\"\nclient_secret_env = \"TEST_BOL_SECRET\"\n"
+        ),
+    );
+    catalog.run(&["build", "--quiet"]).expect(0);
+    let run = catalog.run(&["push", "--dry-run"]).expect(0);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("POST /retailer/offers").count(),
+        5,
+        "{stderr}"
+    );
+    assert!(stderr.contains("5 calls would be sent"), "{stderr}");
+    let run = catalog
+        .run(&["push", "--dry-run", "--format", "json"])
+        .expect(0);
+    let json = run.json();
+    assert_eq!(json["channels"][0]["planned"], 5);
+    assert_eq!(json["channels"][0]["calls"].as_array().unwrap().len(), 5);
+    assert!(!catalog.path().join(".pimfeed/push/bol.jsonl").exists());
+}
+
+#[test]
+fn an_unreachable_api_exits_2_and_a_channel_without_push_settings_is_named() {
+    let catalog = Catalog::fixture("marketplaces");
+    let config = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!(
+            "{config}\n[channels.bol.push]\napi_url = \"http://127.0.0.1:9\"\ntoken_url = \"http://127.0.0.1:9/token\"\n\
+             client_id_env = \"TEST_BOL_ID\"\nclient_secret_env = \"TEST_BOL_SECRET\"\nretries = 1\n"
+        ),
+    );
+    catalog.run(&["build", "--quiet"]).expect(0);
+    let run = push(&catalog, &[]).expect(2);
+    assert!(
+        run.stderr().contains("127.0.0.1:9/token"),
+        "{}",
+        run.stderr()
+    );
+    let run = push(&catalog, &["meta"]).expect(2);
+    assert!(
+        run.stderr().contains("[channels.meta.push]"),
+        "{}",
+        run.stderr()
+    );
+}
