@@ -93,6 +93,7 @@ impl ChannelPush<'_> {
                 state
             }
         };
+        let state = resolve_pending(&api, state)?;
         // Also drops a last line a kill cut short, before anything is appended after it.
         state.compact(&state_path)?;
         let plan = plan(&feed, &state, self.settings.on_removed);
@@ -174,6 +175,18 @@ impl ChannelPush<'_> {
                         let Some(call) = plan.calls.get(index) else {
                             break;
                         };
+                        if let Action::Create { .. } = call.action {
+                            let intent = Entry {
+                                pending: true,
+                                ..Entry::gone(&call.ean, &call.sku)
+                            };
+                            let mut shared = shared.lock().expect("push state");
+                            if let Err(err) = shared.journal.record(&intent) {
+                                stop.store(true, Ordering::Relaxed);
+                                shared.failure.get_or_insert(err.into());
+                                break;
+                            }
+                        }
                         let outcome = send_call(api, feed, call);
                         let mut shared = shared.lock().expect("push state");
                         if let Err(err) = shared.record(call, outcome) {
@@ -235,15 +248,11 @@ impl Shared {
             }
             Err(CallError::Refused { status, reason }) => {
                 self.result.sent += 1;
-                if status == 404 && matches!(call.action, Action::Update { .. }) {
-                    // The offer was deleted at bol: forget it, so the next push creates it.
-                    let gone = Entry {
-                        ean: call.ean.clone(),
-                        sku: call.sku.clone(),
-                        offer_id: None,
-                        hash: None,
-                        held: false,
-                    };
+                let deleted_at_bol = status == 404 && matches!(call.action, Action::Update { .. });
+                if deleted_at_bol || matches!(call.action, Action::Create { .. }) {
+                    // A refused create has no offer (and is no longer pending); an update of
+                    // an offer deleted at bol is forgotten, so the next push creates it.
+                    let gone = Entry::gone(&call.ean, &call.sku);
                     self.journal.record(&gone)?;
                     self.state.apply(gone);
                 }
@@ -268,11 +277,10 @@ impl Shared {
 /// One call; on success the journal entry that records it.
 fn send_call(api: &Api, feed: &[FeedOffer], call: &Call) -> Result<Option<Entry>, CallError> {
     let entry = |offer_id: Option<String>, hash: Option<String>, held: bool| Entry {
-        ean: call.ean.clone(),
-        sku: call.sku.clone(),
         offer_id,
         hash,
         held,
+        ..Entry::gone(&call.ean, &call.sku)
     };
     match &call.action {
         Action::Create { offer } => {
@@ -404,6 +412,41 @@ fn read_back(api: &Api) -> Result<PushState, PushError> {
     Err(PushError::Operational(format!(
         "reading the offers back from bol stopped after {MAX_PAGES} pages"
     )))
+}
+
+/// Creates that were in flight when an earlier push stopped: asks bol for each EAN
+/// (`GET /retailer/offers?eans=…`) whether the offer exists, so it is never created twice.
+fn resolve_pending(api: &Api, mut state: PushState) -> Result<PushState, PushError> {
+    let pending = std::mem::take(&mut state.pending);
+    for (ean, sku) in pending {
+        let path = format!(
+            "/retailer/offers?eans={}",
+            percent_encoding::utf8_percent_encode(&ean, UNRESERVED)
+        );
+        let answer = api
+            .call(Method::GET, &path, None)
+            .map_err(|err| unreachable(api, err))?;
+        let found = answer
+            .body
+            .get("offers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|offer| offer.get("ean").and_then(Value::as_str) == Some(ean.as_str()));
+        if let Some(offer_id) = found.and_then(|o| o.get("offerId")).and_then(Value::as_str) {
+            // Its body is not known for sure: the push updates it once.
+            state.offers.insert(
+                ean,
+                PushedOffer {
+                    sku,
+                    offer_id: offer_id.to_string(),
+                    hash: None,
+                    held: false,
+                },
+            );
+        }
+    }
+    Ok(state)
 }
 
 fn unreachable(api: &Api, err: CallError) -> PushError {

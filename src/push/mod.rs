@@ -28,8 +28,6 @@ pub struct PushSettings {
     pub client_id_env: String,
     /// The environment variable that holds the API client secret.
     pub client_secret_env: String,
-    /// Amazon only: the environment variable with the Login with Amazon refresh token.
-    pub refresh_token_env: Option<String>,
     /// What happens to the offer of a product that left the channel.
     #[serde(default)]
     pub on_removed: OnRemoved,

@@ -30,6 +30,24 @@ pub struct Entry {
     /// Put on hold because the product left the channel.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub held: bool,
+    /// Written just before a create is sent: until its answer is recorded, nobody knows
+    /// whether the marketplace has the offer (a kill may come while the call is in flight).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+}
+
+impl Entry {
+    /// The line that records `ean` has no offer (deleted, refused or never created).
+    pub fn gone(ean: &str, sku: &str) -> Entry {
+        Entry {
+            ean: ean.to_string(),
+            sku: sku.to_string(),
+            offer_id: None,
+            hash: None,
+            held: false,
+            pending: false,
+        }
+    }
 }
 
 /// An offer the marketplace has.
@@ -67,6 +85,9 @@ pub enum StateError {
 #[derive(Debug, Default)]
 pub struct PushState {
     pub offers: BTreeMap<String, PushedOffer>,
+    /// EANs whose create was sent but whose answer was never recorded: the next push asks
+    /// the marketplace before creating them again.
+    pub pending: BTreeMap<String, String>,
 }
 
 impl PushState {
@@ -112,6 +133,11 @@ impl PushState {
     }
 
     pub fn apply(&mut self, entry: Entry) {
+        if entry.pending {
+            self.pending.insert(entry.ean, entry.sku);
+            return;
+        }
+        self.pending.remove(&entry.ean);
         match entry.offer_id {
             Some(offer_id) => {
                 self.offers.insert(
@@ -131,6 +157,7 @@ impl PushState {
     }
 
     /// Rewrites the journal with one line per offer (in a temporary file, then renamed).
+    /// Resolve [`PushState::pending`] first: it is not written.
     pub fn compact(&self, path: &Path) -> Result<(), StateError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| StateError::Write {
@@ -151,6 +178,7 @@ impl PushState {
                 offer_id: Some(offer.offer_id.clone()),
                 hash: offer.hash.clone(),
                 held: offer.held,
+                pending: false,
             };
             writeln!(out, "{}", serde_json::to_string(&entry).expect("entry")).map_err(error)?;
         }

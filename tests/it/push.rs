@@ -245,27 +245,51 @@ fn an_interrupted_push_resumes_without_creating_an_offer_twice_and_a_lost_state_
     assert_eq!(created.len(), 5);
     mock.take_calls();
 
-    // Simulate a kill after two accepted creates: keep two journal lines and a torn third.
+    // Simulate a kill: two creates recorded; two more sent (one reached bol before the kill,
+    // one did not) but their answers never recorded; the fifth never sent; a torn last line.
     let journal = std::fs::read_to_string(&state).unwrap();
-    let lines: Vec<&str> = journal.lines().collect();
-    let kept = format!("{}\n{}\n{}", lines[0], lines[1], &lines[2][..10]);
+    let lines: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pending = |n: usize| {
+        serde_json::json!({"ean": lines[n]["ean"], "sku": lines[n]["sku"], "pending": true})
+            .to_string()
+    };
+    let kept = format!(
+        "{}\n{}\n{}\n{}\n{{\"ean\":\"12",
+        lines[0],
+        lines[1],
+        pending(2),
+        pending(3)
+    );
     std::fs::write(&state, kept).unwrap();
-    // bol only has the two offers the journal knows.
     for (id, offer) in &created {
-        if !lines[..2]
-            .iter()
-            .any(|l| l.contains(offer["ean"].as_str().unwrap()))
-        {
+        if offer["ean"] == lines[3]["ean"] || offer["ean"] == lines[4]["ean"] {
             mock.send("DELETE", &format!("/retailer/offers/{id}"), "");
         }
     }
     mock.take_calls();
     push(&catalog, &[]).expect(0);
     let calls = mock.take_calls();
+    assert_all_valid(&calls);
+    let mut sent = methods(&calls);
+    sent.sort();
+    let reached = created
+        .iter()
+        .find(|(_, offer)| offer["ean"] == lines[2]["ean"])
+        .unwrap()
+        .0;
     assert_eq!(
-        methods(&calls),
-        vec!["POST /retailer/offers"; 3],
-        "only the three not recorded"
+        sent,
+        [
+            "GET /retailer/offers".to_string(),
+            "GET /retailer/offers".to_string(),
+            format!("PATCH /retailer/offers/{reached}"),
+            "POST /retailer/offers".to_string(),
+            "POST /retailer/offers".to_string(),
+        ],
+        "the two in-flight creates are looked up; the one bol has is updated, not created again"
     );
     assert_eq!(mock.offers().len(), 5);
 

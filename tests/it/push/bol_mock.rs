@@ -371,6 +371,19 @@ fn create(bol: &Bol, body: Value) -> Reply {
             }),
         );
     }
+    if bol
+        .offers
+        .lock()
+        .unwrap()
+        .values()
+        .any(|o| o["ean"] == ean.as_str())
+    {
+        return reply(
+            400,
+            json!({"title": "Bad Request", "status": 400,
+                   "detail": format!("An offer for EAN {ean} and this condition already exists.")}),
+        );
+    }
     let number = bol.next_id.fetch_add(1, Ordering::SeqCst) + 1;
     let id = format!("00000000-0000-4000-8000-{number:012}");
     let mut offer = body;
@@ -392,9 +405,14 @@ fn list(bol: &Bol, target: &str) -> Reply {
         .and_then(|s| s.parse().ok())
         .unwrap_or(50);
     let start: usize = query("cursor").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let eans = query("eans");
     let offers = bol.offers.lock().unwrap();
-    let page: Vec<Value> = offers
+    let offers: Vec<&Value> = offers
         .values()
+        .filter(|o| eans.as_deref().is_none_or(|e| o["ean"] == e))
+        .collect();
+    let page: Vec<Value> = offers
+        .iter()
         .skip(start)
         .take(size)
         .map(|offer| {
