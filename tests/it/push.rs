@@ -362,3 +362,39 @@ fn an_unreachable_api_exits_2_and_a_channel_without_push_settings_is_named() {
         run.stderr()
     );
 }
+
+/// The figure in the README: calls per second of a first push against the mock (Prism
+/// validating every request, the stand-in keeping the offers). Run by hand:
+/// `PIMFEED_PUSH_OFFERS=2000 cargo test --release --test it push_rate -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, not a check"]
+fn push_rate_against_the_mock() {
+    let Some(mock) = started() else { return };
+    let concurrency = std::env::var("PIMFEED_PUSH_CONCURRENCY").unwrap_or("8".into());
+    let catalog = catalog(&mock, &format!("concurrency = {concurrency}\n"));
+    let offers: usize = std::env::var("PIMFEED_PUSH_OFFERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let template: serde_json::Value =
+        serde_json::from_str(catalog.read("feeds/bol.jsonl").lines().next().unwrap()).unwrap();
+    let mut feed = String::new();
+    for n in 0..offers {
+        let mut offer = template.clone();
+        offer["ean"] = format!("{:013}", 8_700_000_000_000u64 + n as u64).into();
+        offer["reference"] = format!("SKU-{n}").into();
+        feed.push_str(&offer.to_string());
+        feed.push('\n');
+    }
+    catalog.write("feeds/bol.jsonl", &feed);
+    let started = Instant::now();
+    let run = push(&catalog, &["--format", "json"]).expect(0);
+    let seconds = started.elapsed().as_secs_f64();
+    let channel = &run.json()["channels"][0];
+    assert_eq!(channel["created"], offers);
+    eprintln!(
+        "{offers} creates in {seconds:.1}s: {:.0} calls/s (pimfeed's own figure {:.0})",
+        offers as f64 / seconds,
+        channel["calls_per_second"].as_f64().unwrap()
+    );
+}

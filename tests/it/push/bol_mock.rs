@@ -90,6 +90,8 @@ pub struct Logged {
 #[derive(Default)]
 struct Bol {
     prism: u16,
+    /// One client, so connections to Prism are kept alive between requests.
+    client: reqwest::blocking::Client,
     /// offer id → the offer as `GET /retailer/offers` shows it.
     offers: Mutex<BTreeMap<String, Value>>,
     next_id: AtomicUsize,
@@ -117,6 +119,7 @@ impl BolMock {
         let stop = Arc::new(AtomicBool::new(false));
         let bol = Arc::new(Bol {
             prism: prism.port,
+            client: reqwest::blocking::Client::new(),
             ..Bol::default()
         });
         let (stop_flag, state) = (stop.clone(), bol.clone());
@@ -273,8 +276,9 @@ fn serve(stream: TcpStream, bol: &Bol) -> std::io::Result<()> {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
+        // One write: head and body in two packets would wait out Nagle's algorithm.
+        head.push_str(&answer.body);
         stream.write_all(head.as_bytes())?;
-        stream.write_all(answer.body.as_bytes())?;
         stream.flush()?;
     }
 }
@@ -297,7 +301,7 @@ fn handle(request: &Request, bol: &Bol) -> Reply {
         return answer;
     }
     // bol's own document decides whether the request is valid at all.
-    if let Some(rejected) = forward_to_prism(request, bol.prism) {
+    if let Some(rejected) = forward_to_prism(request, bol) {
         return rejected;
     }
     let path = request.target.split('?').next().unwrap_or_default();
@@ -431,11 +435,10 @@ fn list(bol: &Bol, target: &str) -> Reply {
 }
 
 /// Sends the request to Prism; its answer when Prism rejects it, `None` when it is valid.
-fn forward_to_prism(request: &Request, port: u16) -> Option<Reply> {
-    let client = reqwest::blocking::Client::new();
-    let mut forwarded = client.request(
+fn forward_to_prism(request: &Request, bol: &Bol) -> Option<Reply> {
+    let mut forwarded = bol.client.request(
         request.method.parse().unwrap(),
-        format!("http://127.0.0.1:{port}{}", request.target),
+        format!("http://127.0.0.1:{}{}", bol.prism, request.target),
     );
     for name in ["authorization", "accept", "content-type"] {
         if let Some(value) = request.headers.get(name) {
