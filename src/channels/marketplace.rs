@@ -97,7 +97,7 @@ const KEYS: &[(&str, &[Preset])] = &[
     ("delivery_code", &[Preset::BolOffers]),
     ("countries", &[Preset::BolOffers]),
     ("economic_operator_id", &[Preset::BolOffers]),
-    ("push", &[Preset::BolOffers]),
+    ("push", &[Preset::BolOffers, Preset::AmazonListings]),
     ("seller_id", &[Preset::AmazonListings]),
     ("marketplace_id", &[Preset::AmazonListings]),
     ("issue_locale", &[Preset::AmazonListings]),

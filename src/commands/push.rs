@@ -6,9 +6,12 @@ use clap::Args;
 
 use super::exit;
 use crate::cli::{Cli, Format};
+use crate::config::ChannelConfig;
 use crate::config::Config;
 use crate::push::ChannelResult;
-use crate::push::bol::{ChannelPush, PlannedCall, PushError};
+use crate::push::amazon::AmazonPush;
+use crate::push::bol::ChannelPush;
+use crate::push::{PlannedCall, PushError};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -49,6 +52,53 @@ pub struct PushArgs {
     pub format: Format,
 }
 
+/// One channel, by its marketplace.
+fn push_channel(
+    root: &Path,
+    config: &Config,
+    name: &str,
+    channel: &ChannelConfig,
+    settings: &crate::push::PushSettings,
+    args: &PushArgs,
+    cli: &Cli,
+) -> Result<(ChannelResult, Vec<PlannedCall>), PushError> {
+    let feeds = root.join(&config.build.output);
+    if channel.preset.as_deref() == Some("amazon-listings") {
+        // A feed of more than 10,000 listings is split over amazon.json, amazon-2.json, …
+        let parts = (1..)
+            .map(|n| {
+                feeds.join(crate::channels::marketplace::part_file_name(
+                    &channel.output,
+                    n,
+                ))
+            })
+            .enumerate()
+            .take_while(|(index, path)| *index == 0 || path.is_file())
+            .map(|(_, path)| path)
+            .collect();
+        return AmazonPush {
+            root,
+            channel: name,
+            settings,
+            feeds: parts,
+            marketplace_id: channel.marketplace_id.clone().unwrap_or_default(),
+            dry_run: args.dry_run,
+            allow_drop: args.allow_drop,
+        }
+        .run();
+    }
+    ChannelPush {
+        root,
+        channel: name,
+        settings,
+        feed: feeds.join(&channel.output),
+        dry_run: args.dry_run,
+        allow_drop: args.allow_drop,
+        progress: !cli.quiet && args.format == Format::Human,
+    }
+    .run()
+}
+
 pub fn run(root: &Path, args: &PushArgs, cli: &Cli) -> u8 {
     let config = match crate::pipeline::load_config(root) {
         Ok(config) => config,
@@ -67,16 +117,7 @@ pub fn run(root: &Path, args: &PushArgs, cli: &Cli) -> u8 {
             .push
             .as_ref()
             .expect("selected channels have a push table");
-        let push = ChannelPush {
-            root,
-            channel: &name,
-            settings,
-            feed: root.join(&config.build.output).join(&channel.output),
-            dry_run: args.dry_run,
-            allow_drop: args.allow_drop,
-            progress: !cli.quiet && args.format == Format::Human,
-        };
-        match push.run() {
+        match push_channel(root, &config, &name, channel, settings, args, cli) {
             Ok((result, calls)) => {
                 code = code.max(channel_code(&result));
                 if args.format != Format::Json {
@@ -146,16 +187,12 @@ fn selected_channels(config: &Config, named: &[String]) -> Result<Vec<String>, S
         .collect()
 }
 
-/// Only bol.com offers are pushed so far.
+/// bol.com offers and Amazon listings have an API to push to.
 fn supported(config: &Config, name: String) -> Result<String, String> {
     match config.channels[&name].preset.as_deref() {
-        Some("bol-offers") => Ok(name),
-        Some("amazon-listings") => Err(format!(
-            "channel `{name}`: pushing Amazon listings is not supported yet; upload its feed \
-             through Seller Central or remove [channels.{name}.push]"
-        )),
+        Some("bol-offers" | "amazon-listings") => Ok(name),
         other => Err(format!(
-            "channel `{name}`: only bol-offers channels can be pushed (this one is {})",
+            "channel `{name}`: only bol-offers and amazon-listings channels can be pushed (this one is {})",
             other.map_or("a custom channel".to_string(), |p| format!("`{p}`"))
         )),
     }
@@ -221,13 +258,27 @@ fn show(result: &ChannelResult, calls: &[PlannedCall]) {
     );
     for refusal in &result.refused {
         eprintln!(
-            "  {name}: {} (EAN {}) refused ({}): {}",
-            refusal.sku, refusal.ean, refusal.action, refusal.reason
+            "  {name}: {}{} refused ({}): {}",
+            refusal.sku,
+            ean_note(&refusal.ean),
+            refusal.action,
+            refusal.reason
         );
     }
+    for warning in &result.warnings {
+        eprintln!("  {name}: {} warning: {}", warning.sku, warning.reason);
+    }
     if let Some(message) = &result.unreachable {
-        let left = result.planned - result.sent;
-        eprintln!("error: {name}: {message}; {left} calls not sent, the next push sends them");
+        let left = result.planned.saturating_sub(result.sent);
+        eprintln!("error: {name}: {message}; {left} not sent yet, the next push sends them");
+    }
+}
+
+fn ean_note(ean: &str) -> String {
+    if ean.is_empty() {
+        String::new()
+    } else {
+        format!(" (EAN {ean})")
     }
 }
 

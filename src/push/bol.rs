@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 
 use super::client::{Api, ApiSettings, CallError, Credentials};
 use super::plan::{Action, Call, FeedOffer, Plan, plan};
-use super::state::{Entry, Journal, PushLock, PushState, PushedOffer, StateError};
-use super::{ChannelResult, PushSettings, Refusal};
+use super::state::{Entry, Journal, PushLock, PushState, PushedOffer};
+use super::{ChannelResult, PlannedCall, PushError, PushSettings, Refusal};
 use crate::ui::Progress;
 
 pub const API_URL: &str = "https://api.bol.com";
@@ -25,23 +25,6 @@ const MAX_PAGES: usize = 100_000;
 /// tools; more than this many calls in flight only draws 429s.
 const MAX_CONCURRENCY: usize = 32;
 
-/// Why a channel's push stopped before its calls, or could not record them.
-#[derive(Debug, thiserror::Error)]
-pub enum PushError {
-    /// Exit 2: the feed, the state, the credentials or the API.
-    #[error("{0}")]
-    Operational(String),
-    /// Exit 1: the drop guard.
-    #[error("{0}")]
-    Guard(String),
-}
-
-impl From<StateError> for PushError {
-    fn from(err: StateError) -> Self {
-        PushError::Operational(err.to_string())
-    }
-}
-
 /// One channel's push, as the command line asked for it.
 pub struct ChannelPush<'a> {
     pub root: &'a Path,
@@ -51,16 +34,6 @@ pub struct ChannelPush<'a> {
     pub dry_run: bool,
     pub allow_drop: bool,
     pub progress: bool,
-}
-
-/// A call as `--dry-run` lists it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PlannedCall {
-    pub method: &'static str,
-    pub path: String,
-    pub sku: String,
-    pub ean: String,
-    pub action: &'static str,
 }
 
 impl ChannelPush<'_> {
@@ -130,6 +103,7 @@ impl ChannelPush<'_> {
         let credentials = Credentials {
             client_id: variable(&self.settings.client_id_env, "client_id_env")?,
             client_secret: variable(&self.settings.client_secret_env, "client_secret_env")?,
+            refresh_token: None,
         };
         let settings = ApiSettings {
             api_url: self.settings.api_url.clone().unwrap_or(API_URL.into()),

@@ -28,6 +28,9 @@ pub enum CallError {
 pub struct Credentials {
     pub client_id: String,
     pub client_secret: String,
+    /// Amazon (Login with Amazon): a refresh token turns the client credentials into access
+    /// tokens, sent as `x-amz-access-token`. bol: none; client credentials, sent as a bearer.
+    pub refresh_token: Option<String>,
 }
 
 pub struct ApiSettings {
@@ -59,6 +62,9 @@ impl Api {
         let mut redactor = Redactor::new();
         redactor.add(&credentials.client_secret);
         redactor.add_basic(&credentials.client_id, &credentials.client_secret);
+        if let Some(refresh_token) = &credentials.refresh_token {
+            redactor.add(refresh_token);
+        }
         let client = Client::builder()
             .timeout(settings.timeout)
             .user_agent(concat!("pimfeed/", env!("CARGO_PKG_VERSION")))
@@ -107,15 +113,21 @@ impl Api {
         let url = &self.settings.token_url;
         let mut last = String::new();
         for attempt in 0..=self.settings.retries {
-            let request = self
-                .client
-                .post(url)
-                .basic_auth(
-                    &self.credentials.client_id,
-                    Some(&self.credentials.client_secret),
-                )
-                .header("Accept", "application/json")
-                .form(&[("grant_type", "client_credentials")]);
+            let request = self.client.post(url).header("Accept", "application/json");
+            let request = match &self.credentials.refresh_token {
+                Some(refresh_token) => request.form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                    ("client_id", &self.credentials.client_id),
+                    ("client_secret", &self.credentials.client_secret),
+                ]),
+                None => request
+                    .basic_auth(
+                        &self.credentials.client_id,
+                        Some(&self.credentials.client_secret),
+                    )
+                    .form(&[("grant_type", "client_credentials")]),
+            };
             match request.send() {
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -223,6 +235,47 @@ impl Api {
         )))
     }
 
+    /// Uploads to or downloads from a pre-signed URL (no credentials: the URL is the
+    /// permission), retrying a server error or a lost connection.
+    pub fn transfer(
+        &self,
+        method: Method,
+        url: &str,
+        upload: Option<(Vec<u8>, &str)>,
+    ) -> Result<Vec<u8>, CallError> {
+        let mut last = String::new();
+        for attempt in 0..=self.settings.retries {
+            let mut request = self.client.request(method.clone(), url);
+            if let Some((bytes, content_type)) = &upload {
+                request = request
+                    .header("Content-Type", *content_type)
+                    .body(bytes.clone());
+            }
+            match request.send() {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let bytes = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
+                    if (200..300).contains(&status) {
+                        return Ok(bytes);
+                    }
+                    last = format!(
+                        "{status} {}",
+                        self.excerpt(&String::from_utf8_lossy(&bytes))
+                    );
+                    if status != 429 && status < 500 {
+                        break;
+                    }
+                }
+                Err(err) => last = self.redact(&err.to_string()),
+            }
+            backoff(attempt);
+        }
+        Err(CallError::Unreachable(format!(
+            "{method} of the document at {} failed: {last}",
+            self.redact(url.split('?').next().unwrap_or(url))
+        )))
+    }
+
     fn request(
         &self,
         method: Method,
@@ -233,8 +286,11 @@ impl Api {
         let request = self
             .client
             .request(method, url)
-            .bearer_auth(token)
             .header("Accept", self.settings.media_type);
+        let request = match self.credentials.refresh_token {
+            Some(_) => request.header("x-amz-access-token", token),
+            None => request.bearer_auth(token),
+        };
         match body {
             Some(body) => request
                 .header("Content-Type", self.settings.media_type)
@@ -269,6 +325,17 @@ impl Api {
                 .and_then(Value::as_str)
                 .unwrap_or("");
             parts.push(format!("{name}: {reason}"));
+        }
+        // SP-API's error list: `{"errors": [{"code", "message", "details"}]}`.
+        for error in document
+            .get("errors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let code = error.get("code").and_then(Value::as_str).unwrap_or("");
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+            parts.push(format!("{code}: {message}"));
         }
         if parts.is_empty() {
             return format!("{status} {}", self.excerpt(text));

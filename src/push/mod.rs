@@ -5,6 +5,8 @@
 //! file the last `build` or `refresh` wrote and compares it with the pushed state in
 //! `.pimfeed/push/`, never with the content or the ERP.
 
+pub mod amazon;
+mod amazon_state;
 pub mod bol;
 mod client;
 mod plan;
@@ -14,6 +16,8 @@ pub use plan::{Action, Call, Plan};
 pub use state::{PushState, StateError};
 
 use serde::{Deserialize, Serialize};
+
+use state::StateError as StateFileError;
 
 /// `[channels.NAME.push]`: where and how a channel's offers are sent.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +32,15 @@ pub struct PushSettings {
     pub client_id_env: String,
     /// The environment variable that holds the API client secret.
     pub client_secret_env: String,
+    /// Amazon: the environment variable that holds the Login with Amazon refresh token.
+    pub refresh_token_env: Option<String>,
+    /// Amazon: how often the feed's processing status is asked for.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: f64,
+    /// Amazon: how long pimfeed waits for the feed to be processed before it gives up (the
+    /// next push asks again; nothing is sent twice).
+    #[serde(default = "default_max_wait_minutes")]
+    pub max_wait_minutes: f64,
     /// What happens to the offer of a product that left the channel.
     #[serde(default)]
     pub on_removed: OnRemoved,
@@ -52,6 +65,14 @@ pub struct PushSettings {
 
 fn default_max_drop_percent() -> f64 {
     10.0
+}
+
+fn default_poll_seconds() -> f64 {
+    30.0
+}
+
+fn default_max_wait_minutes() -> f64 {
+    60.0
 }
 
 fn default_concurrency() -> usize {
@@ -84,9 +105,12 @@ pub enum OnRemoved {
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {
     pub sku: String,
+    /// bol: the offer's EAN; Amazon knows a listing by its SKU alone.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub ean: String,
     /// `create`, `update`, `hold` or `delete`.
     pub action: &'static str,
+    /// The HTTP status of bol's refusal; 0 for an issue in Amazon's processing report.
     pub status: u16,
     pub reason: String,
 }
@@ -110,10 +134,40 @@ pub struct ChannelResult {
     pub held: usize,
     pub deleted: usize,
     pub refused: Vec<Refusal>,
+    /// Amazon: the processing report's warnings, per SKU.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Refusal>,
     /// Offers read back from the marketplace because the pushed state was missing.
     pub rebuilt_from_api: Option<usize>,
     /// Why the marketplace could not be reached; the calls not sent are sent by the next push.
     pub unreachable: Option<String>,
     /// Calls per second over the calls sent.
     pub calls_per_second: Option<f64>,
+}
+
+/// Why a channel's push stopped before its calls, or could not record them.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// Exit 2: the feed, the state, the credentials or the API.
+    #[error("{0}")]
+    Operational(String),
+    /// Exit 1: the drop guard.
+    #[error("{0}")]
+    Guard(String),
+}
+
+impl From<StateFileError> for PushError {
+    fn from(err: StateFileError) -> Self {
+        PushError::Operational(err.to_string())
+    }
+}
+
+/// A call as `--dry-run` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedCall {
+    pub method: &'static str,
+    pub path: String,
+    pub sku: String,
+    pub ean: String,
+    pub action: &'static str,
 }

@@ -33,7 +33,16 @@ impl FeedOffer {
 /// always gives the same hash).
 pub fn body_hash(body: &Map<String, Value>) -> String {
     let bytes = serde_json::to_vec(body).expect("a JSON object serialises");
-    Sha256::digest(&bytes)
+    hex_sha256(&bytes)
+}
+
+/// SHA-256 of any JSON value as serialised.
+pub fn json_hash(value: &Value) -> String {
+    hex_sha256(&serde_json::to_vec(value).expect("JSON serialises"))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()

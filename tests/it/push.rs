@@ -2,10 +2,12 @@
 //! (Prism, with a stateful stand-in in front: `push/bol_mock.rs`).
 
 mod bol_mock;
+mod standin;
 
 use std::time::Instant;
 
-use bol_mock::{BolMock, CLIENT_ID, CLIENT_SECRET, Logged, start_prism};
+use bol_mock::{BolMock, CLIENT_ID, CLIENT_SECRET};
+use standin::{Logged, start_prism};
 
 use crate::common::{Catalog, Run};
 
@@ -58,7 +60,7 @@ fn assert_all_valid(calls: &[Logged]) {
 }
 
 fn started() -> Option<BolMock> {
-    start_prism().map(BolMock::start)
+    start_prism("bol/offers-v11.json").map(BolMock::start)
 }
 
 #[test]

@@ -4,87 +4,19 @@
 //! endpoint, offers that stay created (ids, `GET /retailer/offers`), rate limits and refusals.
 //! Every request is forwarded to Prism first, so no request the real API would reject passes.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::standin::{Logged, Prism, Reply, Request, Server, forward_to_prism, reply};
+
 pub const CLIENT_ID: &str = "pimfeed-test-client";
 pub const CLIENT_SECRET: &str = "s3cret-bol-Client-Secret-42";
 const TOKEN: &str = "bol-access-token-7f3a9c";
-
-/// The Prism process; killed when dropped.
-pub struct Prism {
-    child: Child,
-    pub port: u16,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts Prism on bol's document, or says how to install it. `PIMFEED_SKIP_PRISM=1` skips the
-/// test on a machine without Node; CI never sets it (`.ci/run` installs Prism).
-pub fn start_prism() -> Option<Prism> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let prism = manifest.join("tests/prism/node_modules/.bin/prism");
-    if !prism.exists() {
-        if std::env::var_os("PIMFEED_SKIP_PRISM").is_some() {
-            eprintln!("skipped: Prism is not installed and PIMFEED_SKIP_PRISM is set");
-            return None;
-        }
-        panic!(
-            "Prism is not installed: run tests/prism/setup.sh (.ci/run does), or set PIMFEED_SKIP_PRISM=1"
-        );
-    }
-    let port = free_port();
-    let child = Command::new(prism)
-        .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .arg(manifest.join("tests/fixtures/vendor/bol/offers-v11.json"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prism");
-    let prism = Prism { child, port };
-    // Bounded wait until it answers (a few seconds; a cold CI disk takes longer).
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "Prism did not start on port {port}"
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-    Some(prism)
-}
-
-/// A request as the stand-in saw it, with the status it answered.
-#[derive(Debug, Clone)]
-pub struct Logged {
-    pub method: String,
-    pub target: String,
-    pub body: String,
-    pub status: u16,
-}
+const MEDIA_TYPE: &str = "application/vnd.retailer.v11+json";
 
 /// What the stand-in keeps between requests.
 #[derive(Default)]
@@ -99,60 +31,50 @@ struct Bol {
     throttle: AtomicUsize,
     /// Creating an offer for this EAN is refused the way bol refuses a price.
     refuse_ean: Mutex<Option<String>>,
-    log: Mutex<Vec<Logged>>,
 }
 
-/// The stand-in on a free loopback port, in front of Prism; it stops when dropped.
+/// The stand-in in front of Prism; both stop when dropped.
 pub struct BolMock {
-    pub port: u16,
-    stop: Arc<AtomicBool>,
+    server: Server,
     bol: Arc<Bol>,
     _prism: Prism,
 }
 
 impl BolMock {
     pub fn start(prism: Prism) -> BolMock {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
         let bol = Arc::new(Bol {
             prism: prism.port,
             client: reqwest::blocking::Client::new(),
             ..Bol::default()
         });
-        let (stop_flag, state) = (stop.clone(), bol.clone());
-        thread::spawn(move || {
-            // Bounded: a server left behind by a failed test ends on its own.
-            let deadline = Instant::now() + Duration::from_secs(300);
-            while !stop_flag.load(Ordering::Relaxed) && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let state = state.clone();
-                        thread::spawn(move || {
-                            let _ = serve(stream, &state);
-                        });
-                    }
-                    Err(_) => thread::sleep(Duration::from_millis(2)),
-                }
-            }
-        });
+        let state = bol.clone();
+        let server = Server::start(Arc::new(move |request: &Request| {
+            let mut answer = handle(request, &state);
+            let content_type = if answer.status >= 400 {
+                "application/problem+json"
+            } else {
+                MEDIA_TYPE
+            };
+            answer
+                .headers
+                .push(("Content-Type".into(), content_type.into()));
+            answer
+        }));
         BolMock {
-            port,
-            stop,
+            server,
             bol,
             _prism: prism,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        self.server.url(path)
     }
 
     /// The API requests (not the token requests) seen so far, and forgets them.
     pub fn take_calls(&self) -> Vec<Logged> {
-        std::mem::take(&mut *self.bol.log.lock().unwrap())
+        self.server
+            .take()
             .into_iter()
             .filter(|r| r.target != "/token")
             .collect()
@@ -172,114 +94,17 @@ impl BolMock {
 
     /// Sends a request straight to the stand-in (as pimfeed would), for checking the mock.
     pub fn send(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let client = reqwest::blocking::Client::new();
-        let response = client
+        let response = self
+            .bol
+            .client
             .request(method.parse().unwrap(), self.url(path))
             .bearer_auth(TOKEN)
-            .header("Accept", "application/vnd.retailer.v11+json")
-            .header("Content-Type", "application/vnd.retailer.v11+json")
+            .header("Accept", MEDIA_TYPE)
+            .header("Content-Type", MEDIA_TYPE)
             .body(body.to_string())
             .send()
             .unwrap();
         (response.status().as_u16(), response.text().unwrap())
-    }
-}
-
-impl Drop for BolMock {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-struct Request {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-fn reply(status: u16, body: Value) -> Reply {
-    Reply {
-        status,
-        headers: Vec::new(),
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-    }
-}
-
-fn serve(stream: TcpStream, bol: &Bol) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    // One request per connection would make every call pay a TCP handshake that the real
-    // API's keep-alive spares; serve requests until the client closes.
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_string();
-        let target = parts.next().unwrap_or_default().to_string();
-        let mut headers = HashMap::new();
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                headers.insert(name.trim().to_lowercase(), value.trim().to_string());
-            }
-        }
-        let length: usize = headers
-            .get("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        let request = Request {
-            method,
-            target,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        };
-        let answer = handle(&request, bol);
-        bol.log.lock().unwrap().push(Logged {
-            method: request.method.clone(),
-            target: request.target.clone(),
-            body: request.body.clone(),
-            status: answer.status,
-        });
-        let mut stream = reader.get_ref().try_clone()?;
-        let content_type = if answer.status >= 400 {
-            "application/problem+json"
-        } else {
-            "application/vnd.retailer.v11+json"
-        };
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
-            answer.status,
-            answer.body.len()
-        );
-        for (name, value) in &answer.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        // One write: head and body in two packets would wait out Nagle's algorithm.
-        head.push_str(&answer.body);
-        stream.write_all(head.as_bytes())?;
-        stream.flush()?;
     }
 }
 
@@ -301,7 +126,7 @@ fn handle(request: &Request, bol: &Bol) -> Reply {
         return answer;
     }
     // bol's own document decides whether the request is valid at all.
-    if let Some(rejected) = forward_to_prism(request, bol) {
+    if let Some(rejected) = forward_to_prism(&bol.client, bol.prism, request) {
         return rejected;
     }
     let path = request.target.split('?').next().unwrap_or_default();
@@ -311,7 +136,7 @@ fn handle(request: &Request, bol: &Bol) -> Reply {
         path.strip_prefix("/retailer/offers"),
     ) {
         ("POST", Some("")) => create(bol, body),
-        ("GET", Some("")) => list(bol, &request.target),
+        ("GET", Some("")) => list(bol, request),
         ("PATCH", Some(id)) => {
             let id = id.trim_start_matches('/');
             let mut offers = bol.offers.lock().unwrap();
@@ -398,13 +223,8 @@ fn create(bol: &Bol, body: Value) -> Reply {
 }
 
 /// `GET /retailer/offers`, a page at a time; the cursor is the offset.
-fn list(bol: &Bol, target: &str) -> Reply {
-    let query = |name: &str| {
-        target.split_once('?').and_then(|(_, q)| {
-            q.split('&')
-                .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
-        })
-    };
+fn list(bol: &Bol, request: &Request) -> Reply {
+    let query = |name: &str| request.query(name);
     let size: usize = query("page-size")
         .and_then(|s| s.parse().ok())
         .unwrap_or(50);
@@ -432,32 +252,4 @@ fn list(bol: &Bol, target: &str) -> Reply {
         200,
         json!({"offers": page, "page": {"pageSize": size.max(25), "nextCursor": next}}),
     )
-}
-
-/// Sends the request to Prism; its answer when Prism rejects it, `None` when it is valid.
-fn forward_to_prism(request: &Request, bol: &Bol) -> Option<Reply> {
-    let mut forwarded = bol.client.request(
-        request.method.parse().unwrap(),
-        format!("http://127.0.0.1:{}{}", bol.prism, request.target),
-    );
-    for name in ["authorization", "accept", "content-type"] {
-        if let Some(value) = request.headers.get(name) {
-            forwarded = forwarded.header(name, value);
-        }
-    }
-    if !request.body.is_empty() {
-        forwarded = forwarded.body(request.body.clone());
-    }
-    let response = forwarded.send().expect("Prism answers");
-    let status = response.status().as_u16();
-    let text = response.text().unwrap_or_default();
-    if (200..300).contains(&status) {
-        None
-    } else {
-        Some(Reply {
-            status,
-            headers: Vec::new(),
-            body: text,
-        })
-    }
 }
