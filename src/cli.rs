@@ -90,12 +90,14 @@ pub enum Command {
     /// main; then makes it a git repository with a first commit on `main`.
     #[command(after_long_help = INIT_EXAMPLES)]
     Init(InitArgs),
-    /// Send the built feeds of marketplace channels to their APIs (bol.com Retailer API).
+    /// Send the built feeds of marketplace channels to their APIs (bol.com, Amazon SP-API).
     ///
     /// For each channel with a `[channels.NAME.push]` table (or the ones named): reads the
-    /// feed the last build or refresh wrote, creates the offers the marketplace lacks, updates
-    /// those whose body changed since the last push, and puts on hold (or deletes, with
-    /// `on_removed = "delete"`) those that left the channel. What the marketplace accepted is
+    /// feed the last build or refresh wrote and sends only what changed since the last push.
+    /// bol.com: creates the offers bol lacks, updates those whose body changed, and puts on
+    /// hold (or deletes, with `on_removed = "delete"`) those that left the channel. Amazon: one
+    /// JSON_LISTINGS_FEED of the changed listings (PATCH where only values changed), waited for
+    /// until processed, with its report per SKU. What the marketplace accepted is
     /// kept in .pimfeed/push/ as it happens, so the next push sends only what changed and an
     /// interrupted push continues where it stopped. Exit code 1 when the marketplace refused
     /// items (each with its SKU and the marketplace's reason) or the drop guard stopped a

@@ -27,6 +27,11 @@ In pim.toml (credentials only ever from the environment):
   on_removed = \"hold\"                    # or \"delete\"
   max_drop_percent = 10
 
+  [channels.amazon-nl.push]
+  client_id_env = \"SP_API_CLIENT_ID\"
+  client_secret_env = \"SP_API_CLIENT_SECRET\"
+  refresh_token_env = \"SP_API_REFRESH_TOKEN\"
+
 From cron, after the stock refresh:
   */15 * * * *  cd /srv/catalog && pimfeed refresh --quiet && pimfeed push --quiet && pimfeed publish";
 

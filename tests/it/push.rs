@@ -1,11 +1,13 @@
 //! `pimfeed push` against bol.com's Retailer API as its own OpenAPI document describes it
 //! (Prism, with a stateful stand-in in front: `push/bol_mock.rs`).
 
+mod amazon_mock;
 mod bol_mock;
 mod standin;
 
 use std::time::Instant;
 
+use amazon_mock::AmazonMock;
 use bol_mock::{BolMock, CLIENT_ID, CLIENT_SECRET};
 use standin::{Logged, start_prism};
 
@@ -399,4 +401,185 @@ fn push_rate_against_the_mock() {
         offers as f64 / seconds,
         channel["calls_per_second"].as_f64().unwrap()
     );
+}
+
+fn amazon_catalog(mock: &AmazonMock) -> Catalog {
+    let catalog = Catalog::fixture("marketplaces");
+    let config = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!(
+            "{config}\n[channels.amazon.push]\napi_url = \"{}\"\ntoken_url = \"{}\"\n\
+             client_id_env = \"TEST_AMZ_ID\"\nclient_secret_env = \"TEST_AMZ_SECRET\"\n\
+             refresh_token_env = \"TEST_AMZ_REFRESH\"\npoll_seconds = 0.1\n",
+            mock.url(""),
+            mock.url("/token")
+        ),
+    );
+    catalog.run(&["build", "--quiet"]).expect(0);
+    catalog
+}
+
+fn amazon_push(catalog: &Catalog, args: &[&str], secret: &str) -> Run {
+    let mut all = vec!["push", "amazon"];
+    all.extend_from_slice(args);
+    catalog.run_env(
+        &all,
+        &[
+            ("TEST_AMZ_ID", amazon_mock::CLIENT_ID),
+            ("TEST_AMZ_SECRET", secret),
+            ("TEST_AMZ_REFRESH", amazon_mock::REFRESH_TOKEN),
+        ],
+    )
+}
+
+fn vendored_schema(file: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/vendor/amazon")
+        .join(file);
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn assert_valid(validator: &jsonschema::Validator, document: &serde_json::Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{document:#}");
+}
+
+#[test]
+fn amazon_gets_every_listing_once_then_a_patch_of_what_changed_and_its_report_reaches_the_output() {
+    let Some(prism) = start_prism("amazon/feeds_2021-06-30.json") else {
+        return;
+    };
+    let mock = AmazonMock::start(prism);
+    let catalog = amazon_catalog(&mock);
+    let feed_schema = vendored_schema("listings-feed-schema-v2.json");
+
+    let run = amazon_push(&catalog, &["--format", "json"], amazon_mock::CLIENT_SECRET).expect(0);
+    let calls = mock.take_calls();
+    assert!(calls.iter().all(|c| c.status < 400), "{calls:#?}");
+    let sent = methods(&calls);
+    assert_eq!(
+        sent,
+        [
+            "POST /feeds/2021-06-30/documents",
+            "PUT /upload/doc-1",
+            "POST /feeds/2021-06-30/feeds",
+            "GET /feeds/2021-06-30/feeds/feed-2",
+            "GET /feeds/2021-06-30/feeds/feed-2",
+            "GET /feeds/2021-06-30/documents/report-feed-2",
+            "GET /download/report-feed-2",
+        ]
+    );
+    let first = &mock.uploads()[0];
+    assert_valid(&feed_schema, first);
+    assert_eq!(first["messages"].as_array().unwrap().len(), 5);
+    assert_eq!(run.json()["channels"][0]["accepted"], 5);
+
+    // Nothing changed: no feed.
+    amazon_push(&catalog, &[], amazon_mock::CLIENT_SECRET).expect(0);
+    assert!(mock.take_calls().is_empty());
+
+    // DR-1's stock changes: one PATCH message replacing only its availability. TS-B-M's too,
+    // and Amazon refuses it; GA-1 only gets a warning.
+    let erp = catalog.read("erp/items.csv");
+    catalog.write(
+        "erp/items.csv",
+        &erp.replace("DR-1,149.95,12,", "DR-1,149.95,3,")
+            .replace("TS-B-M,39.95,7,", "TS-B-M,39.95,6,"),
+    );
+    catalog.run(&["refresh", "--quiet"]).expect(0);
+    mock.issue(
+        "TS-B-M",
+        "ERROR",
+        "'item_name' is required but not supplied.",
+    );
+    let run = amazon_push(&catalog, &[], amazon_mock::CLIENT_SECRET).expect(1);
+    mock.take_calls();
+    let second = mock.uploads().pop().unwrap();
+    assert_valid(&feed_schema, &second);
+    let messages = second["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{second:#}");
+    for message in messages {
+        assert_eq!(message["operationType"], "PATCH");
+        assert_eq!(
+            message["patches"][0]["path"],
+            "/attributes/fulfillment_availability"
+        );
+        assert_eq!(message["patches"].as_array().unwrap().len(), 1);
+    }
+    let stderr = run.stderr();
+    assert!(
+        stderr
+            .contains("TS-B-M refused (update): 90220: 'item_name' is required but not supplied."),
+        "{stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&catalog.read(".pimfeed/push/amazon-report.json")).unwrap();
+    assert_eq!(report["refused"][0]["sku"], "TS-B-M");
+    assert_eq!(report["accepted"], 1);
+
+    // The refused listing is sent again by the next push, and only it.
+    let run = amazon_push(&catalog, &["--format", "json"], amazon_mock::CLIENT_SECRET).expect(1);
+    let third = mock.uploads().pop().unwrap();
+    let skus: Vec<&str> = third["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, ["TS-B-M"]);
+    assert_eq!(run.json()["channels"][0]["refused"][0]["sku"], "TS-B-M");
+}
+
+#[test]
+fn amazon_processing_reports_served_by_the_stand_in_are_valid_by_amazons_schema() {
+    let Some(prism) = start_prism("amazon/feeds_2021-06-30.json") else {
+        return;
+    };
+    let mock = AmazonMock::start(prism);
+    let catalog = amazon_catalog(&mock);
+    mock.issue("GA-1", "WARNING", "The title is long.");
+    let run = amazon_push(&catalog, &["--format", "json"], amazon_mock::CLIENT_SECRET).expect(0);
+    assert_eq!(run.json()["channels"][0]["warnings"][0]["sku"], "GA-1");
+    let client = reqwest::blocking::Client::new();
+    let text = client
+        .get(mock.url("/download/report-feed-2"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_valid(
+        &vendored_schema("listings-feed-processing-report-schema-v2.json"),
+        &report,
+    );
+}
+
+#[test]
+fn amazon_wrong_credentials_exit_2_and_no_secret_appears() {
+    let Some(prism) = start_prism("amazon/feeds_2021-06-30.json") else {
+        return;
+    };
+    let mock = AmazonMock::start(prism);
+    let catalog = amazon_catalog(&mock);
+    let wrong = "wrong-Amazon-Secret-31337";
+    let run = amazon_push(&catalog, &[], wrong).expect(2);
+    let output = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        output.contains("refused the client credentials"),
+        "{output}"
+    );
+    for secret in [
+        wrong,
+        amazon_mock::REFRESH_TOKEN,
+        "IwEBIpimfeed-refresh-token-77",
+    ] {
+        assert!(!output.contains(secret), "{output}");
+    }
+    assert!(mock.take_calls().is_empty());
 }
