@@ -75,7 +75,7 @@ impl AmazonPush<'_> {
             if let Some(pending) = state.pending.clone() {
                 let finished = self.finish(api, &pending, &mut state, &mut result)?;
                 state.save(&state_path)?;
-                if !finished {
+                if !finished || result.unreachable.is_some() {
                     return Ok((result, Vec::new()));
                 }
                 result = ChannelResult {

@@ -583,3 +583,35 @@ fn amazon_wrong_credentials_exit_2_and_no_secret_appears() {
     }
     assert!(mock.take_calls().is_empty());
 }
+
+#[test]
+fn an_amazon_feed_still_processing_when_the_push_gives_up_is_read_back_by_the_next_push_not_sent_again()
+ {
+    let Some(prism) = start_prism("amazon/feeds_2021-06-30.json") else {
+        return;
+    };
+    let mock = AmazonMock::start(prism);
+    let catalog = amazon_catalog(&mock);
+    let config = catalog.read("pim.toml");
+    catalog.write("pim.toml", &format!("{config}max_wait_minutes = 0\n"));
+    // The mock finishes a feed on its second getFeed; this push asks once and gives up.
+    let run = amazon_push(&catalog, &[], amazon_mock::CLIENT_SECRET).expect(2);
+    assert!(
+        run.stderr().contains("still being processed"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(mock.uploads().len(), 1);
+    mock.take_calls();
+    let run = amazon_push(&catalog, &["--format", "json"], amazon_mock::CLIENT_SECRET).expect(0);
+    assert_eq!(mock.uploads().len(), 1, "the feed was not sent again");
+    assert_eq!(
+        methods(&mock.take_calls()),
+        [
+            "GET /feeds/2021-06-30/feeds/feed-2",
+            "GET /feeds/2021-06-30/documents/report-feed-2",
+            "GET /download/report-feed-2",
+        ]
+    );
+    assert_eq!(run.json()["channels"][0]["accepted"], 5);
+}
