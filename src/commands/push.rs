@@ -235,13 +235,19 @@ fn show(result: &ChannelResult, calls: &[PlannedCall]) {
     if result.dry_run {
         for call in calls {
             eprintln!(
-                "{name}: {} {}  {} (EAN {})",
-                call.method, call.path, call.sku, call.ean
+                "{name}: {} {}  {}{}",
+                call.method,
+                call.path,
+                call.sku,
+                ean_note(&call.ean)
             );
         }
         eprintln!(
-            "{name}: dry run: {} calls would be sent ({} offers in the feed, {} unchanged)",
-            result.planned, result.offers, result.unchanged
+            "{name}: dry run: {} {} would be sent ({} in the feed, {} unchanged)",
+            result.planned,
+            unit(result),
+            result.offers,
+            result.unchanged
         );
         return;
     }
@@ -249,11 +255,12 @@ fn show(result: &ChannelResult, calls: &[PlannedCall]) {
         eprintln!("{name}: no pushed state; read {offers} offers back from the marketplace");
     }
     eprintln!(
-        "{name}: {} offers, {} unchanged; {} calls sent: {} accepted ({} created, {} updated, \
+        "{name}: {} in the feed, {} unchanged; {} {} sent: {} accepted ({} created, {} updated, \
          {} held, {} deleted), {} refused",
         result.offers,
         result.unchanged,
         result.sent,
+        unit(result),
         result.accepted,
         result.created,
         result.updated,
@@ -276,6 +283,15 @@ fn show(result: &ChannelResult, calls: &[PlannedCall]) {
     if let Some(message) = &result.unreachable {
         let left = result.planned.saturating_sub(result.sent);
         eprintln!("error: {name}: {message}; {left} not sent yet, the next push sends them");
+    }
+}
+
+/// bol takes a call per offer; Amazon a feed of messages.
+fn unit(result: &ChannelResult) -> &'static str {
+    if result.in_one_feed {
+        "messages in one feed"
+    } else {
+        "calls"
     }
 }
 

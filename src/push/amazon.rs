@@ -60,6 +60,7 @@ impl AmazonPush<'_> {
         let state_path = AmazonState::path(self.root, self.channel);
         let mut result = ChannelResult {
             channel: self.channel.to_string(),
+            in_one_feed: true,
             dry_run: self.dry_run,
             offers: listings.len(),
             ..ChannelResult::default()

@@ -119,6 +119,9 @@ pub struct Refusal {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ChannelResult {
     pub channel: String,
+    /// Amazon: the messages went as one feed document (not one call each).
+    #[serde(skip)]
+    pub in_one_feed: bool,
     pub dry_run: bool,
     /// Offers in the feed file.
     pub offers: usize,
