@@ -615,3 +615,39 @@ fn an_amazon_feed_still_processing_when_the_push_gives_up_is_read_back_by_the_ne
     );
     assert_eq!(run.json()["channels"][0]["accepted"], 5);
 }
+
+#[test]
+fn a_push_killed_part_way_continues_without_sending_an_offer_twice() {
+    let Some(mock) = started() else { return };
+    let catalog = catalog(&mock, "concurrency = 1\n");
+    mock.slow_creates(300);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        .args(["push", "--quiet"])
+        .current_dir(catalog.path())
+        .env("TEST_BOL_ID", CLIENT_ID)
+        .env("TEST_BOL_SECRET", CLIENT_SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Bounded wait for two creates, then a kill (SIGKILL: no chance to clean up).
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while mock.offers().len() < 2 {
+        assert!(Instant::now() < deadline, "the push made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = mock.offers().len();
+    assert!(before < 5, "killed part-way ({before} of 5 created)");
+    mock.slow_creates(0);
+    mock.take_calls();
+
+    // The mock refuses a second offer for one EAN (as bol does): exit 0 means none was sent.
+    push(&catalog, &[]).expect(0);
+    let calls = mock.take_calls();
+    assert_all_valid(&calls);
+    let posts = calls.iter().filter(|c| c.method == "POST").count();
+    assert!(posts <= 5 - before + 1, "{calls:?}");
+    assert_eq!(mock.offers().len(), 5);
+}

@@ -31,6 +31,8 @@ struct Bol {
     throttle: AtomicUsize,
     /// Creating an offer for this EAN is refused the way bol refuses a price.
     refuse_ean: Mutex<Option<String>>,
+    /// Each create takes this long (milliseconds), so a test can kill a push part-way.
+    create_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 /// The stand-in in front of Prism; both stop when dropped.
@@ -88,6 +90,10 @@ impl BolMock {
         self.bol.throttle.store(requests, Ordering::SeqCst);
     }
 
+    pub fn slow_creates(&self, millis: u64) {
+        self.bol.create_delay_ms.store(millis, Ordering::SeqCst);
+    }
+
     pub fn refuse(&self, ean: &str) {
         *self.bol.refuse_ean.lock().unwrap() = Some(ean.to_string());
     }
@@ -135,7 +141,11 @@ fn handle(request: &Request, bol: &Bol) -> Reply {
         request.method.as_str(),
         path.strip_prefix("/retailer/offers"),
     ) {
-        ("POST", Some("")) => create(bol, body),
+        ("POST", Some("")) => {
+            let delay = bol.create_delay_ms.load(Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            create(bol, body)
+        }
         ("GET", Some("")) => list(bol, request),
         ("PATCH", Some(id)) => {
             let id = id.trim_start_matches('/');
