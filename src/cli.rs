@@ -105,6 +105,20 @@ pub enum Command {
     /// Without ID, the release before the one served now; `--list` shows every release the
     /// target keeps (id, build time, git commit, items per channel; `*` marks the current).
     Rollback(RollbackArgs),
+    /// Send the built feeds of marketplace channels to their APIs (bol.com, Amazon SP-API).
+    ///
+    /// For each channel with a `[channels.NAME.push]` table (or the ones named): reads the
+    /// feed the last build or refresh wrote and sends only what changed since the last push.
+    /// bol.com: creates the offers bol lacks, updates those whose body changed, and puts on
+    /// hold (or deletes, with `on_removed = "delete"`) those that left the channel. Amazon: one
+    /// JSON_LISTINGS_FEED of the changed listings (PATCH where only values changed), waited for
+    /// until processed, with its report per SKU. What the marketplace accepted is
+    /// kept in .pimfeed/push/ as it happens, so the next push sends only what changed and an
+    /// interrupted push continues where it stopped. Exit code 1 when the marketplace refused
+    /// items (each with its SKU and the marketplace's reason) or the drop guard stopped a
+    /// channel, 2 when the API could not be reached or the credentials were refused.
+    #[command(after_long_help = crate::commands::push::EXAMPLES)]
+    Push(crate::commands::push::PushArgs),
 }
 
 const DIFF_EXAMPLES: &str = "\

@@ -361,6 +361,8 @@ pub struct ChannelConfig {
     pub product_types: Option<BTreeMap<String, String>>,
     /// Amazon: every item is an offer on a product page Amazon already has (by its `asin`).
     pub offer_only: Option<bool>,
+    /// `[channels.NAME.push]`: how `pimfeed push` sends the feed to the marketplace's API.
+    pub push: Option<crate::push::PushSettings>,
 }
 
 /// Item condition in pimfeed's words; each marketplace preset maps it to its own.

@@ -22,6 +22,7 @@ pub mod merge;
 pub mod output;
 pub mod pipeline;
 pub mod publish;
+pub mod push;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -12,6 +12,11 @@ pub struct Progress {
 impl Progress {
     /// A progress bar on stderr when it is a terminal and not in CI; hidden otherwise.
     pub fn new(enabled: bool) -> Self {
+        Self::counting(enabled, "files")
+    }
+
+    /// Like [`Progress::new`], counting `unit` (`calls`, …) instead of product files.
+    pub fn counting(enabled: bool, unit: &str) -> Self {
         let visible =
             enabled && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = if visible {
@@ -21,7 +26,9 @@ impl Progress {
         };
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {msg:<22} {wide_bar} {human_pos}/{human_len} files {per_sec} {eta}",
+                &format!(
+                    "{{spinner}} {{msg:<22}} {{wide_bar}} {{human_pos}}/{{human_len}} {unit} {{per_sec}} {{eta}}"
+                ),
             )
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );

@@ -97,6 +97,7 @@ const KEYS: &[(&str, &[Preset])] = &[
     ("delivery_code", &[Preset::BolOffers]),
     ("countries", &[Preset::BolOffers]),
     ("economic_operator_id", &[Preset::BolOffers]),
+    ("push", &[Preset::BolOffers, Preset::AmazonListings]),
     ("seller_id", &[Preset::AmazonListings]),
     ("marketplace_id", &[Preset::AmazonListings]),
     ("issue_locale", &[Preset::AmazonListings]),
@@ -116,6 +117,7 @@ fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
         "issue_locale" => cfg.issue_locale.is_some(),
         "product_types" => cfg.product_types.is_some(),
         "offer_only" => cfg.offer_only.is_some(),
+        "push" => cfg.push.is_some(),
         _ => unreachable!("unknown marketplace key {key}"),
     }
 }

@@ -7,6 +7,7 @@ mod init;
 mod listing;
 mod new;
 mod publish;
+pub mod push;
 mod rollback;
 mod schema;
 mod watch;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema(args) => schema::run(&root, args),
         Command::Publish(args) => publish::run(&root, args, &cli),
         Command::Rollback(args) => rollback::run(&root, args),
+        Command::Push(args) => push::run(&root, args, &cli),
         Command::Init(_) => unreachable!("handled above"),
     };
     if cli.timings {

@@ -370,6 +370,13 @@ fn every_setting_the_catalog_files_take_is_in_the_guide() {
             format!("{CATALOG}{FILE_ERP}[channels.x]\npreset = \"webshop-json\"\n{unknown}"),
             "configuration/channels.md",
         ),
+        (
+            format!(
+                "{CATALOG}{FILE_ERP}[channels.x]\npreset = \"bol-offers\"\n[channels.x.push]\n\
+                 client_id_env = \"I\"\nclient_secret_env = \"S\"\n{unknown}"
+            ),
+            "channels/bol-offers.md",
+        ),
     ];
     let mut missing = Vec::new();
     let mut check = |stderr: &str, chapter: &str| {

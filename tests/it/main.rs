@@ -18,6 +18,7 @@ mod keep;
 mod lock;
 mod marketplaces;
 mod publish;
+mod push;
 mod refresh;
 mod schema;
 mod swap;

@@ -1,0 +1,323 @@
+//! `pimfeed push`: each marketplace channel's feed to its API, with a summary per channel.
+
+use std::path::Path;
+
+use clap::Args;
+
+use super::exit;
+use crate::cli::{Cli, Format};
+use crate::config::ChannelConfig;
+use crate::config::Config;
+use crate::push::ChannelResult;
+use crate::push::amazon::AmazonPush;
+use crate::push::bol::ChannelPush;
+use crate::push::{PlannedCall, PushError};
+
+pub const EXAMPLES: &str = "\
+Examples:
+  pimfeed push                           # every channel with a [channels.NAME.push] table
+  pimfeed push bol --dry-run             # list the calls it would make, send none
+  pimfeed push --format json             # one JSON document on stdout, for scripts
+  pimfeed push --allow-drop              # a large drop of offers is intended
+
+In pim.toml (credentials only ever from the environment):
+  [channels.bol.push]
+  client_id_env = \"BOL_CLIENT_ID\"
+  client_secret_env = \"BOL_CLIENT_SECRET\"
+  on_removed = \"hold\"                    # or \"delete\"
+  max_drop_percent = 10
+
+  [channels.amazon-nl.push]
+  client_id_env = \"SP_API_CLIENT_ID\"
+  client_secret_env = \"SP_API_CLIENT_SECRET\"
+  refresh_token_env = \"SP_API_REFRESH_TOKEN\"
+
+From cron, after the stock refresh:
+  */15 * * * *  cd /srv/catalog && pimfeed refresh --quiet && pimfeed push --quiet && pimfeed publish";
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The channels to push; by default every channel with a `[channels.NAME.push]` table.
+    #[arg(value_name = "CHANNEL")]
+    pub channels: Vec<String>,
+
+    /// Print the calls the push would make and their count; send nothing.
+    ///
+    /// Makes no network call at all: without a pushed state in .pimfeed/push/, every offer
+    /// counts as new (a real push first reads back the offers the marketplace has).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Push even when more than `max_drop_percent` of a channel's live offers would go off
+    /// sale.
+    #[arg(long)]
+    pub allow_drop: bool,
+
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// One channel, by its marketplace.
+fn push_channel(
+    root: &Path,
+    config: &Config,
+    name: &str,
+    channel: &ChannelConfig,
+    settings: &crate::push::PushSettings,
+    args: &PushArgs,
+    cli: &Cli,
+) -> Result<(ChannelResult, Vec<PlannedCall>), PushError> {
+    let feeds = root.join(&config.build.output);
+    if channel.preset.as_deref() == Some("amazon-listings") {
+        // A feed of more than 10,000 listings is split over amazon.json, amazon-2.json, …
+        let parts = (1..)
+            .map(|n| {
+                feeds.join(crate::channels::marketplace::part_file_name(
+                    &channel.output,
+                    n,
+                ))
+            })
+            .enumerate()
+            .take_while(|(index, path)| *index == 0 || path.is_file())
+            .map(|(_, path)| path)
+            .collect();
+        return AmazonPush {
+            root,
+            channel: name,
+            settings,
+            feeds: parts,
+            marketplace_id: channel.marketplace_id.clone().unwrap_or_default(),
+            dry_run: args.dry_run,
+            allow_drop: args.allow_drop,
+        }
+        .run();
+    }
+    ChannelPush {
+        root,
+        channel: name,
+        settings,
+        feed: feeds.join(&channel.output),
+        dry_run: args.dry_run,
+        allow_drop: args.allow_drop,
+        progress: !cli.quiet && args.format == Format::Human,
+    }
+    .run()
+}
+
+pub fn run(root: &Path, args: &PushArgs, cli: &Cli) -> u8 {
+    let config = match crate::pipeline::load_config(root) {
+        Ok(config) => config,
+        Err(failure) => return super::fail(&failure, root, args.format),
+    };
+    let channels = match selected_channels(&config, &args.channels) {
+        Ok(channels) => channels,
+        Err(message) => return operational(&message, args.format),
+    };
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    let mut code = exit::OK;
+    for name in channels {
+        let channel = &config.channels[&name];
+        let settings = channel
+            .push
+            .as_ref()
+            .expect("selected channels have a push table");
+        match push_channel(root, &config, &name, channel, settings, args, cli) {
+            Ok((result, calls)) => {
+                code = code.max(channel_code(&result));
+                if args.format != Format::Json {
+                    show(&result, &calls);
+                }
+                write_report(root, &result);
+                results.push(serde_json::json!({"result": result, "calls": calls}));
+            }
+            Err(err) => {
+                code = code.max(match err {
+                    PushError::Guard(_) => exit::CONTENT,
+                    PushError::Operational(_) => exit::OPERATIONAL,
+                });
+                if args.format != Format::Json {
+                    eprintln!("error: {err}");
+                }
+                errors.push(serde_json::json!({"channel": name, "error": err.to_string()}));
+            }
+        }
+    }
+    if args.format == Format::Json {
+        let document = serde_json::json!({
+            "ok": code == exit::OK,
+            "dry_run": args.dry_run,
+            "channels": results.iter().map(json_channel).collect::<Vec<_>>(),
+            "errors": errors,
+        });
+        println!("{document}");
+    }
+    code
+}
+
+/// The channels named, or every one with a push table; a named channel must have one.
+fn selected_channels(config: &Config, named: &[String]) -> Result<Vec<String>, String> {
+    if named.is_empty() {
+        let all: Vec<String> = config
+            .channels
+            .iter()
+            .filter(|(_, channel)| channel.push.is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        if all.is_empty() {
+            return Err("no channel in pim.toml has a [channels.NAME.push] table; see `pimfeed push --help`".into());
+        }
+        return all
+            .into_iter()
+            .map(|name| supported(config, name))
+            .collect();
+    }
+    named
+        .iter()
+        .map(|name| {
+            let Some(channel) = config.channels.get(name) else {
+                let known: Vec<&str> = config.channels.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "pim.toml has no channel `{name}`; its channels are {}",
+                    known.join(", ")
+                ));
+            };
+            if channel.push.is_none() {
+                return Err(format!(
+                    "channel `{name}` has no [channels.{name}.push] table; see `pimfeed push --help`"
+                ));
+            }
+            supported(config, name.clone())
+        })
+        .collect()
+}
+
+/// bol.com offers and Amazon listings have an API to push to.
+fn supported(config: &Config, name: String) -> Result<String, String> {
+    match config.channels[&name].preset.as_deref() {
+        Some("bol-offers" | "amazon-listings") => Ok(name),
+        other => Err(format!(
+            "channel `{name}`: only bol-offers and amazon-listings channels can be pushed (this one is {})",
+            other.map_or("a custom channel".to_string(), |p| format!("`{p}`"))
+        )),
+    }
+}
+
+fn channel_code(result: &ChannelResult) -> u8 {
+    if result.unreachable.is_some() {
+        exit::OPERATIONAL
+    } else if !result.refused.is_empty() {
+        exit::CONTENT
+    } else {
+        exit::OK
+    }
+}
+
+fn operational(message: &str, format: Format) -> u8 {
+    match format {
+        Format::Json => println!("{}", serde_json::json!({"ok": false, "error": message})),
+        _ => eprintln!("error: {message}"),
+    }
+    exit::OPERATIONAL
+}
+
+fn json_channel(entry: &serde_json::Value) -> serde_json::Value {
+    let mut channel = entry["result"].clone();
+    if let Some(calls) = entry["calls"].as_array().filter(|c| !c.is_empty()) {
+        channel["calls"] = serde_json::Value::Array(calls.clone());
+    }
+    channel
+}
+
+/// The summary on stderr: counts, then every refusal with its SKU and the marketplace's words.
+fn show(result: &ChannelResult, calls: &[PlannedCall]) {
+    let name = &result.channel;
+    if result.dry_run {
+        for call in calls {
+            eprintln!(
+                "{name}: {} {}  {}{}",
+                call.method,
+                call.path,
+                call.sku,
+                ean_note(&call.ean)
+            );
+        }
+        eprintln!(
+            "{name}: dry run: {} {} would be sent ({} in the feed, {} unchanged)",
+            result.planned,
+            unit(result),
+            result.offers,
+            result.unchanged
+        );
+        return;
+    }
+    if let Some(offers) = result.rebuilt_from_api {
+        eprintln!("{name}: no pushed state; read {offers} offers back from the marketplace");
+    }
+    eprintln!(
+        "{name}: {} in the feed, {} unchanged; {} {} sent: {} accepted ({} created, {} updated, \
+         {} held, {} deleted), {} refused",
+        result.offers,
+        result.unchanged,
+        result.sent,
+        unit(result),
+        result.accepted,
+        result.created,
+        result.updated,
+        result.held,
+        result.deleted,
+        result.refused.len()
+    );
+    for refusal in &result.refused {
+        eprintln!(
+            "  {name}: {}{} refused ({}): {}",
+            refusal.sku,
+            ean_note(&refusal.ean),
+            refusal.action,
+            refusal.reason
+        );
+    }
+    for warning in &result.warnings {
+        eprintln!("  {name}: {} warning: {}", warning.sku, warning.reason);
+    }
+    if let Some(message) = &result.unreachable {
+        let left = result.planned.saturating_sub(result.sent);
+        eprintln!("error: {name}: {message}; {left} not sent yet, the next push sends them");
+    }
+}
+
+/// bol takes a call per offer; Amazon a feed of messages.
+fn unit(result: &ChannelResult) -> &'static str {
+    if result.in_one_feed {
+        "messages in one feed"
+    } else {
+        "calls"
+    }
+}
+
+fn ean_note(ean: &str) -> String {
+    if ean.is_empty() {
+        String::new()
+    } else {
+        format!(" (EAN {ean})")
+    }
+}
+
+/// `.pimfeed/push/<channel>-report.json`: the last push's result, refusals included.
+fn write_report(root: &Path, result: &ChannelResult) {
+    if result.dry_run {
+        return;
+    }
+    let path = root
+        .join(".pimfeed/push")
+        .join(format!("{}-report.json", result.channel));
+    let mut document = serde_json::to_value(result).expect("result serialises");
+    document["finished"] = chrono::Utc::now().to_rfc3339().into();
+    let text = serde_json::to_string_pretty(&document).expect("report serialises");
+    if let Err(err) = std::fs::write(&path, text + "\n") {
+        eprintln!(
+            "warning: cannot write the push report {}: {err}",
+            path.display()
+        );
+    }
+}
