@@ -20,6 +20,7 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod snapshot;
 pub mod suggest;
 pub mod ui;

@@ -6,6 +6,7 @@ mod diff;
 mod init;
 mod new;
 mod schema;
+mod serve;
 mod watch;
 
 use std::io::{IsTerminal, Write};
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build::run(&root, args, &cli, Mode::Build),
         Command::Refresh(args) => build::run(&root, args, &cli, Mode::Refresh),
         Command::Watch(args) => watch::run(&root, args, &cli),
+        Command::Serve(args) => serve::run(&root, args, &cli),
         Command::Diff(args) => diff::run(&root, args),
         Command::New(args) => new::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),

@@ -12,37 +12,72 @@ use crate::config::ErpConfig;
 use crate::pipeline::{self, Mode};
 
 pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
-    let (events, received) = mpsc::channel();
-    let mut watcher = match notify::recommended_watcher(events) {
+    let watcher = match SourceWatcher::start(root) {
         Ok(watcher) => watcher,
-        Err(err) => {
-            eprintln!("error: cannot watch {}: {err}", root.display());
+        Err(message) => {
+            eprintln!("error: {message}");
             return exit::OPERATIONAL;
         }
     };
-    // Events name paths under what was watched; one spelling of the root keeps them comparable.
-    let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let sources = Sources::of(root);
-    for (path, mode) in sources.watched() {
-        if let Err(err) = watcher.watch(&path, mode) {
-            eprintln!("error: cannot watch {}: {err}", path.display());
-            return exit::OPERATIONAL;
-        }
-    }
-    build::run(root, &args.build, cli, Mode::Build);
+    let root = watcher.root().to_path_buf();
+    build::run(&root, &args.build, cli, Mode::Build);
     let debounce = Duration::from_millis(args.debounce_ms);
     loop {
         eprintln!("watching pim.toml, content/ and templates/ for changes (Ctrl-C to stop)");
-        // Wait for a change to a source, then for the save to settle.
+        if !watcher.next_change(debounce) {
+            return exit::OK;
+        }
+        build::run(&root, &args.build, cli, Mode::Build);
+    }
+}
+
+/// Watches what a build of the catalog reads (also for `serve`, which rebuilds the same way).
+pub(crate) struct SourceWatcher {
+    // Kept alive: dropping it stops the events.
+    _watcher: notify::RecommendedWatcher,
+    received: mpsc::Receiver<notify::Result<notify::Event>>,
+    sources: Sources,
+}
+
+impl SourceWatcher {
+    /// Starts watching the catalog at `root`; the error says what could not be watched.
+    pub(crate) fn start(root: &Path) -> Result<SourceWatcher, String> {
+        let (events, received) = mpsc::channel();
+        let mut watcher = notify::recommended_watcher(events)
+            .map_err(|err| format!("cannot watch {}: {err}", root.display()))?;
+        // Events name paths under what was watched; one spelling of the root keeps them
+        // comparable.
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let sources = Sources::of(&root);
+        for (path, mode) in sources.watched() {
+            watcher
+                .watch(&path, mode)
+                .map_err(|err| format!("cannot watch {}: {err}", path.display()))?;
+        }
+        Ok(SourceWatcher {
+            _watcher: watcher,
+            received,
+            sources,
+        })
+    }
+
+    /// The catalog folder, as the events spell it.
+    pub(crate) fn root(&self) -> &Path {
+        &self.sources.root
+    }
+
+    /// Waits for a change to a source, then for the save to settle (no event for
+    /// `debounce`). False when the watcher stopped.
+    pub(crate) fn next_change(&self, debounce: Duration) -> bool {
         loop {
-            match received.recv() {
-                Ok(Ok(event)) if sources.changed_by(&event) => break,
+            match self.received.recv() {
+                Ok(Ok(event)) if self.sources.changed_by(&event) => break,
                 Ok(_) => continue,
-                Err(_) => return exit::OK,
+                Err(_) => return false,
             }
         }
-        while received.recv_timeout(debounce).is_ok() {}
-        build::run(root, &args.build, cli, Mode::Build);
+        while self.received.recv_timeout(debounce).is_ok() {}
+        true
     }
 }
 
