@@ -108,25 +108,25 @@ fn build_and_index(shared: &Arc<Shared>, quiet: bool) {
         build_index(&root, previous.as_deref())
     }))
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
+    // The pages first, then the terminal: whoever reads the line finds the pages updated.
     match result {
         Ok(index) => {
+            let products = index.report.summary.products;
+            let problems = match index.report.summary.errors {
+                0 => String::new(),
+                n => format!(", {n} content errors (on the pages)"),
+            };
+            shared.built(index);
             if !quiet {
-                let errors = index.report.summary.errors;
-                let problems = match errors {
-                    0 => String::new(),
-                    n => format!(", {n} content errors (on the pages)"),
-                };
                 eprintln!(
-                    "built {} products in {:.2?}{problems}",
-                    index.report.summary.products,
+                    "built {products} products in {:.2?}{problems}",
                     started.elapsed()
                 );
             }
-            shared.built(index);
         }
         Err(problem) => {
+            shared.failed(problem.clone());
             eprintln!("error: {problem}");
-            shared.failed(problem);
         }
     }
 }
@@ -137,11 +137,14 @@ fn build_index(root: &Path, previous: Option<&Index>) -> Result<Index, String> {
         eprintln!("waiting for another pimfeed build or refresh of this catalog to finish");
     })
     .map_err(|err| err.to_string())?;
-    let outcome =
-        pipeline::run(root, Mode::Build, true, &Progress::hidden()).map_err(|failure| {
-            let diagnostics = render_human(failure.diagnostics(), root, false);
-            format!("{diagnostics}{failure}").trim().to_string()
-        })?;
+    let outcome = pipeline::run(root, Mode::Build, true, &Progress::hidden()).map_err(
+        |failure| match failure.diagnostics() {
+            [] => failure.to_string(),
+            diagnostics => render_human(diagnostics, root, false)
+                .trim_end()
+                .to_string(),
+        },
+    )?;
     let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
     Index::build(root, &config, outcome, previous)
         .map_err(|err| format!("cannot index the build for the pages: {err}"))

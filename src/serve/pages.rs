@@ -97,6 +97,7 @@ fn chrome(shared: &Shared, view: &View) -> Result<String, String> {
         "built_at": built_at,
         "built_ago": html::time_ago(built_at, chrono::Utc::now()),
         "problem": view.problem,
+        "has_build": index.is_some(),
         "error_count": errors.len(),
         "errors": errors.iter().take(BANNER_ERRORS).collect::<Vec<_>>(),
     });

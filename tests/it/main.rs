@@ -16,4 +16,5 @@ mod lock;
 mod marketplaces;
 mod refresh;
 mod schema;
+mod serve;
 mod watch;
