@@ -585,3 +585,22 @@ fn the_report_page_reads_well() {
     // Nothing of serve's in the published page.
     assert!(!html.contains("<script"));
 }
+
+#[test]
+fn a_template_error_shows_on_the_pages_which_keep_the_last_good_build() {
+    let catalog = Catalog::fixture("basic");
+    let mut server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let template = catalog.read("templates/partner.json");
+    catalog.write(
+        "templates/partner.json",
+        &template.replacen("{{", "{{ product.title | no_such_filter }}{{", 1),
+    );
+    server.wait_for_line("the failed build", |line| line.starts_with("error:"));
+    let (status, body) = server.get("/products/DR-1");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("The last build failed; these pages still show the build before it."));
+    assert!(body.contains("no_such_filter"), "{body}");
+    assert!(body.contains("Accuboormachine DR-1 18V"), "{body}");
+    assert!(server.running());
+}
