@@ -110,7 +110,7 @@ fn build_and_index(shared: &Arc<Shared>, quiet: bool) {
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
     // The pages first, then the terminal: whoever reads the line finds the pages updated.
     match result {
-        Ok(index) => {
+        Ok((index, indexing)) => {
             let products = index.report.summary.products;
             let problems = match index.report.summary.errors {
                 0 => String::new(),
@@ -119,7 +119,7 @@ fn build_and_index(shared: &Arc<Shared>, quiet: bool) {
             shared.built(index);
             if !quiet {
                 eprintln!(
-                    "built {products} products in {:.2?}{problems}",
+                    "built {products} products in {:.2?} (pages indexed in {indexing:.2?}){problems}",
                     started.elapsed()
                 );
             }
@@ -131,7 +131,8 @@ fn build_and_index(shared: &Arc<Shared>, quiet: bool) {
     }
 }
 
-fn build_index(root: &Path, previous: Option<&Index>) -> Result<Index, String> {
+/// The build's index, and how long indexing took.
+fn build_index(root: &Path, previous: Option<&Index>) -> Result<(Index, Duration), String> {
     // Held while indexing too: the index reads the feeds and cache this build left.
     let _lock = CatalogLock::acquire(root, Duration::from_secs(600), || {
         eprintln!("waiting for another pimfeed build or refresh of this catalog to finish");
@@ -146,8 +147,10 @@ fn build_index(root: &Path, previous: Option<&Index>) -> Result<Index, String> {
         },
     )?;
     let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
-    Index::build(root, &config, outcome, previous)
-        .map_err(|err| format!("cannot index the build for the pages: {err}"))
+    let started = std::time::Instant::now();
+    let index = Index::build(root, &config, outcome, previous)
+        .map_err(|err| format!("cannot index the build for the pages: {err}"))?;
+    Ok((index, started.elapsed()))
 }
 
 /// `127.0.0.1:8080`, with a v6 address in brackets.

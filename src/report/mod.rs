@@ -85,22 +85,23 @@ impl Report {
     /// A self-contained HTML page (no scripts, no external assets) that a person can browse,
     /// for the output folder `output` (its links to feeds and sources are relative).
     pub fn write_html(&self, out: impl Write, output: &std::path::Path) -> Result<(), tera::Error> {
-        self.write_html_with(out, &html::Links::beside_feeds(output), "")
+        self.write_html_with(out, &html::Links::beside_feeds(output), "", HTML_ROWS)
     }
 
-    /// The HTML page with `links`, and `chrome` (trusted HTML: `serve`'s navigation and
-    /// reload script) at the top of the body.
+    /// The HTML page with `links`, `chrome` (trusted HTML: `serve`'s navigation and reload
+    /// script) at the top of the body, and at most `rows` rows per list.
     pub fn write_html_with(
         &self,
         out: impl Write,
         links: &html::Links,
         chrome: &str,
+        rows: usize,
     ) -> Result<(), tera::Error> {
         let mut tera = tera::Tera::new();
         html::register_filters(&mut tera, links);
         tera.add_raw_template("report.html", include_str!("index.html"))?;
         let mut context = tera::Context::new();
-        context.insert("report", &HtmlPage::new(self));
+        context.insert("report", &HtmlPage::new(self, rows));
         context.insert("links", links);
         context.insert("style", STYLE);
         context.insert("chrome", chrome);
@@ -111,7 +112,7 @@ impl Report {
 /// The style sheet of the report and of `serve`'s pages.
 pub const STYLE: &str = include_str!("style.css");
 
-/// At most this many rows per list on the HTML page; report.json has every one. A page for a
+/// At most this many rows per list on the published HTML page; report.json has every one. A page for a
 /// million products must stay something a browser opens (and a build must not hold a copy of
 /// the whole report as template values).
 const HTML_ROWS: usize = 2000;
@@ -218,16 +219,16 @@ struct Shown<T> {
     more: usize,
 }
 
-fn shown<T>(all: &[T]) -> Shown<&T> {
-    let rows: Vec<&T> = all.iter().take(HTML_ROWS).collect();
+fn shown<T>(all: &[T], rows: usize) -> Shown<&T> {
+    let rows: Vec<&T> = all.iter().take(rows).collect();
     Shown {
         more: all.len() - rows.len(),
         rows,
     }
 }
 
-fn shown_verdicts(all: &[ProductVerdict]) -> Shown<HtmlVerdict<'_>> {
-    let rows: Vec<_> = all.iter().take(HTML_ROWS).map(HtmlVerdict::new).collect();
+fn shown_verdicts(all: &[ProductVerdict], rows: usize) -> Shown<HtmlVerdict<'_>> {
+    let rows: Vec<_> = all.iter().take(rows).map(HtmlVerdict::new).collect();
     Shown {
         more: all.len() - rows.len(),
         rows,
@@ -235,7 +236,7 @@ fn shown_verdicts(all: &[ProductVerdict]) -> Shown<HtmlVerdict<'_>> {
 }
 
 impl<'a> HtmlPage<'a> {
-    fn new(report: &'a Report) -> Self {
+    fn new(report: &'a Report, rows: usize) -> Self {
         Self {
             generated_at: &report.generated_at,
             catalog: &report.catalog,
@@ -251,8 +252,8 @@ impl<'a> HtmlPage<'a> {
                     output: &c.output,
                     items: c.items,
                     excluded: c.excluded,
-                    left_out: shown_verdicts(&c.left_out),
-                    warnings: shown_verdicts(&c.warnings),
+                    left_out: shown_verdicts(&c.left_out, rows),
+                    warnings: shown_verdicts(&c.warnings, rows),
                 })
                 .collect(),
             // Products that miss something; a million complete ones would bury them.
@@ -260,11 +261,11 @@ impl<'a> HtmlPage<'a> {
                 .products
                 .iter()
                 .filter(|p| p.completeness.iter().any(|c| *c < 100))
-                .take(HTML_ROWS)
+                .take(rows)
                 .collect(),
-            content_without_erp: shown(&report.content_without_erp),
-            erp_without_content: shown(&report.erp_without_content),
-            diagnostics: shown(&report.diagnostics),
+            content_without_erp: shown(&report.content_without_erp, rows),
+            erp_without_content: shown(&report.erp_without_content, rows),
+            diagnostics: shown(&report.diagnostics, rows),
         }
     }
 }

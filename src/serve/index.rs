@@ -144,7 +144,17 @@ impl Index {
         let locale = config.catalog.locales.first().cloned().unwrap_or_default();
         let mut reader = SnapshotLines::open(&snapshot)?;
         let mut products = Vec::new();
-        for entry in cache::entries(root)? {
+        let entries: Box<dyn Iterator<Item = std::io::Result<cache::FileEntry>>> =
+            match cache::entries(root) {
+                Ok(entries) => Box::new(entries),
+                // A build keeps no cache when it could not keep a whole one: index the
+                // products without where their items sit.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    Box::new(entries_from_snapshot(&snapshot)?.into_iter().map(Ok))
+                }
+                Err(err) => return Err(err),
+            };
+        for entry in entries {
             let entry = entry?;
             let reused = previous.and_then(|previous| previous.rows_of(&entry));
             let light: TitlesAndFamilies = match reused {
@@ -485,6 +495,39 @@ fn erp_records(root: &Path, config: &Config) -> HashMap<String, ErpRecord> {
             .unwrap_or_default(),
     };
     records.into_iter().map(|r| (r.sku.clone(), r)).collect()
+}
+
+/// One entry per product of `products.jsonl`, for a build that kept no cache.
+fn entries_from_snapshot(path: &Path) -> std::io::Result<Vec<cache::FileEntry>> {
+    #[derive(Deserialize)]
+    struct Placed {
+        sku: String,
+        file: Arc<str>,
+        line: u32,
+    }
+    let bytes = std::fs::read(path)?;
+    let mut entries = Vec::new();
+    let mut start = 0u64;
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        let placed: Placed = serde_json::from_slice(line).map_err(std::io::Error::other)?;
+        entries.push(cache::FileEntry {
+            path: placed.file,
+            stamp: cache::Stamp::UNKNOWN,
+            content: cache::UNKNOWN_CONTENT,
+            erp: cache::UNKNOWN_CONTENT,
+            snapshot: (start, line.len() as u64),
+            reusable: false,
+            diagnostics: Vec::new(),
+            products: vec![cache::CachedProduct {
+                sku: placed.sku,
+                line: placed.line,
+                titles: Vec::new(),
+                channels: Vec::new(),
+            }],
+        });
+        start += line.len() as u64;
+    }
+    Ok(entries)
 }
 
 /// Lines of `products.jsonl` by byte range.

@@ -14,6 +14,9 @@ use super::index::{Index, ProductRow, State as ChannelState, Wanted};
 use super::{Shared, View, preview};
 use crate::report::html::{self, Links};
 
+/// Rows per list on `/report`: the rest are a search away on `/products`, and a page of a
+/// million products must still answer at once.
+const REPORT_ROWS: usize = 200;
 /// Products per page of `/products`.
 const PAGE_SIZE: usize = 50;
 /// Content errors named in the banner on every page; the rest are counted.
@@ -553,7 +556,7 @@ pub async fn report(State(shared): State<Arc<Shared>>) -> Response {
     let mut out = Vec::new();
     match index
         .report
-        .write_html_with(&mut out, &shared.links, &chrome)
+        .write_html_with(&mut out, &shared.links, &chrome, REPORT_ROWS)
     {
         Ok(()) => Html(String::from_utf8_lossy(&out).into_owned()).into_response(),
         Err(err) => error_page(
