@@ -149,10 +149,7 @@ impl Index {
                 Ok(entries) => Box::new(entries),
                 // A build keeps no cache when it could not keep a whole one: index the
                 // products without where their items sit.
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    Box::new(entries_from_snapshot(&snapshot)?.into_iter().map(Ok))
-                }
-                Err(err) => return Err(err),
+                Err(_) => Box::new(entries_from_snapshot(&snapshot)?.into_iter().map(Ok)),
             };
         for entry in entries {
             let entry = entry?;

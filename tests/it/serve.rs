@@ -604,3 +604,21 @@ fn a_template_error_shows_on_the_pages_which_keep_the_last_good_build() {
     assert!(body.contains("Accuboormachine DR-1 18V"), "{body}");
     assert!(server.running());
 }
+
+#[test]
+fn a_build_without_a_cache_still_has_every_product_page() {
+    let catalog = Catalog::fixture("basic");
+    // A file where the cache folder goes: the build cannot keep a cache, and says nothing.
+    catalog.write(".pimfeed/cache", "not a folder");
+    let server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let (status, body) = server.get("/products/DR-1");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("<h1 id=\"title\">Accuboormachine DR-1 18V</h1>"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"no-item-google\""), "{body}");
+    let (_, list) = server.get("/products?q=dr-1");
+    assert!(list.contains("1 product,"), "{list}");
+}
