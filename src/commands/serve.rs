@@ -105,7 +105,7 @@ fn build_and_index(shared: &Arc<Shared>, quiet: bool) {
     let root = shared.root.clone();
     let previous = shared.index();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        build_index(&root, previous.as_deref())
+        build_index(&root, previous.as_deref(), quiet)
     }))
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
     // The pages first, then the terminal: whoever reads the line finds the pages updated.
@@ -131,21 +131,27 @@ fn build_and_index(shared: &Arc<Shared>, quiet: bool) {
     }
 }
 
-/// The build's index, and how long indexing took.
-fn build_index(root: &Path, previous: Option<&Index>) -> Result<(Index, Duration), String> {
+/// The build's index, and how long indexing took. A progress bar on a terminal (not in CI)
+/// unless `quiet`.
+fn build_index(
+    root: &Path,
+    previous: Option<&Index>,
+    quiet: bool,
+) -> Result<(Index, Duration), String> {
     // Held while indexing too: the index reads the feeds and cache this build left.
     let _lock = CatalogLock::acquire(root, Duration::from_secs(600), || {
         eprintln!("waiting for another pimfeed build or refresh of this catalog to finish");
     })
     .map_err(|err| err.to_string())?;
-    let outcome = pipeline::run(root, Mode::Build, true, &Progress::hidden()).map_err(
-        |failure| match failure.diagnostics() {
-            [] => failure.to_string(),
-            diagnostics => render_human(diagnostics, root, false)
-                .trim_end()
-                .to_string(),
-        },
-    )?;
+    let outcome =
+        pipeline::run(root, Mode::Build, true, &Progress::new(!quiet)).map_err(|failure| {
+            match failure.diagnostics() {
+                [] => failure.to_string(),
+                diagnostics => render_human(diagnostics, root, false)
+                    .trim_end()
+                    .to_string(),
+            }
+        })?;
     let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
     let started = std::time::Instant::now();
     let index = Index::build(root, &config, outcome, previous)
