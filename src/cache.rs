@@ -411,6 +411,15 @@ impl Previous {
     }
 }
 
+/// Every entry of the cache the last build of the catalog at `root` kept, in catalog order,
+/// whatever it was built with (for `serve`, which indexes where each item sits in the feeds
+/// that build published).
+pub fn entries(root: &Path) -> io::Result<impl Iterator<Item = io::Result<FileEntry>>> {
+    let mut reader = EntryReader::open(&root.join(DIR).join(ENTRIES))?;
+    reader.fill()?;
+    Ok(std::iter::from_fn(move || reader.take().transpose()))
+}
+
 /// One channel's feed files of the previous build (each opened when first read).
 pub struct OldFeed {
     parts: Vec<OldFile>,

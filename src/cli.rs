@@ -57,6 +57,17 @@ pub enum Command {
     /// the build cache, so only the files that changed are read and rendered again; like
     /// `build`, a rebuild that fails leaves the previous feeds in place. Stop it with Ctrl-C.
     Watch(WatchArgs),
+    /// A live preview in the browser: each product as each channel will show it.
+    ///
+    /// Builds like `watch` (from the build cache, again on every save) and serves pages on
+    /// http://127.0.0.1:8080: the channels and what the last save changed, every product
+    /// (searchable), each product as a Google Shopping card, a bol.com and an Amazon listing
+    /// and the webshop's JSON, with what is missing per channel and a link that opens the
+    /// file at that line in your editor, the feed files and the report. Open pages refresh
+    /// by themselves after each save; a save that breaks something shows the error on the
+    /// page. Stop it with Ctrl-C.
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
     /// Show what a change does to each channel's feed, between two git revisions.
     ///
     /// Loads the catalog at BASE and at HEAD straight from git (no checkout; HEAD defaults to
@@ -130,6 +141,13 @@ Examples:
 
 In a shallow CI clone the base may be missing: fetch it with `git fetch --unshallow`, or give
 actions/checkout `fetch-depth: 0`.";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  pimfeed serve --open                   # build, serve on http://127.0.0.1:8080, open a browser
+  pimfeed serve --port 0                 # any free port (printed on start)
+  pimfeed serve --editor 'idea://open?file={path}&line={line}'
+  pimfeed serve --bind 0.0.0.0           # reachable from other machines: no login, so beware";
 
 const NEW_EXAMPLES: &str = "\
 Examples:
@@ -218,6 +236,43 @@ pub struct WatchArgs {
     /// several steps).
     #[arg(long, value_name = "MS", default_value_t = 300)]
     pub debounce_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on; 0 takes any free one.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// The address to listen on. The default is this machine only; any other address shows
+    /// the catalog, its ERP numbers and feeds to whoever can reach it, without a login.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+
+    /// Open the overview in the desktop's browser.
+    #[arg(long)]
+    pub open: bool,
+
+    /// How the \"open in editor\" links are made: {path} is the file's absolute path,
+    /// {line} the line. VS Code's by default; e.g. `idea://open?file={path}&line={line}`
+    /// for IntelliJ, `subl://open?url=file://{path}&line={line}` for Sublime Text.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PIMFEED_EDITOR_URL",
+        default_value = "vscode://file/{path}:{line}"
+    )]
+    pub editor: String,
+
+    /// Wait this long after a change for more before rebuilding.
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub debounce_ms: u64,
+
+    /// Let every rebuild through the guard, as `build --allow-drop` does: without it, a save
+    /// that would drop more than `[guard] max_drop_percent` of a channel's items shows the
+    /// guard's message on the pages and keeps the last build.
+    #[arg(long)]
+    pub allow_drop: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

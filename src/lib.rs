@@ -26,6 +26,7 @@ pub mod push;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod snapshot;
 pub mod suggest;
 pub mod swap;

@@ -666,7 +666,7 @@ pub fn run(
             &report,
         )?;
         progress.stage("writing report and manifest");
-        write_report_and_manifest(staging.path(), &report, manifest)?;
+        write_report_and_manifest(staging.path(), &report, manifest, &config.build.output)?;
         if let Some(previous) = &previous {
             let mut current = HashMap::new();
             for channel in &manifest.channels {
@@ -1724,6 +1724,7 @@ fn write_report_and_manifest(
     dir: &Path,
     report: &Report,
     manifest: &Manifest,
+    output: &Path,
 ) -> Result<(), Failure> {
     let report_dir = dir.join("report");
     std::fs::create_dir_all(&report_dir).map_err(Failure::io("cannot create the report folder"))?;
@@ -1740,7 +1741,7 @@ fn write_report_and_manifest(
     json.flush()
         .map_err(Failure::io("cannot write report.json"))?;
     let mut html = create("report/index.html")?;
-    report.write_html(&mut html).map_err(|err| {
+    report.write_html(&mut html, output).map_err(|err| {
         Failure::io("cannot write the HTML report")(std::io::Error::other(
             crate::render::tera_message(&err),
         ))

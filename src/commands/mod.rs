@@ -10,6 +10,7 @@ mod publish;
 pub mod push;
 mod rollback;
 mod schema;
+mod serve;
 mod watch;
 
 use std::io::{IsTerminal, Write};
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build::run(&root, args, &cli, Mode::Build),
         Command::Refresh(args) => build::run(&root, args, &cli, Mode::Refresh),
         Command::Watch(args) => watch::run(&root, args, &cli),
+        Command::Serve(args) => serve::run(&root, args, &cli),
         Command::Diff(args) => diff::run(&root, args),
         Command::New(args) => new::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),

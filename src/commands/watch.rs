@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
@@ -12,45 +12,82 @@ use crate::config::ErpConfig;
 use crate::pipeline::{self, Mode};
 
 pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
-    let (events, received) = mpsc::channel();
-    let mut watcher = match notify::recommended_watcher(events) {
+    let watcher = match SourceWatcher::start(root) {
         Ok(watcher) => watcher,
-        Err(err) => {
-            eprintln!("error: cannot watch {}: {err}", root.display());
+        Err(message) => {
+            eprintln!("error: {message}");
             return exit::OPERATIONAL;
         }
     };
-    // Events name paths under what was watched; one spelling of the root keeps them comparable.
-    let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let sources = Sources::of(root);
-    for (path, mode) in sources.watched() {
-        if let Err(err) = watcher.watch(&path, mode) {
-            eprintln!("error: cannot watch {}: {err}", path.display());
-            return exit::OPERATIONAL;
-        }
-    }
-    build::run(root, &args.build, cli, Mode::Build);
+    let root = watcher.root().to_path_buf();
+    build::run(&root, &args.build, cli, Mode::Build);
     let debounce = Duration::from_millis(args.debounce_ms);
     loop {
         eprintln!("watching pim.toml, content/ and templates/ for changes (Ctrl-C to stop)");
-        // Wait for a change to a source, then for the save to settle.
+        let Some(changed) = watcher.next_change(debounce) else {
+            return exit::OK;
+        };
+        eprintln!("{}", changed_line(&changed, chrono::Local::now()));
+        build::run(&root, &args.build, cli, Mode::Build);
+    }
+}
+
+/// Watches what a build of the catalog reads (also for `serve`, which rebuilds the same way).
+pub(crate) struct SourceWatcher {
+    // Kept alive: dropping it stops the events.
+    _watcher: notify::RecommendedWatcher,
+    received: mpsc::Receiver<notify::Result<notify::Event>>,
+    sources: Sources,
+}
+
+impl SourceWatcher {
+    /// Starts watching the catalog at `root`; the error says what could not be watched.
+    pub(crate) fn start(root: &Path) -> Result<SourceWatcher, String> {
+        let (events, received) = mpsc::channel();
+        let mut watcher = notify::recommended_watcher(events)
+            .map_err(|err| format!("cannot watch {}: {err}", root.display()))?;
+        // Events name paths under what was watched; one spelling of the root keeps them
+        // comparable.
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let sources = Sources::of(&root);
+        for (path, mode) in sources.watched() {
+            watcher
+                .watch(&path, mode)
+                .map_err(|err| format!("cannot watch {}: {err}", path.display()))?;
+        }
+        Ok(SourceWatcher {
+            _watcher: watcher,
+            received,
+            sources,
+        })
+    }
+
+    /// The catalog folder, as the events spell it.
+    pub(crate) fn root(&self) -> &Path {
+        &self.sources.root
+    }
+
+    /// Waits for a change to a source, then for the save to settle (no change to a source
+    /// for `debounce`), and names the files that changed, relative to the root. None when
+    /// the watcher stopped.
+    pub(crate) fn next_change(&self, debounce: Duration) -> Option<Vec<PathBuf>> {
         let mut changed: Vec<PathBuf> = Vec::new();
         while changed.is_empty() {
-            match received.recv() {
-                Ok(Ok(event)) => sources.note_changes(&event, &mut changed),
+            match self.received.recv() {
+                Ok(Ok(event)) => self.sources.note_changes(&event, &mut changed),
                 Ok(Err(_)) => continue,
-                Err(_) => return exit::OK,
+                Err(_) => return None,
             }
         }
         // Only changes to sources restart the wait: a log file being read in the catalog
         // folder sends events all the time, and would otherwise put the build off forever.
-        let mut quiet_from = std::time::Instant::now() + debounce;
+        let mut quiet_from = Instant::now() + debounce;
         loop {
-            let left = quiet_from.saturating_duration_since(std::time::Instant::now());
-            match received.recv_timeout(left) {
-                Ok(Ok(event)) if sources.changed_by(&event) => {
-                    sources.note_changes(&event, &mut changed);
-                    quiet_from = std::time::Instant::now() + debounce;
+            let left = quiet_from.saturating_duration_since(Instant::now());
+            match self.received.recv_timeout(left) {
+                Ok(Ok(event)) if self.sources.changed_by(&event) => {
+                    self.sources.note_changes(&event, &mut changed);
+                    quiet_from = Instant::now() + debounce;
                 }
                 Ok(_) => continue,
                 Err(_) => break,
@@ -60,12 +97,10 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
         // now and has no extension: not worth naming.
         let named: Vec<PathBuf> = changed
             .iter()
-            .filter(|path| root.join(path).exists() || path.extension().is_some())
+            .filter(|path| self.root().join(path).exists() || path.extension().is_some())
             .cloned()
             .collect();
-        let named = if named.is_empty() { &changed } else { &named };
-        eprintln!("{}", changed_line(named, chrono::Local::now()));
-        build::run(root, &args.build, cli, Mode::Build);
+        Some(if named.is_empty() { changed } else { named })
     }
 }
 

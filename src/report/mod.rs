@@ -9,6 +9,7 @@ use crate::diagnostics::Diagnostic;
 use crate::validate::Reason;
 
 pub mod content_errors;
+pub mod html;
 pub mod sku_case;
 pub mod summary;
 
@@ -85,17 +86,37 @@ impl Report {
         serde_json::to_writer(out, self)
     }
 
-    /// A self-contained HTML page (no scripts, no external assets) that a person can browse.
-    pub fn write_html(&self, out: impl Write) -> Result<(), tera::Error> {
+    /// A self-contained HTML page (no scripts, no external assets) that a person can browse,
+    /// for the output folder `output` (its links to feeds and sources are relative).
+    pub fn write_html(&self, out: impl Write, output: &std::path::Path) -> Result<(), tera::Error> {
+        self.write_html_with(out, &html::Links::beside_feeds(output), "", HTML_ROWS)
+    }
+
+    /// The HTML page with `links`, `chrome` (trusted HTML: `serve`'s navigation and reload
+    /// script) at the top of the body, and at most `rows` rows per list.
+    pub fn write_html_with(
+        &self,
+        out: impl Write,
+        links: &html::Links,
+        chrome: &str,
+        rows: usize,
+    ) -> Result<(), tera::Error> {
         let mut tera = tera::Tera::new();
+        html::register_filters(&mut tera, links);
         tera.add_raw_template("report.html", include_str!("index.html"))?;
         let mut context = tera::Context::new();
-        context.insert("report", &HtmlPage::new(self));
+        context.insert("report", &HtmlPage::new(self, rows));
+        context.insert("links", links);
+        context.insert("style", STYLE);
+        context.insert("chrome", chrome);
         tera.render_to("report.html", &context, out)
     }
 }
 
-/// At most this many rows per list on the HTML page; report.json has every one. A page for a
+/// The style sheet of the report and of `serve`'s pages.
+pub const STYLE: &str = include_str!("style.css");
+
+/// At most this many rows per list on the published HTML page; report.json has every one. A page for a
 /// million products must stay something a browser opens (and a build must not hold a copy of
 /// the whole report as template values).
 const HTML_ROWS: usize = 2000;
@@ -109,9 +130,9 @@ struct HtmlPage<'a> {
     erp_stale: Option<&'a str>,
     channels: Vec<HtmlChannel<'a>>,
     incomplete_products: Vec<&'a ProductCompleteness>,
-    content_without_erp: Shown<'a, ProductRef>,
-    erp_without_content: Shown<'a, String>,
-    diagnostics: Shown<'a, Diagnostic>,
+    content_without_erp: Shown<&'a ProductRef>,
+    erp_without_content: Shown<&'a String>,
+    diagnostics: Shown<&'a Diagnostic>,
 }
 
 #[derive(Serialize)]
@@ -122,27 +143,107 @@ struct HtmlChannel<'a> {
     output: &'a str,
     items: usize,
     excluded: usize,
-    left_out: Shown<'a, ProductVerdict>,
-    warnings: Shown<'a, ProductVerdict>,
+    left_out: Shown<HtmlVerdict<'a>>,
+    warnings: Shown<HtmlVerdict<'a>>,
+}
+
+/// A product left out or warned about, as a row: who changed what is said once per run of
+/// reasons with the same author and commit, not on every reason.
+#[derive(Serialize)]
+struct HtmlVerdict<'a> {
+    sku: &'a str,
+    file: &'a str,
+    line: u32,
+    completeness: u8,
+    /// Left out by the channel's filter or `enabled = false`, not for something missing.
+    by_choice: bool,
+    reasons: Vec<HtmlReason<'a>>,
+}
+
+#[derive(Serialize)]
+struct HtmlReason<'a> {
+    message: &'a str,
+    line: Option<u32>,
+    /// `last changed by Jane Doe on 2 Mar 2026 (3f2a1bc)`, when it differs from the reason
+    /// before.
+    blame: Option<String>,
+}
+
+impl<'a> HtmlVerdict<'a> {
+    fn new(verdict: &'a ProductVerdict) -> Self {
+        let mut previous = None;
+        let reasons = verdict
+            .reasons
+            .iter()
+            .map(|reason| {
+                let same = reason.blame.as_ref().map(ToString::to_string) == previous;
+                previous = reason.blame.as_ref().map(ToString::to_string);
+                HtmlReason {
+                    message: &reason.message,
+                    line: reason.line,
+                    blame: reason.blame.as_ref().filter(|_| !same).map(blame_sentence),
+                }
+            })
+            .collect();
+        HtmlVerdict {
+            sku: &verdict.sku,
+            file: &verdict.file,
+            line: verdict.line,
+            completeness: verdict.completeness,
+            by_choice: verdict
+                .reasons
+                .iter()
+                .all(|r| matches!(r.code, "filter" | "disabled")),
+            reasons,
+        }
+    }
+}
+
+/// Who last changed a line, for a person: `last changed by Jane Doe on 2 Mar 2026`.
+pub fn blame_sentence(blame: &crate::git::blame::Blame) -> String {
+    if blame.history_cut_off {
+        return "last change unknown (shallow clone)".to_string();
+    }
+    match (blame.committed, &blame.author, &blame.date) {
+        (false, _, _) => "not committed yet".to_string(),
+        (true, author, date) => {
+            let mut out = format!("last changed by {}", author.as_deref().unwrap_or("someone"));
+            if let Some(date) = date {
+                out.push_str(&format!(" on {}", html::human_date(date)));
+            }
+            if let Some(commit) = &blame.commit {
+                out.push_str(&format!(" ({})", crate::content::source::short_id(commit)));
+            }
+            out
+        }
+    }
 }
 
 /// The first rows of a list, and how many more there are.
 #[derive(Serialize)]
-struct Shown<'a, T> {
-    rows: &'a [T],
+struct Shown<T> {
+    rows: Vec<T>,
     more: usize,
 }
 
-fn shown<T>(all: &[T]) -> Shown<'_, T> {
-    let rows = &all[..all.len().min(HTML_ROWS)];
+fn shown<T>(all: &[T], rows: usize) -> Shown<&T> {
+    let rows: Vec<&T> = all.iter().take(rows).collect();
     Shown {
-        rows,
         more: all.len() - rows.len(),
+        rows,
+    }
+}
+
+fn shown_verdicts(all: &[ProductVerdict], rows: usize) -> Shown<HtmlVerdict<'_>> {
+    let rows: Vec<_> = all.iter().take(rows).map(HtmlVerdict::new).collect();
+    Shown {
+        more: all.len() - rows.len(),
+        rows,
     }
 }
 
 impl<'a> HtmlPage<'a> {
-    fn new(report: &'a Report) -> Self {
+    fn new(report: &'a Report, rows: usize) -> Self {
         Self {
             generated_at: &report.generated_at,
             catalog: &report.catalog,
@@ -158,8 +259,8 @@ impl<'a> HtmlPage<'a> {
                     output: &c.output,
                     items: c.items,
                     excluded: c.excluded,
-                    left_out: shown(&c.left_out),
-                    warnings: shown(&c.warnings),
+                    left_out: shown_verdicts(&c.left_out, rows),
+                    warnings: shown_verdicts(&c.warnings, rows),
                 })
                 .collect(),
             // Products that miss something; a million complete ones would bury them.
@@ -167,11 +268,11 @@ impl<'a> HtmlPage<'a> {
                 .products
                 .iter()
                 .filter(|p| p.completeness.iter().any(|c| *c < 100))
-                .take(HTML_ROWS)
+                .take(rows)
                 .collect(),
-            content_without_erp: shown(&report.content_without_erp),
-            erp_without_content: shown(&report.erp_without_content),
-            diagnostics: shown(&report.diagnostics),
+            content_without_erp: shown(&report.content_without_erp, rows),
+            erp_without_content: shown(&report.erp_without_content, rows),
+            diagnostics: shown(&report.diagnostics, rows),
         }
     }
 }

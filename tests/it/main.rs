@@ -21,6 +21,7 @@ mod publish;
 mod push;
 mod refresh;
 mod schema;
+mod serve;
 mod swap;
 mod untrusted_input;
 mod verdicts;

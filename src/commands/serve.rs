@@ -1,0 +1,203 @@
+//! `serve`: a live preview. Builds like `watch` (on a thread of its own, rebuilding on every
+//! save) and serves pages of each build on a local port; open pages refresh themselves.
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::exit;
+use super::watch::SourceWatcher;
+use crate::cli::{Cli, ServeArgs};
+use crate::diagnostics::render_human;
+use crate::lock::CatalogLock;
+use crate::pipeline::{self, Mode};
+use crate::serve::{Shared, index::Index};
+use crate::ui::Progress;
+
+pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
+    if !args.bind.is_loopback() {
+        eprintln!(
+            "warning: serving on {}: anyone who can reach this machine on that address sees \
+             the catalog, its ERP numbers and its feeds (there is no login); the default, \
+             127.0.0.1, is this machine only",
+            args.bind
+        );
+    }
+    let address = SocketAddr::new(args.bind, args.port);
+    let listener = match TcpListener::bind(address) {
+        Ok(listener) => listener,
+        Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!(
+                "error: port {} on {} is in use (another pimfeed serve?): pass --port with \
+                 another number, or --port 0 for any free one",
+                args.port, args.bind
+            );
+            return exit::OPERATIONAL;
+        }
+        Err(err) => {
+            eprintln!("error: cannot listen on {address}: {err}");
+            return exit::OPERATIONAL;
+        }
+    };
+    let watcher = match SourceWatcher::start(root) {
+        Ok(watcher) => watcher,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::OPERATIONAL;
+        }
+    };
+    let shared = match Shared::new(watcher.root().to_path_buf(), &args.editor) {
+        Ok(shared) => shared,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::OPERATIONAL;
+        }
+    };
+    let url = match listener.local_addr() {
+        Ok(local) => format!("http://{}", display_address(local)),
+        Err(_) => format!("http://{address}"),
+    };
+    eprintln!("serving {} on {url} (Ctrl-C to stop)", root.display());
+    if args.open {
+        open_browser(&url);
+    }
+    let debounce = Duration::from_millis(args.debounce_ms);
+    let builder = shared.clone();
+    let options = BuildOptions {
+        quiet: cli.quiet,
+        allow_drop: args.allow_drop,
+    };
+    std::thread::spawn(move || {
+        build_and_index(&builder, options);
+        while watcher.next_change(debounce).is_some() {
+            build_and_index(&builder, options);
+        }
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the server: {err}");
+            return exit::OPERATIONAL;
+        }
+    };
+    let served = runtime.block_on(async {
+        tokio::select! {
+            served = crate::serve::serve(shared, listener) => served,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    });
+    match served {
+        Ok(()) => exit::OK,
+        Err(err) => {
+            eprintln!("error: the server stopped: {err}");
+            exit::OPERATIONAL
+        }
+    }
+}
+
+/// How each of `serve`'s builds runs.
+#[derive(Clone, Copy)]
+struct BuildOptions {
+    /// No progress bar.
+    quiet: bool,
+    /// Let a build through the guard (see `pimfeed build --allow-drop`).
+    allow_drop: bool,
+}
+
+/// One build, indexed for the pages; a build that fails (or panics) leaves the last good
+/// one on the pages, with the reason.
+fn build_and_index(shared: &Arc<Shared>, options: BuildOptions) {
+    let quiet = options.quiet;
+    shared.building();
+    let started = std::time::Instant::now();
+    let root = shared.root.clone();
+    let previous = shared.index();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build_index(&root, previous.as_deref(), options)
+    }))
+    .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
+    // The pages first, then the terminal: whoever reads the line finds the pages updated.
+    match result {
+        Ok((index, indexing)) => {
+            let products = index.report.summary.products;
+            let problems = match index.report.summary.errors {
+                0 => String::new(),
+                n => format!(", {n} content errors (on the pages)"),
+            };
+            shared.built(index);
+            if !quiet {
+                eprintln!(
+                    "built {products} products in {:.2?} (pages indexed in {indexing:.2?}){problems}",
+                    started.elapsed()
+                );
+            }
+        }
+        Err(problem) => {
+            shared.failed(problem.clone());
+            eprintln!("error: {problem}");
+        }
+    }
+}
+
+/// The build's index, and how long indexing took. A progress bar on a terminal (not in CI)
+/// unless `quiet`.
+fn build_index(
+    root: &Path,
+    previous: Option<&Index>,
+    options: BuildOptions,
+) -> Result<(Index, Duration), String> {
+    // Held while indexing too: the index reads the feeds and cache this build left.
+    let _lock = CatalogLock::acquire(root, Duration::from_secs(600), || {
+        eprintln!("waiting for another pimfeed build or refresh of this catalog to finish");
+    })
+    .map_err(|err| err.to_string())?;
+    let progress = Progress::new(!options.quiet);
+    let outcome = pipeline::run(root, Mode::Build, true, options.allow_drop, &progress).map_err(
+        |failure| match failure.diagnostics() {
+            [] => failure.to_string(),
+            diagnostics => render_human(diagnostics, root, false)
+                .trim_end()
+                .to_string(),
+        },
+    )?;
+    let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
+    let started = std::time::Instant::now();
+    let index = Index::build(root, &config, outcome, previous)
+        .map_err(|err| format!("cannot index the build for the pages: {err}"))?;
+    Ok((index, started.elapsed()))
+}
+
+/// `127.0.0.1:8080`, with a v6 address in brackets.
+fn display_address(address: SocketAddr) -> String {
+    match address.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]:{}", address.port()),
+        IpAddr::V4(ip) => format!("{ip}:{}", address.port()),
+    }
+}
+
+/// Opens `url` in the desktop's browser; saying so when there is none is enough.
+fn open_browser(url: &str) {
+    let command = if cfg!(target_os = "macos") {
+        ("open", vec![url])
+    } else if cfg!(windows) {
+        ("cmd", vec!["/C", "start", "", url])
+    } else {
+        ("xdg-open", vec![url])
+    };
+    let opened = std::process::Command::new(command.0)
+        .args(&command.1)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if opened.is_err() {
+        eprintln!(
+            "could not open a browser ({} is missing): open {url} yourself",
+            command.0
+        );
+    }
+}

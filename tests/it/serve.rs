@@ -1,0 +1,624 @@
+//! `pimfeed serve`: the pages in a real browser (headless Chromium, driven over the DevTools
+//! protocol), live reload after a save, and the errors a user can run into.
+//!
+//! Screenshots of every page are kept in `target/tmp/serve-screenshots/`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::common::Catalog;
+
+/// `pimfeed serve` on a free port; stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    /// Everything it printed on stderr so far, line by line.
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(catalog: &Catalog, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+            .args(["serve", "--port", "0", "--debounce-ms", "100"])
+            .args(extra)
+            .current_dir(catalog.path())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start pimfeed serve");
+        let (sender, lines) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("serve: {line}");
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            lines,
+        };
+        let line =
+            server.wait_for_line("the server to listen", |line| line.contains(" on http://"));
+        server.base = line
+            .rsplit(" on ")
+            .next()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string();
+        server
+    }
+
+    fn wait_for_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("gave up waiting for {what}"),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A page's status and body, over plain HTTP.
+    fn get(&self, path: &str) -> (u16, String) {
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to pimfeed serve");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let status = response[9..12].parse().expect("an HTTP status");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("");
+        (status, body.to_string())
+    }
+
+    /// Waits until the first build is on the pages.
+    fn wait_for_first_build(&self) {
+        wait_for("the first build", || {
+            let (status, body) = self.get("/");
+            status == 200 && !body.contains("id=\"waiting\"")
+        });
+    }
+
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Headless Chromium, one tab, driven over the DevTools protocol.
+struct Browser {
+    child: Child,
+    socket: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>,
+    session: String,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// None (and a loud note) when Chromium is not installed, outside CI; in CI, where
+    /// `.ci/run` installs it, its absence fails the test.
+    fn start() -> Option<Browser> {
+        let Some(binary) = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find(|name| {
+                Command::new(name)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "Chromium is not installed: .ci/run installs the Debian package `chromium`"
+            );
+            eprintln!(
+                "SKIPPED: Chromium is not installed (apt-get install chromium); the browser checks did not run"
+            );
+            return None;
+        };
+        let profile = tempfile::tempdir().unwrap();
+        let mut child = Command::new(binary)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--window-size=1280,900",
+                // Pages show the catalog's image URLs; nothing but the server is reachable
+                // from a test, so fail those at once rather than wait for DNS.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start chromium");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                    let _ = sender.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = received
+            .recv_timeout(Duration::from_secs(60))
+            .expect("Chromium's DevTools address");
+        let (socket, _) = tungstenite::connect(url.as_str()).expect("connect to Chromium");
+        let mut browser = Browser {
+            child,
+            socket,
+            session: String::new(),
+            next_id: 0,
+            _profile: profile,
+        };
+        let target = browser.call("Target.createTarget", json!({"url": "about:blank"}));
+        let target = target["targetId"].as_str().unwrap().to_string();
+        let attached = browser.call(
+            "Target.attachToTarget",
+            json!({"targetId": target, "flatten": true}),
+        );
+        browser.session = attached["sessionId"].as_str().unwrap().to_string();
+        Some(browser)
+    }
+
+    /// Sends a command (to the tab, once attached) and waits for its result.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if !self.session.is_empty() {
+            message["sessionId"] = json!(self.session);
+        }
+        self.socket
+            .send(tungstenite::Message::text(message.to_string()))
+            .expect("send to Chromium");
+        loop {
+            let reply = self.socket.read().expect("read from Chromium");
+            let Ok(text) = reply.to_text() else { continue };
+            let reply: Value = serde_json::from_str(text).unwrap();
+            if reply["id"].as_u64() == Some(id) {
+                assert!(reply.get("error").is_none(), "{method}: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    fn open(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url}));
+        wait_for(&format!("{url} to load"), || {
+            self.eval("document.readyState") == json!("complete")
+        });
+    }
+
+    fn eval(&mut self, expression: &str) -> Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// The text a person sees on the page.
+    fn text(&mut self) -> String {
+        self.eval("document.body.innerText")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn screenshot(&mut self, name: &str) {
+        let shot = self.call(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true}),
+        );
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("serve-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    fn width(&mut self, width: u32) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}),
+        );
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn every_page_shows_the_catalog_as_each_channel_will() {
+    let catalog = Catalog::example();
+    let server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+
+    browser.open(&server.url("/"));
+    let text = browser.text();
+    for wanted in [
+        "Acme Tools Wholesale",
+        "Channels",
+        "amazon-nl",
+        "bol.jsonl",
+        "What the last save changed",
+        "Content problems",
+    ] {
+        assert!(text.contains(wanted), "overview misses {wanted:?}:\n{text}");
+    }
+    browser.screenshot("overview");
+
+    browser.open(&server.url("/products"));
+    assert!(browser.text().contains("37 products"), "{}", browser.text());
+    browser.screenshot("products");
+    // Searching as you type asks the server, which sends one page of matches.
+    browser.eval(
+        "(() => { const q = document.querySelector('#search input[name=q]'); \
+         q.value = 'makita'; q.dispatchEvent(new Event('input', {bubbles: true})); })()",
+    );
+    wait_for("the search results", || {
+        browser
+            .eval("document.getElementById('count').innerText")
+            .as_str()
+            .is_some_and(|count| count.starts_with("6 products"))
+    });
+    assert!(browser.eval("location.search") == json!("?q=makita"));
+    let rows = browser.text();
+    assert!(
+        rows.contains("MK-DHP485") && !rows.contains("BO-GSR18V55"),
+        "{rows}"
+    );
+
+    browser.open(&server.url("/products/BO-GSR18V55"));
+    let text = browser.text();
+    for wanted in [
+        "Bosch Professional GSR 18V-55 accu boorschroefmachine (solo)",
+        "ERP numbers",
+        "119.00",
+        // The Google Shopping card names the shop's host and the price.
+        "www.acme-tools.example",
+        "119.00 EUR",
+        // The Amazon listing has its bullets; bol its delivery promise.
+        "Koolborstelloze motor",
+        "1-2d",
+        // The webshop's JSON, pretty-printed.
+        "\"sku\": \"BO-GSR18V55\"",
+    ] {
+        assert!(
+            text.contains(wanted),
+            "product page misses {wanted:?}:\n{text}"
+        );
+    }
+    let editor =
+        browser.eval("document.querySelector('a[href^=\"vscode://file/\"]').getAttribute('href')");
+    let editor = editor.as_str().unwrap();
+    assert!(
+        editor.ends_with("content/products/power-tools/BO-GSR18V55.toml:1")
+            && !editor.contains("file//"),
+        "{editor}"
+    );
+    browser.screenshot("product");
+
+    // A product left out of a channel: the reason, where to fix it, and no green bar.
+    browser.open(&server.url("/products/FI-DUOPOWER-6X30"));
+    let text = browser.text();
+    assert!(text.contains("has no Amazon product type"), "{text}");
+    let bar = browser.eval("document.querySelector('#channel-amazon-nl') && [...document.querySelectorAll('tr')].find(r => r.innerText.startsWith('amazon-nl')).querySelector('.bar').className");
+    assert_eq!(bar, json!("bar out"));
+    browser.screenshot("product-left-out");
+
+    browser.open(&server.url("/feeds"));
+    let text = browser.text();
+    assert!(
+        text.contains("google-nl.xml") && text.contains("manifest.json"),
+        "{text}"
+    );
+    browser.screenshot("feeds");
+    let (status, feed) = server.get("/feeds/bol.jsonl");
+    assert_eq!(status, 200);
+    assert!(feed.contains("\"reference\":\"BO-GSR18V55\""));
+    assert_eq!(server.get("/feeds/../pim.toml").0, 404);
+
+    browser.open(&server.url("/report"));
+    let text = browser.text();
+    assert!(
+        text.contains("left out") && text.contains("FI-DUOPOWER-6X30"),
+        "{text}"
+    );
+    // Times read like times, not ISO strings.
+    let built = browser.eval("document.querySelector('h1 + p.meta time').innerText");
+    assert!(built.as_str().unwrap().ends_with(" UTC"), "{built}");
+    browser.screenshot("report");
+
+    // At 420 px nothing overflows: tables become cards, and every reason is there.
+    browser.width(420);
+    for (path, name) in [
+        ("/report", "report-420px"),
+        ("/products/FI-DUOPOWER-6X30", "product-420px"),
+        ("/products", "products-420px"),
+        ("/", "overview-420px"),
+    ] {
+        browser.open(&server.url(path));
+        let overflow = browser.eval("document.documentElement.scrollWidth");
+        assert!(
+            overflow.as_u64().unwrap() <= 420,
+            "{path} is {overflow} px wide at 420 px"
+        );
+        browser.screenshot(name);
+    }
+    browser.open(&server.url("/report"));
+    assert!(browser.text().contains("has no Amazon product type"));
+}
+
+#[test]
+fn a_save_shows_on_the_open_page_and_a_broken_file_shows_its_error() {
+    let catalog = Catalog::fixture("basic");
+    let mut server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    browser.open(&server.url("/products/DR-1"));
+    let title = || "document.getElementById('title') && document.getElementById('title').innerText";
+    assert_eq!(browser.eval(title()), json!("Accuboormachine DR-1 18V"));
+
+    let product = "content/products/tools/DR-1.toml";
+    let original = catalog.read(product);
+    let saved = Instant::now();
+    catalog.write(
+        product,
+        &original.replace(
+            "Accuboormachine DR-1 18V",
+            "Accuboormachine DR-1 18V, nieuw model",
+        ),
+    );
+    wait_for("the edit on the open page", || {
+        browser.eval(title()) == json!("Accuboormachine DR-1 18V, nieuw model")
+    });
+    let shown_after = saved.elapsed();
+    assert!(
+        shown_after < Duration::from_secs(2),
+        "the edit took {shown_after:?} to show"
+    );
+    browser.screenshot("live-reload");
+
+    // A file that no longer parses: its error on the page, the server still up.
+    catalog.write(product, &original.replace("sku = ", "sku == "));
+    wait_for("the error on the open page", || {
+        browser.eval("document.getElementById('content-errors') !== null") == json!(true)
+    });
+    let text = browser.text();
+    assert!(text.contains("content/products/tools/DR-1.toml"), "{text}");
+    assert!(
+        text.contains("DR-1 is not in the catalog any more"),
+        "{text}"
+    );
+    browser.screenshot("broken-file");
+    assert!(server.running(), "the server stopped on a broken file");
+    assert_eq!(server.get("/").0, 200);
+
+    // Fixed again: the page follows.
+    catalog.write(product, &original);
+    wait_for("the fixed product", || {
+        browser.eval(title()) == json!("Accuboormachine DR-1 18V")
+    });
+    assert_eq!(
+        browser.eval("document.getElementById('content-errors')"),
+        Value::Null
+    );
+}
+
+#[test]
+fn a_catalog_that_does_not_load_shows_why_and_recovers() {
+    let catalog = Catalog::fixture("basic");
+    let good = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &good.replace("[catalog]", "[catalog]\ndefaut_locale = \"nl-NL\""),
+    );
+    let mut server = Server::start(&catalog, &[]);
+    server.wait_for_line("the failed build", |line| line.starts_with("error:"));
+    let (status, body) = server.get("/");
+    assert_eq!(status, 503);
+    assert!(body.contains("defaut_locale"), "{body}");
+    assert!(body.contains("The catalog could not be built"), "{body}");
+    assert!(server.running());
+
+    catalog.write("pim.toml", &good);
+    server.wait_for_line("the good build", |line| line.starts_with("built "));
+    let (status, body) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(!body.contains("id=\"problem\""), "{body}");
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let catalog = Catalog::fixture("basic");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let run = catalog.run(&["serve", "--port", &port]);
+    assert_eq!(run.0.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.0.stderr);
+    assert!(
+        stderr.contains(&format!("port {port} on 127.0.0.1 is in use")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn binding_beyond_this_machine_warns() {
+    let catalog = Catalog::fixture("basic");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        .args(["serve", "--port", "0", "--bind", "0.0.0.0"])
+        .current_dir(catalog.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.starts_with("warning: serving on 0.0.0.0"), "{first}");
+}
+
+/// The report page a build writes: bars that are not green for products left out, SKUs and
+/// paths that do not break mid-word, who changed a line said once per product, readable
+/// times, links to the feeds and the source files.
+#[test]
+fn the_report_page_reads_well() {
+    let catalog = Catalog::example();
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let when = git2::Time::new(1_772_400_000, 0); // 1 Mar 2026
+    let signature = git2::Signature::new("Jane Doe", "jane@example.com", &when).unwrap();
+    repo.commit(Some("HEAD"), &signature, &signature, "catalog", &tree, &[])
+        .unwrap();
+    catalog.run(&["build"]).expect(0);
+    let html = catalog.read("feeds/report/index.html");
+
+    // FI-DUOPOWER-6X30 is left out of amazon-nl for one reason on one line; bol leaves out
+    // products for several reasons on the same lines.
+    assert!(html.contains("class=\"bar out\""), "no red bars");
+    assert!(
+        !html.contains("class=\"bar live\""),
+        "a left-out product has a green bar"
+    );
+    let rows: Vec<&str> = html
+        .split("<tr>")
+        .filter(|row| row.contains("class=\"reasons\""))
+        .collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(
+            row.matches("last changed by").count() <= row.matches("<li>").count(),
+            "{row}"
+        );
+    }
+    let repeated = rows
+        .iter()
+        .filter(|row| row.matches("<li>").count() > 1)
+        .find(|row| row.matches("last changed by Jane Doe").count() > 1);
+    assert!(
+        repeated.is_none(),
+        "a row repeats who changed it: {repeated:?}"
+    );
+    assert!(html.contains("last changed by Jane Doe on 1 Mar 2026"));
+
+    // SKUs never break, paths only after a slash; times are written out.
+    assert!(html.contains("<code class=\"sku\">FI-DUOPOWER-6X30</code>"));
+    assert!(html.contains("<span>content/</span><wbr><span>products/</span><wbr><span>fasteners/</span><wbr><span>FI-DUOPOWER-6X30.toml</span>"));
+    assert!(
+        html.contains(" UTC</time>"),
+        "the build time is not written out"
+    );
+    // Links to the feeds beside the report, and to the source files in the catalog.
+    assert!(html.contains("href=\"../amazon-nl.json\""));
+    assert!(html.contains("href=\"../../content/products/fasteners/FI-DUOPOWER-6X30.toml\""));
+    // Nothing of serve's in the published page.
+    assert!(!html.contains("<script"));
+}
+
+#[test]
+fn a_template_error_shows_on_the_pages_which_keep_the_last_good_build() {
+    let catalog = Catalog::fixture("basic");
+    let mut server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let template = catalog.read("templates/partner.json");
+    catalog.write(
+        "templates/partner.json",
+        &template.replacen("{{", "{{ product.title | no_such_filter }}{{", 1),
+    );
+    server.wait_for_line("the failed build", |line| line.starts_with("error:"));
+    let (status, body) = server.get("/products/DR-1");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("The last build failed; these pages still show the build before it."));
+    assert!(body.contains("no_such_filter"), "{body}");
+    assert!(body.contains("Accuboormachine DR-1 18V"), "{body}");
+    assert!(server.running());
+}
+
+#[test]
+fn a_build_without_a_cache_still_has_every_product_page() {
+    let catalog = Catalog::fixture("basic");
+    // A file where the cache folder goes: the build cannot keep a cache, and says nothing.
+    catalog.write(".pimfeed/cache", "not a folder");
+    let server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let (status, body) = server.get("/products/DR-1");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("<h1 id=\"title\">Accuboormachine DR-1 18V</h1>"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"no-item-google\""), "{body}");
+    let (_, list) = server.get("/products?q=dr-1");
+    assert!(list.contains("1 product,"), "{list}");
+}
