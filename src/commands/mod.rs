@@ -175,9 +175,13 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
                 report.content_with_errors.len() - SHOWN
             ));
         }
+        let kept = match crate::keep::kept_products(report) {
+            0 => String::new(),
+            _ => " (those already published keep their last good item for a while: see `pimfeed check`)".to_string(),
+        };
         writeln!(
             out,
-            "left out of every channel until their file's errors are fixed: {}",
+            "left out of every channel until their file's errors are fixed{kept}: {}",
             products.join(", ")
         )?;
     }
