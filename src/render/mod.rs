@@ -7,6 +7,7 @@
 
 pub mod amazon;
 pub mod bol;
+pub mod clean;
 pub mod escape;
 pub mod markdown;
 pub mod meta;

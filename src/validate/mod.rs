@@ -81,6 +81,24 @@ pub fn decide(
         Reason::new("disabled", "the product is disabled (`enabled = false`)")
             .on("enabled", product, channel)
     });
+    // The SKU is the id in every feed and how an order finds its ERP item: it cannot be
+    // cleaned up on the way out, so one with invisible characters is refused.
+    checks.check(
+        !product
+            .sku
+            .chars()
+            .any(|c| c.is_control() || crate::render::clean::is_bidi_control(c)),
+        || {
+            Reason::new(
+                "sku-characters",
+                format!(
+                    "SKU {:?} holds control or text-direction characters, which no channel \
+                     takes; correct the item number in the ERP and the product file",
+                    product.sku
+                ),
+            )
+        },
+    );
     match record {
         None => checks.fail(Reason::new(
             "not-in-erp",
