@@ -334,9 +334,19 @@ pub struct ChannelConfig {
     pub condition: Option<Condition>,
     /// bol: who ships, `FBR` (the retailer, the default) or `FBB` (bol).
     pub fulfilment_method: Option<FulfilmentMethod>,
-    /// bol, FBR only: the promised delivery time, e.g. `1-2d` or `24uurs-16`. A product can
-    /// override it with its `bol_delivery_code` attribute.
-    pub delivery_code: Option<String>,
+    /// bol v10's delivery code, gone in v11: still read, so that `channels::marketplace` can
+    /// say what to write instead.
+    pub delivery_code: Option<toml::Value>,
+    /// bol, FBR: `BOL_DELIVERY_PROMISE`, `MY_DELIVERY_PROMISE` or `SHIPPING_VIA_BOL`.
+    pub delivery_schedule: Option<String>,
+    /// bol, with `BOL_DELIVERY_PROMISE`: the days to the customer and the order cut-off time.
+    pub delivery_promise: Option<DeliveryPromise>,
+    /// bol, used items: `AS_NEW`, `GOOD`, `REASONABLE` or `MODERATE`.
+    pub condition_state: Option<String>,
+    /// bol, refurbished items: `A`, `B` or `C`.
+    pub condition_grade: Option<String>,
+    /// bol, refurbished items: sold under the margin scheme.
+    pub condition_margin: Option<bool>,
     /// bol: the countries one offer serves; `["NL", "BE"]` by default.
     pub countries: Option<Vec<String>>,
     /// bol: the DSA economic operator of the retailer's account, needed to go on sale.
@@ -352,6 +362,16 @@ pub struct ChannelConfig {
     pub product_types: Option<BTreeMap<String, String>>,
     /// Amazon: every item is an offer on a product page Amazon already has (by its `asin`).
     pub offer_only: Option<bool>,
+}
+
+/// bol's delivery promise (v11 `fulfilment.deliveryPromise`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryPromise {
+    pub minimum_days: u32,
+    pub maximum_days: u32,
+    /// `"14:00"`: orders after it take a day longer.
+    pub ultimate_order_time: Option<String>,
 }
 
 /// Item condition in pimfeed's words; each marketplace preset maps it to its own.

@@ -1248,6 +1248,7 @@ impl<'a> Feed<'a> {
                 excluded: 0,
                 left_out: Vec::new(),
                 warnings: Vec::new(),
+                notes: channel.notes.clone(),
             },
         })
     }

@@ -1,6 +1,7 @@
 //! Channels: the receivers of feeds, resolved from `pim.toml` into what the gate and the
 //! renderer need (format, locale, currency, requirements).
 
+mod bol;
 pub mod marketplace;
 pub mod presets;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::{ChannelFormat, Config};
 use crate::content::{CatalogSource, Schema};
+pub use bol::{check_promise, parse_delivery_days};
 pub use marketplace::PresetSettings;
 pub use presets::Preset;
 
@@ -27,8 +29,11 @@ pub struct Channel {
     pub require: Vec<String>,
     pub filter: Option<String>,
     pub formula_guard: bool,
-    /// The marketplace presets' own settings (seller, delivery code, …).
+    /// The marketplace presets' own settings (seller, delivery schedule, …).
     pub settings: PresetSettings,
+    /// Advice about the channel as configured, repeated in the report of every build (a bol
+    /// channel without an economic operator).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +78,7 @@ pub struct ChannelView<'a> {
     pub locale: &'a str,
     pub currency: &'a str,
     pub output: &'a str,
-    /// The marketplace preset's settings (`seller_id`, `marketplace_id`, `delivery_code`, …),
+    /// The marketplace preset's settings (`seller_id`, `marketplace_id`, `delivery_schedule`, …),
     /// for templates that override a marketplace preset; empty for other channels.
     pub settings: serde_json::Value,
 }
@@ -199,7 +204,11 @@ pub fn resolve_from(
             ChannelKind::Preset(preset) => Some(preset),
             _ => None,
         };
-        let settings = marketplace::resolve(preset, cfg, &currency, schema, &mut problem);
+        let mut notes = Vec::new();
+        let settings =
+            marketplace::resolve(preset, cfg, &currency, schema, &mut problem, &mut |note| {
+                notes.push(note)
+            });
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),
@@ -212,6 +221,7 @@ pub fn resolve_from(
                 _ => cfg.formula_guard.unwrap_or(true),
             },
             settings,
+            notes,
             kind,
         });
     }

@@ -55,28 +55,22 @@ pub mod meta {
 
 /// bol.com Retailer API v11 offers and bol's content rules (CHANNELS.md §3).
 pub mod bol {
-    /// `fulfilment.deliveryCode` values for FBR; `VVB` (bol ships for the retailer) is FBR only.
-    pub const DELIVERY_CODES: &[&str] = &[
-        "24uurs-23",
-        "24uurs-22",
-        "24uurs-21",
-        "24uurs-20",
-        "24uurs-19",
-        "24uurs-18",
-        "24uurs-17",
-        "24uurs-16",
-        "24uurs-15",
-        "24uurs-14",
-        "24uurs-13",
-        "24uurs-12",
-        "1-2d",
-        "2-3d",
-        "3-5d",
-        "4-8d",
-        "1-8d",
-        "MijnLeverbelofte",
-        "VVB",
+    /// v11 `fulfilment.schedule` values (FBR): bol's delivery promise (with the days in
+    /// `deliveryPromise`), the retailer's own promise, or shipping through bol (VVB).
+    pub const SCHEDULES: &[&str] = &[
+        "BOL_DELIVERY_PROMISE",
+        "MY_DELIVERY_PROMISE",
+        "SHIPPING_VIA_BOL",
     ];
+    /// The schedule that takes a `deliveryPromise`.
+    pub const PROMISE_SCHEDULE: &str = "BOL_DELIVERY_PROMISE";
+    /// v11 `condition.state`, for second-hand items.
+    pub const STATES: &[&str] = &["AS_NEW", "GOOD", "REASONABLE", "MODERATE"];
+    /// v11 `condition.grade`, for refurbished items.
+    pub const GRADES: &[&str] = &["A", "B", "C"];
+    /// v11 `pricing.bundlePrices[].unitPrice` bounds, EUR incl. VAT.
+    pub const UNIT_PRICE_MIN: u32 = 1;
+    pub const UNIT_PRICE_MAX: u32 = 9999;
     pub const COUNTRIES: &[&str] = &["NL", "BE"];
     /// Bol's locales for Dutch copy; an offer channel must be in one of them.
     pub const LOCALES: &[&str] = &["nl-NL", "nl-BE"];
@@ -88,8 +82,10 @@ pub mod bol {
     pub const TITLE_SUGGESTED_MAX: usize = 70;
     /// Old client libraries cap `stock.amount` here; more would be refused.
     pub const STOCK_MAX: i64 = 999;
-    /// The per-product override of the channel's `delivery_code`.
-    pub const DELIVERY_CODE_ATTRIBUTE: &str = "bol_delivery_code";
+    /// The per-product override of the days of the channel's delivery promise, `"1-2"`.
+    pub const DELIVERY_DAYS_ATTRIBUTE: &str = "bol_delivery_days";
+    /// v10's per-product delivery code, refused with a pointer to the attribute above.
+    pub const LEGACY_DELIVERY_CODE_ATTRIBUTE: &str = "bol_delivery_code";
 }
 
 /// Amazon SP-API JSON_LISTINGS_FEED (CHANNELS.md §4).

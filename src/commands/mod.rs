@@ -149,6 +149,11 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
             channel.name, channel.items, channel.excluded, channel.output
         )?;
     }
+    for channel in &report.channels {
+        for note in &channel.notes {
+            writeln!(out, "note: channel `{}`: {note}", channel.name)?;
+        }
+    }
     for channel in report.channels.iter().filter(|_| detailed) {
         for item in &channel.left_out {
             let what = format!("left out ({}% complete)", item.completeness);

@@ -50,6 +50,10 @@ pub struct ChannelReport {
     pub left_out: Vec<ProductVerdict>,
     /// Products in the feed with something worth fixing.
     pub warnings: Vec<ProductVerdict>,
+    /// About the channel as a whole: a setting the marketplace needs, rules that were not
+    /// checked, a document that was not written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,6 +124,7 @@ struct HtmlChannel<'a> {
     excluded: usize,
     left_out: Shown<'a, ProductVerdict>,
     warnings: Shown<'a, ProductVerdict>,
+    notes: &'a [String],
 }
 
 /// The first rows of a list, and how many more there are.
@@ -156,6 +161,7 @@ impl<'a> HtmlPage<'a> {
                     excluded: c.excluded,
                     left_out: shown(&c.left_out),
                     warnings: shown(&c.warnings),
+                    notes: &c.notes,
                 })
                 .collect(),
             // Products that miss something; a million complete ones would bury them.
