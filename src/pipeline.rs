@@ -189,8 +189,9 @@ pub struct ManifestChannel {
     pub format: crate::config::ChannelFormat,
     pub items: usize,
     pub excluded: usize,
+    /// Absent when no file was written (an Amazon channel no product reached).
     #[serde(flatten)]
-    pub stats: FileStats,
+    pub stats: Option<FileStats>,
     /// `<file>.gz`, when `[build] gzip = true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gzip: Option<FileStats>,
@@ -198,6 +199,9 @@ pub struct ManifestChannel {
     /// first being `file` itself; absent when the feed is one file.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<ManifestPart>,
+    /// Why `file` was not written, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -534,8 +538,14 @@ pub fn run(
 
     let mut channel_reports = Vec::with_capacity(feeds.len());
     let mut channel_parts = Vec::with_capacity(feeds.len());
-    for feed in feeds {
-        let (report, parts) = feed.finish()?;
+    for (feed, channel) in feeds.into_iter().zip(&channels) {
+        let (mut report, parts) = feed.finish()?;
+        report
+            .notes
+            .extend(crate::channels::marketplace::empty_document_note(
+                channel,
+                report.items,
+            ));
         channel_reports.push(report);
         channel_parts.push(parts);
     }
@@ -604,7 +614,9 @@ pub fn run(
         if let Some(previous) = &previous {
             let mut current = HashMap::new();
             for channel in &manifest.channels {
-                current.insert(channel.file.clone(), channel.stats.clone());
+                if let Some(stats) = &channel.stats {
+                    current.insert(channel.file.clone(), stats.clone());
+                }
                 for part in &channel.parts {
                     current.insert(part.file.clone(), part.stats.clone());
                     if let Some(gzip) = &part.gzip {
@@ -638,9 +650,10 @@ pub fn run(
                 .channels
                 .iter()
                 .map(|channel| {
-                    let files = match channel.parts.is_empty() {
-                        true => vec![channel.file.clone()],
-                        false => channel.parts.iter().map(|part| part.file.clone()).collect(),
+                    let files = match (channel.parts.is_empty(), &channel.stats) {
+                        (true, Some(_)) => vec![channel.file.clone()],
+                        (true, None) => Vec::new(),
+                        (false, _) => channel.parts.iter().map(|part| part.file.clone()).collect(),
                     };
                     files
                         .into_iter()
@@ -1343,8 +1356,14 @@ fn verify_feeds(
                 gzip: part.gzip.clone(),
             })
             .collect();
-        let first = parts.first().expect("a rendered feed has a first file");
-        let (stats, gzip) = (first.stats.clone(), first.gzip.clone());
+        let (stats, gzip) = match parts.first() {
+            Some(first) => (Some(first.stats.clone()), first.gzip.clone()),
+            None => (None, None),
+        };
+        let note = match stats {
+            None => crate::channels::marketplace::empty_document_note(channel, report.items),
+            Some(_) => None,
+        };
         if parts.len() == 1 {
             parts.clear();
         }
@@ -1357,6 +1376,7 @@ fn verify_feeds(
             stats,
             gzip,
             parts,
+            note,
         });
     }
     Ok(manifest)

@@ -235,6 +235,20 @@ fn resolve_amazon(
     }
 }
 
+/// The report's note for a channel that wrote no document because nothing reached it.
+pub fn empty_document_note(channel: &super::Channel, items: usize) -> Option<String> {
+    let refuses = channel
+        .preset()
+        .is_some_and(super::Preset::refuses_empty_document);
+    (refuses && items == 0).then(|| {
+        format!(
+            "no product reached this channel, so no `{}` was written: Amazon refuses a feed \
+             document without messages",
+            channel.output
+        )
+    })
+}
+
 /// The file name of part `number` (1-based) of a feed split over several files: the first
 /// part is the channel's `output` itself, the others get `-2`, `-3`, … before the extension
 /// (`amazon.json`, `amazon-2.json`, …).

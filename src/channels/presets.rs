@@ -181,6 +181,12 @@ impl Preset {
         }
     }
 
+    /// Whether the marketplace refuses a document without items as a whole (Amazon: a feed
+    /// needs 1 to 10,000 messages), so that an empty channel writes no file at all.
+    pub fn refuses_empty_document(self) -> bool {
+        self == Preset::AmazonListings
+    }
+
     /// At most this many items go into one file; more are split over numbered files.
     pub fn items_per_file(self) -> Option<usize> {
         match self {

@@ -389,6 +389,13 @@ impl<'a> ChannelRenderer<'a> {
         }
     }
 
+    /// Whether a feed without items is left unwritten (Amazon refuses an empty document).
+    pub fn skips_empty_document(&self) -> bool {
+        self.channel
+            .preset()
+            .is_some_and(Preset::refuses_empty_document)
+    }
+
     /// At most this many items per file (Amazon's 10,000 messages); the pipeline starts a
     /// new file, with its own header and footer, when one is full.
     pub fn items_per_file(&self) -> Option<usize> {
