@@ -24,6 +24,9 @@ pub struct Config {
     /// How `pimfeed new` files stubs for ERP items without content.
     #[serde(default)]
     pub new: NewConfig,
+    /// Currency → the ERP price list of that currency (for a country's own prices).
+    #[serde(default)]
+    pub price_lists: BTreeMap<String, crate::erp::price_list::PriceListConfig>,
 }
 
 /// `[new]`: the ERP record has no family, so a stub's family comes from its SKU.
@@ -324,6 +327,11 @@ pub struct ChannelConfig {
     pub filter: Option<String>,
     /// Defaults to the catalog currency.
     pub currency: Option<String>,
+    /// The country the channel sells in (ISO 3166-1, e.g. `GB`); its currency must be the
+    /// channel's.
+    pub country: Option<String>,
+    /// `google-merchant-inventory`: the primary feed whose ids it updates.
+    pub primary: Option<String>,
     /// CSV only: prefix text cells that would start a spreadsheet formula.
     pub formula_guard: Option<bool>,
     // The marketplace presets' own settings; `channels::marketplace` checks that each is

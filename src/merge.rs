@@ -117,15 +117,27 @@ pub fn money(amount: Decimal) -> String {
 }
 
 impl ErpView {
-    pub fn new(record: &ErpRecord, default_currency: &str) -> Self {
+    /// The numbers as a channel selling in `channel_currency` publishes them: the price of
+    /// that currency's price list when the record has one (without the price tiers, which
+    /// are in the ERP's currency). A sale price that is not below the price is never
+    /// published, in any channel: it is a mistake in the ERP, which the gate warns about.
+    pub fn new(record: &ErpRecord, default_currency: &str, channel_currency: &str) -> Self {
         let plain = |d: &Option<Decimal>| d.map(|d| d.normalize().to_string());
+        let listed = record.prices.get(channel_currency);
+        let (price, sale_price) = match listed {
+            Some(listed) => (listed.price, listed.sale_price),
+            None => (record.price, record.sale_price),
+        };
         Self {
-            price: money(record.price),
-            sale_price: record.sale_price.map(money),
-            currency: record
-                .currency
-                .clone()
-                .unwrap_or_else(|| default_currency.to_string()),
+            price: money(price),
+            sale_price: sale_price.filter(|sale| *sale < price).map(money),
+            currency: match listed {
+                Some(_) => channel_currency.to_string(),
+                None => record
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| default_currency.to_string()),
+            },
             stock: record.stock,
             gtin: record.gtin.clone(),
             mpn: record.mpn.as_deref().map(|m| one_line(m).into_owned()),
@@ -139,6 +151,7 @@ impl ErpView {
             price_tiers: record
                 .price_tiers
                 .iter()
+                .filter(|_| listed.is_none())
                 .map(|tier| PriceTierView {
                     min_qty: tier.min_qty,
                     price: money(tier.price),
@@ -208,7 +221,7 @@ pub fn view(
         }
     }
 
-    let erp = ErpView::new(record, &ctx.catalog.currency);
+    let erp = ErpView::new(record, &ctx.catalog.currency, &channel.currency);
     let additional_image_links = images.iter().skip(1).map(|i| i.url.clone()).collect();
     ProductView {
         id: one_line(&product.sku).into_owned(),

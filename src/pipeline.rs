@@ -1393,6 +1393,16 @@ fn pull_erp_with(
     root: &Path,
     progress: &crate::ui::Progress,
 ) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
+    let (mut records, pull) = pull_erp_records(config, root, progress)?;
+    erp::price_list::apply(&config.price_lists, root, &mut records).map_err(Failure::Erp)?;
+    Ok((records, pull))
+}
+
+fn pull_erp_records(
+    config: &Config,
+    root: &Path,
+    progress: &crate::ui::Progress,
+) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let records = match &config.erp {
         ErpConfig::File(file) => {
@@ -1469,10 +1479,14 @@ fn process_product(
     let record = by_sku.get(product.sku.as_str()).copied();
     // One view per locale for the channels without overrides for this product; the view (and
     // its Markdown and template context) is the costly part, the gate and render are cheap.
-    let mut shared: Vec<(&str, Item)> = Vec::new();
+    // Channels in another currency see other prices: one view per locale and currency.
+    fn key(channel: &Channel) -> (&str, &str) {
+        (channel.locale.as_str(), channel.currency.as_str())
+    }
+    let mut shared: Vec<((&str, &str), Item)> = Vec::new();
     if let Some(record) = record {
         for (channel, _) in channels.iter().zip(renderers) {
-            let locale = channel.locale.as_str();
+            let locale = key(channel);
             if product.channels.contains_key(&channel.name)
                 || shared.iter().any(|(l, _)| *l == locale)
             {
@@ -1481,7 +1495,7 @@ fn process_product(
             let needs = channels
                 .iter()
                 .zip(renderers)
-                .filter(|(c, _)| c.locale == locale)
+                .filter(|(c, _)| key(c) == locale)
                 .fold(MarkdownNeeds::default(), |all, (_, r)| {
                     all.union(r.markdown_needs())
                 });
@@ -1491,7 +1505,7 @@ fn process_product(
             ));
         }
     }
-    channels
+    let mut gated = channels
         .iter()
         .zip(renderers)
         .map(|(channel, renderer)| {
@@ -1509,13 +1523,15 @@ fn process_product(
                 }
                 Some(_) => shared
                     .iter()
-                    .find(|(l, _)| *l == channel.locale)
+                    .find(|(l, _)| *l == key(channel))
                     .map(|(_, item)| item),
                 None => None,
             };
             gate_and_render_item(product, record, item, channel, renderer, ctx, render_items)
         })
-        .collect()
+        .collect::<Result<Vec<Gated>, RenderError>>()?;
+    validate::follow_primaries(channels, &mut gated);
+    Ok(gated)
 }
 
 /// Merges, gates and renders one product for one channel (for `pimfeed diff`, which renders a

@@ -2,6 +2,7 @@
 //! renderer need (format, locale, currency, requirements).
 
 mod bol;
+pub mod country;
 pub mod marketplace;
 pub mod presets;
 
@@ -31,6 +32,11 @@ pub struct Channel {
     pub formula_guard: bool,
     /// The marketplace presets' own settings (seller, delivery schedule, …).
     pub settings: PresetSettings,
+    /// The country it sells in (ISO 3166-1), when set; its currency is the channel's.
+    pub country: Option<String>,
+    /// `google-merchant-inventory`: the `google-merchant` channel whose ids it updates; its
+    /// items are only those the primary feed has.
+    pub primary: Option<String>,
     /// Advice about the channel as configured, repeated in the report of every build (a bol
     /// channel without an economic operator).
     pub notes: Vec<String>,
@@ -77,6 +83,7 @@ pub struct ChannelView<'a> {
     pub name: &'a str,
     pub locale: &'a str,
     pub currency: &'a str,
+    pub country: Option<&'a str>,
     pub output: &'a str,
     /// The marketplace preset's settings (`seller_id`, `marketplace_id`, `delivery_schedule`, …),
     /// for templates that override a marketplace preset; empty for other channels.
@@ -89,6 +96,7 @@ impl<'a> From<&'a Channel> for ChannelView<'a> {
             name: &channel.name,
             locale: &channel.locale,
             currency: &channel.currency,
+            country: channel.country.as_deref(),
             output: &channel.output,
             settings: channel.settings.to_json(),
         }
@@ -204,6 +212,9 @@ pub fn resolve_from(
             ChannelKind::Preset(preset) => Some(preset),
             _ => None,
         };
+        if let Some(country) = &cfg.country {
+            country::check(country, &currency, &mut problem);
+        }
         let mut notes = Vec::new();
         let settings =
             marketplace::resolve(preset, cfg, &currency, schema, &mut problem, &mut |note| {
@@ -221,10 +232,13 @@ pub fn resolve_from(
                 _ => cfg.formula_guard.unwrap_or(true),
             },
             settings,
+            country: cfg.country.clone(),
+            primary: cfg.primary.clone(),
             notes,
             kind,
         });
     }
+    country::resolve_primaries(&mut channels, &mut problems);
     // A split feed's later parts must not overwrite another channel's file.
     for split in channels.iter().filter(|c| c.items_per_file().is_some()) {
         for other in &channels {

@@ -26,6 +26,8 @@ pub mod google {
     pub const ITEM_GROUP_ID_MAX: usize = 50;
     pub const COLOR_MAX: usize = 100;
     pub const ADDITIONAL_IMAGES_MAX: usize = 10;
+    /// `shipping_weight`: Google takes 0–1000 kg (2000 lb).
+    pub const SHIPPING_WEIGHT_MAX_KG: u32 = 1000;
 }
 
 /// Meta catalog limits (CHANNELS.md §2; the text limits come from a third-party spec).
