@@ -99,6 +99,11 @@ pub mod amazon {
     pub const ASIN_ATTRIBUTE: &str = "asin";
     /// `other_product_image_locator_1` to `_8`, after the main image.
     pub const OTHER_IMAGES_MAX: usize = 8;
+    /// Amazon's limit on a seller SKU.
+    pub const SKU_MAX: usize = 40;
+    /// The schedule of a sale whose end only the ERP knows (Amazon requires both dates).
+    pub const OPEN_SALE_START: &str = "2020-01-01T00:00:00Z";
+    pub const OPEN_SALE_END: &str = "2099-12-31T23:59:59Z";
     /// The product type public integrations send for offers on an existing ASIN.
     pub const OFFER_ONLY_PRODUCT_TYPE: &str = "PRODUCT";
 }

@@ -168,16 +168,9 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
         "condition_type".into(),
         json!([{ "value": condition_type(settings.condition), "marketplace_id": marketplace }]),
     );
-    let price = offer_price(view);
-    let price = Number::from_str(price).map_or(Value::String(price.into()), Value::Number);
     attributes.insert(
         "purchasable_offer".into(),
-        json!([{
-            "currency": currency,
-            "marketplace_id": marketplace,
-            "audience": "ALL",
-            "our_price": [{ "schedule": [{ "value_with_tax": price }] }],
-        }]),
+        purchasable_offer(view, currency, marketplace),
     );
     attributes.insert(
         "fulfillment_availability".into(),
@@ -192,9 +185,27 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
     })
 }
 
-/// What a customer pays today: the sale price while it is below the price.
-fn offer_price(view: &ProductView) -> &str {
-    crate::render::meta::sale_price(view).unwrap_or(&view.erp.price)
+/// The list price in `our_price` and, while there is one, the sale price in
+/// `discounted_price`, which Amazon shows against the struck-through list price. The ERP has
+/// no sale dates: the schedule Amazon requires is left open, and the sale ends when the ERP
+/// ends it, since the next feed's UPDATE replaces every attribute.
+fn purchasable_offer(view: &ProductView, currency: &str, marketplace: &str) -> Value {
+    let number =
+        |text: &str| Number::from_str(text).map_or(Value::String(text.into()), Value::Number);
+    let mut offer = json!({
+        "currency": currency,
+        "marketplace_id": marketplace,
+        "audience": "ALL",
+        "our_price": [{ "schedule": [{ "value_with_tax": number(&view.erp.price) }] }],
+    });
+    if let Some(sale) = crate::render::meta::sale_price(view) {
+        offer["discounted_price"] = json!([{ "schedule": [{
+            "value_with_tax": number(sale),
+            "start_at": amazon::OPEN_SALE_START,
+            "end_at": amazon::OPEN_SALE_END,
+        }] }]);
+    }
+    json!([offer])
 }
 
 /// Writes a rendered message with `"messageId": number` as its first member.

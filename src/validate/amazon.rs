@@ -33,6 +33,16 @@ pub(super) fn rules(
             "the ERP price is 0; Amazon needs a price above zero",
         )
     });
+    let sku_length = view.sku.chars().count();
+    checks.check(sku_length <= amazon::SKU_MAX, || {
+        Reason::new(
+            "too-long",
+            format!(
+                "the SKU is {sku_length} characters; Amazon takes seller SKUs of at most {}",
+                amazon::SKU_MAX
+            ),
+        )
+    });
     match listing(view, settings) {
         Listing::OfferOnly { asin } if asin.is_empty() => checks.fail(
             Reason::new(

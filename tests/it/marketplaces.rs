@@ -363,9 +363,20 @@ fn amazon_listings_validate_against_amazons_schema() {
         dr2["externally_assigned_product_identifier"][0],
         json!({ "type": "upc", "value": "012000007897", "marketplace_id": market })
     );
+    // The list price in our_price, the sale price in discounted_price (Amazon strikes the
+    // list price through).
     assert_eq!(
         dr2["purchasable_offer"][0]["our_price"][0]["schedule"][0]["value_with_tax"].to_string(),
-        "89.00"
+        "99.00"
+    );
+    let sale = &dr2["purchasable_offer"][0]["discounted_price"][0]["schedule"][0];
+    assert_eq!(sale["value_with_tax"].to_string(), "89.00");
+    assert_eq!(sale["start_at"], "2020-01-01T00:00:00Z");
+    assert_eq!(sale["end_at"], "2099-12-31T23:59:59Z");
+    assert!(
+        by_sku["DR-1"]["attributes"]["purchasable_offer"][0]
+            .get("discounted_price")
+            .is_none()
     );
 
     // An offer on an existing product page: its ASIN, no content of ours.
