@@ -294,3 +294,314 @@ fn an_amazon_channel_no_product_reaches_writes_no_document() {
     let document: Value = serde_json::from_str(&catalog.read("feeds/amazon.json")).unwrap();
     assert!(!document["messages"].as_array().unwrap().is_empty());
 }
+
+// --- Per-channel validators, written from the channels' documents ---------------------------
+
+/// A character no one-line field may carry: controls (C0, DEL, C1), the Unicode line and
+/// paragraph separators, and the bidi embeddings, overrides and isolates.
+fn forbidden_in_line(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn assert_one_line(what: &str, value: &str) {
+    assert!(
+        !value.chars().any(forbidden_in_line),
+        "{what}: control or bidi character in {value:?}"
+    );
+}
+
+/// Plain text: line breaks only as `\n`, nothing else forbidden, and no HTML tags or
+/// entities (Meta: "plain text; no HTML tags or entities"; Google: plain text).
+fn assert_plain_text(what: &str, value: &str) {
+    assert!(
+        !value.chars().any(|c| c != '\n' && forbidden_in_line(c)),
+        "{what}: control or bidi character in {value:?}"
+    );
+    let tag = regex::Regex::new(r"<[A-Za-z/!?]").unwrap();
+    let entity = regex::Regex::new(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);").unwrap();
+    assert!(!tag.is_match(value), "{what}: an HTML tag in {value:?}");
+    assert!(
+        !entity.is_match(value),
+        "{what}: an HTML entity in {value:?}"
+    );
+}
+
+/// `15.00 EUR`: the amount and the currency of a Google or Meta price.
+fn price(what: &str, text: &str, currency: &str) -> f64 {
+    let (amount, code) = text
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("{what}: `{text}` is not `15.00 {currency}`"));
+    assert_eq!(code, currency, "{what}: `{text}` in the wrong currency");
+    let (_, decimals) = amount.split_once('.').expect("two decimals");
+    assert_eq!(decimals.len(), 2, "{what}: `{text}`");
+    amount.parse().unwrap()
+}
+
+/// Google Merchant Center's product data specification, for one primary feed.
+fn validate_google(xml: &str, currency: &str) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for item in crate::common::rss_items(xml) {
+        let get = |name: &str| crate::common::field(&item, name);
+        let id = get("g:id").expect("g:id");
+        assert!(ids.insert(id.to_string()), "duplicate id {id}");
+        for (name, value) in &item {
+            if name != "g:description" {
+                assert_one_line(&format!("{id} {name}"), value);
+            }
+        }
+        assert!(id.chars().count() <= 50, "{id}");
+        assert!(get("g:title").unwrap().chars().count() <= 150, "{id}");
+        let description = get("g:description").unwrap();
+        assert!(description.chars().count() <= 5000, "{id}");
+        assert_plain_text(&format!("{id} description"), description);
+        assert!(
+            ["in_stock", "out_of_stock", "preorder", "backorder"]
+                .contains(&get("g:availability").unwrap())
+        );
+        assert!(["new", "refurbished", "used"].contains(&get("g:condition").unwrap()));
+        let list = price(id, get("g:price").unwrap(), currency);
+        assert!(list > 0.0, "{id}");
+        if let Some(sale) = get("g:sale_price") {
+            assert!(
+                price(id, sale, currency) < list,
+                "{id}: sale {sale} not below {list}"
+            );
+        }
+        if let Some(weight) = get("g:shipping_weight") {
+            let kg: f64 = weight.strip_suffix(" kg").expect("kg").parse().unwrap();
+            assert!(
+                (0.0..=1000.0).contains(&kg),
+                "{id}: shipping_weight {weight}"
+            );
+        }
+        for url in std::iter::once(get("g:link").unwrap())
+            .chain(get("g:image_link"))
+            .chain(crate::common::fields(&item, "g:additional_image_link"))
+        {
+            assert!(
+                url.starts_with("https://") && url.len() <= 2000,
+                "{id}: {url}"
+            );
+        }
+    }
+    ids
+}
+
+/// Google's supplemental feed: id, price, sale price and availability of ids its primary has.
+fn validate_google_inventory(xml: &str, currency: &str, primary: &BTreeSet<String>) -> usize {
+    let items = crate::common::rss_items(xml);
+    for item in &items {
+        let get = |name: &str| crate::common::field(item, name);
+        let id = get("g:id").unwrap();
+        assert!(primary.contains(id), "{id} is not in the primary feed");
+        let list = price(id, get("g:price").unwrap(), currency);
+        if let Some(sale) = get("g:sale_price") {
+            assert!(price(id, sale, currency) < list, "{id}");
+        }
+        for (name, _) in item {
+            assert!(
+                ["g:id", "g:price", "g:sale_price", "g:availability"].contains(&name.as_str()),
+                "{id}: {name} in a supplemental feed"
+            );
+        }
+    }
+    items.len()
+}
+
+/// Meta's catalog fields: plain-text description, Meta's enums, prices in the currency.
+fn validate_meta(catalog: &Catalog, file: &str) -> usize {
+    let (headers, rows) = catalog.csv(file);
+    for row in &rows {
+        let get = |name: &str| &row[headers.iter().position(|h| h == name).unwrap()];
+        let id = get("id");
+        for (name, value) in headers.iter().zip(row.iter()) {
+            if name != "description" {
+                assert_one_line(&format!("{id} {name}"), value);
+            }
+        }
+        assert!(id.chars().count() <= 100 && get("title").chars().count() <= 200);
+        let description = get("description");
+        assert!(description.chars().count() <= 9999);
+        assert_plain_text(&format!("{id} description"), description);
+        assert!(["in stock", "out of stock"].contains(&get("availability")));
+        assert!(["new", "refurbished", "used"].contains(&get("condition")));
+        let list = price(id, get("price"), "EUR");
+        if !get("sale_price").is_empty() {
+            assert!(price(id, get("sale_price"), "EUR") < list, "{id}");
+        }
+        assert!(!get("gtin").is_empty() || (!get("mpn").is_empty() && !get("brand").is_empty()));
+    }
+    rows.len()
+}
+
+/// Every string of a JSON value that is not multi-line text (`multi_line` names the keys
+/// whose values may carry `\n`), checked as one-line.
+fn assert_json_strings(what: &str, value: &Value, multi_line: &[&str], key: &str) {
+    match value {
+        Value::String(text) if multi_line.contains(&key) => {
+            assert_plain_text(&format!("{what} {key}"), text)
+        }
+        Value::String(text) => assert_one_line(&format!("{what} {key}"), text),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| assert_json_strings(what, v, multi_line, key)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            let key = if k == "value" { key } else { k.as_str() };
+            assert_json_strings(what, v, multi_line, key)
+        }),
+        _ => {}
+    }
+}
+
+/// Amazon's JSON_LISTINGS_FEED schema (vendored), plus what its product types ask of texts and
+/// offers: one-line texts, seller SKUs of at most 40 characters, a sale price below the list
+/// price.
+fn validate_amazon(text: &str) -> usize {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/vendor/amazon/listings-feed-schema-v2.json"
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let document: Value = serde_json::from_str(text).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let messages = document["messages"].as_array().unwrap();
+    for message in messages {
+        let sku = message["sku"].as_str().unwrap();
+        assert!(sku.chars().count() <= 40, "{sku}");
+        assert_one_line("sku", sku);
+        assert_json_strings(sku, &message["attributes"], &["product_description"], "");
+        let offer = &message["attributes"]["purchasable_offer"][0];
+        let amount = |v: &Value| {
+            v["schedule"][0]["value_with_tax"]
+                .to_string()
+                .parse::<f64>()
+        };
+        if let Some(sale) = offer["discounted_price"].get(0) {
+            assert!(amount(sale).unwrap() < amount(&offer["our_price"][0]).unwrap());
+            assert!(sale["schedule"][0]["start_at"].is_string());
+            assert!(sale["schedule"][0]["end_at"].is_string());
+        }
+    }
+    messages.len()
+}
+
+/// The hostile catalog through every preset: each feed passes its channel's validator, and
+/// what could not be made valid is left out with its reason.
+#[test]
+fn hostile_copy_passes_every_channels_validator() {
+    let catalog = Catalog::fixture("hostile");
+    catalog.run(&["build"]).expect(0);
+
+    let google_nl = validate_google(&catalog.read("feeds/google-nl.xml"), "EUR");
+    let google_uk = validate_google(&catalog.read("feeds/google-uk.xml"), "GBP");
+    let inventory = validate_google_inventory(
+        &catalog.read("feeds/google-nl-inventory.xml"),
+        "EUR",
+        &google_nl,
+    );
+    assert_eq!(inventory, google_nl.len());
+    let meta = validate_meta(&catalog, "feeds/meta.csv");
+    let bol = assert_bol_valid(&catalog.read("feeds/bol.jsonl"));
+    for offer in &bol {
+        assert_json_strings("bol", offer, &[], "");
+    }
+    let amazon = validate_amazon(&catalog.read("feeds/amazon.json"));
+    let webshop: Value = serde_json::from_str(&catalog.read("feeds/webshop.json")).unwrap();
+    for product in webshop["products"].as_array().unwrap() {
+        let sku = product["sku"].as_str().unwrap();
+        assert_one_line("webshop sku", sku);
+        for (name, value) in product["attributes"].as_object().unwrap() {
+            let multi: &[&str] = if name == "description" {
+                &["nl-NL", "en-GB"]
+            } else {
+                &[]
+            };
+            for (locale, text) in value.as_object().into_iter().flatten() {
+                if let Some(text) = text.as_str() {
+                    match multi.contains(&locale.as_str()) {
+                        true => assert!(!text.chars().any(|c| c != '\n' && forbidden_in_line(c))),
+                        false => assert_one_line(&format!("{sku} {name}"), text),
+                    }
+                }
+            }
+        }
+        assert!(product["erp"]["sale_price"].is_null() || sku != "H-SALE");
+    }
+    let (_, rows) = catalog.csv("feeds/order-entry.csv");
+    for row in &rows {
+        row.iter()
+            .for_each(|cell| assert_one_line("order-entry", cell));
+    }
+
+    // The copy arrives cleaned, not lost.
+    let items = crate::common::rss_items(&catalog.read("feeds/google-nl.xml"));
+    let item = items
+        .iter()
+        .find(|i| crate::common::field(i, "g:id") == Some("H-ENTITIES"))
+        .unwrap();
+    let get = |name: &str| crate::common::field(item, name).unwrap();
+    assert_eq!(get("g:title"), "Accuboor 18V neppilk met koffer en lader");
+    assert_eq!(get("g:brand"), "Acme Tools");
+    assert_eq!(
+        get("g:description"),
+        "Een krachtige boor alert(1) voor hout en staal.\n\nTweede alinea met omgekeerde tekst \
+         en een link."
+    );
+    assert_eq!(get("g:sale_price"), "39.95 EUR");
+    let uk = crate::common::rss_items(&catalog.read("feeds/google-uk.xml"));
+    let uk_item = uk
+        .iter()
+        .find(|i| crate::common::field(i, "g:id") == Some("H-ENTITIES"))
+        .unwrap();
+    assert_eq!(crate::common::field(uk_item, "g:price"), Some("42.99 GBP"));
+    assert_eq!(
+        crate::common::field(uk_item, "g:sale_price"),
+        Some("33.99 GBP")
+    );
+
+    // Left out where the channel cannot take it, with the reason.
+    let report = report(&catalog);
+    let codes = |name: &str, sku: &str| -> Vec<String> {
+        left_out(&report, name, sku)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    };
+    assert_eq!(codes("google-nl", "H-HEAVY"), ["shipping-weight"]);
+    assert_eq!(codes("google-nl-inventory", "H-HEAVY"), ["not-in-primary"]);
+    assert!(!google_nl.contains("H-HEAVY") && !google_uk.contains("H-HEAVY"));
+    assert_eq!(codes("google-uk", "H-NOGBP"), ["currency"]);
+    assert_eq!(codes("bol", "H-DEAR"), ["price"]);
+    let long = "H-A-SKU-THAT-IS-LONGER-THAN-AMAZON-TAKES-1";
+    assert_eq!(codes("amazon", long), ["too-long"]);
+    for name in [
+        "google-nl",
+        "meta",
+        "bol",
+        "amazon",
+        "webshop",
+        "order-entry",
+    ] {
+        assert_eq!(codes(name, "H-\u{202E}RTL"), ["sku-characters"], "{name}");
+    }
+    // Sale prices that are not below the price reach no channel (not even the UK one, whose
+    // price list has the same mistake), with a warning in each.
+    for text in [
+        catalog.read("feeds/google-nl.xml"),
+        catalog.read("feeds/google-uk.xml"),
+    ] {
+        let items = crate::common::rss_items(&text);
+        let sale = items
+            .iter()
+            .find(|i| crate::common::field(i, "g:id") == Some("H-SALE"))
+            .unwrap();
+        assert_eq!(crate::common::field(sale, "g:sale_price"), None);
+    }
+    assert_eq!((meta, bol.len(), amazon), (6, 5, 5));
+}
