@@ -370,6 +370,9 @@ pub struct ChannelConfig {
     pub product_types: Option<BTreeMap<String, String>>,
     /// Amazon: every item is an offer on a product page Amazon already has (by its `asin`).
     pub offer_only: Option<bool>,
+    /// Amazon: attributes of full listings that pimfeed does not write itself (e.g.
+    /// `country_of_origin`), each from a product attribute, per brand, per family or a default.
+    pub attributes: Option<BTreeMap<String, crate::channels::product_types::AttributeMapping>>,
 }
 
 /// bol's delivery promise (v11 `fulfilment.deliveryPromise`).

@@ -55,6 +55,13 @@ impl PresetSettings {
                 "issue_locale": amazon.issue_locale,
                 "product_types": amazon.product_types,
                 "offer_only": amazon.offer_only,
+                "attributes": amazon.attributes,
+                // Digests only: enough for the build cache to see a new definition.
+                "definitions": amazon
+                    .definitions
+                    .iter()
+                    .map(|(name, definition)| (name.clone(), definition.digest.clone()))
+                    .collect::<BTreeMap<_, _>>(),
             }),
         }
     }
@@ -75,6 +82,10 @@ pub struct AmazonSettings {
     /// Family → Amazon product type.
     pub product_types: BTreeMap<String, String>,
     pub offer_only: bool,
+    /// Amazon attribute → where its value comes from (full listings).
+    pub attributes: BTreeMap<String, super::product_types::AttributeMapping>,
+    /// Product type → its definition, for the types the catalog keeps one of (`amazon/`).
+    pub definitions: BTreeMap<String, std::sync::Arc<super::product_types::Definition>>,
 }
 
 /// The keys only some presets take, and which ones.
@@ -101,6 +112,7 @@ const KEYS: &[(&str, &[Preset])] = &[
     ("issue_locale", &[Preset::AmazonListings]),
     ("product_types", &[Preset::AmazonListings]),
     ("offer_only", &[Preset::AmazonListings]),
+    ("attributes", &[Preset::AmazonListings]),
 ];
 
 fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
@@ -120,6 +132,7 @@ fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
         "issue_locale" => cfg.issue_locale.is_some(),
         "product_types" => cfg.product_types.is_some(),
         "offer_only" => cfg.offer_only.is_some(),
+        "attributes" => cfg.attributes.is_some(),
         _ => unreachable!("unknown marketplace key {key}"),
     }
 }
@@ -232,6 +245,8 @@ fn resolve_amazon(
         issue_locale,
         product_types,
         offer_only,
+        attributes: cfg.attributes.clone().unwrap_or_default(),
+        definitions: BTreeMap::new(),
     }
 }
 

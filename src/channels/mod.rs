@@ -5,6 +5,7 @@ mod bol;
 pub mod country;
 pub mod marketplace;
 pub mod presets;
+pub mod product_types;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -216,10 +217,13 @@ pub fn resolve_from(
             country::check(country, &currency, &mut problem);
         }
         let mut notes = Vec::new();
-        let settings =
+        let mut settings =
             marketplace::resolve(preset, cfg, &currency, schema, &mut problem, &mut |note| {
                 notes.push(note)
             });
+        if let PresetSettings::Amazon(amazon) = &mut settings {
+            product_types::attach(amazon, source, &mut problem, &mut |note| notes.push(note));
+        }
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),

@@ -96,7 +96,9 @@ pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::R
     serde_json::to_writer(&mut *out, &message).map_err(io::Error::other)
 }
 
-fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
+/// The message of one product (without `messageId`); the gate checks its `attributes`
+/// against the product type's definition.
+pub fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
     let marketplace = settings.marketplace_id.as_str();
     let language = settings.issue_locale.as_str();
     let text = |value: &str| json!({ "value": value, "language_tag": language, "marketplace_id": marketplace });
@@ -161,6 +163,15 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
                     json!([{ "media_location": url, "marketplace_id": marketplace }]),
                 );
             }
+            for (name, mapping) in &settings.attributes {
+                if let Some(value) = mapping.value(view) {
+                    let entry = match mapping.localized {
+                        true => text(&value),
+                        false => json!({ "value": value, "marketplace_id": marketplace }),
+                    };
+                    attributes.insert(name.clone(), json!([entry]));
+                }
+            }
             (product_type.clone().unwrap_or_default(), "LISTING")
         }
     };
@@ -168,9 +179,14 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
         "condition_type".into(),
         json!([{ "value": condition_type(settings.condition), "marketplace_id": marketplace }]),
     );
+    // Older product type definitions refuse `audience`; without one, it is sent.
+    let audience = settings
+        .definitions
+        .get(&product_type)
+        .is_none_or(|definition| definition.offer_audience);
     attributes.insert(
         "purchasable_offer".into(),
-        purchasable_offer(view, currency, marketplace),
+        purchasable_offer(view, currency, marketplace, audience),
     );
     attributes.insert(
         "fulfillment_availability".into(),
@@ -189,15 +205,22 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
 /// `discounted_price`, which Amazon shows against the struck-through list price. The ERP has
 /// no sale dates: the schedule Amazon requires is left open, and the sale ends when the ERP
 /// ends it, since the next feed's UPDATE replaces every attribute.
-fn purchasable_offer(view: &ProductView, currency: &str, marketplace: &str) -> Value {
+fn purchasable_offer(
+    view: &ProductView,
+    currency: &str,
+    marketplace: &str,
+    audience: bool,
+) -> Value {
     let number =
         |text: &str| Number::from_str(text).map_or(Value::String(text.into()), Value::Number);
     let mut offer = json!({
         "currency": currency,
         "marketplace_id": marketplace,
-        "audience": "ALL",
         "our_price": [{ "schedule": [{ "value_with_tax": number(&view.erp.price) }] }],
     });
+    if audience {
+        offer["audience"] = "ALL".into();
+    }
     if let Some(sale) = crate::render::meta::sale_price(view) {
         offer["discounted_price"] = json!([{ "schedule": [{
             "value_with_tax": number(sale),

@@ -149,6 +149,12 @@ impl<'a> ChannelRenderer<'a> {
 
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
+        // A new Amazon product type definition changes verdicts: the build cache must see it.
+        if let crate::channels::PresetSettings::Amazon(amazon) = &channel.settings {
+            for definition in amazon.definitions.values() {
+                sources.push_str(&definition.digest);
+            }
+        }
         let body = match &channel.kind {
             ChannelKind::Template { format, template } => {
                 let path = Path::new("templates").join(template);

@@ -605,3 +605,107 @@ fn hostile_copy_passes_every_channels_validator() {
     }
     assert_eq!((meta, bol.len(), amazon), (6, 5, 5));
 }
+
+/// Amazon's sample PRODUCT definition (vendored): the example catalog's listings are gated
+/// against it once the catalog keeps it as `amazon/PRODUCT.json`.
+#[test]
+fn amazon_listings_are_gated_against_the_product_type_definition_the_catalog_keeps() {
+    let catalog = Catalog::example();
+    // Without a definition: the envelope only, and the report says so.
+    let run = catalog.run(&["build"]).expect(0);
+    assert!(
+        run.stderr().contains(
+            "note: channel `amazon-nl`: product-type rules were not checked for PRODUCT, SHIRT"
+        ),
+        "{}",
+        run.stderr()
+    );
+    let before: Value = serde_json::from_str(&catalog.read("feeds/amazon-nl.json")).unwrap();
+
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/vendor/amazon/product-type-PRODUCT-sample.json"
+    ))
+    .unwrap();
+    catalog.write("amazon/PRODUCT.json", &sample);
+    let run = catalog.run(&["build"]).expect(0);
+    assert!(
+        run.stderr()
+            .contains("product-type rules were not checked for SHIRT:"),
+        "{}",
+        run.stderr()
+    );
+    let after: Value = serde_json::from_str(&catalog.read("feeds/amazon-nl.json")).unwrap();
+    let messages = after["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), before["messages"].as_array().unwrap().len());
+    let makita = messages
+        .iter()
+        .find(|m| m["sku"] == "MK-DHP485")
+        .expect("a complete PRODUCT listing passes");
+    let attributes = &makita["attributes"];
+    assert_eq!(
+        attributes["country_of_origin"],
+        json!([{ "value": "JP", "marketplace_id": "A1805IZSGTT6HS" }])
+    );
+    assert_eq!(attributes["item_type_keyword"][0]["value"], "power-drills");
+    assert_eq!(
+        attributes["supplier_declared_dg_hz_regulation"][0]["value"],
+        "not_applicable"
+    );
+    // The 2023 definition has no `audience` in purchasable_offer: it is not sent.
+    assert!(attributes["purchasable_offer"][0].get("audience").is_none());
+    assert!(
+        before["messages"][0]["attributes"]["purchasable_offer"][0]
+            .get("audience")
+            .is_some()
+    );
+
+    // Without the mapping, every PRODUCT listing is left out, naming the attribute.
+    let config = catalog.read("pim.toml");
+    let mapping = config
+        .lines()
+        .find(|l| l.starts_with("country_of_origin = "))
+        .unwrap();
+    catalog.write("pim.toml", &config.replace(&format!("{mapping}\n"), ""));
+    catalog.run(&["build"]).expect(0);
+    let gated = report(&catalog);
+    let reasons = channel(&gated, "amazon-nl")["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "MK-DHP485")
+        .map(|p| p["reasons"].clone())
+        .expect("MK-DHP485 left out");
+    assert_eq!(reasons[0]["code"], "product-type", "{reasons}");
+    assert_eq!(reasons[0]["attribute"], "country_of_origin", "{reasons}");
+    assert!(
+        reasons[0]["message"].as_str().unwrap().contains(
+            "Amazon's PRODUCT definition: `country_of_origin` is required and the listing has \
+             none; map it under `[channels.amazon-nl.attributes.country_of_origin]`"
+        ),
+        "{reasons}"
+    );
+    // A value the definition does not allow is named too.
+    catalog.write(
+        "pim.toml",
+        &config.replace(mapping, "country_of_origin = { default = \"Holland\" }"),
+    );
+    catalog.run(&["build"]).expect(0);
+    let gated = report(&catalog);
+    let reasons = left_out(&gated, "amazon-nl", "MK-DHP485");
+    assert!(
+        reasons.iter().any(|(code, m)| code == "product-type"
+            && m.contains("`country_of_origin`")
+            && m.contains("Holland")),
+        "{reasons:?}"
+    );
+    // A broken definition is a configuration error that names the file.
+    catalog.write("pim.toml", &config);
+    catalog.write("amazon/PRODUCT.json", "{ not json");
+    let run = catalog.run(&["check"]).expect(2);
+    assert!(
+        run.stderr().contains("amazon/PRODUCT.json: not JSON"),
+        "{}",
+        run.stderr()
+    );
+}
