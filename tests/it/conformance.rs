@@ -709,3 +709,79 @@ fn amazon_listings_are_gated_against_the_product_type_definition_the_catalog_kee
         run.stderr()
     );
 }
+
+/// A channel's country must pay in its currency; its prices come from the ERP's price list of
+/// that currency, whose bad rows fail the pull with their file and line; a supplemental feed
+/// needs a primary feed.
+#[test]
+fn countries_price_lists_and_primaries_are_checked_with_fixes() {
+    let catalog = Catalog::fixture("hostile");
+    let config = catalog.read("pim.toml");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "currency = \"GBP\"\n",
+            "",
+            "channel `google-uk`: `country = \"GB\"` pays in GBP, but the channel's currency is \
+             EUR: set `currency = \"GBP\"` and give GB its prices with an ERP price list, \
+             `[price_lists.GBP]` with `path = \"erp/prices-gbp.csv\"`",
+        ),
+        (
+            "country = \"GB\"",
+            "country = \"UK\"",
+            "the ISO 3166-1 code of the United Kingdom is `GB`",
+        ),
+        (
+            "output = \"google-nl-inventory.xml\"",
+            "output = \"google-nl-inventory.xml\"\nprimary = \"meta\"",
+            "channel `google-nl-inventory`: `primary = \"meta\"` is not a google-merchant channel",
+        ),
+        (
+            "locale = \"nl-NL\"\noutput = \"google-nl.xml\"",
+            "locale = \"en-GB\"\noutput = \"google-nl.xml\"",
+            "channel `google-nl-inventory`: a supplemental feed updates the items of a primary \
+             feed: add a google-merchant channel in nl-NL (EUR), or name it with `primary`",
+        ),
+        (
+            "output = \"meta.csv\"",
+            "output = \"meta.csv\"\nprimary = \"google-nl\"",
+            "channel `meta`: `primary` applies to the google-merchant-inventory preset only",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert!(config.contains(from), "{from}");
+        catalog.write("pim.toml", &config.replacen(from, to, 1));
+        let run = catalog.run(&["check"]).expect(2);
+        assert!(run.stderr().contains(expected), "{to}: {}", run.stderr());
+    }
+
+    catalog.write("pim.toml", &config);
+    let prices = catalog.read("erp/prices-gbp.csv");
+    catalog.write(
+        "erp/prices-gbp.csv",
+        &prices.replace("H-HEAVY,2149.00,", "H-HEAVY,2.149,00,"),
+    );
+    catalog.run(&["build"]).expect(2);
+    catalog.write(
+        "erp/prices-gbp.csv",
+        &prices.replace("H-HEAVY,2149.00,", "H-HEAVY,twelve,"),
+    );
+    let run = catalog.run(&["build"]).expect(2);
+    assert!(
+        run.stderr()
+            .contains("erp/prices-gbp.csv:4: price `twelve` of `H-HEAVY` is not an amount"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !catalog.path().join("feeds").exists(),
+        "nothing is published"
+    );
+    std::fs::remove_file(catalog.path().join("erp/prices-gbp.csv")).unwrap();
+    let run = catalog.run(&["build"]).expect(2);
+    assert!(
+        run.stderr()
+            .contains("cannot read price list erp/prices-gbp.csv"),
+        "{}",
+        run.stderr()
+    );
+}
