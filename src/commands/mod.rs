@@ -187,10 +187,12 @@ fn write_reasons(
             .as_ref()
             .map(|b| format!(", {}", b.sentence()))
             .unwrap_or_default();
+        // A SKU with control or bidi characters would garble the terminal: show it escaped.
+        let sku = crate::render::clean::shown(&item.sku);
         writeln!(
             out,
-            "  {channel}: {} {what}: {} ({}:{line}{blame})",
-            item.sku, reason.message, item.file
+            "  {channel}: {sku} {what}: {} ({}:{line}{blame})",
+            reason.message, item.file
         )?;
     }
     Ok(())

@@ -58,6 +58,15 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Text for a terminal: as it is, or escaped (`"H-\u{202e}RTL"`) when it holds control or
+/// bidi characters.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    match text.chars().any(needs_cleaning) {
+        true => Cow::Owned(format!("{text:?}")),
+        false => Cow::Borrowed(text),
+    }
+}
+
 /// A multi-line text: `\r\n`, `\r` and the other line breaks become `\n`, a tab a space;
 /// other control characters and bidi controls are dropped.
 pub fn multi_line(text: &str) -> Cow<'_, str> {

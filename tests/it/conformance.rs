@@ -497,6 +497,15 @@ fn validate_amazon(text: &str) -> usize {
 fn hostile_copy_passes_every_channels_validator() {
     let catalog = Catalog::fixture("hostile");
     catalog.run(&["build"]).expect(0);
+    // The terminal sees the SKU with a right-to-left override escaped, not applied.
+    let run = catalog.run(&["check"]).expect(0);
+    assert!(
+        run.stderr()
+            .contains("webshop: \"H-\\u{202e}RTL\" left out (85% complete): SKU"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stderr().contains('\u{202E}'));
 
     let google_nl = validate_google(&catalog.read("feeds/google-nl.xml"), "EUR");
     let google_uk = validate_google(&catalog.read("feeds/google-uk.xml"), "GBP");
