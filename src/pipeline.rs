@@ -1479,28 +1479,36 @@ fn process_product(
     let record = by_sku.get(product.sku.as_str()).copied();
     // One view per locale for the channels without overrides for this product; the view (and
     // its Markdown and template context) is the costly part, the gate and render are cheap.
-    // Channels in another currency see other prices: one view per locale and currency.
+    // Channels in another currency see other prices: one view per locale and currency, the
+    // second currency of a locale a copy of the first with its own ERP numbers (the Markdown,
+    // the costly part, is the same).
     fn key(channel: &Channel) -> (&str, &str) {
         (channel.locale.as_str(), channel.currency.as_str())
     }
     let mut shared: Vec<((&str, &str), Item)> = Vec::new();
     if let Some(record) = record {
         for (channel, _) in channels.iter().zip(renderers) {
-            let locale = key(channel);
+            let (locale, currency) = key(channel);
             if product.channels.contains_key(&channel.name)
-                || shared.iter().any(|(l, _)| *l == locale)
+                || shared.iter().any(|(k, _)| *k == (locale, currency))
             {
+                continue;
+            }
+            if let Some((_, item)) = shared.iter().find(|((l, _), _)| *l == locale) {
+                let mut view = item.view.clone();
+                view.erp = merge::ErpView::new(record, &ctx.catalog.currency, currency);
+                shared.push(((locale, currency), Item::new(view)));
                 continue;
             }
             let needs = channels
                 .iter()
                 .zip(renderers)
-                .filter(|(c, _)| key(c) == locale)
+                .filter(|(c, _)| c.locale == locale)
                 .fold(MarkdownNeeds::default(), |all, (_, r)| {
                     all.union(r.markdown_needs())
                 });
             shared.push((
-                locale,
+                (locale, currency),
                 Item::new(merge::view(product, record, channel, ctx, needs)),
             ));
         }
