@@ -794,3 +794,45 @@ fn countries_price_lists_and_primaries_are_checked_with_fixes() {
         run.stderr()
     );
 }
+
+/// The repository's example catalog passes the same validators as the hostile one.
+#[test]
+fn the_example_catalog_passes_every_channels_validator() {
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let google_nl = validate_google(&catalog.read("feeds/google-nl.xml"), "EUR");
+    let google_uk = validate_google(&catalog.read("feeds/google-uk.xml"), "GBP");
+    let inventory = validate_google_inventory(
+        &catalog.read("feeds/google-nl-inventory.xml"),
+        "EUR",
+        &google_nl,
+    );
+    assert_eq!(inventory, google_nl.len());
+    let meta = validate_meta(&catalog, "feeds/meta.csv");
+    let bol = assert_bol_valid(&catalog.read("feeds/bol.jsonl"));
+    let amazon = validate_amazon(&catalog.read("feeds/amazon-nl.json"));
+    assert!(
+        google_nl.len() >= 25 && google_uk.len() >= 25,
+        "{google_nl:?}"
+    );
+    assert!(meta >= 25 && bol.len() >= 25 && amazon >= 15);
+    // The product the GBP price list has no price for is left out of the UK feed only.
+    assert!(google_nl.contains("KN-0302180") && !google_uk.contains("KN-0302180"));
+    // SN-2822's own delivery days.
+    let shirt = bol
+        .iter()
+        .find(|o| o["reference"] == "SN-2822-NAV-M")
+        .unwrap();
+    assert_eq!(
+        shirt["fulfilment"],
+        json!({
+            "method": "FBR",
+            "schedule": "BOL_DELIVERY_PROMISE",
+            "deliveryPromise": {
+                "minimumDaysToCustomer": 2,
+                "maximumDaysToCustomer": 3,
+                "ultimateOrderTime": "16:00",
+            },
+        })
+    );
+}
