@@ -175,6 +175,9 @@ fn generate(repo: &Path, dir: &Path, size: usize) -> std::io::Result<()> {
         erp,
         "sku,price,stock,currency,sale_price,gtin,mpn,weight,length,width,height,unit,pack_size,active,price_tiers"
     )?;
+    // The example's google-uk channel sells in GBP, from the GBP price list.
+    let mut gbp = BufWriter::new(fs::File::create(dir.join("erp/prices-gbp.csv"))?);
+    writeln!(gbp, "sku,price,sale_price")?;
     let mut skus = 0;
     let mut index = 0;
     while skus < size {
@@ -202,11 +205,13 @@ fn generate(repo: &Path, dir: &Path, size: usize) -> std::io::Result<()> {
             };
             if (skus + 1) % 97 != 0 {
                 erp_row(&mut erp, &sku, skus)?;
+                writeln!(gbp, "{sku},{}.99,", 4 + skus % 350)?;
             }
             skus += 1;
         }
         index += 1;
     }
+    gbp.flush()?;
     erp.flush()
 }
 

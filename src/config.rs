@@ -29,6 +29,9 @@ pub struct Config {
     pub guard: crate::guard::GuardConfig,
     /// Where `pimfeed publish` puts the feeds (see [`crate::publish`]).
     pub publish: Option<crate::publish::PublishConfig>,
+    /// Currency → the ERP price list of that currency (for a country's own prices).
+    #[serde(default)]
+    pub price_lists: BTreeMap<String, crate::erp::price_list::PriceListConfig>,
 }
 
 /// `[new]`: the ERP record has no family, so a stub's family comes from its SKU.
@@ -333,6 +336,11 @@ pub struct ChannelConfig {
     pub filter: Option<String>,
     /// Defaults to the catalog currency.
     pub currency: Option<String>,
+    /// The country the channel sells in (ISO 3166-1, e.g. `GB`); its currency must be the
+    /// channel's.
+    pub country: Option<String>,
+    /// `google-merchant-inventory`: the primary feed whose ids it updates.
+    pub primary: Option<String>,
     /// CSV only: prefix text cells that would start a spreadsheet formula.
     pub formula_guard: Option<bool>,
     // The marketplace presets' own settings; `channels::marketplace` checks that each is
@@ -343,9 +351,19 @@ pub struct ChannelConfig {
     pub condition: Option<Condition>,
     /// bol: who ships, `FBR` (the retailer, the default) or `FBB` (bol).
     pub fulfilment_method: Option<FulfilmentMethod>,
-    /// bol, FBR only: the promised delivery time, e.g. `1-2d` or `24uurs-16`. A product can
-    /// override it with its `bol_delivery_code` attribute.
-    pub delivery_code: Option<String>,
+    /// bol v10's delivery code, gone in v11: still read, so that `channels::marketplace` can
+    /// say what to write instead.
+    pub delivery_code: Option<toml::Value>,
+    /// bol, FBR: `BOL_DELIVERY_PROMISE`, `MY_DELIVERY_PROMISE` or `SHIPPING_VIA_BOL`.
+    pub delivery_schedule: Option<String>,
+    /// bol, with `BOL_DELIVERY_PROMISE`: the days to the customer and the order cut-off time.
+    pub delivery_promise: Option<DeliveryPromise>,
+    /// bol, used items: `AS_NEW`, `GOOD`, `REASONABLE` or `MODERATE`.
+    pub condition_state: Option<String>,
+    /// bol, refurbished items: `A`, `B` or `C`.
+    pub condition_grade: Option<String>,
+    /// bol, refurbished items: sold under the margin scheme.
+    pub condition_margin: Option<bool>,
     /// bol: the countries one offer serves; `["NL", "BE"]` by default.
     pub countries: Option<Vec<String>>,
     /// bol: the DSA economic operator of the retailer's account, needed to go on sale.
@@ -363,6 +381,19 @@ pub struct ChannelConfig {
     pub offer_only: Option<bool>,
     /// `[channels.NAME.push]`: how `pimfeed push` sends the feed to the marketplace's API.
     pub push: Option<crate::push::PushSettings>,
+    /// Amazon: attributes of full listings that pimfeed does not write itself (e.g.
+    /// `country_of_origin`), each from a product attribute, per brand, per family or a default.
+    pub attributes: Option<BTreeMap<String, crate::channels::product_types::AttributeMapping>>,
+}
+
+/// bol's delivery promise (v11 `fulfilment.deliveryPromise`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryPromise {
+    pub minimum_days: u32,
+    pub maximum_days: u32,
+    /// `"14:00"`: orders after it take a day longer.
+    pub ultimate_order_time: Option<String>,
 }
 
 /// Item condition in pimfeed's words; each marketplace preset maps it to its own.

@@ -12,6 +12,7 @@ use crate::channels::Channel;
 use crate::config::CatalogConfig;
 use crate::content::{AttributeType, Categories, Product, Schema};
 use crate::erp::ErpRecord;
+use crate::render::clean::{clean_json, multi_line, one_line};
 use crate::render::markdown;
 
 /// What the merge needs besides the product and its ERP record.
@@ -116,28 +117,41 @@ pub fn money(amount: Decimal) -> String {
 }
 
 impl ErpView {
-    pub fn new(record: &ErpRecord, default_currency: &str) -> Self {
+    /// The numbers as a channel selling in `channel_currency` publishes them: the price of
+    /// that currency's price list when the record has one (without the price tiers, which
+    /// are in the ERP's currency). A sale price that is not below the price is never
+    /// published, in any channel: it is a mistake in the ERP, which the gate warns about.
+    pub fn new(record: &ErpRecord, default_currency: &str, channel_currency: &str) -> Self {
         let plain = |d: &Option<Decimal>| d.map(|d| d.normalize().to_string());
+        let listed = record.prices.get(channel_currency);
+        let (price, sale_price) = match listed {
+            Some(listed) => (listed.price, listed.sale_price),
+            None => (record.price, record.sale_price),
+        };
         Self {
-            price: money(record.price),
-            sale_price: record.sale_price.map(money),
-            currency: record
-                .currency
-                .clone()
-                .unwrap_or_else(|| default_currency.to_string()),
+            price: money(price),
+            sale_price: sale_price.filter(|sale| *sale < price).map(money),
+            currency: match listed {
+                Some(_) => channel_currency.to_string(),
+                None => record
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| default_currency.to_string()),
+            },
             stock: record.stock,
             gtin: record.gtin.clone(),
-            mpn: record.mpn.clone(),
+            mpn: record.mpn.as_deref().map(|m| one_line(m).into_owned()),
             weight: plain(&record.weight),
             length: plain(&record.length),
             width: plain(&record.width),
             height: plain(&record.height),
-            unit: record.unit.clone(),
+            unit: record.unit.as_deref().map(|u| one_line(u).into_owned()),
             pack_size: record.pack_size,
             active: record.active,
             price_tiers: record
                 .price_tiers
                 .iter()
+                .filter(|_| listed.is_none())
                 .map(|tier| PriceTierView {
                     min_qty: tier.min_qty,
                     price: money(tier.price),
@@ -164,8 +178,11 @@ pub fn view(
         (!is_empty(value)).then_some(value)
     };
     let text = |name: &str| resolved(name).and_then(Json::as_str).map(str::to_string);
+    // One-line fields carry no control or bidi characters in any channel; descriptions keep
+    // their line breaks (every built-in channel takes them).
+    let line = |name: &str| text(name).map(|t| one_line(&t).into_owned());
 
-    let description = text("description");
+    let description = text("description").map(|d| multi_line(&d).into_owned());
     let images: Vec<ImageView> = resolved("images")
         .and_then(Json::as_array)
         .map(|items| items.iter().map(|item| image_view(item, locale)).collect())
@@ -175,7 +192,7 @@ pub fn view(
         let found = ctx.categories.get(path);
         CategoryView {
             path: path.to_string(),
-            name: ctx.categories.display_name(path, locale).to_string(),
+            name: one_line(ctx.categories.display_name(path, locale)).into_owned(),
             google: found.and_then(|c| c.google),
         }
     });
@@ -190,31 +207,35 @@ pub fn view(
     );
     for name in names {
         if let Some(value) = resolved(name) {
-            let value = match ctx.schema.attribute(name).map(|d| d.kind) {
+            let kind = ctx.schema.attribute(name).map(|d| d.kind);
+            let rich_text = kind == Some(AttributeType::RichText);
+            let value = clean_json(value, rich_text);
+            let value = match kind {
                 Some(AttributeType::Image | AttributeType::ImageList) => {
-                    localize_assets(value, "alt", locale)
+                    localize_assets(&value, "alt", locale)
                 }
-                Some(AttributeType::AssetList) => localize_assets(value, "title", locale),
-                _ => value.clone(),
+                Some(AttributeType::AssetList) => localize_assets(&value, "title", locale),
+                _ => value.into_owned(),
             };
             attributes.insert(name.clone().into(), template_value(&value));
         }
     }
 
-    let erp = ErpView::new(record, &ctx.catalog.currency);
+    let erp = ErpView::new(record, &ctx.catalog.currency, &channel.currency);
     let additional_image_links = images.iter().skip(1).map(|i| i.url.clone()).collect();
     ProductView {
-        id: product.sku.clone(),
+        id: one_line(&product.sku).into_owned(),
         sku: product.sku.clone(),
         model: product.model.clone(),
         item_group_id: product.model.clone(),
         family: product.family.clone(),
-        brand: text("brand"),
-        title: text("title"),
+        brand: line("brand"),
+        title: line("title"),
         description_html: description
             .as_deref()
             .filter(|_| markdown_needs.html)
-            .map(markdown::to_html),
+            .map(markdown::to_html)
+            .map(|html| multi_line(&html).into_owned()),
         description_text: description
             .as_deref()
             .filter(|_| markdown_needs.text)
@@ -226,7 +247,7 @@ pub fn view(
                 items
                     .iter()
                     .filter_map(Json::as_str)
-                    .map(str::to_string)
+                    .map(|bullet| one_line(bullet).into_owned())
                     .collect()
             })
             .unwrap_or_default(),
@@ -253,7 +274,7 @@ fn image_view(item: &Json, locale: &str) -> ImageView {
             .get("alt")
             .and_then(|alt| alt.get(locale))
             .and_then(Json::as_str)
-            .map(str::to_string),
+            .map(|alt| one_line(alt).into_owned()),
     }
 }
 

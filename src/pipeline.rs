@@ -211,8 +211,9 @@ pub struct ManifestChannel {
     pub format: crate::config::ChannelFormat,
     pub items: usize,
     pub excluded: usize,
+    /// Absent when no file was written (an Amazon channel no product reached).
     #[serde(flatten)]
-    pub stats: FileStats,
+    pub stats: Option<FileStats>,
     /// `<file>.gz`, when `[build] gzip = true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gzip: Option<FileStats>,
@@ -220,6 +221,9 @@ pub struct ManifestChannel {
     /// first being `file` itself; absent when the feed is one file.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<ManifestPart>,
+    /// Why `file` was not written, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -575,8 +579,14 @@ pub fn run(
 
     let mut channel_reports = Vec::with_capacity(feeds.len());
     let mut channel_parts = Vec::with_capacity(feeds.len());
-    for feed in feeds {
-        let (report, parts) = feed.finish()?;
+    for (feed, channel) in feeds.into_iter().zip(&channels) {
+        let (mut report, parts) = feed.finish()?;
+        report
+            .notes
+            .extend(crate::channels::marketplace::empty_document_note(
+                channel,
+                report.items,
+            ));
         channel_reports.push(report);
         channel_parts.push(parts);
     }
@@ -670,7 +680,9 @@ pub fn run(
         if let Some(previous) = &previous {
             let mut current = HashMap::new();
             for channel in &manifest.channels {
-                current.insert(channel.file.clone(), channel.stats.clone());
+                if let Some(stats) = &channel.stats {
+                    current.insert(channel.file.clone(), stats.clone());
+                }
                 for part in &channel.parts {
                     current.insert(part.file.clone(), part.stats.clone());
                     if let Some(gzip) = &part.gzip {
@@ -696,9 +708,10 @@ pub fn run(
                 .channels
                 .iter()
                 .map(|channel| {
-                    let files = match channel.parts.is_empty() {
-                        true => vec![channel.file.clone()],
-                        false => channel.parts.iter().map(|part| part.file.clone()).collect(),
+                    let files = match (channel.parts.is_empty(), &channel.stats) {
+                        (true, Some(_)) => vec![channel.file.clone()],
+                        (true, None) => Vec::new(),
+                        (false, _) => channel.parts.iter().map(|part| part.file.clone()).collect(),
                     };
                     files
                         .into_iter()
@@ -1395,6 +1408,7 @@ impl<'a> Feed<'a> {
                 excluded: 0,
                 left_out: Vec::new(),
                 warnings: Vec::new(),
+                notes: channel.notes.clone(),
             },
         })
     }
@@ -1489,8 +1503,14 @@ fn verify_feeds(
                 gzip: part.gzip.clone(),
             })
             .collect();
-        let first = parts.first().expect("a rendered feed has a first file");
-        let (stats, gzip) = (first.stats.clone(), first.gzip.clone());
+        let (stats, gzip) = match parts.first() {
+            Some(first) => (Some(first.stats.clone()), first.gzip.clone()),
+            None => (None, None),
+        };
+        let note = match stats {
+            None => crate::channels::marketplace::empty_document_note(channel, report.items),
+            Some(_) => None,
+        };
         if parts.len() == 1 {
             parts.clear();
         }
@@ -1503,6 +1523,7 @@ fn verify_feeds(
             stats,
             gzip,
             parts,
+            note,
         });
     }
     Ok(manifest)
@@ -1515,6 +1536,16 @@ pub(crate) fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, 
 /// The ERP records, all or nothing: from the export, from the API, or (when the API is down
 /// and the catalog allows it) from the last good pull.
 fn pull_erp_with(
+    config: &Config,
+    root: &Path,
+    progress: &crate::ui::Progress,
+) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
+    let (mut records, pull) = pull_erp_records(config, root, progress)?;
+    erp::price_list::apply(&config.price_lists, root, &mut records).map_err(Failure::Erp)?;
+    Ok((records, pull))
+}
+
+fn pull_erp_records(
     config: &Config,
     root: &Path,
     progress: &crate::ui::Progress,
@@ -1608,13 +1639,25 @@ fn process_product(
     let record = by_sku.get(product.sku.as_str()).copied();
     // One view per locale for the channels without overrides for this product; the view (and
     // its Markdown and template context) is the costly part, the gate and render are cheap.
-    let mut shared: Vec<(&str, Item)> = Vec::new();
+    // Channels in another currency see other prices: one view per locale and currency, the
+    // second currency of a locale a copy of the first with its own ERP numbers (the Markdown,
+    // the costly part, is the same).
+    fn key(channel: &Channel) -> (&str, &str) {
+        (channel.locale.as_str(), channel.currency.as_str())
+    }
+    let mut shared: Vec<((&str, &str), Item)> = Vec::new();
     if let Some(record) = record {
         for (channel, _) in channels.iter().zip(renderers) {
-            let locale = channel.locale.as_str();
+            let (locale, currency) = key(channel);
             if product.channels.contains_key(&channel.name)
-                || shared.iter().any(|(l, _)| *l == locale)
+                || shared.iter().any(|(k, _)| *k == (locale, currency))
             {
+                continue;
+            }
+            if let Some((_, item)) = shared.iter().find(|((l, _), _)| *l == locale) {
+                let mut view = item.view.clone();
+                view.erp = merge::ErpView::new(record, &ctx.catalog.currency, currency);
+                shared.push(((locale, currency), Item::new(view)));
                 continue;
             }
             let needs = channels
@@ -1625,12 +1668,12 @@ fn process_product(
                     all.union(r.markdown_needs())
                 });
             shared.push((
-                locale,
+                (locale, currency),
                 Item::new(merge::view(product, record, channel, ctx, needs)),
             ));
         }
     }
-    channels
+    let mut gated = channels
         .iter()
         .zip(renderers)
         .map(|(channel, renderer)| {
@@ -1648,13 +1691,15 @@ fn process_product(
                 }
                 Some(_) => shared
                     .iter()
-                    .find(|(l, _)| *l == channel.locale)
+                    .find(|(l, _)| *l == key(channel))
                     .map(|(_, item)| item),
                 None => None,
             };
             gate_and_render_item(product, record, item, channel, renderer, ctx, render_items)
         })
-        .collect()
+        .collect::<Result<Vec<Gated>, RenderError>>()?;
+    validate::follow_primaries(channels, &mut gated);
+    Ok(gated)
 }
 
 /// Merges, gates and renders one product for one channel (for `pimfeed diff`, which renders a

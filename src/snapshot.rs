@@ -31,7 +31,8 @@ pub struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Starts a snapshot of the catalog at `root`: copies its configuration and templates.
+    /// Starts a snapshot of the catalog at `root`: copies its configuration, templates and
+    /// Amazon product type definitions.
     pub fn create(root: &Path) -> io::Result<SnapshotWriter> {
         let staging = Staging::create(&root.join(DIR))?;
         for file in FILES {
@@ -42,9 +43,13 @@ impl SnapshotWriter {
                 fs::copy(&from, &to)?;
             }
         }
-        let templates = root.join("templates");
-        if templates.is_dir() {
-            for entry in walkdir::WalkDir::new(&templates) {
+        // Templates, and the Amazon product type definitions the gate reads.
+        for folder in ["templates", crate::channels::product_types::DIR] {
+            let folder = root.join(folder);
+            if !folder.is_dir() {
+                continue;
+            }
+            for entry in walkdir::WalkDir::new(&folder) {
                 let entry = entry.map_err(io::Error::other)?;
                 let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
                 let to = staging.path().join(relative);

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::Preset;
-use super::presets::bol;
+pub use super::bol::BolSettings;
 use crate::config::{ChannelConfig, Condition, FulfilmentMethod};
 use crate::content::Schema;
 
@@ -40,7 +40,11 @@ impl PresetSettings {
                     FulfilmentMethod::Fbr => "FBR",
                     FulfilmentMethod::Fbb => "FBB",
                 },
-                "delivery_code": bol.delivery_code,
+                "delivery_schedule": bol.delivery_schedule,
+                "delivery_promise": bol.delivery_promise,
+                "condition_state": bol.condition_state,
+                "condition_grade": bol.condition_grade,
+                "condition_margin": bol.condition_margin,
                 "countries": bol.countries,
                 "economic_operator_id": bol.economic_operator_id,
             }),
@@ -51,6 +55,13 @@ impl PresetSettings {
                 "issue_locale": amazon.issue_locale,
                 "product_types": amazon.product_types,
                 "offer_only": amazon.offer_only,
+                "attributes": amazon.attributes,
+                // Digests only: enough for the build cache to see a new definition.
+                "definitions": amazon
+                    .definitions
+                    .iter()
+                    .map(|(name, definition)| (name.clone(), definition.digest.clone()))
+                    .collect::<BTreeMap<_, _>>(),
             }),
         }
     }
@@ -59,16 +70,6 @@ impl PresetSettings {
 #[derive(Debug, Clone)]
 pub struct MetaSettings {
     pub condition: Condition,
-}
-
-#[derive(Debug, Clone)]
-pub struct BolSettings {
-    pub condition: Condition,
-    pub fulfilment: FulfilmentMethod,
-    /// FBR only; a product's `bol_delivery_code` overrides it.
-    pub delivery_code: Option<String>,
-    pub countries: Vec<String>,
-    pub economic_operator_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +82,10 @@ pub struct AmazonSettings {
     /// Family → Amazon product type.
     pub product_types: BTreeMap<String, String>,
     pub offer_only: bool,
+    /// Amazon attribute → where its value comes from (full listings).
+    pub attributes: BTreeMap<String, super::product_types::AttributeMapping>,
+    /// Product type → its definition, for the types the catalog keeps one of (`amazon/`).
+    pub definitions: BTreeMap<String, std::sync::Arc<super::product_types::Definition>>,
 }
 
 /// The keys only some presets take, and which ones.
@@ -95,6 +100,11 @@ const KEYS: &[(&str, &[Preset])] = &[
     ),
     ("fulfilment_method", &[Preset::BolOffers]),
     ("delivery_code", &[Preset::BolOffers]),
+    ("delivery_schedule", &[Preset::BolOffers]),
+    ("delivery_promise", &[Preset::BolOffers]),
+    ("condition_state", &[Preset::BolOffers]),
+    ("condition_grade", &[Preset::BolOffers]),
+    ("condition_margin", &[Preset::BolOffers]),
     ("countries", &[Preset::BolOffers]),
     ("economic_operator_id", &[Preset::BolOffers]),
     ("push", &[Preset::BolOffers, Preset::AmazonListings]),
@@ -103,6 +113,7 @@ const KEYS: &[(&str, &[Preset])] = &[
     ("issue_locale", &[Preset::AmazonListings]),
     ("product_types", &[Preset::AmazonListings]),
     ("offer_only", &[Preset::AmazonListings]),
+    ("attributes", &[Preset::AmazonListings]),
 ];
 
 fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
@@ -110,6 +121,11 @@ fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
         "condition" => cfg.condition.is_some(),
         "fulfilment_method" => cfg.fulfilment_method.is_some(),
         "delivery_code" => cfg.delivery_code.is_some(),
+        "delivery_schedule" => cfg.delivery_schedule.is_some(),
+        "delivery_promise" => cfg.delivery_promise.is_some(),
+        "condition_state" => cfg.condition_state.is_some(),
+        "condition_grade" => cfg.condition_grade.is_some(),
+        "condition_margin" => cfg.condition_margin.is_some(),
         "countries" => cfg.countries.is_some(),
         "economic_operator_id" => cfg.economic_operator_id.is_some(),
         "seller_id" => cfg.seller_id.is_some(),
@@ -118,18 +134,20 @@ fn is_set(cfg: &ChannelConfig, key: &str) -> bool {
         "product_types" => cfg.product_types.is_some(),
         "offer_only" => cfg.offer_only.is_some(),
         "push" => cfg.push.is_some(),
+        "attributes" => cfg.attributes.is_some(),
         _ => unreachable!("unknown marketplace key {key}"),
     }
 }
 
 /// Checks the marketplace keys of one channel and fills in their defaults; every mistake goes
-/// to `problem`.
+/// to `problem`, advice the channel's report repeats on every build to `note`.
 pub fn resolve(
     preset: Option<Preset>,
     cfg: &ChannelConfig,
     currency: &str,
     schema: &Schema,
     problem: &mut dyn FnMut(String),
+    note: &mut dyn FnMut(String),
 ) -> PresetSettings {
     for (key, presets) in KEYS {
         if is_set(cfg, key) && !preset.is_some_and(|p| presets.contains(&p)) {
@@ -145,89 +163,14 @@ pub fn resolve(
     let condition = cfg.condition.unwrap_or_default();
     match preset {
         Some(Preset::MetaCatalog) => PresetSettings::Meta(MetaSettings { condition }),
-        Some(Preset::BolOffers) => PresetSettings::Bol(resolve_bol(cfg, currency, problem)),
+        Some(Preset::BolOffers) => {
+            PresetSettings::Bol(super::bol::resolve(cfg, currency, schema, problem, note))
+        }
         Some(Preset::AmazonListings) => {
             PresetSettings::Amazon(resolve_amazon(cfg, schema, problem))
         }
         _ => PresetSettings::None,
     }
-}
-
-fn resolve_bol(
-    cfg: &ChannelConfig,
-    currency: &str,
-    problem: &mut dyn FnMut(String),
-) -> BolSettings {
-    if !bol::LOCALES.contains(&cfg.locale.as_str()) {
-        problem(format!(
-            "bol needs Dutch copy: set `locale` to {} (and add it to the catalog's locales), not `{}`",
-            bol::LOCALES.join(" or "),
-            cfg.locale
-        ));
-    }
-    if currency != "EUR" {
-        problem(format!(
-            "bol sells in EUR; the channel's currency is {currency} (set `currency = \"EUR\"`)"
-        ));
-    }
-    let fulfilment = cfg.fulfilment_method.unwrap_or_default();
-    match (fulfilment, &cfg.delivery_code) {
-        (FulfilmentMethod::Fbr, None) => problem(format!(
-            "bol offers shipped by the retailer (FBR) need a `delivery_code`: one of {}",
-            bol::DELIVERY_CODES.join(", ")
-        )),
-        (FulfilmentMethod::Fbr, Some(code)) => {
-            if let Err(message) = check_delivery_code(code) {
-                problem(message);
-            }
-        }
-        (FulfilmentMethod::Fbb, Some(_)) => problem(
-            "`delivery_code` is for FBR only: bol sets the delivery promise of FBB offers".into(),
-        ),
-        (FulfilmentMethod::Fbb, None) => {}
-    }
-    let countries = cfg
-        .countries
-        .clone()
-        .unwrap_or_else(|| bol::COUNTRIES.iter().map(|c| c.to_string()).collect());
-    if countries.is_empty() {
-        problem("`countries` is empty; bol sells in NL, BE or both".into());
-    }
-    for (index, country) in countries.iter().enumerate() {
-        if !bol::COUNTRIES.contains(&country.as_str()) {
-            problem(format!(
-                "`countries`: bol sells in NL and BE, not `{country}`"
-            ));
-        } else if countries[..index].contains(country) {
-            problem(format!("`countries` lists {country} twice"));
-        }
-    }
-    if cfg
-        .economic_operator_id
-        .as_ref()
-        .is_some_and(|id| id.trim().is_empty())
-    {
-        problem("`economic_operator_id` is empty; leave it out or set the id bol gave you".into());
-    }
-    BolSettings {
-        condition: cfg.condition.unwrap_or_default(),
-        fulfilment,
-        delivery_code: cfg.delivery_code.clone(),
-        countries,
-        economic_operator_id: cfg.economic_operator_id.clone(),
-    }
-}
-
-/// Whether `code` is one of bol's delivery codes; the error suggests the nearest one.
-pub fn check_delivery_code(code: &str) -> Result<(), String> {
-    if bol::DELIVERY_CODES.contains(&code) {
-        return Ok(());
-    }
-    let hint = match crate::suggest::nearest(code, bol::DELIVERY_CODES.iter().copied()) {
-        Some(near) => format!("did you mean `{near}`?"),
-        None => format!("bol's codes are {}", bol::DELIVERY_CODES.join(", ")),
-    };
-    Err(format!("`{code}` is not a bol delivery code; {hint}"))
 }
 
 fn resolve_amazon(
@@ -304,7 +247,23 @@ fn resolve_amazon(
         issue_locale,
         product_types,
         offer_only,
+        attributes: cfg.attributes.clone().unwrap_or_default(),
+        definitions: BTreeMap::new(),
     }
+}
+
+/// The report's note for a channel that wrote no document because nothing reached it.
+pub fn empty_document_note(channel: &super::Channel, items: usize) -> Option<String> {
+    let refuses = channel
+        .preset()
+        .is_some_and(super::Preset::refuses_empty_document);
+    (refuses && items == 0).then(|| {
+        format!(
+            "no product reached this channel, so no `{}` was written: Amazon refuses a feed \
+             document without messages",
+            channel.output
+        )
+    })
 }
 
 /// The file name of part `number` (1-based) of a feed split over several files: the first
@@ -354,13 +313,5 @@ mod tests {
         assert!(!is_later_part("amazon.json", "amazon-x.json"));
         assert!(!is_later_part("amazon.json", "amazon.json"));
         assert!(!is_later_part("amazon.json", "other-2.json"));
-    }
-
-    #[test]
-    fn delivery_codes_are_checked_with_a_suggestion() {
-        assert!(check_delivery_code("1-2d").is_ok());
-        assert!(check_delivery_code("VVB").is_ok());
-        let err = check_delivery_code("24uurs-16h").unwrap_err();
-        assert!(err.contains("did you mean `24uurs-16`?"), "{err}");
     }
 }

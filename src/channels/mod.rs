@@ -1,10 +1,13 @@
 //! Channels: the receivers of feeds, resolved from `pim.toml` into what the gate and the
 //! renderer need (format, locale, currency, requirements).
 
+mod bol;
+pub mod country;
 pub mod expression;
 pub mod marketplace;
 pub mod presets;
 pub mod problems;
+pub mod product_types;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,6 +17,7 @@ use serde::Serialize;
 use crate::config::{ChannelFormat, Config};
 use crate::content::{CatalogSource, Schema};
 use crate::diagnostics::Diagnostic;
+pub use bol::{check_promise, parse_delivery_days};
 use expression::Wrap;
 pub use marketplace::PresetSettings;
 pub use presets::Preset;
@@ -34,8 +38,16 @@ pub struct Channel {
     /// The line of `filter` in `pim.toml`, for errors while it is evaluated.
     pub filter_line: Option<usize>,
     pub formula_guard: bool,
-    /// The marketplace presets' own settings (seller, delivery code, …).
+    /// The marketplace presets' own settings (seller, delivery schedule, …).
     pub settings: PresetSettings,
+    /// The country it sells in (ISO 3166-1), when set; its currency is the channel's.
+    pub country: Option<String>,
+    /// `google-merchant-inventory`: the `google-merchant` channel whose ids it updates; its
+    /// items are only those the primary feed has.
+    pub primary: Option<String>,
+    /// Advice about the channel as configured, repeated in the report of every build (a bol
+    /// channel without an economic operator).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,8 +91,9 @@ pub struct ChannelView<'a> {
     pub name: &'a str,
     pub locale: &'a str,
     pub currency: &'a str,
+    pub country: Option<&'a str>,
     pub output: &'a str,
-    /// The marketplace preset's settings (`seller_id`, `marketplace_id`, `delivery_code`, …),
+    /// The marketplace preset's settings (`seller_id`, `marketplace_id`, `delivery_schedule`, …),
     /// for templates that override a marketplace preset; empty for other channels.
     pub settings: serde_json::Value,
 }
@@ -91,6 +104,7 @@ impl<'a> From<&'a Channel> for ChannelView<'a> {
             name: &channel.name,
             locale: &channel.locale,
             currency: &channel.currency,
+            country: channel.country.as_deref(),
             output: &channel.output,
             settings: channel.settings.to_json(),
         }
@@ -259,9 +273,21 @@ pub fn resolve_from(
             ChannelKind::Preset(preset) => Some(preset),
             _ => None,
         };
+        if let Some(country) = &cfg.country {
+            country::check(country, &currency, &mut |message| {
+                problem(At::Key("country"), message)
+            });
+        }
         // The marketplace checks name the setting in their messages (see `At::Channel`).
         let mut named = |message: String| problem(At::Channel, message);
-        let settings = marketplace::resolve(preset, cfg, &currency, schema, &mut named);
+        let mut notes = Vec::new();
+        let mut settings =
+            marketplace::resolve(preset, cfg, &currency, schema, &mut named, &mut |note| {
+                notes.push(note)
+            });
+        if let PresetSettings::Amazon(amazon) = &mut settings {
+            product_types::attach(amazon, source, &mut named, &mut |note| notes.push(note));
+        }
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),
@@ -275,9 +301,13 @@ pub fn resolve_from(
                 _ => cfg.formula_guard.unwrap_or(true),
             },
             settings,
+            country: cfg.country.clone(),
+            primary: cfg.primary.clone(),
+            notes,
             kind,
         });
     }
+    country::resolve_primaries(&mut channels, &mut problems);
     // A split feed's later parts must not overwrite another channel's file.
     for split in channels.iter().filter(|c| c.items_per_file().is_some()) {
         for other in &channels {
@@ -376,9 +406,9 @@ fn gzip_twin_collisions(channels: &[Channel]) -> Vec<(String, String)> {
         let twin = format!("{}.gz", channel.output);
         for other in channels.iter().filter(|other| other.output == twin) {
             let message = format!(
-                "channel `{}`: writes `{twin}`, which is also the gzip copy of channel `{}`'s \
-                 `{}` (`[build] gzip = true`); choose another `output`",
-                other.name, channel.name, channel.output
+                "writes `{twin}`, which is also the gzip copy of channel `{}`'s `{}` \
+                 (`[build] gzip = true`); choose another `output`",
+                channel.name, channel.output
             );
             problems.push((other.name.clone(), message));
         }

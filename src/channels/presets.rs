@@ -28,6 +28,8 @@ pub mod google {
     pub const ITEM_GROUP_ID_MAX: usize = 50;
     pub const COLOR_MAX: usize = 100;
     pub const ADDITIONAL_IMAGES_MAX: usize = 10;
+    /// `shipping_weight`: Google takes 0–1000 kg (2000 lb).
+    pub const SHIPPING_WEIGHT_MAX_KG: u32 = 1000;
 }
 
 /// Meta catalog limits (the text limits come from a third-party spec, productfeedspec.com, as
@@ -58,28 +60,22 @@ pub mod meta {
 
 /// bol.com Retailer API v11 offers and bol's content rules (`docs/src/channels/bol-offers.md`).
 pub mod bol {
-    /// `fulfilment.deliveryCode` values for FBR; `VVB` (bol ships for the retailer) is FBR only.
-    pub const DELIVERY_CODES: &[&str] = &[
-        "24uurs-23",
-        "24uurs-22",
-        "24uurs-21",
-        "24uurs-20",
-        "24uurs-19",
-        "24uurs-18",
-        "24uurs-17",
-        "24uurs-16",
-        "24uurs-15",
-        "24uurs-14",
-        "24uurs-13",
-        "24uurs-12",
-        "1-2d",
-        "2-3d",
-        "3-5d",
-        "4-8d",
-        "1-8d",
-        "MijnLeverbelofte",
-        "VVB",
+    /// v11 `fulfilment.schedule` values (FBR): bol's delivery promise (with the days in
+    /// `deliveryPromise`), the retailer's own promise, or shipping through bol (VVB).
+    pub const SCHEDULES: &[&str] = &[
+        "BOL_DELIVERY_PROMISE",
+        "MY_DELIVERY_PROMISE",
+        "SHIPPING_VIA_BOL",
     ];
+    /// The schedule that takes a `deliveryPromise`.
+    pub const PROMISE_SCHEDULE: &str = "BOL_DELIVERY_PROMISE";
+    /// v11 `condition.state`, for second-hand items.
+    pub const STATES: &[&str] = &["AS_NEW", "GOOD", "REASONABLE", "MODERATE"];
+    /// v11 `condition.grade`, for refurbished items.
+    pub const GRADES: &[&str] = &["A", "B", "C"];
+    /// v11 `pricing.bundlePrices[].unitPrice` bounds, EUR incl. VAT.
+    pub const UNIT_PRICE_MIN: u32 = 1;
+    pub const UNIT_PRICE_MAX: u32 = 9999;
     pub const COUNTRIES: &[&str] = &["NL", "BE"];
     /// Bol's locales for Dutch copy; an offer channel must be in one of them.
     pub const LOCALES: &[&str] = &["nl-NL", "nl-BE"];
@@ -91,8 +87,10 @@ pub mod bol {
     pub const TITLE_SUGGESTED_MAX: usize = 70;
     /// Old client libraries cap `stock.amount` here; more would be refused.
     pub const STOCK_MAX: i64 = 999;
-    /// The per-product override of the channel's `delivery_code`.
-    pub const DELIVERY_CODE_ATTRIBUTE: &str = "bol_delivery_code";
+    /// The per-product override of the days of the channel's delivery promise, `"1-2"`.
+    pub const DELIVERY_DAYS_ATTRIBUTE: &str = "bol_delivery_days";
+    /// v10's per-product delivery code, refused with a pointer to the attribute above.
+    pub const LEGACY_DELIVERY_CODE_ATTRIBUTE: &str = "bol_delivery_code";
 }
 
 /// Amazon SP-API JSON_LISTINGS_FEED (`docs/src/channels/amazon-listings.md`).
@@ -104,6 +102,11 @@ pub mod amazon {
     pub const ASIN_ATTRIBUTE: &str = "asin";
     /// `other_product_image_locator_1` to `_8`, after the main image.
     pub const OTHER_IMAGES_MAX: usize = 8;
+    /// Amazon's limit on a seller SKU.
+    pub const SKU_MAX: usize = 40;
+    /// The schedule of a sale whose end only the ERP knows (Amazon requires both dates).
+    pub const OPEN_SALE_START: &str = "2020-01-01T00:00:00Z";
+    pub const OPEN_SALE_END: &str = "2099-12-31T23:59:59Z";
     /// The product type public integrations send for offers on an existing ASIN.
     pub const OFFER_ONLY_PRODUCT_TYPE: &str = "PRODUCT";
 }
@@ -186,6 +189,12 @@ impl Preset {
             Preset::WebshopJson => &["title"],
             Preset::OrderEntryCsv => &["title"],
         }
+    }
+
+    /// Whether the marketplace refuses a document without items as a whole (Amazon: a feed
+    /// needs 1 to 10,000 messages), so that an empty channel writes no file at all.
+    pub fn refuses_empty_document(self) -> bool {
+        self == Preset::AmazonListings
     }
 
     /// At most this many items go into one file; more are split over numbered files.

@@ -158,6 +158,11 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
             channel.name, channel.items, channel.excluded, channel.output
         )?;
     }
+    for channel in &report.channels {
+        for note in &channel.notes {
+            writeln!(out, "note: channel `{}`: {note}", channel.name)?;
+        }
+    }
     if detailed {
         listing::write(report, out)?;
     }

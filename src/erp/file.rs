@@ -1023,6 +1023,7 @@ impl Parser<'_> {
                 pack_size: pack_size.map(|size| size as u32),
                 active: active.unwrap_or(true),
                 price_tiers,
+                prices: Default::default(),
             }),
             (sku, ..) => Err(sku),
         }
@@ -1675,6 +1676,7 @@ mod tests {
                             price: dec("129.95"),
                         },
                     ],
+                    prices: Default::default(),
                 },
                 ErpRecord {
                     sku: "B,2".into(),
@@ -1692,6 +1694,7 @@ mod tests {
                     pack_size: None,
                     active: true,
                     price_tiers: vec![],
+                    prices: Default::default(),
                 },
             ]
         );

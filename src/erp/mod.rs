@@ -7,6 +7,7 @@ pub mod completeness;
 pub mod file;
 pub mod http;
 pub mod last_pull;
+pub mod price_list;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,10 @@ pub struct ErpRecord {
     pub pack_size: Option<u32>,
     pub active: bool,
     pub price_tiers: Vec<PriceTier>,
+    /// Prices in other currencies, by ISO 4217 code, from the catalog's price lists
+    /// ([`price_list`]); not part of the ERP export itself.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub prices: std::collections::BTreeMap<String, price_list::CurrencyPrice>,
 }
 
 /// A quantity break: from `min_qty` units on, each unit costs `price`.

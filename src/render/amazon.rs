@@ -97,7 +97,9 @@ pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::R
     serde_json::to_writer(&mut *out, &message).map_err(io::Error::other)
 }
 
-fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
+/// The message of one product (without `messageId`); the gate checks its `attributes`
+/// against the product type's definition.
+pub fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
     let marketplace = settings.marketplace_id.as_str();
     let language = settings.issue_locale.as_str();
     let text = |value: &str| json!({ "value": value, "language_tag": language, "marketplace_id": marketplace });
@@ -162,6 +164,15 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
                     json!([{ "media_location": url, "marketplace_id": marketplace }]),
                 );
             }
+            for (name, mapping) in &settings.attributes {
+                if let Some(value) = mapping.value(view) {
+                    let entry = match mapping.localized {
+                        true => text(&value),
+                        false => json!({ "value": value, "marketplace_id": marketplace }),
+                    };
+                    attributes.insert(name.clone(), json!([entry]));
+                }
+            }
             (product_type.clone().unwrap_or_default(), "LISTING")
         }
     };
@@ -169,16 +180,14 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
         "condition_type".into(),
         json!([{ "value": condition_type(settings.condition), "marketplace_id": marketplace }]),
     );
-    let price = offer_price(view);
-    let price = Number::from_str(price).map_or(Value::String(price.into()), Value::Number);
+    // Older product type definitions refuse `audience`; without one, it is sent.
+    let audience = settings
+        .definitions
+        .get(&product_type)
+        .is_none_or(|definition| definition.offer_audience);
     attributes.insert(
         "purchasable_offer".into(),
-        json!([{
-            "currency": currency,
-            "marketplace_id": marketplace,
-            "audience": "ALL",
-            "our_price": [{ "schedule": [{ "value_with_tax": price }] }],
-        }]),
+        purchasable_offer(view, currency, marketplace, audience),
     );
     attributes.insert(
         "fulfillment_availability".into(),
@@ -193,9 +202,34 @@ fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Val
     })
 }
 
-/// What a customer pays today: the sale price while it is below the price.
-fn offer_price(view: &ProductView) -> &str {
-    crate::render::meta::sale_price(view).unwrap_or(&view.erp.price)
+/// The list price in `our_price` and, while there is one, the sale price in
+/// `discounted_price`, which Amazon shows against the struck-through list price. The ERP has
+/// no sale dates: the schedule Amazon requires is left open, and the sale ends when the ERP
+/// ends it, since the next feed's UPDATE replaces every attribute.
+fn purchasable_offer(
+    view: &ProductView,
+    currency: &str,
+    marketplace: &str,
+    audience: bool,
+) -> Value {
+    let number =
+        |text: &str| Number::from_str(text).map_or(Value::String(text.into()), Value::Number);
+    let mut offer = json!({
+        "currency": currency,
+        "marketplace_id": marketplace,
+        "our_price": [{ "schedule": [{ "value_with_tax": number(&view.erp.price) }] }],
+    });
+    if audience {
+        offer["audience"] = "ALL".into();
+    }
+    if let Some(sale) = crate::render::meta::sale_price(view) {
+        offer["discounted_price"] = json!([{ "schedule": [{
+            "value_with_tax": number(sale),
+            "start_at": amazon::OPEN_SALE_START,
+            "end_at": amazon::OPEN_SALE_END,
+        }] }]);
+    }
+    json!([offer])
 }
 
 /// Writes a rendered message with `"messageId": number` as its first member.

@@ -11,9 +11,10 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Number, Value, json};
 
+use crate::channels::marketplace::BolSettings;
 use crate::channels::presets::bol;
-use crate::channels::{Channel, PresetSettings};
-use crate::config::{Condition, FulfilmentMethod};
+use crate::channels::{Channel, PresetSettings, parse_delivery_days};
+use crate::config::{Condition, DeliveryPromise, FulfilmentMethod};
 use crate::merge::{ErpView, ProductView};
 use crate::render::meta::attribute_text;
 use crate::validate::gtin;
@@ -109,15 +110,64 @@ pub fn bundle_prices(erp: &ErpView) -> BundlePrices {
     BundlePrices { prices, dropped }
 }
 
-/// The delivery code of one product: its `bol_delivery_code`, else the channel's.
-pub fn delivery_code(view: &ProductView, channel: &Channel) -> Option<String> {
-    let PresetSettings::Bol(settings) = &channel.settings else {
-        return None;
-    };
+/// The v11 `fulfilment` of one offer: FBB is bol's; FBR carries the channel's schedule and
+/// promise, a product's `bol_delivery_days` replacing the promise's days (and making the
+/// schedule bol's delivery promise).
+pub fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
     if settings.fulfilment == FulfilmentMethod::Fbb {
-        return None;
+        return json!({ "method": "FBB" });
     }
-    attribute_text(view, bol::DELIVERY_CODE_ATTRIBUTE).or_else(|| settings.delivery_code.clone())
+    let own_days = attribute_text(view, bol::DELIVERY_DAYS_ATTRIBUTE)
+        .and_then(|days| parse_delivery_days(&days).ok());
+    let promise = match (own_days, &settings.delivery_promise) {
+        (Some((minimum_days, maximum_days)), channel) => Some(DeliveryPromise {
+            minimum_days,
+            maximum_days,
+            ultimate_order_time: channel.as_ref().and_then(|p| p.ultimate_order_time.clone()),
+        }),
+        (None, channel) => channel.clone(),
+    };
+    let schedule = match own_days {
+        Some(_) => Some(bol::PROMISE_SCHEDULE),
+        None => settings.delivery_schedule.as_deref(),
+    };
+    let mut fulfilment = json!({ "method": "FBR" });
+    let object = fulfilment.as_object_mut().expect("an object");
+    if let Some(schedule) = schedule {
+        object.insert("schedule".into(), schedule.into());
+    }
+    if let Some(promise) = promise.filter(|_| schedule == Some(bol::PROMISE_SCHEDULE)) {
+        let mut value = json!({
+            "minimumDaysToCustomer": promise.minimum_days,
+            "maximumDaysToCustomer": promise.maximum_days,
+        });
+        if let Some(time) = promise.ultimate_order_time {
+            value["ultimateOrderTime"] = time.into();
+        }
+        object.insert("deliveryPromise".into(), value);
+    }
+    fulfilment
+}
+
+/// The v11 `condition`: the category, with the state of a second-hand item or the grade and
+/// margin of a refurbished one.
+fn condition_json(settings: &BolSettings) -> Value {
+    let mut value = json!({ "category": condition(settings.condition) });
+    match settings.condition {
+        Condition::New => {}
+        Condition::Used => {
+            if let Some(state) = &settings.condition_state {
+                value["state"] = state.as_str().into();
+            }
+        }
+        Condition::Refurbished => {
+            if let Some(grade) = &settings.condition_grade {
+                value["grade"] = grade.as_str().into();
+            }
+            value["margin"] = settings.condition_margin.into();
+        }
+    }
+    value
 }
 
 /// One offer, as one line.
@@ -138,16 +188,9 @@ pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::R
         .iter()
         .map(|p| json!({ "quantity": p.quantity, "unitPrice": money(&p.unit_price) }))
         .collect();
-    let fulfilment = match settings.fulfilment {
-        FulfilmentMethod::Fbr => json!({
-            "method": "FBR",
-            "deliveryCode": delivery_code(view, channel),
-        }),
-        FulfilmentMethod::Fbb => json!({ "method": "FBB" }),
-    };
     let mut offer = json!({
         "ean": ean,
-        "condition": { "category": condition(settings.condition) },
+        "condition": condition_json(settings),
         "reference": view.sku,
         "onHoldByRetailer": false,
         "pricing": { "bundlePrices": bundle_prices },
@@ -157,7 +200,7 @@ pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::R
             "amount": view.erp.stock.clamp(0, bol::STOCK_MAX),
             "managedByRetailer": false,
         },
-        "fulfilment": fulfilment,
+        "fulfilment": fulfilment(view, settings),
         "countryAvailabilities": settings
             .countries
             .iter()

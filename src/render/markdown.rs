@@ -64,7 +64,7 @@ fn is_script_url(url: &str) -> bool {
 /// Renders Markdown as plain text for channels that take no HTML: paragraphs and headings
 /// separated by a blank line, list items on lines of their own starting with `- ` or `1. `,
 /// table rows as lines of ` | `-separated cells, inline markup reduced to its text, images
-/// and HTML tags dropped (`<br>` still ends the line).
+/// and HTML tags dropped (`<br>` still ends the line), also those written as entities.
 pub fn to_plain_text(markdown: &str) -> String {
     let mut w = PlainWriter::default();
     let mut lists: Vec<Option<u64>> = Vec::new();
@@ -149,7 +149,13 @@ pub fn to_plain_text(markdown: &str) -> String {
             _ => {}
         }
     }
-    w.finish()
+    // Text can still hold HTML that Markdown decoded from entities (`&lt;b&gt;` is the text
+    // `<b>`): decode what is left and strip tags only now, so no tag survives as text.
+    let text = w.finish();
+    match super::clean::strip_html(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(stripped) => stripped.trim().to_string(),
+    }
 }
 
 fn is_br(tag: &str) -> bool {
@@ -338,6 +344,15 @@ mod tests {
             to_plain_text("One<br>two<BR/>three <!-- note --> four"),
             "One\ntwo\nthree four"
         );
+    }
+
+    #[test]
+    fn plain_text_has_no_tags_written_as_entities() {
+        assert_eq!(
+            to_plain_text("Een &lt;b&gt;sterke&lt;/b&gt; boor &amp;amp;lt;i&amp;amp;gt;"),
+            "Een sterke boor"
+        );
+        assert_eq!(to_plain_text("Gewicht &lt; 2 kg"), "Gewicht < 2 kg");
     }
 
     #[test]

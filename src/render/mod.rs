@@ -7,6 +7,7 @@
 
 pub mod amazon;
 pub mod bol;
+pub mod clean;
 pub mod escape;
 pub mod markdown;
 pub mod meta;
@@ -150,6 +151,12 @@ impl<'a> ChannelRenderer<'a> {
 
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
+        // A new Amazon product type definition changes verdicts: the build cache must see it.
+        if let crate::channels::PresetSettings::Amazon(amazon) = &channel.settings {
+            for definition in amazon.definitions.values() {
+                sources.push_str(&definition.digest);
+            }
+        }
         let body = match &channel.kind {
             ChannelKind::Template { format, template } => {
                 let path = Path::new("templates").join(template);
@@ -385,6 +392,13 @@ impl<'a> ChannelRenderer<'a> {
             Body::Webshop | Body::Amazon => out.write_all(b"\n]}\n").map_err(|e| self.io(e)),
             Body::Columns { .. } | Body::OrderEntry | Body::Meta | Body::Bol => Ok(()),
         }
+    }
+
+    /// Whether a feed without items is left unwritten (Amazon refuses an empty document).
+    pub fn skips_empty_document(&self) -> bool {
+        self.channel
+            .preset()
+            .is_some_and(Preset::refuses_empty_document)
     }
 
     /// At most this many items per file (Amazon's 10,000 messages); the pipeline starts a

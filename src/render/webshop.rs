@@ -2,6 +2,7 @@
 //! webshop's import. Built with serde rather than a template, so it is valid JSON by
 //! construction; money is written as exact JSON numbers (`12.50`), never through a float.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -10,8 +11,9 @@ use serde::Serialize;
 use serde_json::{Number, Value, json};
 
 use crate::channels::Channel;
-use crate::content::Product;
+use crate::content::{AttributeType, Product};
 use crate::merge::{MergeContext, ProductView, product_link};
+use crate::render::clean::{clean_json, one_line};
 
 pub fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let catalog = json!({
@@ -31,20 +33,31 @@ pub fn item(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     // Borrowed, not cloned: this runs once per product of catalogs with a million of them.
-    let mut attributes: BTreeMap<&str, &Value> = product
+    let mut raw: BTreeMap<&str, &Value> = product
         .values
         .iter()
         .map(|(name, value)| (name.as_str(), &value.value))
         .collect();
     if let Some(overrides) = product.channels.get(&channel.name) {
-        attributes.extend(
+        raw.extend(
             overrides
                 .iter()
                 .map(|(name, value)| (name.as_str(), &value.value)),
         );
     }
+    // Copied only when a value holds control or bidi characters to drop.
+    let attributes: BTreeMap<&str, Cow<'_, Value>> = raw
+        .into_iter()
+        .map(|(name, value)| {
+            let rich_text = ctx
+                .schema
+                .attribute(name)
+                .is_some_and(|d| d.kind == AttributeType::RichText);
+            (name, clean_json(value, rich_text))
+        })
+        .collect();
     let locales = &ctx.catalog.locales;
-    let description = attributes.get("description").copied();
+    let description = attributes.get("description").map(|d| &**d);
     let description_html = locales
         .iter()
         .filter_map(|locale| {
@@ -59,7 +72,7 @@ pub fn item(
             .map(|locale| {
                 (
                     locale.as_str(),
-                    ctx.categories.display_name(&c.path, locale),
+                    one_line(ctx.categories.display_name(&c.path, locale)),
                 )
             })
             .collect(),
@@ -117,7 +130,7 @@ struct WebshopItem<'a> {
     family: &'a str,
     link: BTreeMap<&'a str, String>,
     category: Option<WebshopCategory<'a>>,
-    attributes: BTreeMap<&'a str, &'a Value>,
+    attributes: BTreeMap<&'a str, Cow<'a, Value>>,
     description_html: BTreeMap<&'a str, String>,
     availability: &'a str,
     erp: WebshopErp<'a>,
@@ -126,7 +139,7 @@ struct WebshopItem<'a> {
 #[derive(Serialize)]
 struct WebshopCategory<'a> {
     path: &'a str,
-    name: BTreeMap<&'a str, &'a str>,
+    name: BTreeMap<&'a str, Cow<'a, str>>,
     google: Option<u32>,
 }
 

@@ -107,9 +107,24 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         self.write_item(&rendered)
     }
 
-    /// Writes the footer and flushes; returns every file written, in order.
+    /// Writes the footer and flushes; returns every file written, in order: none for a
+    /// channel whose marketplace refuses an empty document and that got no item.
     pub fn finish(mut self) -> Result<Vec<FeedPart>, RenderError> {
         self.close_current()?;
+        let empty = matches!(self.parts.as_slice(), [only] if only.items == 0);
+        if empty && self.renderer.skips_empty_document() {
+            for part in self.parts.drain(..) {
+                let gz = part.path.with_file_name(format!("{}.gz", part.file));
+                for path in [part.path, gz] {
+                    match std::fs::remove_file(&path) {
+                        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(self.renderer.io(err));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
         Ok(self.parts)
     }
 

@@ -55,6 +55,10 @@ pub struct ChannelReport {
     pub left_out: Vec<ProductVerdict>,
     /// Products in the feed with something worth fixing.
     pub warnings: Vec<ProductVerdict>,
+    /// About the channel as a whole: a setting the marketplace needs, rules that were not
+    /// checked, a document that was not written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -145,6 +149,7 @@ struct HtmlChannel<'a> {
     excluded: usize,
     left_out: Shown<HtmlVerdict<'a>>,
     warnings: Shown<HtmlVerdict<'a>>,
+    notes: &'a [String],
 }
 
 /// A product left out or warned about, as a row: who changed what is said once per run of
@@ -261,6 +266,7 @@ impl<'a> HtmlPage<'a> {
                     excluded: c.excluded,
                     left_out: shown_verdicts(&c.left_out, rows),
                     warnings: shown_verdicts(&c.warnings, rows),
+                    notes: &c.notes,
                 })
                 .collect(),
             // Products that miss something; a million complete ones would bury them.

@@ -447,8 +447,12 @@ pub async fn feeds(State(shared): State<Arc<Shared>>) -> Response {
     let mut files = Vec::new();
     if let Some(manifest) = &index.manifest {
         for channel in &manifest.channels {
+            // An Amazon channel no product reaches writes no file.
+            let Some(stats) = &channel.stats else {
+                continue;
+            };
             let parts: Vec<(String, usize, u64)> = match channel.parts.is_empty() {
-                true => vec![(channel.file.clone(), channel.items, channel.stats.bytes)],
+                true => vec![(channel.file.clone(), channel.items, stats.bytes)],
                 false => channel
                     .parts
                     .iter()

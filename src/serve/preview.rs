@@ -127,12 +127,35 @@ fn bol(offer: &Value, image: Option<&str>) -> Card {
         facts: vec![
             ("EAN".into(), text("/ean")),
             ("condition".into(), text("/condition/category")),
-            ("delivery".into(), text("/fulfilment/deliveryCode")),
+            ("delivery".into(), bol_delivery(offer)),
             ("fulfilment".into(), text("/fulfilment/method")),
             ("countries".into(), countries.join(", ")),
             ("reference".into(), text("/reference")),
         ],
         ..Card::default()
+    }
+}
+
+/// The offer's delivery as a shopper reads it: `1-2 days (order by 16:00)` from v11's
+/// delivery promise, or who promises it (`SHIPPING_VIA_BOL`, …) when there is none.
+fn bol_delivery(offer: &Value) -> String {
+    let fulfilment = &offer["fulfilment"];
+    let promise = &fulfilment["deliveryPromise"];
+    match (
+        promise["minimumDaysToCustomer"].as_u64(),
+        promise["maximumDaysToCustomer"].as_u64(),
+    ) {
+        (Some(min), Some(max)) => {
+            let days = match min == max {
+                true => format!("{min} days"),
+                false => format!("{min}-{max} days"),
+            };
+            match promise["ultimateOrderTime"].as_str() {
+                Some(time) => format!("{days} (order by {time})"),
+                None => days,
+            }
+        }
+        _ => text_of(&fulfilment["schedule"]),
     }
 }
 

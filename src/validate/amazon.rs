@@ -7,7 +7,9 @@
 use rust_decimal::Decimal;
 
 use super::{Checks, Reason, gtin, has_value, missing_attribute};
+use crate::channels::marketplace::AmazonSettings;
 use crate::channels::presets::amazon;
+use crate::channels::product_types::Definition;
 use crate::channels::{Channel, PresetSettings};
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
@@ -32,6 +34,16 @@ pub(super) fn rules(
         Reason::new(
             "price",
             "the ERP price is 0; Amazon needs a price above zero",
+        )
+    });
+    let sku_length = view.sku.chars().count();
+    checks.check(sku_length <= amazon::SKU_MAX, || {
+        Reason::new(
+            "too-long",
+            format!(
+                "the SKU is {sku_length} characters; Amazon takes seller SKUs of at most {}",
+                amazon::SKU_MAX
+            ),
         )
     });
     match listing(view, settings) {
@@ -89,6 +101,48 @@ pub(super) fn rules(
             }
             // The brand needs no length check: the built-in `brand` attribute allows 70
             // characters, within Amazon's 100.
+            if let Some(definition) = product_type
+                .as_ref()
+                .and_then(|t| settings.definitions.get(t))
+            {
+                product_type_rules(view, channel, settings, definition, checks);
+            }
         }
+    }
+}
+
+/// The listing as pimfeed would send it, checked against its product type's definition: one
+/// reason per attribute Amazon would refuse.
+fn product_type_rules(
+    view: &ProductView,
+    channel: &Channel,
+    settings: &AmazonSettings,
+    definition: &Definition,
+    checks: &mut Checks,
+) {
+    let message = crate::render::amazon::message(view, &channel.currency, settings);
+    let problems = definition.problems(&message["attributes"]);
+    if problems.is_empty() {
+        checks.check(true, || unreachable!());
+    }
+    for (attribute, problem) in problems {
+        let missing = problem.starts_with("is required");
+        let hint = match missing && !settings.attributes.contains_key(&attribute) {
+            false => String::new(),
+            true => format!(
+                "; map it under `[channels.{}.attributes.{attribute}]` (from an attribute, per \
+                 brand, per family or a default)",
+                channel.name
+            ),
+        };
+        let mut reason = Reason::new(
+            "product-type",
+            format!(
+                "Amazon's {} definition: `{attribute}` {problem}{hint}",
+                message["productType"].as_str().unwrap_or_default()
+            ),
+        );
+        reason.attribute = Some(attribute);
+        checks.fail(reason);
     }
 }

@@ -1,17 +1,17 @@
-//! bol.com's rules for offers (`docs/src/channels/bol-offers.md` lists them with their
-//! sources): a 13-digit EAN, a price, a delivery code bol knows, bundle prices that fall; and
-//! bol's content rules where a program can check them (title length, no prices, web addresses
-//! or sales slogans in the text) as warnings, since bol judges those itself.
+//! bol.com's rules for offers (Retailer API v11; `docs/src/channels/bol-offers.md` lists them with their sources): a 13-digit EAN, unit prices of 1–9999 EUR,
+//! a delivery promise bol can read, bundle prices that fall; and bol's content rules where a program can check them
+//! (title length, no prices, web addresses or sales slogans in the text) as warnings, since
+//! bol judges those itself.
 
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use rust_decimal::Decimal;
 
 use super::{Checks, Reason};
-use crate::channels::marketplace::check_delivery_code;
 use crate::channels::presets::bol;
-use crate::channels::{Channel, PresetSettings};
+use crate::channels::{Channel, PresetSettings, parse_delivery_days};
 use crate::config::FulfilmentMethod;
 use crate::content::Product;
 use crate::erp::ErpRecord;
@@ -49,26 +49,43 @@ pub(super) fn rules(
             ),
         )
     });
-    if let Some(code) = attribute_text(view, bol::DELIVERY_CODE_ATTRIBUTE) {
+    if let Some(days) = attribute_text(view, bol::DELIVERY_DAYS_ATTRIBUTE) {
         let fulfilment = match &channel.settings {
             PresetSettings::Bol(settings) => settings.fulfilment,
             _ => FulfilmentMethod::Fbr,
         };
-        let on = |reason: Reason| reason.on(bol::DELIVERY_CODE_ATTRIBUTE, product, channel);
+        let on = |reason: Reason| reason.on(bol::DELIVERY_DAYS_ATTRIBUTE, product, channel);
         match fulfilment {
             FulfilmentMethod::Fbr => {
-                checks.check_result(check_delivery_code(&code), |problem| {
-                    on(Reason::new("delivery-code", problem))
+                checks.check_result(parse_delivery_days(&days).map(|_| ()), |problem| {
+                    on(Reason::new("delivery-promise", problem))
                 });
             }
             FulfilmentMethod::Fbb => checks.warn(on(Reason::new(
-                "delivery-code",
-                format!("`{code}` is ignored: bol sets the delivery promise of FBB offers"),
+                "delivery-promise",
+                format!("`{days}` is ignored: bol sets the delivery promise of FBB offers"),
             ))),
         }
     }
+    let prices = bundle_prices(&view.erp);
+    let range = Decimal::from(bol::UNIT_PRICE_MIN)..=Decimal::from(bol::UNIT_PRICE_MAX);
+    for price in &prices.prices {
+        let in_range = Decimal::from_str(&price.unit_price).is_ok_and(|p| range.contains(&p));
+        checks.check(in_range, || {
+            Reason::new(
+                "price",
+                format!(
+                    "the unit price {} (from {} pieces) is outside bol's {}–{} EUR",
+                    price.unit_price,
+                    price.quantity,
+                    bol::UNIT_PRICE_MIN,
+                    bol::UNIT_PRICE_MAX
+                ),
+            )
+        });
+    }
 
-    for dropped in bundle_prices(&view.erp).dropped {
+    for dropped in prices.dropped {
         checks.warn(Reason::new("bundle-prices", dropped));
     }
     if let Some(title) = &view.title {

@@ -103,7 +103,6 @@ pub(super) fn rules(
             .on("images", product, channel),
         );
     }
-    super::sale_price_above_price(record, "it is left out", checks);
     for (name, allowed) in [("gender", meta::GENDERS), ("age_group", meta::AGE_GROUPS)] {
         if let Some(value) = attribute_text(view, name)
             && !allowed.contains(&value.as_str())

@@ -81,6 +81,24 @@ pub fn decide(
         Reason::new("disabled", "the product is disabled (`enabled = false`)")
             .on("enabled", product, channel)
     });
+    // The SKU is the id in every feed and how an order finds its ERP item: it cannot be
+    // cleaned up on the way out, so one with invisible characters is refused.
+    checks.check(
+        !product
+            .sku
+            .chars()
+            .any(|c| c.is_control() || crate::render::clean::is_bidi_control(c)),
+        || {
+            Reason::new(
+                "sku-characters",
+                format!(
+                    "SKU {:?} holds control or text-direction characters, which no channel \
+                     takes; correct the item number in the ERP and the product file",
+                    product.sku
+                ),
+            )
+        },
+    );
     match record {
         None => checks.fail(Reason::new(
             "not-in-erp",
@@ -114,16 +132,19 @@ pub fn decide(
     }
 
     if let (Some(record), Some(view)) = (record, view) {
-        let currency = record.currency.as_deref().unwrap_or(&channel.currency);
+        // The view's currency is the channel's when a price list of it has this SKU.
+        let currency = view.erp.currency.as_str();
         checks.check(currency == channel.currency, || {
             Reason::new(
                 "currency",
                 format!(
-                    "the ERP price is in {currency}; the channel sells in {}",
+                    "the ERP price is in {currency}; the channel sells in {0}: give it a {0} \
+                     price in a `[price_lists.{0}]` price list",
                     channel.currency
                 ),
             )
         });
+        sale_price_not_below_price(record, channel, &mut checks);
         match channel.preset() {
             Some(Preset::GoogleMerchant) => {
                 google_rules(product, record, view, channel, &mut checks)
@@ -275,7 +296,17 @@ fn google_rules(
             .on("images", product, channel),
         );
     }
-    sale_price_above_price(record, "Google ignores it", checks);
+    if let Some(weight) = record.weight {
+        checks.check(weight <= google::SHIPPING_WEIGHT_MAX_KG.into(), || {
+            Reason::new(
+                "shipping-weight",
+                format!(
+                    "the ERP weight is {weight} kg; Google's shipping_weight takes at most {} kg",
+                    google::SHIPPING_WEIGHT_MAX_KG
+                ),
+            )
+        });
+    }
 }
 
 /// What every Google feed checks: an id Google accepts and a price above zero.
@@ -301,22 +332,58 @@ fn google_id_and_price(record: &ErpRecord, view: &ProductView, checks: &mut Chec
 /// Google's supplemental inventory feed: only what identifies the item and prices it.
 fn inventory_rules(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
     google_id_and_price(record, view, checks);
-    sale_price_above_price(record, "Google ignores it", checks);
 }
 
-/// A sale price that is not below the price is a mistake in the ERP: warn, saying what the
-/// channel does with it (`consequence`).
-fn sale_price_above_price(record: &ErpRecord, consequence: &str, checks: &mut Checks) {
-    if let Some(sale) = record.sale_price
-        && sale >= record.price
+/// A sale price that is not below the price is a mistake in the ERP: no channel publishes it
+/// ([`crate::merge::ErpView::new`] drops it), and every channel warns.
+fn sale_price_not_below_price(record: &ErpRecord, channel: &Channel, checks: &mut Checks) {
+    let (price, sale) = match record.prices.get(&channel.currency) {
+        Some(listed) => (listed.price, listed.sale_price),
+        None => (record.price, record.sale_price),
+    };
+    if let Some(sale) = sale
+        && sale >= price
     {
         checks.warn(Reason::new(
             "sale-price",
             format!(
-                "the sale price {sale} is not below the price {}; {consequence}",
-                record.price
+                "the sale price {sale} is not below the price {price}; it is left out of the \
+                 feed (the price is published without a sale)"
             ),
         ));
+    }
+}
+
+/// A supplemental feed only updates items its primary feed has: a product the primary
+/// channel left out is left out of every `google-merchant-inventory` channel that follows it.
+/// `gated` holds one verdict (and rendered item) per channel, in the order of `channels`.
+pub fn follow_primaries(channels: &[Channel], gated: &mut [(Verdict, Option<Vec<u8>>)]) {
+    for (index, channel) in channels.iter().enumerate() {
+        let Some(primary) = &channel.primary else {
+            continue;
+        };
+        let Some(primary_index) = channels.iter().position(|c| &c.name == primary) else {
+            continue;
+        };
+        if gated[primary_index].0.included || !gated[index].0.included {
+            continue;
+        }
+        let why = gated[primary_index]
+            .0
+            .reasons
+            .first()
+            .map(|r| format!(" ({})", r.message))
+            .unwrap_or_default();
+        let (verdict, item) = &mut gated[index];
+        verdict.included = false;
+        verdict.reasons.push(Reason::new(
+            "not-in-primary",
+            format!(
+                "the primary feed `{primary}` leaves it out{why}; a supplemental feed only \
+                 updates the items its primary feed has"
+            ),
+        ));
+        *item = None;
     }
 }
 

@@ -131,6 +131,13 @@ impl Run {
         String::from_utf8_lossy(&self.0.stderr).into_owned()
     }
 
+    /// stderr without white space: a long message that the diagnostic renderer wrapped
+    /// (behind its `│` gutter, anywhere, even after a `/`) still reads as it was written.
+    /// Compare with [`flat`] of the text.
+    pub fn stderr_flat(&self) -> String {
+        flat(&self.stderr())
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.0.stdout)
             .unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", self.stdout()))
@@ -225,4 +232,10 @@ pub fn fields<'a>(item: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .filter(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
         .collect()
+}
+
+/// `text` without the diagnostic renderer's gutter and without white space, so a message can
+/// be found however it was wrapped (anywhere, even after a `/`).
+pub fn flat(text: &str) -> String {
+    text.replace('│', " ").split_whitespace().collect()
 }

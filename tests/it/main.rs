@@ -6,6 +6,7 @@ mod cache;
 mod cap;
 mod check;
 mod common;
+mod conformance;
 mod diff;
 mod docs;
 mod escaping;

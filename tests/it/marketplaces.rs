@@ -232,7 +232,11 @@ fn bol_offers_are_retailer_api_bodies_with_falling_bundle_prices() {
     );
     assert_eq!(
         dr1["fulfilment"],
-        json!({ "method": "FBR", "deliveryCode": "1-2d" })
+        json!({
+            "method": "FBR",
+            "schedule": "BOL_DELIVERY_PROMISE",
+            "deliveryPromise": { "minimumDaysToCustomer": 1, "maximumDaysToCustomer": 2 },
+        })
     );
     assert_eq!(
         dr1["unknownProductTitle"],
@@ -240,7 +244,7 @@ fn bol_offers_are_retailer_api_bodies_with_falling_bundle_prices() {
     );
 
     // A UPC-A as its 13-digit EAN; the sale price is the price of one, the tier above it is
-    // dropped; stock capped at 999; the product's own delivery code.
+    // dropped; stock capped at 999; the product's own delivery days.
     let dr2 = by_reference["DR-2"];
     assert_eq!(dr2["ean"], "0012000007897");
     assert_eq!(
@@ -248,7 +252,10 @@ fn bol_offers_are_retailer_api_bodies_with_falling_bundle_prices() {
         r#"[{"quantity":1,"unitPrice":89.00},{"quantity":10,"unitPrice":85.00}]"#
     );
     assert_eq!(dr2["stock"]["amount"], 999);
-    assert_eq!(dr2["fulfilment"]["deliveryCode"], "24uurs-16");
+    assert_eq!(
+        dr2["fulfilment"]["deliveryPromise"],
+        json!({ "minimumDaysToCustomer": 0, "maximumDaysToCustomer": 1 })
+    );
 
     let report = report(&catalog);
     // Bol's content rules are warnings: the offer is in the feed.
@@ -356,9 +363,20 @@ fn amazon_listings_validate_against_amazons_schema() {
         dr2["externally_assigned_product_identifier"][0],
         json!({ "type": "upc", "value": "012000007897", "marketplace_id": market })
     );
+    // The list price in our_price, the sale price in discounted_price (Amazon strikes the
+    // list price through).
     assert_eq!(
         dr2["purchasable_offer"][0]["our_price"][0]["schedule"][0]["value_with_tax"].to_string(),
-        "89.00"
+        "99.00"
+    );
+    let sale = &dr2["purchasable_offer"][0]["discounted_price"][0]["schedule"][0];
+    assert_eq!(sale["value_with_tax"].to_string(), "89.00");
+    assert_eq!(sale["start_at"], "2020-01-01T00:00:00Z");
+    assert_eq!(sale["end_at"], "2099-12-31T23:59:59Z");
+    assert!(
+        by_sku["DR-1"]["attributes"]["purchasable_offer"][0]
+            .get("discounted_price")
+            .is_none()
     );
 
     // An offer on an existing product page: its ASIN, no content of ours.
@@ -457,12 +475,12 @@ fn every_limit_keeps_a_product_at_it_and_leaves_one_just_over_it_out() {
         "DESC-10000",
         &copy(title, &"d".repeat(10_000), brand),
     );
-    // bol: a delivery code bol does not know; Amazon: an ASIN one character short.
+    // bol: delivery days bol cannot read; Amazon: an ASIN one character short.
     add_product(
         &catalog,
         "DELIVERY",
         &format!(
-            "{}\nbol_delivery_code = \"2-3 dagen\"",
+            "{}\nbol_delivery_days = \"2-3 dagen\"",
             copy(title, description, brand)
         ),
     );
@@ -543,7 +561,7 @@ fn every_limit_keeps_a_product_at_it_and_leaves_one_just_over_it_out() {
         "the description (as plain text) is 10000 characters; Meta allows at most 9999",
     );
 
-    // bol: the reference (the SKU) takes 100 characters, and the delivery code must be bol's.
+    // bol: the reference (the SKU) takes 100 characters, and the delivery days must be readable.
     let bol: Vec<String> = json_lines(&catalog, "feeds/bol.jsonl")
         .iter()
         .map(|o| o["reference"].as_str().unwrap().to_string())
@@ -553,11 +571,11 @@ fn every_limit_keeps_a_product_at_it_and_leaves_one_just_over_it_out() {
     over("bol", &id_over, "`reference`");
     assert!(!bol.iter().any(|r| r == "DELIVERY"));
     let delivery = left_out(&report, "bol", "DELIVERY");
-    assert_eq!(codes(&delivery), ["delivery-code"]);
+    assert_eq!(codes(&delivery), ["delivery-promise"]);
     assert!(
         delivery[0]
             .1
-            .contains("`2-3 dagen` is not a bol delivery code"),
+            .contains("the days to the customer as \"MIN-MAX\", e.g. \"1-2\", not \"2-3 dagen\""),
         "{delivery:?}"
     );
 
@@ -585,23 +603,68 @@ fn marketplace_settings_are_checked_with_fixes() {
     let cases: &[(&str, &str, &str)] = &[
         (
             "output = \"meta.csv\"",
-            "output = \"meta.csv\"\ndelivery_code = \"1-2d\"",
-            "channel `meta`: `delivery_code` applies to the bol-offers preset only",
+            "output = \"meta.csv\"\ndelivery_schedule = \"MY_DELIVERY_PROMISE\"",
+            "channel `meta`: `delivery_schedule` applies to the bol-offers preset only",
         ),
         (
-            "output = \"bol.jsonl\"\ndelivery_code = \"1-2d\"",
+            "output = \"bol.jsonl\"\ndelivery_schedule = \"BOL_DELIVERY_PROMISE\"\n\
+             delivery_promise = { minimum_days = 1, maximum_days = 2 }",
             "output = \"bol.jsonl\"",
-            "need a `delivery_code`: one of 24uurs-23",
+            "need a `delivery_schedule`: one of BOL_DELIVERY_PROMISE, MY_DELIVERY_PROMISE, SHIPPING_VIA_BOL",
         ),
         (
-            "delivery_code = \"1-2d\"",
-            "delivery_code = \"24uurs-16h\"",
-            "did you mean `24uurs-16`?",
+            "delivery_schedule = \"BOL_DELIVERY_PROMISE\"",
+            "delivery_schedule = \"BOL_DELIVERY_PROMIS\"",
+            "did you mean `BOL_DELIVERY_PROMISE`?",
         ),
         (
-            "delivery_code = \"1-2d\"",
-            "delivery_code = \"1-2d\"\nfulfilment_method = \"FBB\"",
-            "`delivery_code` is for FBR only",
+            "delivery_promise = { minimum_days = 1, maximum_days = 2 }",
+            "",
+            "needs `delivery_promise = { minimum_days = 1",
+        ),
+        (
+            "minimum_days = 1, maximum_days = 2",
+            "minimum_days = 3, maximum_days = 2",
+            "`minimum_days` (3) is more than `maximum_days` (2)",
+        ),
+        (
+            "maximum_days = 2 }",
+            "maximum_days = 2, ultimate_order_time = \"4pm\" }",
+            "`ultimate_order_time` is a time of day such as \"14:00\"",
+        ),
+        (
+            "delivery_schedule = \"BOL_DELIVERY_PROMISE\"",
+            "delivery_schedule = \"BOL_DELIVERY_PROMISE\"\nfulfilment_method = \"FBB\"",
+            "`delivery_schedule` and `delivery_promise` are for FBR only",
+        ),
+        // A configuration written for v10 is told what v11 says instead.
+        (
+            "delivery_schedule = \"BOL_DELIVERY_PROMISE\"",
+            "delivery_code = \"24uurs-16\"\ndelivery_schedule = \"BOL_DELIVERY_PROMISE\"",
+            "`delivery_code` is bol's v10 delivery code; v11 offers have none: write \
+             `delivery_schedule = \"BOL_DELIVERY_PROMISE\"` and `delivery_promise = { \
+             minimum_days = 1, maximum_days = 1, ultimate_order_time = \"16:00\" }` instead",
+        ),
+        (
+            "delivery_schedule = \"BOL_DELIVERY_PROMISE\"",
+            "delivery_code = \"VVB\"\ndelivery_schedule = \"BOL_DELIVERY_PROMISE\"",
+            "write `delivery_schedule = \"SHIPPING_VIA_BOL\"` instead",
+        ),
+        // v11 conditions: a state for second-hand, a grade for refurbished offers.
+        (
+            "economic_operator_id = \"EO-1234\"",
+            "economic_operator_id = \"EO-1234\"\ncondition = \"used\"",
+            "bol needs `condition_state` for used (second-hand) offers: one of AS_NEW, GOOD",
+        ),
+        (
+            "economic_operator_id = \"EO-1234\"",
+            "economic_operator_id = \"EO-1234\"\ncondition = \"refurbished\"\ncondition_grade = \"D\"",
+            "`condition_grade = \"D\"` is not one of bol's: A, B, C",
+        ),
+        (
+            "economic_operator_id = \"EO-1234\"",
+            "economic_operator_id = \"EO-1234\"\ncondition_margin = true",
+            "`condition_margin` is for refurbished offers only",
         ),
         (
             "locale = \"nl-NL\"\noutput = \"bol.jsonl\"",
@@ -633,14 +696,18 @@ fn marketplace_settings_are_checked_with_fixes() {
         assert!(config.contains(from), "{from}");
         catalog.write("pim.toml", &config.replacen(from, to, 1));
         let run = catalog.run(&["check"]).expect(2);
-        assert!(run.stderr().contains(expected), "{to}: {}", run.stderr());
+        assert!(
+            run.stderr_flat().contains(&crate::common::flat(expected)),
+            "{to}: {}",
+            run.stderr()
+        );
     }
     // A typo in a value is a positioned error from the parser.
     catalog.write(
         "pim.toml",
         &config.replacen(
-            "delivery_code = \"1-2d\"",
-            "delivery_code = \"1-2d\"\ncondition = \"NEW\"",
+            "economic_operator_id = \"EO-1234\"",
+            "economic_operator_id = \"EO-1234\"\ncondition = \"NEW\"",
             1,
         ),
     );
@@ -845,14 +912,16 @@ fn webshop_and_order_entry_take_template_overrides_too() {
 /// spreadsheet formula guard.
 #[test]
 fn nasty_copy_reaches_the_marketplaces_intact() {
-    const TITLE: &str = "Boor & Co <b>\"18V\"</b> ]]> 'x' 🔧\u{b}{{ 7*7 }}";
     const BULLET: &str = "=1+2, <b>&</b> \"q\"\n{% raw %}";
+    // One-line fields carry no control characters: line breaks and tabs become a space.
+    const TITLE_CLEAN: &str = "Boor & Co <b>\"18V\"</b> ]]> 'x' 🔧 {{ 7*7 }}";
+    const BULLET_CLEAN: &str = "=1+2, <b>&</b> \"q\" {% raw %}";
     let catalog = Catalog::overlay("basic", "nasty");
     let mut config = catalog.read("pim.toml");
     config.push_str(
         "\n[channels.meta]\npreset = \"meta-catalog\"\nlocale = \"nl-NL\"\noutput = \"meta.csv\"\n\
          \n[channels.bol]\npreset = \"bol-offers\"\nlocale = \"nl-NL\"\noutput = \"bol.jsonl\"\n\
-         delivery_code = \"1-2d\"\n\
+         delivery_schedule = \"MY_DELIVERY_PROMISE\"\n\
          \n[channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
          seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\n\
          product_types = { tools = \"DRILL\" }\n",
@@ -878,8 +947,7 @@ fn nasty_copy_reaches_the_marketplaces_intact() {
 
     let meta = csv_by_id(&catalog, "feeds/meta.csv");
     let row = &meta["NASTY-1"];
-    // CSV cells drop control characters other than tab and line feed (the vertical tab).
-    assert_eq!(row["title"], TITLE.replace('\u{b}', ""));
+    assert_eq!(row["title"], TITLE_CLEAN);
     assert_eq!(row["brand"], "Smith & Sons <Tools>");
     assert_eq!(
         row["mpn"], "=cmd|' /C calc'!A0",
@@ -889,7 +957,7 @@ fn nasty_copy_reaches_the_marketplaces_intact() {
 
     let bol = json_lines(&catalog, "feeds/bol.jsonl");
     let offer = bol.iter().find(|o| o["reference"] == "NASTY-1").unwrap();
-    assert_eq!(offer["unknownProductTitle"], TITLE);
+    assert_eq!(offer["unknownProductTitle"], TITLE_CLEAN);
 
     let document: Value = serde_json::from_str(&catalog.read("feeds/amazon.json")).unwrap();
     assert_amazon_valid(&amazon_validator(), &document);
@@ -899,8 +967,11 @@ fn nasty_copy_reaches_the_marketplaces_intact() {
         .iter()
         .find(|m| m["sku"] == "NASTY-1")
         .unwrap();
-    assert_eq!(message["attributes"]["item_name"][0]["value"], TITLE);
-    assert_eq!(message["attributes"]["bullet_point"][0]["value"], BULLET);
+    assert_eq!(message["attributes"]["item_name"][0]["value"], TITLE_CLEAN);
+    assert_eq!(
+        message["attributes"]["bullet_point"][0]["value"],
+        BULLET_CLEAN
+    );
     assert_eq!(
         message["attributes"]["brand"][0]["value"],
         "Smith & Sons <Tools>"

@@ -340,7 +340,7 @@ fn every_page_shows_the_catalog_as_each_channel_will() {
         "119.00 EUR",
         // The Amazon listing has its bullets; bol its delivery promise.
         "Koolborstelloze motor",
-        "1-2d",
+        "1-2 days (order by 16:00)",
         // The webshop's JSON, pretty-printed.
         "\"sku\": \"BO-GSR18V55\"",
     ] {

@@ -1,0 +1,161 @@
+//! Price lists per currency: the prices of a country whose shop sells in another currency
+//! than the catalog's (a UK shop in GBP next to a Dutch one in EUR). ERPs keep them as price
+//! lists; pimfeed reads each as a CSV export (`sku,price,sale_price`) named in `pim.toml`:
+//!
+//! ```toml
+//! [price_lists.GBP]
+//! path = "erp/prices-gbp.csv"
+//! ```
+//!
+//! Each list's prices are added to the ERP records of its SKUs, so a channel whose currency
+//! is GBP publishes the GBP price, and a product the list has no price for is left out of it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::ErpRecord;
+
+/// `[price_lists.CURRENCY]` in `pim.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceListConfig {
+    /// A CSV export with the columns `sku`, `price` and optionally `sale_price`.
+    pub path: PathBuf,
+    /// The column separator; `,` by default.
+    pub delimiter: Option<char>,
+    /// `12,50` instead of `12.50`.
+    #[serde(default)]
+    pub decimal_comma: bool,
+}
+
+/// A product's price in one currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrencyPrice {
+    pub price: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_price: Option<Decimal>,
+}
+
+/// Reads every price list and adds its prices to the records of its SKUs. An unreadable
+/// file or a bad row fails the pull, naming the file and line.
+pub fn apply(
+    lists: &BTreeMap<String, PriceListConfig>,
+    root: &Path,
+    records: &mut [ErpRecord],
+) -> Result<(), String> {
+    for (currency, list) in lists {
+        let prices = read(list, root)?;
+        for record in records.iter_mut() {
+            if let Some(price) = prices.get(&record.sku) {
+                record.prices.insert(currency.clone(), price.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read(list: &PriceListConfig, root: &Path) -> Result<HashMap<String, CurrencyPrice>, String> {
+    let shown = list.path.display();
+    let bytes = std::fs::read(root.join(&list.path))
+        .map_err(|err| format!("cannot read price list {shown}: {err}"))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(list.delimiter.unwrap_or(',') as u8)
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_slice());
+    let headers = reader
+        .headers()
+        .map_err(|err| format!("price list {shown}: {err}"))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(sku_at), Some(price_at)) = (column("sku"), column("price")) else {
+        return Err(format!(
+            "price list {shown}: the first line must name the columns `sku` and `price` \
+             (and optionally `sale_price`)"
+        ));
+    };
+    let sale_at = column("sale_price");
+    let amount = |text: &str| {
+        let text = if list.decimal_comma {
+            text.replace('.', "").replace(',', ".")
+        } else {
+            text.to_string()
+        };
+        Decimal::from_str(&text)
+            .ok()
+            .filter(|d| !d.is_sign_negative())
+    };
+    let mut prices = HashMap::new();
+    for row in reader.records() {
+        let row = row.map_err(|err| format!("price list {shown}: {err}"))?;
+        let line = row.position().map_or(0, |p| p.line());
+        let at = |message: String| format!("{shown}:{line}: {message}");
+        let sku = row.get(sku_at).unwrap_or_default();
+        if sku.is_empty() {
+            return Err(at("the row has no SKU".into()));
+        }
+        let price_text = row.get(price_at).unwrap_or_default();
+        let price = amount(price_text).ok_or_else(|| {
+            at(format!(
+                "price `{price_text}` of `{sku}` is not an amount such as 12.50"
+            ))
+        })?;
+        let sale_price = match sale_at.and_then(|i| row.get(i)).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(text) => Some(amount(text).ok_or_else(|| {
+                at(format!(
+                    "sale_price `{text}` of `{sku}` is not an amount such as 12.50"
+                ))
+            })?),
+        };
+        let price = CurrencyPrice { price, sale_price };
+        if prices.insert(sku.to_string(), price).is_some() {
+            return Err(at(format!(
+                "`{sku}` has a second row; a price list has one price per SKU"
+            )));
+        }
+    }
+    Ok(prices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(text: &str, decimal_comma: bool) -> Result<HashMap<String, CurrencyPrice>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.csv"), text).unwrap();
+        let config = PriceListConfig {
+            path: "p.csv".into(),
+            delimiter: Some(if decimal_comma { ';' } else { ',' }),
+            decimal_comma,
+        };
+        read(&config, dir.path())
+    }
+
+    #[test]
+    fn reads_prices_and_sale_prices() {
+        let prices = list("sku,price,sale_price\nA,12.50,\nB, 9.99 ,8.00\n", false).unwrap();
+        assert_eq!(prices["A"].price, Decimal::new(1250, 2));
+        assert_eq!(prices["A"].sale_price, None);
+        assert_eq!(prices["B"].sale_price, Some(Decimal::new(800, 2)));
+        let prices = list("SKU;Price\nA;1.012,50\n", true).unwrap();
+        assert_eq!(prices["A"].price, Decimal::new(101250, 2));
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        let err = list("sku,price\nA,1\nB,twelve\n", false).unwrap_err();
+        assert!(err.starts_with("p.csv:3: price `twelve` of `B`"), "{err}");
+        let err = list("sku,price\nA,1\nA,2\n", false).unwrap_err();
+        assert!(err.contains("p.csv:3: `A` has a second row"), "{err}");
+        let err = list("item,amount\nA,1\n", false).unwrap_err();
+        assert!(
+            err.contains("must name the columns `sku` and `price`"),
+            "{err}"
+        );
+    }
+}
