@@ -1589,7 +1589,7 @@ fn pull_erp_with(
     Ok((records, pull))
 }
 
-fn erp_warnings(rows: &[erp::file::RowProblem], source: &Path) -> Vec<Diagnostic> {
+fn erp_warnings(rows: &[erp::record_check::RowProblem], source: &Path) -> Vec<Diagnostic> {
     rows.iter()
         .map(|row| row.warning("negative-stock", source))
         .collect()

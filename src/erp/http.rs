@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::ErpRecord;
 use super::completeness::{self, Announced};
-use super::file::{ErpFileError, RowProblem, check_records_with_warnings};
+use super::record_check::{ErpFileError, RowProblem, check_records_with_warnings};
 use crate::config::{ErpHttpConfig, HttpAuth, HttpField, HttpPaging, HttpPreset};
 use crate::redact::Redactor;
 
@@ -73,7 +73,7 @@ impl HttpError {
 pub struct Pull {
     pub records: Vec<ErpRecord>,
     pub pages: usize,
-    /// Records taken as meant, worth a warning (see [`super::file::Checked`]).
+    /// Records taken as meant, worth a warning (see [`super::record_check::Checked`]).
     pub warnings: Vec<RowProblem>,
 }
 
