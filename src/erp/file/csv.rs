@@ -7,17 +7,22 @@ use crate::erp::record_check::{
     Cell, Collector, ErpFileError, FIELD_COUNT, FIELDS, Field, Origin, Parser,
 };
 
-pub(crate) fn csv_delimiter(delimiter: Option<char>) -> Result<u8, String> {
+pub(crate) fn csv_delimiter(delimiter: Option<char>) -> Result<u8, BadDelimiter> {
     let delimiter = delimiter.unwrap_or(',');
     match u8::try_from(delimiter) {
         Ok(byte) if byte.is_ascii() && !matches!(byte, b'"' | b'\n' | b'\r') => Ok(byte),
-        _ => Err(format!(
-            "the CSV delimiter `{}` must be a single ASCII character other than a quote or \
-             line break, such as `,`, `;` or a tab",
-            delimiter.escape_default()
-        )),
+        _ => Err(BadDelimiter(delimiter)),
     }
 }
+
+/// A configured delimiter the CSV reader cannot split on.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the CSV delimiter `{}` must be a single ASCII character other than a quote or line \
+     break, such as `,`, `;` or a tab",
+    .0.escape_default()
+)]
+pub(crate) struct BadDelimiter(char);
 
 pub(crate) fn read_csv(
     path: &Path,

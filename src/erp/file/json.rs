@@ -77,5 +77,6 @@ pub(crate) fn read_json(
             json_record(item, parser, &mut seen, messages)
         });
     }
-    seen.check(parser).map_err(format_error)
+    seen.check(parser)
+        .map_err(|missing| format_error(missing.to_string()))
 }

@@ -62,8 +62,8 @@ pub(crate) fn read_jsonl(
             }
         });
     }
-    seen.check(parser).map_err(|message| ErpFileError::Format {
+    seen.check(parser).map_err(|missing| ErpFileError::Format {
         path: path.to_path_buf(),
-        message,
+        message: missing.to_string(),
     })
 }

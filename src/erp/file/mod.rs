@@ -48,7 +48,8 @@ pub fn load_with_warnings(config: &ErpFileConfig, root: &Path) -> Result<Checked
     let mut rows = Collector::default();
     match format {
         ErpFileFormat::Csv => {
-            let delimiter = csv_delimiter(config.delimiter).map_err(format_error)?;
+            let delimiter =
+                csv_delimiter(config.delimiter).map_err(|bad| format_error(bad.to_string()))?;
             read_csv(&path, delimiter, &parser, &mut rows)?;
         }
         ErpFileFormat::Json => read_json(&path, &parser, &mut rows)?,

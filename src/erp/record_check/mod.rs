@@ -250,7 +250,7 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
-    pub(crate) fn check(&self, parser: &Parser<'_>) -> Result<(), String> {
+    pub(crate) fn check(&self, parser: &Parser<'_>) -> Result<(), MissingKeys> {
         if !self.objects {
             return Ok(());
         }
@@ -274,14 +274,18 @@ impl Seen {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "no record has the required key {}; name the keys so or map them in \
-                 `[erp.mapping]`",
-                missing.join(", ")
-            ))
+            Err(MissingKeys(missing))
         }
     }
 }
+
+/// Required keys no record of a JSON export has, each as the export names it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no record has the required key {}; name the keys so or map them in `[erp.mapping]`",
+    .0.join(", ")
+)]
+pub(crate) struct MissingKeys(Vec<String>);
 
 pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
