@@ -15,8 +15,10 @@
 //! - the **lock** ([`LOCK`]) between runs.
 //!
 //! What is inside each entry (the cache's files, the last build's `products.jsonl`) is the
-//! format of the module that writes it. The last pull's file keeps its historical name,
-//! `erp-snapshot.json`, so catalogs that already have one keep their fallback.
+//! format of the module that writes it, and the staging folders a swap fills beside the last
+//! build are named by [`crate::swap`], as those beside `feeds/` are. The last pull's file
+//! keeps its historical name, `erp-snapshot.json`, so catalogs that already have one keep
+//! their fallback.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +27,7 @@ pub const DIR: &str = ".pimfeed";
 /// The build cache's folder.
 pub const CACHE: &str = ".pimfeed/cache";
 /// The last build's folder. While a build goes live, its successor waits beside it with a
-/// `.next` suffix (see [`crate::swap`]).
+/// `.next` suffix ([`pending_last_build`]).
 pub const LAST_BUILD: &str = ".pimfeed/last-build";
 /// The last good pull of an HTTP ERP source.
 pub const LAST_PULL: &str = ".pimfeed/erp-snapshot.json";
@@ -35,6 +37,14 @@ pub const CONTENT_ERRORS: &str = ".pimfeed/content-errors.json";
 pub const LOCK: &str = ".pimfeed/lock";
 /// The push state's folder.
 const PUSH: &str = ".pimfeed/push";
+
+/// Where a new build's content waits to be exchanged with the last build at `live` (the
+/// catalog's [`LAST_BUILD`] folder) while the build goes live; see [`crate::swap`].
+pub fn pending_last_build(live: &Path) -> PathBuf {
+    let mut name = live.file_name().unwrap_or_default().to_os_string();
+    name.push(".next");
+    live.with_file_name(name)
+}
 
 /// The push journal of a channel: per EAN what the marketplace accepted.
 pub fn push_journal(root: &Path, channel: &str) -> PathBuf {
@@ -75,6 +85,10 @@ mod tests {
             assert!(path.starts_with(root.join(PUSH)), "{}", path.display());
         }
         assert_ne!(push_journal(root, "x"), amazon_push_state(root, "x"));
+        assert_eq!(
+            pending_last_build(&root.join(LAST_BUILD)),
+            root.join(".pimfeed/last-build.next")
+        );
         assert_ne!(amazon_push_state(root, "x"), push_report(root, "x"));
         assert!(is_folder(".pimfeed"));
         assert!(!is_folder("pimfeed"));

@@ -155,7 +155,7 @@ pub fn recover(root: &Path) -> io::Result<()> {
     // A refresh never stages a last build, so a killed build's would otherwise stay until the
     // next build.
     remove_dead_leftovers(&live);
-    let pending = pending_path(&live);
+    let pending = pimfeed_folder::pending_last_build(&live);
     if fs::symlink_metadata(&pending).is_err() {
         return Ok(());
     }
@@ -195,7 +195,7 @@ fn stage_pending_last_build(
         feeds.target.display()
     );
     fs::write(staged.dir.join(TAG), tag)?;
-    let pending = pending_path(&staged.target);
+    let pending = pimfeed_folder::pending_last_build(&staged.target);
     if fs::symlink_metadata(&pending).is_ok() {
         fs::remove_dir_all(&pending)?;
     }
@@ -210,12 +210,6 @@ fn read_tag(pending: &Path) -> Option<(String, PathBuf)> {
     let sha256 = lines.next()?.to_string();
     let feeds = PathBuf::from(lines.next()?);
     (sha256.len() == 64).then_some((sha256, feeds))
-}
-
-fn pending_path(live: &Path) -> PathBuf {
-    let mut name = live.file_name().unwrap_or_default().to_os_string();
-    name.push(".next");
-    live.with_file_name(name)
 }
 
 /// The folder a build replaces: `target` itself, or the folder a symbolic link at `target`
