@@ -24,11 +24,10 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::erp::ErpRecord;
+use crate::pimfeed_folder;
 use crate::render::ItemSpan;
 use crate::validate::{Reason, Verdict};
 
-/// Where the cache is kept, relative to the catalog root.
-pub const DIR: &str = ".pimfeed/cache";
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
@@ -51,7 +50,7 @@ pub struct Stamp {
 
 impl Stamp {
     /// A stamp no file has: for an entry whose file was not looked at (a refresh keeps entries
-    /// from the snapshot, without reading `content/`).
+    /// from the last build, without reading `content/`).
     pub const UNKNOWN: Stamp = Stamp {
         len: u64::MAX,
         modified_ns: i64::MIN,
@@ -87,10 +86,10 @@ pub struct FileEntry {
     /// [`erp_digest`] of its products' SKUs.
     pub erp: Digest32,
     /// Its products' lines in the build's `products.jsonl`: start and length in bytes.
-    pub snapshot: (u64, u64),
+    pub last_build: (u64, u64),
     /// False when the file had errors, or warnings that depend on other files (a duplicate
     /// SKU or title): the next build parses it again (a refresh still finds its products
-    /// through `snapshot`).
+    /// through `last_build`).
     pub reusable: bool,
     /// Its warnings, shown again by a build that reuses it.
     pub diagnostics: Vec<CachedDiagnostic>,
@@ -249,7 +248,7 @@ struct Head {
     started_ns: i64,
     /// Catalog-relative paths of each channel's feed files, in order, with their stamps.
     feeds: Vec<Vec<(String, Stamp)>>,
-    snapshot: Option<(String, Stamp)>,
+    last_build: Option<(String, Stamp)>,
 }
 
 /// A hash of everything besides a file and its ERP records that an item depends on.
@@ -327,7 +326,7 @@ pub fn erp_digest<'s>(
 pub struct Previous {
     head: Head,
     entries: EntryReader,
-    /// Whether the feeds and snapshot the entries point into are still as that build left
+    /// Whether the feeds and last build the entries point into are still as that build left
     /// them, so items and products can be copied from them.
     pub outputs_intact: bool,
     root: PathBuf,
@@ -336,7 +335,7 @@ pub struct Previous {
 impl Previous {
     /// The cache of the catalog at `root`, if there is one valid for `fingerprint`.
     pub fn open(root: &Path, fingerprint: &Digest32) -> Option<Previous> {
-        let dir = root.join(DIR);
+        let dir = root.join(pimfeed_folder::CACHE);
         let head: Head = postcard::from_bytes(&fs::read(dir.join(HEAD)).ok()?).ok()?;
         if head.format != FORMAT || head.fingerprint != *fingerprint {
             return None;
@@ -350,7 +349,7 @@ impl Previous {
             Stamp::of(&root.join(file)).is_ok_and(|now| now == *stamp)
         };
         let outputs_intact =
-            head.feeds.iter().flatten().all(intact) && head.snapshot.as_ref().is_some_and(intact);
+            head.feeds.iter().flatten().all(intact) && head.last_build.as_ref().is_some_and(intact);
         Some(Previous {
             head,
             entries,
@@ -404,9 +403,9 @@ impl Previous {
             .collect()
     }
 
-    /// A reader of the snapshot's `products.jsonl`, to copy lines from.
-    pub fn snapshot_reader(&self) -> Option<OldFile> {
-        let (file, _) = self.head.snapshot.as_ref()?;
+    /// A reader of the last build's `products.jsonl`, to copy lines from.
+    pub fn last_build_reader(&self) -> Option<OldFile> {
+        let (file, _) = self.head.last_build.as_ref()?;
         Some(OldFile::new(self.root.join(file)))
     }
 }
@@ -415,7 +414,7 @@ impl Previous {
 /// whatever it was built with (for `serve`, which indexes where each item sits in the feeds
 /// that build published).
 pub fn entries(root: &Path) -> io::Result<impl Iterator<Item = io::Result<FileEntry>>> {
-    let mut reader = EntryReader::open(&root.join(DIR).join(ENTRIES))?;
+    let mut reader = EntryReader::open(&root.join(pimfeed_folder::CACHE).join(ENTRIES))?;
     reader.fill()?;
     Ok(std::iter::from_fn(move || reader.take().transpose()))
 }
@@ -540,12 +539,12 @@ pub struct Writer {
 
 /// Removes the cache of the catalog at `root` (when a new one could not be kept whole).
 pub fn discard(root: &Path) {
-    let _ = fs::remove_file(root.join(DIR).join(HEAD));
+    let _ = fs::remove_file(root.join(pimfeed_folder::CACHE).join(HEAD));
 }
 
 impl Writer {
     pub fn create(root: &Path, fingerprint: Digest32) -> io::Result<Writer> {
-        let dir = root.join(DIR);
+        let dir = root.join(pimfeed_folder::CACHE);
         fs::create_dir_all(&dir)?;
         let started_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -577,13 +576,13 @@ impl Writer {
         self.entries.write_all(&bytes)
     }
 
-    /// Puts the new entries in place, valid for the feeds and snapshot now at these paths
+    /// Puts the new entries in place, valid for the feeds and last build now at these paths
     /// (catalog-relative).
     pub fn commit(
         mut self,
         root: &Path,
         feeds: Vec<Vec<String>>,
-        snapshot: Option<String>,
+        last_build: Option<String>,
     ) -> io::Result<()> {
         self.entries.flush()?;
         let stamped = |file: String| -> io::Result<(String, Stamp)> {
@@ -599,7 +598,7 @@ impl Writer {
                 .into_iter()
                 .map(|parts| parts.into_iter().map(stamped).collect())
                 .collect::<io::Result<_>>()?,
-            snapshot: snapshot.map(stamped).transpose()?,
+            last_build: last_build.map(stamped).transpose()?,
         };
         let head_tmp = self.dir.join(format!("{HEAD}.{}", std::process::id()));
         fs::write(
@@ -667,7 +666,7 @@ mod tests {
             },
             content: [1; 32],
             erp: [2; 32],
-            snapshot: (0, 0),
+            last_build: (0, 0),
             reusable: true,
             diagnostics: Vec::new(),
             products: Vec::new(),
@@ -688,7 +687,7 @@ mod tests {
             "another fingerprint"
         );
         let mut previous = Previous::open(dir.path(), &fingerprint).unwrap();
-        assert!(!previous.outputs_intact, "no snapshot was recorded");
+        assert!(!previous.outputs_intact, "no last build was recorded");
         let first = previous
             .entries_through(Path::new("content/products/b/c.toml"))
             .unwrap();

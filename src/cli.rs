@@ -211,7 +211,7 @@ pub struct BuildArgs {
     ///
     /// Only one build or refresh of a catalog writes at a time: `refresh` from cron and
     /// `build` on merge can overlap, and both swap new folders into feeds/ and .pimfeed/, so
-    /// two at once could fail halfway or publish one run's feeds beside the other's snapshot.
+    /// two at once could fail halfway or publish one run's feeds beside the other's last build.
     /// Each run holds a lock on .pimfeed/lock from start to finish. The operating system
     /// releases it when the run ends, even when it crashes, so a lock is never left behind
     /// and there is nothing to clean up (deleting .pimfeed/lock would only break the lock).

@@ -45,7 +45,7 @@ fn is_build_artifact(path: &Path, output: &Path) -> bool {
     };
     path.components().any(|c| {
         let c = c.as_os_str().to_string_lossy();
-        c == ".pimfeed"
+        crate::pimfeed_folder::is_folder(&c)
             || c.starts_with(&format!(".{name}.staging-"))
             || c.starts_with(&format!(".{name}.old-"))
     })

@@ -4,9 +4,9 @@
 //! [`crate::swap`]); `build` does the same with `.pimfeed/last-build/`, and both replace the
 //! build cache in `.pimfeed/cache/`. `refresh` runs from cron every few minutes and `build`
 //! on merge, so two runs can overlap; interleaved renames could then fail halfway, or leave
-//! one run's feeds beside the other's snapshot and cache. Every writing run therefore holds an
+//! one run's feeds beside the other's last build and cache. Every writing run therefore holds an
 //! exclusive lock on `.pimfeed/lock` for its whole length, from before it reads the last
-//! build's snapshot until after its last swap.
+//! last build until after its last swap.
 //!
 //! The lock is an OS file lock (`flock` on Unix, `LockFileEx` on Windows) taken with std's
 //! [`File::try_lock`], not the existence of a file: the OS releases it when the process ends,
@@ -22,8 +22,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The lock file, relative to the catalog root.
-pub const FILE: &str = ".pimfeed/lock";
+use crate::pimfeed_folder;
 
 /// How long to sleep between two attempts while another run holds the lock.
 const POLL: Duration = Duration::from_millis(100);
@@ -65,7 +64,7 @@ impl CatalogLock {
         wait: Duration,
         on_wait: impl FnOnce(),
     ) -> Result<CatalogLock, LockError> {
-        let path = root.join(FILE);
+        let path = root.join(pimfeed_folder::LOCK);
         let io_error = |source| LockError::Io {
             path: path.clone(),
             source,
@@ -119,10 +118,10 @@ mod tests {
     fn creates_the_folder_and_the_file_and_keeps_the_file() {
         let root = tempfile::tempdir().unwrap();
         let lock = CatalogLock::acquire(root.path(), Duration::ZERO, || {}).unwrap();
-        assert!(root.path().join(FILE).is_file());
+        assert!(root.path().join(pimfeed_folder::LOCK).is_file());
         drop(lock);
         assert!(
-            root.path().join(FILE).is_file(),
+            root.path().join(pimfeed_folder::LOCK).is_file(),
             "the lock file is never deleted"
         );
     }
@@ -135,7 +134,7 @@ mod tests {
         let err = CatalogLock::acquire(root.path(), Duration::ZERO, || waited = true).unwrap_err();
         assert!(matches!(err, LockError::Busy { .. }), "{err:?}");
         assert!(!waited, "no waiting notice when not waiting");
-        assert!(err.to_string().contains(".pimfeed/lock"), "{err}");
+        assert!(err.to_string().contains(pimfeed_folder::LOCK), "{err}");
     }
 
     #[test]

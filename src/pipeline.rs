@@ -19,13 +19,14 @@ use crate::config::{Config, ErpConfig};
 use crate::content::{self, Product};
 use crate::diagnostics::Diagnostic;
 use crate::erp::{self, ErpRecord};
+use crate::last_build::{self, LastBuildReader, LastBuildWriter};
 use crate::merge::{self, MarkdownNeeds, MergeContext};
 use crate::output::{self, FileStats, Staging};
+use crate::pimfeed_folder;
 use crate::render::{
     BuildView, ChannelRenderer, FeedPart, FeedWriter, Item, ItemSpan, RenderError,
 };
 use crate::report::{self, ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
-use crate::snapshot::{self, SnapshotReader, SnapshotWriter};
 use crate::validate::{self, Reason, Verdict};
 
 /// Why a run could not finish. Content problems are not failures: they are in the outcome.
@@ -45,7 +46,7 @@ pub enum Failure {
     #[error("channel `{channel}`: the rendered feed does not parse back: {message}")]
     Verify { channel: String, message: String },
     #[error("there is no previous build to refresh: run `pimfeed build` first")]
-    NoSnapshot,
+    NoLastBuild,
     /// Too many items would disappear (see [`crate::guard`]).
     #[error(transparent)]
     Guard(#[from] crate::guard::Stopped),
@@ -285,10 +286,10 @@ pub fn run(
     }
     // A refresh renders the last build's content (configuration, schema, templates and
     // products as they were then), only with fresh ERP numbers.
-    let (source, mut snapshot) = match mode {
+    let (source, mut last_build) = match mode {
         Mode::Refresh => {
-            let dir = SnapshotReader::dir(root).ok_or(Failure::NoSnapshot)?;
-            let reader = SnapshotReader::open(&dir)
+            let dir = LastBuildReader::dir(root).ok_or(Failure::NoLastBuild)?;
+            let reader = LastBuildReader::open(&dir)
                 .map_err(Failure::io(format!("cannot read {}", dir.display())))?;
             (content::CatalogSource::dir(&dir), Some(reader))
         }
@@ -340,10 +341,10 @@ pub fn run(
         }
         Mode::Check => None,
     };
-    let mut snapshot_writer = match mode {
-        Mode::Build => Some(SnapshotWriter::create(root).map_err(Failure::io(format!(
+    let mut last_build_writer = match mode {
+        Mode::Build => Some(LastBuildWriter::create(root).map_err(Failure::io(format!(
             "cannot keep this build's content in {}",
-            root.join(snapshot::DIR).display()
+            root.join(pimfeed_folder::LAST_BUILD).display()
         )))?),
         Mode::Check | Mode::Refresh => None,
     };
@@ -362,7 +363,7 @@ pub fn run(
         .collect::<Result<Vec<_>, _>>()?;
 
     // The last build's cache, when it is valid for this configuration and, for a build or
-    // refresh, the feeds and snapshot it points into are as that build left them.
+    // refresh, the feeds and last build it points into are as that build left them.
     let fingerprint = cache_fingerprint(&source, &renderers, &generated_at);
     let mut last_cache = use_cache
         .then(|| cache::Previous::open(root, &fingerprint))
@@ -370,8 +371,8 @@ pub fn run(
         .filter(|last_cache| mode == Mode::Check || last_cache.outputs_intact);
     if last_cache.is_some() {
         // The cache says which products to read again; without it, a refresh reads the whole
-        // snapshot and renders everything.
-        snapshot = None;
+        // last build and renders everything.
+        last_build = None;
     }
     let mut cache_writer = match (mode, &last_cache) {
         // A refresh without a usable cache makes one for the refreshes after it.
@@ -383,20 +384,20 @@ pub fn run(
         _ => Vec::new(),
     };
     old_feeds.resize_with(channels.len(), cache::OldFeed::empty);
-    // A build copies reused products' lines into its new snapshot; a refresh reads the lines
+    // A build copies reused products' lines into its new last build; a refresh reads the lines
     // of those it renders again.
-    let (mut old_snapshot, mut refresh_snapshot) = match mode {
+    let (mut old_last_build, mut refresh_last_build) = match mode {
         Mode::Build => (
             last_cache
                 .as_ref()
-                .and_then(cache::Previous::snapshot_reader),
+                .and_then(cache::Previous::last_build_reader),
             None,
         ),
         Mode::Refresh => (
             None,
             last_cache
                 .as_ref()
-                .and_then(cache::Previous::snapshot_reader),
+                .and_then(cache::Previous::last_build_reader),
         ),
         Mode::Check => (None, None),
     };
@@ -415,9 +416,9 @@ pub fn run(
     let by_sku = &by_sku;
     let (feeds, tally, cache_complete, writing) =
         std::thread::scope(|scope| -> Result<_, Failure> {
-            let snapshot_writer = &mut snapshot_writer;
+            let last_build_writer = &mut last_build_writer;
             let cache_writer = &mut cache_writer;
-            let old_snapshot = &mut old_snapshot;
+            let old_last_build = &mut old_last_build;
             let old_feeds = &mut old_feeds;
             let writer = scope.spawn(
                 move || -> Result<(Vec<Feed<'_>>, Tally, bool, std::time::Duration), Failure> {
@@ -431,8 +432,8 @@ pub fn run(
                             complete &= batch
                                 .add(
                                     work,
-                                    snapshot_writer.as_mut(),
-                                    old_snapshot.as_mut(),
+                                    last_build_writer.as_mut(),
+                                    old_last_build.as_mut(),
                                     &mut tally,
                                     by_sku,
                                 )
@@ -456,7 +457,8 @@ pub fn run(
                 progress.stage("reading content");
                 // The batch's work, and how far it moves the progress bar (files, or products for
                 // a refresh without the cache).
-                let (mut works, progressed) = match (mode, snapshot.as_mut(), last_cache.as_mut()) {
+                let (mut works, progressed) = match (mode, last_build.as_mut(), last_cache.as_mut())
+                {
                     (Mode::Refresh, Some(reader), _) => {
                         let products = reader
                             .next_batch(FILES_PER_BATCH)
@@ -471,14 +473,14 @@ pub fn run(
                         let entries = last_cache
                             .next_entries(FILES_PER_BATCH)
                             .map_err(Failure::io("cannot read the build cache"))?;
-                        let snapshot = refresh_snapshot.as_mut().ok_or(Failure::NoSnapshot)?;
+                        let last_build = refresh_last_build.as_mut().ok_or(Failure::NoLastBuild)?;
                         let count = entries.len();
                         (
                             refresh_works(
                                 entries,
                                 &mut skus,
                                 by_sku,
-                                snapshot,
+                                last_build,
                                 &mut reuse,
                                 config.guard.keep_last_good_days,
                             )?,
@@ -573,7 +575,7 @@ pub fn run(
         reading_time.parsing.total(),
     );
     stopwatch.detail(
-        "of which writing feeds, snapshot and cache (writer thread busy)",
+        "of which writing feeds, last build and cache (writer thread busy)",
         writing,
     );
 
@@ -700,7 +702,7 @@ pub fn run(
                 )),
             )?;
         }
-        swap_warnings = crate::swap::publish(staging, snapshot_writer)?.warnings;
+        swap_warnings = crate::swap::publish(staging, last_build_writer)?.warnings;
         if let Some(writer) = cache_writer {
             // A cache that does not cover every product would make a later refresh miss some:
             // better none. It is an optimisation, so failing to keep it fails nothing.
@@ -719,8 +721,8 @@ pub fn run(
                         .collect()
                 })
                 .collect();
-            let snapshot = format!("{}/{}", snapshot::DIR, snapshot::PRODUCTS);
-            if !cache_complete || writer.commit(root, feeds, Some(snapshot)).is_err() {
+            let last_build = format!("{}/{}", pimfeed_folder::LAST_BUILD, last_build::PRODUCTS);
+            if !cache_complete || writer.commit(root, feeds, Some(last_build)).is_err() {
                 cache::discard(root);
             }
         }
@@ -783,7 +785,7 @@ enum FileWork {
     /// Unchanged since the last build, and so are its ERP records: its verdicts and items
     /// come from the build cache.
     Cached(FileEntry),
-    /// Read (or, in a refresh, taken from the snapshot), gated and rendered now.
+    /// Read (or, in a refresh, taken from the last build), gated and rendered now.
     Fresh(FreshFile),
 }
 
@@ -800,8 +802,8 @@ struct FreshFile {
     reusable: bool,
     /// Its warnings, for its cache entry.
     diagnostics: Vec<cache::CachedDiagnostic>,
-    /// Where its products already are in the snapshot (a refresh keeps the build's).
-    snapshot: Option<(u64, u64)>,
+    /// Where its products already are in the last build (a refresh keeps the build's).
+    last_build: Option<(u64, u64)>,
     /// Its products kept from the last good build, as the file has an error now.
     kept: Option<crate::keep::Kept>,
 }
@@ -911,14 +913,14 @@ impl Reading<'_> {
         else {
             return;
         };
-        let Some(mut last_build) = self.last_cache.and_then(cache::Previous::snapshot_reader)
+        let Some(mut last_build) = self.last_cache.and_then(cache::Previous::last_build_reader)
         else {
             return;
         };
-        let (start, len) = entry.snapshot;
+        let (start, len) = entry.last_build;
         let products = last_build
             .read(start, len)
-            .and_then(|lines| snapshot::parse_lines(Path::new(snapshot::PRODUCTS), &lines));
+            .and_then(|lines| last_build::parse_lines(Path::new(last_build::PRODUCTS), &lines));
         let Ok(products) = products else { return };
         let mut kept = std::collections::HashSet::new();
         for product in products {
@@ -1074,19 +1076,19 @@ impl ContentChecks<'_> {
             key,
             reusable,
             diagnostics: cached,
-            snapshot: None,
+            last_build: None,
             kept: None,
         })
     }
 }
 
 /// A refresh with the build cache: files whose ERP records did not change are reused, the
-/// others' products are read back from the snapshot to be rendered again.
+/// others' products are read back from the last build to be rendered again.
 fn refresh_works(
     entries: Vec<FileEntry>,
     skus: &mut content::SkuRegistry,
     by_sku: &HashMap<&str, &ErpRecord>,
-    snapshot: &mut cache::OldFile,
+    last_build: &mut cache::OldFile,
     reuse: &mut CacheUse,
     keep_days: u32,
 ) -> Result<Vec<FileWork>, Failure> {
@@ -1101,10 +1103,10 @@ fn refresh_works(
             works.push(FileWork::Cached(entry));
             continue;
         }
-        let (start, len) = entry.snapshot;
-        let products = snapshot
+        let (start, len) = entry.last_build;
+        let products = last_build
             .read(start, len)
-            .and_then(|lines| snapshot::parse_lines(Path::new(snapshot::PRODUCTS), &lines))
+            .and_then(|lines| last_build::parse_lines(Path::new(last_build::PRODUCTS), &lines))
             .map_err(Failure::io("cannot read the last build's content"))?;
         reuse.files_checked += 1;
         // Still kept from an earlier build: a refresh reads no content to know better.
@@ -1124,14 +1126,14 @@ fn refresh_works(
             reusable: entry.reusable,
             // Not shown by a refresh, which checks no content; kept for the next build.
             diagnostics: entry.diagnostics,
-            snapshot: Some(entry.snapshot),
+            last_build: Some(entry.last_build),
             kept,
         }));
     }
     Ok(works)
 }
 
-/// A refresh without the build cache: every product of the snapshot (with where its line is),
+/// A refresh without the build cache: every product of the last build (with where its line is),
 /// rendered again. Their cache entries let the next refresh reuse them; a build reads their
 /// files again, as their bytes are unknown here.
 fn refresh_works_without_cache(products: Vec<(Product, (u64, u64))>) -> Vec<FileWork> {
@@ -1139,7 +1141,7 @@ fn refresh_works_without_cache(products: Vec<(Product, (u64, u64))>) -> Vec<File
     for (product, (start, len)) in products {
         if let Some(FileWork::Fresh(last)) = works.last_mut()
             && last.path == product.file
-            && let Some(lines) = last.snapshot.as_mut()
+            && let Some(lines) = last.last_build.as_mut()
         {
             lines.1 = start + len - lines.0;
             last.products.push(product);
@@ -1155,7 +1157,7 @@ fn refresh_works_without_cache(products: Vec<(Product, (u64, u64))>) -> Vec<File
             }),
             reusable: true,
             diagnostics: Vec::new(),
-            snapshot: Some((start, len)),
+            last_build: Some((start, len)),
             kept: None,
         }));
     }
@@ -1169,7 +1171,7 @@ fn cache_fingerprint(
     generated_at: &str,
 ) -> cache::Digest32 {
     let mut fingerprint = cache::Fingerprint::new();
-    for file in snapshot::FILES {
+    for file in last_build::FILES {
         let text = source.read_to_string(Path::new(file)).unwrap_or_default();
         fingerprint.add(text.as_bytes());
     }
@@ -1197,7 +1199,7 @@ enum PendingItem {
     Copied(ItemSpan),
 }
 
-/// One batch on its way into the feeds, the snapshot and the next build cache.
+/// One batch on its way into the feeds, the last build and the next build cache.
 struct BatchWriter {
     /// Per channel, the batch's products in order.
     queues: Vec<Vec<Pending>>,
@@ -1213,24 +1215,24 @@ impl BatchWriter {
         }
     }
 
-    /// Keeps the file's products in the snapshot and queues its items; false when a file
+    /// Keeps the file's products in the last build and queues its items; false when a file
     /// with products gets no cache entry (so the cache would not be whole).
     fn add(
         &mut self,
         work: FileWork,
-        snapshot: Option<&mut SnapshotWriter>,
-        old_snapshot: Option<&mut cache::OldFile>,
+        last_build: Option<&mut LastBuildWriter>,
+        old_last_build: Option<&mut cache::OldFile>,
         tally: &mut Tally,
         by_sku: &HashMap<&str, &ErpRecord>,
     ) -> std::io::Result<bool> {
         match work {
             FileWork::Cached(mut entry) => {
-                if let Some(snapshot) = snapshot {
-                    let old = old_snapshot.ok_or_else(|| {
-                        std::io::Error::other("the build cache has no snapshot to copy from")
+                if let Some(last_build) = last_build {
+                    let old = old_last_build.ok_or_else(|| {
+                        std::io::Error::other("the build cache has no last build to copy from")
                     })?;
-                    let (start, len) = entry.snapshot;
-                    entry.snapshot.0 = snapshot.write_lines(&old.read(start, len)?)?;
+                    let (start, len) = entry.last_build;
+                    entry.last_build.0 = last_build.write_lines(&old.read(start, len)?)?;
                 }
                 for product in &entry.products {
                     let completeness = product.channels.iter().map(|c| c.completeness);
@@ -1256,17 +1258,17 @@ impl BatchWriter {
                 Ok(true)
             }
             FileWork::Fresh(fresh) => {
-                let mut range = fresh.snapshot;
-                if let Some(snapshot) = snapshot {
-                    let start = snapshot.written();
+                let mut range = fresh.last_build;
+                if let Some(last_build) = last_build {
+                    let start = last_build.written();
                     for product in &fresh.products {
-                        snapshot.add(product)?;
+                        last_build.add(product)?;
                     }
-                    range = Some((start, snapshot.written() - start));
+                    range = Some((start, last_build.written() - start));
                 }
                 let count = fresh.products.len();
                 let entry = match (fresh.key, range) {
-                    (Some(key), Some(snapshot)) => Some(FileEntry {
+                    (Some(key), Some(last_build)) => Some(FileEntry {
                         path: fresh.path.clone(),
                         stamp: key.stamp,
                         content: key.content,
@@ -1274,7 +1276,7 @@ impl BatchWriter {
                             fresh.products.iter().map(|p| p.sku.as_str()),
                             by_sku,
                         ),
-                        snapshot,
+                        last_build,
                         reusable: fresh.reusable,
                         diagnostics: fresh.diagnostics,
                         kept_since: fresh.kept.as_ref().map(|kept| kept.since.clone()),
@@ -1618,7 +1620,7 @@ fn pull_erp_records(
     Ok((records, pull))
 }
 
-fn erp_warnings(rows: &[erp::file::RowProblem], source: &Path) -> Vec<Diagnostic> {
+fn erp_warnings(rows: &[erp::record_check::RowProblem], source: &Path) -> Vec<Diagnostic> {
     rows.iter()
         .map(|row| row.warning("negative-stock", source))
         .collect()

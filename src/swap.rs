@@ -1,19 +1,19 @@
-//! Putting a build live: its feeds and its content snapshot change together, at one point.
+//! Putting a build live: its feeds and its last build change together, at one point.
 //!
 //! A build writes `feeds/` and `.pimfeed/last-build/` into staging folders beside them. Going
 //! live takes three steps:
 //!
-//! 1. The staged snapshot is moved to `.pimfeed/last-build.next`, tagged with the SHA-256 of
+//! 1. The staged last build is moved to `.pimfeed/last-build.next`, tagged with the SHA-256 of
 //!    the staged `feeds/manifest.json`.
 //! 2. The staged feeds are exchanged with the live ones in one `renameat2(RENAME_EXCHANGE)`.
 //!    This is the commit point: `feeds/` is never absent, and from here on the live manifest
-//!    matches the pending snapshot's tag.
-//! 3. The pending snapshot is exchanged with `.pimfeed/last-build`, and the previous feeds and
-//!    snapshot are removed.
+//!    matches the pending last build's tag.
+//! 3. The pending last build is exchanged with `.pimfeed/last-build`, and the previous feeds and
+//!    last build are removed.
 //!
-//! A crash before step 2 leaves the previous feeds with the previous snapshot; one after it
+//! A crash before step 2 leaves the previous feeds with the previous last build; one after it
 //! leaves the new feeds, and the next run (which takes the catalog lock first) sees that the
-//! live manifest matches the pending snapshot and finishes step 3 before it reads anything. So
+//! live manifest matches the pending last build and finishes step 3 before it reads anything. So
 //! a `refresh` never renders the previous build's content over the new build's feeds.
 //!
 //! Where the exchange is not available (not Linux, or a file system without it) the feeds are
@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::snapshot::{self, SnapshotWriter};
+use crate::last_build::LastBuildWriter;
+use crate::pimfeed_folder;
 
 /// A folder being filled by a build; removed on drop unless it went live.
 pub struct Staging {
@@ -81,7 +82,7 @@ impl Drop for Staging {
     }
 }
 
-/// Why the swap did not happen: the live feeds and snapshot are the previous ones.
+/// Why the swap did not happen: the live feeds and last build are the previous ones.
 #[derive(Debug, thiserror::Error)]
 #[error("{context}: {source}")]
 pub struct SwapError {
@@ -96,13 +97,13 @@ pub struct Swapped {
     pub warnings: Vec<String>,
 }
 
-/// Puts a build's (or, without a snapshot, a refresh's) staged feeds live, with its content
-/// snapshot, at one commit point (see the module documentation).
-pub fn publish(feeds: Staging, snapshot: Option<SnapshotWriter>) -> Result<Swapped, SwapError> {
+/// Puts a build's (or, without a last build, a refresh's) staged feeds live, with its
+/// last build, at one commit point (see the module documentation).
+pub fn publish(feeds: Staging, last_build: Option<LastBuildWriter>) -> Result<Swapped, SwapError> {
     let fail = |context: String| move |source| SwapError { context, source };
-    let pending = match snapshot {
-        Some(snapshot) => Some(
-            stage_pending_snapshot(&feeds, snapshot)
+    let pending = match last_build {
+        Some(last_build) => Some(
+            stage_pending_last_build(&feeds, last_build)
                 .map_err(fail("cannot keep this build's content".into()))?,
         ),
         None => None,
@@ -147,14 +148,14 @@ pub fn publish(feeds: Staging, snapshot: Option<SnapshotWriter>) -> Result<Swapp
     Ok(swapped)
 }
 
-/// Finishes or abandons a swap a crash interrupted, so the last build's snapshot is the one
+/// Finishes or abandons a swap a crash interrupted, so the last build is the one
 /// whose feeds are live. Run first by every build and refresh, under the catalog lock.
 pub fn recover(root: &Path) -> io::Result<()> {
-    let live = root.join(snapshot::DIR);
-    // A refresh never stages a snapshot, so a killed build's would otherwise stay until the
+    let live = root.join(pimfeed_folder::LAST_BUILD);
+    // A refresh never stages a last build, so a killed build's would otherwise stay until the
     // next build.
     remove_dead_leftovers(&live);
-    let pending = pending_path(&live);
+    let pending = pimfeed_folder::pending_last_build(&live);
     if fs::symlink_metadata(&pending).is_err() {
         return Ok(());
     }
@@ -177,16 +178,16 @@ pub fn recover(root: &Path) -> io::Result<()> {
     }
 }
 
-/// The pending snapshot's tag: which feeds it belongs to.
+/// The pending last build's tag: which feeds it belongs to.
 const TAG: &str = "feeds-manifest.sha256";
 
-/// Moves the finished snapshot to `.pimfeed/last-build.next`, tagged with the digest of the
-/// staged manifest and the feeds folder; returns it and the live snapshot folder.
-fn stage_pending_snapshot(
+/// Moves the finished last build to `.pimfeed/last-build.next`, tagged with the digest of the
+/// staged manifest and the feeds folder; returns it and the live last build folder.
+fn stage_pending_last_build(
     feeds: &Staging,
-    snapshot: SnapshotWriter,
+    last_build: LastBuildWriter,
 ) -> io::Result<(PathBuf, PathBuf)> {
-    let mut staged = snapshot.finish()?;
+    let mut staged = last_build.finish()?;
     let manifest = fs::read(feeds.dir.join("manifest.json"))?;
     let tag = format!(
         "{}\n{}\n",
@@ -194,7 +195,7 @@ fn stage_pending_snapshot(
         feeds.target.display()
     );
     fs::write(staged.dir.join(TAG), tag)?;
-    let pending = pending_path(&staged.target);
+    let pending = pimfeed_folder::pending_last_build(&staged.target);
     if fs::symlink_metadata(&pending).is_ok() {
         fs::remove_dir_all(&pending)?;
     }
@@ -209,12 +210,6 @@ fn read_tag(pending: &Path) -> Option<(String, PathBuf)> {
     let sha256 = lines.next()?.to_string();
     let feeds = PathBuf::from(lines.next()?);
     (sha256.len() == 64).then_some((sha256, feeds))
-}
-
-fn pending_path(live: &Path) -> PathBuf {
-    let mut name = live.file_name().unwrap_or_default().to_os_string();
-    name.push(".next");
-    live.with_file_name(name)
 }
 
 /// The folder a build replaces: `target` itself, or the folder a symbolic link at `target`
@@ -387,7 +382,7 @@ fn exchange(_: &Path, _: &Path) -> io::Result<bool> {
 
 /// A point where the tests make a run crash or fail: `PIMFEED_FAILPOINT=NAME=kill` kills the
 /// process there (as `kill -9` would) and `NAME=error` makes the step fail, every time the run
-/// passes it; `NAME@2=kill` only the second time (the feeds and the snapshot pass the same
+/// passes it; `NAME@2=kill` only the second time (the feeds and the last build pass the same
 /// points).
 /// Compiled into debug builds only; a release build has no such points.
 fn failpoint(name: &str) -> io::Result<()> {

@@ -308,9 +308,7 @@ fn write_report(root: &Path, result: &ChannelResult) {
     if result.dry_run {
         return;
     }
-    let path = root
-        .join(".pimfeed/push")
-        .join(format!("{}-report.json", result.channel));
+    let path = crate::pimfeed_folder::push_report(root, &result.channel);
     let mut document = serde_json::to_value(result).expect("result serialises");
     document["finished"] = chrono::Utc::now().to_rfc3339().into();
     let text = serde_json::to_string_pretty(&document).expect("report serialises");

@@ -50,15 +50,29 @@ pub fn announced_total(body: &Value, headers: &HeaderMap) -> Option<Announced> {
 }
 
 /// Fails a pull that ended short of the total the server announced.
-pub fn check_total(announced: Option<&Announced>, received: usize) -> Result<(), String> {
+pub fn check_total(announced: Option<&Announced>, received: usize) -> Result<(), Incomplete> {
     match announced {
-        Some(Announced { total, source }) if (received as u64) < *total => Err(format!(
-            "the server announced {total} records ({source}) but the pages held {received}; \
-             publishing part of the catalog would drop the rest from every channel, so the \
-             pull fails (does the server cap the page size, or was the catalog changing?)"
-        )),
+        Some(&Announced { total, source }) if (received as u64) < total => Err(Incomplete {
+            total,
+            announced_by: source,
+            received,
+        }),
         _ => Ok(()),
     }
+}
+
+/// A pull that ended short of the total the server announced.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the server announced {total} records ({announced_by}) but the pages held {received}; \
+     publishing part of the catalog would drop the rest from every channel, so the \
+     pull fails (does the server cap the page size, or was the catalog changing?)"
+)]
+pub struct Incomplete {
+    pub total: u64,
+    /// Where the total was announced: a field of the first page, or `X-Total-Count`.
+    pub announced_by: &'static str,
+    pub received: usize,
 }
 
 /// The page to ask for after a short page of `count` records with offset or page paging:
@@ -95,7 +109,7 @@ pub fn capped_pages(asked: usize, got: usize) -> String {
 }
 
 /// Refuses a next page on another host than the first page's (or an allowed one).
-pub fn check_host(first: &Url, next: &Url, allowed: &[String]) -> Result<(), String> {
+pub fn check_host(first: &Url, next: &Url, allowed: &[String]) -> Result<(), ForeignHost> {
     let same_origin = next.scheme() == first.scheme()
         && next.host_str() == first.host_str()
         && next.port_or_known_default() == first.port_or_known_default();
@@ -109,11 +123,19 @@ pub fn check_host(first: &Url, next: &Url, allowed: &[String]) -> Result<(), Str
     let _ = shown.set_password(None);
     let _ = shown.set_username("");
     shown.set_query(None);
-    Err(format!(
-        "the next page is on another host ({shown}) than `url`; pimfeed sends the ERP \
-         credentials only to `url`'s host. If that host is right, add it to `allowed_hosts` \
-         under [erp]"
-    ))
+    Err(ForeignHost { shown })
+}
+
+/// A next page on a host the ERP credentials must not go to.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the next page is on another host ({shown}) than `url`; pimfeed sends the ERP \
+     credentials only to `url`'s host. If that host is right, add it to `allowed_hosts` \
+     under [erp]"
+)]
+pub struct ForeignHost {
+    /// The next page's URL without credentials or query.
+    pub shown: Url,
 }
 
 #[cfg(test)]
@@ -133,7 +155,12 @@ mod tests {
         headers.insert("x-total-count", HeaderValue::from_static("7"));
         assert_eq!(announced_total(&json!([]), &headers).unwrap().total, 7);
         assert_eq!(announced_total(&json!([]), &none), None);
-        assert!(check_total(Some(&v4), 100).unwrap_err().contains("350"));
+        assert!(
+            check_total(Some(&v4), 100)
+                .unwrap_err()
+                .to_string()
+                .contains("350")
+        );
         assert!(check_total(Some(&v4), 350).is_ok());
         assert!(check_total(None, 0).is_ok());
     }
@@ -165,7 +192,7 @@ mod tests {
         let same = Url::parse("https://erp.example/api/items?page=2").unwrap();
         let other = Url::parse("https://evil.example/collect?token=x").unwrap();
         assert!(check_host(&first, &same, &[]).is_ok());
-        let err = check_host(&first, &other, &[]).unwrap_err();
+        let err = check_host(&first, &other, &[]).unwrap_err().to_string();
         assert!(err.contains("https://evil.example/collect"), "{err}");
         assert!(!err.contains("token=x"), "{err}");
         assert!(check_host(&first, &other, &["evil.example".into()]).is_ok());

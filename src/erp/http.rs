@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::ErpRecord;
 use super::completeness::{self, Announced};
-use super::file::{ErpFileError, RowProblem, check_records_with_warnings};
+use super::record_check::{ErpFileError, RowProblem, check_records_with_warnings};
 use crate::config::{ErpHttpConfig, HttpAuth, HttpField, HttpPaging, HttpPreset};
 use crate::redact::Redactor;
 
@@ -73,7 +73,7 @@ impl HttpError {
 pub struct Pull {
     pub records: Vec<ErpRecord>,
     pub pages: usize,
-    /// Records taken as meant, worth a warning (see [`super::file::Checked`]).
+    /// Records taken as meant, worth a warning (see [`super::record_check::Checked`]).
     pub warnings: Vec<RowProblem>,
 }
 
@@ -151,7 +151,7 @@ pub fn pull(config: &ErpHttpConfig, progress: &crate::ui::Progress) -> Result<Pu
             .map_err(|message| session.page_error(page, &url, message))?;
         match &next {
             Some(next) => completeness::check_host(&first, next, &config.allowed_hosts)
-                .map_err(|message| session.page_error(page, &url, message))?,
+                .map_err(|foreign| session.page_error(page, &url, foreign.to_string()))?,
             None => confirm_short_page(&session, &paging, (page, &url), count, &records_pointer)?,
         }
     }
@@ -192,7 +192,7 @@ fn check_total(
     received: usize,
 ) -> Result<(), HttpError> {
     completeness::check_total(announced, received)
-        .map_err(|message| HttpError::Incomplete(session.scrub(&message)))
+        .map_err(|incomplete| HttpError::Incomplete(session.scrub(&incomplete.to_string())))
 }
 
 /// Maps and checks every record of a finished pull.

@@ -7,7 +7,9 @@ pub mod completeness;
 pub mod file;
 pub mod http;
 pub mod last_pull;
+pub(crate) mod numbers;
 pub mod price_list;
+pub mod record_check;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -63,3 +65,36 @@ pub const ERP_FIELDS: &[&str] = &[
     "active",
     "price_tiers",
 ];
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The sources sit on the shared checker, which sits on number scanning: none of them may
+    /// reach back up or sideways, so each can be read (and changed) on its own.
+    #[test]
+    fn imports_point_one_way() {
+        let erp = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/erp");
+        let forbidden: &[(&str, &[&str])] = &[
+            ("http.rs", &["file::"]),
+            ("record_check/mod.rs", &["file::", "http::"]),
+            ("record_check/values.rs", &["file::", "http::"]),
+            ("numbers.rs", &["file::", "http::", "record_check::"]),
+        ];
+        for (file, paths) in forbidden {
+            let text = std::fs::read_to_string(erp.join(file)).unwrap();
+            for line in text
+                .lines()
+                .filter(|line| line.trim_start().starts_with("use "))
+            {
+                for path in *paths {
+                    assert!(
+                        !line.contains(&format!("erp::{path}"))
+                            && !line.contains(&format!("super::{path}")),
+                        "src/erp/{file} imports from {path}: {line}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -73,7 +73,7 @@ pub struct AmazonState {
 
 impl AmazonState {
     pub fn path(root: &Path, channel: &str) -> PathBuf {
-        root.join(".pimfeed/push").join(format!("{channel}.json"))
+        crate::pimfeed_folder::amazon_push_state(root, channel)
     }
 
     pub fn load(path: &Path) -> Result<Option<AmazonState>, StateError> {

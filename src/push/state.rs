@@ -93,7 +93,7 @@ pub struct PushState {
 impl PushState {
     /// The journal's file for a channel.
     pub fn path(root: &Path, channel: &str) -> PathBuf {
-        root.join(".pimfeed/push").join(format!("{channel}.jsonl"))
+        crate::pimfeed_folder::push_journal(root, channel)
     }
 
     /// The state in `path`, or `None` when nothing was pushed from this catalog yet (or the

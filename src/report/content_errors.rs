@@ -2,7 +2,7 @@
 //! this they would look like ERP items nobody wrote content for, and `new --missing` would
 //! be the wrong advice.
 //!
-//! A build keeps the list in [`FILE`], so a `refresh` (which reads no content) tells the same
+//! A build keeps the list in [`pimfeed_folder::CONTENT_ERRORS`], so a `refresh` (which reads no content) tells the same
 //! story about the same products.
 
 use std::collections::HashMap;
@@ -12,13 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChannelReport, ProductRef, ProductVerdict};
 use crate::diagnostics::Diagnostic;
+use crate::pimfeed_folder;
 use crate::validate::Reason;
 
 /// The reason code of a product left out because its file has an error.
 pub const CODE: &str = "content-error";
-
-/// Where a build keeps the products with errors, for the refreshes after it.
-pub const FILE: &str = ".pimfeed/content-errors.json";
 
 /// A product whose file has an error, and the file's first error.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,7 +95,7 @@ pub fn leave_out(channels: &mut [ChannelReport], broken: &[Broken]) {
 
 /// Keeps a build's list for the refreshes after it (none when there is nothing to keep).
 pub fn keep(root: &Path, broken: &[Broken]) -> std::io::Result<()> {
-    let path = root.join(FILE);
+    let path = root.join(pimfeed_folder::CONTENT_ERRORS);
     if broken.is_empty() {
         return match std::fs::remove_file(&path) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
@@ -112,7 +110,7 @@ pub fn keep(root: &Path, broken: &[Broken]) -> std::io::Result<()> {
 
 /// What the last build kept; nothing when it kept nothing or the file cannot be read.
 pub fn kept(root: &Path) -> Vec<Broken> {
-    std::fs::read(root.join(FILE))
+    std::fs::read(root.join(pimfeed_folder::CONTENT_ERRORS))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()

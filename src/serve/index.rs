@@ -15,10 +15,11 @@ use crate::cache::{self, Digest32};
 use crate::config::{Config, ErpConfig};
 use crate::content::Product;
 use crate::erp::ErpRecord;
+use crate::last_build;
+use crate::pimfeed_folder;
 use crate::pipeline::{Manifest, Outcome};
 use crate::render::ItemSpan;
 use crate::report::Report;
-use crate::snapshot;
 
 /// One build, indexed.
 pub struct Index {
@@ -31,7 +32,7 @@ pub struct Index {
     by_sku: HashMap<Arc<str>, usize>,
     pub families: Vec<String>,
     erp: HashMap<String, ErpRecord>,
-    snapshot: PathBuf,
+    last_build: PathBuf,
     /// What this build changed against the one before.
     pub changes: Changes,
     /// SKUs the build before had and this one has not, with their file (a file that no longer
@@ -48,7 +49,7 @@ pub struct ProductRow {
     /// The bytes of its file, to tell what a save changed.
     content: Digest32,
     /// Its file's lines in the build's `products.jsonl`.
-    snapshot: (u64, u64),
+    last_build: (u64, u64),
     /// One per channel, in the report's order.
     pub channels: Box<[Status]>,
     /// SKU, title and family in lower case, for search.
@@ -140,16 +141,18 @@ impl Index {
         outcome: Outcome,
         previous: Option<&Index>,
     ) -> std::io::Result<Index> {
-        let snapshot = root.join(snapshot::DIR).join(snapshot::PRODUCTS);
+        let last_build = root
+            .join(pimfeed_folder::LAST_BUILD)
+            .join(last_build::PRODUCTS);
         let locale = config.catalog.locales.first().cloned().unwrap_or_default();
-        let mut reader = SnapshotLines::open(&snapshot)?;
+        let mut reader = LastBuildLines::open(&last_build)?;
         let mut products = Vec::new();
         let entries: Box<dyn Iterator<Item = std::io::Result<cache::FileEntry>>> =
             match cache::entries(root) {
                 Ok(entries) => Box::new(entries),
                 // A build keeps no cache when it could not keep a whole one: index the
                 // products without where their items sit.
-                Err(_) => Box::new(entries_from_snapshot(&snapshot)?.into_iter().map(Ok)),
+                Err(_) => Box::new(entries_from_last_build(&last_build)?.into_iter().map(Ok)),
             };
         for entry in entries {
             let entry = entry?;
@@ -157,7 +160,7 @@ impl Index {
             let light: TitlesAndFamilies = match reused {
                 Some(rows) => rows,
                 None => reader
-                    .products(entry.snapshot)?
+                    .products(entry.last_build)?
                     .into_iter()
                     .map(|p| {
                         let title = title_of(&p, &locale).into();
@@ -190,7 +193,7 @@ impl Index {
                     file: entry.path.clone(),
                     line: product.line,
                     content: entry.content,
-                    snapshot: entry.snapshot,
+                    last_build: entry.last_build,
                     channels,
                 });
             }
@@ -200,7 +203,7 @@ impl Index {
             by_sku: HashMap::new(),
             families: Vec::new(),
             erp: erp_records(root, config),
-            snapshot,
+            last_build,
             changes: Changes::default(),
             gone: HashMap::new(),
             products,
@@ -419,8 +422,8 @@ impl Index {
 
     /// The product's content as the build read it.
     pub fn content(&self, row: &ProductRow) -> std::io::Result<Option<Product>> {
-        let mut reader = SnapshotLines::open(&self.snapshot)?;
-        let lines = reader.read(row.snapshot)?;
+        let mut reader = LastBuildLines::open(&self.last_build)?;
+        let lines = reader.read(row.last_build)?;
         for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let product: Product = serde_json::from_slice(line).map_err(std::io::Error::other)?;
             if *product.sku == *row.sku {
@@ -495,7 +498,7 @@ fn erp_records(root: &Path, config: &Config) -> HashMap<String, ErpRecord> {
 }
 
 /// One entry per product of `products.jsonl`, for a build that kept no cache.
-fn entries_from_snapshot(path: &Path) -> std::io::Result<Vec<cache::FileEntry>> {
+fn entries_from_last_build(path: &Path) -> std::io::Result<Vec<cache::FileEntry>> {
     #[derive(Deserialize)]
     struct Placed {
         sku: String,
@@ -512,7 +515,7 @@ fn entries_from_snapshot(path: &Path) -> std::io::Result<Vec<cache::FileEntry>> 
             stamp: cache::Stamp::UNKNOWN,
             content: cache::UNKNOWN_CONTENT,
             erp: cache::UNKNOWN_CONTENT,
-            snapshot: (start, line.len() as u64),
+            last_build: (start, line.len() as u64),
             reusable: false,
             kept_since: None,
             diagnostics: Vec::new(),
@@ -529,15 +532,15 @@ fn entries_from_snapshot(path: &Path) -> std::io::Result<Vec<cache::FileEntry>> 
 }
 
 /// Lines of `products.jsonl` by byte range.
-struct SnapshotLines {
+struct LastBuildLines {
     file: File,
 }
 
-impl SnapshotLines {
-    fn open(path: &Path) -> std::io::Result<SnapshotLines> {
+impl LastBuildLines {
+    fn open(path: &Path) -> std::io::Result<LastBuildLines> {
         let file = File::open(path)
             .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
-        Ok(SnapshotLines { file })
+        Ok(LastBuildLines { file })
     }
 
     fn read(&mut self, (start, len): (u64, u64)) -> std::io::Result<Vec<u8>> {

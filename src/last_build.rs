@@ -12,29 +12,28 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::content::Product;
+use crate::pimfeed_folder;
 use crate::swap::Staging;
 
-/// Where the last build's content is kept, relative to the catalog root.
-pub const DIR: &str = ".pimfeed/last-build";
 /// The products, one JSON document per line, in catalog order.
 pub const PRODUCTS: &str = "products.jsonl";
 
 /// The files besides the products that a refresh needs from the build.
 pub const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categories.toml"];
 
-/// A snapshot being written during a build.
-pub struct SnapshotWriter {
+/// A last build being written during a build.
+pub struct LastBuildWriter {
     staging: Staging,
     products: BufWriter<File>,
     /// Bytes of `products.jsonl` written so far.
     written: u64,
 }
 
-impl SnapshotWriter {
-    /// Starts a snapshot of the catalog at `root`: copies its configuration, templates and
+impl LastBuildWriter {
+    /// Starts a last build of the catalog at `root`: copies its configuration, templates and
     /// Amazon product type definitions.
-    pub fn create(root: &Path) -> io::Result<SnapshotWriter> {
-        let staging = Staging::create(&root.join(DIR))?;
+    pub fn create(root: &Path) -> io::Result<LastBuildWriter> {
+        let staging = Staging::create(&root.join(pimfeed_folder::LAST_BUILD))?;
         for file in FILES {
             let from = root.join(file);
             if from.is_file() {
@@ -61,7 +60,7 @@ impl SnapshotWriter {
             }
         }
         let products = BufWriter::new(File::create(staging.path().join(PRODUCTS))?);
-        Ok(SnapshotWriter {
+        Ok(LastBuildWriter {
             staging,
             products,
             written: 0,
@@ -89,7 +88,7 @@ impl SnapshotWriter {
         Ok(start)
     }
 
-    /// The finished snapshot's staging folder, for [`crate::swap::publish`] to put live
+    /// The finished last build's staging folder, for [`crate::swap::publish`] to put live
     /// together with the feeds.
     pub fn finish(mut self) -> io::Result<Staging> {
         self.products.flush()?;
@@ -117,7 +116,7 @@ pub fn parse_lines(path: &Path, lines: &[u8]) -> io::Result<Vec<Product>> {
 }
 
 /// The products of the last build, read back a batch at a time.
-pub struct SnapshotReader {
+pub struct LastBuildReader {
     path: PathBuf,
     reader: BufReader<File>,
     line: usize,
@@ -125,17 +124,17 @@ pub struct SnapshotReader {
     position: u64,
 }
 
-impl SnapshotReader {
-    /// The snapshot folder of the catalog at `root`, when a build has made one.
+impl LastBuildReader {
+    /// The last build folder of the catalog at `root`, when a build has made one.
     pub fn dir(root: &Path) -> Option<PathBuf> {
-        let dir = root.join(DIR);
+        let dir = root.join(pimfeed_folder::LAST_BUILD);
         dir.join(PRODUCTS).is_file().then_some(dir)
     }
 
-    pub fn open(dir: &Path) -> io::Result<SnapshotReader> {
+    pub fn open(dir: &Path) -> io::Result<LastBuildReader> {
         let path = dir.join(PRODUCTS);
         let reader = BufReader::new(File::open(&path)?);
-        Ok(SnapshotReader {
+        Ok(LastBuildReader {
             path,
             reader,
             line: 0,
