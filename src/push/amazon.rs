@@ -123,30 +123,19 @@ impl AmazonPush<'_> {
     }
 
     fn guard(&self, plan: &AmazonPlan) -> Result<(), PushError> {
-        let percent = if plan.live_before == 0 {
-            0.0
-        } else {
-            plan.dropped as f64 * 100.0 / plan.live_before as f64
-        };
-        if percent > self.settings.max_drop_percent && !self.allow_drop {
-            return Err(PushError::Guard(format!(
-                "{}: the push would delete {} of {} listings ({percent:.1}%, more than \
-                 max_drop_percent = {}); nothing was sent. Check the feed, then push with --allow-drop",
-                self.channel, plan.dropped, plan.live_before, self.settings.max_drop_percent
-            )));
-        }
-        Ok(())
+        let removal = format!("delete {} of {} listings", plan.dropped, plan.live_before);
+        let counts = (plan.dropped, plan.live_before);
+        super::guard_drop(
+            self.channel,
+            self.settings,
+            self.allow_drop,
+            counts,
+            &removal,
+        )
     }
 
     fn api(&self) -> Result<Api, PushError> {
-        let variable = |name: &str, key: &str| {
-            std::env::var(name).map_err(|_| {
-                PushError::Operational(format!(
-                    "{}: the environment variable {name} ({key} of [channels.{}.push]) is not set",
-                    self.channel, self.channel
-                ))
-            })
-        };
+        let variable = |name: &str, key: &str| super::credential(self.channel, name, key);
         let Some(refresh_token_env) = &self.settings.refresh_token_env else {
             return Err(PushError::Operational(format!(
                 "{}: Amazon needs `refresh_token_env` in [channels.{}.push]: the environment \

@@ -80,26 +80,22 @@ impl ChannelPush<'_> {
     }
 
     fn guard(&self, plan: &Plan) -> Result<(), PushError> {
-        let percent = plan.drop_percent();
-        if percent > self.settings.max_drop_percent && !self.allow_drop {
-            return Err(PushError::Guard(format!(
-                "{}: the push would take {} of {} live offers off sale ({percent:.1}%, more than \
-                 max_drop_percent = {}); nothing was sent. Check the feed, then push with --allow-drop",
-                self.channel, plan.dropped, plan.live_before, self.settings.max_drop_percent
-            )));
-        }
-        Ok(())
+        let removal = format!(
+            "take {} of {} live offers off sale",
+            plan.dropped, plan.live_before
+        );
+        let counts = (plan.dropped, plan.live_before);
+        super::guard_drop(
+            self.channel,
+            self.settings,
+            self.allow_drop,
+            counts,
+            &removal,
+        )
     }
 
     fn api(&self) -> Result<Api, PushError> {
-        let variable = |name: &str, key: &str| {
-            std::env::var(name).map_err(|_| {
-                PushError::Operational(format!(
-                    "{}: the environment variable {name} ({key} of [channels.{}.push]) is not set",
-                    self.channel, self.channel
-                ))
-            })
-        };
+        let variable = |name: &str, key: &str| super::credential(self.channel, name, key);
         let credentials = Credentials {
             client_id: variable(&self.settings.client_id_env, "client_id_env")?,
             client_secret: variable(&self.settings.client_secret_env, "client_secret_env")?,

@@ -159,6 +159,41 @@ pub enum PushError {
     Guard(String),
 }
 
+/// Stops a push that would take more than `max_drop_percent` of what the marketplace shows
+/// away, unless `--allow-drop`. `removal` says what would happen, e.g. "delete 3 of 20
+/// listings".
+pub(crate) fn guard_drop(
+    channel: &str,
+    settings: &PushSettings,
+    allow_drop: bool,
+    (dropped, live_before): (usize, usize),
+    removal: &str,
+) -> Result<(), PushError> {
+    let percent = if live_before == 0 {
+        0.0
+    } else {
+        dropped as f64 * 100.0 / live_before as f64
+    };
+    if percent > settings.max_drop_percent && !allow_drop {
+        return Err(PushError::Guard(format!(
+            "{channel}: the push would {removal} ({percent:.1}%, more than max_drop_percent = \
+             {}); nothing was sent. Check the feed, then push with --allow-drop",
+            settings.max_drop_percent
+        )));
+    }
+    Ok(())
+}
+
+/// A credential from the environment variable a `[channels.NAME.push]` setting names.
+pub(crate) fn credential(channel: &str, variable: &str, key: &str) -> Result<String, PushError> {
+    std::env::var(variable).map_err(|_| {
+        PushError::Operational(format!(
+            "{channel}: the environment variable {variable} ({key} of [channels.{channel}.push]) \
+             is not set"
+        ))
+    })
+}
+
 impl From<StateFileError> for PushError {
     fn from(err: StateFileError) -> Self {
         PushError::Operational(err.to_string())
