@@ -87,24 +87,24 @@ fn measure_catalog(binary: &Path, dir: &Path, size: usize) {
     let mut table = Vec::new();
     let mut measure = |label: &str, args: &[&str]| {
         println!("== {size} products: {label}");
-        let (wall, rss) = run(&binary, &dir, args, true);
+        let (wall, rss) = run(binary, dir, args, true);
         table.push((label.to_string(), wall, rss));
     };
     // Warm the file cache first (and seed the build cache and the snapshot).
-    run(&binary, &dir, &["check", "--no-cache"], false);
+    run(binary, dir, &["check", "--no-cache"], false);
     measure("check (cold: no cache)", &["check", "--no-cache"]);
-    run(&binary, &dir, &["build", "--no-cache"], false);
+    run(binary, dir, &["build", "--no-cache"], false);
     measure("build (cold: no cache)", &["build", "--no-cache"]);
     measure("build (cache, nothing changed)", &["build"]);
     measure("check (cache)", &["check"]);
 
     // A marketer's one-line edit, then a build: what `watch` would do on every save.
-    let edited = first_product_file(&dir);
+    let edited = first_product_file(dir);
     let text = fs::read_to_string(&edited).expect("read a product file");
     fs::write(&edited, text.replacen("Robuust", "Zeer robuust", 1)).expect("edit it");
     measure("build after editing one file (cache)", &["build"]);
     fs::write(&edited, text).expect("restore it");
-    run(&binary, &dir, &["build"], false);
+    run(binary, dir, &["build"], false);
 
     // The ERP's stock moves for 1% of the items; cron runs `refresh`.
     let erp_path = dir.join("erp/items.csv");
@@ -117,7 +117,7 @@ fn measure_catalog(binary: &Path, dir: &Path, size: usize) {
         &["refresh", "--no-cache"],
     );
     fs::write(&erp_path, erp).expect("restore the ERP export");
-    run(&binary, &dir, &["build"], false);
+    run(binary, dir, &["build"], false);
 
     println!("\n| {size} products | wall | peak RSS |\n|---|---|---|");
     for (label, wall, rss) in table {
