@@ -8,6 +8,7 @@
 pub mod amazon;
 pub mod bol;
 pub mod escape;
+mod google;
 pub mod markdown;
 pub mod meta;
 pub mod webshop;
@@ -75,6 +76,9 @@ pub struct ChannelRenderer<'a> {
     /// Everything the channel's templates and expressions say, for the build cache's
     /// fingerprint.
     sources: String,
+    /// The built-in Google Merchant template, not overridden: items are written natively
+    /// (`google.rs`), the same bytes without Tera's per-item cost.
+    native_google: bool,
 }
 
 enum Body {
@@ -148,6 +152,7 @@ impl<'a> ChannelRenderer<'a> {
         global.insert("channel", &ChannelView::from(channel));
         global.insert("build", build);
 
+        let mut native_google = false;
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
         let body = match &channel.kind {
@@ -173,6 +178,8 @@ impl<'a> ChannelRenderer<'a> {
                 } else {
                     preset.template().map(|(_, builtin)| builtin.to_string())
                 };
+                native_google =
+                    *preset == Preset::GoogleMerchant && !source.is_file(&override_path);
                 match text {
                     Some(text) => {
                         add_template(&mut tera, &name, &text, channel)?;
@@ -243,6 +250,7 @@ impl<'a> ChannelRenderer<'a> {
             markdown_needs,
             reads_build: reads_build(&sources),
             sources,
+            native_google,
         })
     }
 
@@ -317,11 +325,16 @@ impl<'a> ChannelRenderer<'a> {
         let mut out = Vec::with_capacity(1024);
         match &self.body {
             Body::Template { name, format } => {
-                let text = self
-                    .tera
-                    .render(&block_template(name, "item"), item.context())
-                    .map_err(|err| self.item_error(view, tera_message(&err)))?;
-                out = line_block(text, *format);
+                out = match self.native_item(view) {
+                    Some(bytes) => bytes,
+                    None => {
+                        let text = self
+                            .tera
+                            .render(&block_template(name, "item"), item.context())
+                            .map_err(|err| self.item_error(view, tera_message(&err)))?;
+                        line_block(text, *format)
+                    }
+                };
             }
             Body::Columns { headers } => {
                 let context = item.context();
@@ -344,6 +357,15 @@ impl<'a> ChannelRenderer<'a> {
             Body::Amazon => amazon::item(view, self.channel, &mut out).map_err(|e| self.io(e))?,
         }
         Ok(out)
+    }
+
+    /// The item written without Tera, when the channel has a native writer that can.
+    fn native_item(&self, view: &ProductView) -> Option<Vec<u8>> {
+        if self.native_google {
+            google::item(view, &self.channel.currency)
+        } else {
+            None
+        }
     }
 
     /// Writes one rendered item. Amazon messages get their `messageId` here, numbered in
