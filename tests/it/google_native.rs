@@ -42,6 +42,15 @@ fn native_google_feed_is_the_templates_byte_for_byte_on_nasty_content() {
 #[test]
 fn native_google_feed_is_the_templates_byte_for_byte_on_generated_products() {
     let catalog = Catalog::fixture("basic");
+    // A number where the template prints text: such an item goes through Tera.
+    let schema = catalog.read("content/schema.toml").replace(
+        "\"voltage\", \"color\"]",
+        "\"voltage\", \"color\", \"gender\"]",
+    );
+    catalog.write(
+        "content/schema.toml",
+        &format!("{schema}\n[attributes.gender]\ntype = \"number\"\n"),
+    );
     let mut erp = catalog.read("erp/items.csv");
     for n in 0..40 {
         let images: String = (0..n % 14)
@@ -56,10 +65,15 @@ fn native_google_feed_is_the_templates_byte_for_byte_on_generated_products() {
             format!("brand = '{brand}'\n")
         };
         let color = ["", "color = \"red\"\n", "color = \"blue\"\n"][n % 3];
+        let gender = if n % 5 == 1 {
+            format!("gender = {}\n", n % 3)
+        } else {
+            String::new()
+        };
         catalog.write(
             &format!("content/products/tools/G-{n}.toml"),
             &format!(
-                "sku = \"G-{n}\"\nfamily = \"tools\"\n{brand}{color}\
+                "sku = \"G-{n}\"\nfamily = \"tools\"\n{brand}{color}{gender}\
                  title.nl-NL = \"Boor {n} <b> & 'quote' \\\"dubbel\\\" é\"\n\
                  description.nl-NL = \"\"\"\n**Sterke** boor nummer {n} voor <elke> klus & meer.\n\n\
                  - Licht\n- Krachtig \\u0007 met een controleteken\n\"\"\"\n{images}"
