@@ -1,4 +1,5 @@
-//! The built-in Google Merchant item (`google-merchant.xml`'s `item` block) written directly,
+//! The built-in Google Merchant items (the `item` blocks of `google-merchant.xml` and
+//! `google-merchant-inventory.xml`) written directly,
 //! without Tera: no template context to build per product and no interpreter per field.
 //!
 //! The bytes are the template's, whitespace control included; `tests/it/google_native.rs`
@@ -80,6 +81,20 @@ pub fn item(view: &ProductView, currency: &str) -> Option<Vec<u8>> {
     }
     out.raw("\n</item>");
     Some(out.0)
+}
+
+/// One product's `<item>` of the supplemental feed (`google-merchant-inventory.xml`): id,
+/// price, sale price and availability. Every value is always there, so it never needs Tera.
+pub fn inventory_item(view: &ProductView, currency: &str) -> Vec<u8> {
+    let mut out = Xml(Vec::with_capacity(256));
+    out.element("\n<item>\n", "g:id", &view.id);
+    out.money("g:price", &view.erp.price, currency);
+    if let Some(sale_price) = truthy(&view.erp.sale_price) {
+        out.money("g:sale_price", sale_price, currency);
+    }
+    out.element("\n", "g:availability", view.availability);
+    out.raw("\n</item>");
+    out.0
 }
 
 /// A value Tera's `{% if %}` takes for true: present and not empty.

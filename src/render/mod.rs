@@ -76,9 +76,9 @@ pub struct ChannelRenderer<'a> {
     /// Everything the channel's templates and expressions say, for the build cache's
     /// fingerprint.
     sources: String,
-    /// The built-in Google Merchant template, not overridden: items are written natively
-    /// (`google.rs`), the same bytes without Tera's per-item cost.
-    native_google: bool,
+    /// The preset's built-in template, not overridden: the Google presets' items are written
+    /// natively (`google.rs`), the same bytes without Tera's per-item cost.
+    builtin_template: bool,
 }
 
 enum Body {
@@ -152,7 +152,7 @@ impl<'a> ChannelRenderer<'a> {
         global.insert("channel", &ChannelView::from(channel));
         global.insert("build", build);
 
-        let mut native_google = false;
+        let mut builtin_template = false;
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
         let body = match &channel.kind {
@@ -178,8 +178,7 @@ impl<'a> ChannelRenderer<'a> {
                 } else {
                     preset.template().map(|(_, builtin)| builtin.to_string())
                 };
-                native_google =
-                    *preset == Preset::GoogleMerchant && !source.is_file(&override_path);
+                builtin_template = !source.is_file(&override_path);
                 match text {
                     Some(text) => {
                         add_template(&mut tera, &name, &text, channel)?;
@@ -250,7 +249,7 @@ impl<'a> ChannelRenderer<'a> {
             markdown_needs,
             reads_build: reads_build(&sources),
             sources,
-            native_google,
+            builtin_template,
         })
     }
 
@@ -361,10 +360,15 @@ impl<'a> ChannelRenderer<'a> {
 
     /// The item written without Tera, when the channel has a native writer that can.
     fn native_item(&self, view: &ProductView) -> Option<Vec<u8>> {
-        if self.native_google {
-            google::item(view, &self.channel.currency)
-        } else {
-            None
+        if !self.builtin_template {
+            return None;
+        }
+        match self.channel.preset() {
+            Some(Preset::GoogleMerchant) => google::item(view, &self.channel.currency),
+            Some(Preset::GoogleMerchantInventory) => {
+                Some(google::inventory_item(view, &self.channel.currency))
+            }
+            _ => None,
         }
     }
 

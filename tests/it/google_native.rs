@@ -1,5 +1,5 @@
-//! The built-in Google Merchant preset is written natively, not through Tera; a copy of its
-//! template in `templates/` is an override and goes through Tera. Both must give the same
+//! The built-in Google Merchant presets are written natively, not through Tera; a copy of a
+//! preset's template in `templates/` is an override and goes through Tera. Both must give the same
 //! bytes, on every catalog we have and on generated products that touch every branch of the
 //! template (escaping, the ten additional images, sale prices, missing identifiers, variants).
 
@@ -7,13 +7,24 @@ use std::fs;
 
 use crate::common::Catalog;
 
-const BUILTIN_TEMPLATE: &str = include_str!("../../src/channels/templates/google-merchant.xml");
+const BUILTIN_TEMPLATES: [(&str, &str); 2] = [
+    (
+        "templates/google-merchant.xml",
+        include_str!("../../src/channels/templates/google-merchant.xml"),
+    ),
+    (
+        "templates/google-merchant-inventory.xml",
+        include_str!("../../src/channels/templates/google-merchant-inventory.xml"),
+    ),
+];
 
 /// Every Google Merchant feed of `catalog`, built natively and then through the template.
 fn both_ways(catalog: &Catalog, feeds: &[&str]) {
     catalog.run(&["build", "--quiet", "--no-cache"]);
     let native: Vec<String> = feeds.iter().map(|f| catalog.read(f)).collect();
-    catalog.write("templates/google-merchant.xml", BUILTIN_TEMPLATE);
+    for (path, text) in BUILTIN_TEMPLATES {
+        catalog.write(path, text);
+    }
     catalog.run(&["build", "--quiet", "--no-cache"]);
     for (feed, native) in feeds.iter().zip(native) {
         let templated = catalog.read(feed);
@@ -23,14 +34,20 @@ fn both_ways(catalog: &Catalog, feeds: &[&str]) {
         );
         assert_eq!(native, templated, "{feed}: native and Tera output differ");
     }
-    fs::remove_file(catalog.path().join("templates/google-merchant.xml")).unwrap();
+    for (path, _) in BUILTIN_TEMPLATES {
+        fs::remove_file(catalog.path().join(path)).unwrap();
+    }
 }
 
 #[test]
 fn native_google_feed_is_the_templates_byte_for_byte_on_the_example() {
     both_ways(
         &Catalog::example(),
-        &["feeds/google-nl.xml", "feeds/google-uk.xml"],
+        &[
+            "feeds/google-nl.xml",
+            "feeds/google-uk.xml",
+            "feeds/google-nl-inventory.xml",
+        ],
     );
 }
 
@@ -50,6 +67,14 @@ fn native_google_feed_is_the_templates_byte_for_byte_on_generated_products() {
     catalog.write(
         "content/schema.toml",
         &format!("{schema}\n[attributes.gender]\ntype = \"number\"\n"),
+    );
+    let pim = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!(
+            "{pim}\n[channels.inventory]\npreset = \"google-merchant-inventory\"\n\
+             locale = \"nl-NL\"\noutput = \"inventory.xml\"\n"
+        ),
     );
     let mut erp = catalog.read("erp/items.csv");
     for n in 0..40 {
@@ -90,5 +115,5 @@ fn native_google_feed_is_the_templates_byte_for_byte_on_generated_products() {
         ));
     }
     catalog.write("erp/items.csv", &erp);
-    both_ways(&catalog, &["feeds/google.xml"]);
+    both_ways(&catalog, &["feeds/google.xml", "feeds/inventory.xml"]);
 }
