@@ -9,7 +9,13 @@
 //! ```sh
 //! cargo bench --bench catalog                 # 10k and 100k products
 //! cargo bench --bench catalog -- 1000000      # any sizes, in SKUs
+//! cargo bench --bench catalog -- --peer-only 100000   # only Hugo beside pimfeed, and the floors
+//! PIMFEED_BENCH_BINARY=/tmp/pimfeed-old cargo bench --bench catalog   # time another binary
 //! ```
+//!
+//! With `hugo` installed, each size also times pimfeed against Hugo on the Google feed alone
+//! (`peers/hugo.rs`), and every size prints the floors: reading the product files with a warm
+//! and a cold page cache, and writing the feeds' bytes once (`support/floors.rs`).
 //!
 //! Catalogs are generated once into `target/bench-catalogs/<size>/` (never committed) from the
 //! example catalog's `pim.toml`, schema, categories and templates, so every example channel is
@@ -25,7 +31,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "support/floors.rs"]
+mod floors;
+#[path = "peers/hugo.rs"]
+mod hugo;
+
 fn main() {
+    let peer_only = std::env::args().any(|a| a == "--peer-only");
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -37,7 +49,9 @@ fn main() {
         sizes
     };
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let binary = build_release_binary(repo);
+    // PIMFEED_BENCH_BINARY times another build of pimfeed (an A/B against an older one).
+    let binary = std::env::var_os("PIMFEED_BENCH_BINARY")
+        .map_or_else(|| build_release_binary(repo), PathBuf::from);
     for size in sizes {
         let dir = repo.join("target/bench-catalogs").join(size.to_string());
         if !dir.join("pim.toml").exists() {
@@ -45,47 +59,71 @@ fn main() {
             generate(repo, &dir, size).expect("generate catalog");
             eprintln!("generated {size} products in {:.1?}", started.elapsed());
         }
-        let mut table = Vec::new();
-        let mut measure = |label: &str, args: &[&str]| {
-            println!("== {size} products: {label}");
-            let (wall, rss) = run(&binary, &dir, args, true);
-            table.push((label.to_string(), wall, rss));
-        };
-        // Warm the file cache first (and seed the build cache and the snapshot).
-        run(&binary, &dir, &["check", "--no-cache"], false);
-        measure("check (cold: no cache)", &["check", "--no-cache"]);
-        run(&binary, &dir, &["build", "--no-cache"], false);
-        measure("build (cold: no cache)", &["build", "--no-cache"]);
-        measure("build (cache, nothing changed)", &["build"]);
-        measure("check (cache)", &["check"]);
-
-        // A marketer's one-line edit, then a build: what `watch` would do on every save.
-        let edited = first_product_file(&dir);
-        let text = fs::read_to_string(&edited).expect("read a product file");
-        fs::write(&edited, text.replacen("Robuust", "Zeer robuust", 1)).expect("edit it");
-        measure("build after editing one file (cache)", &["build"]);
-        fs::write(&edited, text).expect("restore it");
-        run(&binary, &dir, &["build"], false);
-
-        // The ERP's stock moves for 1% of the items; cron runs `refresh`.
-        let erp_path = dir.join("erp/items.csv");
-        let erp = fs::read_to_string(&erp_path).expect("read the ERP export");
-        fs::write(&erp_path, change_stock(&erp, 100)).expect("change stock");
-        measure("refresh, 1% of stock changed (cache)", &["refresh"]);
-        fs::write(&erp_path, change_stock(&erp, 50)).expect("change stock");
-        measure(
-            "refresh, 1% of stock changed (no cache)",
-            &["refresh", "--no-cache"],
-        );
-        fs::write(&erp_path, erp).expect("restore the ERP export");
-        run(&binary, &dir, &["build"], false);
-
-        println!("\n| {size} products | wall | peak RSS |\n|---|---|---|");
-        for (label, wall, rss) in table {
-            println!("| {label} | {wall:.2} s | {rss} |");
+        if !peer_only {
+            measure_catalog(&binary, &dir, size);
         }
-        println!();
+        println!("== {size} products: floors");
+        floors::read_content(&dir);
+        floors::write_feeds(&dir.join("feeds"));
+        if hugo::installed() {
+            let google = repo
+                .join("target/bench-catalogs")
+                .join(format!("{size}-google"));
+            if !google.join("hugo-mounts.toml").exists() {
+                generate(repo, &google, size).expect("generate the google-only catalog");
+            }
+            hugo::compare(repo, &binary, &google);
+            floors::write_feeds(&google.join("feeds"));
+        } else {
+            println!(
+                "== Hugo peer skipped: `hugo` is not installed (Debian: apt-get install hugo)"
+            );
+        }
     }
+}
+
+/// Every way pimfeed reads the catalog in `dir`, timed, then a table of them.
+fn measure_catalog(binary: &Path, dir: &Path, size: usize) {
+    let mut table = Vec::new();
+    let mut measure = |label: &str, args: &[&str]| {
+        println!("== {size} products: {label}");
+        let (wall, rss) = run(binary, dir, args, true);
+        table.push((label.to_string(), wall, rss));
+    };
+    // Warm the file cache first (and seed the build cache and the snapshot).
+    run(binary, dir, &["check", "--no-cache"], false);
+    measure("check (cold: no cache)", &["check", "--no-cache"]);
+    run(binary, dir, &["build", "--no-cache"], false);
+    measure("build (cold: no cache)", &["build", "--no-cache"]);
+    measure("build (cache, nothing changed)", &["build"]);
+    measure("check (cache)", &["check"]);
+
+    // A marketer's one-line edit, then a build: what `watch` would do on every save.
+    let edited = first_product_file(dir);
+    let text = fs::read_to_string(&edited).expect("read a product file");
+    fs::write(&edited, text.replacen("Robuust", "Zeer robuust", 1)).expect("edit it");
+    measure("build after editing one file (cache)", &["build"]);
+    fs::write(&edited, text).expect("restore it");
+    run(binary, dir, &["build"], false);
+
+    // The ERP's stock moves for 1% of the items; cron runs `refresh`.
+    let erp_path = dir.join("erp/items.csv");
+    let erp = fs::read_to_string(&erp_path).expect("read the ERP export");
+    fs::write(&erp_path, change_stock(&erp, 100)).expect("change stock");
+    measure("refresh, 1% of stock changed (cache)", &["refresh"]);
+    fs::write(&erp_path, change_stock(&erp, 50)).expect("change stock");
+    measure(
+        "refresh, 1% of stock changed (no cache)",
+        &["refresh", "--no-cache"],
+    );
+    fs::write(&erp_path, erp).expect("restore the ERP export");
+    run(binary, dir, &["build"], false);
+
+    println!("\n| {size} products | wall | peak RSS |\n|---|---|---|");
+    for (label, wall, rss) in table {
+        println!("| {label} | {wall:.2} s | {rss} |");
+    }
+    println!();
 }
 
 /// The export with the stock of every `every`-th item changed.

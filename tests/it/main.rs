@@ -12,6 +12,7 @@ mod docs;
 mod escaping;
 mod github;
 mod google;
+mod google_native;
 mod guard;
 mod http;
 mod init;

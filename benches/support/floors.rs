@@ -1,0 +1,92 @@
+//! The floors each figure is measured against: reading every product file (with a warm page
+//! cache, and with a cold one where the kernel lets us drop it) and writing the feeds' bytes
+//! once. Nothing reads or writes less than this, so a build's time is judged beside them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Prints the time to read every file under `catalog/content` with all cores, warm and cold.
+pub fn read_content(catalog: &Path) {
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(catalog.join("content"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    read_all(&files);
+    let (warm, bytes) = read_all(&files);
+    println!(
+        "  floor: reading {} files ({:.0} MB) with a warm page cache: {warm:.2} s",
+        files.len(),
+        bytes as f64 / 1e6
+    );
+    match drop_page_cache() {
+        Ok(()) => {
+            let (cold, _) = read_all(&files);
+            println!("  floor: the same with a cold page cache (caches dropped): {cold:.2} s");
+            read_all(&files);
+        }
+        Err(err) => println!("  floor: cold page cache not measured: cannot drop caches ({err})"),
+    }
+}
+
+/// Prints the time to write the bytes of every file in `feeds` (not its subfolders) once, to
+/// new files beside it, without fsync (as a build writes them).
+pub fn write_feeds(feeds: &Path) {
+    let Ok(entries) = fs::read_dir(feeds) else {
+        return;
+    };
+    let contents: Vec<(PathBuf, Vec<u8>)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| (e.path(), fs::read(e.path()).expect("read a feed")))
+        .collect();
+    let out = feeds.with_file_name("floor-write");
+    let _ = fs::remove_dir_all(&out);
+    fs::create_dir_all(&out).expect("create the write floor's folder");
+    let started = Instant::now();
+    for (path, bytes) in &contents {
+        fs::write(out.join(path.file_name().expect("a file name")), bytes).expect("write");
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let total: usize = contents.iter().map(|(_, b)| b.len()).sum();
+    println!(
+        "  floor: writing the {} files of {} once ({:.0} MB): {wall:.2} s",
+        contents.len(),
+        feeds.display(),
+        total as f64 / 1e6
+    );
+    let _ = fs::remove_dir_all(&out);
+}
+
+/// Reads every file on all cores; the wall time and the bytes read.
+fn read_all(files: &[PathBuf]) -> (f64, u64) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let started = Instant::now();
+    let bytes = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(files.len().div_ceil(threads).max(1))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|f| fs::read(f).map_or(0, |b| b.len() as u64))
+                        .sum::<u64>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a reader thread"))
+            .sum()
+    });
+    (started.elapsed().as_secs_f64(), bytes)
+}
+
+/// Drops the kernel's page cache (root only, and not inside most containers).
+fn drop_page_cache() -> std::io::Result<()> {
+    // SAFETY: sync() takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    fs::write("/proc/sys/vm/drop_caches", "3")
+}
