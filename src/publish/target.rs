@@ -281,7 +281,8 @@ fn attributes(served: &Served) -> Attributes {
 
 /// object_store's message, on one line. It names the bucket, key and the server's answer;
 /// requests are signed, so the secret is never sent, but a server's error body may echo the
-/// key id or a session token: any credential from the environment is blanked out.
+/// key id or a session token: any credential from the environment is masked, in every
+/// spelling a server may echo it in (see [`crate::redact`]).
 fn clean(message: &str) -> String {
     let credentials: Vec<String> = [
         "AWS_SECRET_ACCESS_KEY",
@@ -294,13 +295,14 @@ fn clean(message: &str) -> String {
     redact(message, &credentials)
 }
 
-/// `message` on one line, with every credential of at least 4 characters blanked out.
+/// `message` on one line, with every credential masked.
 fn redact(message: &str, credentials: &[String]) -> String {
-    let mut message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    for value in credentials.iter().filter(|v| v.len() >= 4) {
-        message = message.replace(value.as_str(), "[redacted]");
+    let mut redactor = crate::redact::Redactor::new();
+    for value in credentials {
+        redactor.add(value);
     }
-    message
+    let message = redactor.redact(message);
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -313,7 +315,7 @@ mod tests {
         let cleaned = redact(body, &["AKIAEXAMPLE".into(), "tok-123".into(), "".into()]);
         assert_eq!(
             cleaned,
-            "403 Forbidden: <Error> <AWSAccessKeyId>[redacted]</AWSAccessKeyId> <X>[redacted]</X></Error>"
+            "403 Forbidden: <Error> <AWSAccessKeyId>***</AWSAccessKeyId> <X>***</X></Error>"
         );
     }
 
