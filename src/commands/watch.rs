@@ -104,24 +104,33 @@ impl SourceWatcher {
     }
 }
 
+/// The folders a build reads every file of.
+const SOURCE_FOLDERS: [&str; 3] = ["content", "templates", crate::channels::product_types::DIR];
+
 /// What a build reads, to watch.
 struct Sources {
     root: PathBuf,
-    /// A file ERP export, when there is one.
-    erp_file: Option<PathBuf>,
+    /// The ERP files a build reads: a file export, when there is one, and the price lists.
+    erp_files: Vec<PathBuf>,
 }
 
 impl Sources {
     fn of(root: &Path) -> Sources {
-        let erp_file = pipeline::load_config(root)
-            .ok()
-            .and_then(|config| match config.erp {
-                ErpConfig::File(file) => Some(root.join(file.path)),
-                ErpConfig::Http(_) => None,
-            });
+        let mut erp_files = Vec::new();
+        if let Ok(config) = pipeline::load_config(root) {
+            if let ErpConfig::File(file) = &config.erp {
+                erp_files.push(root.join(&file.path));
+            }
+            erp_files.extend(
+                config
+                    .price_lists
+                    .values()
+                    .map(|list| root.join(&list.path)),
+            );
+        }
         Sources {
             root: root.to_path_buf(),
-            erp_file,
+            erp_files,
         }
     }
 
@@ -129,16 +138,17 @@ impl Sources {
     /// the old one, which a watch on the old file would miss.
     fn watched(&self) -> Vec<(PathBuf, RecursiveMode)> {
         let mut watched = vec![(self.root.clone(), RecursiveMode::NonRecursive)];
-        for folder in ["content", "templates"] {
+        for folder in SOURCE_FOLDERS {
             let path = self.root.join(folder);
             if path.is_dir() {
                 watched.push((path, RecursiveMode::Recursive));
             }
         }
-        if let Some(folder) = self.erp_file.as_ref().and_then(|file| file.parent())
-            && folder != self.root
-        {
-            watched.push((folder.to_path_buf(), RecursiveMode::NonRecursive));
+        for folder in self.erp_files.iter().filter_map(|file| file.parent()) {
+            let folder = (folder.to_path_buf(), RecursiveMode::NonRecursive);
+            if !watched.iter().any(|(path, _)| *path == folder.0) {
+                watched.push(folder);
+            }
         }
         watched
     }
@@ -172,11 +182,11 @@ impl Sources {
         if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
             return false;
         }
-        let in_folder = |folder: &str| path.starts_with(self.root.join(folder));
-        in_folder("content")
-            || in_folder("templates")
+        SOURCE_FOLDERS
+            .iter()
+            .any(|folder| path.starts_with(self.root.join(folder)))
             || *path == self.root.join(crate::config::CONFIG_FILE)
-            || self.erp_file.as_deref() == Some(path)
+            || self.erp_files.iter().any(|file| file == path)
     }
 }
 

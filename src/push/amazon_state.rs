@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::plan::json_hash;
-use super::state::StateError;
+use super::state::{StateError, read_optional};
 
 /// A listing as Amazon accepted it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,15 +77,8 @@ impl AmazonState {
     }
 
     pub fn load(path: &Path) -> Result<Option<AmazonState>, StateError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StateError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(text) = read_optional(path)? else {
+            return Ok(None);
         };
         serde_json::from_str(&text)
             .map(Some)

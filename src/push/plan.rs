@@ -96,17 +96,6 @@ pub struct Plan {
     pub dropped: usize,
 }
 
-impl Plan {
-    /// The share of live offers the push takes off sale, in percent.
-    pub fn drop_percent(&self) -> f64 {
-        if self.live_before == 0 {
-            0.0
-        } else {
-            self.dropped as f64 * 100.0 / self.live_before as f64
-        }
-    }
-}
-
 /// Creates what the marketplace lacks, updates what changed, and holds or deletes what left
 /// the feed; an offer already held stays held without a call.
 pub fn plan(feed: &[FeedOffer], state: &PushState, on_removed: OnRemoved) -> Plan {

@@ -100,15 +100,8 @@ impl PushState {
     /// file was deleted). A last line cut short by a kill is ignored: its call's answer was
     /// never recorded, exactly as if the kill had come a moment earlier.
     pub fn load(path: &Path) -> Result<Option<PushState>, StateError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StateError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(text) = read_optional(path)? else {
+            return Ok(None);
         };
         let complete = text.ends_with('\n');
         let lines: Vec<&str> = text.lines().collect();
@@ -255,5 +248,18 @@ impl Journal {
                 path: self.path.clone(),
                 source,
             })
+    }
+}
+
+/// The text of `path`, or `None` when it does not exist (nothing was pushed yet, or the file
+/// was deleted).
+pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, StateError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StateError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }

@@ -66,3 +66,30 @@ fn a_saved_edit_is_rebuilt_into_the_feeds() {
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(manifest(), after_rebuild);
 }
+
+#[test]
+fn a_saved_price_list_is_rebuilt_into_the_feeds() {
+    let catalog = Catalog::example();
+    let _watching = Watching(
+        Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+            .args(["watch", "--quiet", "--debounce-ms", "100"])
+            .current_dir(catalog.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pimfeed watch"),
+    );
+    let feed = catalog.path().join("feeds/google-uk.xml");
+    wait_for("the first build", || feed.exists());
+    assert!(catalog.read("feeds/google-uk.xml").contains("110.99 GBP"));
+
+    // The GBP price list is an ERP file of its own, beside the export: a save rebuilds too.
+    let prices = "erp/prices-gbp.csv";
+    let edited = catalog
+        .read(prices)
+        .replace("MK-DHP485,110.99,", "MK-DHP485,111.49,");
+    catalog.write(prices, &edited);
+    wait_for("the rebuild", || {
+        std::fs::read_to_string(&feed).is_ok_and(|xml| xml.contains("111.49 GBP"))
+    });
+}
