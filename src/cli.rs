@@ -128,8 +128,8 @@ pub enum Command {
     /// interrupted push continues where it stopped. Exit code 1 when the marketplace refused
     /// items (each with its SKU and the marketplace's reason) or the drop guard stopped a
     /// channel, 2 when the API could not be reached or the credentials were refused.
-    #[command(after_long_help = crate::commands::push::EXAMPLES)]
-    Push(crate::commands::push::PushArgs),
+    #[command(after_long_help = PUSH_EXAMPLES)]
+    Push(PushArgs),
 }
 
 const DIFF_EXAMPLES: &str = "\
@@ -380,4 +380,49 @@ pub struct RollbackArgs {
 
     #[arg(long, value_enum, default_value_t = PublishFormat::Human)]
     pub format: PublishFormat,
+}
+
+/// `pimfeed push --help`'s examples.
+pub const PUSH_EXAMPLES: &str = "\
+Examples:
+  pimfeed push                           # every channel with a [channels.NAME.push] table
+  pimfeed push bol --dry-run             # list the calls it would make, send none
+  pimfeed push --format json             # one JSON document on stdout, for scripts
+  pimfeed push --allow-drop              # a large drop of offers is intended
+
+In pim.toml (credentials only ever from the environment):
+  [channels.bol.push]
+  client_id_env = \"BOL_CLIENT_ID\"
+  client_secret_env = \"BOL_CLIENT_SECRET\"
+  on_removed = \"hold\"                    # or \"delete\"
+  max_drop_percent = 10
+
+  [channels.amazon-nl.push]
+  client_id_env = \"SP_API_CLIENT_ID\"
+  client_secret_env = \"SP_API_CLIENT_SECRET\"
+  refresh_token_env = \"SP_API_REFRESH_TOKEN\"
+
+From cron, after the stock refresh:
+  */15 * * * *  cd /srv/catalog && pimfeed refresh --quiet && pimfeed push --quiet && pimfeed publish";
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The channels to push; by default every channel with a `[channels.NAME.push]` table.
+    #[arg(value_name = "CHANNEL")]
+    pub channels: Vec<String>,
+
+    /// Print the calls the push would make and their count; send nothing.
+    ///
+    /// Makes no network call at all: without a pushed state in .pimfeed/push/, every offer
+    /// counts as new (a real push first reads back the offers the marketplace has).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Push even when more than `max_drop_percent` of a channel's live offers would go off
+    /// sale.
+    #[arg(long)]
+    pub allow_drop: bool,
+
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }

@@ -36,7 +36,7 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     /// Who last changed the line, when the catalog is a git repository.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blame: Option<crate::git::blame::Blame>,
+    pub blame: Option<Blame>,
 }
 
 impl Diagnostic {
@@ -273,6 +273,99 @@ impl miette::Diagnostic for Shown<'_> {
         let label = miette::LabeledSpan::at(span, "here");
         Some(Box::new(std::iter::once(label)))
     }
+}
+
+/// The last change to one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blame {
+    /// False for a line changed in the working tree and not committed yet.
+    pub committed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The author date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The first line of the commit message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The line goes back to where a shallow clone's history is cut off: `commit` is only
+    /// the oldest commit the clone has, not the change, so no author or date is named.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub history_cut_off: bool,
+}
+
+impl Blame {
+    pub(crate) fn uncommitted() -> Blame {
+        Blame {
+            committed: false,
+            commit: None,
+            author: None,
+            date: None,
+            summary: None,
+            history_cut_off: false,
+        }
+    }
+
+    /// A line a shallow clone cannot tell the history of: it is older than `boundary`.
+    pub(crate) fn cut_off(boundary: &str) -> Blame {
+        Blame {
+            committed: true,
+            commit: Some(boundary.to_string()),
+            author: None,
+            date: None,
+            summary: None,
+            history_cut_off: true,
+        }
+    }
+}
+
+impl std::fmt::Display for Blame {
+    /// `3f2a1bc Jane Doe 2026-03-01`, or `not committed yet`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.history_cut_off {
+            return f.write_str("unknown (shallow clone)");
+        }
+        match (&self.commit, self.committed) {
+            (Some(commit), true) => write!(
+                f,
+                "{} {} {}",
+                short_commit_id(commit),
+                self.author.as_deref().unwrap_or("?"),
+                self.date.as_deref().unwrap_or("")
+            ),
+            _ => f.write_str("not committed yet"),
+        }
+    }
+}
+
+impl Blame {
+    /// `last changed in 3f2a1bc by Jane Doe on 2026-03-01`, `not committed yet`, or for a
+    /// shallow clone's oldest commit that the history is not there to tell.
+    pub fn sentence(&self) -> String {
+        if self.history_cut_off {
+            return format!(
+                "who last changed it is unknown: this clone is shallow and its history stops at {} \
+                 (fetch the full history, e.g. actions/checkout with `fetch-depth: 0`)",
+                short_commit_id(self.commit.as_deref().unwrap_or("?"))
+            );
+        }
+        match (&self.commit, self.committed) {
+            (Some(commit), true) => format!(
+                "last changed in {} by {} on {}",
+                short_commit_id(commit),
+                self.author.as_deref().unwrap_or("?"),
+                self.date.as_deref().unwrap_or("?")
+            ),
+            _ => "not committed yet".to_string(),
+        }
+    }
+}
+
+/// A commit's id as people quote it: its first seven hex digits.
+pub fn short_commit_id(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::content::Product;
 use crate::pimfeed_folder;
-use crate::swap::Staging;
+use crate::staging::Staging;
 
 /// The products, one JSON document per line, in catalog order.
 pub const PRODUCTS: &str = "products.jsonl";

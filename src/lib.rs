@@ -29,6 +29,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod staging;
 pub mod suggest;
 pub mod swap;
 pub mod ui;

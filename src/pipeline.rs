@@ -654,7 +654,7 @@ pub fn run(
             .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
         Mode::Check | Mode::Build => {
             progress.stage("looking up who changed what");
-            crate::git::blame::annotate(&mut report, &source, root);
+            crate::report::blame::annotate(&mut report, &source, root);
             stopwatch.lap("blame");
             crate::git::state(root, &output_dir)
         }
@@ -702,7 +702,11 @@ pub fn run(
                 )),
             )?;
         }
-        swap_warnings = crate::swap::publish(staging, last_build_writer)?.warnings;
+        let last_build = last_build_writer
+            .map(LastBuildWriter::finish)
+            .transpose()
+            .map_err(Failure::io("cannot keep this build's content"))?;
+        swap_warnings = crate::swap::publish(staging, last_build)?.warnings;
         if let Some(writer) = cache_writer {
             // A cache that does not cover every product would make a later refresh miss some:
             // better none. It is an optimisation, so failing to keep it fails nothing.

@@ -31,56 +31,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::last_build::LastBuildWriter;
 use crate::pimfeed_folder;
-
-/// A folder being filled by a build; removed on drop unless it went live.
-pub struct Staging {
-    dir: PathBuf,
-    /// The live folder it replaces (with a symbolic link followed).
-    target: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    /// A fresh staging folder next to `target`, on the same file system so the swap is a
-    /// rename. Puts back a previous folder a crashed swap left aside, and removes the staging
-    /// folders of runs that are gone.
-    pub fn create(target: &Path) -> io::Result<Staging> {
-        let target = live_folder(target)?;
-        // Named, since a symbolic link may have led somewhere the user did not expect.
-        let at = |path: &Path| {
-            let path = path.display().to_string();
-            move |err: io::Error| io::Error::new(err.kind(), format!("{path}: {err}"))
-        };
-        let parent = parent_of(&target);
-        fs::create_dir_all(&parent).map_err(at(&parent))?;
-        restore_aside(&target).map_err(at(&target))?;
-        remove_dead_leftovers(&target);
-        let dir = named(&target, "staging", std::process::id());
-        if fs::symlink_metadata(&dir).is_ok() {
-            fs::remove_dir_all(&dir).map_err(at(&dir))?;
-        }
-        fs::create_dir_all(&dir).map_err(at(&dir))?;
-        Ok(Staging {
-            dir,
-            target,
-            committed: false,
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+use crate::staging::{Staging, live_folder, named, remove_dead_leftovers, restore_aside};
 
 /// Why the swap did not happen: the live feeds and last build are the previous ones.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +51,7 @@ pub struct Swapped {
 
 /// Puts a build's (or, without a last build, a refresh's) staged feeds live, with its
 /// last build, at one commit point (see the module documentation).
-pub fn publish(feeds: Staging, last_build: Option<LastBuildWriter>) -> Result<Swapped, SwapError> {
+pub fn publish(feeds: Staging, last_build: Option<Staging>) -> Result<Swapped, SwapError> {
     let fail = |context: String| move |source| SwapError { context, source };
     let pending = match last_build {
         Some(last_build) => Some(
@@ -109,18 +61,18 @@ pub fn publish(feeds: Staging, last_build: Option<LastBuildWriter>) -> Result<Sw
         None => None,
     };
     let previous_feeds = failpoint("before-commit")
-        .and_then(|()| exchange_or_replace(&feeds.dir, &feeds.target))
+        .and_then(|()| exchange_or_replace(feeds.path(), feeds.target()))
         .map_err(|err| {
             if let Some((pending, _)) = &pending {
                 let _ = fs::remove_dir_all(pending);
             }
             fail(format!(
                 "cannot move the new feeds into {}",
-                feeds.target.display()
+                feeds.target().display()
             ))(err)
         })?;
     let mut feeds = feeds;
-    feeds.committed = true;
+    feeds.keep();
     let _ = failpoint("after-feeds");
 
     let mut swapped = Swapped::default();
@@ -185,23 +137,22 @@ const TAG: &str = "feeds-manifest.sha256";
 /// staged manifest and the feeds folder; returns it and the live last build folder.
 fn stage_pending_last_build(
     feeds: &Staging,
-    last_build: LastBuildWriter,
+    mut staged: Staging,
 ) -> io::Result<(PathBuf, PathBuf)> {
-    let mut staged = last_build.finish()?;
-    let manifest = fs::read(feeds.dir.join("manifest.json"))?;
+    let manifest = fs::read(feeds.path().join("manifest.json"))?;
     let tag = format!(
         "{}\n{}\n",
         crate::output::hex(&Sha256::digest(manifest)),
-        feeds.target.display()
+        feeds.target().display()
     );
-    fs::write(staged.dir.join(TAG), tag)?;
-    let pending = pimfeed_folder::pending_last_build(&staged.target);
+    fs::write(staged.path().join(TAG), tag)?;
+    let pending = pimfeed_folder::pending_last_build(staged.target());
     if fs::symlink_metadata(&pending).is_ok() {
         fs::remove_dir_all(&pending)?;
     }
-    fs::rename(&staged.dir, &pending)?;
-    staged.committed = true;
-    Ok((pending, staged.target.clone()))
+    fs::rename(staged.path(), &pending)?;
+    staged.keep();
+    Ok((pending, staged.target().to_path_buf()))
 }
 
 fn read_tag(pending: &Path) -> Option<(String, PathBuf)> {
@@ -210,118 +161,6 @@ fn read_tag(pending: &Path) -> Option<(String, PathBuf)> {
     let sha256 = lines.next()?.to_string();
     let feeds = PathBuf::from(lines.next()?);
     (sha256.len() == 64).then_some((sha256, feeds))
-}
-
-/// The folder a build replaces: `target` itself, or the folder a symbolic link at `target`
-/// points at. Anything else at `target` (a file, a link to a file) is refused, so a build
-/// never replaces what is not a folder of feeds.
-fn live_folder(target: &Path) -> io::Result<PathBuf> {
-    let metadata = match fs::symlink_metadata(target) {
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(target.to_path_buf()),
-        other => other?,
-    };
-    if metadata.is_dir() {
-        return Ok(target.to_path_buf());
-    }
-    if metadata.file_type().is_symlink() {
-        match fs::metadata(target) {
-            Ok(followed) if followed.is_dir() => return fs::canonicalize(target),
-            Ok(_) => {}
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                // A link to a folder not made yet: the first build makes it.
-                let link = fs::read_link(target)?;
-                return Ok(parent_of(target).join(link));
-            }
-            Err(err) => return Err(err),
-        }
-    }
-    Err(io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!(
-            "{} is not a folder; pimfeed replaces that path with a folder of feeds, so move \
-             it away (or point `[build] output` elsewhere)",
-            target.display()
-        ),
-    ))
-}
-
-fn parent_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// `.NAME.KIND-PID` beside `target`.
-fn named(target: &Path, kind: &str, pid: u32) -> PathBuf {
-    let name = target.file_name().map_or_else(
-        || "feeds".into(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    parent_of(target).join(format!(".{name}.{kind}-{pid}"))
-}
-
-/// The folders beside `target` named `.NAME.KIND-PID` for a `KIND`, with their process ids.
-fn siblings(target: &Path, kind: &str) -> Vec<(PathBuf, u32)> {
-    let Some(name) = target.file_name() else {
-        return Vec::new();
-    };
-    let prefix = format!(".{}.{kind}-", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(parent_of(target)) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let file_name = entry.file_name();
-            let pid = file_name.to_str()?.strip_prefix(&prefix)?.parse().ok()?;
-            Some((entry.path(), pid))
-        })
-        .collect()
-}
-
-/// A crash between the two renames of a swap without exchange left no `target` and the
-/// previous folder aside: put it back.
-fn restore_aside(target: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(target).is_ok() {
-        return Ok(());
-    }
-    let gone = siblings(target, "old")
-        .into_iter()
-        .find(|(_, pid)| !process_is_running(*pid));
-    match gone {
-        Some((aside, _)) => fs::rename(aside, target),
-        None => Ok(()),
-    }
-}
-
-/// Removes the staging and set-aside folders of runs whose process is gone. Best effort: a
-/// folder that cannot be removed now is tried again by the next run.
-fn remove_dead_leftovers(target: &Path) {
-    for kind in ["staging", "old"] {
-        for (dir, pid) in siblings(target, kind) {
-            if pid != std::process::id() && !process_is_running(pid) {
-                let _ = fs::remove_dir_all(dir);
-            }
-        }
-    }
-}
-
-#[cfg(unix)]
-fn process_is_running(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let status = unsafe { libc::kill(pid, 0) };
-    status == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-#[cfg(not(unix))]
-fn process_is_running(pid: u32) -> bool {
-    // Without a cheap check, only this process counts as running; the catalog lock means no
-    // other pimfeed run is writing these folders anyway.
-    pid == std::process::id()
 }
 
 /// Puts `new` at `target`. Where the previous folder went (to be removed), if there was one.

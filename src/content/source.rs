@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::diagnostics::short_commit_id;
 use walkdir::WalkDir;
 
 /// A catalog's files, addressed by catalog-relative paths (`content/schema.toml`).
@@ -125,10 +126,10 @@ impl CatalogSource {
             CatalogSource::Dir(_) => "working tree".to_string(),
             // A commit id given as the revision needs no repeating.
             CatalogSource::Revision(revision) if revision.commit.starts_with(&revision.name) => {
-                short_id(&revision.commit).to_string()
+                short_commit_id(&revision.commit).to_string()
             }
             CatalogSource::Revision(revision) => {
-                format!("{} ({})", revision.name, short_id(&revision.commit))
+                format!("{} ({})", revision.name, short_commit_id(&revision.commit))
             }
         }
     }
@@ -143,11 +144,6 @@ pub struct SourceError {
 
 fn relative_to(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
-}
-
-/// The first 7 characters of a commit id, as git shows them.
-pub fn short_id(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
 }
 
 #[cfg(test)]

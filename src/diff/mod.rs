@@ -21,10 +21,11 @@ use crate::config::{ChannelFormat, Config};
 use crate::content::{self, CatalogSource, Content};
 use crate::diagnostics::Diagnostic;
 use crate::erp::ErpRecord;
-use crate::git::blame::{self, Blamer};
+use crate::git::blame::Blamer;
 use crate::merge::MergeContext;
 use crate::pipeline::{self, ErpPull, Failure};
 use crate::render::{BuildView, ChannelRenderer, RenderError};
+use crate::report::blame;
 use crate::validate::{Reason, Verdict};
 
 pub use fields::FieldChange;

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{ChannelDiff, Diff, FieldChange, ProductChange};
+use crate::report::markdown::{html, md, md_code};
 use crate::validate::Reason;
 
 /// Values longer than this are shortened around their first difference.
@@ -279,20 +280,4 @@ fn md_side(label: &str) -> String {
         Some((name, rest)) => format!("`{}` ({rest}", md_code(name)),
         None => format!("`{}`", md_code(label)),
     }
-}
-
-/// Text in a Markdown table cell or list item: no line breaks, pipes or raw HTML.
-pub(crate) fn md(text: &str) -> String {
-    html(text).replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-/// Text inside backticks.
-pub(crate) fn md_code(text: &str) -> String {
-    text.replace('`', "'").replace('|', "\\|")
-}
-
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

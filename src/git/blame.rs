@@ -10,77 +10,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use git2::{BlameOptions, Oid, Repository};
-use serde::Serialize;
 
 use crate::content::CatalogSource;
+pub use crate::diagnostics::Blame;
 
 /// At most this many files are blamed in one run.
 pub const MAX_FILES: usize = 2000;
-
-/// The last change to one line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Blame {
-    /// False for a line changed in the working tree and not committed yet.
-    pub committed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    /// The author date, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// The first line of the commit message.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    /// The line goes back to where a shallow clone's history is cut off: `commit` is only
-    /// the oldest commit the clone has, not the change, so no author or date is named.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub history_cut_off: bool,
-}
-
-impl Blame {
-    fn uncommitted() -> Blame {
-        Blame {
-            committed: false,
-            commit: None,
-            author: None,
-            date: None,
-            summary: None,
-            history_cut_off: false,
-        }
-    }
-
-    /// A line a shallow clone cannot tell the history of: it is older than `boundary`.
-    fn cut_off(boundary: Oid) -> Blame {
-        Blame {
-            committed: true,
-            commit: Some(boundary.to_string()),
-            author: None,
-            date: None,
-            summary: None,
-            history_cut_off: true,
-        }
-    }
-}
-
-impl std::fmt::Display for Blame {
-    /// `3f2a1bc Jane Doe 2026-03-01`, or `not committed yet`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.history_cut_off {
-            return f.write_str("unknown (shallow clone)");
-        }
-        match (&self.commit, self.committed) {
-            (Some(commit), true) => write!(
-                f,
-                "{} {} {}",
-                crate::content::source::short_id(commit),
-                self.author.as_deref().unwrap_or("?"),
-                self.date.as_deref().unwrap_or("")
-            ),
-            _ => f.write_str("not committed yet"),
-        }
-    }
-}
 
 /// Blames lines of catalog files, in the working tree or at a revision.
 pub struct Blamer {
@@ -147,7 +82,7 @@ impl Blamer {
             return Some(Blame::uncommitted());
         }
         if self.shallow_boundary.contains(&commit) {
-            return Some(Blame::cut_off(commit));
+            return Some(Blame::cut_off(&commit.to_string()));
         }
         if let Some(blame) = self.commits.get(&commit) {
             return Some(blame.clone());
@@ -237,64 +172,4 @@ fn shallow_boundary(repo: &Repository) -> std::collections::HashSet<Oid> {
         .lines()
         .filter_map(|line| Oid::from_str(line.trim()).ok())
         .collect()
-}
-
-impl Blame {
-    /// `last changed in 3f2a1bc by Jane Doe on 2026-03-01`, `not committed yet`, or for a
-    /// shallow clone's oldest commit that the history is not there to tell.
-    pub fn sentence(&self) -> String {
-        if self.history_cut_off {
-            return format!(
-                "who last changed it is unknown: this clone is shallow and its history stops at {} \
-                 (fetch the full history, e.g. actions/checkout with `fetch-depth: 0`)",
-                crate::content::source::short_id(self.commit.as_deref().unwrap_or("?"))
-            );
-        }
-        match (&self.commit, self.committed) {
-            (Some(commit), true) => format!(
-                "last changed in {} by {} on {}",
-                crate::content::source::short_id(commit),
-                self.author.as_deref().unwrap_or("?"),
-                self.date.as_deref().unwrap_or("?")
-            ),
-            _ => "not committed yet".to_string(),
-        }
-    }
-}
-
-/// Adds blame to every reason a product is left out of or warned about in a channel (the
-/// reason's line, else the product's first line), and to every diagnostic with a line.
-/// Does nothing outside a git repository.
-pub fn annotate(report: &mut crate::report::Report, source: &CatalogSource, root: &Path) {
-    let Some(mut blamer) = Blamer::new(source, root) else {
-        return;
-    };
-    for channel in &mut report.channels {
-        for verdict in channel.left_out.iter_mut().chain(&mut channel.warnings) {
-            annotate_reasons(
-                &mut blamer,
-                &verdict.file,
-                verdict.line,
-                &mut verdict.reasons,
-            );
-        }
-    }
-    for diagnostic in &mut report.diagnostics {
-        if diagnostic.line > 0 {
-            diagnostic.blame = blamer.line(&diagnostic.file, diagnostic.line as u32);
-        }
-    }
-}
-
-/// Blames each reason's line, or `product_line` for reasons about the product as a whole.
-pub fn annotate_reasons(
-    blamer: &mut Blamer,
-    file: &str,
-    product_line: u32,
-    reasons: &mut [crate::validate::Reason],
-) {
-    let file = Path::new(file);
-    for reason in reasons {
-        reason.blame = blamer.line(file, reason.line.unwrap_or(product_line));
-    }
 }

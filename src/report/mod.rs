@@ -8,8 +8,10 @@ use serde::Serialize;
 use crate::diagnostics::Diagnostic;
 use crate::validate::Reason;
 
+pub mod blame;
 pub mod content_errors;
 pub mod html;
+pub mod markdown;
 pub mod sku_case;
 pub mod summary;
 
@@ -205,7 +207,7 @@ impl<'a> HtmlVerdict<'a> {
 }
 
 /// Who last changed a line, for a person: `last changed by Jane Doe on 2 Mar 2026`.
-pub fn blame_sentence(blame: &crate::git::blame::Blame) -> String {
+pub fn blame_sentence(blame: &crate::diagnostics::Blame) -> String {
     if blame.history_cut_off {
         return "last change unknown (shallow clone)".to_string();
     }
@@ -217,7 +219,10 @@ pub fn blame_sentence(blame: &crate::git::blame::Blame) -> String {
                 out.push_str(&format!(" on {}", html::human_date(date)));
             }
             if let Some(commit) = &blame.commit {
-                out.push_str(&format!(" ({})", crate::content::source::short_id(commit)));
+                out.push_str(&format!(
+                    " ({})",
+                    crate::diagnostics::short_commit_id(commit)
+                ));
             }
             out
         }

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
+use super::markdown::{md, md_code};
 use super::{ChannelReport, Report};
 use crate::diagnostics::Diagnostic;
-use crate::diff::render::{md, md_code};
 use crate::wording::count;
 
 /// At most this many rows per table, so a catalog with thousands of gaps still fits GitHub's

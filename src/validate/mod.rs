@@ -33,7 +33,7 @@ pub struct Reason {
     /// Who last changed that line (or the product's first line); filled in after the gate,
     /// only for products left out or warned about.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blame: Option<crate::git::blame::Blame>,
+    pub blame: Option<crate::diagnostics::Blame>,
 }
 
 impl Reason {

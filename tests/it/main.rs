@@ -19,6 +19,7 @@ mod init;
 mod keep;
 mod lock;
 mod marketplaces;
+mod module_graph;
 mod publish;
 mod push;
 mod refresh;
