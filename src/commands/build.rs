@@ -35,7 +35,10 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
                 "cache": outcome.cache,
                 "swap_warnings": outcome.swap_warnings,
             });
-            println!("{document}");
+            super::write_stdout(&format!(
+                "{document}
+"
+            ));
         }
         Format::Human | Format::Github => {
             // Errors in full; warnings are for `check` and the report, a build only counts them.

@@ -29,13 +29,16 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
                 "warnings": report.summary.warnings,
                 "report": report,
             });
-            println!("{document}");
+            super::write_stdout(&format!(
+                "{document}
+"
+            ));
         }
         Format::Human | Format::Github => {
             show_diagnostics(&report.diagnostics, root, args.format);
             if args.format == Format::Github {
-                print!("{}", left_out_annotations(report, args.strict));
-                print!("{}", crate::keep::annotations(report));
+                super::write_stdout(&left_out_annotations(report, args.strict));
+                super::write_stdout(&crate::keep::annotations(report));
                 write_step_summary(&crate::report::summary::markdown(report, failed));
             }
             let _ = channel_summary(&outcome, true, &mut std::io::stderr());

@@ -102,7 +102,7 @@ fn show_diagnostics(diagnostics: &[Diagnostic], root: &std::path::Path, format: 
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             eprint!("{}", render_human(diagnostics, root, color));
         }
-        Format::Github => print!("{}", render_github(diagnostics)),
+        Format::Github => write_stdout(&render_github(diagnostics)),
         Format::Json => {}
     }
 }
@@ -120,7 +120,10 @@ fn fail(failure: &Failure, root: &std::path::Path, format: Format) -> u8 {
                 "error": failure.to_string(),
                 "diagnostics": failure.diagnostics(),
             });
-            println!("{document}");
+            write_stdout(&format!(
+                "{document}
+"
+            ));
         }
         _ => {
             show_diagnostics(failure.diagnostics(), root, format);
@@ -198,6 +201,12 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
         )?;
     }
     Ok(())
+}
+
+/// Writes to stdout where a command's exit code is already decided: a closed pipe
+/// (`pimfeed check --format json | head -c 200`) ends the writing quietly, never a panic.
+fn write_stdout(text: &str) {
+    let _ = print_stdout(text);
 }
 
 /// Writes a command's result to stdout. A closed pipe (`pimfeed diff main | head`) is not an

@@ -54,7 +54,10 @@ pub fn run(root: &Path, args: &PublishArgs, cli: &Cli) -> u8 {
     };
     if json {
         let document = serde_json::json!({ "ok": true, "published": published });
-        println!("{document}");
+        super::write_stdout(&format!(
+            "{document}
+"
+        ));
         return exit::OK;
     }
     let where_to = target.describe(&config);
@@ -107,7 +110,10 @@ pub(super) fn publish_config(
 
 pub(super) fn report_error(message: &str, json: bool) {
     if json {
-        println!("{}", serde_json::json!({ "ok": false, "error": message }));
+        super::write_stdout(&format!(
+            "{}\n",
+            serde_json::json!({ "ok": false, "error": message })
+        ));
     } else {
         eprintln!("error: {message}");
     }

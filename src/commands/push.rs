@@ -104,7 +104,10 @@ pub fn run(root: &Path, args: &PushArgs, cli: &Cli) -> u8 {
             "channels": results.iter().map(json_channel).collect::<Vec<_>>(),
             "errors": errors,
         });
-        println!("{document}");
+        super::write_stdout(&format!(
+            "{document}
+"
+        ));
     }
     code
 }
@@ -169,7 +172,10 @@ fn channel_code(result: &ChannelResult) -> u8 {
 
 fn operational(message: &str, format: Format) -> u8 {
     match format {
-        Format::Json => println!("{}", serde_json::json!({"ok": false, "error": message})),
+        Format::Json => super::write_stdout(&format!(
+            "{}\n",
+            serde_json::json!({"ok": false, "error": message})
+        )),
         _ => eprintln!("error: {message}"),
     }
     exit::OPERATIONAL

@@ -28,7 +28,10 @@ pub fn run(root: &Path, args: &RollbackArgs) -> u8 {
     }
     match publish::rollback(&config, &target, args.id.as_deref()) {
         Ok(done) if json => {
-            println!("{}", serde_json::json!({ "ok": true, "rollback": done }));
+            super::write_stdout(&format!(
+                "{}\n",
+                serde_json::json!({ "ok": true, "rollback": done })
+            ));
             exit::OK
         }
         Ok(done) => {
@@ -52,10 +55,9 @@ pub fn run(root: &Path, args: &RollbackArgs) -> u8 {
 
 fn list(index: &ReleaseIndex, json: bool) -> u8 {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({ "ok": true, "current": index.current, "releases": index.releases })
-        );
+        let document =
+            serde_json::json!({ "ok": true, "current": index.current, "releases": index.releases });
+        super::write_stdout(&format!("{document}\n"));
         return exit::OK;
     }
     if index.releases.is_empty() {

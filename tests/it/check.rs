@@ -230,3 +230,25 @@ fn no_catalog_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no pim.toml"));
 }
+
+/// `pimfeed check --format json | head -c 100`: the reader goes away before pimfeed writes.
+/// That ends the output quietly with the check's own exit code, never a panic.
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_no_crash() {
+    let catalog = Catalog::fixture("basic");
+    for format in ["json", "github"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+            .args(["check", "--format", format])
+            .current_dir(catalog.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run pimfeed");
+        // Closing the only read end makes every write to stdout fail with a broken pipe.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait for pimfeed");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "--format {format}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "--format {format}: {stderr}");
+    }
+}
