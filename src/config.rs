@@ -10,6 +10,16 @@ use serde::Deserialize;
 
 use crate::diagnostics::Diagnostic;
 
+mod guard;
+mod price_list;
+mod publish;
+mod push;
+
+pub use guard::GuardConfig;
+pub use price_list::PriceListConfig;
+pub use publish::PublishConfig;
+pub use push::{OnRemoved, PushSettings};
+
 pub const CONFIG_FILE: &str = "pim.toml";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -26,12 +36,12 @@ pub struct Config {
     pub new: NewConfig,
     /// How far a run may cut a channel before it stops (see [`crate::guard`]).
     #[serde(default)]
-    pub guard: crate::guard::GuardConfig,
+    pub guard: GuardConfig,
     /// Where `pimfeed publish` puts the feeds (see [`crate::publish`]).
-    pub publish: Option<crate::publish::PublishConfig>,
+    pub publish: Option<PublishConfig>,
     /// Currency → the ERP price list of that currency (for a country's own prices).
     #[serde(default)]
-    pub price_lists: BTreeMap<String, crate::erp::price_list::PriceListConfig>,
+    pub price_lists: BTreeMap<String, PriceListConfig>,
 }
 
 /// `[new]`: the ERP record has no family, so a stub's family comes from its SKU.
@@ -380,7 +390,7 @@ pub struct ChannelConfig {
     /// Amazon: every item is an offer on a product page Amazon already has (by its `asin`).
     pub offer_only: Option<bool>,
     /// `[channels.NAME.push]`: how `pimfeed push` sends the feed to the marketplace's API.
-    pub push: Option<crate::push::PushSettings>,
+    pub push: Option<PushSettings>,
     /// Amazon: attributes of full listings that pimfeed does not write itself (e.g.
     /// `country_of_origin`), each from a product attribute, per brand, per family or a default.
     pub attributes: Option<BTreeMap<String, crate::channels::product_types::AttributeMapping>>,
@@ -429,7 +439,8 @@ pub enum ChannelFormat {
 }
 
 impl Config {
-    /// Parses `pim.toml`; a syntax or shape error becomes a diagnostic pointing into the file.
+    /// Parses `pim.toml`'s shape; a syntax or shape error becomes a diagnostic pointing into
+    /// the file. [`crate::config_check::parse`] adds the checks beyond the shape.
     pub fn parse(text: &str, file: &Path) -> Result<Config, Box<Diagnostic>> {
         let config: Config = toml::from_str(text).map_err(|err| {
             Box::new(Diagnostic::from_toml_error(
@@ -440,7 +451,6 @@ impl Config {
                 "see the `pim.toml` section of the README",
             ))
         })?;
-        crate::config_check::erp_field_names(&config, text, file)?;
         Ok(config)
     }
 

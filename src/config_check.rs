@@ -11,9 +11,16 @@ use crate::config::{Config, ErpConfig};
 use crate::diagnostics::Diagnostic;
 use crate::erp::ERP_FIELDS;
 
+/// Parses `pim.toml` (`text`, read from `file`) and checks it beyond its shape.
+pub fn parse(text: &str, file: &Path) -> Result<Config, Box<Diagnostic>> {
+    let config = Config::parse(text, file)?;
+    erp_field_names(&config, text, file)?;
+    Ok(config)
+}
+
 /// The first unknown record field in `[erp.mapping]` or `[erp.fields]`, as an error on its
 /// line with the nearest field it could be.
-pub fn erp_field_names(config: &Config, text: &str, file: &Path) -> Result<(), Box<Diagnostic>> {
+fn erp_field_names(config: &Config, text: &str, file: &Path) -> Result<(), Box<Diagnostic>> {
     let (table, names): (&str, Vec<&String>) = match &config.erp {
         ErpConfig::File(file_config) => ("mapping", file_config.mapping.keys().collect()),
         ErpConfig::Http(http) => ("fields", http.fields.keys().collect()),

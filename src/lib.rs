@@ -20,6 +20,7 @@ pub mod keep;
 pub mod last_build;
 pub mod lock;
 pub mod merge;
+pub mod money;
 pub mod output;
 pub mod pimfeed_folder;
 pub mod pipeline;

@@ -109,12 +109,7 @@ pub struct PriceTierView {
     pub price: String,
 }
 
-/// Money as channels write it: two decimals, rounded half away from zero.
-pub fn money(amount: Decimal) -> String {
-    let rounded =
-        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    format!("{rounded:.2}")
-}
+pub use crate::money::money;
 
 impl ErpView {
     /// The numbers as a channel selling in `channel_currency` publishes them: the price of
@@ -355,13 +350,6 @@ pub fn template_value(value: &Json) -> tera::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_has_two_decimals_and_rounds_half_up() {
-        assert_eq!(money(Decimal::new(15, 0)), "15.00");
-        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
-        assert_eq!(money(Decimal::new(1999, 2)), "19.99");
-    }
 
     #[test]
     fn link_is_built_from_the_pattern() {

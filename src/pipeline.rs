@@ -242,7 +242,8 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
     let path = root.join(crate::config::CONFIG_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(Failure::io(format!("cannot read {}", path.display())))?;
-    Config::parse(&text, Path::new(crate::config::CONFIG_FILE)).map_err(Failure::Config)
+    crate::config_check::parse(&text, Path::new(crate::config::CONFIG_FILE))
+        .map_err(Failure::Config)
 }
 
 /// Files parsed per batch. The catalog streams through in batches: parse, then gate and render
@@ -257,7 +258,7 @@ pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failu
         "cannot read pim.toml in the {}",
         source.label()
     )))?;
-    Config::parse(&text, file).map_err(Failure::Config)
+    crate::config_check::parse(&text, file).map_err(Failure::Config)
 }
 
 /// Runs the pipeline on the catalog at `root`.

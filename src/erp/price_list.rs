@@ -11,7 +11,7 @@
 //! is GBP publishes the GBP price, and a product the list has no price for is left out of it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -19,18 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ErpRecord;
 
-/// `[price_lists.CURRENCY]` in `pim.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriceListConfig {
-    /// A CSV export with the columns `sku`, `price` and optionally `sale_price`.
-    pub path: PathBuf,
-    /// The column separator; `,` by default.
-    pub delimiter: Option<char>,
-    /// `12,50` instead of `12.50`.
-    #[serde(default)]
-    pub decimal_comma: bool,
-}
+pub use crate::config::PriceListConfig;
 
 /// A product's price in one currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
