@@ -45,70 +45,8 @@ pub fn generate(config: &Config, schema: &Schema, categories: &Categories) -> Va
     let channels: Vec<&String> = config.channels.keys().collect();
     let families: Vec<&String> = schema.families.keys().collect();
 
-    let mut attributes = Map::new();
-    for name in BUILTIN_ATTRIBUTES {
-        let def = schema
-            .attribute(name)
-            .expect("built-in attributes are defined");
-        let mut property = attribute_schema(name, def, locales);
-        match *name {
-            "brand" => describe(
-                &mut property,
-                "The brand, as shoppers know it. Every family has it.",
-            ),
-            "enabled" => describe(
-                &mut property,
-                "false keeps the product out of every channel. Default: true.",
-            ),
-            _ => {
-                describe(
-                    &mut property,
-                    "A category: a key of content/categories.toml. Every family has it.",
-                );
-                if !categories.categories.is_empty() {
-                    property["enum"] = json!(categories.categories.keys().collect::<Vec<_>>());
-                }
-            }
-        }
-        attributes.insert(name.to_string(), property);
-    }
-    for (name, def) in &schema.attributes {
-        let mut property = attribute_schema(name, def, locales);
-        let in_families: Vec<&str> = schema
-            .families
-            .iter()
-            .filter(|(_, f)| f.has_attribute(name))
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let required_by: Vec<&str> = schema
-            .families
-            .iter()
-            .filter(|(_, f)| f.required().any(|r| r == name))
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let mut text = describe_rules(def);
-        if !in_families.is_empty() {
-            text.push_str(&format!(" In families: {}.", in_families.join(", ")));
-        }
-        if !required_by.is_empty() {
-            text.push_str(&format!(
-                " Required by: {} (without it the product is left out of every channel).",
-                required_by.join(", ")
-            ));
-        }
-        describe(&mut property, &text);
-        attributes.insert(name.clone(), property);
-    }
-    let mut erp_owned = Map::new();
-    for field in ERP_FIELDS.iter().filter(|f| **f != "sku") {
-        erp_owned.insert(
-            field.to_string(),
-            json!({
-                "description": format!("`{field}` is owned by the ERP: pimfeed takes it from the ERP export, so change it there, not here."),
-                "not": {}
-            }),
-        );
-    }
+    let attributes = attribute_properties(schema, categories, locales);
+    let erp_owned = erp_owned_properties();
 
     let with = |extra: Vec<(&str, Value)>| -> Map<String, Value> {
         let mut properties = Map::new();
@@ -175,55 +113,7 @@ pub fn generate(config: &Config, schema: &Schema, categories: &Categories) -> Va
     let mut override_properties = attributes.clone();
     override_properties.extend(erp_owned.clone());
 
-    let per_family: Vec<Value> = schema
-        .families
-        .iter()
-        .map(|(family_name, family)| {
-            let outside: Map<String, Value> = schema
-                .attributes
-                .keys()
-                .filter(|a| !family.has_attribute(a))
-                .map(|a| {
-                    (
-                        a.clone(),
-                        json!({
-                            "description": format!("`{a}` is not an attribute of family `{family_name}`: add it to the family in content/schema.toml, or remove it here."),
-                            "not": {}
-                        }),
-                    )
-                })
-                .collect();
-            let axes: Vec<&str> = family.variant_axes().collect();
-            let required: Vec<Value> = family
-                .required()
-                .map(|name| {
-                    json!({
-                        "anyOf": [
-                            { "required": [name] },
-                            {
-                                "required": ["variants"],
-                                "properties": { "variants": { "items": { "required": [name] } } }
-                            }
-                        ]
-                    })
-                })
-                .collect();
-            let mut variant_rules = json!({ "properties": outside.clone() });
-            if !axes.is_empty() {
-                variant_rules["required"] = json!(axes);
-            }
-            json!({
-                "if": { "properties": { "family": { "const": family_name } }, "required": ["family"] },
-                "then": {
-                    "properties": {
-                        "channels": { "additionalProperties": { "properties": outside.clone() } },
-                        "variants": { "items": variant_rules }
-                    },
-                    "allOf": [ { "properties": outside }, { "allOf": required } ]
-                }
-            })
-        })
-        .collect();
+    let per_family = family_rules(schema);
 
     let localized_text = json!({
         "description": "One text for every locale, or one per locale.",
@@ -290,6 +180,138 @@ pub fn generate(config: &Config, schema: &Schema, categories: &Categories) -> Va
             }
         }
     })
+}
+
+/// Every attribute of the schema, the built-in ones first, each with what it is for.
+fn attribute_properties(
+    schema: &Schema,
+    categories: &Categories,
+    locales: &[String],
+) -> Map<String, Value> {
+    let mut attributes = Map::new();
+    for name in BUILTIN_ATTRIBUTES {
+        let def = schema
+            .attribute(name)
+            .expect("built-in attributes are defined");
+        let mut property = attribute_schema(name, def, locales);
+        match *name {
+            "brand" => describe(
+                &mut property,
+                "The brand, as shoppers know it. Every family has it.",
+            ),
+            "enabled" => describe(
+                &mut property,
+                "false keeps the product out of every channel. Default: true.",
+            ),
+            _ => {
+                describe(
+                    &mut property,
+                    "A category: a key of content/categories.toml. Every family has it.",
+                );
+                if !categories.categories.is_empty() {
+                    property["enum"] = json!(categories.categories.keys().collect::<Vec<_>>());
+                }
+            }
+        }
+        attributes.insert(name.to_string(), property);
+    }
+    for (name, def) in &schema.attributes {
+        let mut property = attribute_schema(name, def, locales);
+        let in_families: Vec<&str> = schema
+            .families
+            .iter()
+            .filter(|(_, f)| f.has_attribute(name))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let required_by: Vec<&str> = schema
+            .families
+            .iter()
+            .filter(|(_, f)| f.required().any(|r| r == name))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let mut text = describe_rules(def);
+        if !in_families.is_empty() {
+            text.push_str(&format!(" In families: {}.", in_families.join(", ")));
+        }
+        if !required_by.is_empty() {
+            text.push_str(&format!(
+                " Required by: {} (without it the product is left out of every channel).",
+                required_by.join(", ")
+            ));
+        }
+        describe(&mut property, &text);
+        attributes.insert(name.clone(), property);
+    }
+    attributes
+}
+
+/// The record fields the ERP owns: a product file that sets one is told to change the ERP.
+fn erp_owned_properties() -> Map<String, Value> {
+    let mut erp_owned = Map::new();
+    for field in ERP_FIELDS.iter().filter(|f| **f != "sku") {
+        erp_owned.insert(
+            field.to_string(),
+            json!({
+                "description": format!("`{field}` is owned by the ERP: pimfeed takes it from the ERP export, so change it there, not here."),
+                "not": {}
+            }),
+        );
+    }
+    erp_owned
+}
+
+/// Per family: the attributes outside it are refused, its required ones demanded (on the
+/// product or on every variant), and its variant axes set on every variant.
+fn family_rules(schema: &Schema) -> Vec<Value> {
+    schema
+        .families
+        .iter()
+        .map(|(family_name, family)| {
+            let outside: Map<String, Value> = schema
+                .attributes
+                .keys()
+                .filter(|a| !family.has_attribute(a))
+                .map(|a| {
+                    (
+                        a.clone(),
+                        json!({
+                            "description": format!("`{a}` is not an attribute of family `{family_name}`: add it to the family in content/schema.toml, or remove it here."),
+                            "not": {}
+                        }),
+                    )
+                })
+                .collect();
+            let axes: Vec<&str> = family.variant_axes().collect();
+            let required: Vec<Value> = family
+                .required()
+                .map(|name| {
+                    json!({
+                        "anyOf": [
+                            { "required": [name] },
+                            {
+                                "required": ["variants"],
+                                "properties": { "variants": { "items": { "required": [name] } } }
+                            }
+                        ]
+                    })
+                })
+                .collect();
+            let mut variant_rules = json!({ "properties": outside.clone() });
+            if !axes.is_empty() {
+                variant_rules["required"] = json!(axes);
+            }
+            json!({
+                "if": { "properties": { "family": { "const": family_name } }, "required": ["family"] },
+                "then": {
+                    "properties": {
+                        "channels": { "additionalProperties": { "properties": outside.clone() } },
+                        "variants": { "items": variant_rules }
+                    },
+                    "allOf": [ { "properties": outside }, { "allOf": required } ]
+                }
+            })
+        })
+        .collect()
 }
 
 /// The schema of one attribute's value: per locale when localized.
