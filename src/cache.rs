@@ -322,6 +322,28 @@ pub fn erp_digest<'s>(
     hasher.finalize().into()
 }
 
+/// A hash of everything an item depends on besides its file and ERP records: the catalog's
+/// configuration, schema and categories, every channel's templates and expressions, and the
+/// build time for a channel whose templates read it.
+pub fn fingerprint(
+    source: &crate::content::CatalogSource,
+    renderers: &[crate::render::ChannelRenderer<'_>],
+    generated_at: &str,
+) -> Digest32 {
+    let mut fingerprint = Fingerprint::new();
+    for file in crate::last_build::FILES {
+        let text = source.read_to_string(Path::new(file)).unwrap_or_default();
+        fingerprint.add(text.as_bytes());
+    }
+    for renderer in renderers {
+        fingerprint.add(renderer.sources().as_bytes());
+        if renderer.reads_build() {
+            fingerprint.add(generated_at.as_bytes());
+        }
+    }
+    fingerprint.finish()
+}
+
 /// The cache a previous build left, read as the catalog streams through.
 pub struct Previous {
     head: Head,
@@ -356,6 +378,21 @@ impl Previous {
             outputs_intact,
             root: root.to_path_buf(),
         })
+    }
+
+    /// The last build's cache when a run may use it (`use_cache`): valid for `fingerprint`
+    /// and, unless the run only reads it (a check, which copies nothing), with the feeds and
+    /// last build it points into as that build left them.
+    pub fn usable(
+        root: &Path,
+        fingerprint: &Digest32,
+        use_cache: bool,
+        reads_only: bool,
+    ) -> Option<Previous> {
+        use_cache
+            .then(|| Previous::open(root, fingerprint))
+            .flatten()
+            .filter(|previous| reads_only || previous.outputs_intact)
     }
 
     /// Whether an entry's stamp alone vouches for the file's bytes.

@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
 
 use super::Failure;
 use super::sources::FileWork;
+use super::timings::BusyTime;
 use crate::cache::{self, FileEntry};
 use crate::channels::Channel;
 use crate::erp::ErpRecord;
@@ -15,6 +18,69 @@ use crate::output::Staging;
 use crate::render::{ChannelRenderer, FeedPart, FeedWriter, ItemSpan};
 use crate::report::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict};
 use crate::validate::{self, Reason, Verdict};
+
+/// Where a run writes: the feeds, the last build and the next build cache, with what the
+/// build cache lets it copy from (the last build's feeds and products).
+pub(crate) struct Sinks<'a> {
+    pub(crate) feeds: Vec<Feed<'a>>,
+    /// Per channel, the last build's feed (empty without the cache).
+    pub(crate) old_feeds: Vec<cache::OldFeed>,
+    pub(crate) last_build: Option<LastBuildWriter>,
+    pub(crate) old_last_build: Option<cache::OldFile>,
+    pub(crate) cache: Option<cache::Writer>,
+}
+
+/// The sinks after the last batch, and what went through them.
+pub(crate) struct Written<'a> {
+    pub(crate) sinks: Sinks<'a>,
+    pub(crate) tally: Tally,
+    /// Whether every file with products got its cache entry.
+    pub(crate) cache_complete: bool,
+    /// The writer thread's busy time.
+    pub(crate) busy: Duration,
+}
+
+/// Writes every batch received, in order; runs on its own thread, so appending one batch
+/// overlaps with reading and rendering the next.
+pub(crate) fn write_batches<'a>(
+    mut sinks: Sinks<'a>,
+    received: Receiver<Vec<FileWork>>,
+    by_sku: &HashMap<&str, &ErpRecord>,
+) -> Result<Written<'a>, Failure> {
+    let mut tally = Tally::default();
+    let mut complete = true;
+    let busy = BusyTime::default();
+    for works in received {
+        let started = Instant::now();
+        let mut batch = BatchWriter::new(sinks.feeds.len());
+        for work in works {
+            complete &= batch
+                .add(
+                    work,
+                    sinks.last_build.as_mut(),
+                    sinks.old_last_build.as_mut(),
+                    &mut tally,
+                    by_sku,
+                )
+                .map_err(Failure::io("cannot keep this build's content"))?;
+        }
+        let entries = batch.write(&mut sinks.feeds, &mut sinks.old_feeds)?;
+        if let Some(writer) = sinks.cache.as_mut() {
+            for entry in &entries {
+                if writer.add(entry).is_err() {
+                    complete = false;
+                }
+            }
+        }
+        busy.add(started.elapsed());
+    }
+    Ok(Written {
+        sinks,
+        tally,
+        cache_complete: complete,
+        busy: busy.total(),
+    })
+}
 
 /// What the report keeps of every product: small, because there may be a million.
 #[derive(Default)]
@@ -54,7 +120,7 @@ impl Tally {
 }
 
 /// One product's item for one channel, on its way into the feed.
-pub(crate) struct Pending {
+struct Pending {
     pub(crate) sku: String,
     pub(crate) file: Arc<str>,
     pub(crate) line: u32,
@@ -62,14 +128,14 @@ pub(crate) struct Pending {
     pub(crate) item: Option<PendingItem>,
 }
 
-pub(crate) enum PendingItem {
+enum PendingItem {
     Rendered(Vec<u8>),
     /// Where the item is in the last build's feed.
     Copied(ItemSpan),
 }
 
 /// One batch on its way into the feeds, the last build and the next build cache.
-pub(crate) struct BatchWriter {
+struct BatchWriter {
     /// Per channel, the batch's products in order.
     pub(crate) queues: Vec<Vec<Pending>>,
     /// Per file: its new cache entry, if it gets one, and its number of products.
@@ -286,7 +352,7 @@ impl<'a> Feed<'a> {
 
     /// Writes one product's item, rendered now or copied from the last build's feed, and
     /// notes the verdict; where the item landed.
-    pub(crate) fn add(
+    fn add(
         &mut self,
         pending: Pending,
         old: &mut cache::OldFeed,

@@ -7,34 +7,97 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{FileKey, FileWork, FreshFile};
+use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile};
 use crate::cache::{self, FileEntry};
 use crate::channels::Channel;
 use crate::content;
 use crate::diagnostics::Diagnostic;
 use crate::erp::ErpRecord;
 use crate::last_build;
-use crate::pipeline::CacheUse;
+use crate::pipeline::timings::{BusyTime, Stopwatch};
+use crate::pipeline::{CacheUse, FILES_PER_BATCH, Failure};
 use crate::report::ProductRef;
 use crate::validate;
 
+/// The working tree's product files, read and checked, or found unchanged in the build cache.
+pub(crate) struct WorkingTree<'a> {
+    pub(crate) files: &'a [PathBuf],
+    /// The index of the next batch's first file.
+    pub(crate) next: usize,
+    pub(crate) last_cache: Option<cache::Previous>,
+    pub(crate) source: &'a content::CatalogSource,
+    pub(crate) parse: content::product::ParseContext<'a>,
+    pub(crate) by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
+    pub(crate) model: &'a content::Model,
+    pub(crate) channels: &'a [Channel],
+    pub(crate) busy: &'a ReadingTime,
+    /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
+    pub(crate) keep_days: u32,
+    pub(crate) now: chrono::DateTime<chrono::Utc>,
+}
+
+impl BatchSource for WorkingTree<'_> {
+    fn next_batch(
+        &mut self,
+        so_far: &mut ContentSoFar,
+        stopwatch: &mut Stopwatch,
+    ) -> Result<Option<Batch>, Failure> {
+        let end = self.files.len().min(self.next + FILES_PER_BATCH);
+        let batch = &self.files[self.next..end];
+        self.next = end;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        let old = match self.last_cache.as_mut() {
+            Some(last_cache) => last_cache
+                .entries_through(last)
+                .map_err(Failure::io("cannot read the build cache"))?,
+            None => HashMap::new(),
+        };
+        stopwatch.lap("read the build cache");
+        let reading = Reading {
+            source: self.source,
+            parse: &self.parse,
+            by_sku: self.by_sku,
+            last_cache: self.last_cache.as_ref(),
+            busy: self.busy,
+            keep_days: self.keep_days,
+            now: self.now,
+        };
+        let mut checks = ContentChecks {
+            skus: &mut so_far.skus,
+            with_errors: &mut so_far.with_errors,
+            quality: &mut so_far.quality,
+            diagnostics: &mut so_far.diagnostics,
+            model: self.model,
+            channels: self.channels,
+            source: self.source,
+        };
+        let works = read_content_batch(batch, old, &reading, &mut checks, &mut so_far.reuse);
+        Ok(Some(Batch {
+            works,
+            progressed: batch.len(),
+        }))
+    }
+}
+
 /// A content file, looked up in the build cache before it is parsed.
-pub(crate) enum Looked {
+enum Looked {
     /// The cache has it: same bytes, same ERP records.
     Reusable(cache::Stamp),
     Parsed(Box<content::ParsedFile>, Option<FileKey>),
 }
 
 /// Reads content files, or finds them unchanged in the build cache.
-pub(crate) struct Reading<'r> {
-    pub(crate) source: &'r content::CatalogSource,
-    pub(crate) parse: &'r content::product::ParseContext<'r>,
-    pub(crate) by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
-    pub(crate) last_cache: Option<&'r cache::Previous>,
-    pub(crate) busy: &'r ReadingTime,
+struct Reading<'r> {
+    source: &'r content::CatalogSource,
+    parse: &'r content::product::ParseContext<'r>,
+    by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
+    last_cache: Option<&'r cache::Previous>,
+    busy: &'r ReadingTime,
     /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
-    pub(crate) keep_days: u32,
-    pub(crate) now: chrono::DateTime<chrono::Utc>,
+    keep_days: u32,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Where reading content spends its time, summed over the threads that do it (so on two
@@ -45,25 +108,8 @@ pub(crate) struct ReadingTime {
     pub(crate) parsing: BusyTime,
 }
 
-/// Time summed over threads.
-#[derive(Default)]
-pub(crate) struct BusyTime(std::sync::atomic::AtomicU64);
-
-impl BusyTime {
-    pub(crate) fn add(&self, elapsed: std::time::Duration) {
-        self.0.fetch_add(
-            elapsed.as_nanos() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-    }
-
-    pub(crate) fn total(&self) -> std::time::Duration {
-        std::time::Duration::from_nanos(self.0.load(std::sync::atomic::Ordering::Relaxed))
-    }
-}
-
 impl Reading<'_> {
-    pub(crate) fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
+    fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
         let path = match self.source.root() {
             Some(root) => root.join(relative),
             None => relative.to_path_buf(),
@@ -108,7 +154,7 @@ impl Reading<'_> {
 
     /// A broken file's products, from the last good build's content (see [`crate::keep`]):
     /// those the file no longer yields and no other file has claimed since.
-    pub(crate) fn keep_last_good(
+    fn keep_last_good(
         &self,
         fresh: &mut FreshFile,
         entry: &FileEntry,
@@ -146,7 +192,7 @@ impl Reading<'_> {
         }
     }
 
-    pub(crate) fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
+    fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
         match self.look_up(relative, None) {
             Looked::Parsed(file, key) => (*file, key),
             Looked::Reusable(_) => unreachable!("without an entry nothing is reusable"),
@@ -157,7 +203,7 @@ impl Reading<'_> {
 /// One batch of content files, in catalog order: each found unchanged in the build cache (in
 /// parallel), or read and checked; then the checks across files, in order. Files left without
 /// a product are dropped (their diagnostics are kept).
-pub(crate) fn read_content_batch(
+fn read_content_batch(
     batch: &[PathBuf],
     mut old: HashMap<Arc<str>, FileEntry>,
     reading: &Reading<'_>,
@@ -206,20 +252,20 @@ pub(crate) fn read_content_batch(
 }
 
 /// The checks across files, in catalog order: duplicate SKUs and titles, quality warnings.
-pub(crate) struct ContentChecks<'c> {
-    pub(crate) skus: &'c mut content::SkuRegistry,
+struct ContentChecks<'c> {
+    skus: &'c mut content::SkuRegistry,
     /// Products of files with errors (see [`report::content_errors`]).
-    pub(crate) with_errors: &'c mut Vec<ProductRef>,
-    pub(crate) quality: &'c mut validate::quality::QualityCheck,
-    pub(crate) diagnostics: &'c mut Vec<Diagnostic>,
-    pub(crate) model: &'c content::Model,
-    pub(crate) channels: &'c [Channel],
-    pub(crate) source: &'c content::CatalogSource,
+    with_errors: &'c mut Vec<ProductRef>,
+    quality: &'c mut validate::quality::QualityCheck,
+    diagnostics: &'c mut Vec<Diagnostic>,
+    model: &'c content::Model,
+    channels: &'c [Channel],
+    source: &'c content::CatalogSource,
 }
 
 impl ContentChecks<'_> {
     /// A file from the cache, unless a file before it now has one of its SKUs or titles.
-    pub(crate) fn reuse(&mut self, mut entry: FileEntry, stamp: cache::Stamp) -> Option<FileWork> {
+    fn reuse(&mut self, mut entry: FileEntry, stamp: cache::Stamp) -> Option<FileWork> {
         let file = entry.path.clone();
         let unique = self
             .skus
@@ -246,7 +292,7 @@ impl ContentChecks<'_> {
         Some(FileWork::Cached(entry))
     }
 
-    pub(crate) fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
+    fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
         let (products, duplicates) = self.skus.admit(self.source, file.products);
         let path = file.path.to_string_lossy().replace('\\', "/");
         self.with_errors.extend(
