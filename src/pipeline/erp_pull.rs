@@ -7,6 +7,10 @@ use serde::Serialize;
 use super::Failure;
 use crate::config::{Config, ErpConfig};
 use crate::diagnostics::Diagnostic;
+use crate::erp::http::HttpError;
+use crate::erp::last_pull::NoFallback;
+use crate::erp::price_list::PriceListError;
+use crate::erp::record_check::{ErpFileError, RowProblem};
 use crate::erp::{self, ErpRecord};
 
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +38,90 @@ pub struct Stale {
     pub server_said: Option<String>,
 }
 
+/// Why the ERP numbers could not be had. Each keeps what it is about, so the failure can
+/// point at the export's file and line, or the API's URL and record.
+#[derive(Debug, thiserror::Error)]
+pub enum ErpFailure {
+    #[error(transparent)]
+    File(#[from] ErpFileError),
+    /// The API failed and no last good pull could stand in. The message has what the server
+    /// said: it is for the terminal, never for published files.
+    #[error("{}", http_message(.error, .no_fallback.as_ref()))]
+    Http {
+        error: HttpError,
+        /// Why the last good pull could not stand in, when `max_age_minutes` allows one.
+        no_fallback: Option<NoFallback>,
+    },
+    /// An export cut off before its first row would otherwise empty every feed.
+    #[error("{origin} has no records; refusing to publish empty feeds")]
+    Empty { origin: String },
+    #[error(transparent)]
+    PriceList(#[from] PriceListError),
+}
+
+fn http_message(error: &HttpError, no_fallback: Option<&NoFallback>) -> String {
+    match no_fallback {
+        Some(why_not) => format!("{}; {why_not}", error.with_server_text()),
+        None => error.with_server_text(),
+    }
+}
+
+impl ErpFailure {
+    /// The message without the list of bad rows or records, which the diagnostics carry.
+    pub fn summary(&self) -> String {
+        let count = |problems: &[RowProblem]| crate::wording::count(problems.len(), "problem");
+        match self {
+            ErpFailure::File(ErpFileError::Rows { path, problems }) => {
+                format!("ERP export {} has {}", path.display(), count(problems))
+            }
+            ErpFailure::Http {
+                error: HttpError::Records(records),
+                no_fallback,
+            } => {
+                let summary = format!(
+                    "ERP source {} has {}",
+                    records.url,
+                    count(&records.problems)
+                );
+                match no_fallback {
+                    Some(why_not) => format!("{summary}; {why_not}"),
+                    None => summary,
+                }
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// Where the failure is, as diagnostics: every bad row of an export at its file and
+    /// line, every bad record of an API at its URL and number, a bad price list row at its
+    /// line. `export` is the export's path as configured (catalog-relative).
+    pub(crate) fn diagnostics(&self, export: Option<&Path>) -> Vec<Diagnostic> {
+        let rows = |problems: &[RowProblem], file: &Path| {
+            problems
+                .iter()
+                .map(|problem| problem.error("erp-row", file))
+                .collect()
+        };
+        match self {
+            ErpFailure::File(ErpFileError::Rows { path, problems }) => {
+                rows(problems, export.unwrap_or(path))
+            }
+            ErpFailure::File(ErpFileError::Format { path, message }) => {
+                let file = export.unwrap_or(path);
+                vec![Diagnostic::file_error("erp-export", file, message.clone())]
+            }
+            ErpFailure::Http {
+                error: HttpError::Records(records),
+                ..
+            } => rows(&records.problems, Path::new(&records.url)),
+            ErpFailure::PriceList(error) => error.diagnostic().into_iter().collect(),
+            ErpFailure::File(ErpFileError::Io { .. })
+            | ErpFailure::Http { .. }
+            | ErpFailure::Empty { .. } => Vec::new(),
+        }
+    }
+}
+
 pub(crate) fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
     pull_erp_with(config, root, &crate::ui::Progress::hidden())
 }
@@ -45,24 +133,32 @@ pub(crate) fn pull_erp_with(
     root: &Path,
     progress: &crate::ui::Progress,
 ) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
-    let (mut records, pull) = pull_erp_records(config, root, progress)?;
-    erp::price_list::apply(&config.price_lists, root, &mut records).map_err(Failure::Erp)?;
-    Ok((records, pull))
+    let export = match &config.erp {
+        ErpConfig::File(file) => Some(file.path.as_path()),
+        ErpConfig::Http(_) => None,
+    };
+    let pulled = pull_erp_records(config, root, progress).and_then(|(mut records, pull)| {
+        erp::price_list::apply(&config.price_lists, root, &mut records)?;
+        Ok((records, pull))
+    });
+    pulled.map_err(|error| Failure::Erp {
+        diagnostics: error.diagnostics(export),
+        error: Box::new(error),
+    })
 }
 
-pub(crate) fn pull_erp_records(
+fn pull_erp_records(
     config: &Config,
     root: &Path,
     progress: &crate::ui::Progress,
-) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
+) -> Result<(Vec<ErpRecord>, ErpPull), ErpFailure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let records = match &config.erp {
+    let (records, source, warnings) = match &config.erp {
         ErpConfig::File(file) => {
-            let checked = erp::file::load_with_warnings(file, root)
-                .map_err(|err| Failure::Erp(err.to_string()))?;
+            let checked = erp::file::load_with_warnings(file, root)?;
             let warnings = erp_warnings(&checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
-            (checked.records, source, None, warnings)
+            (checked.records, source, warnings)
         }
         ErpConfig::Http(http) => match erp::http::pull(http, progress) {
             Ok(pull) => {
@@ -74,59 +170,60 @@ pub(crate) fn pull_erp_records(
                 // Keeping it is a convenience for later builds; failing to is not this one's.
                 let _ = erp::last_pull::save(root, &last);
                 let warnings = erp_warnings(&pull.warnings, Path::new(&http.url));
-                (last.records, http.url.clone(), None, warnings)
+                (last.records, http.url.clone(), warnings)
             }
-            Err(err) => {
-                let Some(max_age) = http.max_age_minutes else {
-                    return Err(Failure::Erp(err.with_server_text()));
-                };
-                match erp::last_pull::fallback(root, &http.url, max_age) {
-                    Ok((last, age_minutes)) => {
-                        let stale = Stale {
-                            age_minutes,
-                            because: err.to_string(),
-                            server_said: err.server_said().map(str::to_string),
-                        };
-                        let pull = ErpPull {
-                            source: last.source,
-                            pulled_at: last.pulled_at,
-                            records: last.records.len(),
-                            stale: Some(stale),
-                            warnings: Vec::new(),
-                        };
-                        return Ok((last.records, pull));
-                    }
-                    Err(why_not) => {
-                        return Err(Failure::Erp(format!(
-                            "{}; {why_not}",
-                            err.with_server_text()
-                        )));
-                    }
-                }
-            }
+            Err(error) => return last_good_pull(root, http, error),
         },
     };
-    let (records, source, stale, warnings) = records;
     if records.is_empty() {
-        // An export cut off before its first row would otherwise empty every feed.
-        return Err(Failure::Erp(format!(
-            "{source} has no records; refusing to publish empty feeds"
-        )));
+        return Err(ErpFailure::Empty { origin: source });
     }
     let pull = ErpPull {
         source,
         pulled_at,
         records: records.len(),
-        stale,
+        stale: None,
         warnings,
     };
     Ok((records, pull))
 }
 
-pub(crate) fn erp_warnings(
-    rows: &[erp::record_check::RowProblem],
-    source: &Path,
-) -> Vec<Diagnostic> {
+/// After a failed API pull: the last good pull, when the catalog allows one that old.
+fn last_good_pull(
+    root: &Path,
+    http: &crate::config::ErpHttpConfig,
+    error: HttpError,
+) -> Result<(Vec<ErpRecord>, ErpPull), ErpFailure> {
+    let Some(max_age) = http.max_age_minutes else {
+        return Err(ErpFailure::Http {
+            error,
+            no_fallback: None,
+        });
+    };
+    match erp::last_pull::fallback(root, &http.url, max_age) {
+        Ok((last, age_minutes)) => {
+            let stale = Stale {
+                age_minutes,
+                because: error.to_string(),
+                server_said: error.server_said().map(str::to_string),
+            };
+            let pull = ErpPull {
+                source: last.source,
+                pulled_at: last.pulled_at,
+                records: last.records.len(),
+                stale: Some(stale),
+                warnings: Vec::new(),
+            };
+            Ok((last.records, pull))
+        }
+        Err(why_not) => Err(ErpFailure::Http {
+            error,
+            no_fallback: Some(why_not),
+        }),
+    }
+}
+
+fn erp_warnings(rows: &[RowProblem], source: &Path) -> Vec<Diagnostic> {
     rows.iter()
         .map(|row| row.warning("negative-stock", source))
         .collect()

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub(crate) use erp_pull::pull_erp;
-pub use erp_pull::{ErpPull, Stale};
+pub use erp_pull::{ErpFailure, ErpPull, Stale};
 pub use manifest::{Manifest, ManifestChannel, ManifestPart};
 pub(crate) use product_step::{Gated, gate_and_render};
 
@@ -50,8 +50,13 @@ pub enum Failure {
     Channels(Vec<Diagnostic>),
     #[error("the content schema has errors")]
     Schema(Vec<Diagnostic>),
-    #[error("ERP pull failed: {0}")]
-    Erp(String),
+    /// The ERP numbers could not be had; shown with its diagnostics, each bad row of an
+    /// export at its line, each bad record of an API by its URL and number.
+    #[error("ERP pull failed: {error}")]
+    Erp {
+        error: Box<ErpFailure>,
+        diagnostics: Vec<Diagnostic>,
+    },
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error("channel `{channel}`: the rendered feed does not parse back: {message}")]
@@ -79,11 +84,24 @@ impl Failure {
         move |source| Failure::Io { context, source }
     }
 
+    /// The failure in one line, for after its diagnostics, which say the details: an ERP
+    /// export with bad rows says how many, its rows are the diagnostics.
+    pub fn summary(&self) -> String {
+        match self {
+            Failure::Erp { error, diagnostics } if !diagnostics.is_empty() => {
+                format!("ERP pull failed: {}", error.summary())
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// Diagnostics to show for this failure, when it has positions in files.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
             Failure::Config(diagnostic) => std::slice::from_ref(diagnostic),
-            Failure::Schema(diagnostics) | Failure::Channels(diagnostics) => diagnostics,
+            Failure::Schema(diagnostics)
+            | Failure::Channels(diagnostics)
+            | Failure::Erp { diagnostics, .. } => diagnostics,
             _ => &[],
         }
     }
