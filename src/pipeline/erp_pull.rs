@@ -228,3 +228,64 @@ fn erp_warnings(rows: &[RowProblem], source: &Path) -> Vec<Diagnostic> {
         .map(|row| row.warning("negative-stock", source))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erp::record_check::RowNoun;
+
+    fn problem(row: usize, line: Option<usize>, noun: RowNoun) -> RowProblem {
+        RowProblem {
+            row,
+            line,
+            sku: Some("DR-2".to_string()),
+            message: "price `12.5x` is not a decimal number".to_string(),
+            noun,
+        }
+    }
+
+    #[test]
+    fn bad_export_rows_are_diagnostics_at_the_configured_path_and_line() {
+        let failure = ErpFailure::File(ErpFileError::Rows {
+            path: "/catalog/erp/items.csv".into(),
+            problems: vec![problem(2, Some(3), RowNoun::Row)],
+        });
+        let diagnostics = failure.diagnostics(Some(Path::new("erp/items.csv")));
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].file, Path::new("erp/items.csv"));
+        assert_eq!(diagnostics[0].line, 3);
+        assert!(diagnostics[0].is_error());
+        assert!(
+            diagnostics[0]
+                .message
+                .starts_with("row 2, line 3, SKU `DR-2`")
+        );
+        assert_eq!(
+            failure.summary(),
+            "ERP export /catalog/erp/items.csv has 1 problem"
+        );
+    }
+
+    #[test]
+    fn bad_api_records_are_named_by_url_and_record() {
+        let url = "https://erp.example/api/items";
+        let failure = ErpFailure::Http {
+            error: HttpError::Records(crate::erp::record_check::RecordsError {
+                url: url.to_string(),
+                problems: vec![problem(7, None, RowNoun::Record)],
+            }),
+            no_fallback: None,
+        };
+        let diagnostics = failure.diagnostics(None);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].file, Path::new(url));
+        assert_eq!(diagnostics[0].line, 0);
+        assert!(diagnostics[0].message.starts_with("record 7, SKU `DR-2`"));
+        let message = failure.to_string();
+        assert!(
+            message.starts_with(&format!("ERP source {url} has 1 problem:")),
+            "{message}"
+        );
+        assert!(!message.contains("ERP export"), "{message}");
+    }
+}

@@ -251,3 +251,6 @@ impl<'a> Build<'a> {
         self.prepared.mode
     }
 }
+
+#[cfg(test)]
+mod tests;

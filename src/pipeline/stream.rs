@@ -182,7 +182,7 @@ impl Build<'_> {
     /// Where the batches come from: a refresh reads the last build (through the cache when
     /// it has one, which says which products to read again), a check or build the working
     /// tree.
-    fn source<'s>(
+    pub(super) fn source<'s>(
         &'s self,
         last_build: Option<LastBuildReader>,
         last_cache: Option<cache::Previous>,
