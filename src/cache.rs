@@ -99,6 +99,15 @@ pub struct FileEntry {
     pub kept_since: Option<String>,
 }
 
+impl FileEntry {
+    /// Whether the entry's verdicts and items still hold with the ERP records `by_sku`: the
+    /// file had nothing that forbids reuse, and its SKUs' records are as they were.
+    pub fn holds_with(&self, by_sku: &HashMap<&str, &ErpRecord>) -> bool {
+        self.reusable
+            && self.erp == erp_digest(self.products.iter().map(|p| p.sku.as_str()), by_sku)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CachedProduct {
     pub sku: String,
@@ -395,6 +404,12 @@ impl Previous {
             .filter(|previous| reads_only || previous.outputs_intact)
     }
 
+    /// Whether the file whose stamp is `now` is the one `entry` was made from, without reading
+    /// it: the same stamp, old enough that a write within the same clock tick is ruled out.
+    pub fn unchanged(&self, entry: &FileEntry, now: &Stamp) -> bool {
+        entry.stamp == *now && self.trusts(now)
+    }
+
     /// Whether an entry's stamp alone vouches for the file's bytes.
     pub fn trusts(&self, stamp: &Stamp) -> bool {
         stamp.modified_ns < self.head.started_ns - 1_000_000_000
@@ -661,6 +676,65 @@ impl Drop for Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(sku: &str, stock: i64) -> ErpRecord {
+        ErpRecord {
+            sku: sku.to_string(),
+            price: rust_decimal::Decimal::new(1250, 2),
+            stock,
+            currency: None,
+            sale_price: None,
+            gtin: None,
+            mpn: None,
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            unit: None,
+            pack_size: None,
+            active: true,
+            price_tiers: Vec::new(),
+            prices: std::collections::BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_entry_holds_while_its_erp_records_are_the_same() {
+        let records = [record("A", 3), record("B", 1)];
+        let by_sku: HashMap<&str, &ErpRecord> =
+            records.iter().map(|r| (r.sku.as_str(), r)).collect();
+        let mut entry = FileEntry {
+            path: "content/products/a.toml".into(),
+            stamp: Stamp::UNKNOWN,
+            content: UNKNOWN_CONTENT,
+            erp: erp_digest(["A"].into_iter(), &by_sku),
+            last_build: (0, 0),
+            reusable: true,
+            diagnostics: Vec::new(),
+            products: vec![CachedProduct {
+                sku: "A".to_string(),
+                line: 1,
+                titles: Vec::new(),
+                channels: Vec::new(),
+            }],
+            kept_since: None,
+        };
+        assert!(entry.holds_with(&by_sku));
+        // Another product's record changing does not matter; its own does.
+        let restocked = [record("A", 3), record("B", 9)];
+        let by_sku: HashMap<&str, &ErpRecord> =
+            restocked.iter().map(|r| (r.sku.as_str(), r)).collect();
+        assert!(entry.holds_with(&by_sku));
+        let repriced = [record("A", 0)];
+        let changed: HashMap<&str, &ErpRecord> =
+            repriced.iter().map(|r| (r.sku.as_str(), r)).collect();
+        assert!(!entry.holds_with(&changed));
+        entry.reusable = false;
+        assert!(
+            !entry.holds_with(&by_sku),
+            "a file with errors is read again"
+        );
+    }
 
     #[test]
     fn a_verdict_survives_the_cache() {

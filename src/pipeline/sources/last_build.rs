@@ -86,8 +86,7 @@ fn refresh_works(
         for product in &entry.products {
             skus.register_sku(&product.sku, &entry.path, product.line);
         }
-        let erp = cache::erp_digest(entry.products.iter().map(|p| p.sku.as_str()), by_sku);
-        if entry.reusable && entry.erp == erp {
+        if entry.holds_with(by_sku) {
             reuse.files_reused += 1;
             works.push(FileWork::Cached(entry));
             continue;

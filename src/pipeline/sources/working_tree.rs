@@ -116,14 +116,9 @@ impl Reading<'_> {
         };
         let stamp = cache::Stamp::of(&path).ok();
         // An entry is worth comparing with the file only while its ERP records are the same.
-        let entry = entry.filter(|entry| {
-            entry.reusable
-                && entry.erp
-                    == cache::erp_digest(entry.products.iter().map(|p| p.sku.as_str()), self.by_sku)
-        });
+        let entry = entry.filter(|entry| entry.holds_with(self.by_sku));
         if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
-            && entry.stamp == stamp
-            && last_cache.trusts(&stamp)
+            && last_cache.unchanged(entry, &stamp)
         {
             return Looked::Reusable(stamp);
         }
