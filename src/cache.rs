@@ -99,6 +99,15 @@ pub struct FileEntry {
     pub kept_since: Option<String>,
 }
 
+impl FileEntry {
+    /// Whether the entry's verdicts and items still hold with the ERP records `by_sku`: the
+    /// file had nothing that forbids reuse, and its SKUs' records are as they were.
+    pub fn holds_with(&self, by_sku: &HashMap<&str, &ErpRecord>) -> bool {
+        self.reusable
+            && self.erp == erp_digest(self.products.iter().map(|p| p.sku.as_str()), by_sku)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CachedProduct {
     pub sku: String,
@@ -322,6 +331,28 @@ pub fn erp_digest<'s>(
     hasher.finalize().into()
 }
 
+/// A hash of everything an item depends on besides its file and ERP records: the catalog's
+/// configuration, schema and categories, every channel's templates and expressions, and the
+/// build time for a channel whose templates read it.
+pub fn fingerprint(
+    source: &crate::content::CatalogSource,
+    renderers: &[crate::render::ChannelRenderer<'_>],
+    generated_at: &str,
+) -> Digest32 {
+    let mut fingerprint = Fingerprint::new();
+    for file in crate::last_build::FILES {
+        let text = source.read_to_string(Path::new(file)).unwrap_or_default();
+        fingerprint.add(text.as_bytes());
+    }
+    for renderer in renderers {
+        fingerprint.add(renderer.sources().as_bytes());
+        if renderer.reads_build() {
+            fingerprint.add(generated_at.as_bytes());
+        }
+    }
+    fingerprint.finish()
+}
+
 /// The cache a previous build left, read as the catalog streams through.
 pub struct Previous {
     head: Head,
@@ -356,6 +387,27 @@ impl Previous {
             outputs_intact,
             root: root.to_path_buf(),
         })
+    }
+
+    /// The last build's cache when a run may use it (`use_cache`): valid for `fingerprint`
+    /// and, unless the run only reads it (a check, which copies nothing), with the feeds and
+    /// last build it points into as that build left them.
+    pub fn usable(
+        root: &Path,
+        fingerprint: &Digest32,
+        use_cache: bool,
+        reads_only: bool,
+    ) -> Option<Previous> {
+        use_cache
+            .then(|| Previous::open(root, fingerprint))
+            .flatten()
+            .filter(|previous| reads_only || previous.outputs_intact)
+    }
+
+    /// Whether the file whose stamp is `now` is the one `entry` was made from, without reading
+    /// it: the same stamp, old enough that a write within the same clock tick is ruled out.
+    pub fn unchanged(&self, entry: &FileEntry, now: &Stamp) -> bool {
+        entry.stamp == *now && self.trusts(now)
     }
 
     /// Whether an entry's stamp alone vouches for the file's bytes.
@@ -624,6 +676,65 @@ impl Drop for Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(sku: &str, stock: i64) -> ErpRecord {
+        ErpRecord {
+            sku: sku.to_string(),
+            price: rust_decimal::Decimal::new(1250, 2),
+            stock,
+            currency: None,
+            sale_price: None,
+            gtin: None,
+            mpn: None,
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            unit: None,
+            pack_size: None,
+            active: true,
+            price_tiers: Vec::new(),
+            prices: std::collections::BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_entry_holds_while_its_erp_records_are_the_same() {
+        let records = [record("A", 3), record("B", 1)];
+        let by_sku: HashMap<&str, &ErpRecord> =
+            records.iter().map(|r| (r.sku.as_str(), r)).collect();
+        let mut entry = FileEntry {
+            path: "content/products/a.toml".into(),
+            stamp: Stamp::UNKNOWN,
+            content: UNKNOWN_CONTENT,
+            erp: erp_digest(["A"].into_iter(), &by_sku),
+            last_build: (0, 0),
+            reusable: true,
+            diagnostics: Vec::new(),
+            products: vec![CachedProduct {
+                sku: "A".to_string(),
+                line: 1,
+                titles: Vec::new(),
+                channels: Vec::new(),
+            }],
+            kept_since: None,
+        };
+        assert!(entry.holds_with(&by_sku));
+        // Another product's record changing does not matter; its own does.
+        let restocked = [record("A", 3), record("B", 9)];
+        let by_sku: HashMap<&str, &ErpRecord> =
+            restocked.iter().map(|r| (r.sku.as_str(), r)).collect();
+        assert!(entry.holds_with(&by_sku));
+        let repriced = [record("A", 0)];
+        let changed: HashMap<&str, &ErpRecord> =
+            repriced.iter().map(|r| (r.sku.as_str(), r)).collect();
+        assert!(!entry.holds_with(&changed));
+        entry.reusable = false;
+        assert!(
+            !entry.holds_with(&by_sku),
+            "a file with errors is read again"
+        );
+    }
 
     #[test]
     fn a_verdict_survives_the_cache() {

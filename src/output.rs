@@ -180,17 +180,28 @@ pub struct FileStats {
     pub sha256: String,
 }
 
+/// Why a rendered feed failed its parse-back.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read it back: {0}")]
+    Unreadable(#[from] io::Error),
+    /// What the format's parser said about the feed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// Parses a rendered feed back with a real parser, and hashes it (both at once).
-pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, String> {
-    let cannot = |err: io::Error| format!("cannot read it back: {err}");
-    let file = File::open(path).map_err(cannot)?;
-    let len = file.metadata().map_err(cannot)?.len();
+pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, VerifyError> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
     if len == 0 {
-        return check_bytes(&[], format).map(|sha256| FileStats { bytes: 0, sha256 });
+        return check_bytes(&[], format)
+            .map(|sha256| FileStats { bytes: 0, sha256 })
+            .map_err(VerifyError::Invalid);
     }
     // SAFETY: the file is in this build's own staging folder and nothing writes to it any
     // more. Parsing one slice is several times faster than parsing through `Read`.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(cannot)?;
+    let map = unsafe { memmap2::Mmap::map(&file) }?;
     let done = std::sync::atomic::AtomicBool::new(false);
     let sha256 = std::thread::scope(|scope| {
         let dropper = scope.spawn(|| drop_pages_until(&map, &done));
@@ -198,7 +209,8 @@ pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, String> {
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         dropper.thread().unpark();
         checked
-    })?;
+    })
+    .map_err(VerifyError::Invalid)?;
     Ok(FileStats { bytes: len, sha256 })
 }
 
@@ -373,7 +385,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("feed");
         fs::write(&path, text).unwrap();
-        let stats = verify(&path, format)?;
+        let stats = verify(&path, format).map_err(|err| err.to_string())?;
         assert_eq!(stats.bytes, text.len() as u64);
         assert_eq!(stats.sha256, hex(&Sha256::digest(text.as_bytes())));
         Ok(stats)

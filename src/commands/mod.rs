@@ -130,7 +130,7 @@ fn fail(failure: &Failure, root: &std::path::Path, format: Format) -> u8 {
             if failure.diagnostics().is_empty() {
                 eprintln!("error: {failure}");
             } else {
-                eprintln!("error: {failure}; nothing was built");
+                eprintln!("error: {}; nothing was built", failure.summary());
             }
         }
     }

@@ -40,20 +40,31 @@ pub(crate) struct SourceWatcher {
     sources: Sources,
 }
 
+/// A folder or file of the catalog that cannot be watched.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot watch {}: {source}", path.display())]
+pub(crate) struct WatchError {
+    path: PathBuf,
+    source: notify::Error,
+}
+
 impl SourceWatcher {
     /// Starts watching the catalog at `root`; the error says what could not be watched.
-    pub(crate) fn start(root: &Path) -> Result<SourceWatcher, String> {
+    pub(crate) fn start(root: &Path) -> Result<SourceWatcher, WatchError> {
         let (events, received) = mpsc::channel();
-        let mut watcher = notify::recommended_watcher(events)
-            .map_err(|err| format!("cannot watch {}: {err}", root.display()))?;
+        let mut watcher = notify::recommended_watcher(events).map_err(|source| WatchError {
+            path: root.to_path_buf(),
+            source,
+        })?;
         // Events name paths under what was watched; one spelling of the root keeps them
         // comparable.
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let sources = Sources::of(&root);
         for (path, mode) in sources.watched() {
-            watcher
-                .watch(&path, mode)
-                .map_err(|err| format!("cannot watch {}: {err}", path.display()))?;
+            watcher.watch(&path, mode).map_err(|source| WatchError {
+                path: path.clone(),
+                source,
+            })?;
         }
         Ok(SourceWatcher {
             _watcher: watcher,

@@ -9,7 +9,6 @@
 //! echoes a header back in its error page must not leak it into CI logs.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::ErpRecord;
 use super::completeness::{self, Announced};
-use super::record_check::{ErpFileError, RowProblem, check_records_with_warnings};
+use super::record_check::{RecordsError, RowProblem, check_records_with_warnings};
 use crate::config::{ErpHttpConfig, HttpAuth, HttpField, HttpPaging, HttpPreset};
 use crate::redact::Redactor;
 
@@ -44,7 +43,7 @@ pub enum HttpError {
         server_said: Option<String>,
     },
     #[error("{0}")]
-    Records(ErpFileError),
+    Records(RecordsError),
     /// The pages held fewer records than the server has (see [`completeness`]).
     #[error("{0}")]
     Incomplete(String),
@@ -201,8 +200,7 @@ fn finish(config: &ErpHttpConfig, raw: &[Value], pages: usize) -> Result<Pull, H
         .iter()
         .map(|record| map_record(record, config))
         .collect();
-    let checked =
-        check_records_with_warnings(&mapped, Path::new(&config.url)).map_err(HttpError::Records)?;
+    let checked = check_records_with_warnings(&mapped, &config.url).map_err(HttpError::Records)?;
     Ok(Pull {
         records: checked.records,
         pages,

@@ -11,7 +11,7 @@
 //! is GBP publishes the GBP price, and a product the list has no price for is left out of it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -29,13 +29,56 @@ pub struct CurrencyPrice {
     pub sale_price: Option<Decimal>,
 }
 
+/// Why a price list cannot be used; each names its file (as configured), a bad row its line.
+#[derive(Debug, thiserror::Error)]
+pub enum PriceListError {
+    #[error("cannot read price list {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file as a whole: not CSV, or without the `sku` and `price` columns.
+    #[error("price list {}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+    #[error("{}:{line}: {message}", path.display())]
+    Row {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+impl PriceListError {
+    /// The problem at its file and line, for `--format github|json`; none when the file
+    /// cannot be read at all.
+    pub fn diagnostic(&self) -> Option<crate::diagnostics::Diagnostic> {
+        use crate::diagnostics::Diagnostic;
+        match self {
+            PriceListError::Io { .. } => None,
+            PriceListError::Format { path, message } => {
+                Some(Diagnostic::file_error("price-list", path, message.clone()))
+            }
+            PriceListError::Row {
+                path,
+                line,
+                message,
+            } => {
+                let mut diagnostic = Diagnostic::file_error("price-list", path, message.clone());
+                diagnostic.line = usize::try_from(*line).unwrap_or(0);
+                diagnostic.column = 1;
+                Some(diagnostic)
+            }
+        }
+    }
+}
+
 /// Reads every price list and adds its prices to the records of its SKUs. An unreadable
 /// file or a bad row fails the pull, naming the file and line.
 pub fn apply(
     lists: &BTreeMap<String, PriceListConfig>,
     root: &Path,
     records: &mut [ErpRecord],
-) -> Result<(), String> {
+) -> Result<(), PriceListError> {
     for (currency, list) in lists {
         let prices = read(list, root)?;
         for record in records.iter_mut() {
@@ -47,23 +90,33 @@ pub fn apply(
     Ok(())
 }
 
-fn read(list: &PriceListConfig, root: &Path) -> Result<HashMap<String, CurrencyPrice>, String> {
-    let shown = list.path.display();
-    let bytes = std::fs::read(root.join(&list.path))
-        .map_err(|err| format!("cannot read price list {shown}: {err}"))?;
+fn read(
+    list: &PriceListConfig,
+    root: &Path,
+) -> Result<HashMap<String, CurrencyPrice>, PriceListError> {
+    let path = || list.path.clone();
+    let format = |message: String| PriceListError::Format {
+        path: path(),
+        message,
+    };
+    let bytes = std::fs::read(root.join(&list.path)).map_err(|source| PriceListError::Io {
+        path: path(),
+        source,
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(list.delimiter.unwrap_or(',') as u8)
         .trim(csv::Trim::All)
         .from_reader(bytes.as_slice());
     let headers = reader
         .headers()
-        .map_err(|err| format!("price list {shown}: {err}"))?
+        .map_err(|err| format(err.to_string()))?
         .clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(sku_at), Some(price_at)) = (column("sku"), column("price")) else {
-        return Err(format!(
-            "price list {shown}: the first line must name the columns `sku` and `price` \
-             (and optionally `sale_price`)"
+        return Err(format(
+            "the first line must name the columns `sku` and `price` (and optionally \
+             `sale_price`)"
+                .to_string(),
         ));
     };
     let sale_at = column("sale_price");
@@ -79,9 +132,13 @@ fn read(list: &PriceListConfig, root: &Path) -> Result<HashMap<String, CurrencyP
     };
     let mut prices = HashMap::new();
     for row in reader.records() {
-        let row = row.map_err(|err| format!("price list {shown}: {err}"))?;
+        let row = row.map_err(|err| format(err.to_string()))?;
         let line = row.position().map_or(0, |p| p.line());
-        let at = |message: String| format!("{shown}:{line}: {message}");
+        let at = |message: String| PriceListError::Row {
+            path: path(),
+            line,
+            message,
+        };
         let sku = row.get(sku_at).unwrap_or_default();
         if sku.is_empty() {
             return Err(at("the row has no SKU".into()));
@@ -122,7 +179,7 @@ mod tests {
             delimiter: Some(if decimal_comma { ';' } else { ',' }),
             decimal_comma,
         };
-        read(&config, dir.path())
+        read(&config, dir.path()).map_err(|err| err.to_string())
     }
 
     #[test]

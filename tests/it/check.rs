@@ -252,3 +252,68 @@ fn a_reader_that_closes_the_pipe_early_is_no_crash() {
         assert_eq!(output.status.code(), Some(0), "--format {format}: {stderr}");
     }
 }
+
+#[test]
+fn a_bad_erp_row_is_annotated_at_its_file_and_line_in_github_and_json() {
+    let catalog = Catalog::invalid("bad-erp-row");
+    let github = catalog.run(&["check", "--format", "github"]).expect(2);
+    let annotations = github.stdout();
+    // `DR-2,12.5x,3x,…` is data row 2 on line 3 of the export: one annotation per bad value.
+    for expected in [
+        "::error file=erp/items.csv,line=3,col=1,title=erp-row::row 2, line 3, SKU `DR-2`: ",
+        "::error file=erp/items.csv,line=4,col=1,title=erp-row::row 3, line 4",
+        "::error file=erp/items.csv,line=5,col=1,title=erp-row::row 4, line 5, SKU `DR-1`: SKU `DR-1` also on row 1",
+    ] {
+        assert!(
+            annotations.contains(expected),
+            "missing {expected:?} in:\n{annotations}"
+        );
+    }
+    assert_eq!(
+        annotations.matches("title=erp-row::row 2, line 3").count(),
+        2,
+        "the price and the stock of row 2: {annotations}"
+    );
+    // The details are in the annotations; the closing line says how many.
+    assert!(
+        github
+            .stderr_flat()
+            .contains(&crate::common::flat("has 4 problems; nothing was built")),
+        "{}",
+        github.stderr()
+    );
+
+    let json = catalog.run(&["check", "--format", "json"]).expect(2).json();
+    assert_eq!(json["ok"], false);
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    let bad_price = diagnostics
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("12.5x"))
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(bad_price["file"], "erp/items.csv");
+    assert_eq!(bad_price["line"], 3);
+    assert_eq!(bad_price["severity"], "error");
+    assert_eq!(diagnostics.len(), 4, "{json}");
+    assert!(
+        diagnostics.iter().all(|d| d["file"] == "erp/items.csv"),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_bad_price_list_row_is_annotated_at_its_line() {
+    let catalog = Catalog::fixture("basic");
+    let config = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!("{config}\n[price_lists.GBP]\npath = \"erp/prices-gbp.csv\"\n"),
+    );
+    catalog.write("erp/prices-gbp.csv", "sku,price\nDR-1,12.00\nDR-2,twelve\n");
+    let github = catalog.run(&["check", "--format", "github"]).expect(2);
+    let expected = "::error file=erp/prices-gbp.csv,line=3,col=1,title=price-list::price `twelve` of `DR-2` is not an amount";
+    assert!(
+        github.stdout().contains(expected),
+        "missing {expected:?} in:\n{}",
+        github.stdout()
+    );
+}

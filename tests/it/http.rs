@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::Catalog;
+use crate::common::{Catalog, flat};
 
 /// What the test server saw of a request.
 #[derive(Debug, Clone)]
@@ -724,3 +724,53 @@ fn an_erp_that_echoes_basic_auth_leaks_no_form_of_it_into_any_output() {
     }
 }
 mod paging_caps;
+
+#[test]
+fn a_bad_record_is_named_by_its_source_and_number_in_every_format() {
+    let mut records = api_records(&Catalog::fixture("basic"));
+    let sku = records[2]["ItemCode"].as_str().unwrap().to_string();
+    records[2]["price"] = json!("12.5x");
+    let server = Server::start(move |_, _| ok(json!({ "value": records.clone() })));
+    let url = server.url("/Products");
+    let catalog = catalog_with_erp(&format!("preset = \"odata-v4\"\nurl = \"{url}\"\n"));
+
+    let human = catalog.run(&["check"]).expect(2);
+    let stderr = human.stderr_flat();
+    let named = format!("record 3, SKU `{sku}`: price `12.5x`");
+    assert!(
+        stderr.contains(&flat(&named)),
+        "missing {named:?} in:\n{stderr}"
+    );
+    let summary = format!("ERP source {url} has 1 problem; nothing was built");
+    assert!(stderr.contains(&flat(&summary)), "{stderr}");
+    assert!(!stderr.contains(&flat("ERP export")), "{stderr}");
+    assert!(!stderr.contains(&flat("row 3")), "{stderr}");
+
+    let github = catalog.run(&["check", "--format", "github"]).expect(2);
+    let annotation = format!(
+        "::error file={},title=erp-row::{named}",
+        url.replace(':', "%3A")
+    );
+    assert!(
+        github.stdout().contains(&annotation),
+        "missing {annotation:?} in:\n{}",
+        github.stdout()
+    );
+
+    let json = catalog.run(&["check", "--format", "json"]).expect(2).json();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{json}");
+    assert_eq!(diagnostics[0]["file"], url.as_str());
+    assert_eq!(diagnostics[0]["severity"], "error");
+    assert!(
+        diagnostics[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&named),
+        "{json}"
+    );
+    assert!(
+        !json["error"].as_str().unwrap().contains("ERP export"),
+        "{json}"
+    );
+}

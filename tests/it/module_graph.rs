@@ -36,10 +36,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("feed files", &["output"]),
     ("items", &["render"]),
     ("the report", &["report"]),
-    (
-        "what a build keeps",
-        &["cache", "last_build", "keep", "guard"],
-    ),
+    ("the last build", &["last_build"]),
+    ("what a build keeps", &["cache", "keep", "guard"]),
     ("going live", &["swap"]),
     ("the build", &["pipeline"]),
     ("after a build", &["diff", "publish", "push", "serve"]),

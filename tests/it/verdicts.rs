@@ -711,7 +711,7 @@ fn a_negative_stock_from_an_erp_api_counts_as_zero_with_a_warning() {
         .unwrap_or_else(|| panic!("{json}"));
     let message = warning["message"].as_str().unwrap();
     assert!(
-        message.contains("row 1, SKU `DR-1`: stock is -7"),
+        message.contains("record 1, SKU `DR-1`: stock is -7"),
         "{message}"
     );
     assert_eq!(warning["file"], url.as_str());

@@ -31,16 +31,14 @@ pub struct Checked {
 
 /// Checks records another source has already put under the record's field names (the HTTP
 /// source, after its field mapping) by the same rules as an export, so every bad record is
-/// reported by its position, all or nothing. `source` names where they came from.
-pub fn check_records(items: &[Value], source: &Path) -> Result<Vec<ErpRecord>, ErpFileError> {
+/// reported by its number, all or nothing. `source` names where they came from (the API's
+/// URL).
+pub fn check_records(items: &[Value], source: &str) -> Result<Vec<ErpRecord>, RecordsError> {
     check_records_with_warnings(items, source).map(|checked| checked.records)
 }
 
 /// [`check_records`], with the warnings about its records.
-pub fn check_records_with_warnings(
-    items: &[Value],
-    source: &Path,
-) -> Result<Checked, ErpFileError> {
+pub fn check_records_with_warnings(items: &[Value], source: &str) -> Result<Checked, RecordsError> {
     let mut keys: Keys<'_> = [""; FIELD_COUNT];
     for field in FIELDS {
         keys[field as usize] = field.name();
@@ -51,7 +49,10 @@ pub fn check_records_with_warnings(
         mapped: [false; FIELD_COUNT],
         key_word: "field",
     };
-    let mut rows = Collector::default();
+    let mut rows = Collector {
+        noun: RowNoun::Record,
+        ..Collector::default()
+    };
     let mut seen = Seen::default();
     for (index, item) in items.iter().enumerate() {
         let origin = Origin {
@@ -62,7 +63,24 @@ pub fn check_records_with_warnings(
             json_record(item, &parser, &mut seen, messages)
         });
     }
-    rows.finish(source.to_path_buf())
+    rows.finish(PathBuf::from(source)).map_err(|err| match err {
+        ErpFileError::Rows { problems, .. } => RecordsError {
+            url: source.to_string(),
+            problems,
+        },
+        ErpFileError::Io { .. } | ErpFileError::Format { .. } => {
+            unreachable!("checking records reads no file")
+        }
+    })
+}
+
+/// Every bad record of an API pull, named by the API's URL and the record's number.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", problems_message(&format!("ERP source {url}"), problems))]
+pub struct RecordsError {
+    /// The API's URL.
+    pub url: String,
+    pub problems: Vec<RowProblem>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,12 +114,15 @@ impl ErpFileError {
 }
 
 fn rows_message(path: &Path, problems: &[RowProblem]) -> String {
+    problems_message(&format!("ERP export {}", path.display()), problems)
+}
+
+/// `{source} has N problems:` and every problem on its line.
+fn problems_message(source: &str, problems: &[RowProblem]) -> String {
     use fmt::Write as _;
     let mut out = format!(
-        "ERP export {} has {} problem{}:",
-        path.display(),
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        "{source} has {}:",
+        crate::wording::count(problems.len(), "problem")
     );
     for problem in problems {
         let _ = write!(out, "\n  {problem}");
@@ -122,13 +143,38 @@ pub struct RowProblem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     pub message: String,
+    /// What the source calls its rows.
+    #[serde(skip)]
+    pub noun: RowNoun,
+}
+
+/// What a source's rows are called in messages: rows of an export, records of an API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RowNoun {
+    #[default]
+    Row,
+    Record,
+}
+
+impl RowNoun {
+    fn word(self) -> &'static str {
+        match self {
+            RowNoun::Row => "row",
+            RowNoun::Record => "record",
+        }
+    }
 }
 
 impl RowProblem {
     /// This problem as a warning about `file` (the export, or the API's url), at its line.
     pub fn warning(&self, code: &'static str, file: &Path) -> crate::diagnostics::Diagnostic {
+        self.error(code, file).warning()
+    }
+
+    /// This problem as an error about `file` (the export, or the API's url), at its line.
+    pub fn error(&self, code: &'static str, file: &Path) -> crate::diagnostics::Diagnostic {
         let mut diagnostic =
-            crate::diagnostics::Diagnostic::file_error(code, file, self.to_string()).warning();
+            crate::diagnostics::Diagnostic::file_error(code, file, self.to_string());
         diagnostic.line = self.line.unwrap_or(0);
         diagnostic.column = usize::from(self.line.is_some());
         diagnostic
@@ -137,7 +183,7 @@ impl RowProblem {
 
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "row {}", self.row)?;
+        write!(f, "{} {}", self.noun.word(), self.row)?;
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
@@ -309,6 +355,8 @@ pub(crate) struct Collector {
     warnings: Vec<RowProblem>,
     /// Reused across rows; a good row allocates nothing here.
     messages: Vec<String>,
+    /// What the source calls its rows.
+    noun: RowNoun,
 }
 
 impl Collector {
@@ -329,6 +377,7 @@ impl Collector {
                             "stock is {} (a backorder?); counted as 0 available",
                             record.stock
                         ),
+                        noun: self.noun,
                     });
                     record.stock = 0;
                 }
@@ -347,6 +396,7 @@ impl Collector {
                 line: origin.line,
                 sku: sku.clone(),
                 message,
+                noun: self.noun,
             });
         }
         if let Some(sku) = sku {
@@ -400,7 +450,8 @@ impl Collector {
                     row: origin.row,
                     line: origin.line,
                     sku: Some(sku.to_string()),
-                    message: format!("SKU `{sku}` also on row {}", entry.get()),
+                    message: format!("SKU `{sku}` also on {} {}", self.noun.word(), entry.get()),
+                    noun: self.noun,
                 }),
                 Entry::Vacant(entry) => {
                     entry.insert(origin.row);

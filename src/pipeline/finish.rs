@@ -1,0 +1,295 @@
+//! The finish step: the report, the parse-back of every feed, the manifest, the guard, and
+//! for a build or refresh the swap that makes the new feeds live and the build cache kept.
+
+use std::collections::{HashMap, HashSet};
+
+use super::manifest::{Manifest, ManifestChannel, write_report_and_manifest};
+use super::stream::Streamed;
+use super::timings::Stopwatch;
+use super::verify::verify_feeds;
+use super::{Build, ErpPull, Failure, Mode, Outcome};
+use crate::cache;
+use crate::last_build;
+use crate::output::{self, FileStats, Staging};
+use crate::pimfeed_folder;
+use crate::report::{self, ProductRef, Report};
+
+impl Build<'_> {
+    /// Makes the report and, for a build or refresh, checks, publishes and records the feeds.
+    pub(crate) fn finish(
+        &self,
+        streamed: Streamed,
+        pull: ErpPull,
+        allow_drop: bool,
+        mut stopwatch: Stopwatch,
+        progress: &crate::ui::Progress,
+    ) -> Result<Outcome, Failure> {
+        let prepared = self.prepared;
+        let Streamed {
+            channels,
+            tally,
+            mut content,
+            staging,
+            last_build,
+            cache,
+            cache_complete,
+        } = streamed;
+        let mut channel_reports = Vec::with_capacity(channels.len());
+        let mut channel_parts = Vec::with_capacity(channels.len());
+        for ((mut report, parts), channel) in channels.into_iter().zip(&prepared.channels) {
+            report
+                .notes
+                .extend(crate::channels::marketplace::empty_document_note(
+                    channel,
+                    report.items,
+                ));
+            channel_reports.push(report);
+            channel_parts.push(parts);
+        }
+        // A SKU that another, valid file defines is that file's product (and a duplicate error).
+        let skus = &content.skus;
+        content
+            .with_errors
+            .retain(|product| !skus.contains(&product.sku));
+        // A refresh reads no content: its products with errors are those of the last build.
+        let broken = match self.mode() {
+            Mode::Refresh => report::content_errors::kept(&prepared.root),
+            Mode::Check | Mode::Build => {
+                report::content_errors::describe(&content.with_errors, &content.diagnostics)
+            }
+        };
+        content.with_errors = broken
+            .iter()
+            .map(report::content_errors::Broken::product)
+            .collect();
+        report::content_errors::leave_out(&mut channel_reports, &broken);
+        let mut manifest_channels = Vec::new();
+        if staging.is_some() {
+            progress.stage("parsing feeds back");
+            manifest_channels = verify_feeds(&prepared.channels, &channel_reports, channel_parts)?;
+            stopwatch.lap("parse every feed back");
+        }
+
+        let files = match self.mode() {
+            Mode::Refresh => tally.files_with_products,
+            Mode::Check | Mode::Build => self.files.len(),
+        };
+        let reuse = content.reuse;
+        let mut report = self.report(
+            content,
+            (channel_reports, files),
+            (tally.products, tally.without_erp),
+            &pull,
+        );
+        let previous = output::previous_manifest(&prepared.output_dir);
+        let git = match self.mode() {
+            // The content is the last build's, so is its commit.
+            Mode::Refresh => previous
+                .as_ref()
+                .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
+            Mode::Check | Mode::Build => {
+                progress.stage("looking up who changed what");
+                crate::report::blame::annotate(&mut report, &prepared.source, &prepared.root);
+                stopwatch.lap("blame");
+                crate::git::state(&prepared.root, &prepared.output_dir)
+            }
+        };
+        let manifest = staging.as_ref().map(|_| Manifest {
+            generated_at: prepared.generated_at.clone(),
+            pimfeed_version: env!("CARGO_PKG_VERSION"),
+            catalog: prepared.config.catalog.name.clone(),
+            git,
+            erp: pull,
+            channels: manifest_channels,
+        });
+        let mut swap_warnings = Vec::new();
+        if let (Some(staging), Some(manifest)) = (staging, &manifest) {
+            let published = Published {
+                staging,
+                last_build,
+                cache,
+                cache_complete,
+            };
+            swap_warnings = self.publish(
+                published,
+                (&report, manifest),
+                previous.as_ref(),
+                allow_drop,
+                progress,
+            )?;
+        }
+        if self.mode() == Mode::Build {
+            // For the refreshes after it; a refresh without it only misnames those products.
+            let _ = report::content_errors::keep(&prepared.root, &broken);
+        }
+        stopwatch.lap("report, manifest and swap");
+        progress.finish();
+        Ok(Outcome {
+            report,
+            manifest,
+            output_dir: prepared.output_dir.clone(),
+            timings: stopwatch.stages,
+            cache: reuse,
+            swap_warnings,
+        })
+    }
+
+    /// The run's report, from what the stream step found.
+    fn report(
+        &self,
+        content: super::sources::ContentSoFar,
+        (channels, content_files): (Vec<report::ChannelReport>, usize),
+        (products, without_erp): (Vec<report::ProductCompleteness>, Vec<ProductRef>),
+        pull: &ErpPull,
+    ) -> Report {
+        let prepared = self.prepared;
+        let skus_with_errors: HashSet<&str> =
+            content.with_errors.iter().map(|p| p.sku.as_str()).collect();
+        let erp_without_content = self
+            .records
+            .iter()
+            .filter(|r| {
+                !content.skus.contains(&r.sku) && !skus_with_errors.contains(r.sku.as_str())
+            })
+            .map(|r| r.sku.clone())
+            .collect();
+        let diagnostics = content.diagnostics;
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let mut report = Report {
+            generated_at: prepared.generated_at.clone(),
+            catalog: prepared.config.catalog.name.clone(),
+            summary: report::Summary {
+                content_files,
+                products: content.skus.len(),
+                erp_records: self.records.len(),
+                errors,
+                warnings: diagnostics.len() - errors,
+            },
+            erp_stale: pull.stale.as_ref().map(|stale| {
+                format!(
+                    "the ERP could not be read ({}); the numbers are from the last good pull at {}, {} old",
+                    stale.because, pull.pulled_at, crate::wording::minutes(stale.age_minutes)
+                )
+            }),
+            channels,
+            products,
+            content_without_erp: without_erp,
+            erp_without_content,
+            content_with_errors: content.with_errors,
+            diagnostics,
+        };
+        report::sku_case::name_mismatches(&mut report);
+        report
+    }
+
+    /// Checks the guard, writes the report and manifest, swaps the new feeds in, and keeps
+    /// the build cache; what went wrong after the swap, which fails nothing.
+    fn publish(
+        &self,
+        published: Published,
+        (report, manifest): (&Report, &Manifest),
+        previous: Option<&serde_json::Value>,
+        allow_drop: bool,
+        progress: &crate::ui::Progress,
+    ) -> Result<Vec<String>, Failure> {
+        let prepared = self.prepared;
+        let output_dir = &prepared.output_dir;
+        let Published {
+            staging,
+            last_build,
+            cache,
+            cache_complete,
+        } = published;
+        crate::guard::before_swap(
+            &prepared.config.guard,
+            allow_drop,
+            previous,
+            &serde_json::to_value(manifest).unwrap_or_default(),
+            output_dir,
+            report,
+        )?;
+        progress.stage("writing report and manifest");
+        write_report_and_manifest(
+            staging.path(),
+            report,
+            manifest,
+            &prepared.config.build.output,
+        )?;
+        if let Some(previous) = previous {
+            let current = file_stats(&manifest.channels);
+            output::keep_unchanged(staging.path(), output_dir, previous, &current).map_err(
+                Failure::io(format!(
+                    "cannot reuse unchanged feeds from {}",
+                    output_dir.display()
+                )),
+            )?;
+        }
+        let last_build = last_build
+            .map(crate::last_build::LastBuildWriter::finish)
+            .transpose()
+            .map_err(Failure::io("cannot keep this build's content"))?;
+        let warnings = crate::swap::publish(staging, last_build)?.warnings;
+        if let Some(writer) = cache {
+            // A cache that does not cover every product would make a later refresh miss some:
+            // better none. It is an optimisation, so failing to keep it fails nothing.
+            let output = prepared.config.build.output.display().to_string();
+            let feeds = feed_files(&manifest.channels, &output);
+            let last_build = format!("{}/{}", pimfeed_folder::LAST_BUILD, last_build::PRODUCTS);
+            if !cache_complete
+                || writer
+                    .commit(&prepared.root, feeds, Some(last_build))
+                    .is_err()
+            {
+                cache::discard(&prepared.root);
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+/// What a build or refresh has staged, ready to go live.
+struct Published {
+    staging: Staging,
+    last_build: Option<crate::last_build::LastBuildWriter>,
+    cache: Option<cache::Writer>,
+    cache_complete: bool,
+}
+
+/// Every file the manifest lists (parts and `.gz` copies included), with its size and hash.
+fn file_stats(channels: &[ManifestChannel]) -> HashMap<String, FileStats> {
+    let mut current = HashMap::new();
+    for channel in channels {
+        if let Some(stats) = &channel.stats {
+            current.insert(channel.file.clone(), stats.clone());
+        }
+        for part in &channel.parts {
+            current.insert(part.file.clone(), part.stats.clone());
+            if let Some(gzip) = &part.gzip {
+                current.insert(format!("{}.gz", part.file), gzip.clone());
+            }
+        }
+        if let Some(gzip) = &channel.gzip {
+            current.insert(format!("{}.gz", channel.file), gzip.clone());
+        }
+    }
+    current
+}
+
+/// Per channel, the files its feed was written to, under the output folder `output`: what the
+/// build cache's item spans point into.
+fn feed_files(channels: &[ManifestChannel], output: &str) -> Vec<Vec<String>> {
+    channels
+        .iter()
+        .map(|channel| {
+            let files = match (channel.parts.is_empty(), &channel.stats) {
+                (true, Some(_)) => vec![channel.file.clone()],
+                (true, None) => Vec::new(),
+                (false, _) => channel.parts.iter().map(|part| part.file.clone()).collect(),
+            };
+            files
+                .into_iter()
+                .map(|file| format!("{output}/{file}"))
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,257 @@
+//! The stages in order: config → content → ERP → merge → gate → render → verify → swap.
+//! Content streams through merge, gate and render in batches (see [`FILES_PER_BATCH`]).
+//!
+//! A run is a [`Build`] taken through three steps, as the modules below read:
+//! [`prepare`] (configuration, schema, channels, templates, ERP numbers), [`stream`] (batches
+//! from a [`sources::BatchSource`] through the per-product step in [`product_step`] into the
+//! [`writer`]) and [`finish`] (reports, parse-back, manifest, guard, swap, build cache).
+//! `check`, `build` and `refresh` are the same steps from different sources and sinks:
+//! `check` runs up to the gate (templates and filters included), so a pull request sees
+//! exactly what a build on merge would publish.
+
+mod erp_pull;
+mod finish;
+mod manifest;
+mod prepare;
+mod product_step;
+mod sources;
+mod stream;
+mod timings;
+mod verify;
+mod writer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub(crate) use erp_pull::pull_erp;
+pub use erp_pull::{ErpFailure, ErpPull, Stale};
+pub use manifest::{Manifest, ManifestChannel, ManifestPart};
+pub(crate) use product_step::{Gated, gate_and_render};
+
+use crate::config::Config;
+use crate::content;
+use crate::diagnostics::Diagnostic;
+use crate::erp::ErpRecord;
+use crate::merge::MergeContext;
+use crate::render::{ChannelRenderer, RenderError};
+use crate::report::Report;
+use prepare::Prepared;
+use timings::Stopwatch;
+
+/// Why a run could not finish. Content problems are not failures: they are in the outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{}", .0.message)]
+    Config(Box<Diagnostic>),
+    /// Shown with its diagnostics, each on its line in `pim.toml`.
+    #[error("pim.toml: {} in the channels", crate::wording::count(.0.len(), "problem"))]
+    Channels(Vec<Diagnostic>),
+    #[error("the content schema has errors")]
+    Schema(Vec<Diagnostic>),
+    /// The ERP numbers could not be had; shown with its diagnostics, each bad row of an
+    /// export at its line, each bad record of an API by its URL and number.
+    #[error("ERP pull failed: {error}")]
+    Erp {
+        error: Box<ErpFailure>,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("channel `{channel}`: the rendered feed does not parse back: {message}")]
+    Verify { channel: String, message: String },
+    #[error("there is no previous build to refresh: run `pimfeed build` first")]
+    NoLastBuild,
+    /// Too many items would disappear (see [`crate::guard`]).
+    #[error(transparent)]
+    Guard(#[from] crate::guard::Stopped),
+    /// Another build or refresh of the catalog is writing (see [`crate::lock`]).
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Swap(#[from] crate::swap::SwapError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+impl Failure {
+    fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Failure {
+        let context = context.into();
+        move |source| Failure::Io { context, source }
+    }
+
+    /// The failure in one line, for after its diagnostics, which say the details: an ERP
+    /// export with bad rows says how many, its rows are the diagnostics.
+    pub fn summary(&self) -> String {
+        match self {
+            Failure::Erp { error, diagnostics } if !diagnostics.is_empty() => {
+                format!("ERP pull failed: {}", error.summary())
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// Diagnostics to show for this failure, when it has positions in files.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Failure::Config(diagnostic) => std::slice::from_ref(diagnostic),
+            Failure::Schema(diagnostics)
+            | Failure::Channels(diagnostics)
+            | Failure::Erp { diagnostics, .. } => diagnostics,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything up to the gate; writes nothing.
+    Check,
+    /// The full build into the output folder; keeps its content for `Refresh`.
+    Build,
+    /// Fresh ERP numbers over the last build's content, which is not read again.
+    Refresh,
+}
+
+/// What a run found and, for a build, wrote.
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub manifest: Option<Manifest>,
+    pub output_dir: PathBuf,
+    /// Wall time of each stage, in order.
+    pub timings: Vec<(String, std::time::Duration)>,
+    /// How much the build cache saved.
+    pub cache: CacheUse,
+    /// What went wrong after the new feeds went live (a previous folder left behind).
+    pub swap_warnings: Vec<String>,
+}
+
+/// Content files taken from the build cache, and those read and rendered anew.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct CacheUse {
+    pub files_reused: usize,
+    pub files_checked: usize,
+}
+
+impl Outcome {
+    pub fn has_errors(&self) -> bool {
+        self.report.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// What the ERP's server answered when a fallback to the last good pull was needed.
+    pub fn erp_server_said(&self) -> Option<&str> {
+        let stale = self.manifest.as_ref()?.erp.stale.as_ref()?;
+        stale.server_said.as_deref()
+    }
+
+    /// Products left out of a channel because they are incomplete (not by choice: a
+    /// channel filter or `enabled = false`).
+    pub fn incomplete_count(&self) -> usize {
+        self.report
+            .channels
+            .iter()
+            .flat_map(|c| &c.left_out)
+            .filter(|p| {
+                p.reasons
+                    .iter()
+                    .any(|r| !matches!(r.code, "filter" | "disabled"))
+            })
+            .count()
+    }
+}
+
+/// Reads `pim.toml` under `root`.
+pub fn load_config(root: &Path) -> Result<Config, Failure> {
+    let path = root.join(crate::config::CONFIG_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(Failure::io(format!("cannot read {}", path.display())))?;
+    crate::config_check::parse(&text, Path::new(crate::config::CONFIG_FILE))
+        .map_err(Failure::Config)
+}
+
+/// Files parsed per batch. The catalog streams through in batches: parse, then gate and render
+/// every product for every channel, then append to each feed. Memory stays bounded by a batch,
+/// whatever the size of the catalog or of the feeds.
+const FILES_PER_BATCH: usize = 1024;
+
+/// Reads `pim.toml` from the working tree or a git revision (for `pimfeed diff`).
+pub fn load_config_from(source: &content::CatalogSource) -> Result<Config, Failure> {
+    let file = Path::new(crate::config::CONFIG_FILE);
+    let text = source.read_to_string(file).map_err(Failure::io(format!(
+        "cannot read pim.toml in the {}",
+        source.label()
+    )))?;
+    crate::config_check::parse(&text, file).map_err(Failure::Config)
+}
+
+/// Runs the pipeline on the catalog at `root`.
+///
+/// With `use_cache`, files and ERP records unchanged since the last build are taken from the
+/// build cache (see [`crate::cache`]) instead of being parsed and rendered again; the output is
+/// the same byte for byte.
+///
+/// A build or refresh replaces folders in `feeds/` and `.pimfeed/`: its caller holds the
+/// catalog's [`crate::lock::CatalogLock`] for the whole call, so runs never overlap.
+pub fn run(
+    root: &Path,
+    mode: Mode,
+    use_cache: bool,
+    allow_drop: bool,
+    progress: &crate::ui::Progress,
+) -> Result<Outcome, Failure> {
+    let mut stopwatch = Stopwatch::start();
+    let (prepared, last_build) = Prepared::load(root, mode)?;
+    let renderers = prepared.renderers()?;
+    let files = prepared.product_files()?;
+    stopwatch.lap("load configuration, schema and templates");
+
+    progress.stage("pulling ERP numbers");
+    let (records, pull) = erp_pull::pull_erp_with(&prepared.config, root, progress)?;
+    stopwatch.lap("pull ERP");
+
+    let build = Build::new(&prepared, &renderers, &files, &records);
+    let streamed = build.stream(use_cache, last_build, &pull, &mut stopwatch, progress)?;
+    build.finish(streamed, pull, allow_drop, stopwatch, progress)
+}
+
+/// One run, between its prepare step and its end: the catalog as loaded, its renderers, its
+/// product files and its ERP numbers. [`Build::stream`] and [`Build::finish`] are its other
+/// two steps.
+pub(crate) struct Build<'a> {
+    prepared: &'a Prepared,
+    renderers: &'a [ChannelRenderer<'a>],
+    files: &'a [PathBuf],
+    records: &'a [ErpRecord],
+    by_sku: HashMap<&'a str, &'a ErpRecord>,
+    merge: MergeContext<'a>,
+}
+
+impl<'a> Build<'a> {
+    fn new(
+        prepared: &'a Prepared,
+        renderers: &'a [ChannelRenderer<'a>],
+        files: &'a [PathBuf],
+        records: &'a [ErpRecord],
+    ) -> Self {
+        Self {
+            prepared,
+            renderers,
+            files,
+            records,
+            by_sku: prepare::by_sku(records),
+            merge: prepared.merge_context(),
+        }
+    }
+
+    fn mode(&self) -> Mode {
+        self.prepared.mode
+    }
+}
+
+#[cfg(test)]
+mod tests;

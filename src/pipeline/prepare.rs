@@ -1,0 +1,119 @@
+//! The prepare step: everything a run reads before its first product (configuration, schema,
+//! channels, templates, the list of product files) and the ERP numbers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{Failure, Mode, load_config_from};
+use crate::channels::{self, Channel};
+use crate::config::Config;
+use crate::content::{self, CatalogSource};
+use crate::erp::ErpRecord;
+use crate::last_build::LastBuildReader;
+use crate::merge::MergeContext;
+use crate::render::{BuildView, ChannelRenderer};
+
+/// The catalog as a run sees it before it reads a product.
+pub(crate) struct Prepared {
+    pub(crate) root: PathBuf,
+    pub(crate) mode: Mode,
+    pub(crate) started: chrono::DateTime<chrono::Utc>,
+    /// `started`, as the report, manifest and templates show it.
+    pub(crate) generated_at: String,
+    /// The working tree, or for a refresh the last build's content.
+    pub(crate) source: CatalogSource,
+    pub(crate) config: Config,
+    pub(crate) model: content::Model,
+    pub(crate) channels: Vec<Channel>,
+    pub(crate) output_dir: PathBuf,
+}
+
+impl Prepared {
+    /// Loads the configuration, schema and channels. A refresh loads the last build's
+    /// (configuration, schema, templates and products as they were then), and opens the last
+    /// build's products to render them again.
+    pub(crate) fn load(
+        root: &Path,
+        mode: Mode,
+    ) -> Result<(Self, Option<LastBuildReader>), Failure> {
+        let started = chrono::Utc::now();
+        if mode != Mode::Check {
+            // Before anything reads the last build: a crash may have stopped its swap halfway.
+            crate::swap::recover(root).map_err(Failure::io(
+                "cannot finish the swap a crashed build left halfway",
+            ))?;
+        }
+        let (source, last_build) = match mode {
+            Mode::Refresh => {
+                let dir = LastBuildReader::dir(root).ok_or(Failure::NoLastBuild)?;
+                let reader = LastBuildReader::open(&dir)
+                    .map_err(Failure::io(format!("cannot read {}", dir.display())))?;
+                (CatalogSource::dir(&dir), Some(reader))
+            }
+            Mode::Check | Mode::Build => (CatalogSource::dir(root), None),
+        };
+        let config = load_config_from(&source)?;
+        let model = content::load_model(&source).map_err(Failure::Schema)?;
+        let channels =
+            channels::resolve_from(&config, &model.schema, &source).map_err(Failure::Channels)?;
+        let prepared = Self {
+            root: root.to_path_buf(),
+            mode,
+            started,
+            generated_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            output_dir: root.join(&config.build.output),
+            source,
+            config,
+            model,
+            channels,
+        };
+        Ok((prepared, last_build))
+    }
+
+    /// One renderer per channel, its templates parsed and checked.
+    pub(crate) fn renderers(&self) -> Result<Vec<ChannelRenderer<'_>>, Failure> {
+        let build_view = BuildView {
+            time: &self.generated_at,
+        };
+        let renderers = self.channels.iter().map(|channel| {
+            ChannelRenderer::from_source(channel, &self.config.catalog, &build_view, &self.source)
+        });
+        Ok(renderers.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The product files a check or build reads, in catalog order; none for a refresh, which
+    /// reads no content.
+    pub(crate) fn product_files(&self) -> Result<Vec<PathBuf>, Failure> {
+        match self.mode {
+            Mode::Refresh => Ok(Vec::new()),
+            Mode::Check | Mode::Build => {
+                content::product_files(&self.source).map_err(|d| Failure::Schema(vec![*d]))
+            }
+        }
+    }
+
+    pub(crate) fn merge_context(&self) -> MergeContext<'_> {
+        MergeContext {
+            catalog: &self.config.catalog,
+            schema: &self.model.schema,
+            categories: &self.model.categories,
+        }
+    }
+
+    pub(crate) fn parse_context<'a>(
+        &'a self,
+        channel_names: &'a [String],
+    ) -> content::product::ParseContext<'a> {
+        content::product::ParseContext {
+            schema: &self.model.schema,
+            categories: &self.model.categories,
+            locales: &self.config.catalog.locales,
+            channels: channel_names,
+        }
+    }
+}
+
+/// ERP records by SKU, for the merge.
+pub(crate) fn by_sku(records: &[ErpRecord]) -> HashMap<&str, &ErpRecord> {
+    records.iter().map(|r| (r.sku.as_str(), r)).collect()
+}

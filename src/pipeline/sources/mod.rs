@@ -1,0 +1,83 @@
+//! Where a run's batches of products come from, behind one trait: the working tree (for a
+//! check or build, with or without the build cache), the last build (for a refresh without
+//! the cache) and the last build through the build cache (for a refresh with it).
+
+mod last_build;
+mod working_tree;
+
+use std::sync::Arc;
+
+use super::product_step::Gated;
+use super::timings::Stopwatch;
+use super::{CacheUse, Failure};
+use crate::cache::{self, FileEntry};
+use crate::content::{Product, SkuRegistry};
+use crate::diagnostics::Diagnostic;
+use crate::report::ProductRef;
+use crate::validate::quality::QualityCheck;
+
+pub(crate) use last_build::{LastBuild, LastBuildThroughCache};
+pub(crate) use working_tree::{ReadingTime, WorkingTree};
+
+/// A source of product batches, in catalog order.
+pub(crate) trait BatchSource {
+    /// The next batch; `None` once the source is exhausted. What the checks across files
+    /// find goes into `so_far`.
+    fn next_batch(
+        &mut self,
+        so_far: &mut ContentSoFar,
+        stopwatch: &mut Stopwatch,
+    ) -> Result<Option<Batch>, Failure>;
+}
+
+/// One batch of work, in catalog order.
+pub(crate) struct Batch {
+    pub(crate) works: Vec<FileWork>,
+    /// How far it moves the progress bar: files, or products for a refresh without the cache.
+    pub(crate) progressed: usize,
+}
+
+/// What a run has learned about the content read so far: the checks across files need it,
+/// and the report is made from it.
+#[derive(Default)]
+pub(crate) struct ContentSoFar {
+    pub(crate) skus: SkuRegistry,
+    /// Products of files with errors (see [`crate::report::content_errors`]).
+    pub(crate) with_errors: Vec<ProductRef>,
+    pub(crate) quality: QualityCheck,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) reuse: CacheUse,
+}
+
+/// One content file's share of a batch, in catalog order.
+pub(crate) enum FileWork {
+    /// Unchanged since the last build, and so are its ERP records: its verdicts and items
+    /// come from the build cache.
+    Cached(FileEntry),
+    /// Read (or, in a refresh, taken from the last build), gated and rendered now.
+    Fresh(FreshFile),
+}
+
+pub(crate) struct FreshFile {
+    /// Catalog-relative, as in `Product::file`.
+    pub(crate) path: Arc<str>,
+    pub(crate) products: Vec<Product>,
+    /// Per product, per channel; filled in by the render stage.
+    pub(crate) results: Vec<Vec<Gated>>,
+    /// What identifies the file's bytes, for its cache entry; unknown to a refresh that
+    /// runs without the cache.
+    pub(crate) key: Option<FileKey>,
+    /// Whether a later build may take it from the cache (see [`cache::reusable_with`]).
+    pub(crate) reusable: bool,
+    /// Its warnings, for its cache entry.
+    pub(crate) diagnostics: Vec<cache::CachedDiagnostic>,
+    /// Where its products already are in the last build (a refresh keeps the build's).
+    pub(crate) last_build: Option<(u64, u64)>,
+    /// Its products kept from the last good build, as the file has an error now.
+    pub(crate) kept: Option<crate::keep::Kept>,
+}
+
+pub(crate) struct FileKey {
+    pub(crate) stamp: cache::Stamp,
+    pub(crate) content: cache::Digest32,
+}

@@ -1,0 +1,329 @@
+//! The working tree as a source: content files read and checked, or found unchanged in the
+//! build cache.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile};
+use crate::cache::{self, FileEntry};
+use crate::channels::Channel;
+use crate::content;
+use crate::diagnostics::Diagnostic;
+use crate::erp::ErpRecord;
+use crate::last_build;
+use crate::pipeline::timings::{BusyTime, Stopwatch};
+use crate::pipeline::{CacheUse, FILES_PER_BATCH, Failure};
+use crate::report::ProductRef;
+use crate::validate;
+
+/// The working tree's product files, read and checked, or found unchanged in the build cache.
+pub(crate) struct WorkingTree<'a> {
+    pub(crate) files: &'a [PathBuf],
+    /// The index of the next batch's first file.
+    pub(crate) next: usize,
+    pub(crate) last_cache: Option<cache::Previous>,
+    pub(crate) source: &'a content::CatalogSource,
+    pub(crate) parse: content::product::ParseContext<'a>,
+    pub(crate) by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
+    pub(crate) model: &'a content::Model,
+    pub(crate) channels: &'a [Channel],
+    pub(crate) busy: &'a ReadingTime,
+    /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
+    pub(crate) keep_days: u32,
+    pub(crate) now: chrono::DateTime<chrono::Utc>,
+}
+
+impl BatchSource for WorkingTree<'_> {
+    fn next_batch(
+        &mut self,
+        so_far: &mut ContentSoFar,
+        stopwatch: &mut Stopwatch,
+    ) -> Result<Option<Batch>, Failure> {
+        let end = self.files.len().min(self.next + FILES_PER_BATCH);
+        let batch = &self.files[self.next..end];
+        self.next = end;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        let old = match self.last_cache.as_mut() {
+            Some(last_cache) => last_cache
+                .entries_through(last)
+                .map_err(Failure::io("cannot read the build cache"))?,
+            None => HashMap::new(),
+        };
+        stopwatch.lap("read the build cache");
+        let reading = Reading {
+            source: self.source,
+            parse: &self.parse,
+            by_sku: self.by_sku,
+            last_cache: self.last_cache.as_ref(),
+            busy: self.busy,
+            keep_days: self.keep_days,
+            now: self.now,
+        };
+        let mut checks = ContentChecks {
+            skus: &mut so_far.skus,
+            with_errors: &mut so_far.with_errors,
+            quality: &mut so_far.quality,
+            diagnostics: &mut so_far.diagnostics,
+            model: self.model,
+            channels: self.channels,
+            source: self.source,
+        };
+        let works = read_content_batch(batch, old, &reading, &mut checks, &mut so_far.reuse);
+        Ok(Some(Batch {
+            works,
+            progressed: batch.len(),
+        }))
+    }
+}
+
+/// A content file, looked up in the build cache before it is parsed.
+enum Looked {
+    /// The cache has it: same bytes, same ERP records.
+    Reusable(cache::Stamp),
+    Parsed(Box<content::ParsedFile>, Option<FileKey>),
+}
+
+/// Reads content files, or finds them unchanged in the build cache.
+struct Reading<'r> {
+    source: &'r content::CatalogSource,
+    parse: &'r content::product::ParseContext<'r>,
+    by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
+    last_cache: Option<&'r cache::Previous>,
+    busy: &'r ReadingTime,
+    /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
+    keep_days: u32,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Where reading content spends its time, summed over the threads that do it (so on two
+/// cores up to twice the stage's wall time): for `--timings`.
+#[derive(Default)]
+pub(crate) struct ReadingTime {
+    pub(crate) reading: BusyTime,
+    pub(crate) parsing: BusyTime,
+}
+
+impl Reading<'_> {
+    fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
+        let path = match self.source.root() {
+            Some(root) => root.join(relative),
+            None => relative.to_path_buf(),
+        };
+        let stamp = cache::Stamp::of(&path).ok();
+        // An entry is worth comparing with the file only while its ERP records are the same.
+        let entry = entry.filter(|entry| entry.holds_with(self.by_sku));
+        if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
+            && last_cache.unchanged(entry, &stamp)
+        {
+            return Looked::Reusable(stamp);
+        }
+        let reading = std::time::Instant::now();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let unreadable = content::unreadable(relative, content::read_error(relative, &err));
+                return Looked::Parsed(Box::new(unreadable), None);
+            }
+        };
+        let digest = cache::content_digest(&bytes);
+        self.busy.reading.add(reading.elapsed());
+        if let (Some(entry), Some(stamp)) = (entry, stamp)
+            && entry.content == digest
+        {
+            return Looked::Reusable(stamp);
+        }
+        let parsing = std::time::Instant::now();
+        let parsed = content::parse_bytes(relative, bytes, self.parse);
+        self.busy.parsing.add(parsing.elapsed());
+        let key = stamp.map(|stamp| FileKey {
+            stamp,
+            content: digest,
+        });
+        Looked::Parsed(Box::new(parsed), key)
+    }
+
+    /// A broken file's products, from the last good build's content (see [`crate::keep`]):
+    /// those the file no longer yields and no other file has claimed since.
+    fn keep_last_good(
+        &self,
+        fresh: &mut FreshFile,
+        entry: &FileEntry,
+        skus: &mut content::SkuRegistry,
+    ) {
+        let Some(since) = crate::keep::since(entry.kept_since.as_deref(), self.now, self.keep_days)
+        else {
+            return;
+        };
+        let Some(mut last_build) = self.last_cache.and_then(cache::Previous::last_build_reader)
+        else {
+            return;
+        };
+        let (start, len) = entry.last_build;
+        let products = last_build
+            .read(start, len)
+            .and_then(|lines| last_build::parse_lines(Path::new(last_build::PRODUCTS), &lines));
+        let Ok(products) = products else { return };
+        let mut kept = std::collections::HashSet::new();
+        for product in products {
+            let yielded = fresh.products.iter().any(|p| p.sku == product.sku);
+            if yielded || !skus.all_new(std::iter::once(product.sku.as_str())) {
+                continue;
+            }
+            skus.register_sku(&product.sku, &product.file, product.line);
+            kept.insert(product.sku.clone());
+            fresh.products.push(product);
+        }
+        if !kept.is_empty() {
+            fresh.kept = Some(crate::keep::Kept {
+                since,
+                skus: kept,
+                days: self.keep_days,
+            });
+        }
+    }
+
+    fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
+        match self.look_up(relative, None) {
+            Looked::Parsed(file, key) => (*file, key),
+            Looked::Reusable(_) => unreachable!("without an entry nothing is reusable"),
+        }
+    }
+}
+
+/// One batch of content files, in catalog order: each found unchanged in the build cache (in
+/// parallel), or read and checked; then the checks across files, in order. Files left without
+/// a product are dropped (their diagnostics are kept).
+fn read_content_batch(
+    batch: &[PathBuf],
+    mut old: HashMap<Arc<str>, FileEntry>,
+    reading: &Reading<'_>,
+    checks: &mut ContentChecks<'_>,
+    reuse: &mut CacheUse,
+) -> Vec<FileWork> {
+    let looked: Vec<Looked> = batch
+        .par_iter()
+        .map(|relative| {
+            let entry = old.get(relative.to_string_lossy().as_ref());
+            reading.look_up(relative, entry)
+        })
+        .collect();
+    let mut works = Vec::with_capacity(batch.len());
+    for (relative, looked) in batch.iter().zip(looked) {
+        let work = match looked {
+            Looked::Reusable(stamp) => {
+                let entry = old
+                    .remove(relative.to_string_lossy().as_ref())
+                    .expect("a reusable file has an entry");
+                checks.reuse(entry, stamp).unwrap_or_else(|| {
+                    // Another file now has one of its SKUs or titles: check it again, to say so.
+                    let (file, key) = reading.parse(relative);
+                    checks.fresh(file, key)
+                })
+            }
+            Looked::Parsed(file, key) => {
+                let broken = file.diagnostics.iter().any(Diagnostic::is_error);
+                let mut work = checks.fresh(*file, key);
+                if let (true, FileWork::Fresh(fresh)) = (broken, &mut work)
+                    && let Some(entry) = old.get(relative.to_string_lossy().as_ref())
+                {
+                    reading.keep_last_good(fresh, entry, checks.skus);
+                }
+                work
+            }
+        };
+        match &work {
+            FileWork::Cached(_) => reuse.files_reused += 1,
+            FileWork::Fresh(fresh) if fresh.products.is_empty() => continue,
+            FileWork::Fresh(_) => reuse.files_checked += 1,
+        }
+        works.push(work);
+    }
+    works
+}
+
+/// The checks across files, in catalog order: duplicate SKUs and titles, quality warnings.
+struct ContentChecks<'c> {
+    skus: &'c mut content::SkuRegistry,
+    /// Products of files with errors (see [`report::content_errors`]).
+    with_errors: &'c mut Vec<ProductRef>,
+    quality: &'c mut validate::quality::QualityCheck,
+    diagnostics: &'c mut Vec<Diagnostic>,
+    model: &'c content::Model,
+    channels: &'c [Channel],
+    source: &'c content::CatalogSource,
+}
+
+impl ContentChecks<'_> {
+    /// A file from the cache, unless a file before it now has one of its SKUs or titles.
+    fn reuse(&mut self, mut entry: FileEntry, stamp: cache::Stamp) -> Option<FileWork> {
+        let file = entry.path.clone();
+        let unique = self
+            .skus
+            .all_new(entry.products.iter().map(|p| p.sku.as_str()))
+            && entry
+                .products
+                .iter()
+                .all(|p| self.quality.titles_unique(&file, &p.titles));
+        if !unique {
+            return None;
+        }
+        for product in &entry.products {
+            self.skus.register_sku(&product.sku, &file, product.line);
+            self.quality
+                .remember_titles(&product.sku, &file, &product.titles);
+        }
+        self.diagnostics.extend(
+            entry
+                .diagnostics
+                .iter()
+                .map(cache::CachedDiagnostic::diagnostic),
+        );
+        entry.stamp = stamp;
+        Some(FileWork::Cached(entry))
+    }
+
+    fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
+        let (products, duplicates) = self.skus.admit(self.source, file.products);
+        let path = file.path.to_string_lossy().replace('\\', "/");
+        self.with_errors.extend(
+            file.skus_with_errors
+                .into_iter()
+                .map(|(sku, line)| ProductRef {
+                    sku,
+                    file: path.clone(),
+                    line,
+                }),
+        );
+        let warnings =
+            self.quality
+                .check(&products, &self.model.schema, self.channels, self.source);
+        // In the order a cold build reports them.
+        let mut diagnostics = file.diagnostics;
+        diagnostics.extend(duplicates);
+        diagnostics.extend(warnings);
+        let reusable = cache::reusable_with(&diagnostics);
+        let cached = match reusable {
+            true => diagnostics
+                .iter()
+                .map(cache::CachedDiagnostic::new)
+                .collect(),
+            false => Vec::new(),
+        };
+        self.diagnostics.extend(diagnostics);
+        FileWork::Fresh(FreshFile {
+            path: file.path.to_string_lossy().replace('\\', "/").into(),
+            products,
+            results: Vec::new(),
+            key,
+            reusable,
+            diagnostics: cached,
+            last_build: None,
+            kept: None,
+        })
+    }
+}

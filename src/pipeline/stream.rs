@@ -1,0 +1,308 @@
+//! The stream step: batches from the run's source, through the per-product step, into the
+//! sinks on the writer thread; a batch at a time, so memory stays bounded by a batch.
+
+use std::time::Duration;
+
+use rayon::prelude::*;
+
+use super::sources::{
+    BatchSource, ContentSoFar, FileWork, LastBuild, LastBuildThroughCache, ReadingTime, WorkingTree,
+};
+use super::timings::Stopwatch;
+use super::writer::{Feed, Sinks, Tally, Written, write_batches};
+use super::{Build, ErpPull, Failure, Mode, product_step};
+use crate::cache;
+use crate::last_build::{LastBuildReader, LastBuildWriter};
+use crate::output::Staging;
+use crate::pimfeed_folder;
+use crate::render::{FeedPart, RenderError};
+use crate::report::ChannelReport;
+
+/// What the stream step leaves for the finish step.
+pub(crate) struct Streamed {
+    /// Per channel, its report so far and every file of its feed.
+    pub(crate) channels: Vec<(ChannelReport, Vec<FeedPart>)>,
+    pub(crate) tally: Tally,
+    pub(crate) content: ContentSoFar,
+    /// The new feeds, before the swap (none for a check).
+    pub(crate) staging: Option<Staging>,
+    pub(crate) last_build: Option<LastBuildWriter>,
+    pub(crate) cache: Option<cache::Writer>,
+    pub(crate) cache_complete: bool,
+}
+
+/// The build cache as a run uses it: the last build's, and the writer of the next.
+struct Caches {
+    last: Option<cache::Previous>,
+    next: Option<cache::Writer>,
+}
+
+impl Build<'_> {
+    /// Streams every batch of the run's source through merge, gate and render into the feeds.
+    pub(crate) fn stream(
+        &self,
+        use_cache: bool,
+        last_build: Option<LastBuildReader>,
+        pull: &ErpPull,
+        stopwatch: &mut Stopwatch,
+        progress: &crate::ui::Progress,
+    ) -> Result<Streamed, Failure> {
+        let staging = self.create_staging()?;
+        let last_build_writer = match self.mode() {
+            Mode::Build => Some(LastBuildWriter::create(&self.prepared.root).map_err(
+                Failure::io(format!(
+                    "cannot keep this build's content in {}",
+                    self.prepared.root.join(pimfeed_folder::LAST_BUILD).display()
+                )),
+            )?),
+            Mode::Check | Mode::Refresh => None,
+        };
+        let feeds = self
+            .prepared
+            .channels
+            .iter()
+            .zip(self.renderers)
+            .map(|(channel, renderer)| {
+                let gzip = self.prepared.config.build.gzip;
+                Feed::open(channel, renderer, staging.as_ref(), &self.merge, gzip)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let Caches {
+            last: last_cache,
+            next: cache_writer,
+        } = self.open_cache(use_cache);
+        let sinks = self.sinks(feeds, last_build_writer, last_cache.as_ref(), cache_writer);
+
+        progress.set_length(self.files.len());
+        let mut content = ContentSoFar {
+            diagnostics: self.prepared.model.diagnostics.clone(),
+            ..ContentSoFar::default()
+        };
+        content.diagnostics.extend(pull.warnings.iter().cloned());
+        let reading_time = ReadingTime::default();
+        let channel_names: Vec<String> = self
+            .prepared
+            .channels
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let mut source = self.source(last_build, last_cache, &reading_time, &channel_names)?;
+        let written = self.pump(
+            source.as_mut(),
+            sinks,
+            staging.is_some(),
+            &mut content,
+            stopwatch,
+            progress,
+        )?;
+        stopwatch.lap("wait for the feed writer");
+        record_busy_time(stopwatch, &reading_time, written.busy);
+
+        let channels = written
+            .sinks
+            .feeds
+            .into_iter()
+            .map(Feed::finish)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Streamed {
+            channels,
+            tally: written.tally,
+            content,
+            staging,
+            last_build: written.sinks.last_build,
+            cache: written.sinks.cache,
+            cache_complete: written.cache_complete,
+        })
+    }
+
+    /// The folder a build or refresh writes its feeds into, before the swap.
+    fn create_staging(&self) -> Result<Option<Staging>, Failure> {
+        match self.mode() {
+            Mode::Check => Ok(None),
+            Mode::Build | Mode::Refresh => {
+                let output_dir = &self.prepared.output_dir;
+                Staging::create(output_dir)
+                    .map(Some)
+                    .map_err(Failure::io(format!(
+                        "cannot create a staging folder next to {}",
+                        output_dir.display()
+                    )))
+            }
+        }
+    }
+
+    /// The last build's cache, when it is valid for this configuration and, for a build or
+    /// refresh, the feeds and last build it points into are as that build left them; and the
+    /// writer of this run's cache.
+    fn open_cache(&self, use_cache: bool) -> Caches {
+        let prepared = self.prepared;
+        let fingerprint =
+            cache::fingerprint(&prepared.source, self.renderers, &prepared.generated_at);
+        let last = cache::Previous::usable(
+            &prepared.root,
+            &fingerprint,
+            use_cache,
+            self.mode() == Mode::Check,
+        );
+        let next = match self.mode() {
+            // A refresh without a usable cache makes one for the refreshes after it.
+            Mode::Build | Mode::Refresh => cache::Writer::create(&prepared.root, fingerprint).ok(),
+            Mode::Check => None,
+        };
+        Caches { last, next }
+    }
+
+    /// The sinks, with what the last build's cache lets a build copy: a build copies reused
+    /// products' lines into its new last build, and their items from the old feeds.
+    fn sinks<'f>(
+        &self,
+        feeds: Vec<Feed<'f>>,
+        last_build: Option<LastBuildWriter>,
+        last_cache: Option<&cache::Previous>,
+        cache: Option<cache::Writer>,
+    ) -> Sinks<'f> {
+        let mut old_feeds = match last_cache {
+            Some(last_cache) if self.mode() != Mode::Check => last_cache.feed_readers(),
+            _ => Vec::new(),
+        };
+        old_feeds.resize_with(feeds.len(), cache::OldFeed::empty);
+        let old_last_build = match self.mode() {
+            Mode::Build => last_cache.and_then(cache::Previous::last_build_reader),
+            Mode::Check | Mode::Refresh => None,
+        };
+        Sinks {
+            feeds,
+            old_feeds,
+            last_build,
+            old_last_build,
+            cache,
+        }
+    }
+
+    /// Where the batches come from: a refresh reads the last build (through the cache when
+    /// it has one, which says which products to read again), a check or build the working
+    /// tree.
+    pub(super) fn source<'s>(
+        &'s self,
+        last_build: Option<LastBuildReader>,
+        last_cache: Option<cache::Previous>,
+        reading_time: &'s ReadingTime,
+        channel_names: &'s [String],
+    ) -> Result<Box<dyn BatchSource + 's>, Failure> {
+        let prepared = self.prepared;
+        let keep_days = prepared.config.guard.keep_last_good_days;
+        Ok(match (self.mode(), last_cache) {
+            (Mode::Refresh, Some(cache)) => {
+                let last_build = cache.last_build_reader().ok_or(Failure::NoLastBuild)?;
+                Box::new(LastBuildThroughCache {
+                    cache,
+                    last_build,
+                    by_sku: &self.by_sku,
+                    keep_days,
+                })
+            }
+            (Mode::Refresh, None) => Box::new(LastBuild {
+                reader: last_build.ok_or(Failure::NoLastBuild)?,
+            }),
+            (Mode::Check | Mode::Build, last_cache) => Box::new(WorkingTree {
+                files: self.files,
+                next: 0,
+                last_cache,
+                source: &prepared.source,
+                parse: prepared.parse_context(channel_names),
+                by_sku: &self.by_sku,
+                model: &prepared.model,
+                channels: &prepared.channels,
+                busy: reading_time,
+                keep_days,
+                now: prepared.started,
+            }),
+        })
+    }
+
+    /// Moves every batch from the source through the per-product step to the writer thread.
+    /// The bounded channel keeps at most one batch waiting.
+    fn pump<'f>(
+        &self,
+        source: &mut dyn BatchSource,
+        sinks: Sinks<'f>,
+        render_items: bool,
+        content: &mut ContentSoFar,
+        stopwatch: &mut Stopwatch,
+        progress: &crate::ui::Progress,
+    ) -> Result<Written<'f>, Failure> {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<FileWork>>(1);
+        let by_sku = &self.by_sku;
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || write_batches(sinks, received, by_sku));
+            loop {
+                progress.stage("reading content");
+                let Some(mut batch) = source.next_batch(content, stopwatch)? else {
+                    break;
+                };
+                stopwatch.lap("read, parse and validate content");
+
+                progress.stage("gating and rendering");
+                self.render_batch(&mut batch.works, render_items)?;
+                stopwatch.lap("merge, gate and render");
+                if batches.send(batch.works).is_err() {
+                    break; // The writer failed; its error is reported below.
+                }
+                stopwatch.lap("wait for the feed writer");
+                progress.advance(batch.progressed);
+            }
+            drop(batches);
+            writer.join().expect("the feed writer does not panic")
+        })
+    }
+
+    /// Runs the per-product step on every product read anew, in parallel.
+    fn render_batch(&self, works: &mut [FileWork], render_items: bool) -> Result<(), RenderError> {
+        let channels = &self.prepared.channels;
+        let rendered: Vec<Result<Vec<Vec<product_step::Gated>>, RenderError>> = works
+            .par_iter()
+            .map(|work| match work {
+                FileWork::Cached(_) => Ok(Vec::new()),
+                FileWork::Fresh(fresh) => fresh
+                    .products
+                    .par_iter()
+                    .map(|product| {
+                        product_step::process_product(
+                            product,
+                            channels,
+                            self.renderers,
+                            &self.by_sku,
+                            &self.merge,
+                            render_items,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .collect(),
+            })
+            .collect();
+        for (work, results) in works.iter_mut().zip(rendered) {
+            if let FileWork::Fresh(fresh) = work {
+                // The first error in catalog order, not whichever thread failed first.
+                fresh.results = results?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where reading and writing spent their time, for `--timings`.
+fn record_busy_time(stopwatch: &mut Stopwatch, reading: &ReadingTime, writing: Duration) {
+    stopwatch.detail(
+        "of which reading and hashing files (busy, all cores)",
+        reading.reading.total(),
+    );
+    stopwatch.detail(
+        "of which parsing and checking them (busy, all cores)",
+        reading.parsing.total(),
+    );
+    stopwatch.detail(
+        "of which writing feeds, last build and cache (writer thread busy)",
+        writing,
+    );
+}

@@ -1,0 +1,398 @@
+//! The writing end of the stream: each batch's items into the feeds, its products into the
+//! last build, and its files' entries into the next build cache.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use super::Failure;
+use super::sources::FileWork;
+use super::timings::BusyTime;
+use crate::cache::{self, FileEntry};
+use crate::channels::Channel;
+use crate::erp::ErpRecord;
+use crate::last_build::LastBuildWriter;
+use crate::merge::MergeContext;
+use crate::output::Staging;
+use crate::render::{ChannelRenderer, FeedPart, FeedWriter, ItemSpan};
+use crate::report::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict};
+use crate::validate::{self, Reason, Verdict};
+
+/// Where a run writes: the feeds, the last build and the next build cache, with what the
+/// build cache lets it copy from (the last build's feeds and products).
+pub(crate) struct Sinks<'a> {
+    pub(crate) feeds: Vec<Feed<'a>>,
+    /// Per channel, the last build's feed (empty without the cache).
+    pub(crate) old_feeds: Vec<cache::OldFeed>,
+    pub(crate) last_build: Option<LastBuildWriter>,
+    pub(crate) old_last_build: Option<cache::OldFile>,
+    pub(crate) cache: Option<cache::Writer>,
+}
+
+/// The sinks after the last batch, and what went through them.
+pub(crate) struct Written<'a> {
+    pub(crate) sinks: Sinks<'a>,
+    pub(crate) tally: Tally,
+    /// Whether every file with products got its cache entry.
+    pub(crate) cache_complete: bool,
+    /// The writer thread's busy time.
+    pub(crate) busy: Duration,
+}
+
+/// Writes every batch received, in order; runs on its own thread, so appending one batch
+/// overlaps with reading and rendering the next.
+pub(crate) fn write_batches<'a>(
+    mut sinks: Sinks<'a>,
+    received: Receiver<Vec<FileWork>>,
+    by_sku: &HashMap<&str, &ErpRecord>,
+) -> Result<Written<'a>, Failure> {
+    let mut tally = Tally::default();
+    let mut complete = true;
+    let busy = BusyTime::default();
+    for works in received {
+        let started = Instant::now();
+        let mut batch = BatchWriter::new(sinks.feeds.len());
+        for work in works {
+            complete &= batch
+                .add(
+                    work,
+                    sinks.last_build.as_mut(),
+                    sinks.old_last_build.as_mut(),
+                    &mut tally,
+                    by_sku,
+                )
+                .map_err(Failure::io("cannot keep this build's content"))?;
+        }
+        let entries = batch.write(&mut sinks.feeds, &mut sinks.old_feeds)?;
+        if let Some(writer) = sinks.cache.as_mut() {
+            for entry in &entries {
+                if writer.add(entry).is_err() {
+                    complete = false;
+                }
+            }
+        }
+        busy.add(started.elapsed());
+    }
+    Ok(Written {
+        sinks,
+        tally,
+        cache_complete: complete,
+        busy: busy.total(),
+    })
+}
+
+/// What the report keeps of every product: small, because there may be a million.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) products: Vec<ProductCompleteness>,
+    pub(crate) without_erp: Vec<ProductRef>,
+    /// Files with at least one product (a refresh has no file list of its own).
+    pub(crate) files_with_products: usize,
+}
+
+impl Tally {
+    pub(crate) fn product(
+        &mut self,
+        sku: &str,
+        file: &str,
+        line: u32,
+        completeness: impl Iterator<Item = u8>,
+        by_sku: &HashMap<&str, &ErpRecord>,
+    ) {
+        // Products come in file order, so a file's variants are next to each other.
+        if self.products.last().is_none_or(|last| last.file != file) {
+            self.files_with_products += 1;
+        }
+        self.products.push(ProductCompleteness {
+            sku: sku.to_string(),
+            file: file.to_string(),
+            completeness: completeness.collect(),
+        });
+        if !by_sku.contains_key(sku) {
+            self.without_erp.push(ProductRef {
+                sku: sku.to_string(),
+                file: file.to_string(),
+                line,
+            });
+        }
+    }
+}
+
+/// One product's item for one channel, on its way into the feed.
+struct Pending {
+    pub(crate) sku: String,
+    pub(crate) file: Arc<str>,
+    pub(crate) line: u32,
+    pub(crate) verdict: Verdict,
+    pub(crate) item: Option<PendingItem>,
+}
+
+enum PendingItem {
+    Rendered(Vec<u8>),
+    /// Where the item is in the last build's feed.
+    Copied(ItemSpan),
+}
+
+/// One batch on its way into the feeds, the last build and the next build cache.
+struct BatchWriter {
+    /// Per channel, the batch's products in order.
+    pub(crate) queues: Vec<Vec<Pending>>,
+    /// Per file: its new cache entry, if it gets one, and its number of products.
+    pub(crate) entries: Vec<(Option<FileEntry>, usize)>,
+}
+
+impl BatchWriter {
+    pub(crate) fn new(channels: usize) -> Self {
+        BatchWriter {
+            queues: (0..channels).map(|_| Vec::new()).collect(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Keeps the file's products in the last build and queues its items; false when a file
+    /// with products gets no cache entry (so the cache would not be whole).
+    pub(crate) fn add(
+        &mut self,
+        work: FileWork,
+        last_build: Option<&mut LastBuildWriter>,
+        old_last_build: Option<&mut cache::OldFile>,
+        tally: &mut Tally,
+        by_sku: &HashMap<&str, &ErpRecord>,
+    ) -> std::io::Result<bool> {
+        match work {
+            FileWork::Cached(mut entry) => {
+                if let Some(last_build) = last_build {
+                    let old = old_last_build.ok_or_else(|| {
+                        std::io::Error::other("the build cache has no last build to copy from")
+                    })?;
+                    let (start, len) = entry.last_build;
+                    entry.last_build.0 = last_build.write_lines(&old.read(start, len)?)?;
+                }
+                for product in &entry.products {
+                    let completeness = product.channels.iter().map(|c| c.completeness);
+                    tally.product(
+                        &product.sku,
+                        &entry.path,
+                        product.line,
+                        completeness,
+                        by_sku,
+                    );
+                    for (queue, cached) in self.queues.iter_mut().zip(&product.channels) {
+                        queue.push(Pending {
+                            sku: product.sku.clone(),
+                            file: entry.path.clone(),
+                            line: product.line,
+                            verdict: cached.verdict(),
+                            item: cached.item.map(PendingItem::Copied),
+                        });
+                    }
+                }
+                let count = entry.products.len();
+                self.entries.push((Some(entry), count));
+                Ok(true)
+            }
+            FileWork::Fresh(fresh) => {
+                let mut range = fresh.last_build;
+                if let Some(last_build) = last_build {
+                    let start = last_build.written();
+                    for product in &fresh.products {
+                        last_build.add(product)?;
+                    }
+                    range = Some((start, last_build.written() - start));
+                }
+                let count = fresh.products.len();
+                let entry = match (fresh.key, range) {
+                    (Some(key), Some(last_build)) => Some(FileEntry {
+                        path: fresh.path.clone(),
+                        stamp: key.stamp,
+                        content: key.content,
+                        erp: cache::erp_digest(
+                            fresh.products.iter().map(|p| p.sku.as_str()),
+                            by_sku,
+                        ),
+                        last_build,
+                        reusable: fresh.reusable,
+                        diagnostics: fresh.diagnostics,
+                        kept_since: fresh.kept.as_ref().map(|kept| kept.since.clone()),
+                        products: fresh
+                            .products
+                            .iter()
+                            .zip(&fresh.results)
+                            .map(|(product, per_channel)| cache::CachedProduct {
+                                sku: product.sku.clone(),
+                                line: product.line,
+                                titles: validate::quality::title_keys(product),
+                                channels: match fresh.reusable {
+                                    true => per_channel
+                                        .iter()
+                                        .map(|(verdict, _)| {
+                                            cache::CachedVerdict::new(verdict, None)
+                                        })
+                                        .collect(),
+                                    false => Vec::new(),
+                                },
+                            })
+                            .collect(),
+                    }),
+                    _ => None,
+                };
+                let whole = entry.is_some() || count == 0;
+                for (product, per_channel) in fresh.products.iter().zip(fresh.results) {
+                    let completeness = per_channel.iter().map(|(v, _)| v.completeness);
+                    tally.product(
+                        &product.sku,
+                        &fresh.path,
+                        product.line,
+                        completeness,
+                        by_sku,
+                    );
+                    let kept = fresh
+                        .kept
+                        .as_ref()
+                        .filter(|k| k.skus.contains(&product.sku));
+                    for (queue, (mut verdict, bytes)) in self.queues.iter_mut().zip(per_channel) {
+                        if let Some(kept) = kept.filter(|_| verdict.included) {
+                            verdict.warnings.push(kept.reason());
+                        }
+                        queue.push(Pending {
+                            sku: product.sku.clone(),
+                            file: fresh.path.clone(),
+                            line: product.line,
+                            verdict,
+                            item: bytes.map(PendingItem::Rendered),
+                        });
+                    }
+                }
+                self.entries.push((entry, count));
+                Ok(whole)
+            }
+        }
+    }
+
+    /// Writes every channel's items, the channels in parallel; the batch's new cache
+    /// entries, with where their items are now.
+    pub(crate) fn write(
+        self,
+        feeds: &mut [Feed<'_>],
+        old_feeds: &mut [cache::OldFeed],
+    ) -> Result<Vec<FileEntry>, Failure> {
+        let spans: Vec<Vec<Option<ItemSpan>>> = feeds
+            .iter_mut()
+            .zip(old_feeds.iter_mut())
+            .zip(self.queues)
+            .map(|((feed, old), queue)| {
+                queue
+                    .into_iter()
+                    .map(|pending| feed.add(pending, old))
+                    .collect::<Result<Vec<_>, Failure>>()
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        let mut entries = Vec::with_capacity(self.entries.len());
+        let mut next = 0;
+        for (entry, count) in self.entries {
+            if let Some(mut entry) = entry {
+                for (index, product) in entry.products.iter_mut().enumerate() {
+                    for (channel, verdict) in product.channels.iter_mut().enumerate() {
+                        verdict.item = spans[channel][next + index];
+                    }
+                }
+                entries.push(entry);
+            }
+            next += count;
+        }
+        Ok(entries)
+    }
+}
+
+/// One channel's feed while the catalog streams through: its open file and its report.
+pub(crate) struct Feed<'a> {
+    pub(crate) writer: Option<FeedWriter<'a, 'a, 'a>>,
+    pub(crate) report: ChannelReport,
+}
+
+impl<'a> Feed<'a> {
+    pub(crate) fn open(
+        channel: &'a Channel,
+        renderer: &'a ChannelRenderer<'a>,
+        staging: Option<&Staging>,
+        ctx: &'a MergeContext<'a>,
+        gzip: bool,
+    ) -> Result<Self, Failure> {
+        let writer = match staging {
+            Some(staging) => Some(FeedWriter::create(
+                renderer,
+                ctx,
+                staging.path(),
+                &channel.output,
+                gzip,
+            )?),
+            None => None,
+        };
+        Ok(Self {
+            writer,
+            report: ChannelReport {
+                name: channel.name.clone(),
+                kind: match channel.preset() {
+                    Some(preset) => preset.name().to_string(),
+                    None => format!("custom {:?}", channel.format()).to_lowercase(),
+                },
+                locale: channel.locale.clone(),
+                output: channel.output.clone(),
+                items: 0,
+                excluded: 0,
+                left_out: Vec::new(),
+                warnings: Vec::new(),
+                notes: channel.notes.clone(),
+            },
+        })
+    }
+
+    /// Writes one product's item, rendered now or copied from the last build's feed, and
+    /// notes the verdict; where the item landed.
+    fn add(
+        &mut self,
+        pending: Pending,
+        old: &mut cache::OldFeed,
+    ) -> Result<Option<ItemSpan>, Failure> {
+        let span = match (self.writer.as_mut(), pending.item) {
+            (Some(out), Some(PendingItem::Rendered(bytes))) => Some(out.write_item(&bytes)?),
+            (Some(out), Some(PendingItem::Copied(span))) => {
+                let written = old.read(&span).map_err(Failure::io(
+                    "cannot copy an item from the last build's feed",
+                ))?;
+                Some(out.write_copied(&written)?)
+            }
+            _ => None,
+        };
+        let verdict = pending.verdict;
+        let entry = |reasons: Vec<Reason>| ProductVerdict {
+            sku: pending.sku,
+            file: pending.file.to_string(),
+            line: pending.line,
+            completeness: verdict.completeness,
+            reasons,
+        };
+        if verdict.included {
+            self.report.items += 1;
+            if !verdict.warnings.is_empty() {
+                self.report.warnings.push(entry(verdict.warnings));
+            }
+        } else {
+            self.report.excluded += 1;
+            self.report.left_out.push(entry(verdict.reasons));
+        }
+        Ok(span)
+    }
+
+    /// Closes the feed's files; the report and every file written, in order.
+    pub(crate) fn finish(self) -> Result<(ChannelReport, Vec<FeedPart>), Failure> {
+        let parts = match self.writer {
+            Some(writer) => writer.finish()?,
+            None => Vec::new(),
+        };
+        Ok((self.report, parts))
+    }
+}
