@@ -12,8 +12,9 @@ use crate::channels::Channel;
 use crate::config::CatalogConfig;
 use crate::content::{AttributeType, Categories, Product, Schema};
 use crate::erp::ErpRecord;
-use crate::render::clean::{clean_json, multi_line, one_line};
-use crate::render::markdown;
+use crate::money::money;
+use crate::text::clean::{clean_json, multi_line, one_line};
+use crate::text::markdown;
 
 /// What the merge needs besides the product and its ERP record.
 pub struct MergeContext<'a> {
@@ -107,13 +108,6 @@ pub struct ErpView {
 pub struct PriceTierView {
     pub min_qty: u32,
     pub price: String,
-}
-
-/// Money as channels write it: two decimals, rounded half away from zero.
-pub fn money(amount: Decimal) -> String {
-    let rounded =
-        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    format!("{rounded:.2}")
 }
 
 impl ErpView {

@@ -168,7 +168,7 @@ fn erp_summary(record: &ErpRecord) -> String {
     let mut parts = vec![
         format!(
             "{} {}",
-            crate::merge::money(record.price),
+            crate::money::money(record.price),
             record.currency.as_deref().unwrap_or("")
         )
         .trim_end()

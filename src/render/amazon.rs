@@ -19,9 +19,9 @@ use crate::channels::marketplace::AmazonSettings;
 use crate::channels::presets::amazon;
 use crate::channels::{Channel, PresetSettings};
 use crate::config::Condition;
+use crate::gtin;
 use crate::merge::ProductView;
 use crate::render::meta::attribute_text;
-use crate::validate::gtin;
 
 /// How a product goes to Amazon.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,9 +15,9 @@ use crate::channels::marketplace::BolSettings;
 use crate::channels::presets::bol;
 use crate::channels::{Channel, PresetSettings, parse_delivery_days};
 use crate::config::{Condition, DeliveryPromise, FulfilmentMethod};
+use crate::gtin;
 use crate::merge::{ErpView, ProductView};
 use crate::render::meta::attribute_text;
-use crate::validate::gtin;
 
 /// The 13-digit EAN bol lists a product by. A GTIN-12 (UPC-A) and a GTIN-14 with indicator
 /// 0 are the same number as an EAN-13 with a leading zero more or less, so they are written
@@ -96,7 +96,7 @@ pub fn bundle_prices(erp: &ErpView) -> BundlePrices {
                  fall as quantities rise)",
                 tier.min_qty,
                 tier.price,
-                crate::merge::money(last)
+                crate::money::money(last)
             ));
         } else {
             prices.push(BundlePrice {

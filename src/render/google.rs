@@ -8,7 +8,7 @@
 //! caller renders that one item through Tera, so the output never depends on which path ran.
 
 use crate::merge::ProductView;
-use crate::render::escape::xml_escape_fn;
+use crate::text::escape::xml_escape_fn;
 
 /// At most this many `additional_image_link`s, as the template's `loop.index <= 10`.
 const ADDITIONAL_IMAGES: usize = 10;

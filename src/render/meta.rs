@@ -114,7 +114,7 @@ pub fn row(view: &ProductView, channel: &Channel) -> Vec<String> {
         view.brand.clone().unwrap_or_default(),
         erp.gtin
             .as_deref()
-            .map(crate::validate::gtin::normalize)
+            .map(crate::gtin::normalize)
             .unwrap_or_default(),
         erp.mpn.clone().unwrap_or_default(),
         view.item_group_id.clone().unwrap_or_default(),

@@ -7,15 +7,15 @@
 
 pub mod amazon;
 pub mod bol;
-pub mod clean;
-pub mod escape;
 mod google;
-pub mod markdown;
 pub mod meta;
 pub mod webshop;
 mod writer;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
+
+// The shared text leaves, at the paths they had when they lived here.
+pub use crate::text::{clean, escape, markdown};
 
 use crate::channels::expression::{Wrap, explain};
 

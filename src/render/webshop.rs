@@ -13,7 +13,7 @@ use serde_json::{Number, Value, json};
 use crate::channels::Channel;
 use crate::content::{AttributeType, Product};
 use crate::merge::{MergeContext, ProductView, product_link};
-use crate::render::clean::{clean_json, one_line};
+use crate::text::clean::{clean_json, one_line};
 
 pub fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let catalog = json!({
@@ -62,7 +62,7 @@ pub fn item(
         .iter()
         .filter_map(|locale| {
             let text = description?.get(locale)?.as_str()?;
-            Some((locale.as_str(), crate::render::markdown::to_html(text)))
+            Some((locale.as_str(), crate::text::markdown::to_html(text)))
         })
         .collect();
     let category = view.category.as_ref().map(|c| WebshopCategory {

@@ -7,11 +7,13 @@
 
 mod amazon;
 mod bol;
-pub mod gtin;
 mod meta;
 pub mod quality;
 
 use serde::Serialize;
+
+// The GTIN leaf, at the path it had when it lived here.
+pub use crate::gtin;
 
 use crate::channels::presets::google;
 use crate::channels::{Channel, Preset};
@@ -87,7 +89,7 @@ pub fn decide(
         !product
             .sku
             .chars()
-            .any(|c| c.is_control() || crate::render::clean::is_bidi_control(c)),
+            .any(|c| c.is_control() || crate::text::clean::is_bidi_control(c)),
         || {
             Reason::new(
                 "sku-characters",

@@ -167,7 +167,7 @@ impl QualityCheck {
                     if !channel_locales.contains(&locale) {
                         continue;
                     }
-                    let length = crate::render::markdown::to_plain_text(text).chars().count();
+                    let length = crate::text::markdown::to_plain_text(text).chars().count();
                     if length < DESCRIPTION_RECOMMENDED {
                         collector.warn(
                             product,
