@@ -2,8 +2,8 @@
 //! currency (Google refuses a UK offer priced in EUR), and a Google supplemental feed belongs
 //! to a primary feed whose ids it updates.
 
+use super::Channel;
 use super::problems::{At, Problems};
-use super::{Channel, Preset};
 
 /// The currency of each country the marketplaces sell in (ISO 3166-1 → ISO 4217).
 const CURRENCIES: &[(&str, &str)] = &[
@@ -77,11 +77,14 @@ pub fn check(country: &str, currency: &str, problem: &mut dyn FnMut(String)) {
 pub fn resolve_primaries(channels: &mut [Channel], problems: &mut Problems) {
     let primaries: Vec<(String, String, String)> = channels
         .iter()
-        .filter(|c| c.preset() == Some(Preset::GoogleMerchant))
+        .filter(|c| c.preset().is_some_and(|p| p.is_google_merchant()))
         .map(|c| (c.name.clone(), c.locale.clone(), c.currency.clone()))
         .collect();
     for channel in channels.iter_mut() {
-        if channel.preset() != Some(Preset::GoogleMerchantInventory) {
+        if !channel
+            .preset()
+            .is_some_and(|p| p.is_google_merchant_inventory())
+        {
             if channel.primary.is_some() {
                 problems.add(
                     &channel.name,

@@ -1,13 +1,10 @@
 //! Channels: the receivers of feeds, resolved from `pim.toml` into what the gate and the
 //! renderer need (format, locale, currency, requirements).
 
-mod bol;
 pub mod country;
 pub mod expression;
 pub mod marketplace;
-pub mod presets;
 pub mod problems;
-pub mod product_types;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,10 +14,9 @@ use serde::Serialize;
 use crate::config::{ChannelFormat, Config};
 use crate::content::{CatalogSource, Schema};
 use crate::diagnostics::Diagnostic;
-pub use bol::{check_promise, parse_delivery_days};
 use expression::Wrap;
-pub use marketplace::PresetSettings;
-pub use presets::Preset;
+// The preset types channels hold, at the paths the stages use.
+pub use crate::presets::{Preset, PresetSettings, check_promise, parse_delivery_days};
 use problems::{At, Problems};
 
 /// A channel, checked and with every default filled in.
@@ -81,7 +77,8 @@ impl Channel {
     /// At most this many items per file; more are split over numbered files
     /// ([`marketplace::part_file_name`]).
     pub fn items_per_file(&self) -> Option<usize> {
-        self.preset().and_then(Preset::items_per_file)
+        self.preset()
+            .and_then(|preset| preset.def().items_per_file())
     }
 }
 
@@ -143,7 +140,7 @@ pub fn resolve_from(
             (Some(preset), None) => match Preset::from_name(preset) {
                 Some(preset) => ChannelKind::Preset(preset),
                 None => {
-                    let names = Preset::ALL.iter().map(|p| p.name());
+                    let names = Preset::all().map(Preset::name);
                     let hint = match crate::suggest::nearest(preset, names.clone()) {
                         Some(near) => format!("did you mean `{near}`?"),
                         None => format!("presets: {}", names.collect::<Vec<_>>().join(", ")),
@@ -281,13 +278,16 @@ pub fn resolve_from(
         // The marketplace checks name the setting in their messages (see `At::Channel`).
         let mut named = |message: String| problem(At::Channel, message);
         let mut notes = Vec::new();
-        let mut settings =
-            marketplace::resolve(preset, cfg, &currency, schema, &mut named, &mut |note| {
+        let context = crate::presets::SettingsContext {
+            cfg,
+            currency: &currency,
+            schema,
+            source,
+        };
+        let settings =
+            crate::presets::resolve_settings(preset, &context, &mut named, &mut |note| {
                 notes.push(note)
             });
-        if let PresetSettings::Amazon(amazon) = &mut settings {
-            product_types::attach(amazon, source, &mut named, &mut |note| notes.push(note));
-        }
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),
@@ -297,7 +297,7 @@ pub fn resolve_from(
             filter: cfg.filter.clone(),
             filter_line: None,
             formula_guard: match kind {
-                ChannelKind::Preset(preset) => preset == Preset::OrderEntryCsv,
+                ChannelKind::Preset(preset) => preset.def().formula_guard(),
                 _ => cfg.formula_guard.unwrap_or(true),
             },
             settings,

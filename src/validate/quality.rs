@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::channels::{Channel, Preset};
+use crate::channels::Channel;
 use crate::content::{CatalogSource, Content, Product, Schema};
 use crate::diagnostics::Diagnostic;
 
@@ -124,7 +124,7 @@ impl QualityCheck {
                 }
             }
             for channel in channels {
-                if channel.preset() != Some(Preset::GoogleMerchant) {
+                if !channel.preset().is_some_and(|p| p.is_google_merchant()) {
                     continue;
                 }
                 let Some(title) = product.value_for("title", &channel.name) else {

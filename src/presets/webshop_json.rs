@@ -10,12 +10,58 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::{Number, Value, json};
 
+use super::PresetDef;
 use crate::channels::Channel;
+use crate::config::ChannelFormat;
 use crate::content::{AttributeType, Product};
 use crate::merge::{MergeContext, ProductView, product_link};
 use crate::text::clean::{clean_json, one_line};
 
-pub fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+pub(super) struct WebshopJson;
+
+impl PresetDef for WebshopJson {
+    fn name(&self) -> &'static str {
+        "webshop-json"
+    }
+
+    fn format(&self) -> ChannelFormat {
+        ChannelFormat::Json
+    }
+
+    fn required_attributes(&self) -> &'static [&'static str] {
+        &["title"]
+    }
+
+    fn header(
+        &self,
+        ctx: &MergeContext<'_>,
+        channel: &Channel,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        header(ctx, channel, out)
+    }
+
+    fn item(
+        &self,
+        product: &Product,
+        view: &ProductView,
+        ctx: &MergeContext<'_>,
+        channel: &Channel,
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        item(product, view, ctx, channel, out)
+    }
+
+    fn footer(&self, _channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"\n]}\n")
+    }
+
+    fn separator(&self) -> &'static [u8] {
+        b","
+    }
+}
+
+fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let catalog = json!({
         "name": ctx.catalog.name,
         "base_url": ctx.catalog.base_url,
@@ -25,7 +71,7 @@ pub fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) ->
     write!(out, "{{\"catalog\":{catalog},\"products\":[")
 }
 
-pub fn item(
+fn item(
     product: &Product,
     view: &ProductView,
     ctx: &MergeContext<'_>,

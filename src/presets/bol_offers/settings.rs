@@ -4,12 +4,12 @@
 //! the economic operator. A configuration written for v10 (`delivery_code`) gets an error
 //! that spells out the v11 settings that say the same.
 
-use super::presets::bol;
+use super::limits as bol;
 use crate::config::{ChannelConfig, Condition, DeliveryPromise, FulfilmentMethod};
 use crate::content::Schema;
 
 #[derive(Debug, Clone)]
-pub struct BolSettings {
+pub(crate) struct BolSettings {
     pub condition: Condition,
     /// Second-hand only (`condition.state`).
     pub condition_state: Option<String>,
@@ -29,7 +29,7 @@ pub struct BolSettings {
 
 /// Checks a bol channel's settings; mistakes go to `problem`, advice that holds on every
 /// build (no economic operator) to `note`.
-pub fn resolve(
+pub(super) fn resolve(
     cfg: &ChannelConfig,
     currency: &str,
     schema: &Schema,
