@@ -58,6 +58,13 @@ pub(crate) trait PresetDef: Sync {
         None
     }
 
+    /// What a new channel of this preset sets besides `preset`, `locale` and `output`, as
+    /// `pim.toml` lines: the settings it cannot do without. The registry's integration test
+    /// builds a channel of every preset from them.
+    fn example_settings(&self) -> &'static str {
+        ""
+    }
+
     /// Attributes this channel cannot do without, on top of the family's. Rules that depend
     /// on the product (Amazon's offer-only items need no copy) live in [`PresetDef::gate`].
     fn required_attributes(&self) -> &'static [&'static str];
@@ -207,6 +214,11 @@ impl Preset {
             ChannelFormat::Jsonl => "jsonl",
         };
         format!("{}.{extension}", self.name())
+    }
+
+    /// See [`PresetDef::example_settings`].
+    pub fn example_settings(self) -> &'static str {
+        self.0.example_settings()
     }
 
     /// The preset's definition, for the stages that call it.

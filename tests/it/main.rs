@@ -19,6 +19,7 @@ mod init;
 mod keep;
 mod lock;
 mod marketplaces;
+mod presets;
 mod publish;
 mod push;
 mod refresh;

@@ -47,6 +47,10 @@ impl PresetDef for AmazonListings {
         ChannelFormat::Json
     }
 
+    fn example_settings(&self) -> &'static str {
+        "seller_id = \"A3EXAMPLESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\noffer_only = true\n"
+    }
+
     /// Offer-only items need no copy, full listings do: the gate decides per product.
     fn required_attributes(&self) -> &'static [&'static str] {
         &[]

@@ -83,6 +83,10 @@ impl PresetDef for BolOffers {
         ChannelFormat::Jsonl
     }
 
+    fn example_settings(&self) -> &'static str {
+        "delivery_schedule = \"MY_DELIVERY_PROMISE\"\neconomic_operator_id = \"EO-1234\"\n"
+    }
+
     /// Bol publishes an offer only when its EAN has Dutch content: a name, a description and
     /// images.
     fn required_attributes(&self) -> &'static [&'static str] {
