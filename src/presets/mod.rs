@@ -30,6 +30,7 @@ use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
 
 /// Every preset, in the order the user guide and `unknown preset` errors list them.
@@ -166,6 +167,12 @@ pub(crate) trait PresetDef: Sync {
         written.into()
     }
 
+    /// How a channel's built feed is sent to the marketplace's API by `pimfeed push`, when
+    /// the marketplace has one.
+    fn push(&self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {
+        None
+    }
+
     /// At most this many items go into one file; more are split over numbered files.
     fn items_per_file(&self) -> Option<usize> {
         None
@@ -214,6 +221,11 @@ impl Preset {
             ChannelFormat::Jsonl => "jsonl",
         };
         format!("{}.{extension}", self.name())
+    }
+
+    /// How `pimfeed push` sends this preset's feed; see [`PresetDef::push`].
+    pub fn push(self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {
+        self.0.push()
     }
 
     /// See [`PresetDef::example_settings`].

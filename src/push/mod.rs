@@ -19,6 +19,24 @@ use serde::{Deserialize, Serialize};
 
 use state::StateError as StateFileError;
 
+/// One channel's push, as `pimfeed push` asks its preset for it.
+pub struct PushJob<'a> {
+    pub root: &'a std::path::Path,
+    /// The build's output folder, where the channel's feed is.
+    pub feeds: std::path::PathBuf,
+    /// The channel's name in `pim.toml`.
+    pub name: &'a str,
+    pub channel: &'a crate::config::ChannelConfig,
+    pub settings: &'a PushSettings,
+    pub dry_run: bool,
+    pub allow_drop: bool,
+    /// Whether progress is shown on the terminal.
+    pub progress: bool,
+}
+
+/// What a push did (or, with `--dry-run`, would do), or why it could not.
+pub type PushOutcome = Result<(ChannelResult, Vec<PlannedCall>), PushError>;
+
 /// `[channels.NAME.push]`: where and how a channel's offers are sent.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -73,3 +73,26 @@ fn a_channel_of_every_preset_builds_a_feed_with_a_product() {
     }
     assert!(names.len() >= 7, "{names:?}");
 }
+
+#[test]
+fn push_names_the_presets_that_have_an_api_to_push_to() {
+    let catalog = Catalog::fixture("marketplaces");
+    let config = catalog.read("pim.toml");
+    catalog.write(
+        "pim.toml",
+        &format!(
+            "{config}\n[channels.google]\npreset = \"google-merchant\"\nlocale = \"nl-NL\"\n\
+             output = \"google.xml\"\n\n[channels.google.push]\nclient_id_env = \"X\"\n\
+             client_secret_env = \"Y\"\n"
+        ),
+    );
+    let run = catalog.run(&["push", "google", "--dry-run"]).expect(2);
+    assert!(
+        run.stderr().contains(
+            "channel `google`: only bol-offers and amazon-listings channels can be pushed \
+             (this one is `google-merchant`)"
+        ),
+        "{}",
+        run.stderr()
+    );
+}

@@ -16,6 +16,8 @@ use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::push::amazon::AmazonPush;
+use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
 
 /// Amazon SP-API JSON_LISTINGS_FEED (`docs/src/channels/amazon-listings.md`).
@@ -143,6 +145,10 @@ impl PresetDef for AmazonListings {
         listing::strip_number(written)
     }
 
+    fn push(&self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {
+        Some(push)
+    }
+
     fn items_per_file(&self) -> Option<usize> {
         Some(limits::MESSAGES_MAX)
     }
@@ -150,4 +156,30 @@ impl PresetDef for AmazonListings {
     fn refuses_empty_document(&self) -> Option<&'static str> {
         Some("Amazon refuses a feed document without messages")
     }
+}
+
+/// Every file of the feed through the Feeds API; a feed of more than 10,000 listings is split
+/// over `amazon.json`, `amazon-2.json`, …
+fn push(job: &PushJob<'_>) -> PushOutcome {
+    let parts = (1..)
+        .map(|n| {
+            job.feeds.join(crate::channels::marketplace::part_file_name(
+                &job.channel.output,
+                n,
+            ))
+        })
+        .enumerate()
+        .take_while(|(index, path)| *index == 0 || path.is_file())
+        .map(|(_, path)| path)
+        .collect();
+    AmazonPush {
+        root: job.root,
+        channel: job.name,
+        settings: job.settings,
+        feeds: parts,
+        marketplace_id: job.channel.marketplace_id.clone().unwrap_or_default(),
+        dry_run: job.dry_run,
+        allow_drop: job.allow_drop,
+    }
+    .run()
 }

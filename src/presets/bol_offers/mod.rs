@@ -15,6 +15,8 @@ use crate::config::{ChannelFormat, FulfilmentMethod};
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::push::bol::ChannelPush;
+use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
 use settings::BolSettings;
 
@@ -143,6 +145,10 @@ impl PresetDef for BolOffers {
         }
     }
 
+    fn push(&self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {
+        Some(push)
+    }
+
     fn item(
         &self,
         _product: &Product,
@@ -153,4 +159,18 @@ impl PresetDef for BolOffers {
     ) -> io::Result<()> {
         offer::item(view, channel, out)
     }
+}
+
+/// Offer by offer through the Retailer API, from the one JSON Lines file.
+fn push(job: &PushJob<'_>) -> PushOutcome {
+    ChannelPush {
+        root: job.root,
+        channel: job.name,
+        settings: job.settings,
+        feed: job.feeds.join(&job.channel.output),
+        dry_run: job.dry_run,
+        allow_drop: job.allow_drop,
+        progress: job.progress,
+    }
+    .run()
 }
