@@ -2,7 +2,8 @@
 //!
 //! The pipeline, one module per stage: [`config`] → [`content`] → [`erp`] → [`merge`] →
 //! [`validate`] (the per-channel gate) → [`render`] → [`output`] (verify, manifest, swap),
-//! run in order by [`pipeline`]. Only [`commands`] knows about terminals and exit codes.
+//! run in order by [`pipeline`]. Each built-in channel is one module of [`presets`], listed in
+//! its registry. Only [`commands`] knows about terminals and exit codes.
 
 pub mod cache;
 pub mod channels;
