@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::{ChannelFormat, Config};
+use crate::config::{ChannelConfig, ChannelFormat, Config};
 use crate::content::{CatalogSource, Schema};
 use crate::diagnostics::Diagnostic;
 use expression::Wrap;
@@ -129,87 +129,8 @@ pub fn resolve_from(
     let mut outputs: HashMap<&str, &str> = HashMap::new();
     for (name, cfg) in &config.channels {
         let mut problem = |at: At, message: String| problems.add(name, at, message);
-        let kind = match (&cfg.preset, cfg.format) {
-            (Some(_), Some(_)) => {
-                problem(
-                    At::Key("format"),
-                    "set either `preset` or `format`, not both".into(),
-                );
-                continue;
-            }
-            (Some(preset), None) => match Preset::from_name(preset) {
-                Some(preset) => ChannelKind::Preset(preset),
-                None => {
-                    let names = Preset::all().map(Preset::name);
-                    let hint = match crate::suggest::nearest(preset, names.clone()) {
-                        Some(near) => format!("did you mean `{near}`?"),
-                        None => format!("presets: {}", names.collect::<Vec<_>>().join(", ")),
-                    };
-                    problem(
-                        At::Key("preset"),
-                        format!("unknown preset `{preset}`; {hint}"),
-                    );
-                    continue;
-                }
-            },
-            (None, Some(ChannelFormat::Csv)) => {
-                if cfg.columns.is_empty() {
-                    problem(
-                        At::Channel,
-                        "a custom CSV channel needs `columns` (header = expression)".into(),
-                    );
-                    continue;
-                }
-                let mut columns = Vec::new();
-                for (header, expression) in &cfg.columns {
-                    let at = At::TableKey("columns", header.clone());
-                    match expression.as_str() {
-                        Some(expression) => {
-                            if let Err(why) = expression::check(expression, Wrap::Value) {
-                                problem(at, format!("column `{header}`: {why}"));
-                            }
-                            columns.push((header.clone(), expression.to_string()))
-                        }
-                        None => problem(
-                            at,
-                            format!(
-                                "column `{header}` must be a Tera expression in a string, e.g. \"product.sku\""
-                            ),
-                        ),
-                    }
-                }
-                ChannelKind::Columns(columns)
-            }
-            (None, Some(format)) => match &cfg.template {
-                Some(template) => {
-                    if let Some(outside) = template_outside_templates(source, template) {
-                        problem(At::Key("template"), outside);
-                    } else if !source.is_file(&Path::new("templates").join(template)) {
-                        problem(
-                            At::Key("template"),
-                            format!("template `templates/{template}` does not exist"),
-                        );
-                    }
-                    ChannelKind::Template {
-                        format,
-                        template: template.clone(),
-                    }
-                }
-                None => {
-                    problem(
-                        At::Channel,
-                        "a custom XML or JSON channel needs a `template` in templates/".into(),
-                    );
-                    continue;
-                }
-            },
-            (None, None) => {
-                problem(
-                    At::Channel,
-                    "set `preset` (a built-in channel) or `format` (xml, json or csv)".into(),
-                );
-                continue;
-            }
+        let Some(kind) = channel_kind(cfg, source, &mut problem) else {
+            continue;
         };
         if !config.catalog.locales.contains(&cfg.locale) {
             problem(
@@ -365,6 +286,98 @@ fn unknown_required(
         ),
         None => problems.add(channel, At::Entry("require", index), message),
     }
+}
+
+/// What kind of channel `cfg` is: a preset, a custom template or custom columns; `None`,
+/// with the mistake in `problem`, when it is none of them.
+fn channel_kind(
+    cfg: &ChannelConfig,
+    source: &CatalogSource,
+    problem: &mut dyn FnMut(At, String),
+) -> Option<ChannelKind> {
+    let kind = match (&cfg.preset, cfg.format) {
+        (Some(_), Some(_)) => {
+            problem(
+                At::Key("format"),
+                "set either `preset` or `format`, not both".into(),
+            );
+            return None;
+        }
+        (Some(preset), None) => match Preset::from_name(preset) {
+            Some(preset) => ChannelKind::Preset(preset),
+            None => {
+                let names = Preset::all().map(Preset::name);
+                let hint = match crate::suggest::nearest(preset, names.clone()) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("presets: {}", names.collect::<Vec<_>>().join(", ")),
+                };
+                problem(
+                    At::Key("preset"),
+                    format!("unknown preset `{preset}`; {hint}"),
+                );
+                return None;
+            }
+        },
+        (None, Some(ChannelFormat::Csv)) => {
+            if cfg.columns.is_empty() {
+                problem(
+                    At::Channel,
+                    "a custom CSV channel needs `columns` (header = expression)".into(),
+                );
+                return None;
+            }
+            let mut columns = Vec::new();
+            for (header, expression) in &cfg.columns {
+                let at = At::TableKey("columns", header.clone());
+                match expression.as_str() {
+                    Some(expression) => {
+                        if let Err(why) = expression::check(expression, Wrap::Value) {
+                            problem(at, format!("column `{header}`: {why}"));
+                        }
+                        columns.push((header.clone(), expression.to_string()))
+                    }
+                    None => problem(
+                        at,
+                        format!(
+                            "column `{header}` must be a Tera expression in a string, e.g. \"product.sku\""
+                        ),
+                    ),
+                }
+            }
+            ChannelKind::Columns(columns)
+        }
+        (None, Some(format)) => match &cfg.template {
+            Some(template) => {
+                if let Some(outside) = template_outside_templates(source, template) {
+                    problem(At::Key("template"), outside);
+                } else if !source.is_file(&Path::new("templates").join(template)) {
+                    problem(
+                        At::Key("template"),
+                        format!("template `templates/{template}` does not exist"),
+                    );
+                }
+                ChannelKind::Template {
+                    format,
+                    template: template.clone(),
+                }
+            }
+            None => {
+                problem(
+                    At::Channel,
+                    "a custom XML or JSON channel needs a `template` in templates/".into(),
+                );
+                return None;
+            }
+        },
+        (None, None) => {
+            problem(
+                At::Channel,
+                "set `preset` (a built-in channel) or `format` (xml, json or csv)".into(),
+            );
+            return None;
+        }
+    };
+    Some(kind)
 }
 
 /// Why a channel's `template` is not a file inside `templates/`, if it is not: an absolute
