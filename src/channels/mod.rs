@@ -16,7 +16,7 @@ use crate::content::{CatalogSource, Schema};
 use crate::diagnostics::Diagnostic;
 use expression::Wrap;
 // The preset types channels hold, at the paths the stages use.
-pub use crate::presets::{Preset, PresetSettings, check_promise, parse_delivery_days};
+pub use crate::presets::{Preset, PresetSettings};
 use problems::{At, Problems};
 
 /// A channel, checked and with every default filled in.

@@ -22,8 +22,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 pub use amazon_listings::product_types::{AttributeMapping, DIR as AMAZON_PRODUCT_TYPES_DIR};
-pub use bol_offers::settings::{check_promise, parse_delivery_days};
-pub use settings::{PresetSettings, Settings, SettingsContext, resolve_settings};
+pub use settings::PresetSettings;
+pub(crate) use settings::{Settings, SettingsContext, resolve_settings};
 
 use crate::channels::Channel;
 use crate::config::ChannelFormat;

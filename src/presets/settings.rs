@@ -11,7 +11,7 @@ use crate::config::{ChannelConfig, Condition};
 use crate::content::{CatalogSource, Schema};
 
 /// What a preset's settings are resolved from.
-pub struct SettingsContext<'a> {
+pub(crate) struct SettingsContext<'a> {
     pub cfg: &'a ChannelConfig,
     /// The channel's currency, with the catalog's default filled in.
     pub currency: &'a str,
@@ -21,7 +21,7 @@ pub struct SettingsContext<'a> {
 }
 
 /// One preset's settings, with every default filled in.
-pub trait Settings: std::fmt::Debug + Send + Sync + Any {
+pub(crate) trait Settings: std::fmt::Debug + Send + Sync + Any {
     /// The settings as templates see them (`channel.settings.seller_id`), in the words of
     /// `pim.toml`.
     fn to_json(&self) -> serde_json::Value;
@@ -38,12 +38,12 @@ pub trait Settings: std::fmt::Debug + Send + Sync + Any {
 pub struct PresetSettings(Option<Arc<dyn Settings>>);
 
 impl PresetSettings {
-    pub fn new(settings: impl Settings) -> Self {
+    pub(crate) fn new(settings: impl Settings) -> Self {
         Self(Some(Arc::new(settings)))
     }
 
     /// The settings as `T`, when they are a `T`: a preset reads its own this way.
-    pub fn get<T: Settings>(&self) -> Option<&T> {
+    pub(crate) fn get<T: Settings>(&self) -> Option<&T> {
         let settings: &dyn Any = self.0.as_deref()?;
         settings.downcast_ref()
     }
@@ -72,7 +72,7 @@ pub(crate) fn condition_word(condition: Condition) -> &'static str {
 
 /// Checks the preset keys of one channel and resolves its preset's settings; every mistake
 /// goes to `problem`, advice the channel's report repeats on every build to `note`.
-pub fn resolve_settings(
+pub(crate) fn resolve_settings(
     preset: Option<Preset>,
     context: &SettingsContext<'_>,
     problem: &mut dyn FnMut(String),
