@@ -1,12 +1,13 @@
 //! The built-in channels (presets), each one module behind [`PresetDef`]: its name and format,
-//! its limits, its typed settings and their checks, the attributes it requires, its gate rules
-//! and how it writes its feed. [`PRESETS`] lists them; configuration, the gate, the renderer
-//! and the user guide find a preset there by name, so adding one is a new module here, one
-//! line in [`PRESETS`], its chapter in `docs/src/channels/` and its tests.
+//! its limits, its typed settings and their checks, the attributes it requires, its gate
+//! rules, how it writes its feed and, for a marketplace with an API, how `push` sends it.
+//! [`PRESETS`] lists them; configuration, the gate, the renderer, `push` and the user guide
+//! find a preset there by name, so adding one is a new module here, one line in [`PRESETS`],
+//! its chapter in `docs/src/channels/` and its tests.
 //!
-//! Presets build on the shared leaves ([`crate::text`], [`crate::gtin`], [`crate::money`]),
-//! never the other way round. Custom template and column channels are not presets: the
-//! renderer handles them generically.
+//! Presets build on the shared leaves ([`crate::text`], [`crate::gtin`], [`crate::money`],
+//! [`crate::verdict`]), never the other way round. Custom template and column channels are
+//! not presets: the renderer handles them generically.
 
 mod amazon_listings;
 mod bol_offers;
