@@ -15,6 +15,7 @@ mod google_merchant;
 mod google_merchant_inventory;
 mod meta_catalog;
 mod order_entry_csv;
+pub mod preview;
 mod settings;
 mod view;
 mod webshop_json;
@@ -33,6 +34,7 @@ use crate::erp::ErpRecord;
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
 use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
+use preview::Preview;
 
 /// Every preset, in the order the user guide and `unknown preset` errors list them.
 pub(crate) static PRESETS: &[&dyn PresetDef] = &[
@@ -168,6 +170,12 @@ pub(crate) trait PresetDef: Sync {
         written.into()
     }
 
+    /// How `serve`'s product page shows one item of this preset's feed (`item` as written,
+    /// without the separator); raw by default.
+    fn preview(&self, _item: &str, _image: Option<&str>) -> Preview {
+        Preview::Raw
+    }
+
     /// How a channel's built feed is sent to the marketplace's API by `pimfeed push`, when
     /// the marketplace has one.
     fn push(&self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {
@@ -222,6 +230,11 @@ impl Preset {
             ChannelFormat::Jsonl => "jsonl",
         };
         format!("{}.{extension}", self.name())
+    }
+
+    /// See [`PresetDef::preview`].
+    pub fn preview(self, item: &str, image: Option<&str>) -> Preview {
+        self.0.preview(item, image)
     }
 
     /// How `pimfeed push` sends this preset's feed; see [`PresetDef::push`].

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Number, Value, json};
 
 use super::PresetDef;
+use super::preview::{Preview, pretty_json};
 use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::{AttributeType, Product};
@@ -58,6 +59,10 @@ impl PresetDef for WebshopJson {
 
     fn separator(&self) -> &'static [u8] {
         b","
+    }
+
+    fn preview(&self, item: &str, _image: Option<&str>) -> Preview {
+        pretty_json(item)
     }
 }
 

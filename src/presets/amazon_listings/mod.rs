@@ -4,12 +4,14 @@
 
 mod gate;
 mod listing;
+mod preview;
 pub(crate) mod product_types;
 pub(crate) mod settings;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
+use super::preview::Preview;
 use super::{PresetDef, PresetSettings, SettingsContext};
 use crate::channels::Channel;
 use crate::config::ChannelFormat;
@@ -155,6 +157,12 @@ impl PresetDef for AmazonListings {
 
     fn refuses_empty_document(&self) -> Option<&'static str> {
         Some("Amazon refuses a feed document without messages")
+    }
+
+    fn preview(&self, item: &str, _image: Option<&str>) -> Preview {
+        serde_json::from_str(item)
+            .map(|message| Preview::Amazon(preview::amazon(&message)))
+            .unwrap_or(Preview::Raw)
     }
 }
 

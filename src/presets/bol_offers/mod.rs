@@ -4,10 +4,12 @@
 
 mod gate;
 mod offer;
+mod preview;
 pub(crate) mod settings;
 
 use std::io;
 
+use super::preview::Preview;
 use super::settings::condition_word;
 use super::{PresetDef, PresetSettings, Settings, SettingsContext};
 use crate::channels::Channel;
@@ -158,6 +160,12 @@ impl PresetDef for BolOffers {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         offer::item(view, channel, out)
+    }
+
+    fn preview(&self, item: &str, image: Option<&str>) -> Preview {
+        serde_json::from_str(item)
+            .map(|offer| Preview::Bol(preview::bol(&offer, image)))
+            .unwrap_or(Preview::Raw)
     }
 }
 

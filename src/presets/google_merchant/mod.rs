@@ -2,9 +2,11 @@
 //! namespace (`docs/src/channels/google-merchant.md`).
 
 pub(crate) mod gate;
+mod preview;
 pub(crate) mod xml;
 
 use super::PresetDef;
+use super::preview::Preview;
 use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
@@ -67,5 +69,9 @@ impl PresetDef for GoogleMerchant {
 
     fn builtin_template_item(&self, view: &ProductView, channel: &Channel) -> Option<Vec<u8>> {
         xml::item(view, &channel.currency)
+    }
+
+    fn preview(&self, item: &str, _image: Option<&str>) -> Preview {
+        Preview::Google(preview::google(item))
     }
 }
