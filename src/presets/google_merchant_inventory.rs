@@ -12,13 +12,11 @@ use crate::erp::ErpRecord;
 use crate::merge::ProductView;
 use crate::verdict::Checks;
 
-pub(super) const NAME: &str = "google-merchant-inventory";
-
 pub(super) struct GoogleMerchantInventory;
 
 impl PresetDef for GoogleMerchantInventory {
     fn name(&self) -> &'static str {
-        NAME
+        "google-merchant-inventory"
     }
 
     fn format(&self) -> ChannelFormat {
@@ -49,5 +47,9 @@ impl PresetDef for GoogleMerchantInventory {
 
     fn builtin_template_item(&self, view: &ProductView, channel: &Channel) -> Option<Vec<u8>> {
         Some(xml::inventory_item(view, &channel.currency))
+    }
+
+    fn follows(&self) -> Option<&'static str> {
+        Some(super::google_merchant::NAME)
     }
 }

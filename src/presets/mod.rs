@@ -176,6 +176,19 @@ pub(crate) trait PresetDef: Sync {
         Preview::Raw
     }
 
+    /// Where the channel's items are shown and how many characters of a title show there
+    /// before it is cut off, for the content advice on long titles.
+    fn title_shown(&self) -> Option<(&'static str, usize)> {
+        None
+    }
+
+    /// The preset of the primary feed a channel of this one follows (a supplemental feed
+    /// updates only the items its primary feed has): the channel's `primary`, or else the
+    /// one channel of that preset with the same locale and currency.
+    fn follows(&self) -> Option<&'static str> {
+        None
+    }
+
     /// How a channel's built feed is sent to the marketplace's API by `pimfeed push`, when
     /// the marketplace has one.
     fn push(&self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {
@@ -242,6 +255,16 @@ impl Preset {
         self.0.push()
     }
 
+    /// See [`PresetDef::title_shown`].
+    pub fn title_shown(self) -> Option<(&'static str, usize)> {
+        self.0.title_shown()
+    }
+
+    /// See [`PresetDef::follows`].
+    pub fn follows(self) -> Option<&'static str> {
+        self.0.follows()
+    }
+
     /// See [`PresetDef::example_settings`].
     pub fn example_settings(self) -> &'static str {
         self.0.example_settings()
@@ -264,20 +287,6 @@ impl Eq for Preset {}
 impl std::fmt::Debug for Preset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Preset({})", self.name())
-    }
-}
-
-impl Preset {
-    /// Whether this is `google-merchant`, the primary feed `google-merchant-inventory`
-    /// channels follow and whose titles the content advice measures.
-    pub fn is_google_merchant(self) -> bool {
-        self.name() == google_merchant::NAME
-    }
-
-    /// Whether this is `google-merchant-inventory`, the supplemental feed that follows a
-    /// `primary` `google-merchant` channel.
-    pub fn is_google_merchant_inventory(self) -> bool {
-        self.name() == google_merchant_inventory::NAME
     }
 }
 

@@ -16,6 +16,9 @@ use crate::verdict::Checks;
 
 pub(super) const NAME: &str = "google-merchant";
 
+/// Google Shopping shows about this many characters of a title before cutting it off.
+const TITLE_SHOWN: usize = 70;
+
 /// Google Merchant Center limits, from its product data specification
 /// (`docs/src/channels/google-merchant.md` links each one).
 pub(crate) mod limits {
@@ -73,5 +76,9 @@ impl PresetDef for GoogleMerchant {
 
     fn preview(&self, item: &str, _image: Option<&str>) -> Preview {
         Preview::Google(preview::google(item))
+    }
+
+    fn title_shown(&self) -> Option<(&'static str, usize)> {
+        Some(("Google Shopping", TITLE_SHOWN))
     }
 }
