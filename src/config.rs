@@ -353,7 +353,7 @@ pub struct ChannelConfig {
     pub primary: Option<String>,
     /// CSV only: prefix text cells that would start a spreadsheet formula.
     pub formula_guard: Option<bool>,
-    // The marketplace presets' own settings; `channels::marketplace` checks that each is
+    // The marketplace presets' own settings; `presets` check that each is
     // used on a preset that takes it. (Not a flattened struct: serde's `flatten` cannot be
     // combined with `deny_unknown_fields`.)
     /// `meta-catalog`, `bol-offers`, `amazon-listings`: the condition of every item in the
@@ -361,7 +361,7 @@ pub struct ChannelConfig {
     pub condition: Option<Condition>,
     /// bol: who ships, `FBR` (the retailer, the default) or `FBB` (bol).
     pub fulfilment_method: Option<FulfilmentMethod>,
-    /// bol v10's delivery code, gone in v11: still read, so that `channels::marketplace` can
+    /// bol v10's delivery code, gone in v11: still read, so that `presets` can
     /// say what to write instead.
     pub delivery_code: Option<toml::Value>,
     /// bol, FBR: `BOL_DELIVERY_PROMISE`, `MY_DELIVERY_PROMISE` or `SHIPPING_VIA_BOL`.
@@ -393,7 +393,7 @@ pub struct ChannelConfig {
     pub push: Option<PushSettings>,
     /// Amazon: attributes of full listings that pimfeed does not write itself (e.g.
     /// `country_of_origin`), each from a product attribute, per brand, per family or a default.
-    pub attributes: Option<BTreeMap<String, crate::channels::product_types::AttributeMapping>>,
+    pub attributes: Option<BTreeMap<String, crate::presets::AttributeMapping>>,
 }
 
 /// bol's delivery promise (v11 `fulfilment.deliveryPromise`).

@@ -363,6 +363,19 @@ impl Blame {
     }
 }
 
+/// An error's message followed by its causes, `a: b: c`: Tera's and other libraries' errors
+/// keep the useful part (a template's line and column) in their sources.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 /// A commit's id as people quote it: its first seven hex digits.
 pub fn short_commit_id(commit: &str) -> &str {
     commit.get(..7).unwrap_or(commit)

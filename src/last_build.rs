@@ -43,7 +43,7 @@ impl LastBuildWriter {
             }
         }
         // Templates, and the Amazon product type definitions the gate reads.
-        for folder in ["templates", crate::channels::product_types::DIR] {
+        for folder in ["templates", crate::presets::AMAZON_PRODUCT_TYPES_DIR] {
             let folder = root.join(folder);
             if !folder.is_dir() {
                 continue;

@@ -2,7 +2,8 @@
 //!
 //! The pipeline, one module per stage: [`config`] → [`content`] → [`erp`] → [`merge`] →
 //! [`validate`] (the per-channel gate) → [`render`] → [`output`] (verify, manifest, swap),
-//! run in order by [`pipeline`]. Only [`commands`] knows about terminals and exit codes.
+//! run in order by [`pipeline`]. Each built-in channel is one module of [`presets`], listed in
+//! its registry. Only [`commands`] knows about terminals and exit codes.
 
 pub mod cache;
 pub mod channels;
@@ -15,6 +16,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod erp;
 pub mod git;
+pub mod gtin;
 pub mod guard;
 pub mod keep;
 pub mod last_build;
@@ -24,6 +26,7 @@ pub mod money;
 pub mod output;
 pub mod pimfeed_folder;
 pub mod pipeline;
+pub mod presets;
 pub mod publish;
 pub mod push;
 pub mod redact;
@@ -33,6 +36,8 @@ pub mod serve;
 pub mod staging;
 pub mod suggest;
 pub mod swap;
+pub mod text;
 pub mod ui;
 pub mod validate;
+pub mod verdict;
 pub mod wording;

@@ -12,8 +12,9 @@ use crate::channels::Channel;
 use crate::config::CatalogConfig;
 use crate::content::{AttributeType, Categories, Product, Schema};
 use crate::erp::ErpRecord;
-use crate::render::clean::{clean_json, multi_line, one_line};
-use crate::render::markdown;
+use crate::money::money;
+use crate::text::clean::{clean_json, multi_line, one_line};
+use crate::text::markdown;
 
 /// What the merge needs besides the product and its ERP record.
 pub struct MergeContext<'a> {
@@ -108,8 +109,6 @@ pub struct PriceTierView {
     pub min_qty: u32,
     pub price: String,
 }
-
-pub use crate::money::money;
 
 impl ErpView {
     /// The numbers as a channel selling in `channel_currency` publishes them: the price of

@@ -1,4 +1,4 @@
-//! Money as channels write it.
+//! Money as channels write it, shared by the merge, content stubs and every preset.
 
 use rust_decimal::Decimal;
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::ChannelFormat;
-use crate::render::escape::is_xml_char;
+use crate::text::escape::is_xml_char;
 
 pub use crate::staging::Staging;
 

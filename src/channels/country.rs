@@ -72,47 +72,52 @@ pub fn check(country: &str, currency: &str, problem: &mut dyn FnMut(String)) {
     }
 }
 
-/// The primary feed of every `google-merchant-inventory` channel: its `primary`, or else
-/// the one `google-merchant` channel of the same locale and currency.
+/// The primary feed of every channel whose preset follows one (`google-merchant-inventory`
+/// follows `google-merchant`): its `primary`, or else the one channel of the followed preset
+/// with the same locale and currency.
 pub fn resolve_primaries(channels: &mut [Channel], problems: &mut Problems) {
-    let primaries: Vec<(String, String, String)> = channels
+    let primaries: Vec<(String, String, String, &str)> = channels
         .iter()
-        .filter(|c| c.preset() == Some(Preset::GoogleMerchant))
-        .map(|c| (c.name.clone(), c.locale.clone(), c.currency.clone()))
+        .filter_map(|c| {
+            let preset = c.preset()?.name();
+            Some((c.name.clone(), c.locale.clone(), c.currency.clone(), preset))
+        })
         .collect();
     for channel in channels.iter_mut() {
-        if channel.preset() != Some(Preset::GoogleMerchantInventory) {
+        let Some(followed) = channel.preset().and_then(Preset::follows) else {
             if channel.primary.is_some() {
                 problems.add(
                     &channel.name,
                     At::Key("primary"),
-                    "`primary` applies to the google-merchant-inventory preset only",
+                    format!("`primary` applies to {} only", following_presets()),
                 );
             }
             continue;
-        }
+        };
+        let primaries: Vec<&(String, String, String, &str)> =
+            primaries.iter().filter(|p| p.3 == followed).collect();
         let found = match &channel.primary {
-            Some(name) => match primaries.iter().find(|(n, ..)| n == name) {
+            Some(name) => match primaries.iter().find(|p| &p.0 == name) {
                 Some(primary) => Ok(primary.0.clone()),
                 None => Err(format!(
-                    "`primary = \"{name}\"` is not a google-merchant channel of this catalog"
+                    "`primary = \"{name}\"` is not a {followed} channel of this catalog"
                 )),
             },
             None => {
                 let same: Vec<&String> = primaries
                     .iter()
-                    .filter(|(_, l, c)| *l == channel.locale && *c == channel.currency)
-                    .map(|(n, ..)| n)
+                    .filter(|p| p.1 == channel.locale && p.2 == channel.currency)
+                    .map(|p| &p.0)
                     .collect();
                 match same.as_slice() {
                     [one] => Ok((*one).clone()),
                     [] => Err(format!(
                         "a supplemental feed updates the items of a primary feed: add a \
-                         google-merchant channel in {} ({}), or name it with `primary`",
+                         {followed} channel in {} ({}), or name it with `primary`",
                         channel.locale, channel.currency
                     )),
                     several => Err(format!(
-                        "set `primary` to the google-merchant channel this feed updates: {}",
+                        "set `primary` to the {followed} channel this feed updates: {}",
                         several
                             .iter()
                             .map(|n| format!("`{n}`"))
@@ -126,5 +131,18 @@ pub fn resolve_primaries(channels: &mut [Channel], problems: &mut Problems) {
             Ok(primary) => channel.primary = Some(primary),
             Err(message) => problems.add(&channel.name, At::Key("primary"), message),
         }
+    }
+}
+
+/// The presets that take `primary`, as a message names them.
+fn following_presets() -> String {
+    let names: Vec<&str> = Preset::all()
+        .filter(|p| p.follows().is_some())
+        .map(Preset::name)
+        .collect();
+    match names.as_slice() {
+        [one] => format!("the {one} preset"),
+        [init @ .., last] => format!("the {} and {last} presets", init.join(", ")),
+        [] => "no preset".to_string(),
     }
 }

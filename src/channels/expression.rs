@@ -34,7 +34,7 @@ pub fn check(expression: &str, wrap: Wrap) -> Result<(), String> {
     let mut tera = tera::Tera::default();
     tera.add_raw_template("expression", &wrap.template(expression))
         .map(|_| ())
-        .map_err(|err| explain(&crate::render::tera_message(&err), expression, wrap))
+        .map_err(|err| explain(&crate::diagnostics::error_chain(&err), expression, wrap))
 }
 
 /// Tera's message about the template made from `expression`, retold about the expression:

@@ -1,26 +1,22 @@
 //! Channels: the receivers of feeds, resolved from `pim.toml` into what the gate and the
 //! renderer need (format, locale, currency, requirements).
 
-mod bol;
 pub mod country;
 pub mod expression;
 pub mod marketplace;
-pub mod presets;
 pub mod problems;
-pub mod product_types;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::{ChannelFormat, Config};
+use crate::config::{ChannelConfig, ChannelFormat, Config};
 use crate::content::{CatalogSource, Schema};
 use crate::diagnostics::Diagnostic;
-pub use bol::{check_promise, parse_delivery_days};
 use expression::Wrap;
-pub use marketplace::PresetSettings;
-pub use presets::Preset;
+// The preset types channels hold, at the paths the stages use.
+pub use crate::presets::{Preset, PresetSettings};
 use problems::{At, Problems};
 
 /// A channel, checked and with every default filled in.
@@ -81,7 +77,8 @@ impl Channel {
     /// At most this many items per file; more are split over numbered files
     /// ([`marketplace::part_file_name`]).
     pub fn items_per_file(&self) -> Option<usize> {
-        self.preset().and_then(Preset::items_per_file)
+        self.preset()
+            .and_then(|preset| preset.def().items_per_file())
     }
 }
 
@@ -132,87 +129,8 @@ pub fn resolve_from(
     let mut outputs: HashMap<&str, &str> = HashMap::new();
     for (name, cfg) in &config.channels {
         let mut problem = |at: At, message: String| problems.add(name, at, message);
-        let kind = match (&cfg.preset, cfg.format) {
-            (Some(_), Some(_)) => {
-                problem(
-                    At::Key("format"),
-                    "set either `preset` or `format`, not both".into(),
-                );
-                continue;
-            }
-            (Some(preset), None) => match Preset::from_name(preset) {
-                Some(preset) => ChannelKind::Preset(preset),
-                None => {
-                    let names = Preset::ALL.iter().map(|p| p.name());
-                    let hint = match crate::suggest::nearest(preset, names.clone()) {
-                        Some(near) => format!("did you mean `{near}`?"),
-                        None => format!("presets: {}", names.collect::<Vec<_>>().join(", ")),
-                    };
-                    problem(
-                        At::Key("preset"),
-                        format!("unknown preset `{preset}`; {hint}"),
-                    );
-                    continue;
-                }
-            },
-            (None, Some(ChannelFormat::Csv)) => {
-                if cfg.columns.is_empty() {
-                    problem(
-                        At::Channel,
-                        "a custom CSV channel needs `columns` (header = expression)".into(),
-                    );
-                    continue;
-                }
-                let mut columns = Vec::new();
-                for (header, expression) in &cfg.columns {
-                    let at = At::TableKey("columns", header.clone());
-                    match expression.as_str() {
-                        Some(expression) => {
-                            if let Err(why) = expression::check(expression, Wrap::Value) {
-                                problem(at, format!("column `{header}`: {why}"));
-                            }
-                            columns.push((header.clone(), expression.to_string()))
-                        }
-                        None => problem(
-                            at,
-                            format!(
-                                "column `{header}` must be a Tera expression in a string, e.g. \"product.sku\""
-                            ),
-                        ),
-                    }
-                }
-                ChannelKind::Columns(columns)
-            }
-            (None, Some(format)) => match &cfg.template {
-                Some(template) => {
-                    if let Some(outside) = template_outside_templates(source, template) {
-                        problem(At::Key("template"), outside);
-                    } else if !source.is_file(&Path::new("templates").join(template)) {
-                        problem(
-                            At::Key("template"),
-                            format!("template `templates/{template}` does not exist"),
-                        );
-                    }
-                    ChannelKind::Template {
-                        format,
-                        template: template.clone(),
-                    }
-                }
-                None => {
-                    problem(
-                        At::Channel,
-                        "a custom XML or JSON channel needs a `template` in templates/".into(),
-                    );
-                    continue;
-                }
-            },
-            (None, None) => {
-                problem(
-                    At::Channel,
-                    "set `preset` (a built-in channel) or `format` (xml, json or csv)".into(),
-                );
-                continue;
-            }
+        let Some(kind) = channel_kind(cfg, source, &mut problem) else {
+            continue;
         };
         if !config.catalog.locales.contains(&cfg.locale) {
             problem(
@@ -281,13 +199,16 @@ pub fn resolve_from(
         // The marketplace checks name the setting in their messages (see `At::Channel`).
         let mut named = |message: String| problem(At::Channel, message);
         let mut notes = Vec::new();
-        let mut settings =
-            marketplace::resolve(preset, cfg, &currency, schema, &mut named, &mut |note| {
+        let context = crate::presets::SettingsContext {
+            cfg,
+            currency: &currency,
+            schema,
+            source,
+        };
+        let settings =
+            crate::presets::resolve_settings(preset, &context, &mut named, &mut |note| {
                 notes.push(note)
             });
-        if let PresetSettings::Amazon(amazon) = &mut settings {
-            product_types::attach(amazon, source, &mut named, &mut |note| notes.push(note));
-        }
         channels.push(Channel {
             name: name.clone(),
             locale: cfg.locale.clone(),
@@ -297,7 +218,7 @@ pub fn resolve_from(
             filter: cfg.filter.clone(),
             filter_line: None,
             formula_guard: match kind {
-                ChannelKind::Preset(preset) => preset == Preset::OrderEntryCsv,
+                ChannelKind::Preset(preset) => preset.def().formula_guard(),
                 _ => cfg.formula_guard.unwrap_or(true),
             },
             settings,
@@ -365,6 +286,98 @@ fn unknown_required(
         ),
         None => problems.add(channel, At::Entry("require", index), message),
     }
+}
+
+/// What kind of channel `cfg` is: a preset, a custom template or custom columns; `None`,
+/// with the mistake in `problem`, when it is none of them.
+fn channel_kind(
+    cfg: &ChannelConfig,
+    source: &CatalogSource,
+    problem: &mut dyn FnMut(At, String),
+) -> Option<ChannelKind> {
+    let kind = match (&cfg.preset, cfg.format) {
+        (Some(_), Some(_)) => {
+            problem(
+                At::Key("format"),
+                "set either `preset` or `format`, not both".into(),
+            );
+            return None;
+        }
+        (Some(preset), None) => match Preset::from_name(preset) {
+            Some(preset) => ChannelKind::Preset(preset),
+            None => {
+                let names = Preset::all().map(Preset::name);
+                let hint = match crate::suggest::nearest(preset, names.clone()) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("presets: {}", names.collect::<Vec<_>>().join(", ")),
+                };
+                problem(
+                    At::Key("preset"),
+                    format!("unknown preset `{preset}`; {hint}"),
+                );
+                return None;
+            }
+        },
+        (None, Some(ChannelFormat::Csv)) => {
+            if cfg.columns.is_empty() {
+                problem(
+                    At::Channel,
+                    "a custom CSV channel needs `columns` (header = expression)".into(),
+                );
+                return None;
+            }
+            let mut columns = Vec::new();
+            for (header, expression) in &cfg.columns {
+                let at = At::TableKey("columns", header.clone());
+                match expression.as_str() {
+                    Some(expression) => {
+                        if let Err(why) = expression::check(expression, Wrap::Value) {
+                            problem(at, format!("column `{header}`: {why}"));
+                        }
+                        columns.push((header.clone(), expression.to_string()))
+                    }
+                    None => problem(
+                        at,
+                        format!(
+                            "column `{header}` must be a Tera expression in a string, e.g. \"product.sku\""
+                        ),
+                    ),
+                }
+            }
+            ChannelKind::Columns(columns)
+        }
+        (None, Some(format)) => match &cfg.template {
+            Some(template) => {
+                if let Some(outside) = template_outside_templates(source, template) {
+                    problem(At::Key("template"), outside);
+                } else if !source.is_file(&Path::new("templates").join(template)) {
+                    problem(
+                        At::Key("template"),
+                        format!("template `templates/{template}` does not exist"),
+                    );
+                }
+                ChannelKind::Template {
+                    format,
+                    template: template.clone(),
+                }
+            }
+            None => {
+                problem(
+                    At::Channel,
+                    "a custom XML or JSON channel needs a `template` in templates/".into(),
+                );
+                return None;
+            }
+        },
+        (None, None) => {
+            problem(
+                At::Channel,
+                "set `preset` (a built-in channel) or `format` (xml, json or csv)".into(),
+            );
+            return None;
+        }
+    };
+    Some(kind)
 }
 
 /// Why a channel's `template` is not a file inside `templates/`, if it is not: an absolute

@@ -70,7 +70,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     }
     for ((_, _, sku), product) in &products {
         // A SKU with control or bidi characters would garble the terminal: show it escaped.
-        let sku = crate::render::clean::shown(sku);
+        let sku = crate::text::clean::shown(sku);
         match product.completeness.is_empty() {
             true => writeln!(out, "{sku} ({})", product.place)?,
             false => writeln!(

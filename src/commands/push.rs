@@ -6,12 +6,10 @@ use super::exit;
 use crate::cli::{Cli, Format, PushArgs};
 use crate::config::ChannelConfig;
 use crate::config::Config;
-use crate::push::ChannelResult;
-use crate::push::amazon::AmazonPush;
-use crate::push::bol::ChannelPush;
-use crate::push::{PlannedCall, PushError};
+use crate::presets::Preset;
+use crate::push::{ChannelResult, PlannedCall, PushError, PushJob};
 
-/// One channel, by its marketplace.
+/// One channel, by its preset's push.
 fn push_channel(
     root: &Path,
     config: &Config,
@@ -21,41 +19,27 @@ fn push_channel(
     args: &PushArgs,
     cli: &Cli,
 ) -> Result<(ChannelResult, Vec<PlannedCall>), PushError> {
-    let feeds = root.join(&config.build.output);
-    if channel.preset.as_deref() == Some("amazon-listings") {
-        // A feed of more than 10,000 listings is split over amazon.json, amazon-2.json, …
-        let parts = (1..)
-            .map(|n| {
-                feeds.join(crate::channels::marketplace::part_file_name(
-                    &channel.output,
-                    n,
-                ))
-            })
-            .enumerate()
-            .take_while(|(index, path)| *index == 0 || path.is_file())
-            .map(|(_, path)| path)
-            .collect();
-        return AmazonPush {
-            root,
-            channel: name,
-            settings,
-            feeds: parts,
-            marketplace_id: channel.marketplace_id.clone().unwrap_or_default(),
-            dry_run: args.dry_run,
-            allow_drop: args.allow_drop,
-        }
-        .run();
-    }
-    ChannelPush {
+    let push = pushable_preset(channel)
+        .and_then(Preset::push)
+        .expect("selected channels have a preset that pushes");
+    push(&PushJob {
         root,
-        channel: name,
+        feeds: root.join(&config.build.output),
+        name,
+        channel,
         settings,
-        feed: feeds.join(&channel.output),
         dry_run: args.dry_run,
         allow_drop: args.allow_drop,
         progress: !cli.quiet && args.format == Format::Human,
-    }
-    .run()
+    })
+}
+
+fn pushable_preset(channel: &ChannelConfig) -> Option<Preset> {
+    channel
+        .preset
+        .as_deref()
+        .and_then(Preset::from_name)
+        .filter(|preset| preset.push().is_some())
 }
 
 pub fn run(root: &Path, args: &PushArgs, cli: &Cli) -> u8 {
@@ -149,15 +133,28 @@ fn selected_channels(config: &Config, named: &[String]) -> Result<Vec<String>, S
         .collect()
 }
 
-/// bol.com offers and Amazon listings have an API to push to.
+/// Only the presets whose marketplace has an API to push to (bol.com offers, Amazon
+/// listings).
 fn supported(config: &Config, name: String) -> Result<String, String> {
-    match config.channels[&name].preset.as_deref() {
-        Some("bol-offers" | "amazon-listings") => Ok(name),
-        other => Err(format!(
-            "channel `{name}`: only bol-offers and amazon-listings channels can be pushed (this one is {})",
-            other.map_or("a custom channel".to_string(), |p| format!("`{p}`"))
-        )),
+    let channel = &config.channels[&name];
+    if pushable_preset(channel).is_some() {
+        return Ok(name);
     }
+    let pushable: Vec<&str> = Preset::all()
+        .filter(|preset| preset.push().is_some())
+        .map(Preset::name)
+        .collect();
+    let pushable = match pushable.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => pushable.join(""),
+    };
+    Err(format!(
+        "channel `{name}`: only {pushable} channels can be pushed (this one is {})",
+        channel
+            .preset
+            .as_deref()
+            .map_or("a custom channel".to_string(), |p| format!("`{p}`"))
+    ))
 }
 
 fn channel_code(result: &ChannelResult) -> u8 {

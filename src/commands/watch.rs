@@ -116,7 +116,11 @@ impl SourceWatcher {
 }
 
 /// The folders a build reads every file of.
-const SOURCE_FOLDERS: [&str; 3] = ["content", "templates", crate::channels::product_types::DIR];
+const SOURCE_FOLDERS: [&str; 3] = [
+    "content",
+    "templates",
+    crate::presets::AMAZON_PRODUCT_TYPES_DIR,
+];
 
 /// What a build reads, to watch.
 struct Sources {

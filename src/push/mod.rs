@@ -21,6 +21,24 @@ use state::StateError as StateFileError;
 
 pub use crate::config::{OnRemoved, PushSettings};
 
+/// One channel's push, as `pimfeed push` asks its preset for it.
+pub struct PushJob<'a> {
+    pub root: &'a std::path::Path,
+    /// The build's output folder, where the channel's feed is.
+    pub feeds: std::path::PathBuf,
+    /// The channel's name in `pim.toml`.
+    pub name: &'a str,
+    pub channel: &'a crate::config::ChannelConfig,
+    pub settings: &'a PushSettings,
+    pub dry_run: bool,
+    pub allow_drop: bool,
+    /// Whether progress is shown on the terminal.
+    pub progress: bool,
+}
+
+/// What a push did (or, with `--dry-run`, would do), or why it could not.
+pub type PushOutcome = Result<(ChannelResult, Vec<PlannedCall>), PushError>;
+
 /// An item the marketplace would not take, with its own words for why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {

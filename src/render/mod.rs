@@ -5,17 +5,12 @@
 //! JSON templates get an escape function for their format on every `{{ }}`, CSV cells are
 //! written by the `csv` crate, and content is only ever data, never a template.
 
-pub mod amazon;
-pub mod bol;
-pub mod clean;
-pub mod escape;
-mod google;
-pub mod markdown;
-pub mod meta;
-pub mod webshop;
 mod writer;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
+
+// The shared text leaves, at the paths they had when they lived here.
+pub use crate::text::{clean, escape, markdown};
 
 use crate::channels::expression::{Wrap, explain};
 
@@ -29,6 +24,7 @@ use crate::channels::{Channel, ChannelKind, ChannelView, Preset};
 use crate::config::{CatalogConfig, ChannelFormat};
 use crate::content::{CatalogSource, Product};
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::presets::PresetDef;
 
 const FILTER_TEMPLATE: &str = "__pimfeed_filter";
 const COLUMN_PREFIX: &str = "__pimfeed_column_";
@@ -77,8 +73,8 @@ pub struct ChannelRenderer<'a> {
     /// Everything the channel's templates and expressions say, for the build cache's
     /// fingerprint.
     sources: String,
-    /// The preset's built-in template, not overridden: the Google presets' items are written
-    /// natively (`google.rs`), the same bytes without Tera's per-item cost.
+    /// The preset's built-in template, not overridden: the preset may write its items
+    /// natively (the Google presets do), the same bytes without Tera's per-item cost.
     builtin_template: bool,
 }
 
@@ -91,11 +87,8 @@ enum Body {
     Columns {
         headers: Vec<String>,
     },
-    OrderEntry,
-    Webshop,
-    Meta,
-    Bol,
-    Amazon,
+    /// A preset's own writer.
+    Native(&'static dyn PresetDef),
 }
 
 impl<'a> ChannelRenderer<'a> {
@@ -156,12 +149,9 @@ impl<'a> ChannelRenderer<'a> {
         let mut builtin_template = false;
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
-        // A new Amazon product type definition changes verdicts: the build cache must see it.
-        if let crate::channels::PresetSettings::Amazon(amazon) = &channel.settings {
-            for definition in amazon.definitions.values() {
-                sources.push_str(&definition.digest);
-            }
-        }
+        // Files a preset's settings name (Amazon's product type definitions) change verdicts:
+        // the build cache must see them.
+        sources.push_str(&channel.settings.fingerprint());
         let body = match &channel.kind {
             ChannelKind::Template { format, template } => {
                 let path = Path::new("templates").join(template);
@@ -176,6 +166,7 @@ impl<'a> ChannelRenderer<'a> {
                 }
             }
             ChannelKind::Preset(preset) => {
+                let preset: Preset = *preset;
                 let name = preset.template_name();
                 let override_path = Path::new("templates").join(&name);
                 let text = if source.is_file(&override_path) {
@@ -183,7 +174,7 @@ impl<'a> ChannelRenderer<'a> {
                         template_error(format!("cannot read {}: {err}", override_path.display()))
                     })?)
                 } else {
-                    preset.template().map(|(_, builtin)| builtin.to_string())
+                    preset.def().builtin_template().map(str::to_string)
                 };
                 builtin_template = !source.is_file(&override_path);
                 match text {
@@ -195,16 +186,7 @@ impl<'a> ChannelRenderer<'a> {
                             format: preset.format(),
                         }
                     }
-                    None => match preset {
-                        Preset::OrderEntryCsv => Body::OrderEntry,
-                        Preset::WebshopJson => Body::Webshop,
-                        Preset::MetaCatalog => Body::Meta,
-                        Preset::BolOffers => Body::Bol,
-                        Preset::AmazonListings => Body::Amazon,
-                        Preset::GoogleMerchant | Preset::GoogleMerchantInventory => {
-                            unreachable!("the Google presets have templates")
-                        }
-                    },
+                    None => Body::Native(preset.def()),
                 }
             }
             ChannelKind::Columns(columns) => {
@@ -238,15 +220,14 @@ impl<'a> ChannelRenderer<'a> {
                 html: sources.contains("description_html"),
                 text: sources.contains("description_text"),
             },
-            Body::OrderEntry | Body::Webshop => MarkdownNeeds::default(),
-            Body::Meta | Body::Bol | Body::Amazon => MarkdownNeeds {
-                html: false,
-                text: true,
-            },
+            Body::Native(preset) => preset.markdown_needs(),
         };
         let markdown_needs = MarkdownNeeds {
-            // The Google gate measures the plain text even when an override template skips it.
-            text: markdown_needs.text || channel.preset() == Some(Preset::GoogleMerchant),
+            // A gate may measure the plain text even when an override template skips it.
+            text: markdown_needs.text
+                || channel
+                    .preset()
+                    .is_some_and(|p| p.def().gate_reads_plain_text()),
             ..markdown_needs
         };
         Ok(Self {
@@ -299,11 +280,9 @@ impl<'a> ChannelRenderer<'a> {
                     .map_err(|e| self.io(e))
             }
             Body::Columns { headers } => self.write_csv_row(out, headers),
-            Body::OrderEntry => self.write_csv_row(out, ORDER_ENTRY_HEADERS),
-            Body::Meta => self.write_csv_row(out, meta::HEADERS),
-            Body::Webshop => webshop::header(ctx, self.channel, out).map_err(|e| self.io(e)),
-            Body::Amazon => amazon::header(self.channel, out).map_err(|e| self.io(e)),
-            Body::Bol => Ok(()),
+            Body::Native(preset) => preset
+                .header(ctx, self.channel, out)
+                .map_err(|e| self.io(e)),
         }
     }
 
@@ -313,9 +292,8 @@ impl<'a> ChannelRenderer<'a> {
             Body::Template {
                 format: ChannelFormat::Json,
                 ..
-            }
-            | Body::Webshop
-            | Body::Amazon => b",",
+            } => b",",
+            Body::Native(preset) => preset.separator(),
             _ => b"",
         }
     }
@@ -354,13 +332,9 @@ impl<'a> ChannelRenderer<'a> {
                 }
                 self.write_csv_row(&mut out, &cells)?;
             }
-            Body::OrderEntry => self.write_csv_row(&mut out, &order_entry_row(view))?,
-            Body::Meta => self.write_csv_row(&mut out, &meta::row(view, self.channel))?,
-            Body::Webshop => {
-                webshop::item(product, view, ctx, self.channel, &mut out).map_err(|e| self.io(e))?
-            }
-            Body::Bol => bol::item(view, self.channel, &mut out).map_err(|e| self.io(e))?,
-            Body::Amazon => amazon::item(view, self.channel, &mut out).map_err(|e| self.io(e))?,
+            Body::Native(preset) => preset
+                .item(product, view, ctx, self.channel, &mut out)
+                .map_err(|e| self.io(e))?,
         }
         Ok(out)
     }
@@ -370,38 +344,32 @@ impl<'a> ChannelRenderer<'a> {
         if !self.builtin_template {
             return None;
         }
-        match self.channel.preset() {
-            Some(Preset::GoogleMerchant) => google::item(view, &self.channel.currency),
-            Some(Preset::GoogleMerchantInventory) => {
-                Some(google::inventory_item(view, &self.channel.currency))
-            }
-            _ => None,
-        }
+        self.channel
+            .preset()?
+            .def()
+            .builtin_template_item(view, self.channel)
     }
 
-    /// Writes one rendered item. Amazon messages get their `messageId` here, numbered in
-    /// the order they are written to the file (a template override renders the message
-    /// without it), so it is unique in every file even when the feed is split.
+    /// Writes one rendered item, as its preset writes items into a file (Amazon numbers its
+    /// messages here, counting from 1 in every file).
     pub fn write_item(
         &self,
         out: &mut dyn Write,
         number_in_file: usize,
         bytes: &[u8],
     ) -> std::io::Result<()> {
-        if self.channel.preset() == Some(Preset::AmazonListings) {
-            amazon::write_numbered(out, number_in_file, bytes)
-        } else {
-            out.write_all(bytes)
+        match self.channel.preset() {
+            Some(preset) => preset.def().write_item(out, number_in_file, bytes),
+            None => out.write_all(bytes),
         }
     }
 
     /// The inverse of [`ChannelRenderer::write_item`]: an item as rendered, from its bytes
     /// in a feed.
     pub fn rendered_from_written<'b>(&self, written: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
-        if self.channel.preset() == Some(Preset::AmazonListings) {
-            amazon::strip_number(written)
-        } else {
-            written.into()
+        match self.channel.preset() {
+            Some(preset) => preset.def().rendered_from_written(written),
+            None => written.into(),
         }
     }
 
@@ -415,8 +383,8 @@ impl<'a> ChannelRenderer<'a> {
                 out.write_all(&line_block(text, *format))
                     .map_err(|e| self.io(e))
             }
-            Body::Webshop | Body::Amazon => out.write_all(b"\n]}\n").map_err(|e| self.io(e)),
-            Body::Columns { .. } | Body::OrderEntry | Body::Meta | Body::Bol => Ok(()),
+            Body::Native(preset) => preset.footer(self.channel, out).map_err(|e| self.io(e)),
+            Body::Columns { .. } => Ok(()),
         }
     }
 
@@ -424,7 +392,7 @@ impl<'a> ChannelRenderer<'a> {
     pub fn skips_empty_document(&self) -> bool {
         self.channel
             .preset()
-            .is_some_and(Preset::refuses_empty_document)
+            .is_some_and(|p| p.def().refuses_empty_document().is_some())
     }
 
     /// At most this many items per file (Amazon's 10,000 messages); the pipeline starts a
@@ -433,32 +401,20 @@ impl<'a> ChannelRenderer<'a> {
         self.channel.items_per_file()
     }
 
+    /// A custom CSV channel's row; its cells are guarded against formulas unless the channel
+    /// says otherwise.
     fn write_csv_row<S: AsRef<str>>(
         &self,
         out: &mut dyn Write,
         cells: &[S],
     ) -> Result<(), RenderError> {
-        // Meta asks for every field with whitespace or commas in quotes; quoting all of them
-        // is the simple way to be sure.
-        let quote_style = match self.body {
-            Body::Meta => csv::QuoteStyle::Always,
-            _ => csv::QuoteStyle::Necessary,
-        };
-        let mut writer = csv::WriterBuilder::new()
-            .quote_style(quote_style)
-            .from_writer(out);
-        let record = cells.iter().map(|cell| {
-            let cell = escape::strip_csv_controls(cell.as_ref());
-            if self.channel.formula_guard {
-                std::borrow::Cow::Owned(escape::guard_formula(&cell).into_owned())
-            } else {
-                cell
-            }
-        });
-        writer
-            .write_record(record.map(|c| c.into_owned()))
-            .and_then(|()| writer.flush().map_err(csv::Error::from))
-            .map_err(|err| self.io(std::io::Error::other(err)))
+        crate::presets::write_csv_row(
+            out,
+            cells,
+            csv::QuoteStyle::Necessary,
+            self.channel.formula_guard,
+        )
+        .map_err(|e| self.io(e))
     }
 
     fn template_error(&self, err: &tera::Error) -> RenderError {
@@ -653,51 +609,7 @@ impl Item {
 
 /// Tera's message with its source chain; v2 reports carry the template line and column.
 pub fn tera_message(err: &tera::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-const ORDER_ENTRY_HEADERS: &[&str] = &[
-    "sku",
-    "gtin",
-    "title",
-    "brand",
-    "unit",
-    "pack_size",
-    "price",
-    "currency",
-    "price_tiers",
-    "stock",
-    "availability",
-];
-
-fn order_entry_row(view: &ProductView) -> Vec<String> {
-    let erp = &view.erp;
-    let tiers = erp
-        .price_tiers
-        .iter()
-        .map(|tier| format!("{}:{}", tier.min_qty, tier.price))
-        .collect::<Vec<_>>()
-        .join("|");
-    vec![
-        view.sku.clone(),
-        erp.gtin.clone().unwrap_or_default(),
-        view.title.clone().unwrap_or_default(),
-        view.brand.clone().unwrap_or_default(),
-        erp.unit.clone().unwrap_or_default(),
-        erp.pack_size.map(|p| p.to_string()).unwrap_or_default(),
-        erp.price.clone(),
-        erp.currency.clone(),
-        tiers,
-        erp.stock.to_string(),
-        view.availability.to_string(),
-    ]
+    crate::diagnostics::error_chain(err)
 }
 
 #[cfg(test)]

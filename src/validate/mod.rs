@@ -5,66 +5,18 @@
 //! the channel's `require` and the preset's own rules. Everything else is left out and
 //! listed with its reasons; one bad product never blocks the others.
 
-mod amazon;
-mod bol;
-pub mod gtin;
-mod meta;
 pub mod quality;
 
-use serde::Serialize;
+// The GTIN leaf, at the path it had when it lived here.
+pub use crate::gtin;
 
-use crate::channels::presets::google;
-use crate::channels::{Channel, Preset};
+use crate::channels::Channel;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::{ProductView, is_empty};
-
-/// Why a product is not in a channel, or what is worth knowing about it there.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reason {
-    /// Stable kebab-case code, e.g. `missing-attribute`, `not-in-erp`, `too-long`.
-    pub code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute: Option<String>,
-    pub message: String,
-    /// The content line the reason is about, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    /// Who last changed that line (or the product's first line); filled in after the gate,
-    /// only for products left out or warned about.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blame: Option<crate::diagnostics::Blame>,
-}
-
-impl Reason {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            attribute: None,
-            message: message.into(),
-            line: None,
-            blame: None,
-        }
-    }
-
-    fn on(mut self, attribute: &str, product: &Product, channel: &Channel) -> Self {
-        self.line = product.value_for(attribute, &channel.name).map(|v| v.line);
-        self.attribute = Some(attribute.to_string());
-        self
-    }
-}
-
-/// The gate's verdict for one product in one channel.
-#[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
-    pub included: bool,
-    /// Share of the channel's requirements the product meets, 0–100.
-    pub completeness: u8,
-    /// Why it is left out; empty when included.
-    pub reasons: Vec<Reason>,
-    /// Not blocking, but worth fixing (e.g. images beyond the channel's maximum).
-    pub warnings: Vec<Reason>,
-}
+use crate::merge::ProductView;
+// The gate's vocabulary, at the paths the stages use.
+use crate::verdict::{Checks, missing_attribute};
+pub use crate::verdict::{Reason, Verdict, has_value};
 
 /// Decides whether `product` may go to `channel`. `view` is absent when the product has no
 /// ERP record (there is nothing to merge).
@@ -87,7 +39,7 @@ pub fn decide(
         !product
             .sku
             .chars()
-            .any(|c| c.is_control() || crate::render::clean::is_bidi_control(c)),
+            .any(|c| c.is_control() || crate::text::clean::is_bidi_control(c)),
         || {
             Reason::new(
                 "sku-characters",
@@ -118,7 +70,7 @@ pub fn decide(
             channel
                 .preset()
                 .into_iter()
-                .flat_map(|p| p.required_attributes().iter().copied()),
+                .flat_map(|p| p.def().required_attributes().iter().copied()),
         );
     let mut seen = Vec::new();
     for attribute in required {
@@ -145,193 +97,13 @@ pub fn decide(
             )
         });
         sale_price_not_below_price(record, channel, &mut checks);
-        match channel.preset() {
-            Some(Preset::GoogleMerchant) => {
-                google_rules(product, record, view, channel, &mut checks)
-            }
-            Some(Preset::MetaCatalog) => {
-                meta::rules(product, record, view, channel, schema, &mut checks)
-            }
-            Some(Preset::GoogleMerchantInventory) => inventory_rules(record, view, &mut checks),
-            Some(Preset::BolOffers) => bol::rules(product, record, view, channel, &mut checks),
-            Some(Preset::AmazonListings) => {
-                amazon::rules(product, record, view, channel, schema, &mut checks)
-            }
-            _ => {}
+        if let Some(preset) = channel.preset() {
+            preset
+                .def()
+                .gate(product, record, view, channel, schema, &mut checks);
         }
     }
     checks.verdict()
-}
-
-/// The reason for a required attribute without a value (in the channel's locale).
-fn missing_attribute(
-    attribute: &str,
-    product: &Product,
-    channel: &Channel,
-    schema: &Schema,
-) -> Reason {
-    let locale_note = if schema.attribute(attribute).is_some_and(|d| d.localized) {
-        format!(" in {}", channel.locale)
-    } else {
-        String::new()
-    };
-    Reason::new(
-        "missing-attribute",
-        format!("`{attribute}` is required{locale_note} and has no value"),
-    )
-    .on(attribute, product, channel)
-}
-
-/// Google Merchant Center's rules, each with its source in `docs/src/channels/google-merchant.md`.
-fn google_rules(
-    product: &Product,
-    record: &ErpRecord,
-    view: &ProductView,
-    channel: &Channel,
-    checks: &mut Checks,
-) {
-    let too_long = |attribute: &str, what: &str, length: usize, max: usize| {
-        Reason::new(
-            "too-long",
-            format!("{what} is {length} characters; Google allows at most {max}"),
-        )
-        .on(attribute, product, channel)
-    };
-    google_id_and_price(record, view, checks);
-    if let Some(title) = &view.title {
-        let length = title.chars().count();
-        checks.check(length <= google::TITLE_MAX, || {
-            too_long("title", "the title", length, google::TITLE_MAX)
-        });
-    }
-    if let Some(text) = &view.description_text {
-        let length = text.chars().count();
-        checks.check(length <= google::DESCRIPTION_MAX, || {
-            too_long(
-                "description",
-                "the description",
-                length,
-                google::DESCRIPTION_MAX,
-            )
-        });
-    }
-    if let Some(brand) = &view.brand {
-        let length = brand.chars().count();
-        checks.check(length <= google::BRAND_MAX, || {
-            too_long("brand", "the brand", length, google::BRAND_MAX)
-        });
-    }
-    let link_length = view.link.len();
-    checks.check(link_length <= google::URL_MAX, || {
-        Reason::new(
-            "too-long",
-            format!(
-                "the product link is {link_length} characters; Google allows at most {}",
-                google::URL_MAX
-            ),
-        )
-    });
-    for url in view.image_link.iter().chain(&view.additional_image_links) {
-        // Google takes image URLs in ASCII only (RFC 3986): `é` must arrive as `%C3%A9`.
-        checks.check(url.is_ascii(), || {
-            Reason::new(
-                "url",
-                format!("image URL `{url}` has characters outside ASCII; percent-encode them"),
-            )
-            .on("images", product, channel)
-        });
-    }
-    if let Some(image) = &view.image_link {
-        checks.check(image.len() <= google::URL_MAX, || {
-            too_long("images", "the image URL", image.len(), google::URL_MAX)
-        });
-    }
-    if let Some(raw) = &record.gtin {
-        checks.check_result(gtin::validate(raw).map(|_| ()), |problem| {
-            Reason::new("gtin", format!("GTIN `{raw}`: {problem}"))
-        });
-    }
-    if let Some(group) = &view.item_group_id {
-        let length = group.chars().count();
-        checks.check(length <= google::ITEM_GROUP_ID_MAX, || {
-            Reason::new("too-long", format!("the model code (item_group_id) is {length} characters; Google allows at most {}", google::ITEM_GROUP_ID_MAX))
-        });
-        let plain = group
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        checks.check(plain, || {
-            Reason::new(
-                "item-group-id",
-                format!("model code `{group}` is used as item_group_id, which Google allows only letters, digits, `-` and `_` in"),
-            )
-        });
-    }
-    if let Some(color) = view
-        .attributes
-        .get(&tera::value::Key::from("color"))
-        .and_then(|c| c.as_str())
-    {
-        let ok = color.chars().count() <= google::COLOR_MAX && !color.contains(',');
-        checks.check(ok, || {
-            Reason::new(
-                "color",
-                format!(
-                    "color `{color}` must be at most {} characters, without commas",
-                    google::COLOR_MAX
-                ),
-            )
-            .on("color", product, channel)
-        });
-    }
-    let extra = view.images.len().saturating_sub(1);
-    if extra > google::ADDITIONAL_IMAGES_MAX {
-        checks.warn(
-            Reason::new(
-                "too-many-images",
-                format!(
-                    "{extra} additional images; Google takes the first {}",
-                    google::ADDITIONAL_IMAGES_MAX
-                ),
-            )
-            .on("images", product, channel),
-        );
-    }
-    if let Some(weight) = record.weight {
-        checks.check(weight <= google::SHIPPING_WEIGHT_MAX_KG.into(), || {
-            Reason::new(
-                "shipping-weight",
-                format!(
-                    "the ERP weight is {weight} kg; Google's shipping_weight takes at most {} kg",
-                    google::SHIPPING_WEIGHT_MAX_KG
-                ),
-            )
-        });
-    }
-}
-
-/// What every Google feed checks: an id Google accepts and a price above zero.
-fn google_id_and_price(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
-    let id_length = view.id.chars().count();
-    checks.check(id_length <= google::ID_MAX, || {
-        Reason::new(
-            "too-long",
-            format!(
-                "the id (SKU) is {id_length} characters; Google allows at most {}",
-                google::ID_MAX
-            ),
-        )
-    });
-    checks.check(record.price > rust_decimal::Decimal::ZERO, || {
-        Reason::new(
-            "price",
-            "the ERP price is 0; Google needs a price above zero",
-        )
-    });
-}
-
-/// Google's supplemental inventory feed: only what identifies the item and prices it.
-fn inventory_rules(record: &ErpRecord, view: &ProductView, checks: &mut Checks) {
-    google_id_and_price(record, view, checks);
 }
 
 /// A sale price that is not below the price is a mistake in the ERP: no channel publishes it
@@ -384,68 +156,5 @@ pub fn follow_primaries(channels: &[Channel], gated: &mut [(Verdict, Option<Vec<
             ),
         ));
         *item = None;
-    }
-}
-
-/// Whether `attribute` has a non-empty value for the channel (in its locale if localized).
-pub fn has_value(product: &Product, attribute: &str, channel: &Channel, schema: &Schema) -> bool {
-    let Some(value) = product.value_for(attribute, &channel.name) else {
-        return false;
-    };
-    let localized = schema.attribute(attribute).is_some_and(|d| d.localized);
-    let value = if localized {
-        match value.value.get(&channel.locale) {
-            Some(value) => value,
-            None => return false,
-        }
-    } else {
-        &value.value
-    };
-    !is_empty(value)
-}
-
-#[derive(Default)]
-struct Checks {
-    total: usize,
-    passed: usize,
-    reasons: Vec<Reason>,
-    warnings: Vec<Reason>,
-}
-
-impl Checks {
-    fn check(&mut self, ok: bool, reason: impl FnOnce() -> Reason) {
-        self.total += 1;
-        if ok {
-            self.passed += 1;
-        } else {
-            self.reasons.push(reason());
-        }
-    }
-
-    fn check_result<E>(&mut self, result: Result<(), E>, reason: impl FnOnce(E) -> Reason) {
-        match result {
-            Ok(()) => self.check(true, || unreachable!()),
-            Err(err) => self.check(false, || reason(err)),
-        }
-    }
-
-    fn fail(&mut self, reason: Reason) {
-        self.check(false, || reason);
-    }
-
-    fn warn(&mut self, reason: Reason) {
-        self.warnings.push(reason);
-    }
-
-    fn verdict(self) -> Verdict {
-        let completeness = (self.passed * 100)
-            .checked_div(self.total)
-            .map_or(100, |percent| percent as u8);
-        Verdict {
-            included: self.reasons.is_empty(),
-            completeness,
-            reasons: self.reasons,
-            warnings: self.warnings,
-        }
     }
 }

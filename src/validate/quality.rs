@@ -7,12 +7,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::channels::{Channel, Preset};
+use crate::channels::Channel;
 use crate::content::{CatalogSource, Content, Product, Schema};
 use crate::diagnostics::Diagnostic;
 
-/// Google Shopping shows about this many characters of a title before cutting it off.
-pub const GOOGLE_TITLE_VISIBLE: usize = 70;
 /// Below this, a description says too little to sell or to rank (Google recommends using
 /// far more of its 5000 characters); `min_length` in the schema is the hard floor.
 pub const DESCRIPTION_RECOMMENDED: usize = 150;
@@ -124,9 +122,9 @@ impl QualityCheck {
                 }
             }
             for channel in channels {
-                if channel.preset() != Some(Preset::GoogleMerchant) {
+                let Some((surface, shown)) = channel.preset().and_then(|p| p.title_shown()) else {
                     continue;
-                }
+                };
                 let Some(title) = product.value_for("title", &channel.name) else {
                     continue;
                 };
@@ -138,7 +136,7 @@ impl QualityCheck {
                     continue;
                 };
                 let length = text.chars().count();
-                if length > GOOGLE_TITLE_VISIBLE {
+                if length > shown {
                     collector.warn(
                         product,
                         "title",
@@ -146,7 +144,7 @@ impl QualityCheck {
                         title.line,
                         "title-visible-length",
                         format!(
-                            "the {} title is {length} characters; Google Shopping shows about the first {GOOGLE_TITLE_VISIBLE}",
+                            "the {} title is {length} characters; {surface} shows about the first {shown}",
                             channel.locale
                         ),
                         format!(
@@ -167,7 +165,7 @@ impl QualityCheck {
                     if !channel_locales.contains(&locale) {
                         continue;
                     }
-                    let length = crate::render::markdown::to_plain_text(text).chars().count();
+                    let length = crate::text::markdown::to_plain_text(text).chars().count();
                     if length < DESCRIPTION_RECOMMENDED {
                         collector.warn(
                             product,

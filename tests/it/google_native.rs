@@ -10,11 +10,11 @@ use crate::common::Catalog;
 const BUILTIN_TEMPLATES: [(&str, &str); 2] = [
     (
         "templates/google-merchant.xml",
-        include_str!("../../src/channels/templates/google-merchant.xml"),
+        include_str!("../../src/presets/templates/google-merchant.xml"),
     ),
     (
         "templates/google-merchant-inventory.xml",
-        include_str!("../../src/channels/templates/google-merchant-inventory.xml"),
+        include_str!("../../src/presets/templates/google-merchant-inventory.xml"),
     ),
 ];
 

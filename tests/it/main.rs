@@ -20,6 +20,7 @@ mod keep;
 mod lock;
 mod marketplaces;
 mod module_graph;
+mod presets;
 mod publish;
 mod push;
 mod refresh;

@@ -20,6 +20,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "redact",
             "ui",
             "money",
+            "gtin",
+            "text",
             "pimfeed_folder",
             "staging",
         ],
@@ -30,17 +32,20 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("ERP records", &["erp"]),
     ("content files", &["content", "config_check"]),
     ("history", &["git"]),
+    ("marketplace APIs", &["push"]),
     ("channels", &["channels"]),
     ("merge", &["merge"]),
+    ("the gate's vocabulary", &["verdict"]),
     ("the gate", &["validate"]),
     ("feed files", &["output"]),
+    ("the presets", &["presets"]),
     ("items", &["render"]),
     ("the report", &["report"]),
     ("the last build", &["last_build"]),
     ("what a build keeps", &["cache", "keep", "guard"]),
     ("going live", &["swap"]),
     ("the build", &["pipeline"]),
-    ("after a build", &["diff", "publish", "push", "serve"]),
+    ("after a build", &["diff", "publish", "serve"]),
     ("the command line", &["cli"]),
     ("commands", &["commands"]),
 ];
@@ -48,15 +53,10 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// Imports that still point up or sideways, as `(from, to)`. Each is debt to pay off; the test
 /// also fails when one of them is gone, so the list only shrinks.
 const KNOWN_UPWARD: &[(&str, &str)] = &[
-    // A preset's settings type that lives with the preset instead of in `config`.
-    ("config", "channels"),
-    // Presets spread over channels, merge, render and validate.
-    ("channels", "merge"),
-    ("channels", "output"),
-    ("channels", "render"),
-    ("merge", "render"),
-    ("validate", "render"),
-    ("output", "render"),
+    // A resolved channel holds its preset, and a preset reads the channel's settings.
+    ("channels", "presets"),
+    // Amazon's attribute mapping is typed by the preset instead of in `config`.
+    ("config", "presets"),
 ];
 
 #[test]

@@ -4,12 +4,12 @@
 //! the economic operator. A configuration written for v10 (`delivery_code`) gets an error
 //! that spells out the v11 settings that say the same.
 
-use super::presets::bol;
+use super::limits as bol;
 use crate::config::{ChannelConfig, Condition, DeliveryPromise, FulfilmentMethod};
 use crate::content::Schema;
 
 #[derive(Debug, Clone)]
-pub struct BolSettings {
+pub(crate) struct BolSettings {
     pub condition: Condition,
     /// Second-hand only (`condition.state`).
     pub condition_state: Option<String>,
@@ -29,7 +29,7 @@ pub struct BolSettings {
 
 /// Checks a bol channel's settings; mistakes go to `problem`, advice that holds on every
 /// build (no economic operator) to `note`.
-pub fn resolve(
+pub(super) fn resolve(
     cfg: &ChannelConfig,
     currency: &str,
     schema: &Schema,
@@ -166,7 +166,7 @@ fn check_fulfilment(
 }
 
 /// The days of a promise are in order and its cut-off is a time of day.
-pub fn check_promise(promise: &DeliveryPromise) -> Result<(), String> {
+pub(crate) fn check_promise(promise: &DeliveryPromise) -> Result<(), String> {
     if promise.minimum_days > promise.maximum_days {
         return Err(format!(
             "`minimum_days` ({}) is more than `maximum_days` ({})",
@@ -195,7 +195,7 @@ fn is_time_of_day(time: &str) -> bool {
 }
 
 /// A product's `bol_delivery_days`: `"1-2"` (or `"1"`) as (minimum, maximum).
-pub fn parse_delivery_days(text: &str) -> Result<(u32, u32), String> {
+pub(crate) fn parse_delivery_days(text: &str) -> Result<(u32, u32), String> {
     let parse = |s: &str| s.trim().parse::<u32>().ok();
     let days = match text.split_once('-') {
         Some((min, max)) => parse(min).zip(parse(max)),

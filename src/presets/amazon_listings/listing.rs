@@ -15,17 +15,17 @@ use std::str::FromStr;
 
 use serde_json::{Map, Number, Value, json};
 
-use crate::channels::marketplace::AmazonSettings;
-use crate::channels::presets::amazon;
-use crate::channels::{Channel, PresetSettings};
+use super::limits as amazon;
+use super::settings::AmazonSettings;
+use crate::channels::Channel;
 use crate::config::Condition;
+use crate::gtin;
 use crate::merge::ProductView;
-use crate::render::meta::attribute_text;
-use crate::validate::gtin;
+use crate::presets::view::attribute_text;
 
 /// How a product goes to Amazon.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Listing {
+pub(super) enum Listing {
     /// An offer on the product page of this ASIN.
     OfferOnly { asin: String },
     /// A product page of our own, under this product type (when the family has one).
@@ -33,7 +33,7 @@ pub enum Listing {
 }
 
 /// Whether `product` is an offer on an existing ASIN or a full listing.
-pub fn listing(view: &ProductView, settings: &AmazonSettings) -> Listing {
+pub(super) fn listing(view: &ProductView, settings: &AmazonSettings) -> Listing {
     match attribute_text(view, amazon::ASIN_ATTRIBUTE) {
         Some(asin) => Listing::OfferOnly { asin },
         None if settings.offer_only => Listing::OfferOnly {
@@ -46,7 +46,7 @@ pub fn listing(view: &ProductView, settings: &AmazonSettings) -> Listing {
 }
 
 /// An ASIN is ten capital letters and digits (an ISBN-10 for books).
-pub fn is_asin(text: &str) -> bool {
+pub(super) fn is_asin(text: &str) -> bool {
     text.len() == amazon::ASIN_LENGTH
         && text
             .bytes()
@@ -54,7 +54,7 @@ pub fn is_asin(text: &str) -> bool {
 }
 
 /// Amazon's `externally_assigned_product_identifier` type for a checked GTIN.
-pub fn identifier_type(gtin: &str) -> &'static str {
+pub(super) fn identifier_type(gtin: &str) -> &'static str {
     match gtin.len() {
         12 => "upc",
         14 => "gtin",
@@ -62,7 +62,7 @@ pub fn identifier_type(gtin: &str) -> &'static str {
     }
 }
 
-pub fn condition_type(condition: Condition) -> &'static str {
+pub(super) fn condition_type(condition: Condition) -> &'static str {
     match condition {
         Condition::New => "new_new",
         Condition::Refurbished => "refurbished_refurbished",
@@ -71,16 +71,14 @@ pub fn condition_type(condition: Condition) -> &'static str {
 }
 
 fn settings(channel: &Channel) -> io::Result<&AmazonSettings> {
-    match &channel.settings {
-        PresetSettings::Amazon(settings) => Ok(settings),
-        _ => Err(io::Error::other(
-            "amazon-listings channel without Amazon settings",
-        )),
-    }
+    channel
+        .settings
+        .get::<AmazonSettings>()
+        .ok_or_else(|| io::Error::other("amazon-listings channel without Amazon settings"))
 }
 
 /// `{"header":{…},"messages":[`
-pub fn header(channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn header(channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let settings = settings(channel)?;
     let header = json!({
         "sellerId": settings.seller_id,
@@ -91,7 +89,7 @@ pub fn header(channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One message, without its `messageId` (added by [`write_numbered`]), on a line of its own.
-pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let message = message(view, channel.currency.as_str(), settings(channel)?);
     out.write_all(b"\n")?;
     serde_json::to_writer(&mut *out, &message).map_err(io::Error::other)
@@ -99,7 +97,7 @@ pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::R
 
 /// The message of one product (without `messageId`); the gate checks its `attributes`
 /// against the product type's definition.
-pub fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
+pub(super) fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
     let marketplace = settings.marketplace_id.as_str();
     let language = settings.issue_locale.as_str();
     let text = |value: &str| json!({ "value": value, "language_tag": language, "marketplace_id": marketplace });
@@ -222,7 +220,7 @@ fn purchasable_offer(
     if audience {
         offer["audience"] = "ALL".into();
     }
-    if let Some(sale) = crate::render::meta::sale_price(view) {
+    if let Some(sale) = crate::presets::view::sale_price(view) {
         offer["discounted_price"] = json!([{ "schedule": [{
             "value_with_tax": number(sale),
             "start_at": amazon::OPEN_SALE_START,
@@ -233,7 +231,7 @@ fn purchasable_offer(
 }
 
 /// Writes a rendered message with `"messageId": number` as its first member.
-pub fn write_numbered(out: &mut dyn Write, number: usize, bytes: &[u8]) -> io::Result<()> {
+pub(super) fn write_numbered(out: &mut dyn Write, number: usize, bytes: &[u8]) -> io::Result<()> {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -255,7 +253,7 @@ pub fn write_numbered(out: &mut dyn Write, number: usize, bytes: &[u8]) -> io::R
 /// The message as rendered, from the message as [`write_numbered`] wrote it: its bytes with
 /// the `messageId` taken out again, so a build can renumber a message it copies from the last
 /// build's feed.
-pub fn strip_number(written: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(super) fn strip_number(written: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let Some(open) = written.iter().position(|b| !b.is_ascii_whitespace()) else {
         return written.into();
     };

@@ -5,12 +5,14 @@
 //! spreadsheet formula guard, which would corrupt a title like `-20% korting`); the csv crate
 //! quotes whatever needs quoting. The description is the Markdown's plain text.
 
-use crate::channels::presets::meta;
-use crate::channels::{Channel, PresetSettings};
+use super::MetaSettings;
+use super::limits as meta;
+use crate::channels::Channel;
 use crate::config::Condition;
 use crate::merge::ProductView;
+use crate::presets::view::{attribute_text, sale_price};
 
-pub const HEADERS: &[&str] = &[
+pub(super) const HEADERS: &[&str] = &[
     "id",
     "title",
     "description",
@@ -36,14 +38,14 @@ pub const HEADERS: &[&str] = &[
 ];
 
 /// Meta's availability words for pimfeed's canonical `in_stock` / `out_of_stock`.
-pub fn availability(canonical: &str) -> &'static str {
+pub(super) fn availability(canonical: &str) -> &'static str {
     match canonical {
         "in_stock" => "in stock",
         _ => "out of stock",
     }
 }
 
-pub fn condition(condition: Condition) -> &'static str {
+pub(super) fn condition(condition: Condition) -> &'static str {
     match condition {
         Condition::New => "new",
         Condition::Refurbished => "refurbished",
@@ -51,19 +53,9 @@ pub fn condition(condition: Condition) -> &'static str {
     }
 }
 
-/// The value of an attribute as one line of text, when it has one.
-pub fn attribute_text(view: &ProductView, name: &str) -> Option<String> {
-    let value = view.attributes.get(&tera::value::Key::Str(name))?;
-    if let Some(text) = value.as_str() {
-        return Some(text.to_string());
-    }
-    (value.is_i64() || value.is_u64() || value.is_f64() || value.is_bool())
-        .then(|| value.to_string())
-}
-
 /// The additional images Meta takes (at most 10, 2000 characters in all), with commas
 /// encoded: in the CSV cell a comma separates one URL from the next.
-pub fn additional_image_links(view: &ProductView) -> Vec<String> {
+pub(super) fn additional_image_links(view: &ProductView) -> Vec<String> {
     let mut links = Vec::new();
     let mut length = 0;
     for image in view.images.iter().skip(1).take(meta::ADDITIONAL_IMAGES_MAX) {
@@ -78,20 +70,12 @@ pub fn additional_image_links(view: &ProductView) -> Vec<String> {
     links
 }
 
-/// A sale price Meta shows: only one below the price.
-pub fn sale_price(view: &ProductView) -> Option<&str> {
-    let sale = view.erp.sale_price.as_deref()?;
-    let below = sale.parse::<rust_decimal::Decimal>().ok()?
-        < view.erp.price.parse::<rust_decimal::Decimal>().ok()?;
-    below.then_some(sale)
-}
-
 /// One row, in the order of [`HEADERS`].
-pub fn row(view: &ProductView, channel: &Channel) -> Vec<String> {
-    let condition_setting = match &channel.settings {
-        PresetSettings::Meta(settings) => settings.condition,
-        _ => Condition::New,
-    };
+pub(super) fn row(view: &ProductView, channel: &Channel) -> Vec<String> {
+    let condition_setting = channel
+        .settings
+        .get::<MetaSettings>()
+        .map_or(Condition::New, |settings| settings.condition);
     let money = |amount: &str| format!("{amount} {}", channel.currency);
     let text = |name: &str| attribute_text(view, name).unwrap_or_default();
     let in_enum = |name: &str, allowed: &[&str]| {
@@ -114,7 +98,7 @@ pub fn row(view: &ProductView, channel: &Channel) -> Vec<String> {
         view.brand.clone().unwrap_or_default(),
         erp.gtin
             .as_deref()
-            .map(crate::validate::gtin::normalize)
+            .map(crate::gtin::normalize)
             .unwrap_or_default(),
         erp.mpn.clone().unwrap_or_default(),
         view.item_group_id.clone().unwrap_or_default(),

@@ -11,18 +11,18 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Number, Value, json};
 
-use crate::channels::marketplace::BolSettings;
-use crate::channels::presets::bol;
-use crate::channels::{Channel, PresetSettings, parse_delivery_days};
+use super::limits as bol;
+use super::settings::{BolSettings, parse_delivery_days};
+use crate::channels::Channel;
 use crate::config::{Condition, DeliveryPromise, FulfilmentMethod};
+use crate::gtin;
 use crate::merge::{ErpView, ProductView};
-use crate::render::meta::attribute_text;
-use crate::validate::gtin;
+use crate::presets::view::attribute_text;
 
 /// The 13-digit EAN bol lists a product by. A GTIN-12 (UPC-A) and a GTIN-14 with indicator
 /// 0 are the same number as an EAN-13 with a leading zero more or less, so they are written
 /// in that form; a GTIN-8 or a GTIN-14 of a trade unit has no EAN-13 and is refused.
-pub fn ean13(raw: &str) -> Result<String, String> {
+pub(super) fn ean13(raw: &str) -> Result<String, String> {
     let code = gtin::validate(raw).map_err(|problem| format!("EAN `{raw}`: {problem}"))?;
     match code.len() {
         13 => Ok(code),
@@ -39,7 +39,7 @@ pub fn ean13(raw: &str) -> Result<String, String> {
     }
 }
 
-pub fn condition(condition: Condition) -> &'static str {
+pub(super) fn condition(condition: Condition) -> &'static str {
     match condition {
         Condition::New => "NEW",
         Condition::Refurbished => "REFURBISHED",
@@ -49,7 +49,7 @@ pub fn condition(condition: Condition) -> &'static str {
 
 /// One entry of `pricing.bundlePrices`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BundlePrice {
+pub(super) struct BundlePrice {
     pub quantity: u32,
     /// Two decimals, e.g. `"149.95"`.
     pub unit_price: String,
@@ -57,7 +57,7 @@ pub struct BundlePrice {
 
 /// The bundle prices bol gets, and the ERP price tiers that could not be used.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BundlePrices {
+pub(super) struct BundlePrices {
     pub prices: Vec<BundlePrice>,
     /// Why each unused tier was left out (for the gate's warnings).
     pub dropped: Vec<String>,
@@ -67,7 +67,7 @@ pub struct BundlePrices {
 /// fall. Quantity 1 costs what a customer pays today (the sale price while there is one);
 /// each ERP tier follows if it is cheaper than the entry before it. A tier that is not (a
 /// sale can undercut the tiers) is dropped rather than sent: bol would refuse the offer.
-pub fn bundle_prices(erp: &ErpView) -> BundlePrices {
+pub(super) fn bundle_prices(erp: &ErpView) -> BundlePrices {
     let decimal = |text: &str| Decimal::from_str(text).ok();
     let price = decimal(&erp.price);
     let sale = erp.sale_price.as_deref().and_then(decimal);
@@ -96,7 +96,7 @@ pub fn bundle_prices(erp: &ErpView) -> BundlePrices {
                  fall as quantities rise)",
                 tier.min_qty,
                 tier.price,
-                crate::merge::money(last)
+                crate::money::money(last)
             ));
         } else {
             prices.push(BundlePrice {
@@ -113,7 +113,7 @@ pub fn bundle_prices(erp: &ErpView) -> BundlePrices {
 /// The v11 `fulfilment` of one offer: FBB is bol's; FBR carries the channel's schedule and
 /// promise, a product's `bol_delivery_days` replacing the promise's days (and making the
 /// schedule bol's delivery promise).
-pub fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
+pub(super) fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
     if settings.fulfilment == FulfilmentMethod::Fbb {
         return json!({ "method": "FBB" });
     }
@@ -171,8 +171,8 @@ fn condition_json(settings: &BolSettings) -> Value {
 }
 
 /// One offer, as one line.
-pub fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
-    let PresetSettings::Bol(settings) = &channel.settings else {
+pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+    let Some(settings) = channel.settings.get::<BolSettings>() else {
         return Err(io::Error::other("bol-offers channel without bol settings"));
     };
     let money =

@@ -9,15 +9,16 @@ use std::sync::LazyLock;
 use regex::Regex;
 use rust_decimal::Decimal;
 
-use super::{Checks, Reason};
-use crate::channels::presets::bol;
-use crate::channels::{Channel, PresetSettings, parse_delivery_days};
+use super::limits as bol;
+use super::offer::{bundle_prices, ean13};
+use super::settings::{BolSettings, parse_delivery_days};
+use crate::channels::Channel;
 use crate::config::FulfilmentMethod;
 use crate::content::Product;
 use crate::erp::ErpRecord;
 use crate::merge::ProductView;
-use crate::render::bol::{bundle_prices, ean13};
-use crate::render::meta::attribute_text;
+use crate::presets::view::attribute_text;
+use crate::verdict::{Checks, Reason};
 
 pub(super) fn rules(
     product: &Product,
@@ -50,10 +51,10 @@ pub(super) fn rules(
         )
     });
     if let Some(days) = attribute_text(view, bol::DELIVERY_DAYS_ATTRIBUTE) {
-        let fulfilment = match &channel.settings {
-            PresetSettings::Bol(settings) => settings.fulfilment,
-            _ => FulfilmentMethod::Fbr,
-        };
+        let fulfilment = channel
+            .settings
+            .get::<BolSettings>()
+            .map_or(FulfilmentMethod::Fbr, |settings| settings.fulfilment);
         let on = |reason: Reason| reason.on(bol::DELIVERY_DAYS_ATTRIBUTE, product, channel);
         match fulfilment {
             FulfilmentMethod::Fbr => {

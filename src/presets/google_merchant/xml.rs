@@ -8,7 +8,7 @@
 //! caller renders that one item through Tera, so the output never depends on which path ran.
 
 use crate::merge::ProductView;
-use crate::render::escape::xml_escape_fn;
+use crate::text::escape::xml_escape_fn;
 
 /// At most this many `additional_image_link`s, as the template's `loop.index <= 10`.
 const ADDITIONAL_IMAGES: usize = 10;
@@ -17,7 +17,7 @@ const ADDITIONAL_IMAGES: usize = 10;
 const ATTRIBUTES: [&str; 4] = ["color", "size", "gender", "age_group"];
 
 /// One product's `<item>`, or `None` when only the template can say what it would print.
-pub fn item(view: &ProductView, currency: &str) -> Option<Vec<u8>> {
+pub(crate) fn item(view: &ProductView, currency: &str) -> Option<Vec<u8>> {
     let title = view.title.as_deref()?;
     let description = view.description_text.as_deref()?;
     let image_link = view.image_link.as_deref()?;
@@ -85,7 +85,7 @@ pub fn item(view: &ProductView, currency: &str) -> Option<Vec<u8>> {
 
 /// One product's `<item>` of the supplemental feed (`google-merchant-inventory.xml`): id,
 /// price, sale price and availability. Every value is always there, so it never needs Tera.
-pub fn inventory_item(view: &ProductView, currency: &str) -> Vec<u8> {
+pub(crate) fn inventory_item(view: &ProductView, currency: &str) -> Vec<u8> {
     let mut out = Xml(Vec::with_capacity(256));
     out.element("\n<item>\n", "g:id", &view.id);
     out.money("g:price", &view.erp.price, currency);

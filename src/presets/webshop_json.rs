@@ -10,12 +10,63 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::{Number, Value, json};
 
+use super::PresetDef;
+use super::preview::{Preview, pretty_json};
 use crate::channels::Channel;
+use crate::config::ChannelFormat;
 use crate::content::{AttributeType, Product};
 use crate::merge::{MergeContext, ProductView, product_link};
-use crate::render::clean::{clean_json, one_line};
+use crate::text::clean::{clean_json, one_line};
 
-pub fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+pub(super) struct WebshopJson;
+
+impl PresetDef for WebshopJson {
+    fn name(&self) -> &'static str {
+        "webshop-json"
+    }
+
+    fn format(&self) -> ChannelFormat {
+        ChannelFormat::Json
+    }
+
+    fn required_attributes(&self) -> &'static [&'static str] {
+        &["title"]
+    }
+
+    fn header(
+        &self,
+        ctx: &MergeContext<'_>,
+        channel: &Channel,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        header(ctx, channel, out)
+    }
+
+    fn item(
+        &self,
+        product: &Product,
+        view: &ProductView,
+        ctx: &MergeContext<'_>,
+        channel: &Channel,
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        item(product, view, ctx, channel, out)
+    }
+
+    fn footer(&self, _channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"\n]}\n")
+    }
+
+    fn separator(&self) -> &'static [u8] {
+        b","
+    }
+
+    fn preview(&self, item: &str, _image: Option<&str>) -> Preview {
+        pretty_json(item)
+    }
+}
+
+fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let catalog = json!({
         "name": ctx.catalog.name,
         "base_url": ctx.catalog.base_url,
@@ -25,7 +76,7 @@ pub fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) ->
     write!(out, "{{\"catalog\":{catalog},\"products\":[")
 }
 
-pub fn item(
+fn item(
     product: &Product,
     view: &ProductView,
     ctx: &MergeContext<'_>,
@@ -62,7 +113,7 @@ pub fn item(
         .iter()
         .filter_map(|locale| {
             let text = description?.get(locale)?.as_str()?;
-            Some((locale.as_str(), crate::render::markdown::to_html(text)))
+            Some((locale.as_str(), crate::text::markdown::to_html(text)))
         })
         .collect();
     let category = view.category.as_ref().map(|c| WebshopCategory {

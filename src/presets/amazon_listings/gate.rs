@@ -6,15 +6,16 @@
 
 use rust_decimal::Decimal;
 
-use super::{Checks, Reason, gtin, has_value, missing_attribute};
-use crate::channels::marketplace::AmazonSettings;
-use crate::channels::presets::amazon;
-use crate::channels::product_types::Definition;
-use crate::channels::{Channel, PresetSettings};
+use super::limits as amazon;
+use super::listing::{Listing, is_asin, listing};
+use super::product_types::Definition;
+use super::settings::AmazonSettings;
+use crate::channels::Channel;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
+use crate::gtin;
 use crate::merge::ProductView;
-use crate::render::amazon::{Listing, is_asin, listing};
+use crate::verdict::{Checks, Reason, has_value, missing_attribute};
 
 /// What a full listing cannot do without, besides its GTIN.
 const FULL_LISTING_ATTRIBUTES: &[&str] = &["title", "brand", "description", "bullets", "images"];
@@ -27,7 +28,7 @@ pub(super) fn rules(
     schema: &Schema,
     checks: &mut Checks,
 ) {
-    let PresetSettings::Amazon(settings) = &channel.settings else {
+    let Some(settings) = channel.settings.get::<AmazonSettings>() else {
         return;
     };
     checks.check(record.price > Decimal::ZERO, || {
@@ -120,7 +121,7 @@ fn product_type_rules(
     definition: &Definition,
     checks: &mut Checks,
 ) {
-    let message = crate::render::amazon::message(view, &channel.currency, settings);
+    let message = super::listing::message(view, &channel.currency, settings);
     let problems = definition.problems(&message["attributes"]);
     if problems.is_empty() {
         checks.check(true, || unreachable!());

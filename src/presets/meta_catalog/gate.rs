@@ -1,13 +1,15 @@
 //! Meta's rules for catalog items (`docs/src/channels/meta-catalog.md`): text limits,
 //! identifiers (a GTIN, or an MPN and a brand), variants Meta can tell apart, and its enums.
 
-use super::{Checks, Reason, gtin};
+use super::limits as meta;
+use super::row::additional_image_links;
 use crate::channels::Channel;
-use crate::channels::presets::meta;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
+use crate::gtin;
 use crate::merge::ProductView;
-use crate::render::meta::{additional_image_links, attribute_text};
+use crate::presets::view::attribute_text;
+use crate::verdict::{Checks, Reason};
 
 pub(super) fn rules(
     product: &Product,

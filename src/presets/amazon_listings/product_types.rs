@@ -5,7 +5,7 @@
 //! (`amazon/PRODUCT.json`, `amazon/SHIRT.json`), and the gate checks every full listing of that
 //! type against it, attribute by attribute.
 //!
-//! Amazon's keywords (its meta-schema, `amazon/meta-schema-v1.json` here, from
+//! Amazon's keywords (its meta-schema, `meta-schema-v1.json` beside this file, from
 //! amzn/selling-partner-api-models, Apache License 2.0): `maxUniqueItems`/`minUniqueItems`
 //! (how many items may differ by their `selectors`) and `maxUtf8ByteLength`/
 //! `minUtf8ByteLength` are checked; `editable`, `hidden`, `enumNames`, `selectors` and
@@ -28,7 +28,7 @@ const META_SCHEMA_ID: &str =
 /// The vocabulary Amazon's meta-schema requires: its keywords, declared as understood.
 const VOCABULARY: &str =
     "https://schemas.amazon.com/selling-partners/definitions/product-types/vocabulary/v1";
-const META_SCHEMA: &str = include_str!("amazon/meta-schema-v1.json");
+const META_SCHEMA: &str = include_str!("meta-schema-v1.json");
 
 /// One product type's definition, compiled.
 pub struct Definition {
@@ -150,7 +150,7 @@ impl AttributeMapping {
     pub fn value(&self, view: &crate::merge::ProductView) -> Option<String> {
         self.attribute
             .as_deref()
-            .and_then(|name| crate::render::meta::attribute_text(view, name))
+            .and_then(|name| crate::presets::view::attribute_text(view, name))
             .or_else(|| {
                 view.brand
                     .as_ref()
@@ -194,7 +194,7 @@ pub fn load(
 /// Loads the definitions of an Amazon channel's product types; the channel's note says which
 /// types had none, so that their product-type rules were not checked.
 pub fn attach(
-    settings: &mut super::marketplace::AmazonSettings,
+    settings: &mut super::settings::AmazonSettings,
     source: &CatalogSource,
     problem: &mut dyn FnMut(String),
     note: &mut dyn FnMut(String),
