@@ -393,7 +393,23 @@ pub struct ChannelConfig {
     pub push: Option<PushSettings>,
     /// Amazon: attributes of full listings that pimfeed does not write itself (e.g.
     /// `country_of_origin`), each from a product attribute, per brand, per family or a default.
-    pub attributes: Option<BTreeMap<String, crate::presets::AttributeMapping>>,
+    pub attributes: Option<BTreeMap<String, AttributeMapping>>,
+}
+
+/// Where the value of one Amazon attribute comes from, first match wins: the product's own
+/// `attribute`, the product's brand in `brand`, its family in `family`, then `default`.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeMapping {
+    pub attribute: Option<String>,
+    #[serde(default)]
+    pub brand: BTreeMap<String, String>,
+    #[serde(default)]
+    pub family: BTreeMap<String, String>,
+    pub default: Option<String>,
+    /// A text in the listing's language (`language_tag`), not a code such as `CN`.
+    #[serde(default)]
+    pub localized: bool,
 }
 
 /// bol's delivery promise (v11 `fulfilment.deliveryPromise`).

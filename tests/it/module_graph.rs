@@ -55,8 +55,6 @@ const LAYERS: &[(&str, &[&str])] = &[
 const KNOWN_UPWARD: &[(&str, &str)] = &[
     // A resolved channel holds its preset, and a preset reads the channel's settings.
     ("channels", "presets"),
-    // Amazon's attribute mapping is typed by the preset instead of in `config`.
-    ("config", "presets"),
 ];
 
 #[test]

@@ -129,21 +129,7 @@ impl Definition {
     }
 }
 
-/// Where the value of one Amazon attribute comes from, first match wins: the product's own
-/// `attribute`, the product's brand in `brand`, its family in `family`, then `default`.
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttributeMapping {
-    pub attribute: Option<String>,
-    #[serde(default)]
-    pub brand: BTreeMap<String, String>,
-    #[serde(default)]
-    pub family: BTreeMap<String, String>,
-    pub default: Option<String>,
-    /// A text in the listing's language (`language_tag`), not a code such as `CN`.
-    #[serde(default)]
-    pub localized: bool,
-}
+pub use crate::config::AttributeMapping;
 
 impl AttributeMapping {
     /// The value for one product, if any source has one.
