@@ -191,136 +191,11 @@ pub fn compare(root: &Path, base: &Side, head: &Side) -> Result<Diff, DiffError>
     }
     let mut channels = Vec::with_capacity(names.len());
     for name in names {
-        let base_channel = base.channels.iter().find(|c| c.name == name);
-        let head_channel = head.channels.iter().find(|c| c.name == name);
-        let render = |side: &Side, channel: Option<&Channel>| -> Result<Feed, DiffError> {
-            match channel {
-                Some(channel) => {
-                    render_feed(side, channel, &by_sku, &build).map_err(|failure| DiffError::Side {
-                        side: side.source.label(),
-                        failure,
-                    })
-                }
-                None => Ok(Feed::default()),
-            }
+        let erp = ErpSide {
+            by_sku: &by_sku,
+            build: &build,
         };
-        let before = render(base, base_channel)?;
-        let after = render(head, head_channel)?;
-        let channel = head_channel
-            .or(base_channel)
-            .expect("the name is from one side");
-        let mut diff = ChannelDiff {
-            name: name.to_string(),
-            output: channel.output.clone(),
-            format: channel.format(),
-            status: match (base_channel, head_channel) {
-                (Some(_), Some(_)) => "same",
-                (None, _) => "added",
-                (_, None) => "removed",
-            },
-            items_before: before.items.len(),
-            items_after: after.items.len(),
-            becomes_live: Vec::new(),
-            drops_out: Vec::new(),
-            changed: Vec::new(),
-        };
-        let before_items: HashMap<&str, &[u8]> = before
-            .items
-            .iter()
-            .map(|(index, bytes)| (base.content.products[*index].sku.as_str(), bytes.as_slice()))
-            .collect();
-        let after_items: HashMap<&str, usize> = after
-            .items
-            .iter()
-            .map(|(index, _)| (head.content.products[*index].sku.as_str(), *index))
-            .collect();
-        let base_products: HashMap<&str, &content::Product> = base
-            .content
-            .products
-            .iter()
-            .map(|p| (p.sku.as_str(), p))
-            .collect();
-
-        for (index, bytes) in &after.items {
-            let product = &head.content.products[*index];
-            match before_items.get(product.sku.as_str()) {
-                Some(old) if *old == bytes.as_slice() => {}
-                Some(old) => {
-                    let format = channel.format();
-                    let old_fields = fields::item_fields(format, &before.header, old);
-                    let new_fields = fields::item_fields(format, &after.header, bytes);
-                    let mut changes = fields::changes(&old_fields, &new_fields);
-                    if changes.is_empty() {
-                        // Same fields, different bytes (whitespace): still say something.
-                        changes.push(FieldChange {
-                            field: "item".into(),
-                            before: Some(String::from_utf8_lossy(old).trim().to_string()),
-                            after: Some(String::from_utf8_lossy(bytes).trim().to_string()),
-                        });
-                    }
-                    diff.changed.push(ItemChange {
-                        sku: product.sku.clone(),
-                        file: product.file.to_string(),
-                        line: product.line,
-                        fields: changes,
-                    });
-                }
-                None => {
-                    let was = base_products.get(product.sku.as_str());
-                    let reasons = before
-                        .left_out
-                        .get(product.sku.as_str())
-                        .cloned()
-                        .unwrap_or_default();
-                    diff.becomes_live.push(ProductChange {
-                        sku: product.sku.clone(),
-                        file: product.file.to_string(),
-                        line: product.line,
-                        new: was.is_none(),
-                        reasons,
-                    });
-                }
-            }
-        }
-        for (index, _) in &before.items {
-            let product = &base.content.products[*index];
-            if after_items.contains_key(product.sku.as_str()) {
-                continue;
-            }
-            let mut change = match after.left_out.get(product.sku.as_str()) {
-                Some(reasons) => {
-                    let now = head
-                        .content
-                        .products
-                        .iter()
-                        .find(|p| p.sku == product.sku)
-                        .unwrap_or(product);
-                    ProductChange {
-                        sku: product.sku.clone(),
-                        file: now.file.to_string(),
-                        line: now.line,
-                        new: false,
-                        reasons: reasons.clone(),
-                    }
-                }
-                None if head_channel.is_none() => ProductChange {
-                    sku: product.sku.clone(),
-                    file: product.file.to_string(),
-                    line: product.line,
-                    new: false,
-                    reasons: vec![Reason::new(
-                        "channel-removed",
-                        format!("channel `{name}` is no longer in pim.toml"),
-                    )],
-                },
-                None => absent(head, product),
-            };
-            if let Some(blamer) = blamer.as_mut() {
-                blame::annotate_reasons(blamer, &change.file, change.line, &mut change.reasons);
-            }
-            diff.drops_out.push(change);
-        }
-        channels.push(diff);
+        channels.push(compare_channel(name, base, head, &erp, &mut blamer)?);
     }
     let head_errors = head
         .content
@@ -336,6 +211,181 @@ pub fn compare(root: &Path, base: &Side, head: &Side) -> Result<Diff, DiffError>
         channels,
         head_errors,
     })
+}
+
+/// The ERP records both sides are rendered with, and the one build time they share.
+struct ErpSide<'a> {
+    by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
+    build: &'a BuildView<'a>,
+}
+
+/// One channel of both sides: the items that change, become live or drop out.
+fn compare_channel(
+    name: &str,
+    base: &Side,
+    head: &Side,
+    erp: &ErpSide,
+    blamer: &mut Option<Blamer>,
+) -> Result<ChannelDiff, DiffError> {
+    let base_channel = base.channels.iter().find(|c| c.name == name);
+    let head_channel = head.channels.iter().find(|c| c.name == name);
+    let render = |side: &Side, channel: Option<&Channel>| -> Result<Feed, DiffError> {
+        match channel {
+            Some(channel) => render_feed(side, channel, erp.by_sku, erp.build).map_err(|failure| {
+                DiffError::Side {
+                    side: side.source.label(),
+                    failure,
+                }
+            }),
+            None => Ok(Feed::default()),
+        }
+    };
+    let before = render(base, base_channel)?;
+    let after = render(head, head_channel)?;
+    let channel = head_channel
+        .or(base_channel)
+        .expect("the name is from one side");
+    let mut diff = ChannelDiff {
+        name: name.to_string(),
+        output: channel.output.clone(),
+        format: channel.format(),
+        status: match (base_channel, head_channel) {
+            (Some(_), Some(_)) => "same",
+            (None, _) => "added",
+            (_, None) => "removed",
+        },
+        items_before: before.items.len(),
+        items_after: after.items.len(),
+        becomes_live: Vec::new(),
+        drops_out: Vec::new(),
+        changed: Vec::new(),
+    };
+    changed_and_live(&mut diff, channel.format(), base, head, (&before, &after));
+    dropped_out(
+        &mut diff,
+        base,
+        head,
+        (&before, &after),
+        head_channel.is_some(),
+        blamer,
+    );
+    Ok(diff)
+}
+
+/// Items of the head that differ from the base's, and products that become live.
+fn changed_and_live(
+    diff: &mut ChannelDiff,
+    format: ChannelFormat,
+    base: &Side,
+    head: &Side,
+    (before, after): (&Feed, &Feed),
+) {
+    let before_items: HashMap<&str, &[u8]> = before
+        .items
+        .iter()
+        .map(|(index, bytes)| (base.content.products[*index].sku.as_str(), bytes.as_slice()))
+        .collect();
+    let base_products: HashMap<&str, &content::Product> = base
+        .content
+        .products
+        .iter()
+        .map(|p| (p.sku.as_str(), p))
+        .collect();
+
+    for (index, bytes) in &after.items {
+        let product = &head.content.products[*index];
+        match before_items.get(product.sku.as_str()) {
+            Some(old) if *old == bytes.as_slice() => {}
+            Some(old) => {
+                let old_fields = fields::item_fields(format, &before.header, old);
+                let new_fields = fields::item_fields(format, &after.header, bytes);
+                let mut changes = fields::changes(&old_fields, &new_fields);
+                if changes.is_empty() {
+                    // Same fields, different bytes (whitespace): still say something.
+                    changes.push(FieldChange {
+                        field: "item".into(),
+                        before: Some(String::from_utf8_lossy(old).trim().to_string()),
+                        after: Some(String::from_utf8_lossy(bytes).trim().to_string()),
+                    });
+                }
+                diff.changed.push(ItemChange {
+                    sku: product.sku.clone(),
+                    file: product.file.to_string(),
+                    line: product.line,
+                    fields: changes,
+                });
+            }
+            None => {
+                let was = base_products.get(product.sku.as_str());
+                let reasons = before
+                    .left_out
+                    .get(product.sku.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                diff.becomes_live.push(ProductChange {
+                    sku: product.sku.clone(),
+                    file: product.file.to_string(),
+                    line: product.line,
+                    new: was.is_none(),
+                    reasons,
+                });
+            }
+        }
+    }
+}
+
+/// Products of the base that the head's channel no longer has, with why.
+fn dropped_out(
+    diff: &mut ChannelDiff,
+    base: &Side,
+    head: &Side,
+    (before, after): (&Feed, &Feed),
+    head_has_channel: bool,
+    blamer: &mut Option<Blamer>,
+) {
+    let after_items: HashMap<&str, usize> = after
+        .items
+        .iter()
+        .map(|(index, _)| (head.content.products[*index].sku.as_str(), *index))
+        .collect();
+    for (index, _) in &before.items {
+        let product = &base.content.products[*index];
+        if after_items.contains_key(product.sku.as_str()) {
+            continue;
+        }
+        let mut change = match after.left_out.get(product.sku.as_str()) {
+            Some(reasons) => {
+                let now = head
+                    .content
+                    .products
+                    .iter()
+                    .find(|p| p.sku == product.sku)
+                    .unwrap_or(product);
+                ProductChange {
+                    sku: product.sku.clone(),
+                    file: now.file.to_string(),
+                    line: now.line,
+                    new: false,
+                    reasons: reasons.clone(),
+                }
+            }
+            None if !head_has_channel => ProductChange {
+                sku: product.sku.clone(),
+                file: product.file.to_string(),
+                line: product.line,
+                new: false,
+                reasons: vec![Reason::new(
+                    "channel-removed",
+                    format!("channel `{}` is no longer in pim.toml", diff.name),
+                )],
+            },
+            None => absent(head, product),
+        };
+        if let Some(blamer) = blamer.as_mut() {
+            blame::annotate_reasons(blamer, &change.file, change.line, &mut change.reasons);
+        }
+        diff.drops_out.push(change);
+    }
 }
 
 /// Why a product of the base has no product in the head: its file is broken, or gone.
