@@ -69,9 +69,16 @@ impl LastBuildWriter {
 
     /// Keeps one product, as one line.
     pub fn add(&mut self, product: &Product) -> io::Result<()> {
-        let mut line = serde_json::to_vec(product).map_err(io::Error::other)?;
-        line.push(b'\n');
-        self.write_lines(&line).map(drop)
+        // Serialised straight into the buffered file, without a line of its own to allocate
+        // and copy: the writer thread does this for every product of a cold build.
+        let mut line = CountingWriter {
+            inner: &mut self.products,
+            written: 0,
+        };
+        serde_json::to_writer(&mut line, product).map_err(io::Error::other)?;
+        line.write_all(b"\n")?;
+        self.written += line.written;
+        Ok(())
     }
 
     /// Bytes of `products.jsonl` written so far.
@@ -93,6 +100,24 @@ impl LastBuildWriter {
     pub fn finish(mut self) -> io::Result<Staging> {
         self.products.flush()?;
         Ok(self.staging)
+    }
+}
+
+/// Counts the bytes written through it, for the ranges the build cache notes.
+struct CountingWriter<'w, W: Write> {
+    inner: &'w mut W,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.written += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -168,5 +193,60 @@ impl LastBuildReader {
             self.position += read as u64;
         }
         Ok(products)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::content::AttrValue;
+
+    fn product(sku: &str, title: &str) -> Product {
+        let mut values = BTreeMap::new();
+        values.insert(
+            "title".to_string(),
+            AttrValue {
+                value: serde_json::json!({"nl-NL": title, "en-GB": "\"quoted\" ünïcode"}),
+                line: 3,
+            },
+        );
+        Product {
+            sku: sku.to_string(),
+            model: None,
+            family: "tools".to_string(),
+            file: Arc::from("content/products/a.toml"),
+            line: 1,
+            values,
+            channels: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn written_ranges_hold_exactly_each_products_line() {
+        let root = tempfile::tempdir().unwrap();
+        let mut writer = LastBuildWriter::create(root.path()).unwrap();
+        let products = [product("A-1", "Boor"), product("B-2", "Zaag 18 V")];
+        let mut ranges = Vec::new();
+        for product in &products {
+            let start = writer.written();
+            writer.add(product).unwrap();
+            ranges.push((start, writer.written() - start));
+        }
+        let staging = writer.finish().unwrap();
+        let file = fs::read(staging.path().join(PRODUCTS)).unwrap();
+        assert_eq!(file.len() as u64, ranges[1].0 + ranges[1].1);
+        for (product, (start, len)) in products.iter().zip(ranges) {
+            let line = &file[start as usize..(start + len) as usize];
+            assert_eq!(line.last(), Some(&b'\n'));
+            assert_eq!(
+                line[..line.len() - 1],
+                serde_json::to_vec(product).unwrap()[..]
+            );
+            let read_back = parse_lines(Path::new(PRODUCTS), line).unwrap();
+            assert_eq!(read_back, std::slice::from_ref(product));
+        }
     }
 }

@@ -484,7 +484,10 @@ impl<'a> FileParser<'a> {
         let axes: Vec<&str> = family.variant_axes().collect();
         let mut seen_combinations: HashMap<Vec<String>, String> = HashMap::new();
         let mut products = Vec::with_capacity(tables.len());
-        for table in tables {
+        // Each variant owns a copy of the model's values; the last one takes the model's own.
+        let (mut model_values, mut model_channels) = (Some(model_values), Some(model_channels));
+        let last = tables.len().saturating_sub(1);
+        for (index, table) in tables.into_iter().enumerate() {
             let Some((sku_key, sku_value)) = table.get_key_value("sku") else {
                 let span = table.iter().next().map_or(model.span(), |(k, _)| k.span());
                 self.push(
@@ -532,14 +535,18 @@ impl<'a> FileParser<'a> {
                     seen_combinations.insert(combination, sku.get_ref().clone());
                 }
             }
+            let (base_values, base_channels) = match index == last {
+                true => (model_values.take(), model_channels.take()),
+                false => (model_values.clone(), model_channels.clone()),
+            };
             products.push(Product {
                 line: self.line(sku.span()),
                 sku: sku.into_inner(),
                 model: Some(model.get_ref().clone()),
                 family: family_name.to_string(),
                 file: self.file_name.clone(),
-                values: merge_values(&model_values, own_values),
-                channels: merge_channels(&model_channels, own_channels),
+                values: merge_values(base_values.unwrap_or_default(), own_values),
+                channels: merge_channels(base_channels.unwrap_or_default(), own_channels),
             });
         }
         products
@@ -584,7 +591,7 @@ fn complete_overrides(mut product: Product) -> Product {
             .keys()
             .filter_map(|name| Some((name.clone(), product.values.get(name)?.clone())))
             .collect();
-        *overrides = merge_values(&base, std::mem::take(overrides));
+        *overrides = merge_values(base, std::mem::take(overrides));
     }
     product
 }
@@ -592,10 +599,9 @@ fn complete_overrides(mut product: Product) -> Product {
 /// A variant's values over its model's. Localized values merge per locale, so a variant can
 /// override one language's title and inherit the other.
 fn merge_values(
-    model: &BTreeMap<String, AttrValue>,
+    mut merged: BTreeMap<String, AttrValue>,
     own: BTreeMap<String, AttrValue>,
 ) -> BTreeMap<String, AttrValue> {
-    let mut merged = model.clone();
     for (name, value) in own {
         match (merged.get_mut(&name), &value.value) {
             (Some(base), Value::Object(own_map))
@@ -617,13 +623,12 @@ fn merge_values(
 }
 
 fn merge_channels(
-    model: &BTreeMap<String, BTreeMap<String, AttrValue>>,
+    mut merged: BTreeMap<String, BTreeMap<String, AttrValue>>,
     own: BTreeMap<String, BTreeMap<String, AttrValue>>,
 ) -> BTreeMap<String, BTreeMap<String, AttrValue>> {
-    let mut merged = model.clone();
     for (channel, values) in own {
         let base = merged.remove(&channel).unwrap_or_default();
-        merged.insert(channel, merge_values(&base, values));
+        merged.insert(channel, merge_values(base, values));
     }
     merged
 }
