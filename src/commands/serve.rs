@@ -12,6 +12,7 @@ use crate::cli::{Cli, ServeArgs};
 use crate::diagnostics::render_human;
 use crate::lock::CatalogLock;
 use crate::pipeline::{self, Mode};
+use crate::report::html::Links;
 use crate::serve::{Shared, index::Index};
 use crate::ui::Progress;
 
@@ -118,7 +119,7 @@ fn build_and_index(shared: &Arc<Shared>, options: BuildOptions) {
     let root = shared.root.clone();
     let previous = shared.index();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        build_index(&root, previous.as_deref(), options)
+        build_index(&root, previous.as_deref(), &shared.links, options)
     }))
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
     // The pages first, then the terminal: whoever reads the line finds the pages updated.
@@ -149,6 +150,7 @@ fn build_and_index(shared: &Arc<Shared>, options: BuildOptions) {
 fn build_index(
     root: &Path,
     previous: Option<&Index>,
+    links: &Links,
     options: BuildOptions,
 ) -> Result<(Index, Duration), String> {
     // Held while indexing too: the index reads the feeds and cache this build left.
@@ -167,7 +169,7 @@ fn build_index(
     )?;
     let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
     let started = std::time::Instant::now();
-    let index = Index::build(root, &config, outcome, previous)
+    let index = Index::build(root, &config, outcome, previous, links)
         .map_err(|err| format!("cannot index the build for the pages: {err}"))?;
     Ok((index, started.elapsed()))
 }
