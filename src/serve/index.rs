@@ -41,7 +41,8 @@ pub struct Index {
     /// Per product, one per channel (in the report's order).
     statuses: Vec<Status>,
     channels: usize,
-    by_sku: HashMap<Arc<str>, u32>,
+    /// Shared with the index before when no product came, went or moved.
+    by_sku: Arc<HashMap<Arc<str>, u32>>,
     /// Every family name seen by this index or the ones it was made from, by id.
     family_names: Vec<Arc<str>>,
     /// The families of this build's products, sorted.
@@ -129,6 +130,34 @@ const BLANK: Status = Status {
     completeness: 100,
 };
 
+/// How long each stage of a build's indexing took, for `--timings`.
+pub struct Laps {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    pub laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Laps {
+    pub fn start() -> Laps {
+        let now = std::time::Instant::now();
+        Laps {
+            started: now,
+            last: now,
+            laps: Vec::new(),
+        }
+    }
+
+    pub fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
+
+    pub fn total(&self) -> std::time::Duration {
+        self.last - self.started
+    }
+}
+
 /// A product's item in one channel's feed.
 pub struct Item {
     /// The feed file it is in, output-relative.
@@ -175,14 +204,16 @@ struct LightValue {
 
 impl Index {
     /// Indexes the build that produced `outcome`, reusing what `previous` read of files that
-    /// did not change. `links` are the report page's.
+    /// did not change. `links` are the report page's. Gives back the build's report, for the
+    /// caller to let go of once the pages show the index (freeing it takes a while).
     pub fn build(
         root: &Path,
         config: &Config,
         outcome: Outcome,
         previous: Option<&Index>,
         links: &Links,
-    ) -> std::io::Result<Index> {
+        laps: &mut Laps,
+    ) -> std::io::Result<(Index, Report)> {
         let path = root
             .join(pimfeed_folder::LAST_BUILD)
             .join(last_build::PRODUCTS);
@@ -203,15 +234,31 @@ impl Index {
             families,
             ..
         } = rows;
-        let mut by_sku = HashMap::with_capacity(products.len());
-        for (position, row) in products.iter().enumerate() {
-            by_sku.entry(row.sku.clone()).or_insert(position as u32);
-        }
-        let channels = outcome.report.channels.len();
-        let (statuses, verdicts) = statuses(&outcome.report, &by_sku, products.len());
+        laps.lap("rows");
+        // A save that adds, removes or renames no product keeps every product where it was.
+        let same_products = previous.is_some_and(|previous| {
+            previous.products.len() == products.len()
+                && previous
+                    .products
+                    .iter()
+                    .zip(&products)
+                    .all(|(old, new)| Arc::ptr_eq(&old.sku, &new.sku) || old.sku == new.sku)
+        });
+        let by_sku = match previous {
+            Some(previous) if same_products => previous.by_sku.clone(),
+            _ => Arc::new(positions(&products)),
+        };
+        laps.lap("SKUs");
+        let report = outcome.report;
+        let channels = report.channels.len();
+        let (statuses, verdicts) = statuses(&report, &products, &by_sku);
+        laps.lap("statuses");
         let erp = ErpNumbers::load(root, config, previous.map(|p| &p.erp));
+        laps.lap("ERP numbers");
+        let report_view = ReportView::new(&report, links);
+        laps.lap("report page");
         let mut index = Index {
-            feed_files: feed_files(&outcome),
+            feed_files: feed_files(outcome.manifest.as_ref(), &report),
             families: families.present(&products),
             family_names: families.names,
             files,
@@ -225,13 +272,17 @@ impl Index {
             last_build,
             changes: Changes::default(),
             gone: HashMap::new(),
-            report: ReportView::new(outcome.report, links),
+            report: report_view,
             manifest: outcome.manifest,
             output_dir: outcome.output_dir,
         };
-        index.changes = index.changes_since(previous);
-        index.gone = index.gone_since(previous);
-        Ok(index)
+        index.changes = index.changes_since(previous, same_products);
+        index.gone = match previous {
+            Some(previous) if same_products => previous.gone.clone(),
+            _ => index.gone_since(previous),
+        };
+        laps.lap("changes");
+        Ok((index, report))
     }
 
     fn view(&self, position: usize) -> ProductView<'_> {
@@ -264,7 +315,8 @@ impl Index {
         self.verdicts.of(product.position, channel)
     }
 
-    fn changes_since(&self, previous: Option<&Index>) -> Changes {
+    /// What changed since `previous`; `same_products` when every product is where it was.
+    fn changes_since(&self, previous: Option<&Index>, same_products: bool) -> Changes {
         let Some(previous) = previous else {
             return Changes {
                 first_build: true,
@@ -285,7 +337,11 @@ impl Index {
         };
         for position in 0..self.products.len() {
             let row = self.view(position);
-            let Some(old) = previous.product(row.sku) else {
+            let old = match same_products {
+                true => Some(previous.view(position)),
+                false => previous.product(row.sku),
+            };
+            let Some(old) = old else {
                 files.insert(row.file);
                 note(row.sku, format!("new, in {}", row.file));
                 continue;
@@ -310,7 +366,7 @@ impl Index {
                 note(row.sku, "content changed".to_string());
             }
         }
-        for old in &previous.products {
+        for old in previous.products.iter().filter(|_| !same_products) {
             if !self.by_sku.contains_key(&old.sku) {
                 let file = &previous.files[old.file as usize].path;
                 files.insert(file);
@@ -451,13 +507,18 @@ impl Index {
 /// cross-file warnings).
 fn statuses(
     report: &Report,
+    products: &[ProductRow],
     by_sku: &HashMap<Arc<str>, u32>,
-    products: usize,
 ) -> (Vec<Status>, Verdicts) {
     let channels = report.channels.len();
-    let mut statuses = vec![BLANK; products * channels];
-    for product in &report.products {
-        if let Some(&at) = by_sku.get(product.sku.as_str()) {
+    let mut statuses = vec![BLANK; products.len() * channels];
+    for (at, product) in report.products.iter().enumerate() {
+        // The report lists products in catalog order, as the index does.
+        let at = match products.get(at) {
+            Some(row) if *row.sku == *product.sku => Some(at as u32),
+            _ => by_sku.get(product.sku.as_str()).copied(),
+        };
+        if let Some(at) = at {
             let row = &mut statuses[at as usize * channels..][..channels];
             for (status, completeness) in row.iter_mut().zip(&product.completeness) {
                 status.completeness = *completeness;
@@ -478,6 +539,15 @@ fn statuses(
         reasons.add(at, channel, verdict);
     }
     (statuses, reasons.finish())
+}
+
+/// Each SKU's position (its first, should a build ever have one twice).
+fn positions(products: &[ProductRow]) -> HashMap<Arc<str>, u32> {
+    let mut by_sku = HashMap::with_capacity(products.len());
+    for (position, row) in products.iter().enumerate() {
+        by_sku.entry(row.sku.clone()).or_insert(position as u32);
+    }
+    by_sku
 }
 
 /// Whether `text` contains `word` (in lower case), ignoring case.
@@ -644,9 +714,10 @@ impl<'p> PreviousFiles<'p> {
     /// The rows the last index has of the file at `path`, if its bytes were `content` then.
     fn unchanged(&mut self, path: &str, content: &Digest32) -> Option<&'p [ProductRow]> {
         let files = &self.index.files;
+        // Mostly the next one; else skip the files that are gone.
         while files
             .get(self.next)
-            .is_some_and(|file| Path::new(&*file.path) < Path::new(path))
+            .is_some_and(|file| *file.path != *path && Path::new(&*file.path) < Path::new(path))
         {
             self.next += 1;
         }
@@ -737,12 +808,11 @@ fn title_of(product: &LightProduct, locale: &str) -> String {
 }
 
 /// Each channel's feed files, in the report's channel order.
-fn feed_files(outcome: &Outcome) -> Vec<Vec<String>> {
-    let Some(manifest) = &outcome.manifest else {
-        return vec![Vec::new(); outcome.report.channels.len()];
+fn feed_files(manifest: Option<&Manifest>, report: &Report) -> Vec<Vec<String>> {
+    let Some(manifest) = manifest else {
+        return vec![Vec::new(); report.channels.len()];
     };
-    outcome
-        .report
+    report
         .channels
         .iter()
         .map(|channel| {
@@ -791,7 +861,9 @@ mod tests {
             source: "vscode://file/{path}:{line}".to_string(),
             root: root.display().to_string(),
         };
-        Index::build(root, &config, outcome, previous, &links).unwrap()
+        Index::build(root, &config, outcome, previous, &links, &mut Laps::start())
+            .unwrap()
+            .0
     }
 
     /// Everything a page can read of the index, one line per fact.
@@ -861,7 +933,13 @@ mod tests {
                 .any(|fact| fact.contains("Renamed ")),
             "the edit is not in the index"
         );
-        assert_eq!(facts(&incremental), facts(&afresh));
+        let (incremental_facts, afresh_facts) = (facts(&incremental), facts(&afresh));
+        let first_difference = incremental_facts
+            .iter()
+            .zip(&afresh_facts)
+            .find(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "incremental, then afresh");
+        assert_eq!(incremental_facts.len(), afresh_facts.len());
         let changes: Vec<&str> = incremental
             .changes
             .products

@@ -1,6 +1,6 @@
 //! What the pages show of a build's report: its head (summary, channels and their counts, the
 //! first problems) and the report page, rendered once per build. The report itself, with a
-//! verdict for every product, is let go as soon as a build is indexed.
+//! verdict for every product, is let go as soon as the pages show the build.
 
 use serde::Serialize;
 
@@ -44,44 +44,45 @@ pub struct ChannelHead {
 }
 
 impl ReportView {
-    pub fn new(report: Report, links: &Links) -> ReportView {
+    pub fn new(report: &Report, links: &Links) -> ReportView {
         let mut out = Vec::new();
         let page = report
             .write_html_with(&mut out, links, CHROME, REPORT_ROWS)
             .map(|()| String::from_utf8_lossy(&out).into_owned())
             .map_err(|err| crate::render::tera_message(&err));
-        let error_count = report.diagnostics.iter().filter(|d| d.is_error()).count();
-        let problems_total = report.diagnostics.len();
-        let errors = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .take(BANNER_ERRORS)
-            .cloned()
-            .collect();
-        let mut problems = report.diagnostics;
-        problems.truncate(PROBLEMS_SHOWN);
+        let errors = report.diagnostics.iter().filter(|d| d.is_error());
         ReportView {
+            generated_at: report.generated_at.clone(),
+            catalog: report.catalog.clone(),
+            summary: Summary {
+                content_files: report.summary.content_files,
+                products: report.summary.products,
+                erp_records: report.summary.erp_records,
+                errors: report.summary.errors,
+                warnings: report.summary.warnings,
+            },
+            erp_stale: report.erp_stale.clone(),
             channels: report
                 .channels
-                .into_iter()
+                .iter()
                 .map(|c| ChannelHead {
-                    name: c.name,
-                    kind: c.kind,
-                    locale: c.locale,
-                    output: c.output,
+                    name: c.name.clone(),
+                    kind: c.kind.clone(),
+                    locale: c.locale.clone(),
+                    output: c.output.clone(),
                     items: c.items,
                     excluded: c.excluded,
                 })
                 .collect(),
-            generated_at: report.generated_at,
-            catalog: report.catalog,
-            summary: report.summary,
-            erp_stale: report.erp_stale,
-            problems,
-            problems_total,
-            errors,
-            error_count,
+            problems: report
+                .diagnostics
+                .iter()
+                .take(PROBLEMS_SHOWN)
+                .cloned()
+                .collect(),
+            problems_total: report.diagnostics.len(),
+            errors: errors.clone().take(BANNER_ERRORS).cloned().collect(),
+            error_count: errors.count(),
             page,
         }
     }
