@@ -64,6 +64,7 @@ pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
     if args.open {
         open_browser(&url);
     }
+    crate::serve::memory::give_back_freed_memory_at_once();
     let debounce = Duration::from_millis(args.debounce_ms);
     let builder = shared.clone();
     let options = BuildOptions {

@@ -6,6 +6,7 @@
 
 mod erp_numbers;
 pub mod index;
+pub mod memory;
 mod pages;
 pub mod preview;
 mod report_view;
