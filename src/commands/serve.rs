@@ -15,6 +15,7 @@ use crate::pipeline::{self, Mode};
 use crate::report::html::Links;
 use crate::serve::Shared;
 use crate::serve::index::{Index, Laps};
+use crate::serve::memory::GiveBackAtOnce;
 use crate::ui::Progress;
 
 pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
@@ -64,7 +65,6 @@ pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
     if args.open {
         open_browser(&url);
     }
-    crate::serve::memory::give_back_freed_memory_at_once();
     let debounce = Duration::from_millis(args.debounce_ms);
     let builder = shared.clone();
     let options = BuildOptions {
@@ -189,14 +189,15 @@ fn build_index(
     if options.timings {
         peak_memory::reset();
     }
-    let outcome = pipeline::run(root, Mode::Build, true, options.allow_drop, &progress).map_err(
-        |failure| match failure.diagnostics() {
-            [] => failure.to_string(),
-            diagnostics => render_human(diagnostics, root, false)
-                .trim_end()
-                .to_string(),
-        },
-    )?;
+    let giving_back = GiveBackAtOnce::start();
+    let outcome = pipeline::run(root, Mode::Build, true, options.allow_drop, &progress);
+    drop(giving_back);
+    let outcome = outcome.map_err(|failure| match failure.diagnostics() {
+        [] => failure.to_string(),
+        diagnostics => render_human(diagnostics, root, false)
+            .trim_end()
+            .to_string(),
+    })?;
     let mut timings = Vec::new();
     if options.timings {
         for (stage, duration) in &outcome.timings {
