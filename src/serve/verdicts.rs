@@ -11,8 +11,17 @@ use crate::report::Report;
 #[derive(Default)]
 pub struct Verdicts {
     texts: Vec<Box<str>>,
-    /// By product (its position in the index) and channel.
-    reasons: HashMap<(u32, u16), Box<[CompactReason]>>,
+    /// Sorted by product (its position in the index) and channel, each with its reasons'
+    /// range in `reasons`.
+    verdicts: Vec<(VerdictKey, u32, u32)>,
+    reasons: Vec<CompactReason>,
+}
+
+/// A product's position in the index and a channel, in one number that sorts by both.
+type VerdictKey = u64;
+
+fn key(product: u32, channel: usize) -> VerdictKey {
+    (u64::from(product) << 16) | channel as u64
 }
 
 #[derive(Clone, Copy)]
@@ -34,6 +43,8 @@ pub struct ShownReason<'a> {
 #[derive(Default)]
 pub struct VerdictsBuilder {
     known: HashMap<String, u32>,
+    /// The last text looked up: verdicts in catalog order mostly repeat the one before.
+    last: Option<u32>,
     verdicts: Verdicts,
 }
 
@@ -41,35 +52,50 @@ impl VerdictsBuilder {
     /// Keeps the reasons of `verdict`, the report's verdict on the product at `product` in
     /// `channel`.
     pub fn add(&mut self, product: u32, channel: usize, verdict: &crate::report::ProductVerdict) {
-        let reasons = verdict
-            .reasons
-            .iter()
-            .map(|reason| CompactReason {
+        let start = self.verdicts.reasons.len() as u32;
+        for reason in &verdict.reasons {
+            let compact = CompactReason {
                 message: self.text(&reason.message),
                 line: reason.line,
                 blame: reason
                     .blame
                     .as_ref()
                     .map(|blame| self.text(&crate::report::blame_sentence(blame))),
-            })
-            .collect();
+            };
+            self.verdicts.reasons.push(compact);
+        }
+        let end = self.verdicts.reasons.len() as u32;
         self.verdicts
-            .reasons
-            .insert((product, channel as u16), reasons);
+            .verdicts
+            .push((key(product, channel), start, end));
     }
 
     fn text(&mut self, text: &str) -> u32 {
-        if let Some(&known) = self.known.get(text) {
-            return known;
+        if let Some(last) = self.last
+            && *self.verdicts.texts[last as usize] == *text
+        {
+            return last;
         }
-        let id = self.verdicts.texts.len() as u32;
-        self.verdicts.texts.push(text.into());
-        self.known.insert(text.to_string(), id);
+        let id = match self.known.get(text) {
+            Some(&known) => known,
+            None => {
+                let id = self.verdicts.texts.len() as u32;
+                self.verdicts.texts.push(text.into());
+                self.known.insert(text.to_string(), id);
+                id
+            }
+        };
+        self.last = Some(id);
         id
     }
 
     pub fn finish(mut self) -> Verdicts {
+        // A product in both lists of a channel keeps the verdict added last (left out).
+        self.verdicts.verdicts.reverse();
+        self.verdicts.verdicts.sort_by_key(|(key, _, _)| *key);
+        self.verdicts.verdicts.dedup_by_key(|(key, _, _)| *key);
         self.verdicts.texts.shrink_to_fit();
+        self.verdicts.verdicts.shrink_to_fit();
         self.verdicts.reasons.shrink_to_fit();
         self.verdicts
     }
@@ -78,10 +104,15 @@ impl VerdictsBuilder {
 impl Verdicts {
     /// The reasons the report gave for the product at `product` in `channel`.
     pub fn of(&self, product: usize, channel: usize) -> Vec<ShownReason<'_>> {
-        let Some(reasons) = self.reasons.get(&(product as u32, channel as u16)) else {
+        let wanted = key(product as u32, channel);
+        let Ok(at) = self
+            .verdicts
+            .binary_search_by_key(&wanted, |(key, _, _)| *key)
+        else {
             return Vec::new();
         };
-        reasons
+        let (_, start, end) = self.verdicts[at];
+        self.reasons[start as usize..end as usize]
             .iter()
             .map(|reason| ShownReason {
                 message: &self.texts[reason.message as usize],
