@@ -462,13 +462,91 @@ impl Previous {
     }
 }
 
-/// Every entry of the cache the last build of the catalog at `root` kept, in catalog order,
-/// whatever it was built with (for `serve`, which indexes where each item sits in the feeds
-/// that build published).
-pub fn entries(root: &Path) -> io::Result<impl Iterator<Item = io::Result<FileEntry>>> {
-    let mut reader = EntryReader::open(&root.join(pimfeed_folder::CACHE).join(ENTRIES))?;
-    reader.fill()?;
-    Ok(std::iter::from_fn(move || reader.take().transpose()))
+/// The entries file the last build of a catalog kept, read by position (for `serve`, which
+/// indexes where each file's entry sits and reads one when a page asks for it). The file is
+/// kept open: a newer build replaces it, never changes it, so positions stay valid for as
+/// long as this lives.
+pub struct EntriesFile {
+    file: File,
+}
+
+/// Where one entry sits in `entries.bin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryAt {
+    offset: u64,
+    len: u32,
+}
+
+/// The first fields of a [`FileEntry`], decoded without its diagnostics and products.
+#[derive(Debug, Deserialize)]
+pub struct EntryHead {
+    pub path: Arc<str>,
+    pub stamp: Stamp,
+    pub content: Digest32,
+    pub erp: Digest32,
+    pub last_build: (u64, u64),
+    pub reusable: bool,
+}
+
+impl EntriesFile {
+    pub fn open(root: &Path) -> io::Result<EntriesFile> {
+        let file = File::open(root.join(pimfeed_folder::CACHE).join(ENTRIES))?;
+        Ok(EntriesFile { file })
+    }
+
+    /// Visits every entry in catalog order: where it sits and its bytes (see [`EntryHead`]
+    /// and [`decode_entry`]).
+    pub fn for_each(
+        &self,
+        mut visit: impl FnMut(EntryAt, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut file = &self.file;
+        std::io::Seek::rewind(&mut file)?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        // The build id, which only the build checks.
+        let mut id = [0; 8];
+        reader.read_exact(&mut id)?;
+        let mut offset = 8u64;
+        let mut bytes = Vec::new();
+        loop {
+            let mut len = [0; 4];
+            match reader.read_exact(&mut len) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(err) => return Err(err),
+            }
+            let len = u32::from_le_bytes(len);
+            bytes.resize(len as usize, 0);
+            reader.read_exact(&mut bytes)?;
+            visit(
+                EntryAt {
+                    offset: offset + 4,
+                    len,
+                },
+                &bytes,
+            )?;
+            offset += 4 + u64::from(len);
+        }
+    }
+
+    /// The entry at `at`, whole.
+    pub fn read(&self, at: EntryAt) -> io::Result<FileEntry> {
+        let mut bytes = vec![0; at.len as usize];
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut bytes, at.offset)?;
+        decode_entry(&bytes)
+    }
+}
+
+/// An entry's first fields, from its bytes.
+pub fn decode_head(bytes: &[u8]) -> io::Result<EntryHead> {
+    postcard::take_from_bytes(bytes)
+        .map(|(head, _)| head)
+        .map_err(io::Error::other)
+}
+
+/// An entry, from its bytes.
+pub fn decode_entry(bytes: &[u8]) -> io::Result<FileEntry> {
+    postcard::from_bytes(bytes).map_err(io::Error::other)
 }
 
 /// One channel's feed files of the previous build (each opened when first read).

@@ -12,7 +12,10 @@ use crate::cli::{Cli, ServeArgs};
 use crate::diagnostics::render_human;
 use crate::lock::CatalogLock;
 use crate::pipeline::{self, Mode};
-use crate::serve::{Shared, index::Index};
+use crate::report::html::Links;
+use crate::serve::Shared;
+use crate::serve::index::{Index, Laps};
+use crate::serve::memory::GiveBackAtOnce;
 use crate::ui::Progress;
 
 pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
@@ -67,6 +70,7 @@ pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
     let options = BuildOptions {
         quiet: cli.quiet,
         allow_drop: args.allow_drop,
+        timings: cli.timings,
     };
     std::thread::spawn(move || {
         build_and_index(&builder, options);
@@ -107,6 +111,8 @@ struct BuildOptions {
     quiet: bool,
     /// Let a build through the guard (see `pimfeed build --allow-drop`).
     allow_drop: bool,
+    /// Print each build's stages, its indexing stages and the peak memory of both.
+    timings: bool,
 }
 
 /// One build, indexed for the pages; a build that fails (or panics) leaves the last good
@@ -118,12 +124,17 @@ fn build_and_index(shared: &Arc<Shared>, options: BuildOptions) {
     let root = shared.root.clone();
     let previous = shared.index();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        build_index(&root, previous.as_deref(), options)
+        build_index(&root, previous.as_deref(), &shared.links, options)
     }))
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
     // The pages first, then the terminal: whoever reads the line finds the pages updated.
     match result {
-        Ok((index, indexing)) => {
+        Ok(Built {
+            index,
+            indexing,
+            report,
+            timings,
+        }) => {
             let products = index.report.summary.products;
             let problems = match index.report.summary.errors {
                 0 => String::new(),
@@ -136,40 +147,102 @@ fn build_and_index(shared: &Arc<Shared>, options: BuildOptions) {
                     started.elapsed()
                 );
             }
+            for line in timings {
+                eprintln!("{line}");
+            }
+            // Let go of the build's report and the index before it only now: freeing a
+            // catalog's worth of small strings takes a while, and the page is waiting.
+            drop(report);
         }
         Err(problem) => {
             shared.failed(problem.clone());
             eprintln!("error: {problem}");
         }
     }
+    drop(previous);
 }
 
-/// The build's index, and how long indexing took. A progress bar on a terminal (not in CI)
-/// unless `quiet`.
+/// A build, indexed.
+struct Built {
+    index: Index,
+    /// From the end of the build to the index being ready.
+    indexing: Duration,
+    /// The build's report, to let go of once the pages show the index.
+    report: crate::report::Report,
+    /// `--timings` lines: the build's stages, the indexing stages, the peak memory of each.
+    timings: Vec<String>,
+}
+
+/// The build's index. A progress bar on a terminal (not in CI) unless `quiet`.
 fn build_index(
     root: &Path,
     previous: Option<&Index>,
+    links: &Links,
     options: BuildOptions,
-) -> Result<(Index, Duration), String> {
+) -> Result<Built, String> {
     // Held while indexing too: the index reads the feeds and cache this build left.
     let _lock = CatalogLock::acquire(root, Duration::from_secs(600), || {
         eprintln!("waiting for another pimfeed build or refresh of this catalog to finish");
     })
     .map_err(|err| err.to_string())?;
     let progress = Progress::new(!options.quiet);
-    let outcome = pipeline::run(root, Mode::Build, true, options.allow_drop, &progress).map_err(
-        |failure| match failure.diagnostics() {
-            [] => failure.to_string(),
-            diagnostics => render_human(diagnostics, root, false)
-                .trim_end()
-                .to_string(),
-        },
-    )?;
+    if options.timings {
+        peak_memory::reset();
+    }
+    let giving_back = GiveBackAtOnce::start();
+    let outcome = pipeline::run(root, Mode::Build, true, options.allow_drop, &progress);
+    drop(giving_back);
+    let outcome = outcome.map_err(|failure| match failure.diagnostics() {
+        [] => failure.to_string(),
+        diagnostics => render_human(diagnostics, root, false)
+            .trim_end()
+            .to_string(),
+    })?;
+    let mut timings = Vec::new();
+    if options.timings {
+        for (stage, duration) in &outcome.timings {
+            timings.push(format!("timing  {stage}  {:.3}s", duration.as_secs_f64()));
+        }
+        timings.extend(peak_memory::line("building"));
+        peak_memory::reset();
+    }
+    let mut laps = Laps::start();
     let config = pipeline::load_config(root).map_err(|failure| failure.to_string())?;
-    let started = std::time::Instant::now();
-    let index = Index::build(root, &config, outcome, previous)
+    laps.lap("configuration");
+    let (index, report) = Index::build(root, &config, outcome, previous, links, &mut laps)
         .map_err(|err| format!("cannot index the build for the pages: {err}"))?;
-    Ok((index, started.elapsed()))
+    let indexing = laps.total();
+    if options.timings {
+        for (stage, duration) in &laps.laps {
+            timings.push(format!(
+                "timing  index: {stage}  {:.3}s",
+                duration.as_secs_f64()
+            ));
+        }
+        timings.extend(peak_memory::line("indexing"));
+    }
+    Ok(Built {
+        index,
+        indexing,
+        report,
+        timings,
+    })
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), per build for `--timings`.
+mod peak_memory {
+    /// Starts a new peak from what is resident now (Linux `clear_refs`; elsewhere a no-op).
+    pub fn reset() {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+
+    /// `peak RSS  building  312.4 MiB`.
+    pub fn line(during: &str) -> Option<String> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(format!("peak RSS  {during}  {:.1} MiB", kib / 1024.0))
+    }
 }
 
 /// `127.0.0.1:8080`, with a v6 address in brackets.

@@ -1,38 +1,58 @@
 //! What `serve`'s pages need of a build, small enough for a catalog of a million products:
-//! per product its SKU, title, family, file and status in every channel, and where its item
-//! sits in each feed (from the build cache). Everything bigger (the product's content, the
-//! items themselves) is read from the build's files when a page asks for it.
+//! per product its SKU, title, family, file and line, and per channel its status and
+//! completeness. Everything bigger is read from the build's files when a page asks for it:
+//! the product's content from `products.jsonl`, where its items sit from its file's entry in
+//! the build cache, the items themselves from the feeds. The reasons a channel gives and the
+//! ERP numbers are kept packed ([`Verdicts`], [`ErpNumbers`]).
+//!
+//! Indexing is incremental: a file whose bytes did not change since the last build keeps the
+//! rows the last index read of it; only changed files are read again.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::cache::{self, Digest32};
-use crate::config::{Config, ErpConfig};
+use super::erp_numbers::ErpNumbers;
+use super::report_view::ReportView;
+use super::verdicts::{self, ShownReason, Verdicts, VerdictsBuilder};
+use crate::cache::{self, Digest32, EntriesFile, EntryAt};
+use crate::config::Config;
 use crate::content::Product;
-use crate::erp::ErpRecord;
 use crate::last_build;
 use crate::pimfeed_folder;
 use crate::pipeline::{Manifest, Outcome};
-use crate::render::ItemSpan;
 use crate::report::Report;
+use crate::report::html::Links;
 
 /// One build, indexed.
 pub struct Index {
-    pub report: Report,
+    pub report: ReportView,
     pub manifest: Option<Manifest>,
     pub output_dir: PathBuf,
     /// Per channel (in the report's order), its feed files, catalog output-relative.
     pub feed_files: Vec<Vec<String>>,
-    pub products: Vec<ProductRow>,
-    by_sku: HashMap<Arc<str>, usize>,
+    files: Vec<FileRow>,
+    products: Vec<ProductRow>,
+    /// Per product, one per channel (in the report's order).
+    statuses: Vec<Status>,
+    channels: usize,
+    /// Shared with the index before when no product came, went or moved.
+    by_sku: Arc<HashMap<Arc<str>, u32>>,
+    /// Every family name seen by this index or the ones it was made from, by id.
+    family_names: Vec<Arc<str>>,
+    /// The families of this build's products, sorted.
     pub families: Vec<String>,
-    erp: HashMap<String, ErpRecord>,
-    last_build: PathBuf,
+    verdicts: Verdicts,
+    erp: Arc<ErpNumbers>,
+    /// The build cache's entries, open (a newer build replaces the file, never changes it).
+    entries: Option<EntriesFile>,
+    /// The build's `products.jsonl`, open for the same reason.
+    last_build: File,
     /// What this build changed against the one before.
     pub changes: Changes,
     /// SKUs the build before had and this one has not, with their file (a file that no longer
@@ -40,20 +60,37 @@ pub struct Index {
     pub gone: HashMap<String, Arc<str>>,
 }
 
-pub struct ProductRow {
-    pub sku: Arc<str>,
-    pub title: Box<str>,
-    pub family: Box<str>,
-    pub file: Arc<str>,
-    pub line: u32,
-    /// The bytes of its file, to tell what a save changed.
+/// A content file as the build left it.
+struct FileRow {
+    path: Arc<str>,
+    /// Its bytes' digest, to tell what a save changed.
     content: Digest32,
-    /// Its file's lines in the build's `products.jsonl`.
+    /// Its products' lines in the build's `products.jsonl`.
     last_build: (u64, u64),
+    /// Its entry in the build cache, when the build kept one.
+    entry: Option<EntryAt>,
+    products: Range<u32>,
+}
+
+#[derive(Clone)]
+struct ProductRow {
+    sku: Arc<str>,
+    title: Arc<str>,
+    family: u32,
+    file: u32,
+    line: u32,
+}
+
+/// A product of the index, as the pages read it.
+pub struct ProductView<'a> {
+    position: usize,
+    pub sku: &'a str,
+    pub title: &'a str,
+    pub family: &'a str,
+    pub file: &'a str,
+    pub line: u32,
     /// One per channel, in the report's order.
-    pub channels: Box<[Status]>,
-    /// SKU, title and family in lower case, for search.
-    haystack: Box<str>,
+    pub channels: &'a [Status],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,18 +119,54 @@ impl State {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
     pub state: State,
     pub completeness: u8,
-    /// Index into the channel's `left_out` or `warnings` in the report.
-    pub verdict: Option<u32>,
-    /// Where its item sits in the channel's feed, when the build cache recorded it.
-    pub item: Option<ItemSpan>,
+}
+
+const BLANK: Status = Status {
+    state: State::Live,
+    completeness: 100,
+};
+
+/// How long each stage of a build's indexing took, for `--timings`.
+pub struct Laps {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    pub laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Laps {
+    pub fn start() -> Laps {
+        let now = std::time::Instant::now();
+        Laps {
+            started: now,
+            last: now,
+            laps: Vec::new(),
+        }
+    }
+
+    pub fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
+
+    pub fn total(&self) -> std::time::Duration {
+        self.last - self.started
+    }
+}
+
+/// A product's item in one channel's feed.
+pub struct Item {
+    /// The feed file it is in, output-relative.
+    pub file: String,
+    pub text: String,
 }
 
 /// What a build changed against the one before it.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, PartialEq, serde::Serialize)]
 pub struct Changes {
     pub first_build: bool,
     pub files_changed: usize,
@@ -102,16 +175,13 @@ pub struct Changes {
     pub more: usize,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, PartialEq, serde::Serialize)]
 pub struct ChangedProduct {
     pub sku: String,
     pub what: String,
 }
 
 const CHANGES_SHOWN: usize = 50;
-
-/// Per SKU of a file, its title and family.
-type TitlesAndFamilies = HashMap<String, (Box<str>, Box<str>)>;
 
 /// A product line of `products.jsonl`, read for what the index keeps.
 #[derive(Deserialize)]
@@ -134,160 +204,119 @@ struct LightValue {
 
 impl Index {
     /// Indexes the build that produced `outcome`, reusing what `previous` read of files that
-    /// did not change.
+    /// did not change. `links` are the report page's. Gives back the build's report, for the
+    /// caller to let go of once the pages show the index (freeing it takes a while).
     pub fn build(
         root: &Path,
         config: &Config,
         outcome: Outcome,
         previous: Option<&Index>,
-    ) -> std::io::Result<Index> {
-        let last_build = root
+        links: &Links,
+        laps: &mut Laps,
+    ) -> std::io::Result<(Index, Report)> {
+        let path = root
             .join(pimfeed_folder::LAST_BUILD)
             .join(last_build::PRODUCTS);
+        let last_build = File::open(&path)
+            .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
+        let entries = EntriesFile::open(root).ok();
         let locale = config.catalog.locales.first().cloned().unwrap_or_default();
-        let mut reader = LastBuildLines::open(&last_build)?;
-        let mut products = Vec::new();
-        let entries: Box<dyn Iterator<Item = std::io::Result<cache::FileEntry>>> =
-            match cache::entries(root) {
-                Ok(entries) => Box::new(entries),
-                // A build keeps no cache when it could not keep a whole one: index the
-                // products without where their items sit.
-                Err(_) => Box::new(entries_from_last_build(&last_build)?.into_iter().map(Ok)),
-            };
-        for entry in entries {
-            let entry = entry?;
-            let reused = previous.and_then(|previous| previous.rows_of(&entry));
-            let light: TitlesAndFamilies = match reused {
-                Some(rows) => rows,
-                None => reader
-                    .products(entry.last_build)?
-                    .into_iter()
-                    .map(|p| {
-                        let title = title_of(&p, &locale).into();
-                        (p.sku, (title, p.family.into()))
-                    })
-                    .collect(),
-            };
-            for product in &entry.products {
-                let (title, family) = light
-                    .get(&product.sku)
-                    .cloned()
-                    .unwrap_or_else(|| ("".into(), "".into()));
-                let channels = product
-                    .channels
-                    .iter()
-                    .map(|verdict| Status {
-                        state: State::Live,
-                        completeness: verdict.completeness,
-                        verdict: None,
-                        item: verdict.item,
-                    })
-                    .collect();
-                products.push(ProductRow {
-                    haystack: format!("{} {} {}", product.sku, title, family)
-                        .to_lowercase()
-                        .into(),
-                    sku: product.sku.as_str().into(),
-                    title,
-                    family,
-                    file: entry.path.clone(),
-                    line: product.line,
-                    content: entry.content,
-                    last_build: entry.last_build,
-                    channels,
-                });
-            }
+        let mut rows = RowsBuilder::new(previous, locale, &last_build);
+        match &entries {
+            Some(entries) => entries.for_each(|at, bytes| rows.add_entry(at, bytes))?,
+            // A build keeps no cache when it could not keep a whole one: index the products
+            // without where their items sit.
+            None => rows.add_last_build()?,
         }
+        let RowsBuilder {
+            files,
+            products,
+            families,
+            ..
+        } = rows;
+        laps.lap("rows");
+        // A save that adds, removes or renames no product keeps every product where it was.
+        let same_products = previous.is_some_and(|previous| {
+            previous.products.len() == products.len()
+                && previous
+                    .products
+                    .iter()
+                    .zip(&products)
+                    .all(|(old, new)| Arc::ptr_eq(&old.sku, &new.sku) || old.sku == new.sku)
+        });
+        let by_sku = match previous {
+            Some(previous) if same_products => previous.by_sku.clone(),
+            _ => Arc::new(positions(&products)),
+        };
+        laps.lap("SKUs");
+        let report = outcome.report;
+        let channels = report.channels.len();
+        let (statuses, verdicts) = statuses(&report, &products, &by_sku);
+        laps.lap("statuses");
+        let erp = ErpNumbers::load(root, config, previous.map(|p| &p.erp));
+        laps.lap("ERP numbers");
+        let report_view = ReportView::new(&report, links);
+        laps.lap("report page");
         let mut index = Index {
-            feed_files: feed_files(&outcome),
-            by_sku: HashMap::new(),
-            families: Vec::new(),
-            erp: erp_records(root, config),
+            feed_files: feed_files(outcome.manifest.as_ref(), &report),
+            families: families.present(&products),
+            family_names: families.names,
+            files,
+            products,
+            statuses,
+            channels,
+            by_sku,
+            verdicts,
+            erp,
+            entries,
             last_build,
             changes: Changes::default(),
             gone: HashMap::new(),
-            products,
-            report: outcome.report,
+            report: report_view,
             manifest: outcome.manifest,
             output_dir: outcome.output_dir,
         };
-        index.apply_report();
-        index.changes = index.changes_since(previous);
-        index.gone = index.gone_since(previous);
-        Ok(index)
+        index.changes = index.changes_since(previous, same_products);
+        index.gone = match previous {
+            Some(previous) if same_products => previous.gone.clone(),
+            _ => index.gone_since(previous),
+        };
+        laps.lap("changes");
+        Ok((index, report))
     }
 
-    /// The titles and families of `entry`'s products as the last index read them, when the
-    /// file's bytes did not change.
-    fn rows_of(&self, entry: &cache::FileEntry) -> Option<TitlesAndFamilies> {
-        if entry.content == cache::UNKNOWN_CONTENT {
-            return None;
+    fn view(&self, position: usize) -> ProductView<'_> {
+        let row = &self.products[position];
+        let start = position * self.channels;
+        ProductView {
+            position,
+            sku: &row.sku,
+            title: &row.title,
+            family: &self.family_names[row.family as usize],
+            file: &self.files[row.file as usize].path,
+            line: row.line,
+            channels: &self.statuses[start..start + self.channels],
         }
-        entry
-            .products
-            .iter()
-            .map(|product| {
-                let row = &self.products[*self.by_sku.get(product.sku.as_str())?];
-                (row.content == entry.content && *row.file == *entry.path)
-                    .then(|| (product.sku.clone(), (row.title.clone(), row.family.clone())))
-            })
-            .collect()
     }
 
-    /// Fills in every product's state per channel from the report, which also covers the
-    /// files the cache keeps no verdicts for (those with errors or cross-file warnings).
-    fn apply_report(&mut self) {
-        let channels = self.report.channels.len();
-        for (position, row) in self.products.iter_mut().enumerate() {
-            self.by_sku.entry(row.sku.clone()).or_insert(position);
-            if row.channels.len() != channels {
-                let blank = Status {
-                    state: State::Live,
-                    completeness: 100,
-                    verdict: None,
-                    item: None,
-                };
-                row.channels = vec![blank; channels].into();
-            }
-        }
-        for product in &self.report.products {
-            if let Some(&position) = self.by_sku.get(product.sku.as_str()) {
-                let row = &mut self.products[position];
-                for (status, completeness) in row.channels.iter_mut().zip(&product.completeness) {
-                    status.completeness = *completeness;
-                }
-            }
-        }
-        for (channel, report) in self.report.channels.iter().enumerate() {
-            for (verdicts, left_out) in [(&report.warnings, false), (&report.left_out, true)] {
-                for (at, verdict) in verdicts.iter().enumerate() {
-                    let Some(&position) = self.by_sku.get(verdict.sku.as_str()) else {
-                        continue;
-                    };
-                    let by_choice = verdict
-                        .reasons
-                        .iter()
-                        .all(|r| matches!(r.code, "filter" | "disabled"));
-                    let status = &mut self.products[position].channels[channel];
-                    status.verdict = Some(at as u32);
-                    status.state = match (left_out, by_choice) {
-                        (false, _) => State::Warned,
-                        (true, true) => State::Skipped,
-                        (true, false) => State::LeftOut,
-                    };
-                    if left_out {
-                        status.item = None;
-                    }
-                }
-            }
-        }
-        let families: HashSet<&str> = self.products.iter().map(|p| &*p.family).collect();
-        let mut families: Vec<String> = families.into_iter().map(String::from).collect();
-        families.sort();
-        self.families = families;
+    pub fn product(&self, sku: &str) -> Option<ProductView<'_>> {
+        self.by_sku
+            .get(sku)
+            .map(|&position| self.view(position as usize))
     }
 
-    fn changes_since(&self, previous: Option<&Index>) -> Changes {
+    /// The ERP record of `sku` as label and value pairs, if the ERP has one.
+    pub fn erp(&self, sku: &str) -> Option<Vec<(String, String)>> {
+        self.erp.facts(sku)
+    }
+
+    /// Why `product` is left out of, or warned about in, `channel`.
+    pub fn reasons(&self, product: &ProductView, channel: usize) -> Vec<ShownReason<'_>> {
+        self.verdicts.of(product.position, channel)
+    }
+
+    /// What changed since `previous`; `same_products` when every product is where it was.
+    fn changes_since(&self, previous: Option<&Index>, same_products: bool) -> Changes {
         let Some(previous) = previous else {
             return Changes {
                 first_build: true,
@@ -306,17 +335,24 @@ impl Index {
                 changes.more += 1;
             }
         };
-        for row in &self.products {
-            let Some(old) = previous.product(&row.sku) else {
-                files.insert(row.file.clone());
-                note(&row.sku, format!("new, in {}", row.file));
+        for position in 0..self.products.len() {
+            let row = self.view(position);
+            let old = match same_products {
+                true => Some(previous.view(position)),
+                false => previous.product(row.sku),
+            };
+            let Some(old) = old else {
+                files.insert(row.file);
+                note(row.sku, format!("new, in {}", row.file));
                 continue;
             };
-            if old.content != row.content {
-                files.insert(row.file.clone());
+            let content_changed = self.files[self.products[position].file as usize].content
+                != previous.files[previous.products[old.position].file as usize].content;
+            if content_changed {
+                files.insert(row.file);
             }
             let mut moves = Vec::new();
-            for (channel, (now, then)) in row.channels.iter().zip(old.channels.iter()).enumerate() {
+            for (channel, (now, then)) in row.channels.iter().zip(old.channels).enumerate() {
                 let name = &self.report.channels[channel].name;
                 match (then.state.is_live(), now.state.is_live()) {
                     (false, true) => moves.push(format!("now live in {name}")),
@@ -325,15 +361,16 @@ impl Index {
                 }
             }
             if !moves.is_empty() {
-                note(&row.sku, moves.join(", "));
-            } else if old.content != row.content {
-                note(&row.sku, "content changed".to_string());
+                note(row.sku, moves.join(", "));
+            } else if content_changed {
+                note(row.sku, "content changed".to_string());
             }
         }
-        for old in &previous.products {
+        for old in previous.products.iter().filter(|_| !same_products) {
             if !self.by_sku.contains_key(&old.sku) {
-                files.insert(old.file.clone());
-                note(&old.sku, format!("gone from the catalog ({})", old.file));
+                let file = &previous.files[old.file as usize].path;
+                files.insert(file);
+                note(&old.sku, format!("gone from the catalog ({file})"));
             }
         }
         changes.files_changed = files.len();
@@ -352,24 +389,20 @@ impl Index {
             .collect();
         for old in &previous.products {
             if !self.by_sku.contains_key(&old.sku) {
-                gone.insert(old.sku.to_string(), old.file.clone());
+                let file = previous.files[old.file as usize].path.clone();
+                gone.insert(old.sku.to_string(), file);
             }
         }
         gone
     }
 
-    pub fn product(&self, sku: &str) -> Option<&ProductRow> {
-        self.by_sku
-            .get(sku)
-            .map(|&position| &self.products[position])
-    }
-
-    pub fn erp(&self, sku: &str) -> Option<&ErpRecord> {
-        self.erp.get(sku)
-    }
-
     /// The products matching `query`, in catalog order: a page of them, and how many match.
-    pub fn search(&self, query: &Query, offset: usize, limit: usize) -> (Vec<&ProductRow>, usize) {
+    pub fn search(
+        &self,
+        query: &Query,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<ProductView<'_>>, usize) {
         let words: Vec<String> = query
             .text
             .split_whitespace()
@@ -379,27 +412,38 @@ impl Index {
             .channel
             .as_deref()
             .and_then(|name| self.report.channels.iter().position(|c| c.name == name));
+        let family = query
+            .family
+            .as_deref()
+            .map(|wanted| self.family_names.iter().position(|f| **f == *wanted));
         let mut total = 0;
         let mut page = Vec::new();
-        for row in &self.products {
-            let matches = words
-                .iter()
-                .all(|word| row.haystack.contains(word.as_str()))
-                && query.family.as_deref().is_none_or(|f| &*row.family == f)
+        for (position, row) in self.products.iter().enumerate() {
+            let family_matches = match family {
+                None => true,
+                Some(wanted) => wanted == Some(row.family as usize),
+            };
+            let statuses = &self.statuses[position * self.channels..][..self.channels];
+            let matches = family_matches
+                && words.iter().all(|word| {
+                    contains_folded(&row.sku, word)
+                        || contains_folded(&row.title, word)
+                        || contains_folded(&self.family_names[row.family as usize], word)
+                })
                 && query.status.is_none_or(|wanted| {
-                    let states: Vec<State> = match channel {
-                        Some(channel) => vec![row.channels[channel].state],
-                        None => row.channels.iter().map(|s| s.state).collect(),
+                    let states: &[Status] = match channel {
+                        Some(channel) => &statuses[channel..=channel],
+                        None => statuses,
                     };
                     match wanted {
-                        Wanted::Live => states.iter().any(|s| s.is_live()),
-                        Wanted::LeftOut => states.iter().any(|s| !s.is_live()),
-                        Wanted::Warned => states.contains(&State::Warned),
+                        Wanted::Live => states.iter().any(|s| s.state.is_live()),
+                        Wanted::LeftOut => states.iter().any(|s| !s.state.is_live()),
+                        Wanted::Warned => states.iter().any(|s| s.state == State::Warned),
                     }
                 });
             if matches {
                 if total >= offset && page.len() < limit {
-                    page.push(row);
+                    page.push(self.view(position));
                 }
                 total += 1;
             }
@@ -407,30 +451,329 @@ impl Index {
         (page, total)
     }
 
-    /// The item of `row` in `channel`'s feed, as the feed has it.
-    pub fn item(&self, row: &ProductRow, channel: usize) -> std::io::Result<Option<String>> {
-        let Some(span) = row.channels[channel].item else {
-            return Ok(None);
+    /// The product's item in every channel it is live in, as the feed has it (from where the
+    /// build cache says it sits).
+    pub fn items(&self, product: &ProductView) -> std::io::Result<Vec<Option<Item>>> {
+        let mut items: Vec<Option<Item>> = (0..self.channels).map(|_| None).collect();
+        let file = &self.files[self.products[product.position].file as usize];
+        let (Some(entries), Some(at)) = (&self.entries, file.entry) else {
+            return Ok(items);
         };
-        let Some(file) = self.feed_files[channel].get(span.part as usize) else {
-            return Ok(None);
+        let entry = entries.read(at)?;
+        let Some(cached) = entry.products.iter().find(|p| *p.sku == *product.sku) else {
+            return Ok(items);
         };
-        let mut bytes = vec![0; span.len as usize];
-        File::open(self.output_dir.join(file))?.read_exact_at(&mut bytes, span.offset)?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        for (channel, verdict) in cached.channels.iter().enumerate().take(self.channels) {
+            // The report has the last word: the cache keeps no verdict for files with
+            // cross-file warnings.
+            if !product.channels[channel].state.is_live() {
+                continue;
+            }
+            let Some(span) = verdict.item else {
+                continue;
+            };
+            let Some(feed) = self.feed_files[channel].get(span.part as usize) else {
+                continue;
+            };
+            let text = read_at(&self.output_dir.join(feed), span.offset, span.len as u64)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_else(|err| format!("(cannot read the item: {err})"));
+            items[channel] = Some(Item {
+                file: feed.clone(),
+                text,
+            });
+        }
+        Ok(items)
     }
 
     /// The product's content as the build read it.
-    pub fn content(&self, row: &ProductRow) -> std::io::Result<Option<Product>> {
-        let mut reader = LastBuildLines::open(&self.last_build)?;
-        let lines = reader.read(row.last_build)?;
+    pub fn content(&self, product: &ProductView) -> std::io::Result<Option<Product>> {
+        let file = &self.files[self.products[product.position].file as usize];
+        let (start, len) = file.last_build;
+        let mut lines = vec![0; len as usize];
+        self.last_build.read_exact_at(&mut lines, start)?;
         for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let product: Product = serde_json::from_slice(line).map_err(std::io::Error::other)?;
-            if *product.sku == *row.sku {
-                return Ok(Some(product));
+            let content: Product = serde_json::from_slice(line).map_err(std::io::Error::other)?;
+            if *content.sku == *product.sku {
+                return Ok(Some(content));
             }
         }
         Ok(None)
+    }
+}
+
+/// Every product's status per channel (in the report's order) and the reasons behind it, from
+/// the report (which also covers files the cache keeps no verdicts for: those with errors or
+/// cross-file warnings).
+fn statuses(
+    report: &Report,
+    products: &[ProductRow],
+    by_sku: &HashMap<Arc<str>, u32>,
+) -> (Vec<Status>, Verdicts) {
+    let channels = report.channels.len();
+    let mut statuses = vec![BLANK; products.len() * channels];
+    for (at, product) in report.products.iter().enumerate() {
+        // The report lists products in catalog order, as the index does.
+        let at = match products.get(at) {
+            Some(row) if *row.sku == *product.sku => Some(at as u32),
+            _ => by_sku.get(product.sku.as_str()).copied(),
+        };
+        if let Some(at) = at {
+            let row = &mut statuses[at as usize * channels..][..channels];
+            for (status, completeness) in row.iter_mut().zip(&product.completeness) {
+                status.completeness = *completeness;
+            }
+        }
+    }
+    let mut reasons = VerdictsBuilder::default();
+    for (channel, left_out, verdict) in verdicts::all(report) {
+        let Some(&at) = by_sku.get(verdict.sku.as_str()) else {
+            continue;
+        };
+        statuses[at as usize * channels + channel].state =
+            match (left_out, verdicts::by_choice(verdict)) {
+                (false, _) => State::Warned,
+                (true, true) => State::Skipped,
+                (true, false) => State::LeftOut,
+            };
+        reasons.add(at, channel, verdict);
+    }
+    (statuses, reasons.finish())
+}
+
+/// Each SKU's position (its first, should a build ever have one twice).
+fn positions(products: &[ProductRow]) -> HashMap<Arc<str>, u32> {
+    let mut by_sku = HashMap::with_capacity(products.len());
+    for (position, row) in products.iter().enumerate() {
+        by_sku.entry(row.sku.clone()).or_insert(position as u32);
+    }
+    by_sku
+}
+
+/// Whether `text` contains `word` (in lower case), ignoring case.
+fn contains_folded(text: &str, word: &str) -> bool {
+    if !text.is_ascii() {
+        return text.to_lowercase().contains(word);
+    }
+    if !word.is_ascii() {
+        return false;
+    }
+    let (text, word) = (text.as_bytes(), word.as_bytes());
+    word.is_empty()
+        || text
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word))
+}
+
+fn read_at(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; len as usize];
+    File::open(path)?.read_exact_at(&mut bytes, offset)?;
+    Ok(bytes)
+}
+
+/// The rows of a new index, reusing those of the last one for files whose bytes did not
+/// change.
+struct RowsBuilder<'p> {
+    previous: Option<PreviousFiles<'p>>,
+    locale: String,
+    last_build: &'p File,
+    files: Vec<FileRow>,
+    products: Vec<ProductRow>,
+    families: Families,
+}
+
+impl<'p> RowsBuilder<'p> {
+    fn new(previous: Option<&'p Index>, locale: String, last_build: &'p File) -> Self {
+        RowsBuilder {
+            families: Families::new(previous.map_or(&[][..], |p| &p.family_names)),
+            previous: previous.map(|index| PreviousFiles { index, next: 0 }),
+            locale,
+            last_build,
+            files: Vec::new(),
+            products: Vec::new(),
+        }
+    }
+
+    /// One content file's entry in the build cache.
+    fn add_entry(&mut self, at: EntryAt, bytes: &[u8]) -> std::io::Result<()> {
+        let head = cache::decode_head(bytes)?;
+        let file = self.files.len() as u32;
+        let first = self.products.len() as u32;
+        let unchanged = match &mut self.previous {
+            Some(previous) if head.content != cache::UNKNOWN_CONTENT => {
+                previous.unchanged(&head.path, &head.content)
+            }
+            _ => None,
+        };
+        match unchanged {
+            Some(rows) => self.products.extend(rows.iter().map(|row| ProductRow {
+                file,
+                ..row.clone()
+            })),
+            None => {
+                let entry = cache::decode_entry(bytes)?;
+                let mut read: HashMap<String, LightProduct> = self
+                    .light_products(head.last_build)?
+                    .into_iter()
+                    .map(|product| (product.sku.clone(), product))
+                    .collect();
+                for product in &entry.products {
+                    let (title, family) = match read.remove(&product.sku) {
+                        Some(light) => (title_of(&light, &self.locale), light.family),
+                        None => (String::new(), String::new()),
+                    };
+                    self.products.push(ProductRow {
+                        sku: product.sku.as_str().into(),
+                        title: title.into(),
+                        family: self.families.id(&family),
+                        file,
+                        line: product.line,
+                    });
+                }
+            }
+        }
+        self.files.push(FileRow {
+            path: head.path,
+            content: head.content,
+            last_build: head.last_build,
+            entry: Some(at),
+            products: first..self.products.len() as u32,
+        });
+        Ok(())
+    }
+
+    /// Every product of `products.jsonl`, for a build that kept no cache.
+    fn add_last_build(&mut self) -> std::io::Result<()> {
+        #[derive(Deserialize)]
+        struct Placed {
+            file: Arc<str>,
+            line: u32,
+            #[serde(flatten)]
+            light: LightProduct,
+        }
+        let len = self.last_build.metadata()?.len();
+        let bytes = read_range(self.last_build, (0, len))?;
+        let mut start = 0u64;
+        for line in bytes.split_inclusive(|b| *b == b'\n') {
+            let placed: Placed = serde_json::from_slice(line).map_err(std::io::Error::other)?;
+            let range = (start, line.len() as u64);
+            start += line.len() as u64;
+            let title = title_of(&placed.light, &self.locale);
+            let family = self.families.id(&placed.light.family);
+            let file = match self.files.last_mut() {
+                Some(last) if last.path == placed.file => {
+                    last.last_build.1 = range.0 + range.1 - last.last_build.0;
+                    last.products.end += 1;
+                    self.files.len() as u32 - 1
+                }
+                _ => {
+                    let at = self.products.len() as u32;
+                    self.files.push(FileRow {
+                        path: placed.file,
+                        content: cache::UNKNOWN_CONTENT,
+                        last_build: range,
+                        entry: None,
+                        products: at..at + 1,
+                    });
+                    self.files.len() as u32 - 1
+                }
+            };
+            self.products.push(ProductRow {
+                sku: placed.light.sku.as_str().into(),
+                title: title.into(),
+                family,
+                file,
+                line: placed.line,
+            });
+        }
+        Ok(())
+    }
+
+    fn light_products(&self, range: (u64, u64)) -> std::io::Result<Vec<LightProduct>> {
+        read_range(self.last_build, range)?
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).map_err(std::io::Error::other))
+            .collect()
+    }
+}
+
+fn read_range(file: &File, (start, len): (u64, u64)) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; len as usize];
+    file.read_exact_at(&mut bytes, start)?;
+    Ok(bytes)
+}
+
+/// The last index's files, walked in catalog order alongside the new build's.
+struct PreviousFiles<'p> {
+    index: &'p Index,
+    next: usize,
+}
+
+impl<'p> PreviousFiles<'p> {
+    /// The rows the last index has of the file at `path`, if its bytes were `content` then.
+    fn unchanged(&mut self, path: &str, content: &Digest32) -> Option<&'p [ProductRow]> {
+        let files = &self.index.files;
+        // Mostly the next one; else skip the files that are gone.
+        while files
+            .get(self.next)
+            .is_some_and(|file| *file.path != *path && Path::new(&*file.path) < Path::new(path))
+        {
+            self.next += 1;
+        }
+        let file = files.get(self.next)?;
+        if *file.path != *path || file.content != *content {
+            return None;
+        }
+        let rows = &self.index.products[file.products.start as usize..file.products.end as usize];
+        Some(rows)
+    }
+}
+
+/// Family names by id; ids stay the same from one index to the next.
+struct Families {
+    names: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, u32>,
+}
+
+impl Families {
+    fn new(known: &[Arc<str>]) -> Self {
+        Families {
+            names: known.to_vec(),
+            ids: known
+                .iter()
+                .enumerate()
+                .map(|(id, name)| (name.clone(), id as u32))
+                .collect(),
+        }
+    }
+
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let name: Arc<str> = name.into();
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+
+    /// The names of the families `products` have, sorted.
+    fn present(&self, products: &[ProductRow]) -> Vec<String> {
+        let mut used = vec![false; self.names.len()];
+        for product in products {
+            used[product.family as usize] = true;
+        }
+        let mut names: Vec<String> = self
+            .names
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| *used)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        names.sort();
+        names
     }
 }
 
@@ -465,12 +808,11 @@ fn title_of(product: &LightProduct, locale: &str) -> String {
 }
 
 /// Each channel's feed files, in the report's channel order.
-fn feed_files(outcome: &Outcome) -> Vec<Vec<String>> {
-    let Some(manifest) = &outcome.manifest else {
-        return vec![Vec::new(); outcome.report.channels.len()];
+fn feed_files(manifest: Option<&Manifest>, report: &Report) -> Vec<Vec<String>> {
+    let Some(manifest) = manifest else {
+        return vec![Vec::new(); report.channels.len()];
     };
-    outcome
-        .report
+    report
         .channels
         .iter()
         .map(|channel| {
@@ -485,76 +827,131 @@ fn feed_files(outcome: &Outcome) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The ERP numbers the build used: the export again (cheap) or the kept last pull of an HTTP
-/// source (never a new pull).
-fn erp_records(root: &Path, config: &Config) -> HashMap<String, ErpRecord> {
-    let records = match &config.erp {
-        ErpConfig::File(file) => crate::erp::file::load(file, root).unwrap_or_default(),
-        ErpConfig::Http(_) => crate::erp::last_pull::load(root)
-            .map(|pull| pull.records)
-            .unwrap_or_default(),
-    };
-    records.into_iter().map(|r| (r.sku.clone(), r)).collect()
-}
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
 
-/// One entry per product of `products.jsonl`, for a build that kept no cache.
-fn entries_from_last_build(path: &Path) -> std::io::Result<Vec<cache::FileEntry>> {
-    #[derive(Deserialize)]
-    struct Placed {
-        sku: String,
-        file: Arc<str>,
-        line: u32,
-    }
-    let bytes = std::fs::read(path)?;
-    let mut entries = Vec::new();
-    let mut start = 0u64;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        let placed: Placed = serde_json::from_slice(line).map_err(std::io::Error::other)?;
-        entries.push(cache::FileEntry {
-            path: placed.file,
-            stamp: cache::Stamp::UNKNOWN,
-            content: cache::UNKNOWN_CONTENT,
-            erp: cache::UNKNOWN_CONTENT,
-            last_build: (start, line.len() as u64),
-            reusable: false,
-            kept_since: None,
-            diagnostics: Vec::new(),
-            products: vec![cache::CachedProduct {
-                sku: placed.sku,
-                line: placed.line,
-                titles: Vec::new(),
-                channels: Vec::new(),
-            }],
-        });
-        start += line.len() as u64;
-    }
-    Ok(entries)
-}
+    use super::*;
+    use crate::pipeline::{self, Mode};
 
-/// Lines of `products.jsonl` by byte range.
-struct LastBuildLines {
-    file: File,
-}
-
-impl LastBuildLines {
-    fn open(path: &Path) -> std::io::Result<LastBuildLines> {
-        let file = File::open(path)
-            .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
-        Ok(LastBuildLines { file })
+    fn copy_example(to: &Path) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(root.join("pim.toml"), to.join("pim.toml")).unwrap();
+        for folder in ["content", "templates", "erp"] {
+            for entry in walkdir::WalkDir::new(root.join(folder)) {
+                let entry = entry.unwrap();
+                let target = to.join(entry.path().strip_prefix(root).unwrap());
+                if entry.file_type().is_dir() {
+                    std::fs::create_dir_all(&target).unwrap();
+                } else {
+                    std::fs::copy(entry.path(), &target).unwrap();
+                }
+            }
+        }
     }
 
-    fn read(&mut self, (start, len): (u64, u64)) -> std::io::Result<Vec<u8>> {
-        let mut bytes = vec![0; len as usize];
-        self.file.read_exact_at(&mut bytes, start)?;
-        Ok(bytes)
+    fn build(root: &Path, previous: Option<&Index>) -> Index {
+        let progress = crate::ui::Progress::new(false);
+        let outcome = pipeline::run(root, Mode::Build, true, true, &progress)
+            .unwrap_or_else(|failure| panic!("{failure}"));
+        let config = pipeline::load_config(root).unwrap_or_else(|failure| panic!("{failure}"));
+        let links = Links {
+            product: "/products/".to_string(),
+            feed: "/feeds/".to_string(),
+            source: "vscode://file/{path}:{line}".to_string(),
+            root: root.display().to_string(),
+        };
+        Index::build(root, &config, outcome, previous, &links, &mut Laps::start())
+            .unwrap()
+            .0
     }
 
-    fn products(&mut self, range: (u64, u64)) -> std::io::Result<Vec<LightProduct>> {
-        let bytes = self.read(range)?;
-        bytes
-            .split(|b| *b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| serde_json::from_slice(line).map_err(std::io::Error::other))
-            .collect()
+    /// Everything a page can read of the index, one line per fact.
+    fn facts(index: &Index) -> Vec<String> {
+        let mut facts = vec![format!("families {:?}", index.families)];
+        for position in 0..index.products.len() {
+            let product = index.view(position);
+            facts.push(format!(
+                "{} {:?} {} {} {} {:?}",
+                product.sku,
+                product.title,
+                product.family,
+                product.file,
+                product.line,
+                product.channels
+            ));
+            for channel in 0..index.channels {
+                for reason in index.reasons(&product, channel) {
+                    facts.push(format!(
+                        "  {channel}: {} {:?} {:?}",
+                        reason.message, reason.line, reason.blame
+                    ));
+                }
+            }
+            for item in index.items(&product).unwrap().into_iter().flatten() {
+                facts.push(format!("  {} {}", item.file, item.text));
+            }
+            let content = index.content(&product).unwrap().unwrap();
+            facts.push(format!("  {}", serde_json::to_string(&content).unwrap()));
+            facts.push(format!("  {:?}", index.erp(product.sku)));
+        }
+        facts
+    }
+
+    #[test]
+    fn an_index_made_from_the_last_one_is_the_index_made_afresh() {
+        let catalog = tempfile::tempdir().unwrap();
+        let root = catalog.path();
+        copy_example(root);
+        let first = build(root, None);
+
+        // A save to one file (its title, so its row must be read again), one file moved and
+        // one removed.
+        let products = root.join("content/products");
+        let mut files: Vec<_> = walkdir::WalkDir::new(&products)
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        let edited = &files[0];
+        let text = std::fs::read_to_string(edited).unwrap();
+        let title = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("title"))
+            .expect("a title line");
+        let renamed = title.replacen('"', "\"Renamed ", 1);
+        std::fs::write(edited, text.replacen(title, &renamed, 1)).unwrap();
+        std::fs::rename(&files[1], files[1].with_file_name("ZZ-moved.toml")).unwrap();
+        std::fs::remove_file(&files[2]).unwrap();
+
+        let incremental = build(root, Some(&first));
+        let afresh = build(root, None);
+        assert!(
+            facts(&incremental)
+                .iter()
+                .any(|fact| fact.contains("Renamed ")),
+            "the edit is not in the index"
+        );
+        let (incremental_facts, afresh_facts) = (facts(&incremental), facts(&afresh));
+        let first_difference = incremental_facts
+            .iter()
+            .zip(&afresh_facts)
+            .find(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "incremental, then afresh");
+        assert_eq!(incremental_facts.len(), afresh_facts.len());
+        let changes: Vec<&str> = incremental
+            .changes
+            .products
+            .iter()
+            .map(|c| c.what.as_str())
+            .collect();
+        assert!(changes.contains(&"content changed"), "{changes:?}");
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.starts_with("gone from the catalog")),
+            "{changes:?}"
+        );
     }
 }

@@ -4,9 +4,13 @@
 //! ships the whole catalog. Open pages learn of each build over server-sent events and
 //! refresh themselves.
 
+mod erp_numbers;
 pub mod index;
+pub mod memory;
 mod pages;
 pub mod preview;
+mod report_view;
+mod verdicts;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -34,7 +38,7 @@ pub struct View {
 /// What the server and the build thread share.
 pub struct Shared {
     pub root: PathBuf,
-    links: Links,
+    pub links: Links,
     pages: pages::Pages,
     view: RwLock<Arc<View>>,
     events: broadcast::Sender<&'static str>,

@@ -10,17 +10,12 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::index::{Index, ProductRow, State as ChannelState, Wanted};
+use super::index::{Index, Item, ProductView, State as ChannelState, Wanted};
 use super::{Shared, View, preview};
 use crate::report::html::{self, Links};
 
-/// Rows per list on `/report`: the rest are a search away on `/products`, and a page of a
-/// million products must still answer at once.
-const REPORT_ROWS: usize = 200;
 /// Products per page of `/products`.
 const PAGE_SIZE: usize = 50;
-/// Content errors named in the banner on every page; the rest are counted.
-const BANNER_ERRORS: usize = 10;
 
 pub struct Pages {
     tera: tera::Tera,
@@ -82,16 +77,6 @@ fn to_tera(value: &serde_json::Value) -> tera::Value {
 /// The navigation, build status, error banners and reload script every page has.
 fn chrome(shared: &Shared, view: &View) -> Result<String, String> {
     let index = view.index.as_deref();
-    let errors: Vec<_> = index
-        .map(|index| {
-            index
-                .report
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .collect()
-        })
-        .unwrap_or_default();
     let built_at = index.map(|i| i.report.generated_at.as_str()).unwrap_or("");
     let context = json!({
         "catalog": index.map(|i| i.report.catalog.as_str()).unwrap_or("pimfeed"),
@@ -101,8 +86,8 @@ fn chrome(shared: &Shared, view: &View) -> Result<String, String> {
         "built_ago": html::time_ago(built_at, chrono::Utc::now()),
         "problem": view.problem,
         "has_build": index.is_some(),
-        "error_count": errors.len(),
-        "errors": errors.iter().take(BANNER_ERRORS).collect::<Vec<_>>(),
+        "error_count": index.map_or(0, |i| i.report.error_count),
+        "errors": index.map(|i| i.report.errors.as_slice()).unwrap_or_default(),
     });
     shared.pages.render("chrome.html", &context)
 }
@@ -184,7 +169,6 @@ pub async fn home(State(shared): State<Arc<Shared>>) -> Response {
         return no_build_yet(&shared, &view);
     };
     let report = &index.report;
-    let problems: Vec<_> = report.diagnostics.iter().take(100).collect();
     let context = json!({
         "summary": report.summary,
         "erp_stale": report.erp_stale,
@@ -193,8 +177,8 @@ pub async fn home(State(shared): State<Arc<Shared>>) -> Response {
             "items": c.items, "excluded": c.excluded,
         })).collect::<Vec<_>>(),
         "changes": index.changes,
-        "problems": problems,
-        "problems_total": report.diagnostics.len(),
+        "problems": report.problems,
+        "problems_total": report.problems_total,
     });
     page(&shared, &view, "Overview", "home.html", context)
 }
@@ -278,11 +262,11 @@ fn state_class(state: ChannelState) -> &'static str {
     }
 }
 
-fn list_row(index: &Index, row: &ProductRow) -> serde_json::Value {
+fn list_row(index: &Index, row: &ProductView) -> serde_json::Value {
     json!({
-        "sku": &*row.sku,
-        "title": &*row.title,
-        "family": &*row.family,
+        "sku": row.sku,
+        "title": row.title,
+        "family": row.family,
         "channels": row.channels.iter().zip(&index.report.channels).map(|(status, channel)| json!({
             "name": channel.name,
             "state": status.state.word(),
@@ -314,7 +298,7 @@ pub async fn product(State(shared): State<Arc<Shared>>, Path(sku): Path<String>)
         *response.status_mut() = StatusCode::NOT_FOUND;
         return response;
     };
-    let content = match index.content(row) {
+    let content = match index.content(&row) {
         Ok(content) => content,
         Err(err) => {
             return error_page(
@@ -323,43 +307,52 @@ pub async fn product(State(shared): State<Arc<Shared>>, Path(sku): Path<String>)
             );
         }
     };
+    let items = index.items(&row).unwrap_or_else(|err| {
+        let text = format!("(cannot read the item: {err})");
+        (0..row.channels.len())
+            .map(|_| {
+                Some(Item {
+                    file: String::new(),
+                    text: text.clone(),
+                })
+            })
+            .collect()
+    });
     let image = content.as_ref().and_then(first_image);
     let mut channels = Vec::new();
-    for (position, (status, channel)) in row.channels.iter().zip(&index.report.channels).enumerate()
+    for (position, ((status, channel), item)) in row
+        .channels
+        .iter()
+        .zip(&index.report.channels)
+        .zip(items)
+        .enumerate()
     {
-        let item = index
-            .item(row, position)
-            .unwrap_or_else(|err| Some(format!("(cannot read the item: {err})")));
-        let verdict = status.verdict.and_then(|at| {
-            let list = match status.state {
-                ChannelState::Warned => &channel.warnings,
-                _ => &channel.left_out,
-            };
-            list.get(at as usize)
-        });
-        let reasons: Vec<_> = verdict
-            .map(|v| {
-                v.reasons
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "message": r.message,
-                            "line": r.line.unwrap_or(row.line),
-                            "blame": r.blame.as_ref().map(crate::report::blame_sentence),
-                        })
-                    })
-                    .collect()
+        let reasons: Vec<_> = index
+            .reasons(&row, position)
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "message": r.message,
+                    "line": r.line.unwrap_or(row.line),
+                    "blame": r.blame,
+                })
             })
-            .unwrap_or_default();
+            .collect();
         let preview = item
-            .as_deref()
-            .map(|item| preview::of(&channel.kind, item, image.as_deref()))
+            .as_ref()
+            .map(|item| preview::of(&channel.kind, &item.text, image.as_deref()))
             .unwrap_or(preview::Preview::Raw);
+        let output = match &item {
+            Some(item) if !item.file.is_empty() => &item.file,
+            _ => index.feed_files[position]
+                .first()
+                .unwrap_or(&channel.output),
+        };
         channels.push(json!({
             "name": channel.name,
             "kind": channel.kind,
             "locale": channel.locale,
-            "output": index.feed_files[position].get(item_part(status)).unwrap_or(&channel.output),
+            "output": output,
             "state": status.state.word(),
             "class": state_class(status.state),
             "bar": match status.state { ChannelState::Live | ChannelState::Warned => "live", ChannelState::LeftOut => "out", ChannelState::Skipped => "skipped" },
@@ -367,7 +360,7 @@ pub async fn product(State(shared): State<Arc<Shared>>, Path(sku): Path<String>)
             "completeness": status.completeness,
             "reasons": reasons,
             "preview": preview,
-            "item": item,
+            "item": item.map(|item| item.text),
         }));
     }
     let attributes: Vec<_> = content
@@ -382,61 +375,21 @@ pub async fn product(State(shared): State<Arc<Shared>>, Path(sku): Path<String>)
         })
         .collect();
     let context = json!({
-        "sku": &*row.sku,
-        "title": &*row.title,
-        "family": &*row.family,
-        "file": &*row.file,
+        "sku": row.sku,
+        "title": row.title,
+        "family": row.family,
+        "file": row.file,
         "line": row.line,
-        "erp": index.erp(&row.sku).map(erp_facts),
+        "erp": index.erp(row.sku),
         "channels": channels,
         "attributes": attributes,
     });
-    page(&shared, &view, &row.sku, "product.html", context)
-}
-
-fn item_part(status: &super::index::Status) -> usize {
-    status.item.map_or(0, |span| span.part as usize)
+    page(&shared, &view, row.sku, "product.html", context)
 }
 
 fn first_image(product: &crate::content::Product) -> Option<String> {
     let images = serde_json::to_value(&product.values.get("images")?.value).ok()?;
     images.pointer("/0/url")?.as_str().map(String::from)
-}
-
-/// The ERP record as label and value pairs.
-fn erp_facts(record: &crate::erp::ErpRecord) -> Vec<(String, String)> {
-    let mut facts = vec![
-        (
-            "price".to_string(),
-            format!(
-                "{} {}",
-                record.price,
-                record.currency.as_deref().unwrap_or("")
-            ),
-        ),
-        ("stock".to_string(), record.stock.to_string()),
-        ("active".to_string(), record.active.to_string()),
-    ];
-    let optional = [
-        ("sale price", record.sale_price.map(|p| p.to_string())),
-        ("GTIN", record.gtin.clone()),
-        ("MPN", record.mpn.clone()),
-        ("weight (kg)", record.weight.map(|w| w.to_string())),
-        ("unit", record.unit.clone()),
-        ("pack size", record.pack_size.map(|p| p.to_string())),
-    ];
-    facts.extend(
-        optional
-            .into_iter()
-            .filter_map(|(name, value)| Some((name.to_string(), value?))),
-    );
-    for tier in &record.price_tiers {
-        facts.push((
-            format!("from {} units", tier.min_qty),
-            tier.price.to_string(),
-        ));
-    }
-    facts
 }
 
 pub async fn feeds(State(shared): State<Arc<Shared>>) -> Response {
@@ -557,18 +510,11 @@ pub async fn report(State(shared): State<Arc<Shared>>) -> Response {
         Ok(chrome) => chrome,
         Err(message) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &message),
     };
-    let mut out = Vec::new();
-    match index
-        .report
-        .write_html_with(&mut out, &shared.links, &chrome, REPORT_ROWS)
-    {
-        Ok(()) => Html(String::from_utf8_lossy(&out).into_owned()).into_response(),
-        Err(err) => error_page(
+    match index.report.page(&chrome) {
+        Ok(html) => Html(html).into_response(),
+        Err(message) => error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &format!(
-                "The report could not be rendered: {}",
-                crate::render::tera_message(&err)
-            ),
+            &format!("The report could not be rendered: {message}"),
         ),
     }
 }

@@ -121,6 +121,44 @@ impl Drop for Server {
     }
 }
 
+/// `serve`'s server-sent events, read as an open page's script reads them.
+struct Events {
+    reader: BufReader<TcpStream>,
+}
+
+impl Events {
+    fn open(server: &Server) -> Events {
+        let address = server.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to pimfeed serve");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /events HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        Events {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    /// Waits for the next `built` event: a build is on the pages.
+    fn next_built(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut line = String::new();
+        while Instant::now() < deadline {
+            line.clear();
+            let read = self.reader.read_line(&mut line).expect("the event stream");
+            assert!(read > 0, "the event stream ended");
+            if line.trim_end() == "event: built" {
+                return;
+            }
+        }
+        panic!("no build in 60 s");
+    }
+}
+
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done() {
@@ -467,6 +505,38 @@ fn a_save_shows_on_the_open_page_and_a_broken_file_shows_its_error() {
         browser.eval("document.getElementById('content-errors')"),
         Value::Null
     );
+}
+
+#[test]
+fn each_save_is_on_the_pages_when_its_event_reaches_them() {
+    let catalog = Catalog::fixture("basic");
+    let server = Server::start(&catalog, &[]);
+    server.wait_for_first_build();
+    let mut events = Events::open(&server);
+    let product = "content/products/tools/DR-1.toml";
+    let original = catalog.read(product);
+    for save in 1..=3 {
+        let title = format!("Accuboormachine DR-1 18V, versie {save}");
+        catalog.write(
+            product,
+            &original.replace("Accuboormachine DR-1 18V", &title),
+        );
+        // The page reloads on the event and must find the save there. (A save the watcher
+        // sees half-written builds twice: the edit must be there after the second build.)
+        let heading = format!("<h1 id=\"title\">{title}</h1>");
+        let shown = (0..2).any(|_| {
+            events.next_built();
+            server.get("/products/DR-1").1.contains(&heading)
+        });
+        assert!(
+            shown,
+            "save {save} is not on the product page after its build"
+        );
+        let (_, list) = server.get(&format!("/products?q=versie+{save}"));
+        assert!(list.contains("1 product,"), "save {save}: {list}");
+        let (_, home) = server.get("/");
+        assert!(home.contains("content changed"), "save {save}: {home}");
+    }
 }
 
 #[test]
