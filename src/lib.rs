@@ -6,6 +6,7 @@
 //! its registry. Only [`commands`] knows about terminals and exit codes.
 
 pub mod cache;
+pub mod channel_resolution;
 pub mod channels;
 pub mod cli;
 pub mod commands;

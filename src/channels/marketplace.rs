@@ -1,16 +1,4 @@
-//! What a channel's files are called when its preset splits a feed over several files, and
-//! the note of a channel that wrote none.
-
-/// The report's note for a channel that wrote no document because nothing reached it.
-pub fn empty_document_note(channel: &super::Channel, items: usize) -> Option<String> {
-    let why = channel.preset()?.def().refuses_empty_document()?;
-    (items == 0).then(|| {
-        format!(
-            "no product reached this channel, so no `{}` was written: {why}",
-            channel.output
-        )
-    })
-}
+//! What a channel's files are called when its preset splits a feed over several files.
 
 /// The file name of part `number` (1-based) of a feed split over several files: the first
 /// part is the channel's `output` itself, the others get `-2`, `-3`, … before the extension

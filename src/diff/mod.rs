@@ -16,7 +16,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::channels::{self, Channel};
+use crate::channels::Channel;
 use crate::config::{ChannelFormat, Config};
 use crate::content::{self, CatalogSource, Content};
 use crate::diagnostics::Diagnostic;
@@ -129,7 +129,7 @@ impl Side {
         let config = pipeline::load_config_from(&source).map_err(side_error)?;
         let content = content::load_from(&source, &config)
             .map_err(|diagnostics| side_error(Failure::Schema(diagnostics)))?;
-        let channels = channels::resolve_from(&config, &content.schema, &source)
+        let channels = crate::channel_resolution::resolve_from(&config, &content.schema, &source)
             .map_err(|problems| side_error(Failure::Channels(problems)))?;
         Ok(Side {
             source,

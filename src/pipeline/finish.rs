@@ -39,10 +39,7 @@ impl Build<'_> {
         for ((mut report, parts), channel) in channels.into_iter().zip(&prepared.channels) {
             report
                 .notes
-                .extend(crate::channels::marketplace::empty_document_note(
-                    channel,
-                    report.items,
-                ));
+                .extend(crate::presets::empty_document_note(channel, report.items));
             channel_reports.push(report);
             channel_parts.push(parts);
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{Failure, Mode, load_config_from};
-use crate::channels::{self, Channel};
+use crate::channels::Channel;
 use crate::config::Config;
 use crate::content::{self, CatalogSource};
 use crate::erp::ErpRecord;
@@ -54,8 +54,8 @@ impl Prepared {
         };
         let config = load_config_from(&source)?;
         let model = content::load_model(&source).map_err(Failure::Schema)?;
-        let channels =
-            channels::resolve_from(&config, &model.schema, &source).map_err(Failure::Channels)?;
+        let channels = crate::channel_resolution::resolve_from(&config, &model.schema, &source)
+            .map_err(Failure::Channels)?;
         let prepared = Self {
             root: root.to_path_buf(),
             mode,

@@ -57,7 +57,7 @@ pub(crate) fn verify_feeds(
             None => (None, None),
         };
         let note = match stats {
-            None => crate::channels::marketplace::empty_document_note(channel, report.items),
+            None => crate::presets::empty_document_note(channel, report.items),
             Some(_) => None,
         };
         if parts.len() == 1 {

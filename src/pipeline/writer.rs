@@ -15,6 +15,7 @@ use crate::erp::ErpRecord;
 use crate::last_build::LastBuildWriter;
 use crate::merge::MergeContext;
 use crate::output::Staging;
+use crate::presets::Preset;
 use crate::render::{ChannelRenderer, FeedPart, FeedWriter, ItemSpan};
 use crate::report::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict};
 use crate::validate::{self, Reason, Verdict};
@@ -335,7 +336,7 @@ impl<'a> Feed<'a> {
             writer,
             report: ChannelReport {
                 name: channel.name.clone(),
-                kind: match channel.preset() {
+                kind: match Preset::of(channel) {
                     Some(preset) => preset.name().to_string(),
                     None => format!("custom {:?}", channel.format()).to_lowercase(),
                 },

@@ -27,7 +27,7 @@ pub use amazon_listings::product_types::{AttributeMapping, DIR as AMAZON_PRODUCT
 pub use settings::PresetSettings;
 pub(crate) use settings::{Settings, SettingsContext, resolve_settings};
 
-use crate::channels::Channel;
+use crate::channels::{Channel, PresetId};
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
@@ -35,6 +35,23 @@ use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
 use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
 use preview::Preview;
+
+/// The report's note for a channel that wrote no document because nothing reached it.
+pub fn empty_document_note(channel: &Channel, items: usize) -> Option<String> {
+    let why = Preset::of(channel)?.def().refuses_empty_document()?;
+    (items == 0).then(|| {
+        format!(
+            "no product reached this channel, so no `{}` was written: {why}",
+            channel.output
+        )
+    })
+}
+
+/// At most this many items per file of `channel`; more are split over numbered files
+/// ([`crate::channels::marketplace::part_file_name`]).
+pub fn items_per_file(channel: &Channel) -> Option<usize> {
+    Preset::of(channel).and_then(|preset| preset.def().items_per_file())
+}
 
 /// Every preset, in the order the user guide and `unknown preset` errors list them.
 pub(crate) static PRESETS: &[&dyn PresetDef] = &[
@@ -216,6 +233,28 @@ pub(crate) trait PresetDef: Sync {
 pub struct Preset(&'static dyn PresetDef);
 
 impl Preset {
+    /// The preset a channel is, if it is one.
+    pub fn of(channel: &Channel) -> Option<Preset> {
+        channel.preset_id().and_then(Preset::from_id)
+    }
+
+    /// The preset a [`PresetId`] names.
+    pub fn from_id(id: PresetId) -> Option<Preset> {
+        PRESETS.get(id.index).map(|def| Preset(*def))
+    }
+
+    /// How a channel of this preset names it.
+    pub fn id(self) -> PresetId {
+        let index = PRESETS
+            .iter()
+            .position(|def| def.name() == self.name())
+            .expect("a preset is in the registry");
+        PresetId {
+            index,
+            format: self.format(),
+        }
+    }
+
     /// Every preset, in registry order.
     pub fn all() -> impl Iterator<Item = Preset> + Clone {
         PRESETS.iter().map(|def| Preset(*def))

@@ -20,10 +20,11 @@ use std::path::Path;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use crate::channels::{Channel, ChannelKind, ChannelView, Preset};
+use crate::channels::{Channel, ChannelKind, ChannelView};
 use crate::config::{CatalogConfig, ChannelFormat};
 use crate::content::{CatalogSource, Product};
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::presets::Preset;
 use crate::presets::PresetDef;
 
 const FILTER_TEMPLATE: &str = "__pimfeed_filter";
@@ -166,7 +167,8 @@ impl<'a> ChannelRenderer<'a> {
                 }
             }
             ChannelKind::Preset(preset) => {
-                let preset: Preset = *preset;
+                let preset =
+                    Preset::from_id(*preset).expect("a channel's preset is in the registry");
                 let name = preset.template_name();
                 let override_path = Path::new("templates").join(&name);
                 let text = if source.is_file(&override_path) {
@@ -225,9 +227,7 @@ impl<'a> ChannelRenderer<'a> {
         let markdown_needs = MarkdownNeeds {
             // A gate may measure the plain text even when an override template skips it.
             text: markdown_needs.text
-                || channel
-                    .preset()
-                    .is_some_and(|p| p.def().gate_reads_plain_text()),
+                || Preset::of(channel).is_some_and(|p| p.def().gate_reads_plain_text()),
             ..markdown_needs
         };
         Ok(Self {
@@ -344,8 +344,7 @@ impl<'a> ChannelRenderer<'a> {
         if !self.builtin_template {
             return None;
         }
-        self.channel
-            .preset()?
+        Preset::of(self.channel)?
             .def()
             .builtin_template_item(view, self.channel)
     }
@@ -358,7 +357,7 @@ impl<'a> ChannelRenderer<'a> {
         number_in_file: usize,
         bytes: &[u8],
     ) -> std::io::Result<()> {
-        match self.channel.preset() {
+        match Preset::of(self.channel) {
             Some(preset) => preset.def().write_item(out, number_in_file, bytes),
             None => out.write_all(bytes),
         }
@@ -367,7 +366,7 @@ impl<'a> ChannelRenderer<'a> {
     /// The inverse of [`ChannelRenderer::write_item`]: an item as rendered, from its bytes
     /// in a feed.
     pub fn rendered_from_written<'b>(&self, written: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
-        match self.channel.preset() {
+        match Preset::of(self.channel) {
             Some(preset) => preset.def().rendered_from_written(written),
             None => written.into(),
         }
@@ -390,15 +389,13 @@ impl<'a> ChannelRenderer<'a> {
 
     /// Whether a feed without items is left unwritten (Amazon refuses an empty document).
     pub fn skips_empty_document(&self) -> bool {
-        self.channel
-            .preset()
-            .is_some_and(|p| p.def().refuses_empty_document().is_some())
+        Preset::of(self.channel).is_some_and(|p| p.def().refuses_empty_document().is_some())
     }
 
     /// At most this many items per file (Amazon's 10,000 messages); the pipeline starts a
     /// new file, with its own header and footer, when one is full.
     pub fn items_per_file(&self) -> Option<usize> {
-        self.channel.items_per_file()
+        crate::presets::items_per_file(self.channel)
     }
 
     /// A custom CSV channel's row; its cells are guarded against formulas unless the channel

@@ -14,6 +14,7 @@ use crate::channels::Channel;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::ProductView;
+use crate::presets::Preset;
 // The gate's vocabulary, at the paths the stages use.
 use crate::verdict::{Checks, missing_attribute};
 pub use crate::verdict::{Reason, Verdict, has_value};
@@ -67,8 +68,7 @@ pub fn decide(
         .flat_map(|f| f.required())
         .chain(channel.require.iter().map(String::as_str))
         .chain(
-            channel
-                .preset()
+            Preset::of(channel)
                 .into_iter()
                 .flat_map(|p| p.def().required_attributes().iter().copied()),
         );
@@ -97,7 +97,7 @@ pub fn decide(
             )
         });
         sale_price_not_below_price(record, channel, &mut checks);
-        if let Some(preset) = channel.preset() {
+        if let Some(preset) = Preset::of(channel) {
             preset
                 .def()
                 .gate(product, record, view, channel, schema, &mut checks);

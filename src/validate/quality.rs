@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::channels::Channel;
 use crate::content::{CatalogSource, Content, Product, Schema};
 use crate::diagnostics::Diagnostic;
+use crate::presets::Preset;
 
 /// Below this, a description says too little to sell or to rank (Google recommends using
 /// far more of its 5000 characters); `min_length` in the schema is the hard floor.
@@ -122,7 +123,8 @@ impl QualityCheck {
                 }
             }
             for channel in channels {
-                let Some((surface, shown)) = channel.preset().and_then(|p| p.title_shown()) else {
+                let Some((surface, shown)) = Preset::of(channel).and_then(|p| p.title_shown())
+                else {
                     continue;
                 };
                 let Some(title) = product.value_for("title", &channel.name) else {

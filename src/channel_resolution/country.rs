@@ -2,8 +2,9 @@
 //! currency (Google refuses a UK offer priced in EUR), and a Google supplemental feed belongs
 //! to a primary feed whose ids it updates.
 
-use super::problems::{At, Problems};
-use super::{Channel, Preset};
+use crate::channels::Channel;
+use crate::channels::problems::{At, Problems};
+use crate::presets::Preset;
 
 /// The currency of each country the marketplaces sell in (ISO 3166-1 → ISO 4217).
 const CURRENCIES: &[(&str, &str)] = &[
@@ -79,12 +80,12 @@ pub fn resolve_primaries(channels: &mut [Channel], problems: &mut Problems) {
     let primaries: Vec<(String, String, String, &str)> = channels
         .iter()
         .filter_map(|c| {
-            let preset = c.preset()?.name();
+            let preset = Preset::of(c)?.name();
             Some((c.name.clone(), c.locale.clone(), c.currency.clone(), preset))
         })
         .collect();
     for channel in channels.iter_mut() {
-        let Some(followed) = channel.preset().and_then(Preset::follows) else {
+        let Some(followed) = Preset::of(channel).and_then(Preset::follows) else {
             if channel.primary.is_some() {
                 problems.add(
                     &channel.name,
