@@ -26,7 +26,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::erp::ErpRecord;
 use crate::pimfeed_folder;
 use crate::render::ItemSpan;
-use crate::validate::{Reason, Verdict};
+use crate::verdict::{Reason, Verdict};
 
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::validate::Reason;
+use crate::verdict::Reason;
 
 /// The reason code of a kept item's warning.
 pub const CODE: &str = "kept-last-good";

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::report::{ProductVerdict, Report};
-use crate::validate::Reason;
+use crate::verdict::Reason;
 
 /// One problem of one product: what it does, the message, where, and who last changed it.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]

@@ -26,7 +26,7 @@ use crate::merge::MergeContext;
 use crate::pipeline::{self, ErpPull, Failure};
 use crate::render::{BuildView, ChannelRenderer, RenderError};
 use crate::report::blame;
-use crate::validate::{Reason, Verdict};
+use crate::verdict::{Reason, Verdict};
 
 pub use fields::FieldChange;
 

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{ChannelDiff, Diff, FieldChange, ProductChange};
 use crate::report::markdown::{html, md, md_code};
-use crate::validate::Reason;
+use crate::verdict::Reason;
 
 /// Values longer than this are shortened around their first difference.
 const VALUE_WIDTH: usize = 80;

@@ -7,7 +7,8 @@ use crate::content::Product;
 use crate::erp::ErpRecord;
 use crate::merge::{self, MarkdownNeeds, MergeContext};
 use crate::render::{ChannelRenderer, Item, RenderError};
-use crate::validate::{self, Reason, Verdict};
+use crate::validate;
+use crate::verdict::{Reason, Verdict};
 
 /// The gate's verdict on a product in one channel, and its feed item when it is in.
 pub(crate) type Gated = (Verdict, Option<Vec<u8>>);

@@ -18,7 +18,8 @@ use crate::output::Staging;
 use crate::presets::Preset;
 use crate::render::{ChannelRenderer, FeedPart, FeedWriter, ItemSpan};
 use crate::report::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict};
-use crate::validate::{self, Reason, Verdict};
+use crate::validate;
+use crate::verdict::{Reason, Verdict};
 
 /// Where a run writes: the feeds, the last build and the next build cache, with what the
 /// build cache lets it copy from (the last build's feeds and products).

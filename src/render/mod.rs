@@ -9,9 +9,6 @@ mod writer;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
 
-// The shared text leaves, at the paths they had when they lived here.
-pub use crate::text::{clean, escape, markdown};
-
 use crate::channels::expression::{Wrap, explain};
 
 use std::io::Write;
@@ -26,6 +23,7 @@ use crate::content::{CatalogSource, Product};
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
 use crate::presets::Preset;
 use crate::presets::PresetDef;
+use crate::text::escape;
 
 const FILTER_TEMPLATE: &str = "__pimfeed_filter";
 const COLUMN_PREFIX: &str = "__pimfeed_column_";

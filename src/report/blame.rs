@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::content::CatalogSource;
 use crate::git::blame::Blamer;
-use crate::validate::Reason;
+use crate::verdict::Reason;
 
 use super::Report;
 

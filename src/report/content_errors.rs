@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{ChannelReport, ProductRef, ProductVerdict};
 use crate::diagnostics::Diagnostic;
 use crate::pimfeed_folder;
-use crate::validate::Reason;
+use crate::verdict::Reason;
 
 /// The reason code of a product left out because its file has an error.
 pub const CODE: &str = "content-error";

@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::validate::Reason;
+use crate::verdict::Reason;
 
 pub mod blame;
 pub mod content_errors;

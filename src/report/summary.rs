@@ -101,7 +101,7 @@ fn channel_details(out: &mut String, channel: &ChannelReport) {
     let _ = writeln!(out, "\n</details>");
 }
 
-fn blame_cell(reason: &crate::validate::Reason) -> String {
+fn blame_cell(reason: &crate::verdict::Reason) -> String {
     reason
         .blame
         .as_ref()

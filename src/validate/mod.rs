@@ -7,17 +7,12 @@
 
 pub mod quality;
 
-// The GTIN leaf, at the path it had when it lived here.
-pub use crate::gtin;
-
 use crate::channels::Channel;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::ProductView;
 use crate::presets::Preset;
-// The gate's vocabulary, at the paths the stages use.
-use crate::verdict::{Checks, missing_attribute};
-pub use crate::verdict::{Reason, Verdict, has_value};
+use crate::verdict::{Checks, Reason, Verdict, has_value, missing_attribute};
 
 /// Decides whether `product` may go to `channel`. `view` is absent when the product has no
 /// ERP record (there is nothing to merge).
