@@ -6,11 +6,10 @@
 //! compared with the last build's manifest (and, for publish, with the target's); the user
 //! lets a real drop through once with `--allow-drop`.
 
+use crate::config::GuardConfig;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
-
-pub use crate::config::GuardConfig;
 
 /// How many SKUs that disappear a stop names per channel.
 const SKUS_SHOWN: usize = 5;

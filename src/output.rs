@@ -16,8 +16,6 @@ use sha2::{Digest, Sha256};
 use crate::config::ChannelFormat;
 use crate::text::escape::is_xml_char;
 
-pub use crate::staging::Staging;
-
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.
 pub struct FeedFile {

@@ -3,10 +3,10 @@ use std::time::Duration;
 
 use super::{exit, fail};
 use crate::cli::{Cli, Format, PublishArgs, PublishFormat};
-use crate::guard::GuardConfig;
+use crate::config::{GuardConfig, PublishConfig};
 use crate::lock::CatalogLock;
 use crate::pipeline;
-use crate::publish::{self, PublishConfig, PublishError, target::Target};
+use crate::publish::{self, PublishError, target::Target};
 use crate::ui::Progress;
 
 /// `publish`: the last build's feeds to `[publish] to`.

@@ -15,7 +15,7 @@ fn push_channel(
     config: &Config,
     name: &str,
     channel: &ChannelConfig,
-    settings: &crate::push::PushSettings,
+    settings: &crate::config::PushSettings,
     args: &PushArgs,
     cli: &Cli,
 ) -> Result<(ChannelResult, Vec<PlannedCall>), PushError> {

@@ -18,8 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::ErpRecord;
-
-pub use crate::config::PriceListConfig;
+use crate::config::PriceListConfig;
 
 /// A product's price in one currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use git2::{BlameOptions, Oid, Repository};
 
 use crate::content::CatalogSource;
-pub use crate::diagnostics::Blame;
+use crate::diagnostics::Blame;
 
 /// At most this many files are blamed in one run.
 pub const MAX_FILES: usize = 2000;

@@ -10,9 +10,10 @@ use super::verify::verify_feeds;
 use super::{Build, ErpPull, Failure, Mode, Outcome};
 use crate::cache;
 use crate::last_build;
-use crate::output::{self, FileStats, Staging};
+use crate::output::{self, FileStats};
 use crate::pimfeed_folder;
 use crate::report::{self, ProductRef, Report};
+use crate::staging::Staging;
 
 impl Build<'_> {
     /// Makes the report and, for a build or refresh, checks, publishes and records the feeds.

@@ -13,10 +13,10 @@ use super::writer::{Feed, Sinks, Tally, Written, write_batches};
 use super::{Build, ErpPull, Failure, Mode, product_step};
 use crate::cache;
 use crate::last_build::{LastBuildReader, LastBuildWriter};
-use crate::output::Staging;
 use crate::pimfeed_folder;
 use crate::render::{FeedPart, RenderError};
 use crate::report::ChannelReport;
+use crate::staging::Staging;
 
 /// What the stream step leaves for the finish step.
 pub(crate) struct Streamed {

@@ -14,10 +14,10 @@ use crate::channels::Channel;
 use crate::erp::ErpRecord;
 use crate::last_build::LastBuildWriter;
 use crate::merge::MergeContext;
-use crate::output::Staging;
 use crate::presets::Preset;
 use crate::render::{ChannelRenderer, FeedPart, FeedWriter, ItemSpan};
 use crate::report::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict};
+use crate::staging::Staging;
 use crate::validate;
 use crate::verdict::{Reason, Verdict};
 

@@ -23,11 +23,10 @@ mod webshop_json;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-pub use amazon_listings::product_types::{AttributeMapping, DIR as AMAZON_PRODUCT_TYPES_DIR};
-pub use settings::PresetSettings;
-pub(crate) use settings::{Settings, SettingsContext, resolve_settings};
+pub use amazon_listings::product_types::DIR as AMAZON_PRODUCT_TYPES_DIR;
+pub(crate) use settings::{SettingsContext, resolve_settings};
 
-use crate::channels::{Channel, PresetId};
+use crate::channels::{Channel, PresetId, PresetSettings, Settings};
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;

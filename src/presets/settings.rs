@@ -4,8 +4,7 @@
 //! keeps its settings in a type of its own; a channel holds them as [`PresetSettings`].
 
 use super::{PRESETS, Preset};
-pub use crate::channels::PresetSettings;
-pub(crate) use crate::channels::Settings;
+use crate::channels::PresetSettings;
 use crate::config::{ChannelConfig, Condition};
 use crate::content::{CatalogSource, Schema};
 

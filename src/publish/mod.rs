@@ -22,11 +22,10 @@ use sha2::{Digest, Sha256};
 pub use releases::{Release, ReleaseIndex};
 use target::{Served, Target, TargetError};
 
+use crate::config::PublishConfig;
 use crate::guard::{self, Counts};
 
 pub const MANIFEST: &str = "manifest.json";
-
-pub use crate::config::PublishConfig;
 
 /// Why a publish or rollback stopped.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +136,7 @@ fn upload_order(key: &str) -> (u8, &str) {
 /// Publishes the build in `feeds` to `target`.
 pub fn publish(
     config: &PublishConfig,
-    guard_config: &guard::GuardConfig,
+    guard_config: &crate::config::GuardConfig,
     target: &Target,
     feeds: &Path,
     allow_drop: bool,

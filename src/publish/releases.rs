@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::target::Target;
-use super::{PublishConfig, PublishError, served};
+use super::{PublishError, served};
+use crate::config::PublishConfig;
 
 pub const INDEX: &str = "releases/index.json";
 

@@ -15,7 +15,7 @@ use object_store::{
     Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
 };
 
-use super::PublishConfig;
+use crate::config::PublishConfig;
 
 /// Why talking to the target failed; never holds a credential.
 #[derive(Debug, thiserror::Error)]

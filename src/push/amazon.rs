@@ -15,7 +15,8 @@ use serde_json::{Map, Value, json};
 use super::amazon_state::{AmazonState, ListingHashes, PendingFeed};
 use super::client::{Api, ApiSettings, CallError, Credentials};
 use super::state::PushLock;
-use super::{ChannelResult, PlannedCall, PushError, PushSettings, Refusal};
+use super::{ChannelResult, PlannedCall, PushError, Refusal};
+use crate::config::PushSettings;
 
 /// amazon.nl, .de, .fr, … are served by the European endpoint.
 pub const API_URL: &str = "https://sellingpartnerapi-eu.amazon.com";

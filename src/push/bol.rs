@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 use super::client::{Api, ApiSettings, CallError, Credentials};
 use super::plan::{Action, Call, FeedOffer, Plan, plan};
 use super::state::{Entry, Journal, PushLock, PushState, PushedOffer};
-use super::{ChannelResult, PlannedCall, PushError, PushSettings, Refusal};
+use super::{ChannelResult, PlannedCall, PushError, Refusal};
+use crate::config::PushSettings;
 use crate::ui::Progress;
 
 pub const API_URL: &str = "https://api.bol.com";

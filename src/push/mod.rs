@@ -17,9 +17,8 @@ pub use state::{PushState, StateError};
 
 use serde::Serialize;
 
+use crate::config::PushSettings;
 use state::StateError as StateFileError;
-
-pub use crate::config::{OnRemoved, PushSettings};
 
 /// One channel's push, as `pimfeed push` asks its preset for it.
 pub struct PushJob<'a> {

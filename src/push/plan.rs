@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::OnRemoved;
 use super::state::PushState;
+use crate::config::OnRemoved;
 
 /// One offer of the feed file, keyed by its EAN.
 #[derive(Debug, Clone)]

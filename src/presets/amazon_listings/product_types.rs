@@ -19,6 +19,7 @@ use jsonschema::{Keyword, ValidationError};
 use serde_json::{Map, Value};
 use sha2::Digest;
 
+use crate::config::AttributeMapping;
 use crate::content::CatalogSource;
 
 /// Where a catalog keeps its product type definitions.
@@ -128,8 +129,6 @@ impl Definition {
         problems
     }
 }
-
-pub use crate::config::AttributeMapping;
 
 impl AttributeMapping {
     /// The value for one product, if any source has one.

@@ -19,7 +19,7 @@ pub(crate) struct AmazonSettings {
     pub product_types: BTreeMap<String, String>,
     pub offer_only: bool,
     /// Amazon attribute → where its value comes from (full listings).
-    pub attributes: BTreeMap<String, super::product_types::AttributeMapping>,
+    pub attributes: BTreeMap<String, crate::config::AttributeMapping>,
     /// Product type → its definition, for the types the catalog keeps one of (`amazon/`).
     pub definitions: BTreeMap<String, std::sync::Arc<super::product_types::Definition>>,
 }
