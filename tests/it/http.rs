@@ -2,8 +2,7 @@
 //! paging style and auth kind, and the faults real ERPs produce. A failed pull never changes
 //! `feeds/`.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,26 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::{Catalog, flat};
-
-/// What the test server saw of a request.
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    /// Path and query.
-    target: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Request {
-    fn query(&self, name: &str) -> Option<String> {
-        let query = self.target.split_once('?')?.1;
-        query.split('&').find_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key == name).then(|| value.to_string())
-        })
-    }
-}
+use crate::loopback::{Request, read_request};
 
 struct Reply {
     status: u16,
@@ -123,34 +103,8 @@ fn serve(
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let target = parts.next().unwrap_or_default().to_string();
-    let mut headers = HashMap::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.insert(name.trim().to_lowercase(), value.trim().to_string());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let request = Request {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+    let Some(request) = read_request(&mut reader)? else {
+        return Ok(());
     };
     let number = count.fetch_add(1, Ordering::SeqCst) + 1;
     log.lock().unwrap().push(request.clone());

@@ -18,6 +18,7 @@ mod http;
 mod init;
 mod keep;
 mod lock;
+mod loopback;
 mod marketplaces;
 mod module_graph;
 mod presets;

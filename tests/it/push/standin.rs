@@ -2,8 +2,7 @@
 //! rejecting every request that does not match it, and a small HTTP server of our own in
 //! front of it for what a generated mock cannot do (tokens, state, rate limits, refusals).
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,6 +12,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+pub use crate::loopback::Request;
+use crate::loopback::read_request;
 
 /// The Prism process; killed when dropped.
 pub struct Prism {
@@ -81,13 +83,6 @@ pub struct Logged {
     pub status: u16,
 }
 
-pub struct Request {
-    pub method: String,
-    pub target: String,
-    pub headers: HashMap<String, String>,
-    pub body: String,
-}
-
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -103,16 +98,6 @@ pub fn reply(status: u16, body: Value) -> Reply {
         } else {
             body.to_string()
         },
-    }
-}
-
-impl Request {
-    /// A query parameter's value, as sent.
-    pub fn query(&self, name: &str) -> Option<String> {
-        let (_, query) = self.target.split_once('?')?;
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
     }
 }
 
@@ -174,36 +159,8 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Logged>>) -> std:
     // One request per connection would make every call pay a TCP handshake that the real
     // API's keep-alive spares; serve requests until the client closes.
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
+        let Some(request) = read_request(&mut reader)? else {
             return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_string();
-        let target = parts.next().unwrap_or_default().to_string();
-        let mut headers = HashMap::new();
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                headers.insert(name.trim().to_lowercase(), value.trim().to_string());
-            }
-        }
-        let length: usize = headers
-            .get("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        let request = Request {
-            method,
-            target,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
         };
         let answer = handler(&request);
         log.lock().unwrap().push(Logged {
