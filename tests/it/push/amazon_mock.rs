@@ -61,11 +61,7 @@ impl AmazonMock {
 
     /// The calls seen so far (token requests left out), and forgets them.
     pub fn take_calls(&self) -> Vec<Logged> {
-        self.server
-            .take()
-            .into_iter()
-            .filter(|r| r.target != "/token")
-            .collect()
+        self.server.take_calls()
     }
 
     /// The documents uploaded so far, oldest first.

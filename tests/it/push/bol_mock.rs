@@ -75,11 +75,7 @@ impl BolMock {
 
     /// The API requests (not the token requests) seen so far, and forgets them.
     pub fn take_calls(&self) -> Vec<Logged> {
-        self.server
-            .take()
-            .into_iter()
-            .filter(|r| r.target != "/token")
-            .collect()
+        self.server.take_calls()
     }
 
     pub fn offers(&self) -> BTreeMap<String, Value> {

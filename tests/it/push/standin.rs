@@ -140,9 +140,13 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// The requests seen so far, and forgets them.
-    pub fn take(&self) -> Vec<Logged> {
-        std::mem::take(&mut *self.log.lock().unwrap())
+    /// The API requests (not the token requests) seen so far, and forgets them.
+    pub fn take_calls(&self) -> Vec<Logged> {
+        let mut log = self.log.lock().unwrap();
+        std::mem::take(&mut *log)
+            .into_iter()
+            .filter(|r| r.target != "/token")
+            .collect()
     }
 }
 
