@@ -75,7 +75,7 @@ pub(crate) fn write_report_and_manifest(
     let mut html = create("report/index.html")?;
     report.write_html(&mut html, output).map_err(|err| {
         Failure::io("cannot write the HTML report")(std::io::Error::other(
-            crate::render::tera_message(&err),
+            crate::diagnostics::error_chain(&err),
         ))
     })?;
     html.flush()

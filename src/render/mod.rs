@@ -20,6 +20,7 @@ use tera::{Context, Tera};
 use crate::channels::{Channel, ChannelKind, ChannelView};
 use crate::config::{CatalogConfig, ChannelFormat};
 use crate::content::{CatalogSource, Product};
+use crate::diagnostics::error_chain;
 use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
 use crate::presets::Preset;
 use crate::presets::PresetDef;
@@ -195,7 +196,7 @@ impl<'a> ChannelRenderer<'a> {
                     let name = format!("{COLUMN_PREFIX}{index}");
                     tera.add_raw_template(&name, &Wrap::Value.template(expression))
                         .map_err(|err| {
-                            let why = explain(&tera_message(&err), expression, Wrap::Value);
+                            let why = explain(&error_chain(&err), expression, Wrap::Value);
                             template_error(format!("column `{header}`: {why}"))
                         })?;
                 }
@@ -210,7 +211,7 @@ impl<'a> ChannelRenderer<'a> {
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
             )
             .map_err(|err| {
-                let why = explain(&tera_message(&err), filter, Wrap::Condition);
+                let why = explain(&error_chain(&err), filter, Wrap::Condition);
                 template_error(format!("filter: {why}"))
             })?;
         }
@@ -313,7 +314,7 @@ impl<'a> ChannelRenderer<'a> {
                         let text = self
                             .tera
                             .render(&block_template(name, "item"), item.context())
-                            .map_err(|err| self.item_error(view, tera_message(&err)))?;
+                            .map_err(|err| self.item_error(view, error_chain(&err)))?;
                         line_block(text, *format)
                     }
                 };
@@ -415,7 +416,7 @@ impl<'a> ChannelRenderer<'a> {
     fn template_error(&self, err: &tera::Error) -> RenderError {
         RenderError::Template {
             channel: self.channel.name.clone(),
-            message: tera_message(err),
+            message: error_chain(err),
         }
     }
 
@@ -427,7 +428,7 @@ impl<'a> ChannelRenderer<'a> {
             Some(line) => format!(" (pim.toml line {line})"),
             None => String::new(),
         };
-        let why = explain(&tera_message(err), filter, Wrap::Condition);
+        let why = explain(&error_chain(err), filter, Wrap::Condition);
         self.item_error(&item.view, format!("filter{place}: {why}"))
     }
 
@@ -445,8 +446,8 @@ impl<'a> ChannelRenderer<'a> {
             _ => None,
         };
         let why = match expression {
-            Some(expression) => explain(&tera_message(err), expression, Wrap::Value),
-            None => tera_message(err),
+            Some(expression) => explain(&error_chain(err), expression, Wrap::Value),
+            None => error_chain(err),
         };
         self.item_error(view, format!("column `{header}`: {why}"))
     }
@@ -528,7 +529,7 @@ fn add_template(
             ))
         })?;
         tera.add_raw_template(&block_template(name, block), &part)
-            .map_err(|err| error(tera_message(&err)))?;
+            .map_err(|err| error(error_chain(&err)))?;
     }
     Ok(())
 }
@@ -600,11 +601,6 @@ impl Item {
             context
         })
     }
-}
-
-/// Tera's message with its source chain; v2 reports carry the template line and column.
-pub fn tera_message(err: &tera::Error) -> String {
-    crate::diagnostics::error_chain(err)
 }
 
 #[cfg(test)]

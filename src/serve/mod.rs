@@ -57,7 +57,7 @@ impl Shared {
         let pages = pages::Pages::new(&links).map_err(|err| {
             format!(
                 "a page template has an error: {}",
-                crate::render::tera_message(&err)
+                crate::diagnostics::error_chain(&err)
             )
         })?;
         let (events, _) = broadcast::channel(16);

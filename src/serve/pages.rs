@@ -47,7 +47,7 @@ impl Pages {
         let context = values;
         self.tera
             .render(name, &context)
-            .map_err(|err| crate::render::tera_message(&err))
+            .map_err(|err| crate::diagnostics::error_chain(&err))
     }
 }
 

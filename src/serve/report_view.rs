@@ -49,7 +49,7 @@ impl ReportView {
         let page = report
             .write_html_with(&mut out, links, CHROME, REPORT_ROWS)
             .map(|()| String::from_utf8_lossy(&out).into_owned())
-            .map_err(|err| crate::render::tera_message(&err));
+            .map_err(|err| crate::diagnostics::error_chain(&err));
         let errors = report.diagnostics.iter().filter(|d| d.is_error());
         ReportView {
             generated_at: report.generated_at.clone(),
