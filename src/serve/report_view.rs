@@ -54,13 +54,7 @@ impl ReportView {
         ReportView {
             generated_at: report.generated_at.clone(),
             catalog: report.catalog.clone(),
-            summary: Summary {
-                content_files: report.summary.content_files,
-                products: report.summary.products,
-                erp_records: report.summary.erp_records,
-                errors: report.summary.errors,
-                warnings: report.summary.warnings,
-            },
+            summary: report.summary.clone(),
             erp_stale: report.erp_stale.clone(),
             channels: report
                 .channels
