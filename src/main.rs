@@ -8,5 +8,6 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    pimfeed::git::keep_large_trees();
     pimfeed::commands::run(pimfeed::cli::Cli::parse())
 }

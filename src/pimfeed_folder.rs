@@ -8,6 +8,8 @@
 //!   `refresh` renders again and keep-last-good falls back to;
 //! - the **last pull** ([`LAST_PULL`]): the last good pull of an HTTP ERP source, which a
 //!   build whose pull fails may use;
+//! - the **parsed export** ([`PARSED_EXPORT`]): the records of the last file export a build
+//!   parsed, so an export whose bytes did not change is not parsed again;
 //! - the **content errors** ([`CONTENT_ERRORS`]): the products the last build left out
 //!   because their file has an error;
 //! - the **push state** ([`push_journal`], [`amazon_push_state`], [`push_report`]): what a
@@ -31,6 +33,8 @@ pub const CACHE: &str = ".pimfeed/cache";
 pub const LAST_BUILD: &str = ".pimfeed/last-build";
 /// The last good pull of an HTTP ERP source.
 pub const LAST_PULL: &str = ".pimfeed/erp-snapshot.json";
+/// The records parsed from the ERP file export, with what identifies the export's bytes.
+pub const PARSED_EXPORT: &str = ".pimfeed/erp-export.bin";
 /// The products the last build left out because their file has an error.
 pub const CONTENT_ERRORS: &str = ".pimfeed/content-errors.json";
 /// The lock file between runs.
@@ -74,7 +78,15 @@ mod tests {
     #[test]
     fn every_entry_is_inside_the_folder() {
         let root = Path::new("catalog");
-        for entry in [CACHE, LAST_BUILD, LAST_PULL, CONTENT_ERRORS, LOCK, PUSH] {
+        for entry in [
+            CACHE,
+            LAST_BUILD,
+            LAST_PULL,
+            PARSED_EXPORT,
+            CONTENT_ERRORS,
+            LOCK,
+            PUSH,
+        ] {
             assert!(Path::new(entry).starts_with(DIR), "{entry}");
         }
         for path in [

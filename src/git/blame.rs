@@ -24,6 +24,9 @@ pub struct Blamer {
     prefix: PathBuf,
     /// Blame as of this commit; `None` for the working tree (uncommitted edits included).
     at: Option<Oid>,
+    /// The commit blame starts from (`at`, or the working tree's HEAD), looked up once: `None`
+    /// in a repository without commits.
+    newest: Option<Oid>,
     /// The catalog folder on disk, for working-tree files.
     root: Option<PathBuf>,
     files: HashMap<PathBuf, Option<Vec<Hunk>>>,
@@ -51,10 +54,19 @@ impl Blamer {
             CatalogSource::Revision(revision) => Some(Oid::from_str(&revision.commit).ok()?),
         };
         let shallow_boundary = shallow_boundary(&repo);
+        let newest = match at {
+            Some(commit) => Some(commit),
+            None => repo
+                .head()
+                .ok()
+                .and_then(|h| h.peel_to_commit().ok())
+                .map(|c| c.id()),
+        };
         Some(Blamer {
             repo,
             prefix,
             at,
+            newest,
             root: source.root().map(Path::to_path_buf),
             files: HashMap::new(),
             commits: HashMap::new(),
@@ -113,16 +125,7 @@ impl Blamer {
     fn blame_file(&self, file: &Path) -> Option<Vec<Hunk>> {
         let path = self.prefix.join(file);
         let mut options = BlameOptions::new();
-        let head = match self.at {
-            Some(commit) => Some(commit),
-            None => self
-                .repo
-                .head()
-                .ok()
-                .and_then(|h| h.peel_to_commit().ok())
-                .map(|c| c.id()),
-        };
-        let Some(head) = head else {
+        let Some(head) = self.newest else {
             return Some(Vec::new());
         };
         options.newest_commit(head);

@@ -155,7 +155,7 @@ fn pull_erp_records(
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let (records, source, warnings) = match &config.erp {
         ErpConfig::File(file) => {
-            let checked = erp::file::load_with_warnings(file, root)?;
+            let checked = super::parsed_export::load(file, root)?;
             let warnings = erp_warnings(&checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
             (checked.records, source, warnings)

@@ -12,6 +12,7 @@
 mod erp_pull;
 mod finish;
 mod manifest;
+mod parsed_export;
 mod prepare;
 mod product_step;
 mod sources;

@@ -1,0 +1,362 @@
+//! The file ERP source without parsing an export that did not change.
+//!
+//! Parsing and checking a CSV export of 100,000 rows takes a third of a second; a build from
+//! the cache after a one-line content edit needs the same records again. The records and
+//! warnings of the last export parsed are kept (see [`PARSED_EXPORT`]) under a key: a hash of
+//! the export's bytes, of the `[erp]` settings that read them and of the pimfeed binary. The
+//! export is always read and hashed (a few milliseconds for 10 MB): an export rewritten with
+//! the same length, or even the same modification time, is parsed again. Only a parse that
+//! succeeded is kept, and only when the export's stamp (length, modification time, inode) is
+//! the same after the parse as before it, so the records kept are those of the bytes hashed.
+//! An export with bad rows is parsed every time, so its rows are reported at their lines.
+
+use std::io;
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{self, Digest32, Stamp};
+use crate::config::ErpFileConfig;
+use crate::erp::record_check::{Checked, ErpFileError, RowNoun, RowProblem};
+use crate::erp::{ErpRecord, PriceTier};
+use crate::pimfeed_folder::PARSED_EXPORT;
+
+/// Bumped whenever what is stored changes meaning.
+const FORMAT: &[u8] = b"parsed-export 1";
+
+/// The export's records and warnings, as [`crate::erp::file::load_with_warnings`] gives
+/// them, taken from the last parse when the export's bytes and settings are the same.
+pub(crate) fn load(config: &ErpFileConfig, root: &Path) -> Result<Checked, ErpFileError> {
+    let path = root.join(&config.path);
+    let before = Stamp::of(&path).ok();
+    let Ok(bytes) = std::fs::read(&path) else {
+        // The parser says why the export cannot be read.
+        return crate::erp::file::load_with_warnings(config, root);
+    };
+    let key = key(config, &bytes);
+    drop(bytes);
+    let kept = root.join(PARSED_EXPORT);
+    if let Some(checked) = read_kept(&kept, &key) {
+        return Ok(checked);
+    }
+    let checked = crate::erp::file::load_with_warnings(config, root)?;
+    if before.is_some() && Stamp::of(&path).ok() == before {
+        // Keeping it is for later builds; failing to is not this one's problem.
+        let _ = keep(&kept, &key, &checked);
+    }
+    Ok(checked)
+}
+
+/// What the records depend on: the export's bytes, the settings that read them, the binary.
+fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
+    let mut fingerprint = cache::Fingerprint::new();
+    fingerprint.add(FORMAT);
+    fingerprint.add(config.path.to_string_lossy().as_bytes());
+    let settings = format!(
+        "{:?} {:?} {}",
+        config.format, config.delimiter, config.decimal_comma
+    );
+    fingerprint.add(settings.as_bytes());
+    for (field, column) in &config.mapping {
+        fingerprint.add(field.as_bytes());
+        fingerprint.add(column.as_bytes());
+    }
+    fingerprint.add(bytes);
+    fingerprint.finish()
+}
+
+/// The kept parse, when it was made under `key`; `None` when there is none, it is another
+/// export's, or it cannot be decoded.
+fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
+    let bytes = std::fs::read(kept).ok()?;
+    let (stored_key, rest): (Digest32, _) = postcard::take_from_bytes(&bytes).ok()?;
+    if stored_key != *key {
+        return None;
+    }
+    let body: Body = postcard::from_bytes(rest).ok()?;
+    Some(Checked {
+        records: body.records.into_iter().map(ErpRecord::from).collect(),
+        warnings: body
+            .warnings
+            .into_iter()
+            .map(|warning| RowProblem {
+                row: warning.row,
+                line: warning.line,
+                sku: warning.sku,
+                message: warning.message,
+                noun: RowNoun::Row,
+            })
+            .collect(),
+    })
+}
+
+/// Replaces the kept parse; written beside and renamed, so a crash never leaves half a file
+/// (and one that cannot be decoded is only parsed again).
+fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
+    // Price lists are applied after the pull; a record with prices is not the parser's.
+    if checked
+        .records
+        .iter()
+        .any(|record| !record.prices.is_empty())
+    {
+        return Ok(());
+    }
+    let body = Body {
+        records: checked.records.iter().map(StoredRecord::from).collect(),
+        warnings: checked
+            .warnings
+            .iter()
+            .map(|warning| StoredProblem {
+                row: warning.row,
+                line: warning.line,
+                sku: warning.sku.clone(),
+                message: warning.message.clone(),
+            })
+            .collect(),
+    };
+    let mut bytes = postcard::to_stdvec(key).map_err(io::Error::other)?;
+    bytes.extend(postcard::to_stdvec(&body).map_err(io::Error::other)?);
+    let dir = kept.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = kept.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = dir.join(format!(".{name}.{}", std::process::id()));
+    std::fs::write(&temporary, &bytes)?;
+    std::fs::rename(&temporary, kept)
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    records: Vec<StoredRecord>,
+    warnings: Vec<StoredProblem>,
+}
+
+/// [`RowProblem`] of an export (its rows are rows, not records).
+#[derive(Serialize, Deserialize)]
+struct StoredProblem {
+    row: usize,
+    line: Option<usize>,
+    sku: Option<String>,
+    message: String,
+}
+
+/// [`ErpRecord`] as the parser gives it (without price lists), every field always written:
+/// the record's own serde form leaves out empty fields and reads decimals as "any" value,
+/// neither of which a format without field names can read back.
+#[derive(Serialize, Deserialize)]
+struct StoredRecord {
+    sku: String,
+    price: Exact,
+    stock: i64,
+    currency: Option<String>,
+    sale_price: Option<Exact>,
+    gtin: Option<String>,
+    mpn: Option<String>,
+    weight: Option<Exact>,
+    length: Option<Exact>,
+    width: Option<Exact>,
+    height: Option<Exact>,
+    unit: Option<String>,
+    pack_size: Option<u32>,
+    active: bool,
+    price_tiers: Vec<(u32, Exact)>,
+}
+
+/// A decimal as its 16 bytes: digits and scale, so `1.50` reads back as `1.50`.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+struct Exact([u8; 16]);
+
+impl From<Decimal> for Exact {
+    fn from(decimal: Decimal) -> Self {
+        Exact(decimal.serialize())
+    }
+}
+
+impl From<Exact> for Decimal {
+    fn from(exact: Exact) -> Self {
+        Decimal::deserialize(exact.0)
+    }
+}
+
+impl From<&ErpRecord> for StoredRecord {
+    fn from(record: &ErpRecord) -> Self {
+        let record = record.clone();
+        StoredRecord {
+            sku: record.sku,
+            price: record.price.into(),
+            stock: record.stock,
+            currency: record.currency,
+            sale_price: record.sale_price.map(Exact::from),
+            gtin: record.gtin,
+            mpn: record.mpn,
+            weight: record.weight.map(Exact::from),
+            length: record.length.map(Exact::from),
+            width: record.width.map(Exact::from),
+            height: record.height.map(Exact::from),
+            unit: record.unit,
+            pack_size: record.pack_size,
+            active: record.active,
+            price_tiers: record
+                .price_tiers
+                .into_iter()
+                .map(|tier| (tier.min_qty, tier.price.into()))
+                .collect(),
+        }
+    }
+}
+
+impl From<StoredRecord> for ErpRecord {
+    fn from(record: StoredRecord) -> Self {
+        ErpRecord {
+            sku: record.sku,
+            price: record.price.into(),
+            stock: record.stock,
+            currency: record.currency,
+            sale_price: record.sale_price.map(Decimal::from),
+            gtin: record.gtin,
+            mpn: record.mpn,
+            weight: record.weight.map(Decimal::from),
+            length: record.length.map(Decimal::from),
+            width: record.width.map(Decimal::from),
+            height: record.height.map(Decimal::from),
+            unit: record.unit,
+            pack_size: record.pack_size,
+            active: record.active,
+            price_tiers: record
+                .price_tiers
+                .into_iter()
+                .map(|(min_qty, price)| PriceTier {
+                    min_qty,
+                    price: price.into(),
+                })
+                .collect(),
+            prices: Default::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    const EXPORT: &str = "sku,price,stock,sale_price,weight,price_tiers,active\n\
+                          A,1.50,3,1.25,0.500,10:1.40|50:1.30,no\n\
+                          B,2,-4,,,,\n\
+                          C,0.10,0,,12,,yes\n";
+
+    fn catalog(export: &str) -> (tempfile::TempDir, ErpFileConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("erp")).unwrap();
+        std::fs::write(dir.path().join("erp/items.csv"), export).unwrap();
+        let config = ErpFileConfig {
+            path: PathBuf::from("erp/items.csv"),
+            format: None,
+            delimiter: None,
+            decimal_comma: false,
+            mapping: BTreeMap::new(),
+        };
+        (dir, config)
+    }
+
+    fn parsed(config: &ErpFileConfig, root: &Path) -> Checked {
+        crate::erp::file::load_with_warnings(config, root).unwrap()
+    }
+
+    fn same(a: &Checked, b: &Checked) {
+        assert_eq!(a.records, b.records);
+        assert_eq!(a.warnings, b.warnings);
+        // Scale survives: `1.50` stays `1.50`, as the feeds print it.
+        let prices: Vec<String> = a.records.iter().map(|r| r.price.to_string()).collect();
+        let parsed: Vec<String> = b.records.iter().map(|r| r.price.to_string()).collect();
+        assert_eq!(prices, parsed);
+    }
+
+    #[test]
+    fn an_unchanged_export_gives_what_parsing_gives_with_its_warnings() {
+        let (dir, config) = catalog(EXPORT);
+        let first = load(&config, dir.path()).unwrap();
+        assert!(dir.path().join(PARSED_EXPORT).exists());
+        let again = load(&config, dir.path()).unwrap();
+        same(&again, &parsed(&config, dir.path()));
+        same(&first, &again);
+        assert_eq!(again.warnings.len(), 1, "the negative stock of B");
+        assert_eq!(again.warnings[0].line, Some(3));
+    }
+
+    #[test]
+    fn the_kept_parse_is_used_only_for_the_same_bytes() {
+        let (dir, config) = catalog(EXPORT);
+        load(&config, dir.path()).unwrap();
+        // Prove that the kept parse is what a second load returns: plant other records
+        // under the export's key.
+        let key = key(&config, EXPORT.as_bytes());
+        let mut planted = parsed(&config, dir.path());
+        planted.records.truncate(1);
+        keep(&dir.path().join(PARSED_EXPORT), &key, &planted).unwrap();
+        assert_eq!(load(&config, dir.path()).unwrap().records.len(), 1);
+
+        // Same length, one digit changed: parsed again, not taken from the kept parse.
+        let changed = EXPORT.replace("A,1.50,3", "A,1.50,4");
+        assert_eq!(changed.len(), EXPORT.len());
+        let path = dir.path().join("erp/items.csv");
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::write(&path, &changed).unwrap();
+        // Even with the old modification time put back.
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let loaded = load(&config, dir.path()).unwrap();
+        assert_eq!(loaded.records.len(), 3);
+        assert_eq!(loaded.records[0].stock, 4);
+        same(&loaded, &parsed(&config, dir.path()));
+    }
+
+    #[test]
+    fn other_settings_parse_again() {
+        let (dir, mut config) = catalog("sku;price;stock\nA;1,5;3\n");
+        config.delimiter = Some(';');
+        let comma = load(&config, dir.path()).unwrap_err();
+        assert!(matches!(comma, ErpFileError::Rows { .. }), "{comma:?}");
+        config.decimal_comma = true;
+        let records = load(&config, dir.path()).unwrap().records;
+        assert_eq!(records[0].price.to_string(), "1.5");
+        config.decimal_comma = false;
+        assert!(
+            load(&config, dir.path()).is_err(),
+            "the kept parse is not used"
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_reported_every_time_and_nothing_is_kept() {
+        let (dir, config) = catalog("sku,price,stock\nA,1x,3\nB,2,2\n");
+        for _ in 0..2 {
+            let Err(ErpFileError::Rows { problems, .. }) = load(&config, dir.path()) else {
+                panic!("expected bad rows");
+            };
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].line, Some(2));
+        }
+        assert!(!dir.path().join(PARSED_EXPORT).exists());
+    }
+
+    #[test]
+    fn a_damaged_kept_parse_is_parsed_again() {
+        let (dir, config) = catalog(EXPORT);
+        load(&config, dir.path()).unwrap();
+        let kept = dir.path().join(PARSED_EXPORT);
+        let mut bytes = std::fs::read(&kept).unwrap();
+        bytes.truncate(bytes.len() / 2);
+        std::fs::write(&kept, bytes).unwrap();
+        same(
+            &load(&config, dir.path()).unwrap(),
+            &parsed(&config, dir.path()),
+        );
+    }
+}
