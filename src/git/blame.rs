@@ -129,21 +129,26 @@ impl Blamer {
             return Some(Vec::new());
         };
         options.newest_commit(head);
-        let in_head = self
+        let committed = self
             .repo
             .find_commit(head)
             .and_then(|c| c.tree())
             .and_then(|t| t.get_path(&path))
-            .is_ok();
-        if !in_head {
+            .map(|entry| entry.id());
+        let Ok(committed) = committed else {
             return Some(Vec::new());
-        }
+        };
         let blame = self.repo.blame_file(&path, Some(&mut options)).ok()?;
         let blame = match (&self.at, &self.root) {
             // The working tree: lines edited since the last commit have a zero commit id.
+            // A file as committed has none, and blaming it against itself (a diff that
+            // looks up the file's attributes first) would change nothing.
             (None, Some(root)) => {
                 let text = std::fs::read(root.join(file)).ok()?;
-                blame.blame_buffer(&text).ok()?
+                match Oid::hash_object(git2::ObjectType::Blob, &text) {
+                    Ok(id) if id == committed => blame,
+                    _ => blame.blame_buffer(&text).ok()?,
+                }
             }
             _ => blame,
         };
