@@ -410,6 +410,12 @@ impl Previous {
         entry.stamp == *now && self.trusts(now)
     }
 
+    /// When the build that made this cache started (ns since the epoch): before it read any
+    /// file.
+    pub fn started_ns(&self) -> i64 {
+        self.head.started_ns
+    }
+
     /// Whether an entry's stamp alone vouches for the file's bytes.
     pub fn trusts(&self, stamp: &Stamp) -> bool {
         stamp.modified_ns < self.head.started_ns - 1_000_000_000
@@ -460,6 +466,22 @@ impl Previous {
         let (file, _) = self.head.last_build.as_ref()?;
         Some(OldFile::new(self.root.join(file)))
     }
+}
+
+/// The wall clock, in ns since the epoch, as the cache keeps times.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// When the build that made the catalog's current cache started (ns since the epoch), if
+/// there is a cache this binary can read: for `watch`, which learns so which caches its own
+/// builds made.
+pub fn started_ns(root: &Path) -> Option<i64> {
+    let bytes = fs::read(root.join(pimfeed_folder::CACHE).join(HEAD)).ok()?;
+    let head: Head = postcard::from_bytes(&bytes).ok()?;
+    (head.format == FORMAT).then_some(head.started_ns)
 }
 
 /// The entries file the last build of a catalog kept, read by position (for `serve`, which
@@ -676,9 +698,7 @@ impl Writer {
     pub fn create(root: &Path, fingerprint: Digest32) -> io::Result<Writer> {
         let dir = root.join(pimfeed_folder::CACHE);
         fs::create_dir_all(&dir)?;
-        let started_ns = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64);
+        let started_ns = now_ns();
         let build_id = (started_ns as u64) ^ (u64::from(std::process::id()) << 32);
         let mut entries = BufWriter::with_capacity(
             1 << 20,

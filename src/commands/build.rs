@@ -1,15 +1,28 @@
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{channel_summary, exit, fail, show_diagnostics, show_timings};
 use crate::cli::{BuildArgs, Cli, Format};
 use crate::lock::CatalogLock;
-use crate::pipeline::{self, Failure, Mode};
+use crate::pipeline::{self, Failure, Mode, WatchedChanges};
 use crate::ui::Progress;
 use crate::wording::count;
 
 /// `build`, and `refresh` (the same run over the last build's content).
 pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
+    run_watched(root, args, cli, mode, None)
+}
+
+/// [`run`], for a build `watch` or `serve` started: `watched` is the log of what their
+/// watcher saw change, which learns here which cache this build made.
+pub fn run_watched(
+    root: &Path,
+    args: &BuildArgs,
+    cli: &Cli,
+    mode: Mode,
+    watched: Option<&Mutex<WatchedChanges>>,
+) -> u8 {
     // Held until this function returns, so past the last swap (see `crate::lock`).
     let _lock = match lock(root, args) {
         Ok(lock) => lock,
@@ -17,7 +30,18 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
     };
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
-    let outcome = match pipeline::run(root, mode, !args.no_cache, args.allow_drop, &progress) {
+    let began_ns = crate::cache::now_ns();
+    let log = watched.map(|log| lock_log(log).clone());
+    let (use_cache, allow_drop) = (!args.no_cache, args.allow_drop);
+    let run = pipeline::run_watched(root, mode, use_cache, allow_drop, &progress, log.as_ref());
+    if let Some(watched) = watched
+        && let Some(cache_started) = crate::cache::started_ns(root)
+        // Under the lock, so no other run replaced it: the cache this build made, if any.
+        && cache_started >= began_ns
+    {
+        lock_log(watched).built(cache_started);
+    }
+    let outcome = match run {
         Ok(outcome) => outcome,
         Err(failure) => return failed(&failure, root, args.format),
     };
@@ -133,4 +157,10 @@ fn failed(failure: &Failure, root: &Path, format: Format) -> u8 {
         eprintln!("the previous feeds were left untouched");
     }
     code
+}
+
+/// The watcher's log; one a panicking thread left is still whole (every change to it is one
+/// push or assignment).
+pub(crate) fn lock_log(log: &Mutex<WatchedChanges>) -> std::sync::MutexGuard<'_, WatchedChanges> {
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,7 +1,7 @@
 //! `watch`: build, then build again whenever the catalog's sources change.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -9,7 +9,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use super::{build, exit};
 use crate::cli::{Cli, WatchArgs};
 use crate::config::ErpConfig;
-use crate::pipeline::{self, Mode};
+use crate::pipeline::{self, Mode, WatchedChanges};
 
 pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
     let watcher = match SourceWatcher::start(root) {
@@ -20,7 +20,7 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
         }
     };
     let root = watcher.root().to_path_buf();
-    build::run(&root, &args.build, cli, Mode::Build);
+    build::run_watched(&root, &args.build, cli, Mode::Build, Some(watcher.log()));
     let debounce = Duration::from_millis(args.debounce_ms);
     loop {
         eprintln!("watching pim.toml, content/ and templates/ for changes (Ctrl-C to stop)");
@@ -28,7 +28,7 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
             return exit::OK;
         };
         eprintln!("{}", changed_line(&changed, chrono::Local::now()));
-        build::run(&root, &args.build, cli, Mode::Build);
+        build::run_watched(&root, &args.build, cli, Mode::Build, Some(watcher.log()));
     }
 }
 
@@ -38,6 +38,11 @@ pub(crate) struct SourceWatcher {
     _watcher: notify::RecommendedWatcher,
     received: mpsc::Receiver<notify::Result<notify::Event>>,
     sources: Sources,
+    /// Every change seen under `content/`, for the builds it starts (see [`WatchedChanges`]).
+    log: Mutex<WatchedChanges>,
+    /// The wall clock when watching began, beside a monotonic one: a jump of the wall clock
+    /// would make the log's times lie.
+    clock: (Instant, i64),
 }
 
 /// A folder or file of the catalog that cannot be watched.
@@ -59,6 +64,7 @@ impl SourceWatcher {
         // Events name paths under what was watched; one spelling of the root keeps them
         // comparable.
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let clock = (Instant::now(), crate::cache::now_ns());
         let sources = Sources::of(&root);
         for (path, mode) in sources.watched() {
             watcher.watch(&path, mode).map_err(|source| WatchError {
@@ -66,11 +72,70 @@ impl SourceWatcher {
                 source,
             })?;
         }
+        let mut log = WatchedChanges::default();
+        if !sources.root.join(CONTENT).is_dir() {
+            // Nothing under it is watched, so no build can skip a file's stamp.
+            log.lost_for_good();
+        }
         Ok(SourceWatcher {
             _watcher: watcher,
             received,
             sources,
+            log: Mutex::new(log),
+            clock,
         })
+    }
+
+    /// What the watcher saw change, for the builds it starts.
+    pub(crate) fn log(&self) -> &Mutex<WatchedChanges> {
+        &self.log
+    }
+
+    /// Notes in the log what `event` changed under `content/`: a file, or a whole folder.
+    fn note_in_log(&self, event: &notify::Result<notify::Event>) {
+        let now = crate::cache::now_ns();
+        let mut log = super::build::lock_log(&self.log);
+        let since_start = i64::try_from(self.clock.0.elapsed().as_nanos()).unwrap_or(i64::MAX);
+        if (now - self.clock.1 - since_start).abs() > 1_000_000_000 {
+            log.lost_for_good();
+        }
+        let event = match event {
+            Ok(event) => event,
+            // A watch that could not be added (too many folders) stays missing.
+            Err(_) => return log.lost_for_good(),
+        };
+        if event.need_rescan() {
+            return log.lost(now);
+        }
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        let content = self.sources.root.join(CONTENT);
+        for path in &event.paths {
+            if content.starts_with(path) {
+                // The content folder itself (or the catalog's) created, moved or removed:
+                // its watch may be gone.
+                if !matches!(
+                    event.kind,
+                    EventKind::Modify(notify::event::ModifyKind::Data(_))
+                ) {
+                    log.lost_for_good();
+                }
+                continue;
+            }
+            let Ok(relative) = path.strip_prefix(&self.sources.root) else {
+                continue;
+            };
+            if !path.starts_with(&content) {
+                continue;
+            }
+            let folder = matches!(
+                event.kind,
+                EventKind::Create(notify::event::CreateKind::Folder)
+                    | EventKind::Remove(notify::event::RemoveKind::Folder)
+            ) || path.is_dir();
+            log.saw(relative.to_path_buf(), folder, now);
+        }
     }
 
     /// The catalog folder, as the events spell it.
@@ -84,10 +149,10 @@ impl SourceWatcher {
     pub(crate) fn next_change(&self, debounce: Duration) -> Option<Vec<PathBuf>> {
         let mut changed: Vec<PathBuf> = Vec::new();
         while changed.is_empty() {
-            match self.received.recv() {
-                Ok(Ok(event)) => self.sources.note_changes(&event, &mut changed),
-                Ok(Err(_)) => continue,
-                Err(_) => return None,
+            let received = self.received.recv().ok()?;
+            self.note_in_log(&received);
+            if let Ok(event) = received {
+                self.sources.note_changes(&event, &mut changed);
             }
         }
         // Only changes to sources restart the wait: a log file being read in the catalog
@@ -95,7 +160,11 @@ impl SourceWatcher {
         let mut quiet_from = Instant::now() + debounce;
         loop {
             let left = quiet_from.saturating_duration_since(Instant::now());
-            match self.received.recv_timeout(left) {
+            let received = self.received.recv_timeout(left);
+            if let Ok(received) = &received {
+                self.note_in_log(received);
+            }
+            match received {
                 Ok(Ok(event)) if self.sources.changed_by(&event) => {
                     self.sources.note_changes(&event, &mut changed);
                     quiet_from = Instant::now() + debounce;
@@ -115,9 +184,12 @@ impl SourceWatcher {
     }
 }
 
+/// The folder of the content files.
+const CONTENT: &str = "content";
+
 /// The folders a build reads every file of.
 const SOURCE_FOLDERS: [&str; 3] = [
-    "content",
+    CONTENT,
     "templates",
     crate::presets::AMAZON_PRODUCT_TYPES_DIR,
 ];

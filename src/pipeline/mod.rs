@@ -30,6 +30,7 @@ pub(crate) use erp_pull::pull_erp;
 pub use erp_pull::{ErpFailure, ErpPull, Stale};
 pub use manifest::{Manifest, ManifestChannel, ManifestPart};
 pub(crate) use product_step::{Gated, gate_and_render};
+pub use sources::WatchedChanges;
 
 use crate::config::Config;
 use crate::content;
@@ -137,6 +138,9 @@ pub struct Outcome {
 pub struct CacheUse {
     pub files_reused: usize,
     pub files_checked: usize,
+    /// Of the files reused, those `watch` saw no change to, so not even their stamps were
+    /// taken (see [`WatchedChanges`]).
+    pub files_vouched_by_watch: usize,
 }
 
 impl Outcome {
@@ -205,6 +209,19 @@ pub fn run(
     allow_drop: bool,
     progress: &crate::ui::Progress,
 ) -> Result<Outcome, Failure> {
+    run_watched(root, mode, use_cache, allow_drop, progress, None)
+}
+
+/// [`run`], for a build a file watcher started: `watched` is what it saw change, so only
+/// those files are checked against the build cache (see [`WatchedChanges`]).
+pub fn run_watched(
+    root: &Path,
+    mode: Mode,
+    use_cache: bool,
+    allow_drop: bool,
+    progress: &crate::ui::Progress,
+    watched: Option<&WatchedChanges>,
+) -> Result<Outcome, Failure> {
     let mut stopwatch = Stopwatch::start();
     let (prepared, last_build) = Prepared::load(root, mode)?;
     let renderers = prepared.renderers()?;
@@ -215,7 +232,8 @@ pub fn run(
     let (records, pull) = erp_pull::pull_erp_with(&prepared.config, root, progress)?;
     stopwatch.lap("pull ERP");
 
-    let build = Build::new(&prepared, &renderers, &files, &records);
+    let mut build = Build::new(&prepared, &renderers, &files, &records);
+    build.watched = watched;
     let streamed = build.stream(use_cache, last_build, &pull, &mut stopwatch, progress)?;
     build.finish(streamed, pull, allow_drop, stopwatch, progress)
 }
@@ -230,6 +248,7 @@ pub(crate) struct Build<'a> {
     records: &'a [ErpRecord],
     by_sku: HashMap<&'a str, &'a ErpRecord>,
     merge: MergeContext<'a>,
+    watched: Option<&'a WatchedChanges>,
 }
 
 impl<'a> Build<'a> {
@@ -246,6 +265,7 @@ impl<'a> Build<'a> {
             records,
             by_sku: prepare::by_sku(records),
             merge: prepared.merge_context(),
+            watched: None,
         }
     }
 

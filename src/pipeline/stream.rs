@@ -216,6 +216,7 @@ impl Build<'_> {
                 busy: reading_time,
                 keep_days,
                 now: prepared.started,
+                watched: self.watched,
             }),
         })
     }

@@ -1,7 +1,10 @@
 //! `pimfeed watch`: a save rebuilds the feeds, from the build cache.
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::common::Catalog;
@@ -92,4 +95,97 @@ fn a_saved_price_list_is_rebuilt_into_the_feeds() {
     wait_for("the rebuild", || {
         std::fs::read_to_string(&feed).is_ok_and(|xml| xml.contains("111.49 GBP"))
     });
+}
+
+/// Starts `watch --format json` and hands over each build's JSON document as it is printed.
+fn watch_json(catalog: &Catalog) -> (Watching, mpsc::Receiver<serde_json::Value>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        .args(["watch", "--format", "json", "--debounce-ms", "100"])
+        .current_dir(catalog.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start pimfeed watch");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (documents, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let document = serde_json::from_str(&line).expect("one JSON document a line");
+            if documents.send(document).is_err() {
+                break;
+            }
+        }
+    });
+    (Watching(child), received)
+}
+
+fn next_build(builds: &mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
+    builds
+        .recv_timeout(Duration::from_secs(60))
+        .expect("gave up waiting for a build")
+}
+
+#[test]
+fn a_rebuild_takes_no_stamp_of_files_the_watcher_saw_unchanged_and_builds_the_same_bytes() {
+    let catalog = Catalog::fixture("basic");
+    let (watching, builds) = watch_json(&catalog);
+    let first = next_build(&builds);
+    assert_eq!(first["ok"], true, "{first}");
+    // The first build has no cache of its own making: it checks every file.
+    assert_eq!(first["cache"]["files_vouched_by_watch"], 0, "{first}");
+
+    let product = "content/products/tools/DR-1.toml";
+    catalog.write(
+        product,
+        &catalog.read(product).replace(
+            "Accuboormachine DR-1 18V",
+            "Accuboormachine DR-1 18V, nieuw",
+        ),
+    );
+    let second = next_build(&builds);
+    let cache = &second["cache"];
+    assert!(cache["files_checked"].as_u64().unwrap() >= 1, "{second}");
+    assert!(cache["files_reused"].as_u64().unwrap() >= 2, "{second}");
+    // Every file the build reused, it took on the watcher's word.
+    assert_eq!(
+        cache["files_vouched_by_watch"], cache["files_reused"],
+        "{second}"
+    );
+    assert!(catalog.read("feeds/google.xml").contains("DR-1 18V, nieuw"));
+
+    // Two files saved at once, one of them the file edited before: both are read again.
+    let other = "content/products/shirts/TS.toml";
+    catalog.write(
+        product,
+        &catalog.read(product).replace(", nieuw", ", nieuwer"),
+    );
+    catalog.write(
+        other,
+        &catalog.read(other).replace("Werkshirt TS", "Werkhemd TS"),
+    );
+    let third = next_build(&builds);
+    assert!(
+        third["cache"]["files_checked"].as_u64().unwrap() >= 2,
+        "{third}"
+    );
+    assert!(
+        catalog
+            .read("feeds/google.xml")
+            .contains("DR-1 18V, nieuwer")
+    );
+    drop(watching);
+
+    // The same feeds, byte for byte, as a build that trusts no cache (the report and
+    // manifest say when they were made).
+    let feeds = || {
+        let mut feeds = catalog.feeds_snapshot();
+        feeds.retain(|(path, _)| !path.starts_with("report") && path != Path::new("manifest.json"));
+        feeds
+    };
+    let watched = feeds();
+    assert!(watched.len() >= 2);
+    catalog
+        .run(&["build", "--no-cache", "--allow-drop", "--quiet"])
+        .expect(0);
+    assert_eq!(watched, feeds());
 }

@@ -3,6 +3,7 @@
 //! the cache) and the last build through the build cache (for a refresh with it).
 
 mod last_build;
+mod watched;
 mod working_tree;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::report::ProductRef;
 use crate::validate::quality::QualityCheck;
 
 pub(crate) use last_build::{LastBuild, LastBuildThroughCache};
+pub use watched::WatchedChanges;
 pub(crate) use working_tree::{ReadingTime, WorkingTree};
 
 /// A source of product batches, in catalog order.

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile};
+use super::watched::Unchanged;
+use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, WatchedChanges};
 use crate::cache::{self, FileEntry};
 use crate::channels::Channel;
 use crate::content;
@@ -34,6 +35,8 @@ pub(crate) struct WorkingTree<'a> {
     /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
     pub(crate) keep_days: u32,
     pub(crate) now: chrono::DateTime<chrono::Utc>,
+    /// What the watcher that started this build saw change (see [`WatchedChanges`]).
+    pub(crate) watched: Option<&'a WatchedChanges>,
 }
 
 impl BatchSource for WorkingTree<'_> {
@@ -55,7 +58,12 @@ impl BatchSource for WorkingTree<'_> {
             None => HashMap::new(),
         };
         stopwatch.lap("read the build cache");
+        let unchanged = match (self.watched, self.last_cache.as_ref()) {
+            (Some(watched), Some(last_cache)) => watched.since(last_cache.started_ns()),
+            _ => None,
+        };
         let reading = Reading {
+            unchanged,
             source: self.source,
             parse: &self.parse,
             by_sku: self.by_sku,
@@ -85,11 +93,16 @@ impl BatchSource for WorkingTree<'_> {
 enum Looked {
     /// The cache has it: same bytes, same ERP records.
     Reusable(cache::Stamp),
+    /// The cache has it, and the watcher saw no change to it since the cache was made: not
+    /// even its stamp was taken.
+    Vouched,
     Parsed(Box<content::ParsedFile>, Option<FileKey>),
 }
 
 /// Reads content files, or finds them unchanged in the build cache.
 struct Reading<'r> {
+    /// The files the watcher that started this build vouches for.
+    unchanged: Option<Unchanged<'r>>,
     source: &'r content::CatalogSource,
     parse: &'r content::product::ParseContext<'r>,
     by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
@@ -110,13 +123,20 @@ pub(crate) struct ReadingTime {
 
 impl Reading<'_> {
     fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
+        // An entry is worth comparing with the file only while its ERP records are the same.
+        let entry = entry.filter(|entry| entry.holds_with(self.by_sku));
+        if let (Some(entry), Some(unchanged)) = (entry, &self.unchanged)
+            && entry.stamp != cache::Stamp::UNKNOWN
+            && entry.content != cache::UNKNOWN_CONTENT
+            && unchanged.vouches_for(relative)
+        {
+            return Looked::Vouched;
+        }
         let path = match self.source.root() {
             Some(root) => root.join(relative),
             None => relative.to_path_buf(),
         };
         let stamp = cache::Stamp::of(&path).ok();
-        // An entry is worth comparing with the file only while its ERP records are the same.
-        let entry = entry.filter(|entry| entry.holds_with(self.by_sku));
         if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
             && last_cache.unchanged(entry, &stamp)
         {
@@ -190,7 +210,9 @@ impl Reading<'_> {
     fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
         match self.look_up(relative, None) {
             Looked::Parsed(file, key) => (*file, key),
-            Looked::Reusable(_) => unreachable!("without an entry nothing is reusable"),
+            Looked::Reusable(_) | Looked::Vouched => {
+                unreachable!("without an entry nothing is reusable")
+            }
         }
     }
 }
@@ -214,11 +236,18 @@ fn read_content_batch(
         .collect();
     let mut works = Vec::with_capacity(batch.len());
     for (relative, looked) in batch.iter().zip(looked) {
+        if matches!(looked, Looked::Vouched) {
+            reuse.files_vouched_by_watch += 1;
+        }
         let work = match looked {
-            Looked::Reusable(stamp) => {
+            Looked::Reusable(_) | Looked::Vouched => {
                 let entry = old
                     .remove(relative.to_string_lossy().as_ref())
                     .expect("a reusable file has an entry");
+                let stamp = match looked {
+                    Looked::Reusable(stamp) => stamp,
+                    _ => entry.stamp,
+                };
                 checks.reuse(entry, stamp).unwrap_or_else(|| {
                     // Another file now has one of its SKUs or titles: check it again, to say so.
                     let (file, key) = reading.parse(relative);
