@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::exit;
@@ -11,7 +11,7 @@ use super::watch::SourceWatcher;
 use crate::cli::{Cli, ServeArgs};
 use crate::diagnostics::render_human;
 use crate::lock::CatalogLock;
-use crate::pipeline::{self, Mode};
+use crate::pipeline::{self, Mode, WatchedChanges};
 use crate::report::html::Links;
 use crate::serve::Shared;
 use crate::serve::index::{Index, Laps};
@@ -73,9 +73,9 @@ pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
         timings: cli.timings,
     };
     std::thread::spawn(move || {
-        build_and_index(&builder, options);
+        build_and_index(&builder, options, watcher.log());
         while watcher.next_change(debounce).is_some() {
-            build_and_index(&builder, options);
+            build_and_index(&builder, options, watcher.log());
         }
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -117,14 +117,14 @@ struct BuildOptions {
 
 /// One build, indexed for the pages; a build that fails (or panics) leaves the last good
 /// one on the pages, with the reason.
-fn build_and_index(shared: &Arc<Shared>, options: BuildOptions) {
+fn build_and_index(shared: &Arc<Shared>, options: BuildOptions, watched: &Mutex<WatchedChanges>) {
     let quiet = options.quiet;
     shared.building();
     let started = std::time::Instant::now();
     let root = shared.root.clone();
     let previous = shared.index();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        build_index(&root, previous.as_deref(), &shared.links, options)
+        build_index(&root, previous.as_deref(), &shared.links, options, watched)
     }))
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
     // The pages first, then the terminal: whoever reads the line finds the pages updated.
@@ -179,6 +179,7 @@ fn build_index(
     previous: Option<&Index>,
     links: &Links,
     options: BuildOptions,
+    watched: &Mutex<WatchedChanges>,
 ) -> Result<Built, String> {
     // Held while indexing too: the index reads the feeds and cache this build left.
     let _lock = CatalogLock::acquire(root, Duration::from_secs(600), || {
@@ -190,7 +191,16 @@ fn build_index(
         peak_memory::reset();
     }
     let giving_back = GiveBackAtOnce::start();
-    let outcome = pipeline::run(root, Mode::Build, true, options.allow_drop, &progress);
+    let began_ns = crate::cache::now_ns();
+    let log = super::build::lock_log(watched).clone();
+    let allow_drop = options.allow_drop;
+    let outcome = pipeline::run_watched(root, Mode::Build, true, allow_drop, &progress, Some(&log));
+    if let Some(cache_started) = crate::cache::started_ns(root)
+        // Under the lock, so no other run replaced it: the cache this build made, if any.
+        && cache_started >= began_ns
+    {
+        super::build::lock_log(watched).built(cache_started);
+    }
     drop(giving_back);
     let outcome = outcome.map_err(|failure| match failure.diagnostics() {
         [] => failure.to_string(),
@@ -203,6 +213,11 @@ fn build_index(
         for (stage, duration) in &outcome.timings {
             timings.push(format!("timing  {stage}  {:.3}s", duration.as_secs_f64()));
         }
+        let cache = outcome.cache;
+        timings.push(format!(
+            "cache   {} files reused ({} on the watcher's word), {} read again",
+            cache.files_reused, cache.files_vouched_by_watch, cache.files_checked
+        ));
         timings.extend(peak_memory::line("building"));
         peak_memory::reset();
     }

@@ -693,3 +693,31 @@ fn a_build_without_a_cache_still_has_every_product_page() {
     let (_, list) = server.get("/products?q=dr-1");
     assert!(list.contains("1 product,"), "{list}");
 }
+
+#[test]
+fn a_rebuild_takes_the_files_the_watcher_saw_unchanged_without_checking_them() {
+    let catalog = Catalog::fixture("basic");
+    let mut server = Server::start(&catalog, &["--timings"]);
+    let first = server.wait_for_line("the first build's cache", |line| line.starts_with("cache "));
+    assert!(first.contains("(0 on the watcher's word)"), "{first}");
+    let product = "content/products/tools/DR-1.toml";
+    catalog.write(
+        product,
+        &catalog.read(product).replace(
+            "Accuboormachine DR-1 18V",
+            "Accuboormachine DR-1 18V, nieuw",
+        ),
+    );
+    let second = server.wait_for_line("the rebuild's cache", |line| line.starts_with("cache "));
+    let reused: usize = second
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{second}"));
+    assert!(reused >= 2, "{second}");
+    assert!(
+        second.contains(&format!("({reused} on the watcher's word)")),
+        "{second}"
+    );
+    assert!(!second.ends_with(" 0 read again"), "{second}");
+}
