@@ -67,32 +67,41 @@ fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
 }
 
 /// The kept parse, when it was made under `key`; `None` when there is none, it is another
-/// export's, or it cannot be decoded.
+/// export's, or it cannot be decoded. Records are decoded one at a time, so the records are
+/// never held twice.
 fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
     let bytes = std::fs::read(kept).ok()?;
     let (stored_key, rest): (Digest32, _) = postcard::take_from_bytes(&bytes).ok()?;
     if stored_key != *key {
         return None;
     }
-    let body: Body = postcard::from_bytes(rest).ok()?;
-    Some(Checked {
-        records: body.records.into_iter().map(ErpRecord::from).collect(),
-        warnings: body
-            .warnings
-            .into_iter()
-            .map(|warning| RowProblem {
-                row: warning.row,
-                line: warning.line,
-                sku: warning.sku,
-                message: warning.message,
-                noun: RowNoun::Row,
-            })
-            .collect(),
-    })
+    let (warnings, rest): (Vec<StoredProblem>, _) = postcard::take_from_bytes(rest).ok()?;
+    let (count, mut rest): (u64, _) = postcard::take_from_bytes(rest).ok()?;
+    let mut records = Vec::with_capacity(usize::try_from(count).ok()?.min(bytes.len()));
+    for _ in 0..count {
+        let (record, after): (StoredRecord, _) = postcard::take_from_bytes(rest).ok()?;
+        records.push(ErpRecord::from(record));
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    let warnings = warnings
+        .into_iter()
+        .map(|warning| RowProblem {
+            row: warning.row,
+            line: warning.line,
+            sku: warning.sku,
+            message: warning.message,
+            noun: RowNoun::Row,
+        })
+        .collect();
+    Some(Checked { records, warnings })
 }
 
-/// Replaces the kept parse; written beside and renamed, so a crash never leaves half a file
-/// (and one that cannot be decoded is only parsed again).
+/// Replaces the kept parse: its key, the warnings, the number of records and each record.
+/// Written beside and renamed, so a crash never leaves half a file (and one that cannot be
+/// decoded is only parsed again).
 fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
     // Price lists are applied after the pull; a record with prices is not the parser's.
     if checked
@@ -102,21 +111,23 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
     {
         return Ok(());
     }
-    let body = Body {
-        records: checked.records.iter().map(StoredRecord::from).collect(),
-        warnings: checked
-            .warnings
-            .iter()
-            .map(|warning| StoredProblem {
-                row: warning.row,
-                line: warning.line,
-                sku: warning.sku.clone(),
-                message: warning.message.clone(),
-            })
-            .collect(),
-    };
-    let mut bytes = postcard::to_stdvec(key).map_err(io::Error::other)?;
-    bytes.extend(postcard::to_stdvec(&body).map_err(io::Error::other)?);
+    let warnings: Vec<StoredProblem> = checked
+        .warnings
+        .iter()
+        .map(|warning| StoredProblem {
+            row: warning.row,
+            line: warning.line,
+            sku: warning.sku.clone(),
+            message: warning.message.clone(),
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    append(&mut bytes, key)?;
+    append(&mut bytes, &warnings)?;
+    append(&mut bytes, &(checked.records.len() as u64))?;
+    for record in &checked.records {
+        append(&mut bytes, &StoredRecord::from(record))?;
+    }
     let dir = kept.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = kept.file_name().unwrap_or_default().to_string_lossy();
@@ -125,10 +136,11 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
     std::fs::rename(&temporary, kept)
 }
 
-#[derive(Serialize, Deserialize)]
-struct Body {
-    records: Vec<StoredRecord>,
-    warnings: Vec<StoredProblem>,
+/// Appends one value to the kept parse's bytes.
+fn append<T: Serialize + ?Sized>(bytes: &mut Vec<u8>, value: &T) -> io::Result<()> {
+    let encoded = postcard::to_stdvec(value).map_err(io::Error::other)?;
+    bytes.extend(encoded);
+    Ok(())
 }
 
 /// [`RowProblem`] of an export (its rows are rows, not records).
