@@ -123,24 +123,27 @@ impl ErpFailure {
 }
 
 pub(crate) fn pull_erp(config: &Config, root: &Path) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
-    pull_erp_with(config, root, &crate::ui::Progress::hidden())
+    pull_erp_with(config, root, &crate::ui::Progress::hidden(), false)
 }
 
 /// The ERP records, all or nothing: from the export, from the API, or (when the API is down
-/// and the catalog allows it) from the last good pull.
+/// and the catalog allows it) from the last good pull. `writes` is false for a run that
+/// writes nothing (a `check`): it may use the parsed export a build kept, but keeps none.
 pub(crate) fn pull_erp_with(
     config: &Config,
     root: &Path,
     progress: &crate::ui::Progress,
+    writes: bool,
 ) -> Result<(Vec<ErpRecord>, ErpPull), Failure> {
     let export = match &config.erp {
         ErpConfig::File(file) => Some(file.path.as_path()),
         ErpConfig::Http(_) => None,
     };
-    let pulled = pull_erp_records(config, root, progress).and_then(|(mut records, pull)| {
-        erp::price_list::apply(&config.price_lists, root, &mut records)?;
-        Ok((records, pull))
-    });
+    let pulled =
+        pull_erp_records(config, root, progress, writes).and_then(|(mut records, pull)| {
+            erp::price_list::apply(&config.price_lists, root, &mut records)?;
+            Ok((records, pull))
+        });
     pulled.map_err(|error| Failure::Erp {
         diagnostics: error.diagnostics(export),
         error: Box::new(error),
@@ -151,11 +154,12 @@ fn pull_erp_records(
     config: &Config,
     root: &Path,
     progress: &crate::ui::Progress,
+    writes: bool,
 ) -> Result<(Vec<ErpRecord>, ErpPull), ErpFailure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let (records, source, warnings) = match &config.erp {
         ErpConfig::File(file) => {
-            let checked = super::parsed_export::load(file, root)?;
+            let checked = super::parsed_export::load(file, root, writes)?;
             let warnings = erp_warnings(&checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
             (checked.records, source, warnings)

@@ -229,7 +229,8 @@ pub fn run_watched(
     stopwatch.lap("load configuration, schema and templates");
 
     progress.stage("pulling ERP numbers");
-    let (records, pull) = erp_pull::pull_erp_with(&prepared.config, root, progress)?;
+    let writes = mode != Mode::Check;
+    let (records, pull) = erp_pull::pull_erp_with(&prepared.config, root, progress, writes)?;
     stopwatch.lap("pull ERP");
 
     let mut build = Build::new(&prepared, &renderers, &files, &records);

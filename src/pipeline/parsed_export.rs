@@ -26,8 +26,13 @@ use crate::pimfeed_folder::PARSED_EXPORT;
 const FORMAT: &[u8] = b"parsed-export 1";
 
 /// The export's records and warnings, as [`crate::erp::file::load_with_warnings`] gives
-/// them, taken from the last parse when the export's bytes and settings are the same.
-pub(crate) fn load(config: &ErpFileConfig, root: &Path) -> Result<Checked, ErpFileError> {
+/// them, taken from the last parse when the export's bytes and settings are the same. A new
+/// parse is kept only when the run `writes` (not for a `check`, which writes nothing).
+pub(crate) fn load(
+    config: &ErpFileConfig,
+    root: &Path,
+    writes: bool,
+) -> Result<Checked, ErpFileError> {
     let path = root.join(&config.path);
     let before = Stamp::of(&path).ok();
     let Ok(bytes) = std::fs::read(&path) else {
@@ -41,7 +46,7 @@ pub(crate) fn load(config: &ErpFileConfig, root: &Path) -> Result<Checked, ErpFi
         return Ok(checked);
     }
     let checked = crate::erp::file::load_with_warnings(config, root)?;
-    if before.is_some() && Stamp::of(&path).ok() == before {
+    if writes && before.is_some() && Stamp::of(&path).ok() == before {
         // Keeping it is for later builds; failing to is not this one's problem.
         let _ = keep(&kept, &key, &checked);
     }
@@ -289,9 +294,9 @@ mod tests {
     #[test]
     fn an_unchanged_export_gives_what_parsing_gives_with_its_warnings() {
         let (dir, config) = catalog(EXPORT);
-        let first = load(&config, dir.path()).unwrap();
+        let first = load(&config, dir.path(), true).unwrap();
         assert!(dir.path().join(PARSED_EXPORT).exists());
-        let again = load(&config, dir.path()).unwrap();
+        let again = load(&config, dir.path(), true).unwrap();
         same(&again, &parsed(&config, dir.path()));
         same(&first, &again);
         assert_eq!(again.warnings.len(), 1, "the negative stock of B");
@@ -301,14 +306,14 @@ mod tests {
     #[test]
     fn the_kept_parse_is_used_only_for_the_same_bytes() {
         let (dir, config) = catalog(EXPORT);
-        load(&config, dir.path()).unwrap();
+        load(&config, dir.path(), true).unwrap();
         // Prove that the kept parse is what a second load returns: plant other records
         // under the export's key.
         let key = key(&config, EXPORT.as_bytes());
         let mut planted = parsed(&config, dir.path());
         planted.records.truncate(1);
         keep(&dir.path().join(PARSED_EXPORT), &key, &planted).unwrap();
-        assert_eq!(load(&config, dir.path()).unwrap().records.len(), 1);
+        assert_eq!(load(&config, dir.path(), true).unwrap().records.len(), 1);
 
         // Same length, one digit changed: parsed again, not taken from the kept parse.
         let changed = EXPORT.replace("A,1.50,3", "A,1.50,4");
@@ -323,7 +328,7 @@ mod tests {
             .unwrap()
             .set_modified(modified)
             .unwrap();
-        let loaded = load(&config, dir.path()).unwrap();
+        let loaded = load(&config, dir.path(), true).unwrap();
         assert_eq!(loaded.records.len(), 3);
         assert_eq!(loaded.records[0].stock, 4);
         same(&loaded, &parsed(&config, dir.path()));
@@ -333,14 +338,14 @@ mod tests {
     fn other_settings_parse_again() {
         let (dir, mut config) = catalog("sku;price;stock\nA;1,5;3\n");
         config.delimiter = Some(';');
-        let comma = load(&config, dir.path()).unwrap_err();
+        let comma = load(&config, dir.path(), true).unwrap_err();
         assert!(matches!(comma, ErpFileError::Rows { .. }), "{comma:?}");
         config.decimal_comma = true;
-        let records = load(&config, dir.path()).unwrap().records;
+        let records = load(&config, dir.path(), true).unwrap().records;
         assert_eq!(records[0].price.to_string(), "1.5");
         config.decimal_comma = false;
         assert!(
-            load(&config, dir.path()).is_err(),
+            load(&config, dir.path(), true).is_err(),
             "the kept parse is not used"
         );
     }
@@ -349,7 +354,7 @@ mod tests {
     fn bad_rows_are_reported_every_time_and_nothing_is_kept() {
         let (dir, config) = catalog("sku,price,stock\nA,1x,3\nB,2,2\n");
         for _ in 0..2 {
-            let Err(ErpFileError::Rows { problems, .. }) = load(&config, dir.path()) else {
+            let Err(ErpFileError::Rows { problems, .. }) = load(&config, dir.path(), true) else {
                 panic!("expected bad rows");
             };
             assert_eq!(problems.len(), 1);
@@ -359,15 +364,27 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_writes_nothing_keeps_no_parse_but_uses_one() {
+        let (dir, config) = catalog(EXPORT);
+        load(&config, dir.path(), false).unwrap();
+        assert!(!dir.path().join(PARSED_EXPORT).exists());
+        let key = key(&config, EXPORT.as_bytes());
+        let mut planted = parsed(&config, dir.path());
+        planted.records.truncate(2);
+        keep(&dir.path().join(PARSED_EXPORT), &key, &planted).unwrap();
+        assert_eq!(load(&config, dir.path(), false).unwrap().records.len(), 2);
+    }
+
+    #[test]
     fn a_damaged_kept_parse_is_parsed_again() {
         let (dir, config) = catalog(EXPORT);
-        load(&config, dir.path()).unwrap();
+        load(&config, dir.path(), true).unwrap();
         let kept = dir.path().join(PARSED_EXPORT);
         let mut bytes = std::fs::read(&kept).unwrap();
         bytes.truncate(bytes.len() / 2);
         std::fs::write(&kept, bytes).unwrap();
         same(
-            &load(&config, dir.path()).unwrap(),
+            &load(&config, dir.path(), true).unwrap(),
             &parsed(&config, dir.path()),
         );
     }
