@@ -11,7 +11,8 @@
 //! The cache is an optimisation only. It is not used when anything else could have changed
 //! an item: another pimfeed binary, other configuration, schema, categories or templates, a
 //! template that reads the build time, or feeds touched since they were published (every
-//! file's size, inode and modification time are checked). Deleting it changes no output byte.
+//! file's size, inode, modification and change times are checked). Deleting it changes no
+//! output byte.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -31,7 +32,7 @@ use crate::verdict::{Reason, Verdict};
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 pub type Digest32 = [u8; 32];
 
@@ -72,6 +73,56 @@ impl Stamp {
             modified_ns,
             inode,
         })
+    }
+}
+
+/// What identifies a published feed file: its [`Stamp`], and the time its inode last changed,
+/// which the kernel sets on every write and no tool can set back (a hand edit that restores
+/// the size and modification time still shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedStamp {
+    stamp: Stamp,
+    changed_ns: i64,
+}
+
+impl FeedStamp {
+    pub fn of(path: &Path) -> io::Result<FeedStamp> {
+        let stamp = Stamp::of(path)?;
+        #[cfg(unix)]
+        let changed_ns = {
+            use std::os::unix::fs::MetadataExt;
+            let metadata = fs::metadata(path)?;
+            metadata.ctime() * 1_000_000_000 + metadata.ctime_nsec()
+        };
+        #[cfg(not(unix))]
+        let changed_ns = 0;
+        Ok(FeedStamp { stamp, changed_ns })
+    }
+}
+
+/// One feed file as the build that published it left it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PublishedFeed {
+    /// Catalog-relative.
+    path: String,
+    stamp: FeedStamp,
+    /// Whether every item in it is known to be whole on its own (see
+    /// [`crate::feed_fragments`]), so a later build may splice runs of them unparsed.
+    items_checked: bool,
+}
+
+/// A feed file of the last build that items are spliced from, and how to tell it is still
+/// the file the build cache describes.
+#[derive(Debug, Clone)]
+pub struct SpliceSource {
+    pub path: PathBuf,
+    stamp: FeedStamp,
+}
+
+impl SpliceSource {
+    /// Whether the file is still the one that build verified and published.
+    pub fn unchanged(&self) -> bool {
+        FeedStamp::of(&self.path).is_ok_and(|now| now == self.stamp)
     }
 }
 
@@ -255,8 +306,8 @@ struct Head {
     /// When the build began (ns since the epoch): a file modified after that may have changed
     /// again within the same timestamp, so its stamp alone is not trusted.
     started_ns: i64,
-    /// Catalog-relative paths of each channel's feed files, in order, with their stamps.
-    feeds: Vec<Vec<(String, Stamp)>>,
+    /// Each channel's feed files, in order.
+    feeds: Vec<Vec<PublishedFeed>>,
     last_build: Option<(String, Stamp)>,
 }
 
@@ -379,8 +430,11 @@ impl Previous {
         let intact = |(file, stamp): &(String, Stamp)| {
             Stamp::of(&root.join(file)).is_ok_and(|now| now == *stamp)
         };
-        let outputs_intact =
-            head.feeds.iter().flatten().all(intact) && head.last_build.as_ref().is_some_and(intact);
+        let feed_intact = |feed: &PublishedFeed| {
+            FeedStamp::of(&root.join(&feed.path)).is_ok_and(|now| now == feed.stamp)
+        };
+        let outputs_intact = head.feeds.iter().flatten().all(feed_intact)
+            && head.last_build.as_ref().is_some_and(intact);
         Some(Previous {
             head,
             entries,
@@ -449,8 +503,18 @@ impl Previous {
             .map(|parts| OldFeed {
                 parts: parts
                     .iter()
-                    .map(|(file, _)| OldFile::new(self.root.join(file)))
+                    .map(|feed| OldFile::new(self.root.join(&feed.path)))
                     .collect(),
+                splice: parts
+                    .iter()
+                    .map(|feed| {
+                        feed.items_checked.then(|| SpliceSource {
+                            path: self.root.join(&feed.path),
+                            stamp: feed.stamp,
+                        })
+                    })
+                    .collect(),
+                splice_files: parts.iter().map(|_| None).collect(),
             })
             .collect()
     }
@@ -552,12 +616,51 @@ pub fn decode_entry(bytes: &[u8]) -> io::Result<FileEntry> {
 /// One channel's feed files of the previous build (each opened when first read).
 pub struct OldFeed {
     parts: Vec<OldFile>,
+    /// Per file, where runs of its items may be spliced from: `None` for a file whose items
+    /// were not each checked whole.
+    splice: Vec<Option<SpliceSource>>,
+    /// Per file, its handle for splicing, opened when first needed.
+    splice_files: Vec<Option<File>>,
 }
 
 impl OldFeed {
     /// A channel the last build did not have.
     pub fn empty() -> Self {
-        OldFeed { parts: Vec::new() }
+        OldFeed {
+            parts: Vec::new(),
+            splice: Vec::new(),
+            splice_files: Vec::new(),
+        }
+    }
+
+    /// Whether the last build had this channel's feed to copy from.
+    pub fn exists(&self) -> bool {
+        !self.parts.is_empty()
+    }
+
+    /// Where runs of items of file `part` may be spliced from, if they may.
+    pub fn splice_source(&self, part: u32) -> Option<&SpliceSource> {
+        self.splice.get(part as usize)?.as_ref()
+    }
+
+    /// An open handle on file `part`, to splice byte ranges of it.
+    pub fn splice_file(&mut self, part: u32) -> io::Result<File> {
+        let index = part as usize;
+        let source = self
+            .splice
+            .get(index)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| {
+                io::Error::other("the build cache names a feed file it does not have")
+            })?;
+        let slot = &mut self.splice_files[index];
+        let file = match slot {
+            Some(file) => file,
+            None => slot.insert(File::open(&source.path).map_err(|err| {
+                io::Error::new(err.kind(), format!("{}: {err}", source.path.display()))
+            })?),
+        };
+        file.try_clone()
     }
 
     /// The bytes of one item, as written.
@@ -707,11 +810,11 @@ impl Writer {
     }
 
     /// Puts the new entries in place, valid for the feeds and last build now at these paths
-    /// (catalog-relative).
+    /// (catalog-relative; each feed file with whether its items were each checked whole).
     pub fn commit(
         mut self,
         root: &Path,
-        feeds: Vec<Vec<String>>,
+        feeds: Vec<Vec<(String, bool)>>,
         last_build: Option<String>,
     ) -> io::Result<()> {
         self.entries.flush()?;
@@ -726,7 +829,19 @@ impl Writer {
             started_ns: self.started_ns,
             feeds: feeds
                 .into_iter()
-                .map(|parts| parts.into_iter().map(stamped).collect())
+                .map(|parts| {
+                    parts
+                        .into_iter()
+                        .map(|(path, items_checked)| {
+                            let stamp = FeedStamp::of(&root.join(&path))?;
+                            Ok(PublishedFeed {
+                                path,
+                                stamp,
+                                items_checked,
+                            })
+                        })
+                        .collect::<io::Result<Vec<_>>>()
+                })
                 .collect::<io::Result<_>>()?,
             last_build: last_build.map(stamped).transpose()?,
         };

@@ -62,9 +62,16 @@ impl Build<'_> {
             .collect();
         report::content_errors::leave_out(&mut channel_reports, &broken);
         let mut manifest_channels = Vec::new();
+        let items_checked = channel_parts
+            .iter()
+            .map(|parts| parts.iter().map(|part| part.items_checked).collect())
+            .collect();
         if staging.is_some() {
             progress.stage("parsing feeds back");
-            manifest_channels = verify_feeds(&prepared.channels, &channel_reports, channel_parts)?;
+            let by_pieces;
+            (manifest_channels, by_pieces) =
+                verify_feeds(&prepared.channels, &channel_reports, channel_parts)?;
+            content.reuse.feeds_spliced = by_pieces;
             stopwatch.lap("parse every feed back");
         }
 
@@ -107,6 +114,7 @@ impl Build<'_> {
                 last_build,
                 cache,
                 cache_complete,
+                items_checked,
             };
             swap_warnings = self.publish(
                 published,
@@ -197,6 +205,7 @@ impl Build<'_> {
             last_build,
             cache,
             cache_complete,
+            items_checked,
         } = published;
         crate::guard::before_swap(
             &prepared.config.guard,
@@ -231,7 +240,7 @@ impl Build<'_> {
             // A cache that does not cover every product would make a later refresh miss some:
             // better none. It is an optimisation, so failing to keep it fails nothing.
             let output = prepared.config.build.output.display().to_string();
-            let feeds = feed_files(&manifest.channels, &output);
+            let feeds = feed_files(&manifest.channels, &output, items_checked);
             let last_build = format!("{}/{}", pimfeed_folder::LAST_BUILD, last_build::PRODUCTS);
             if !cache_complete
                 || writer
@@ -251,6 +260,8 @@ struct Published {
     last_build: Option<crate::last_build::LastBuildWriter>,
     cache: Option<cache::Writer>,
     cache_complete: bool,
+    /// Per channel, per file: whether its items are each known whole.
+    items_checked: Vec<Vec<bool>>,
 }
 
 /// Every file the manifest lists (parts and `.gz` copies included), with its size and hash.
@@ -274,11 +285,16 @@ fn file_stats(channels: &[ManifestChannel]) -> HashMap<String, FileStats> {
 }
 
 /// Per channel, the files its feed was written to, under the output folder `output`: what the
-/// build cache's item spans point into.
-fn feed_files(channels: &[ManifestChannel], output: &str) -> Vec<Vec<String>> {
+/// build cache's item spans point into; each with whether its items are each known whole.
+fn feed_files(
+    channels: &[ManifestChannel],
+    output: &str,
+    items_checked: Vec<Vec<bool>>,
+) -> Vec<Vec<(String, bool)>> {
     channels
         .iter()
-        .map(|channel| {
+        .zip(items_checked)
+        .map(|(channel, checked)| {
             let files = match (channel.parts.is_empty(), &channel.stats) {
                 (true, Some(_)) => vec![channel.file.clone()],
                 (true, None) => Vec::new(),
@@ -286,7 +302,8 @@ fn feed_files(channels: &[ManifestChannel], output: &str) -> Vec<Vec<String>> {
             };
             files
                 .into_iter()
-                .map(|file| format!("{output}/{file}"))
+                .zip(checked.into_iter().chain(std::iter::repeat(false)))
+                .map(|(file, checked)| (format!("{output}/{file}"), checked))
                 .collect()
         })
         .collect()

@@ -136,6 +136,9 @@ pub struct Outcome {
 pub struct CacheUse {
     pub files_reused: usize,
     pub files_checked: usize,
+    /// Feed files built by splicing unchanged runs of the last build's, and verified by
+    /// their new pieces rather than parsed whole.
+    pub feeds_spliced: usize,
 }
 
 impl Outcome {

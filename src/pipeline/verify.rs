@@ -5,30 +5,36 @@ use rayon::prelude::*;
 use super::Failure;
 use super::manifest::{ManifestChannel, ManifestPart};
 use crate::channels::Channel;
-use crate::output;
+use crate::feed_fragments;
+use crate::output::{self, FileStats, VerifyError};
 use crate::render::FeedPart;
 use crate::report::ChannelReport;
 
-/// Parses every rendered file back, all at once (each is one sequential read).
+/// Parses every rendered file back, all at once (each is one sequential read), or verifies
+/// it by its pieces when it was built by splicing; the manifest's channels, and how many files
+/// were verified by their pieces.
 pub(crate) fn verify_feeds(
     channels: &[Channel],
     reports: &[ChannelReport],
     parts: Vec<Vec<FeedPart>>,
-) -> Result<Vec<ManifestChannel>, Failure> {
+) -> Result<(Vec<ManifestChannel>, usize), Failure> {
     let files: Vec<(&Channel, FeedPart)> = channels
         .iter()
         .zip(parts)
         .flat_map(|(channel, parts)| parts.into_iter().map(move |part| (channel, part)))
         .collect();
+    let by_pieces = std::sync::atomic::AtomicUsize::new(0);
     let verified: Vec<(&Channel, ManifestPart)> = files
         .into_par_iter()
         .map(|(channel, part)| {
-            let stats = output::verify(&part.path, channel.format()).map_err(|message| {
-                Failure::Verify {
+            let (stats, pieces) =
+                verify_part(&part, channel).map_err(|message| Failure::Verify {
                     channel: channel.name.clone(),
                     message: format!("{}: {message}", part.file),
-                }
-            })?;
+                })?;
+            if pieces {
+                by_pieces.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             Ok((
                 channel,
                 ManifestPart {
@@ -40,6 +46,32 @@ pub(crate) fn verify_feeds(
             ))
         })
         .collect::<Result<_, Failure>>()?;
+    Ok((
+        manifest_channels(channels, reports, verified),
+        by_pieces.into_inner(),
+    ))
+}
+
+/// A file built by splicing is verified by its pieces while the files it was spliced from
+/// are still the ones the last build verified; any other file, or one whose pieces do not
+/// pass, is parsed whole (which names what is wrong, if anything is). Its size and hash, and
+/// whether it was verified by its pieces.
+fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), VerifyError> {
+    if let Some(plan) = &part.spliced
+        && plan.sources_unchanged()
+        && let Ok(stats) = feed_fragments::verify_spliced(&part.path, channel.format(), plan)
+        && plan.sources_unchanged()
+    {
+        return Ok((stats, true));
+    }
+    output::verify(&part.path, channel.format()).map(|stats| (stats, false))
+}
+
+fn manifest_channels(
+    channels: &[Channel],
+    reports: &[ChannelReport],
+    verified: Vec<(&Channel, ManifestPart)>,
+) -> Vec<ManifestChannel> {
     let mut manifest = Vec::with_capacity(channels.len());
     for (channel, report) in channels.iter().zip(reports) {
         let mut parts: Vec<ManifestPart> = verified
@@ -75,5 +107,5 @@ pub(crate) fn verify_feeds(
             note,
         });
     }
-    Ok(manifest)
+    manifest
 }
