@@ -76,6 +76,23 @@ impl Stamp {
     }
 }
 
+/// The stamps of the feed files the last build published, as its cache recorded them (none
+/// without a cache).
+pub fn published_feed_stamps(root: &Path) -> Vec<FeedStamp> {
+    let head = fs::read(root.join(pimfeed_folder::CACHE).join(HEAD))
+        .ok()
+        .and_then(|bytes| postcard::from_bytes::<Head>(&bytes).ok());
+    match head {
+        Some(head) if head.format == FORMAT => head
+            .feeds
+            .into_iter()
+            .flatten()
+            .map(|feed| feed.stamp)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// What identifies a published feed file: its [`Stamp`], and the time its inode last changed,
 /// which the kernel sets on every write and no tool can set back (a hand edit that restores
 /// the size and modification time still shows).

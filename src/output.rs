@@ -160,12 +160,15 @@ pub fn previous_manifest(output: &Path) -> Option<serde_json::Value> {
 /// Puts the previous file in place of every staged feed file whose bytes did not change, so
 /// its modification time (and the `Last-Modified`/`ETag` a web server derives from it) stays
 /// put and fetchers download nothing new. `current` maps each staged file to its digest; the
-/// previous manifest vouches for the old files' digests.
+/// previous manifest vouches for the old files' digests while `vouched` says an old file is
+/// still as that build published it; any other old file is hashed again, so one edited by
+/// hand (even to its old size) is replaced, not kept.
 pub fn keep_unchanged(
     staged: &Path,
     output: &Path,
     previous: &serde_json::Value,
     current: &std::collections::HashMap<String, FileStats>,
+    vouched: &dyn Fn(&Path) -> bool,
 ) -> io::Result<()> {
     let mut before = std::collections::HashMap::new();
     let mut collect = |entry: &serde_json::Value| {
@@ -189,7 +192,9 @@ pub fn keep_unchanged(
         let old = output.join(file);
         // The size guards against a file edited in place since it was published.
         let same_size = fs::metadata(&old).is_ok_and(|m| m.len() == stats.bytes);
-        if *old_digest == stats.sha256 && same_size {
+        let same_bytes =
+            || vouched(&old) || hash_file(&old).is_ok_and(|now| now.sha256 == stats.sha256);
+        if *old_digest == stats.sha256 && same_size && same_bytes() {
             let new = staged.join(file);
             fs::remove_file(&new)?;
             if fs::hard_link(&old, &new).is_err() {

@@ -224,12 +224,15 @@ impl Build<'_> {
         )?;
         if let Some(previous) = previous {
             let current = file_stats(&manifest.channels);
-            output::keep_unchanged(staging.path(), output_dir, previous, &current).map_err(
-                Failure::io(format!(
+            let published = cache::published_feed_stamps(&prepared.root);
+            let vouched = |old: &std::path::Path| {
+                cache::FeedStamp::of(old).is_ok_and(|now| published.contains(&now))
+            };
+            output::keep_unchanged(staging.path(), output_dir, previous, &current, &vouched)
+                .map_err(Failure::io(format!(
                     "cannot reuse unchanged feeds from {}",
                     output_dir.display()
-                )),
-            )?;
+                )))?;
         }
         let last_build = last_build
             .map(crate::last_build::LastBuildWriter::finish)
