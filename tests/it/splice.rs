@@ -123,3 +123,84 @@ fn a_broken_new_item_between_spliced_runs_is_caught_before_the_swap() {
         "the last good feeds stay"
     );
 }
+
+/// An Amazon feed split over two documents: a message's `messageId` is its number in its
+/// file, so a copied message is spliced only where its number stays the same.
+#[test]
+fn an_amazon_feed_in_parts_splices_only_where_message_numbers_stay() {
+    let catalog = Catalog::fixture("marketplaces");
+    catalog.write(
+        "pim.toml",
+        "[catalog]\nname = \"Many\"\nbase_url = \"https://shop.example\"\nlocales = [\"nl-NL\"]\n\
+         currency = \"EUR\"\n\n[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n\n\
+         [channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
+         seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\noffer_only = true\n",
+    );
+    std::fs::remove_dir_all(catalog.path().join("content/products")).unwrap();
+    let product = |sku: &str, title: &str| {
+        format!(
+            "sku = \"{sku}\"\nfamily = \"gadgets\"\ntitle.nl-NL = \"{title}\"\nasin = \"B0{:0>8}\"\n",
+            &sku[1..]
+        )
+    };
+    let mut erp = String::from("sku,price,stock\n");
+    for i in 1..=10_003 {
+        let sku = format!("P{i:05}");
+        catalog.write(
+            &format!("content/products/many/{sku}.toml"),
+            &product(&sku, &format!("Product {i}")),
+        );
+        erp.push_str(&format!("{sku},1.00,{i}\n"));
+    }
+    erp.push_str("P00001A,2.00,1\n");
+    catalog.write("erp/items.csv", &erp);
+    catalog.run(&["build"]).expect(0);
+
+    // One message near the end of the first document: both documents are spliced around it.
+    catalog.write(
+        "content/products/many/P09999.toml",
+        &product("P09999", "Product 9999, new"),
+    );
+    let edited = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(spliced(&edited), 2);
+    let after_edit = outputs(&catalog);
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_edit, &outputs(&catalog));
+    // A build without the cache leaves one for the next build, like any build.
+
+    // A message gone early in the first document moves every later one's number down: only
+    // the one before it is spliced.
+    std::fs::remove_file(catalog.path().join("content/products/many/P00002.toml")).unwrap();
+    let removed = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(
+        spliced(&removed),
+        1,
+        "the first message alone, in the first document"
+    );
+    let after_removal = outputs(&catalog);
+    // One gone and one added before it: the numbers after both are what they were, so the
+    // messages there are spliced again.
+    std::fs::remove_file(catalog.path().join("content/products/many/P00003.toml")).unwrap();
+    catalog.write(
+        "content/products/many/P00001A.toml",
+        &product("P00001A", "Product 1A"),
+    );
+    let swapped = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(spliced(&swapped), 2);
+    let after_swap = outputs(&catalog);
+    let first: serde_json::Value =
+        serde_json::from_str(&catalog.read("feeds/amazon.json")).unwrap();
+    assert_eq!(first["messages"][1]["sku"], "P00001A");
+    assert_eq!(first["messages"][2]["messageId"], 3);
+    assert_eq!(first["messages"][2]["sku"], "P00004");
+
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_swap, &outputs(&catalog));
+    std::fs::remove_file(catalog.path().join("content/products/many/P00001A.toml")).unwrap();
+    catalog.write(
+        "content/products/many/P00003.toml",
+        &product("P00003", "Product 3"),
+    );
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_removal, &outputs(&catalog));
+}
