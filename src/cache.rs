@@ -705,6 +705,12 @@ impl OldFile {
         }
     }
 
+    /// A handle on the file of its own (for copying ranges of it in the kernel).
+    pub fn file(&mut self) -> io::Result<File> {
+        File::open(&self.path)
+            .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", self.path.display())))
+    }
+
     pub fn read(&mut self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
         let reader = match &mut self.reader {
             Some(reader) => reader,
