@@ -660,8 +660,22 @@ impl OldFeed {
         self.splice.get(part as usize)?.as_ref()
     }
 
-    /// An open handle on file `part`, to splice byte ranges of it.
+    /// The bytes of one item of a file runs may be spliced from, read by position: the item
+    /// that may start a run sits past the last run, where a buffered reader would refill its
+    /// whole buffer for one item.
+    pub fn read_spliceable(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        let mut bytes = vec![0; span.len as usize];
+        let file = self.splice_handle(span.part)?;
+        std::os::unix::fs::FileExt::read_exact_at(file, &mut bytes, span.offset)?;
+        Ok(bytes)
+    }
+
+    /// A handle of its own on file `part`, to splice byte ranges of it.
     pub fn splice_file(&mut self, part: u32) -> io::Result<File> {
+        self.splice_handle(part)?.try_clone()
+    }
+
+    fn splice_handle(&mut self, part: u32) -> io::Result<&File> {
         let index = part as usize;
         let source = self
             .splice
@@ -677,7 +691,7 @@ impl OldFeed {
                 io::Error::new(err.kind(), format!("{}: {err}", source.path.display()))
             })?),
         };
-        file.try_clone()
+        Ok(file)
     }
 
     /// The bytes of one item, as written.

@@ -61,44 +61,61 @@ impl Build<'_> {
             .map(report::content_errors::Broken::product)
             .collect();
         report::content_errors::leave_out(&mut channel_reports, &broken);
-        let mut manifest_channels = Vec::new();
         let items_checked = channel_parts
             .iter()
             .map(|parts| parts.iter().map(|part| part.items_checked).collect())
             .collect();
-        if staging.is_some() {
+        let counts: Vec<(usize, usize)> = channel_reports
+            .iter()
+            .map(|report| (report.items, report.excluded))
+            .collect();
+        let staged_parts = staging.is_some().then_some(channel_parts);
+        if staged_parts.is_some() {
             progress.stage("parsing feeds back");
-            let by_pieces;
-            (manifest_channels, by_pieces) =
-                verify_feeds(&prepared.channels, &channel_reports, channel_parts)?;
-            content.reuse.feeds_spliced = by_pieces;
-            stopwatch.lap("parse every feed back");
         }
-
         let files = match self.mode() {
             Mode::Refresh => tally.files_with_products,
             Mode::Check | Mode::Build => self.files.len(),
         };
-        let reuse = content.reuse;
-        let mut report = self.report(
-            content,
-            (channel_reports, files),
-            (tally.products, tally.without_erp),
-            &pull,
-        );
-        let previous = output::previous_manifest(&prepared.output_dir);
-        let git = match self.mode() {
-            // The content is the last build's, so is its commit.
-            Mode::Refresh => previous
-                .as_ref()
-                .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
-            Mode::Check | Mode::Build => {
-                progress.stage("looking up who changed what");
-                crate::report::blame::annotate(&mut report, &prepared.source, &prepared.root);
-                stopwatch.lap("blame");
-                crate::git::state(&prepared.root, &prepared.output_dir)
-            }
-        };
+        let mut reuse = content.reuse;
+        let (verified, (report, previous, git)) =
+            verify_alongside(&prepared.channels, &counts, staged_parts, || {
+                let mut report = self.report(
+                    content,
+                    (channel_reports, files),
+                    (tally.products, tally.without_erp),
+                    &pull,
+                );
+                let previous = output::previous_manifest(&prepared.output_dir);
+                let git = match self.mode() {
+                    // The content is the last build's, so is its commit.
+                    Mode::Refresh => previous
+                        .as_ref()
+                        .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
+                    Mode::Check | Mode::Build => {
+                        progress.stage("looking up who changed what");
+                        crate::report::blame::annotate(
+                            &mut report,
+                            &prepared.source,
+                            &prepared.root,
+                        );
+                        stopwatch.lap("blame");
+                        crate::git::state(&prepared.root, &prepared.output_dir)
+                    }
+                };
+                (report, previous, git)
+            });
+        let mut manifest_channels = Vec::new();
+        if let Some(verified) = verified {
+            let ((channels, by_pieces), took) = verified?;
+            manifest_channels = channels;
+            reuse.feeds_spliced = by_pieces;
+            stopwatch.lap("wait for the parse-back of every feed");
+            stopwatch.detail(
+                "parsing every feed back (its own thread, beside report and blame)",
+                took,
+            );
+        }
         let manifest = staging.as_ref().map(|_| Manifest {
             generated_at: prepared.generated_at.clone(),
             pimfeed_version: env!("CARGO_PKG_VERSION"),
@@ -256,6 +273,34 @@ impl Build<'_> {
         Ok(warnings)
     }
 }
+
+/// Verifies the staged feeds (`parts`, if any) on a thread of their own while `alongside`
+/// runs: the report and the blame lookup, which mostly wait on git, so hashing and parsing the
+/// feeds adds little wall time of its own. What verifying gave, and how long it took.
+fn verify_alongside<T>(
+    channels: &[crate::channels::Channel],
+    counts: &[(usize, usize)],
+    parts: Option<Vec<Vec<crate::render::FeedPart>>>,
+    alongside: impl FnOnce() -> T,
+) -> (Option<Result<Verified, Failure>>, T) {
+    std::thread::scope(|scope| {
+        let verifying = parts.map(|parts| {
+            scope.spawn(move || {
+                let started = std::time::Instant::now();
+                let verified = verify_feeds(channels, counts, parts)?;
+                Ok((verified, started.elapsed()))
+            })
+        });
+        let other = alongside();
+        let verified =
+            verifying.map(|handle| handle.join().expect("verifying the feeds does not panic"));
+        (verified, other)
+    })
+}
+
+/// The manifest's channels, the number of files verified by their pieces, and how long
+/// verifying took.
+type Verified = ((Vec<ManifestChannel>, usize), std::time::Duration);
 
 /// What a build or refresh has staged, ready to go live.
 struct Published {

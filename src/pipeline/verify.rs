@@ -8,14 +8,13 @@ use crate::channels::Channel;
 use crate::feed_fragments;
 use crate::output::{self, FileStats, VerifyError};
 use crate::render::FeedPart;
-use crate::report::ChannelReport;
 
 /// Parses every rendered file back, all at once (each is one sequential read), or verifies
 /// it by its pieces when it was built by splicing; the manifest's channels, and how many files
 /// were verified by their pieces.
 pub(crate) fn verify_feeds(
     channels: &[Channel],
-    reports: &[ChannelReport],
+    counts: &[(usize, usize)],
     parts: Vec<Vec<FeedPart>>,
 ) -> Result<(Vec<ManifestChannel>, usize), Failure> {
     let files: Vec<(&Channel, FeedPart)> = channels
@@ -47,7 +46,7 @@ pub(crate) fn verify_feeds(
         })
         .collect::<Result<_, Failure>>()?;
     Ok((
-        manifest_channels(channels, reports, verified),
+        manifest_channels(channels, counts, verified),
         by_pieces.into_inner(),
     ))
 }
@@ -67,13 +66,14 @@ fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), 
     output::verify(&part.path, channel.format()).map(|stats| (stats, false))
 }
 
+/// Each channel's entry in the manifest, from its files and its (items, excluded) counts.
 fn manifest_channels(
     channels: &[Channel],
-    reports: &[ChannelReport],
+    counts: &[(usize, usize)],
     verified: Vec<(&Channel, ManifestPart)>,
 ) -> Vec<ManifestChannel> {
     let mut manifest = Vec::with_capacity(channels.len());
-    for (channel, report) in channels.iter().zip(reports) {
+    for (channel, &(items, excluded)) in channels.iter().zip(counts) {
         let mut parts: Vec<ManifestPart> = verified
             .iter()
             .filter(|(c, _)| c.name == channel.name)
@@ -89,7 +89,7 @@ fn manifest_channels(
             None => (None, None),
         };
         let note = match stats {
-            None => crate::presets::empty_document_note(channel, report.items),
+            None => crate::presets::empty_document_note(channel, items),
             Some(_) => None,
         };
         if parts.len() == 1 {
@@ -99,8 +99,8 @@ fn manifest_channels(
             name: channel.name.clone(),
             file: channel.output.clone(),
             format: channel.format(),
-            items: report.items,
-            excluded: report.excluded,
+            items,
+            excluded,
             stats,
             gzip,
             parts,

@@ -143,9 +143,13 @@ impl FeedWriter<'_, '_, '_> {
                 format!("cannot copy an item from the last build's feed: {err}"),
             ))
         };
-        let written = old.read(&span).map_err(copy_error)?;
-        let number = self.parts.last().map_or(0, |p| p.items) + 1;
         let source = old.splice_source(span.part).cloned();
+        let written = match source {
+            Some(_) => old.read_spliceable(&span),
+            None => old.read(&span),
+        }
+        .map_err(copy_error)?;
+        let number = self.parts.last().map_or(0, |p| p.items) + 1;
         match source {
             Some(source)
                 if self.splice.checks_items() && self.same_when_written(&written, number) =>
