@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::erp::ErpRecord;
+pub use crate::feed_fragments::{FeedStamp, SpliceSource};
 use crate::pimfeed_folder;
 use crate::render::ItemSpan;
 use crate::verdict::{Reason, Verdict};
@@ -93,30 +94,6 @@ pub fn published_feed_stamps(root: &Path) -> Vec<FeedStamp> {
     }
 }
 
-/// What identifies a published feed file: its [`Stamp`], and the time its inode last changed,
-/// which the kernel sets on every write and no tool can set back (a hand edit that restores
-/// the size and modification time still shows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedStamp {
-    stamp: Stamp,
-    changed_ns: i64,
-}
-
-impl FeedStamp {
-    pub fn of(path: &Path) -> io::Result<FeedStamp> {
-        let stamp = Stamp::of(path)?;
-        #[cfg(unix)]
-        let changed_ns = {
-            use std::os::unix::fs::MetadataExt;
-            let metadata = fs::metadata(path)?;
-            metadata.ctime() * 1_000_000_000 + metadata.ctime_nsec()
-        };
-        #[cfg(not(unix))]
-        let changed_ns = 0;
-        Ok(FeedStamp { stamp, changed_ns })
-    }
-}
-
 /// One feed file as the build that published it left it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PublishedFeed {
@@ -126,21 +103,6 @@ struct PublishedFeed {
     /// Whether every item in it is known to be whole on its own (see
     /// [`crate::feed_fragments`]), so a later build may splice runs of them unparsed.
     items_checked: bool,
-}
-
-/// A feed file of the last build that items are spliced from, and how to tell it is still
-/// the file the build cache describes.
-#[derive(Debug, Clone)]
-pub struct SpliceSource {
-    pub path: PathBuf,
-    stamp: FeedStamp,
-}
-
-impl SpliceSource {
-    /// Whether the file is still the one that build verified and published.
-    pub fn unchanged(&self) -> bool {
-        FeedStamp::of(&self.path).is_ok_and(|now| now == self.stamp)
-    }
 }
 
 /// A content file as a build saw it, and everything the next build can reuse of it.
@@ -525,10 +487,8 @@ impl Previous {
                 splice: parts
                     .iter()
                     .map(|feed| {
-                        feed.items_checked.then(|| SpliceSource {
-                            path: self.root.join(&feed.path),
-                            stamp: feed.stamp,
-                        })
+                        feed.items_checked
+                            .then(|| SpliceSource::new(self.root.join(&feed.path), feed.stamp))
                     })
                     .collect(),
                 splice_files: parts.iter().map(|_| None).collect(),
@@ -638,6 +598,24 @@ pub struct OldFeed {
     splice: Vec<Option<SpliceSource>>,
     /// Per file, its handle for splicing, opened when first needed.
     splice_files: Vec<Option<File>>,
+}
+
+impl crate::render::LastFeed for OldFeed {
+    fn splice_source(&self, part: u32) -> Option<&SpliceSource> {
+        OldFeed::splice_source(self, part)
+    }
+
+    fn read(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        OldFeed::read(self, span)
+    }
+
+    fn read_spliceable(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        OldFeed::read_spliceable(self, span)
+    }
+
+    fn splice_file(&mut self, part: u32) -> io::Result<File> {
+        OldFeed::splice_file(self, part)
+    }
 }
 
 impl OldFeed {

@@ -34,11 +34,55 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cache::SpliceSource;
+use serde::{Deserialize, Serialize};
+
 use crate::config::ChannelFormat;
 use crate::output::{self, FileStats, VerifyError, XmlPiece};
+
+/// What identifies a published feed file without reading it: its size, modification time and
+/// inode, and the time its inode last changed, which the kernel sets on every write and no tool
+/// can set back (a hand edit that restores the size and modification time still shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedStamp {
+    len: u64,
+    modified_ns: i64,
+    inode: u64,
+    changed_ns: i64,
+}
+
+impl FeedStamp {
+    pub fn of(path: &Path) -> std::io::Result<FeedStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path)?;
+        Ok(FeedStamp {
+            len: metadata.len(),
+            modified_ns: metadata.mtime() * 1_000_000_000 + metadata.mtime_nsec(),
+            inode: metadata.ino(),
+            changed_ns: metadata.ctime() * 1_000_000_000 + metadata.ctime_nsec(),
+        })
+    }
+}
+
+/// A feed file of the last build that items are spliced from, and how to tell it is still
+/// the file the build cache describes.
+#[derive(Debug, Clone)]
+pub struct SpliceSource {
+    pub path: PathBuf,
+    stamp: FeedStamp,
+}
+
+impl SpliceSource {
+    pub fn new(path: PathBuf, stamp: FeedStamp) -> Self {
+        SpliceSource { path, stamp }
+    }
+
+    /// Whether the file is still the one that build verified and published.
+    pub fn unchanged(&self) -> bool {
+        FeedStamp::of(&self.path).is_ok_and(|now| now == self.stamp)
+    }
+}
 
 /// What a feed file built by splicing needs checked, besides its hash.
 #[derive(Debug, Clone, Default)]

@@ -91,11 +91,12 @@ impl LastBuildWriter {
         self.written
     }
 
-    /// Keeps the lines at `start..start + len` of the last build's `products.jsonl` as they
-    /// are; where they start. Ranges next to each other are copied as one, in the kernel.
+    /// Keeps the lines at `start..start + len` of the last build's `products.jsonl` (which
+    /// `open` opens) as they are; where they start. Ranges next to each other are copied as
+    /// one, in the kernel.
     pub fn copy_lines(
         &mut self,
-        old: &mut crate::cache::OldFile,
+        open: impl FnOnce() -> io::Result<File>,
         start: u64,
         len: u64,
     ) -> io::Result<u64> {
@@ -104,7 +105,7 @@ impl LastBuildWriter {
             Some((_, _, end)) if *end == start => *end += len,
             _ => {
                 self.flush_pending()?;
-                self.pending = Some((old.file()?, start, start + len));
+                self.pending = Some((open()?, start, start + len));
             }
         }
         self.written += len;

@@ -174,7 +174,7 @@ impl BatchWriter {
                         std::io::Error::other("the build cache has no last build to copy from")
                     })?;
                     let (start, len) = entry.last_build;
-                    entry.last_build.0 = last_build.copy_lines(old, start, len)?;
+                    entry.last_build.0 = last_build.copy_lines(|| old.file(), start, len)?;
                 }
                 for product in &entry.products {
                     let completeness = product.channels.iter().map(|c| c.completeness);

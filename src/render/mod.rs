@@ -7,7 +7,7 @@
 
 mod writer;
 
-pub use writer::{FeedPart, FeedWriter, ItemSpan};
+pub use writer::{FeedPart, FeedWriter, ItemSpan, LastFeed};
 
 use crate::channels::expression::{Wrap, explain};
 

@@ -4,6 +4,8 @@
 
 mod splice;
 
+pub use splice::LastFeed;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

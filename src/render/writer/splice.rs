@@ -13,10 +13,21 @@ use std::fs::File;
 use std::io::Write;
 
 use super::{FeedWriter, ItemSpan};
-use crate::cache::{OldFeed, SpliceSource};
 use crate::config::ChannelFormat;
-use crate::feed_fragments::{ItemCheck, SplicePlan, separator_fits};
+use crate::feed_fragments::{ItemCheck, SplicePlan, SpliceSource, separator_fits};
 use crate::render::{ChannelRenderer, RenderError};
+
+/// The last build's feed of a channel, as the build cache knows it.
+pub trait LastFeed {
+    /// Where runs of items of file `part` may be spliced from, if they may.
+    fn splice_source(&self, part: u32) -> Option<&SpliceSource>;
+    /// The bytes of one item, as written, read in order through a buffer.
+    fn read(&mut self, span: &ItemSpan) -> std::io::Result<Vec<u8>>;
+    /// The bytes of one item of a file runs may be spliced from, read by position.
+    fn read_spliceable(&mut self, span: &ItemSpan) -> std::io::Result<Vec<u8>>;
+    /// A handle of its own on file `part`, to splice byte ranges of it.
+    fn splice_file(&mut self, part: u32) -> std::io::Result<File>;
+}
 
 /// A feed's splicing state, for the file being written.
 pub(super) struct Splicing {
@@ -113,7 +124,7 @@ impl FeedWriter<'_, '_, '_> {
     pub fn copy_item(
         &mut self,
         span: ItemSpan,
-        old: &mut OldFeed,
+        old: &mut dyn LastFeed,
     ) -> Result<ItemSpan, RenderError> {
         self.make_room()?;
         let part_index = (self.parts.len() - 1) as u32;
