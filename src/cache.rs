@@ -11,7 +11,8 @@
 //! The cache is an optimisation only. It is not used when anything else could have changed
 //! an item: another pimfeed binary, other configuration, schema, categories or templates, a
 //! template that reads the build time, or feeds touched since they were published (every
-//! file's size, inode and modification time are checked). Deleting it changes no output byte.
+//! file's size, inode, modification and change times are checked). Deleting it changes no
+//! output byte.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::erp::ErpRecord;
+pub use crate::feed_fragments::{FeedStamp, SpliceSource};
 use crate::pimfeed_folder;
 use crate::render::ItemSpan;
 use crate::verdict::{Reason, Verdict};
@@ -31,7 +33,7 @@ use crate::verdict::{Reason, Verdict};
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 pub type Digest32 = [u8; 32];
 
@@ -73,6 +75,34 @@ impl Stamp {
             inode,
         })
     }
+}
+
+/// The stamps of the feed files the last build published, as its cache recorded them (none
+/// without a cache).
+pub fn published_feed_stamps(root: &Path) -> Vec<FeedStamp> {
+    let head = fs::read(root.join(pimfeed_folder::CACHE).join(HEAD))
+        .ok()
+        .and_then(|bytes| postcard::from_bytes::<Head>(&bytes).ok());
+    match head {
+        Some(head) if head.format == FORMAT => head
+            .feeds
+            .into_iter()
+            .flatten()
+            .map(|feed| feed.stamp)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One feed file as the build that published it left it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PublishedFeed {
+    /// Catalog-relative.
+    path: String,
+    stamp: FeedStamp,
+    /// Whether every item in it is known to be whole on its own (see
+    /// [`crate::feed_fragments`]), so a later build may splice runs of them unparsed.
+    items_checked: bool,
 }
 
 /// A content file as a build saw it, and everything the next build can reuse of it.
@@ -255,8 +285,8 @@ struct Head {
     /// When the build began (ns since the epoch): a file modified after that may have changed
     /// again within the same timestamp, so its stamp alone is not trusted.
     started_ns: i64,
-    /// Catalog-relative paths of each channel's feed files, in order, with their stamps.
-    feeds: Vec<Vec<(String, Stamp)>>,
+    /// Each channel's feed files, in order.
+    feeds: Vec<Vec<PublishedFeed>>,
     last_build: Option<(String, Stamp)>,
 }
 
@@ -379,8 +409,11 @@ impl Previous {
         let intact = |(file, stamp): &(String, Stamp)| {
             Stamp::of(&root.join(file)).is_ok_and(|now| now == *stamp)
         };
-        let outputs_intact =
-            head.feeds.iter().flatten().all(intact) && head.last_build.as_ref().is_some_and(intact);
+        let feed_intact = |feed: &PublishedFeed| {
+            FeedStamp::of(&root.join(&feed.path)).is_ok_and(|now| now == feed.stamp)
+        };
+        let outputs_intact = head.feeds.iter().flatten().all(feed_intact)
+            && head.last_build.as_ref().is_some_and(intact);
         Some(Previous {
             head,
             entries,
@@ -455,8 +488,16 @@ impl Previous {
             .map(|parts| OldFeed {
                 parts: parts
                     .iter()
-                    .map(|(file, _)| OldFile::new(self.root.join(file)))
+                    .map(|feed| OldFile::new(self.root.join(&feed.path)))
                     .collect(),
+                splice: parts
+                    .iter()
+                    .map(|feed| {
+                        feed.items_checked
+                            .then(|| SpliceSource::new(self.root.join(&feed.path), feed.stamp))
+                    })
+                    .collect(),
+                splice_files: parts.iter().map(|_| None).collect(),
             })
             .collect()
     }
@@ -574,12 +615,83 @@ pub fn decode_entry(bytes: &[u8]) -> io::Result<FileEntry> {
 /// One channel's feed files of the previous build (each opened when first read).
 pub struct OldFeed {
     parts: Vec<OldFile>,
+    /// Per file, where runs of its items may be spliced from: `None` for a file whose items
+    /// were not each checked whole.
+    splice: Vec<Option<SpliceSource>>,
+    /// Per file, its handle for splicing, opened when first needed.
+    splice_files: Vec<Option<File>>,
+}
+
+impl crate::render::LastFeed for OldFeed {
+    fn splice_source(&self, part: u32) -> Option<&SpliceSource> {
+        OldFeed::splice_source(self, part)
+    }
+
+    fn read(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        OldFeed::read(self, span)
+    }
+
+    fn read_spliceable(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        OldFeed::read_spliceable(self, span)
+    }
+
+    fn splice_file(&mut self, part: u32) -> io::Result<File> {
+        OldFeed::splice_file(self, part)
+    }
 }
 
 impl OldFeed {
     /// A channel the last build did not have.
     pub fn empty() -> Self {
-        OldFeed { parts: Vec::new() }
+        OldFeed {
+            parts: Vec::new(),
+            splice: Vec::new(),
+            splice_files: Vec::new(),
+        }
+    }
+
+    /// Whether the last build had this channel's feed to copy from.
+    pub fn exists(&self) -> bool {
+        !self.parts.is_empty()
+    }
+
+    /// Where runs of items of file `part` may be spliced from, if they may.
+    pub fn splice_source(&self, part: u32) -> Option<&SpliceSource> {
+        self.splice.get(part as usize)?.as_ref()
+    }
+
+    /// The bytes of one item of a file runs may be spliced from, read by position: the item
+    /// that may start a run sits past the last run, where a buffered reader would refill its
+    /// whole buffer for one item.
+    pub fn read_spliceable(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
+        let mut bytes = vec![0; span.len as usize];
+        let file = self.splice_handle(span.part)?;
+        std::os::unix::fs::FileExt::read_exact_at(file, &mut bytes, span.offset)?;
+        Ok(bytes)
+    }
+
+    /// A handle of its own on file `part`, to splice byte ranges of it.
+    pub fn splice_file(&mut self, part: u32) -> io::Result<File> {
+        self.splice_handle(part)?.try_clone()
+    }
+
+    fn splice_handle(&mut self, part: u32) -> io::Result<&File> {
+        let index = part as usize;
+        let source = self
+            .splice
+            .get(index)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| {
+                io::Error::other("the build cache names a feed file it does not have")
+            })?;
+        let slot = &mut self.splice_files[index];
+        let file = match slot {
+            Some(file) => file,
+            None => slot.insert(File::open(&source.path).map_err(|err| {
+                io::Error::new(err.kind(), format!("{}: {err}", source.path.display()))
+            })?),
+        };
+        Ok(file)
     }
 
     /// The bytes of one item, as written.
@@ -605,6 +717,12 @@ impl OldFile {
             reader: None,
             position: 0,
         }
+    }
+
+    /// A handle on the file of its own (for copying ranges of it in the kernel).
+    pub fn file(&mut self) -> io::Result<File> {
+        File::open(&self.path)
+            .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", self.path.display())))
     }
 
     pub fn read(&mut self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
@@ -727,11 +845,11 @@ impl Writer {
     }
 
     /// Puts the new entries in place, valid for the feeds and last build now at these paths
-    /// (catalog-relative).
+    /// (catalog-relative; each feed file with whether its items were each checked whole).
     pub fn commit(
         mut self,
         root: &Path,
-        feeds: Vec<Vec<String>>,
+        feeds: Vec<Vec<(String, bool)>>,
         last_build: Option<String>,
     ) -> io::Result<()> {
         self.entries.flush()?;
@@ -746,7 +864,19 @@ impl Writer {
             started_ns: self.started_ns,
             feeds: feeds
                 .into_iter()
-                .map(|parts| parts.into_iter().map(stamped).collect())
+                .map(|parts| {
+                    parts
+                        .into_iter()
+                        .map(|(path, items_checked)| {
+                            let stamp = FeedStamp::of(&root.join(&path))?;
+                            Ok(PublishedFeed {
+                                path,
+                                stamp,
+                                items_checked,
+                            })
+                        })
+                        .collect::<io::Result<Vec<_>>>()
+                })
                 .collect::<io::Result<_>>()?,
             last_build: last_build.map(stamped).transpose()?,
         };

@@ -25,8 +25,11 @@ pub const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categor
 pub struct LastBuildWriter {
     staging: Staging,
     products: BufWriter<File>,
-    /// Bytes of `products.jsonl` written so far.
+    /// Bytes of `products.jsonl` written so far (a pending run included).
     written: u64,
+    /// Lines of the last build's `products.jsonl` next to each other, not yet copied: the
+    /// file, and the byte range.
+    pending: Option<(File, u64, u64)>,
 }
 
 impl LastBuildWriter {
@@ -64,11 +67,13 @@ impl LastBuildWriter {
             staging,
             products,
             written: 0,
+            pending: None,
         })
     }
 
     /// Keeps one product, as one line.
     pub fn add(&mut self, product: &Product) -> io::Result<()> {
+        self.flush_pending()?;
         // Serialised straight into the buffered file, without a line of its own to allocate
         // and copy: the writer thread does this for every product of a cold build.
         let mut line = CountingWriter {
@@ -86,18 +91,52 @@ impl LastBuildWriter {
         self.written
     }
 
-    /// Keeps lines copied from the last build's `products.jsonl` as they are; where they
-    /// start.
-    pub fn write_lines(&mut self, lines: &[u8]) -> io::Result<u64> {
-        let start = self.written;
-        self.products.write_all(lines)?;
-        self.written += lines.len() as u64;
-        Ok(start)
+    /// Keeps the lines at `start..start + len` of the last build's `products.jsonl` (which
+    /// `open` opens) as they are; where they start. Ranges next to each other are copied as
+    /// one, in the kernel.
+    pub fn copy_lines(
+        &mut self,
+        open: impl FnOnce() -> io::Result<File>,
+        start: u64,
+        len: u64,
+    ) -> io::Result<u64> {
+        let at = self.written;
+        match &mut self.pending {
+            Some((_, _, end)) if *end == start => *end += len,
+            _ => {
+                self.flush_pending()?;
+                self.pending = Some((open()?, start, start + len));
+            }
+        }
+        self.written += len;
+        Ok(at)
+    }
+
+    /// Copies the pending run of old lines, after what is buffered.
+    fn flush_pending(&mut self) -> io::Result<()> {
+        let Some((file, start, end)) = self.pending.take() else {
+            return Ok(());
+        };
+        self.products.flush()?;
+        let mut reader = &file;
+        io::Seek::seek(&mut reader, io::SeekFrom::Start(start))?;
+        let copied = io::copy(
+            &mut io::Read::take(reader, end - start),
+            self.products.get_mut(),
+        )?;
+        if copied != end - start {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the last build's products.jsonl is shorter than the build cache says",
+            ));
+        }
+        Ok(())
     }
 
     /// The finished last build's staging folder, for [`crate::swap::publish`] to put live
     /// together with the feeds.
     pub fn finish(mut self) -> io::Result<Staging> {
+        self.flush_pending()?;
         self.products.flush()?;
         Ok(self.staging)
     }

@@ -16,6 +16,7 @@ pub mod content;
 pub mod diagnostics;
 pub mod diff;
 pub mod erp;
+pub mod feed_fragments;
 pub mod git;
 pub mod gtin;
 pub mod guard;

@@ -51,6 +51,35 @@ impl FeedFile {
         self.written
     }
 
+    /// Appends `len` bytes of `source` from `offset`: in the kernel (`copy_file_range`) when
+    /// only the plain file needs them, through memory when the gzip twin needs them too.
+    pub fn splice_from(&mut self, source: &File, offset: u64, len: u64) -> io::Result<()> {
+        if self.gzip.is_some() {
+            let mut buffer = vec![0; (1 << 20).min(len as usize)];
+            let mut at = offset;
+            while at < offset + len {
+                let chunk = ((offset + len - at) as usize).min(buffer.len());
+                std::os::unix::fs::FileExt::read_exact_at(source, &mut buffer[..chunk], at)?;
+                self.write_all(&buffer[..chunk])?;
+                at += chunk as u64;
+            }
+            return Ok(());
+        }
+        // What is buffered goes first, so the bytes land in order.
+        self.plain.flush()?;
+        let mut reader = source;
+        io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
+        let copied = io::copy(&mut io::Read::take(reader, len), self.plain.get_mut())?;
+        if copied != len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the last build's feed is shorter than the build cache says",
+            ));
+        }
+        self.written += len;
+        Ok(())
+    }
+
     /// Flushes both files; the gzip file's size and digest when there is one.
     pub fn finish(mut self) -> io::Result<Option<FileStats>> {
         self.plain.flush()?;
@@ -131,12 +160,15 @@ pub fn previous_manifest(output: &Path) -> Option<serde_json::Value> {
 /// Puts the previous file in place of every staged feed file whose bytes did not change, so
 /// its modification time (and the `Last-Modified`/`ETag` a web server derives from it) stays
 /// put and fetchers download nothing new. `current` maps each staged file to its digest; the
-/// previous manifest vouches for the old files' digests.
+/// previous manifest vouches for the old files' digests while `vouched` says an old file is
+/// still as that build published it; any other old file is hashed again, so one edited by
+/// hand (even to its old size) is replaced, not kept.
 pub fn keep_unchanged(
     staged: &Path,
     output: &Path,
     previous: &serde_json::Value,
     current: &std::collections::HashMap<String, FileStats>,
+    vouched: &dyn Fn(&Path) -> bool,
 ) -> io::Result<()> {
     let mut before = std::collections::HashMap::new();
     let mut collect = |entry: &serde_json::Value| {
@@ -160,7 +192,9 @@ pub fn keep_unchanged(
         let old = output.join(file);
         // The size guards against a file edited in place since it was published.
         let same_size = fs::metadata(&old).is_ok_and(|m| m.len() == stats.bytes);
-        if *old_digest == stats.sha256 && same_size {
+        let same_bytes =
+            || vouched(&old) || hash_file(&old).is_ok_and(|now| now.sha256 == stats.sha256);
+        if *old_digest == stats.sha256 && same_size && same_bytes() {
             let new = staged.join(file);
             fs::remove_file(&new)?;
             if fs::hard_link(&old, &new).is_err() {
@@ -212,11 +246,34 @@ pub fn verify(path: &Path, format: ChannelFormat) -> Result<FileStats, VerifyErr
     Ok(FileStats { bytes: len, sha256 })
 }
 
+/// Size and SHA-256 of a file, read once through a mapping whose pages are dropped as it goes.
+pub fn hash_file(path: &Path) -> io::Result<FileStats> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(FileStats {
+            bytes: 0,
+            sha256: hex(&Sha256::digest([])),
+        });
+    }
+    // SAFETY: as in `verify`: the file is in this build's staging folder, written and closed.
+    let map = unsafe { memmap2::Mmap::map(&file) }?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let sha256 = std::thread::scope(|scope| {
+        let dropper = scope.spawn(|| drop_pages_until(&map, &done));
+        let sha256 = hex(&Sha256::digest(&map[..]));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        dropper.thread().unpark();
+        sha256
+    });
+    Ok(FileStats { bytes: len, sha256 })
+}
+
 /// The parser and the hash read the mapping front to back, once. Dropping its pages every
 /// few milliseconds keeps the memory it takes to the few megabytes they are on: a feed of
 /// gigabytes never counts against the build's memory. Safe for a read-only file mapping, whose
 /// pages are read again from the (cached) file if touched again.
-fn drop_pages_until(map: &memmap2::Mmap, done: &std::sync::atomic::AtomicBool) {
+pub(crate) fn drop_pages_until(map: &memmap2::Mmap, done: &std::sync::atomic::AtomicBool) {
     while !done.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::park_timeout(std::time::Duration::from_millis(20));
         #[cfg(unix)]
@@ -242,7 +299,32 @@ fn check_bytes(bytes: &[u8], format: ChannelFormat) -> Result<String, String> {
     parsed.map(|()| sha256)
 }
 
-fn verify_xml(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn verify_xml(bytes: &[u8]) -> Result<(), String> {
+    let (depth, roots) = walk_xml(bytes, XmlPiece::Document)?;
+    if depth != 0 {
+        return Err("not well-formed XML: an element is not closed".into());
+    }
+    if roots != 1 {
+        return Err(format!(
+            "XML must have exactly one root element, found {roots}"
+        ));
+    }
+    Ok(())
+}
+
+/// What part of a document [`walk_xml`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum XmlPiece {
+    /// A whole document: text outside the root element is an error.
+    Document,
+    /// A run of content inside an element (an item, a document's start): text is allowed
+    /// anywhere and an end tag may not close what it did not open.
+    Content,
+}
+
+/// Checks every event of `bytes`: well-formed tags, attributes, text, references; the depth
+/// at the end and the number of elements at depth 0.
+pub(crate) fn walk_xml(bytes: &[u8], piece: XmlPiece) -> Result<(usize, usize), String> {
     let mut xml = quick_xml::Reader::from_reader(bytes);
     let mut depth = 0usize;
     let mut roots = 0usize;
@@ -265,9 +347,12 @@ fn verify_xml(bytes: &[u8]) -> Result<(), String> {
                     check_xml_text(&attribute.value).map_err(at)?;
                 }
             }
+            Event::End(_) if depth == 0 && piece == XmlPiece::Content => {
+                return Err(at("an end tag closes an element it did not open".into()));
+            }
             Event::End(_) => depth = depth.saturating_sub(1),
             Event::Text(text) => {
-                if depth == 0 && !text.trim().is_empty() {
+                if depth == 0 && piece == XmlPiece::Document && !text.trim().is_empty() {
                     return Err(at("text outside the root element".into()));
                 }
                 check_xml_text(&text).map_err(at)?;
@@ -292,15 +377,7 @@ fn verify_xml(bytes: &[u8]) -> Result<(), String> {
             _ => {}
         }
     }
-    if depth != 0 {
-        return Err("not well-formed XML: an element is not closed".into());
-    }
-    if roots != 1 {
-        return Err(format!(
-            "XML must have exactly one root element, found {roots}"
-        ));
-    }
-    Ok(())
+    Ok((depth, roots))
 }
 
 /// Text XML 1.0 allows: no control characters (tab, line feed and carriage return aside), no
@@ -326,7 +403,7 @@ fn check_xml_text(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn verify_csv(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn verify_csv(bytes: &[u8]) -> Result<(), String> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes);
@@ -349,7 +426,7 @@ fn verify_csv(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn verify_json(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn verify_json(bytes: &[u8]) -> Result<(), String> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
     serde::de::IgnoredAny::deserialize(&mut json)
         .map_err(|err| format!("not valid JSON: {err}"))?;
@@ -358,7 +435,7 @@ fn verify_json(bytes: &[u8]) -> Result<(), String> {
 
 /// Every line one JSON document (a final newline is allowed, blank lines are not: JSON Lines
 /// readers treat them as errors).
-fn verify_json_lines(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn verify_json_lines(bytes: &[u8]) -> Result<(), String> {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if body.is_empty() {
         return Ok(());

@@ -61,37 +61,61 @@ impl Build<'_> {
             .map(report::content_errors::Broken::product)
             .collect();
         report::content_errors::leave_out(&mut channel_reports, &broken);
-        let mut manifest_channels = Vec::new();
-        if staging.is_some() {
+        let items_checked = channel_parts
+            .iter()
+            .map(|parts| parts.iter().map(|part| part.items_checked).collect())
+            .collect();
+        let counts: Vec<(usize, usize)> = channel_reports
+            .iter()
+            .map(|report| (report.items, report.excluded))
+            .collect();
+        let staged_parts = staging.is_some().then_some(channel_parts);
+        if staged_parts.is_some() {
             progress.stage("parsing feeds back");
-            manifest_channels = verify_feeds(&prepared.channels, &channel_reports, channel_parts)?;
-            stopwatch.lap("parse every feed back");
         }
-
         let files = match self.mode() {
             Mode::Refresh => tally.files_with_products,
             Mode::Check | Mode::Build => self.files.len(),
         };
-        let reuse = content.reuse;
-        let mut report = self.report(
-            content,
-            (channel_reports, files),
-            (tally.products, tally.without_erp),
-            &pull,
-        );
-        let previous = output::previous_manifest(&prepared.output_dir);
-        let git = match self.mode() {
-            // The content is the last build's, so is its commit.
-            Mode::Refresh => previous
-                .as_ref()
-                .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
-            Mode::Check | Mode::Build => {
-                progress.stage("looking up who changed what");
-                crate::report::blame::annotate(&mut report, &prepared.source, &prepared.root);
-                stopwatch.lap("blame");
-                crate::git::state(&prepared.root, &prepared.output_dir)
-            }
-        };
+        let mut reuse = content.reuse;
+        let (verified, (report, previous, git)) =
+            verify_alongside(&prepared.channels, &counts, staged_parts, || {
+                let mut report = self.report(
+                    content,
+                    (channel_reports, files),
+                    (tally.products, tally.without_erp),
+                    &pull,
+                );
+                let previous = output::previous_manifest(&prepared.output_dir);
+                let git = match self.mode() {
+                    // The content is the last build's, so is its commit.
+                    Mode::Refresh => previous
+                        .as_ref()
+                        .and_then(|m| serde_json::from_value(m.get("git")?.clone()).ok()),
+                    Mode::Check | Mode::Build => {
+                        progress.stage("looking up who changed what");
+                        crate::report::blame::annotate(
+                            &mut report,
+                            &prepared.source,
+                            &prepared.root,
+                        );
+                        stopwatch.lap("blame");
+                        crate::git::state(&prepared.root, &prepared.output_dir)
+                    }
+                };
+                (report, previous, git)
+            });
+        let mut manifest_channels = Vec::new();
+        if let Some(verified) = verified {
+            let ((channels, by_pieces), took) = verified?;
+            manifest_channels = channels;
+            reuse.feeds_spliced = by_pieces;
+            stopwatch.lap("wait for the parse-back of every feed");
+            stopwatch.detail(
+                "parsing every feed back (its own thread, beside report and blame)",
+                took,
+            );
+        }
         let manifest = staging.as_ref().map(|_| Manifest {
             generated_at: prepared.generated_at.clone(),
             pimfeed_version: env!("CARGO_PKG_VERSION"),
@@ -107,6 +131,7 @@ impl Build<'_> {
                 last_build,
                 cache,
                 cache_complete,
+                items_checked,
             };
             swap_warnings = self.publish(
                 published,
@@ -197,6 +222,7 @@ impl Build<'_> {
             last_build,
             cache,
             cache_complete,
+            items_checked,
         } = published;
         crate::guard::before_swap(
             &prepared.config.guard,
@@ -215,12 +241,15 @@ impl Build<'_> {
         )?;
         if let Some(previous) = previous {
             let current = file_stats(&manifest.channels);
-            output::keep_unchanged(staging.path(), output_dir, previous, &current).map_err(
-                Failure::io(format!(
+            let published = cache::published_feed_stamps(&prepared.root);
+            let vouched = |old: &std::path::Path| {
+                cache::FeedStamp::of(old).is_ok_and(|now| published.contains(&now))
+            };
+            output::keep_unchanged(staging.path(), output_dir, previous, &current, &vouched)
+                .map_err(Failure::io(format!(
                     "cannot reuse unchanged feeds from {}",
                     output_dir.display()
-                )),
-            )?;
+                )))?;
         }
         let last_build = last_build
             .map(crate::last_build::LastBuildWriter::finish)
@@ -231,7 +260,7 @@ impl Build<'_> {
             // A cache that does not cover every product would make a later refresh miss some:
             // better none. It is an optimisation, so failing to keep it fails nothing.
             let output = prepared.config.build.output.display().to_string();
-            let feeds = feed_files(&manifest.channels, &output);
+            let feeds = feed_files(&manifest.channels, &output, items_checked);
             let last_build = format!("{}/{}", pimfeed_folder::LAST_BUILD, last_build::PRODUCTS);
             if !cache_complete
                 || writer
@@ -245,12 +274,42 @@ impl Build<'_> {
     }
 }
 
+/// Verifies the staged feeds (`parts`, if any) on a thread of their own while `alongside`
+/// runs: the report and the blame lookup, which mostly wait on git, so hashing and parsing the
+/// feeds adds little wall time of its own. What verifying gave, and how long it took.
+fn verify_alongside<T>(
+    channels: &[crate::channels::Channel],
+    counts: &[(usize, usize)],
+    parts: Option<Vec<Vec<crate::render::FeedPart>>>,
+    alongside: impl FnOnce() -> T,
+) -> (Option<Result<Verified, Failure>>, T) {
+    std::thread::scope(|scope| {
+        let verifying = parts.map(|parts| {
+            scope.spawn(move || {
+                let started = std::time::Instant::now();
+                let verified = verify_feeds(channels, counts, parts)?;
+                Ok((verified, started.elapsed()))
+            })
+        });
+        let other = alongside();
+        let verified =
+            verifying.map(|handle| handle.join().expect("verifying the feeds does not panic"));
+        (verified, other)
+    })
+}
+
+/// The manifest's channels, the number of files verified by their pieces, and how long
+/// verifying took.
+type Verified = ((Vec<ManifestChannel>, usize), std::time::Duration);
+
 /// What a build or refresh has staged, ready to go live.
 struct Published {
     staging: Staging,
     last_build: Option<crate::last_build::LastBuildWriter>,
     cache: Option<cache::Writer>,
     cache_complete: bool,
+    /// Per channel, per file: whether its items are each known whole.
+    items_checked: Vec<Vec<bool>>,
 }
 
 /// Every file the manifest lists (parts and `.gz` copies included), with its size and hash.
@@ -274,11 +333,16 @@ fn file_stats(channels: &[ManifestChannel]) -> HashMap<String, FileStats> {
 }
 
 /// Per channel, the files its feed was written to, under the output folder `output`: what the
-/// build cache's item spans point into.
-fn feed_files(channels: &[ManifestChannel], output: &str) -> Vec<Vec<String>> {
+/// build cache's item spans point into; each with whether its items are each known whole.
+fn feed_files(
+    channels: &[ManifestChannel],
+    output: &str,
+    items_checked: Vec<Vec<bool>>,
+) -> Vec<Vec<(String, bool)>> {
     channels
         .iter()
-        .map(|channel| {
+        .zip(items_checked)
+        .map(|(channel, checked)| {
             let files = match (channel.parts.is_empty(), &channel.stats) {
                 (true, Some(_)) => vec![channel.file.clone()],
                 (true, None) => Vec::new(),
@@ -286,7 +350,8 @@ fn feed_files(channels: &[ManifestChannel], output: &str) -> Vec<Vec<String>> {
             };
             files
                 .into_iter()
-                .map(|file| format!("{output}/{file}"))
+                .zip(checked.into_iter().chain(std::iter::repeat(false)))
+                .map(|(file, checked)| (format!("{output}/{file}"), checked))
                 .collect()
         })
         .collect()

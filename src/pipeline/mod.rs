@@ -141,6 +141,9 @@ pub struct CacheUse {
     /// Of the files reused, those `watch` saw no change to, so not even their stamps were
     /// taken (see [`WatchedChanges`]).
     pub files_vouched_by_watch: usize,
+    /// Feed files built by splicing unchanged runs of the last build's, and verified by
+    /// their new pieces rather than parsed whole.
+    pub feeds_spliced: usize,
 }
 
 impl Outcome {

@@ -5,30 +5,35 @@ use rayon::prelude::*;
 use super::Failure;
 use super::manifest::{ManifestChannel, ManifestPart};
 use crate::channels::Channel;
-use crate::output;
+use crate::feed_fragments;
+use crate::output::{self, FileStats, VerifyError};
 use crate::render::FeedPart;
-use crate::report::ChannelReport;
 
-/// Parses every rendered file back, all at once (each is one sequential read).
+/// Parses every rendered file back, all at once (each is one sequential read), or verifies
+/// it by its pieces when it was built by splicing; the manifest's channels, and how many files
+/// were verified by their pieces.
 pub(crate) fn verify_feeds(
     channels: &[Channel],
-    reports: &[ChannelReport],
+    counts: &[(usize, usize)],
     parts: Vec<Vec<FeedPart>>,
-) -> Result<Vec<ManifestChannel>, Failure> {
+) -> Result<(Vec<ManifestChannel>, usize), Failure> {
     let files: Vec<(&Channel, FeedPart)> = channels
         .iter()
         .zip(parts)
         .flat_map(|(channel, parts)| parts.into_iter().map(move |part| (channel, part)))
         .collect();
+    let by_pieces = std::sync::atomic::AtomicUsize::new(0);
     let verified: Vec<(&Channel, ManifestPart)> = files
         .into_par_iter()
         .map(|(channel, part)| {
-            let stats = output::verify(&part.path, channel.format()).map_err(|message| {
-                Failure::Verify {
+            let (stats, pieces) =
+                verify_part(&part, channel).map_err(|message| Failure::Verify {
                     channel: channel.name.clone(),
                     message: format!("{}: {message}", part.file),
-                }
-            })?;
+                })?;
+            if pieces {
+                by_pieces.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             Ok((
                 channel,
                 ManifestPart {
@@ -40,8 +45,35 @@ pub(crate) fn verify_feeds(
             ))
         })
         .collect::<Result<_, Failure>>()?;
+    Ok((
+        manifest_channels(channels, counts, verified),
+        by_pieces.into_inner(),
+    ))
+}
+
+/// A file built by splicing is verified by its pieces while the files it was spliced from
+/// are still the ones the last build verified; any other file, or one whose pieces do not
+/// pass, is parsed whole (which names what is wrong, if anything is). Its size and hash, and
+/// whether it was verified by its pieces.
+fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), VerifyError> {
+    if let Some(plan) = &part.spliced
+        && plan.sources_unchanged()
+        && let Ok(stats) = feed_fragments::verify_spliced(&part.path, channel.format(), plan)
+        && plan.sources_unchanged()
+    {
+        return Ok((stats, true));
+    }
+    output::verify(&part.path, channel.format()).map(|stats| (stats, false))
+}
+
+/// Each channel's entry in the manifest, from its files and its (items, excluded) counts.
+fn manifest_channels(
+    channels: &[Channel],
+    counts: &[(usize, usize)],
+    verified: Vec<(&Channel, ManifestPart)>,
+) -> Vec<ManifestChannel> {
     let mut manifest = Vec::with_capacity(channels.len());
-    for (channel, report) in channels.iter().zip(reports) {
+    for (channel, &(items, excluded)) in channels.iter().zip(counts) {
         let mut parts: Vec<ManifestPart> = verified
             .iter()
             .filter(|(c, _)| c.name == channel.name)
@@ -57,7 +89,7 @@ pub(crate) fn verify_feeds(
             None => (None, None),
         };
         let note = match stats {
-            None => crate::presets::empty_document_note(channel, report.items),
+            None => crate::presets::empty_document_note(channel, items),
             Some(_) => None,
         };
         if parts.len() == 1 {
@@ -67,13 +99,13 @@ pub(crate) fn verify_feeds(
             name: channel.name.clone(),
             file: channel.output.clone(),
             format: channel.format(),
-            items: report.items,
-            excluded: report.excluded,
+            items,
+            excluded,
             stats,
             gzip,
             parts,
             note,
         });
     }
-    Ok(manifest)
+    manifest
 }

@@ -52,6 +52,11 @@ pub(crate) fn write_batches<'a>(
     let mut tally = Tally::default();
     let mut complete = true;
     let busy = BusyTime::default();
+    for (feed, old) in sinks.feeds.iter_mut().zip(&sinks.old_feeds) {
+        if let Some(writer) = feed.writer.as_mut().filter(|_| old.exists()) {
+            writer.splice_from_last_build();
+        }
+    }
     for works in received {
         let started = Instant::now();
         let mut batch = BatchWriter::new(sinks.feeds.len());
@@ -169,7 +174,7 @@ impl BatchWriter {
                         std::io::Error::other("the build cache has no last build to copy from")
                     })?;
                     let (start, len) = entry.last_build;
-                    entry.last_build.0 = last_build.write_lines(&old.read(start, len)?)?;
+                    entry.last_build.0 = last_build.copy_lines(|| old.file(), start, len)?;
                 }
                 for product in &entry.products {
                     let completeness = product.channels.iter().map(|c| c.completeness);
@@ -361,12 +366,7 @@ impl<'a> Feed<'a> {
     ) -> Result<Option<ItemSpan>, Failure> {
         let span = match (self.writer.as_mut(), pending.item) {
             (Some(out), Some(PendingItem::Rendered(bytes))) => Some(out.write_item(&bytes)?),
-            (Some(out), Some(PendingItem::Copied(span))) => {
-                let written = old.read(&span).map_err(Failure::io(
-                    "cannot copy an item from the last build's feed",
-                ))?;
-                Some(out.write_copied(&written)?)
-            }
+            (Some(out), Some(PendingItem::Copied(span))) => Some(out.copy_item(span, old)?),
             _ => None,
         };
         let verdict = pending.verdict;

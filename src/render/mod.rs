@@ -7,7 +7,7 @@
 
 mod writer;
 
-pub use writer::{FeedPart, FeedWriter, ItemSpan};
+pub use writer::{FeedPart, FeedWriter, ItemSpan, LastFeed};
 
 use crate::channels::expression::{Wrap, explain};
 
@@ -242,6 +242,21 @@ impl<'a> ChannelRenderer<'a> {
 
     /// Whether this channel's templates read the build's own values (its time), which change
     /// every build: the build cache cannot keep such a channel's items.
+    /// Whether every item this renderer writes is whole on its own by construction (see
+    /// [`crate::feed_fragments`]): true unless the items come from a template of the user's,
+    /// which may open an element in one item and close it in the next.
+    pub fn items_whole_by_construction(&self) -> bool {
+        match self.body {
+            Body::Template { .. } => self.builtin_template,
+            Body::Columns { .. } | Body::Native(_) => true,
+        }
+    }
+
+    /// The format of the channel's feed.
+    pub fn format(&self) -> crate::config::ChannelFormat {
+        self.channel.format()
+    }
+
     pub fn reads_build(&self) -> bool {
         self.reads_build
     }

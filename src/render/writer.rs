@@ -2,11 +2,16 @@
 //! (Amazon's 10,000 messages) continues in `NAME-2.EXT`, `NAME-3.EXT`, …, each a complete
 //! document with its own header and footer.
 
+mod splice;
+
+pub use splice::LastFeed;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{ChannelRenderer, RenderError};
 use crate::channels::marketplace::part_file_name;
+use crate::feed_fragments::SplicePlan;
 use crate::merge::MergeContext;
 use crate::output::{FeedFile, FileStats};
 
@@ -19,6 +24,12 @@ pub struct FeedPart {
     pub items: usize,
     /// Its `.gz` twin, when the build writes them.
     pub gzip: Option<FileStats>,
+    /// Whether every item in it is known to be whole on its own (see
+    /// [`crate::feed_fragments`]): runs of them may be spliced into a later build.
+    pub items_checked: bool,
+    /// Set when runs of the last build's items were spliced into it and every item written
+    /// anew was checked: it is then verified by its pieces, not parsed whole.
+    pub spliced: Option<SplicePlan>,
 }
 
 /// Where one item's bytes are in a feed: which file of it, and the byte range in that file
@@ -41,6 +52,8 @@ pub struct FeedWriter<'r, 'c, 'm> {
     /// The file being written; `None` only between closing one part and opening the next.
     current: Option<FeedFile>,
     parts: Vec<FeedPart>,
+    /// Splicing the last build's items, when there is a last build to splice from.
+    splice: splice::Splicing,
 }
 
 impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
@@ -54,7 +67,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
     ) -> Result<Self, RenderError> {
         let path = dir.join(output);
         let mut current = open(renderer, &path, gzip)?;
-        renderer.header(ctx, &mut current)?;
+        let header = write_header(renderer, ctx, &mut current)?;
         Ok(Self {
             renderer,
             ctx,
@@ -68,18 +81,20 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 path,
                 items: 0,
                 gzip: None,
+                items_checked: false,
+                spliced: None,
             }],
+            splice: splice::Splicing::new(renderer, header),
         })
     }
 
     /// Appends one rendered item, first closing the current file if it is full; where its
     /// bytes landed, so the build cache can copy them into the next build.
     pub fn write_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
-        let full = self
-            .per_file
-            .is_some_and(|max| self.parts.last().is_some_and(|p| p.items >= max));
-        if full {
-            self.next_part()?;
+        self.make_room()?;
+        self.flush_run()?;
+        if self.splice.checks_items() {
+            return self.write_checked_item(bytes);
         }
         let renderer = self.renderer;
         let part = self.parts.last_mut().expect("a feed has a first part");
@@ -101,10 +116,15 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         })
     }
 
-    /// Appends an item copied from the last build's feed, as it was written there.
-    pub fn write_copied(&mut self, written: &[u8]) -> Result<ItemSpan, RenderError> {
-        let rendered = self.renderer.rendered_from_written(written);
-        self.write_item(&rendered)
+    /// Starts a new file first when the current one is full.
+    fn make_room(&mut self) -> Result<(), RenderError> {
+        let full = self
+            .per_file
+            .is_some_and(|max| self.parts.last().is_some_and(|p| p.items >= max));
+        if full {
+            self.next_part()?;
+        }
+        Ok(())
     }
 
     /// Writes the footer and flushes; returns every file written, in order: none for a
@@ -133,28 +153,46 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         let file = part_file_name(&self.output, self.parts.len() + 1);
         let path = self.dir.join(&file);
         let mut current = open(self.renderer, &path, self.gzip)?;
-        self.renderer.header(self.ctx, &mut current)?;
+        let header = write_header(self.renderer, self.ctx, &mut current)?;
+        self.splice.next_part(header);
         self.current = Some(current);
         self.parts.push(FeedPart {
             file,
             path,
             items: 0,
             gzip: None,
+            items_checked: false,
+            spliced: None,
         });
         Ok(())
     }
 
     fn close_current(&mut self) -> Result<(), RenderError> {
+        self.flush_run()?;
         let Some(mut current) = self.current.take() else {
             return Ok(());
         };
+        let footer_start = current.written();
         self.renderer.footer(&mut current)?;
         let gzip = current.finish().map_err(|e| self.renderer.io(e))?;
         if let Some(part) = self.parts.last_mut() {
             part.gzip = gzip;
+            (part.items_checked, part.spliced) = self.splice.close_part(footer_start);
         }
         Ok(())
     }
+}
+
+/// Writes a file's header; its bytes, and where it ends.
+fn write_header(
+    renderer: &ChannelRenderer<'_>,
+    ctx: &MergeContext<'_>,
+    current: &mut FeedFile,
+) -> Result<Vec<u8>, RenderError> {
+    let mut header = Vec::new();
+    renderer.header(ctx, &mut header)?;
+    current.write_all(&header).map_err(|e| renderer.io(e))?;
+    Ok(header)
 }
 
 fn open(renderer: &ChannelRenderer<'_>, path: &Path, gzip: bool) -> Result<FeedFile, RenderError> {

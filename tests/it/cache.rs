@@ -7,7 +7,7 @@ use crate::common::Catalog;
 
 /// Everything a build publishes or keeps that must not depend on the cache: every feed file,
 /// the report and manifest without their timestamps, and the snapshot `refresh` reads.
-fn outputs(catalog: &Catalog) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn outputs(catalog: &Catalog) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = catalog
         .feeds_snapshot()
         .into_iter()
@@ -32,7 +32,7 @@ fn outputs(catalog: &Catalog) -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
-fn assert_same(cached: &[(PathBuf, Vec<u8>)], cold: &[(PathBuf, Vec<u8>)]) {
+pub(crate) fn assert_same(cached: &[(PathBuf, Vec<u8>)], cold: &[(PathBuf, Vec<u8>)]) {
     let names =
         |files: &[(PathBuf, Vec<u8>)]| files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
     assert_eq!(names(cached), names(cold));
@@ -47,7 +47,7 @@ fn assert_same(cached: &[(PathBuf, Vec<u8>)], cold: &[(PathBuf, Vec<u8>)]) {
     }
 }
 
-fn cache_use(run: &crate::common::Run) -> (u64, u64) {
+pub(crate) fn cache_use(run: &crate::common::Run) -> (u64, u64) {
     let json = run.json();
     (
         json["cache"]["files_reused"].as_u64().unwrap(),

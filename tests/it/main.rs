@@ -27,6 +27,7 @@ mod push;
 mod refresh;
 mod schema;
 mod serve;
+mod splice;
 mod swap;
 mod untrusted_input;
 mod verdicts;

@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("merge", &["merge"]),
     ("the gate's vocabulary", &["verdict"]),
     ("feed files", &["output"]),
+    ("feed files verified by their pieces", &["feed_fragments"]),
     ("the presets", &["presets"]),
     (
         "channels from pim.toml, and the gate",

@@ -1,0 +1,253 @@
+//! Splicing the last build's feed into the new one: a run of consecutive items copied from
+//! the cache whose bytes stay the same goes into the new file as one byte range, copied in the
+//! kernel, instead of item by item through memory.
+//!
+//! An item's bytes stay the same when writing it again gives the bytes it has (an Amazon
+//! message carries its number in its file, so it only does where its number does). Items
+//! next to each other in the old file (one separator apart) stay next to each other, and
+//! their numbers keep counting up together, so only a run's first item needs that test.
+//! Every item written anew, or copied one at a time, is checked on its own as it is written,
+//! so the new file can be verified by its pieces (see [`crate::feed_fragments`]).
+
+use std::fs::File;
+use std::io::Write;
+
+use super::{FeedWriter, ItemSpan};
+use crate::config::ChannelFormat;
+use crate::feed_fragments::{ItemCheck, SplicePlan, SpliceSource, separator_fits};
+use crate::render::{ChannelRenderer, RenderError};
+
+/// The last build's feed of a channel, as the build cache knows it.
+pub trait LastFeed {
+    /// Where runs of items of file `part` may be spliced from, if they may.
+    fn splice_source(&self, part: u32) -> Option<&SpliceSource>;
+    /// The bytes of one item, as written, read in order through a buffer.
+    fn read(&mut self, span: &ItemSpan) -> std::io::Result<Vec<u8>>;
+    /// The bytes of one item of a file runs may be spliced from, read by position.
+    fn read_spliceable(&mut self, span: &ItemSpan) -> std::io::Result<Vec<u8>>;
+    /// A handle of its own on file `part`, to splice byte ranges of it.
+    fn splice_file(&mut self, part: u32) -> std::io::Result<File>;
+}
+
+/// A feed's splicing state, for the file being written.
+pub(super) struct Splicing {
+    format: ChannelFormat,
+    /// Whether the channel's renderer makes every item whole by construction.
+    trusted: bool,
+    /// Whether the separator between items fits the pieces' reasoning.
+    separator_fits: bool,
+    /// Set once the build has the last build's feed of this channel to splice from.
+    enabled: bool,
+    /// The current file's header.
+    header: Vec<u8>,
+    /// Checks each item written anew; `None` when items are not checked (no last build, or a
+    /// header the pieces' reasoning does not cover).
+    check: Option<ItemCheck>,
+    /// Whether an item of the current file failed its check: it is then parsed whole.
+    failed: bool,
+    plan: SplicePlan,
+    run: Option<Run>,
+}
+
+/// Consecutive items of one old file, not yet copied.
+struct Run {
+    old_part: u32,
+    old_start: u64,
+    old_end: u64,
+    /// Where the run starts in the new file.
+    new_start: u64,
+    first: (u64, u32),
+    last: (u64, u32),
+    file: File,
+    source: SpliceSource,
+}
+
+impl Splicing {
+    pub(super) fn new(renderer: &ChannelRenderer<'_>, header: Vec<u8>) -> Self {
+        Splicing {
+            format: renderer.format(),
+            trusted: renderer.items_whole_by_construction(),
+            separator_fits: separator_fits(renderer.format(), renderer.separator()),
+            enabled: false,
+            header,
+            check: None,
+            failed: false,
+            plan: SplicePlan::default(),
+            run: None,
+        }
+    }
+
+    fn enable(&mut self) {
+        self.enabled = true;
+        self.check = self.check_for_header();
+    }
+
+    fn check_for_header(&self) -> Option<ItemCheck> {
+        (self.enabled && self.separator_fits)
+            .then(|| ItemCheck::after_header(self.format, &self.header))
+            .flatten()
+    }
+
+    pub(super) fn next_part(&mut self, header: Vec<u8>) {
+        self.header = header;
+        self.check = self.check_for_header();
+    }
+
+    pub(super) fn checks_items(&self) -> bool {
+        self.check.is_some()
+    }
+
+    /// For the file just closed: whether its items are each known whole, and how to verify
+    /// it by its pieces if it can be.
+    pub(super) fn close_part(&mut self, footer_start: u64) -> (bool, Option<SplicePlan>) {
+        let checked_all = self.check.is_some() && !self.failed;
+        let plan = std::mem::take(&mut self.plan);
+        self.failed = false;
+        let spliced = (checked_all && !plan.seam_items.is_empty()).then_some(SplicePlan {
+            header_end: self.header.len() as u64,
+            footer_start,
+            ..plan
+        });
+        (self.trusted || checked_all, spliced)
+    }
+}
+
+impl FeedWriter<'_, '_, '_> {
+    /// From now on, items copied from the last build's feed are spliced where they can be,
+    /// and every other item is checked as it is written.
+    pub fn splice_from_last_build(&mut self) {
+        self.splice.enable();
+    }
+
+    /// Appends an item copied from the last build's feed (where `span` says it is there):
+    /// spliced as part of a run when its bytes stay the same, else written again.
+    pub fn copy_item(
+        &mut self,
+        span: ItemSpan,
+        old: &mut dyn LastFeed,
+    ) -> Result<ItemSpan, RenderError> {
+        self.make_room()?;
+        let part_index = (self.parts.len() - 1) as u32;
+        let separator = self.renderer.separator().len() as u64;
+        if let Some(run) = self.splice.run.as_mut()
+            && run.old_part == span.part
+            && span.offset == run.old_end + separator
+        {
+            let offset = run.new_start + (span.offset - run.old_start);
+            run.old_end = span.offset + u64::from(span.len);
+            run.last = (offset, span.len);
+            self.parts
+                .last_mut()
+                .expect("a feed has a first part")
+                .items += 1;
+            return Ok(ItemSpan {
+                part: part_index,
+                offset,
+                len: span.len,
+            });
+        }
+        self.flush_run()?;
+        let renderer = self.renderer;
+        let copy_error = |err: std::io::Error| {
+            renderer.io(std::io::Error::new(
+                err.kind(),
+                format!("cannot copy an item from the last build's feed: {err}"),
+            ))
+        };
+        let source = old.splice_source(span.part).cloned();
+        let written = match source {
+            Some(_) => old.read_spliceable(&span),
+            None => old.read(&span),
+        }
+        .map_err(copy_error)?;
+        let number = self.parts.last().map_or(0, |p| p.items) + 1;
+        match source {
+            Some(source)
+                if self.splice.checks_items() && self.same_when_written(&written, number) =>
+            {
+                let file = old.splice_file(span.part).map_err(copy_error)?;
+                let part = self.parts.last_mut().expect("a feed has a first part");
+                let current = self.current.as_mut().expect("a file is open between parts");
+                if part.items > 0 {
+                    current
+                        .write_all(renderer.separator())
+                        .map_err(|e| renderer.io(e))?;
+                }
+                part.items += 1;
+                let new_start = current.written();
+                self.splice.run = Some(Run {
+                    old_part: span.part,
+                    old_start: span.offset,
+                    old_end: span.offset + u64::from(span.len),
+                    new_start,
+                    first: (new_start, span.len),
+                    last: (new_start, span.len),
+                    file,
+                    source,
+                });
+                Ok(ItemSpan {
+                    part: part_index,
+                    offset: new_start,
+                    len: span.len,
+                })
+            }
+            _ => {
+                let rendered = renderer.rendered_from_written(&written);
+                self.write_item(&rendered)
+            }
+        }
+    }
+
+    /// Whether an item copied as `written` is written the same as item `number` of its file.
+    fn same_when_written(&self, written: &[u8], number: usize) -> bool {
+        let rendered = self.renderer.rendered_from_written(written);
+        let mut again = Vec::with_capacity(written.len());
+        self.renderer
+            .write_item(&mut again, number, &rendered)
+            .is_ok()
+            && again == written
+    }
+
+    /// Copies the pending run into the file.
+    pub(super) fn flush_run(&mut self) -> Result<(), RenderError> {
+        let Some(run) = self.splice.run.take() else {
+            return Ok(());
+        };
+        let current = self.current.as_mut().expect("a file is open between parts");
+        current
+            .splice_from(&run.file, run.old_start, run.old_end - run.old_start)
+            .map_err(|e| self.renderer.io(e))?;
+        self.splice.plan.add_run(run.first, run.last, &run.source);
+        Ok(())
+    }
+
+    /// Writes one item anew (rendered now, or copied but not spliced) and checks it.
+    pub(super) fn write_checked_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
+        let renderer = self.renderer;
+        let part = self.parts.last_mut().expect("a feed has a first part");
+        let current = self.current.as_mut().expect("a file is open between parts");
+        if part.items > 0 {
+            current
+                .write_all(renderer.separator())
+                .map_err(|e| renderer.io(e))?;
+        }
+        part.items += 1;
+        let mut written = Vec::with_capacity(bytes.len() + 32);
+        renderer
+            .write_item(&mut written, part.items, bytes)
+            .map_err(|e| renderer.io(e))?;
+        if let Some(check) = &self.splice.check
+            && check.item(&written).is_err()
+        {
+            // Parsed whole at the end, which names the problem.
+            self.splice.failed = true;
+        }
+        let offset = current.written();
+        current.write_all(&written).map_err(|e| renderer.io(e))?;
+        Ok(ItemSpan {
+            part: (self.parts.len() - 1) as u32,
+            offset,
+            len: written.len() as u32,
+        })
+    }
+}

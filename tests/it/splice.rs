@@ -1,0 +1,206 @@
+//! A build from the cache splices unchanged runs of the last build's feeds into the new ones
+//! and verifies only what is new: the feeds are still byte for byte those of a build without
+//! the cache, a feed touched since it was published is not spliced from, and a broken new item
+//! is still caught before the swap.
+
+use crate::cache::{assert_same, cache_use, outputs};
+use crate::common::{Catalog, flat};
+
+/// Feed files verified by their pieces rather than parsed whole.
+fn spliced(run: &crate::common::Run) -> u64 {
+    run.json()["cache"]["feeds_spliced"].as_u64().unwrap()
+}
+
+#[test]
+fn a_one_file_edit_splices_every_channel_and_matches_a_build_without_the_cache() {
+    let catalog = Catalog::example();
+    let cold = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(spliced(&cold), 0, "nothing to splice from");
+    let drill = "content/products/power-tools/MK-DHP485.toml";
+    let text = catalog
+        .read(drill)
+        .replacen("title.nl-NL = \"", "title.nl-NL = \"Nieuw: ", 1);
+    catalog.write(drill, &text);
+    let edited = catalog.run(&["build", "--format", "json"]).expect(0);
+    // Every channel the product is in but `beslist`, whose items come from a template of
+    // the user's: they were not each checked by the cold build, so they are copied one by one
+    // (and checked) this once.
+    assert_eq!(spliced(&edited), 9);
+    let with_cache = outputs(&catalog);
+    assert!(catalog.read("feeds/webshop.json").contains("Nieuw: "));
+
+    let text = text.replacen("Nieuw: ", "Nu: ", 1);
+    catalog.write(drill, &text);
+    let again = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(spliced(&again), 10, "now beslist's items were each checked");
+    let spliced_twice = outputs(&catalog);
+
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&spliced_twice, &outputs(&catalog));
+    catalog.write(drill, &text.replacen("Nu: ", "Nieuw: ", 1));
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&with_cache, &outputs(&catalog));
+}
+
+#[test]
+fn a_refresh_splices_around_the_products_with_new_numbers() {
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let erp =
+        catalog
+            .read("erp/items.csv")
+            .replacen("MK-DTD153,139.95,21,", "MK-DTD153,129.95,3,", 1);
+    catalog.write("erp/items.csv", &erp);
+    let refreshed = catalog.run(&["refresh", "--format", "json"]).expect(0);
+    assert!(spliced(&refreshed) >= 9, "{}", spliced(&refreshed));
+    let with_cache = outputs(&catalog);
+    catalog.run(&["refresh", "--no-cache"]).expect(0);
+    assert_same(&with_cache, &outputs(&catalog));
+}
+
+/// A feed rewritten in place with the same size and its modification time put back looks
+/// untouched by size, inode and modification time; the change time still tells.
+#[test]
+fn a_feed_edited_by_hand_is_not_spliced_from_even_with_its_size_and_time_put_back() {
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let before = outputs(&catalog);
+    let path = catalog.path().join("feeds/google-nl.xml");
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let tampered = text.replacen("<g:brand>Makita", "<g:brand>MAKITA", 1);
+    assert_ne!(tampered, text);
+    std::fs::write(&path, &tampered).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+
+    let run = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(cache_use(&run), (0, 30), "the cache is not trusted");
+    assert_eq!(spliced(&run), 0);
+    assert_same(&outputs(&catalog), &before);
+}
+
+/// Items of a user's template are checked one by one as they are written: one that leaves an
+/// element open fails the build even though the rest of its feed is spliced unparsed.
+#[test]
+fn a_broken_new_item_between_spliced_runs_is_caught_before_the_swap() {
+    let catalog = Catalog::example();
+    let template = catalog.read("templates/beslist.xml").replace(
+        "  </product>{% endblock item %}",
+        "{% if \"BROKEN\" in product.title %}<open>{% endif %}\n  </product>{% endblock item %}",
+    );
+    catalog.write("templates/beslist.xml", &template);
+    catalog.run(&["build"]).expect(0);
+    let drill = "content/products/power-tools/MK-DHP485.toml";
+    let text = catalog.read(drill);
+    catalog.write(drill, &text.replacen("Makita", "MAKITA", 1));
+    let checked = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(
+        spliced(&checked),
+        9,
+        "beslist's items are checked this once"
+    );
+    let published = catalog.feeds_snapshot();
+
+    catalog.write(
+        drill,
+        &text.replacen("title.nl-NL = \"", "title.nl-NL = \"BROKEN ", 1),
+    );
+    let broken = catalog.run(&["build"]).expect(2);
+    let stderr = broken.stderr_flat();
+    assert!(
+        stderr.contains(&flat(
+            "channel `beslist`: the rendered feed does not parse back: beslist.xml"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        catalog.feeds_snapshot() == published,
+        "the last good feeds stay"
+    );
+}
+
+/// An Amazon feed split over two documents: a message's `messageId` is its number in its
+/// file, so a copied message is spliced only where its number stays the same.
+#[test]
+fn an_amazon_feed_in_parts_splices_only_where_message_numbers_stay() {
+    let catalog = Catalog::fixture("marketplaces");
+    catalog.write(
+        "pim.toml",
+        "[catalog]\nname = \"Many\"\nbase_url = \"https://shop.example\"\nlocales = [\"nl-NL\"]\n\
+         currency = \"EUR\"\n\n[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n\n\
+         [channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
+         seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\noffer_only = true\n",
+    );
+    std::fs::remove_dir_all(catalog.path().join("content/products")).unwrap();
+    let product = |sku: &str, title: &str| {
+        format!(
+            "sku = \"{sku}\"\nfamily = \"gadgets\"\ntitle.nl-NL = \"{title}\"\nasin = \"B0{:0>8}\"\n",
+            &sku[1..]
+        )
+    };
+    let mut erp = String::from("sku,price,stock\n");
+    for i in 1..=10_003 {
+        let sku = format!("P{i:05}");
+        catalog.write(
+            &format!("content/products/many/{sku}.toml"),
+            &product(&sku, &format!("Product {i}")),
+        );
+        erp.push_str(&format!("{sku},1.00,{i}\n"));
+    }
+    erp.push_str("P00001A,2.00,1\n");
+    catalog.write("erp/items.csv", &erp);
+    catalog.run(&["build"]).expect(0);
+
+    // One message near the end of the first document: both documents are spliced around it.
+    catalog.write(
+        "content/products/many/P09999.toml",
+        &product("P09999", "Product 9999, new"),
+    );
+    let edited = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(spliced(&edited), 2);
+    let after_edit = outputs(&catalog);
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_edit, &outputs(&catalog));
+    // A build without the cache leaves one for the next build, like any build.
+
+    // A message gone early in the first document moves every later one's number down: only
+    // the one before it is spliced.
+    std::fs::remove_file(catalog.path().join("content/products/many/P00002.toml")).unwrap();
+    let removed = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(
+        spliced(&removed),
+        1,
+        "the first message alone, in the first document"
+    );
+    let after_removal = outputs(&catalog);
+    // One gone and one added before it: the numbers after both are what they were, so the
+    // messages there are spliced again.
+    std::fs::remove_file(catalog.path().join("content/products/many/P00003.toml")).unwrap();
+    catalog.write(
+        "content/products/many/P00001A.toml",
+        &product("P00001A", "Product 1A"),
+    );
+    let swapped = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!(spliced(&swapped), 2);
+    let after_swap = outputs(&catalog);
+    let first: serde_json::Value =
+        serde_json::from_str(&catalog.read("feeds/amazon.json")).unwrap();
+    assert_eq!(first["messages"][1]["sku"], "P00001A");
+    assert_eq!(first["messages"][2]["messageId"], 3);
+    assert_eq!(first["messages"][2]["sku"], "P00004");
+
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_swap, &outputs(&catalog));
+    std::fs::remove_file(catalog.path().join("content/products/many/P00001A.toml")).unwrap();
+    catalog.write(
+        "content/products/many/P00003.toml",
+        &product("P00003", "Product 3"),
+    );
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_removal, &outputs(&catalog));
+}
