@@ -8,7 +8,7 @@
 //! succeeds.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use crate::content::Product;
@@ -21,11 +21,17 @@ pub const PRODUCTS: &str = "products.jsonl";
 /// The files besides the products that a refresh needs from the build.
 pub const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categories.toml"];
 
+/// Lines are gathered in memory up to this many bytes before they go to the file.
+const BUFFER_BYTES: usize = 256 * 1024;
+
 /// A last build being written during a build.
 pub struct LastBuildWriter {
     staging: Staging,
-    products: BufWriter<File>,
-    /// Bytes of `products.jsonl` written so far.
+    products: File,
+    /// Lines not yet in the file. serde_json writes a product as hundreds of small pieces;
+    /// into a `Vec` each is a copy, through a `BufWriter` each is a call.
+    buffer: Vec<u8>,
+    /// Bytes of `products.jsonl` written so far (the buffer's included).
     written: u64,
 }
 
@@ -59,25 +65,32 @@ impl LastBuildWriter {
                 }
             }
         }
-        let products = BufWriter::new(File::create(staging.path().join(PRODUCTS))?);
+        let products = File::create(staging.path().join(PRODUCTS))?;
         Ok(LastBuildWriter {
             staging,
             products,
+            buffer: Vec::with_capacity(BUFFER_BYTES + BUFFER_BYTES / 4),
             written: 0,
         })
     }
 
     /// Keeps one product, as one line.
     pub fn add(&mut self, product: &Product) -> io::Result<()> {
-        // Serialised straight into the buffered file, without a line of its own to allocate
-        // and copy: the writer thread does this for every product of a cold build.
-        let mut line = CountingWriter {
-            inner: &mut self.products,
-            written: 0,
-        };
-        serde_json::to_writer(&mut line, product).map_err(io::Error::other)?;
-        line.write_all(b"\n")?;
-        self.written += line.written;
+        // The writer thread does this for every product of a cold build: serialised into the
+        // buffer kept from line to line, no allocation of its own.
+        let before = self.buffer.len();
+        serde_json::to_writer(&mut self.buffer, product).map_err(io::Error::other)?;
+        self.buffer.push(b'\n');
+        self.written += (self.buffer.len() - before) as u64;
+        if self.buffer.len() >= BUFFER_BYTES {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buffer(&mut self) -> io::Result<()> {
+        self.products.write_all(&self.buffer)?;
+        self.buffer.clear();
         Ok(())
     }
 
@@ -90,6 +103,7 @@ impl LastBuildWriter {
     /// start.
     pub fn write_lines(&mut self, lines: &[u8]) -> io::Result<u64> {
         let start = self.written;
+        self.flush_buffer()?;
         self.products.write_all(lines)?;
         self.written += lines.len() as u64;
         Ok(start)
@@ -98,26 +112,8 @@ impl LastBuildWriter {
     /// The finished last build's staging folder, for [`crate::swap::publish`] to put live
     /// together with the feeds.
     pub fn finish(mut self) -> io::Result<Staging> {
-        self.products.flush()?;
+        self.flush_buffer()?;
         Ok(self.staging)
-    }
-}
-
-/// Counts the bytes written through it, for the ranges the build cache notes.
-struct CountingWriter<'w, W: Write> {
-    inner: &'w mut W,
-    written: u64,
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(bytes)?;
-        self.written += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 
@@ -247,6 +243,34 @@ mod tests {
             );
             let read_back = parse_lines(Path::new(PRODUCTS), line).unwrap();
             assert_eq!(read_back, std::slice::from_ref(product));
+        }
+    }
+
+    #[test]
+    fn lines_past_the_buffer_and_copied_lines_stay_in_order() {
+        let root = tempfile::tempdir().unwrap();
+        let mut writer = LastBuildWriter::create(root.path()).unwrap();
+        let long = "x".repeat(BUFFER_BYTES / 3);
+        let mut expected = Vec::new();
+        for index in 0..8 {
+            let product = product(&format!("P-{index}"), &long);
+            let start = writer.written();
+            if index % 3 == 2 {
+                let line = [serde_json::to_vec(&product).unwrap(), b"\n".to_vec()].concat();
+                assert_eq!(writer.write_lines(&line).unwrap(), start);
+            } else {
+                writer.add(&product).unwrap();
+            }
+            expected.push((product, start, writer.written() - start));
+        }
+        let staging = writer.finish().unwrap();
+        let file = fs::read(staging.path().join(PRODUCTS)).unwrap();
+        let (_, last_start, last_len) = expected.last().unwrap();
+        assert_eq!(file.len() as u64, last_start + last_len);
+        for (product, start, len) in expected {
+            let line = &file[start as usize..(start + len) as usize];
+            let read_back = parse_lines(Path::new(PRODUCTS), line).unwrap();
+            assert_eq!(read_back, [product]);
         }
     }
 }
