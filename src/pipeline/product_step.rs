@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::channels::Channel;
 use crate::content::Product;
 use crate::erp::ErpRecord;
-use crate::merge::{self, MarkdownNeeds, MergeContext};
+use crate::merge::{self, AttributeNeeds, MarkdownNeeds, MergeContext};
 use crate::render::{ChannelRenderer, Item, RenderError};
 use crate::validate;
 use crate::verdict::{Reason, Verdict};
@@ -46,16 +46,28 @@ pub(crate) fn process_product(
                 shared.push(((locale, currency), Item::new(view)));
                 continue;
             }
-            let needs = channels
-                .iter()
-                .zip(renderers)
-                .filter(|(c, _)| c.locale == locale)
-                .fold(MarkdownNeeds::default(), |all, (_, r)| {
-                    all.union(r.markdown_needs())
-                });
+            let sharing = || {
+                channels
+                    .iter()
+                    .zip(renderers)
+                    .filter(|(c, _)| c.locale == locale)
+            };
+            let needs = sharing().fold(MarkdownNeeds::default(), |all, (_, r)| {
+                all.union(r.markdown_needs())
+            });
+            let attribute_needs = sharing().fold(AttributeNeeds::none(), |all, (_, r)| {
+                all.union(r.attribute_needs())
+            });
             shared.push((
                 (locale, currency),
-                Item::new(merge::view(product, record, channel, ctx, needs)),
+                Item::new(merge::view(
+                    product,
+                    record,
+                    channel,
+                    ctx,
+                    needs,
+                    &attribute_needs,
+                )),
             ));
         }
     }
@@ -72,6 +84,7 @@ pub(crate) fn process_product(
                         channel,
                         ctx,
                         renderer.markdown_needs(),
+                        renderer.attribute_needs(),
                     ));
                     Some(&own)
                 }
@@ -106,6 +119,7 @@ pub(crate) fn gate_and_render(
             channel,
             ctx,
             renderer.markdown_needs(),
+            renderer.attribute_needs(),
         ))
     });
     gate_and_render_item(

@@ -5,6 +5,7 @@
 //! JSON templates get an escape function for their format on every `{{ }}`, CSV cells are
 //! written by the `csv` crate, and content is only ever data, never a template.
 
+mod reads;
 mod writer;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
@@ -21,7 +22,7 @@ use crate::channels::{Channel, ChannelKind, ChannelView};
 use crate::config::{CatalogConfig, ChannelFormat};
 use crate::content::{CatalogSource, Product};
 use crate::diagnostics::error_chain;
-use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MarkdownNeeds, MergeContext, ProductView};
 use crate::presets::Preset;
 use crate::presets::PresetDef;
 use crate::text::escape;
@@ -67,6 +68,7 @@ pub struct ChannelRenderer<'a> {
     tera: Tera,
     body: Body,
     markdown_needs: MarkdownNeeds,
+    attribute_needs: AttributeNeeds,
     /// Whether a template reads `build` (the build time), so an item differs from build to
     /// build whatever its product.
     reads_build: bool,
@@ -147,6 +149,8 @@ impl<'a> ChannelRenderer<'a> {
         global.insert("build", build);
 
         let mut builtin_template = false;
+        // The attributes the templates, filter and columns read; a preset's own code adds its.
+        let mut attribute_needs = AttributeNeeds::none();
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
         // Files a preset's settings name (Amazon's product type definitions) change verdicts:
@@ -159,6 +163,7 @@ impl<'a> ChannelRenderer<'a> {
                     template_error(format!("cannot read {}: {err}", path.display()))
                 })?;
                 add_template(&mut tera, template, &text, channel)?;
+                attribute_needs = reads::template_attribute_reads(&text);
                 sources.push_str(&text);
                 Body::Template {
                     name: template.clone(),
@@ -181,6 +186,7 @@ impl<'a> ChannelRenderer<'a> {
                 match text {
                     Some(text) => {
                         add_template(&mut tera, &name, &text, channel)?;
+                        attribute_needs = reads::template_attribute_reads(&text);
                         sources.push_str(&text);
                         Body::Template {
                             name,
@@ -192,6 +198,8 @@ impl<'a> ChannelRenderer<'a> {
             }
             ChannelKind::Columns(columns) => {
                 for (index, (header, expression)) in columns.iter().enumerate() {
+                    attribute_needs =
+                        attribute_needs.union(&reads::expression_attribute_reads(expression));
                     sources.push_str(expression);
                     let name = format!("{COLUMN_PREFIX}{index}");
                     tera.add_raw_template(&name, &Wrap::Value.template(expression))
@@ -206,6 +214,7 @@ impl<'a> ChannelRenderer<'a> {
             }
         };
         if let Some(filter) = &channel.filter {
+            attribute_needs = attribute_needs.union(&reads::expression_attribute_reads(filter));
             tera.add_raw_template(
                 FILTER_TEMPLATE,
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
@@ -229,11 +238,16 @@ impl<'a> ChannelRenderer<'a> {
                 || Preset::of(channel).is_some_and(|p| p.def().gate_reads_plain_text()),
             ..markdown_needs
         };
+        // A preset's gate and native writer read attributes of their own.
+        if let Some(preset) = Preset::of(channel) {
+            attribute_needs = attribute_needs.union(&preset.def().attributes_read(channel));
+        }
         Ok(Self {
             channel,
             tera,
             body,
             markdown_needs,
+            attribute_needs,
             reads_build: reads_build(&sources),
             sources,
             builtin_template,
@@ -254,6 +268,11 @@ impl<'a> ChannelRenderer<'a> {
     /// What of the Markdown description this channel's templates and gate read.
     pub fn markdown_needs(&self) -> MarkdownNeeds {
         self.markdown_needs
+    }
+
+    /// What this channel's templates, expressions, gate and writer read of the attributes.
+    pub fn attribute_needs(&self) -> &AttributeNeeds {
+        &self.attribute_needs
     }
 
     /// Whether the channel's `filter` lets this product through.

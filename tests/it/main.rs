@@ -30,5 +30,6 @@ mod serve;
 mod swap;
 mod untrusted_input;
 mod verdicts;
+mod view_needs;
 mod watch;
 mod workflows;

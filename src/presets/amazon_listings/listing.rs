@@ -23,6 +23,25 @@ use crate::gtin;
 use crate::merge::ProductView;
 use crate::presets::view::attribute_text;
 
+/// Attributes a full listing takes under the same name.
+const LISTING_ATTRIBUTES: [&str; 3] = ["color", "size", "material"];
+
+/// Every attribute [`message`] and the gate read from a view.
+pub(super) fn attributes_read(channel: &Channel) -> crate::merge::AttributeNeeds {
+    let mapped = channel
+        .settings
+        .get::<AmazonSettings>()
+        .into_iter()
+        .flat_map(|settings| settings.attributes.values())
+        .filter_map(|mapping| mapping.attribute.as_deref());
+    crate::merge::AttributeNeeds::named(
+        [amazon::ASIN_ATTRIBUTE]
+            .into_iter()
+            .chain(LISTING_ATTRIBUTES)
+            .chain(mapped),
+    )
+}
+
 /// How a product goes to Amazon.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Listing {
@@ -144,7 +163,7 @@ pub(super) fn message(view: &ProductView, currency: &str, settings: &AmazonSetti
                     }]),
                 );
             }
-            for name in ["color", "size", "material"] {
+            for name in LISTING_ATTRIBUTES {
                 if let Some(value) = attribute_text(view, name) {
                     attributes.insert(name.into(), json!([text(&value)]));
                 }
