@@ -24,7 +24,7 @@ use crate::merge::ProductView;
 use crate::presets::view::attribute_text;
 
 /// Attributes a full listing takes under the same name.
-const LISTING_ATTRIBUTES: [&str; 3] = ["color", "size", "material"];
+pub(super) const LISTING_ATTRIBUTES: [&str; 3] = ["color", "size", "material"];
 
 /// Every attribute [`message`] and the gate read from a view.
 pub(super) fn attributes_read(channel: &Channel) -> crate::merge::AttributeNeeds {
@@ -108,14 +108,16 @@ pub(super) fn header(channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One message, without its `messageId` (added by [`write_numbered`]), on a line of its own.
-pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
-    let message = message(view, channel.currency.as_str(), settings(channel)?);
-    out.write_all(b"\n")?;
-    serde_json::to_writer(&mut *out, &message).map_err(io::Error::other)
+pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut Vec<u8>) -> io::Result<()> {
+    let settings = settings(channel)?;
+    out.push(b'\n');
+    super::message_bytes::write_message(view, channel.currency.as_str(), settings, out);
+    Ok(())
 }
 
 /// The message of one product (without `messageId`); the gate checks its `attributes`
-/// against the product type's definition.
+/// against the product type's definition. Feeds get the same bytes from
+/// [`super::message_bytes::write_message`], which writes them without building the values.
 pub(super) fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
     let marketplace = settings.marketplace_id.as_str();
     let language = settings.issue_locale.as_str();

@@ -4,6 +4,7 @@
 
 mod gate;
 mod listing;
+mod message_bytes;
 mod preview;
 pub(crate) mod product_types;
 pub(crate) mod settings;
