@@ -340,14 +340,20 @@ fn localize_assets(value: &Json, label: &str, locale: &str) -> Json {
 /// `link_pattern` filled in for one product; the SKU is percent-encoded for the path.
 pub fn product_link(catalog: &CatalogConfig, locale: &str, sku: &str) -> String {
     let lang = locale.split('-').next().unwrap_or(locale).to_lowercase();
-    let sku_segment: String = sku
-        .to_lowercase()
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    // Every product has a link in every channel: one string for the segment, not one per byte.
+    let lower = sku.to_lowercase();
+    let mut sku_segment = String::with_capacity(lower.len() + 8);
+    for b in lower.bytes() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => sku_segment.push(b as char),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                sku_segment.push('%');
+                sku_segment.push(HEX[usize::from(b >> 4)] as char);
+                sku_segment.push(HEX[usize::from(b & 0xf)] as char);
+            }
+        }
+    }
     catalog
         .link_pattern
         .replace("{base_url}", catalog.base_url.trim_end_matches('/'))
@@ -409,6 +415,11 @@ mod tests {
         assert_eq!(
             product_link(&catalog, "nl-NL", "MK DHP/485"),
             "https://shop.example/nl/p/mk%20dhp%2F485"
+        );
+        // Bytes above 0x7F and below 0x10 are two hex digits each, capitals.
+        assert_eq!(
+            product_link(&catalog, "nl-NL", "Ä\u{1}~x"),
+            "https://shop.example/nl/p/%C3%A4%01~x"
         );
     }
 }
