@@ -5,8 +5,11 @@
 //! JSON templates get an escape function for their format on every `{{ }}`, CSV cells are
 //! written by the `csv` crate, and content is only ever data, never a template.
 
+mod context;
 mod reads;
 mod writer;
+
+pub use context::ContextNeeds;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan};
 
@@ -69,6 +72,7 @@ pub struct ChannelRenderer<'a> {
     body: Body,
     markdown_needs: MarkdownNeeds,
     attribute_needs: AttributeNeeds,
+    context_needs: ContextNeeds,
     /// Whether a template reads `build` (the build time), so an item differs from build to
     /// build whatever its product.
     reads_build: bool,
@@ -149,8 +153,8 @@ impl<'a> ChannelRenderer<'a> {
         global.insert("build", build);
 
         let mut builtin_template = false;
-        // The attributes the templates, filter and columns read; a preset's own code adds its.
-        let mut attribute_needs = AttributeNeeds::none();
+        // What the templates, filter and columns read; a preset's own code adds attributes.
+        let mut reads = reads::Reads::none();
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
         // Files a preset's settings name (Amazon's product type definitions) change verdicts:
@@ -163,7 +167,7 @@ impl<'a> ChannelRenderer<'a> {
                     template_error(format!("cannot read {}: {err}", path.display()))
                 })?;
                 add_template(&mut tera, template, &text, channel)?;
-                attribute_needs = reads::template_attribute_reads(&text);
+                reads = reads::template_reads(&text);
                 sources.push_str(&text);
                 Body::Template {
                     name: template.clone(),
@@ -186,7 +190,7 @@ impl<'a> ChannelRenderer<'a> {
                 match text {
                     Some(text) => {
                         add_template(&mut tera, &name, &text, channel)?;
-                        attribute_needs = reads::template_attribute_reads(&text);
+                        reads = reads::template_reads(&text);
                         sources.push_str(&text);
                         Body::Template {
                             name,
@@ -198,8 +202,7 @@ impl<'a> ChannelRenderer<'a> {
             }
             ChannelKind::Columns(columns) => {
                 for (index, (header, expression)) in columns.iter().enumerate() {
-                    attribute_needs =
-                        attribute_needs.union(&reads::expression_attribute_reads(expression));
+                    reads = reads.union(&reads::expression_reads(expression));
                     sources.push_str(expression);
                     let name = format!("{COLUMN_PREFIX}{index}");
                     tera.add_raw_template(&name, &Wrap::Value.template(expression))
@@ -214,7 +217,7 @@ impl<'a> ChannelRenderer<'a> {
             }
         };
         if let Some(filter) = &channel.filter {
-            attribute_needs = attribute_needs.union(&reads::expression_attribute_reads(filter));
+            reads = reads.union(&reads::expression_reads(filter));
             tera.add_raw_template(
                 FILTER_TEMPLATE,
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
@@ -239,15 +242,19 @@ impl<'a> ChannelRenderer<'a> {
             ..markdown_needs
         };
         // A preset's gate and native writer read attributes of their own.
-        if let Some(preset) = Preset::of(channel) {
-            attribute_needs = attribute_needs.union(&preset.def().attributes_read(channel));
-        }
+        let attribute_needs = match Preset::of(channel) {
+            Some(preset) => reads
+                .attributes
+                .union(&preset.def().attributes_read(channel)),
+            None => reads.attributes,
+        };
         Ok(Self {
             channel,
             tera,
             body,
             markdown_needs,
             attribute_needs,
+            context_needs: reads.context,
             reads_build: reads_build(&sources),
             sources,
             builtin_template,
@@ -273,6 +280,11 @@ impl<'a> ChannelRenderer<'a> {
     /// What this channel's templates, expressions, gate and writer read of the attributes.
     pub fn attribute_needs(&self) -> &AttributeNeeds {
         &self.attribute_needs
+    }
+
+    /// What this channel's templates and expressions read of the template context.
+    pub fn context_needs(&self) -> &ContextNeeds {
+        &self.context_needs
     }
 
     /// Whether the channel's `filter` lets this product through.
@@ -599,13 +611,16 @@ fn extract_block(source: &str, block: &str) -> Option<String> {
 /// sees the product the same way (same locale, no channel overrides).
 pub struct Item {
     pub view: ProductView,
+    /// What the templates of every channel sharing the item read (see [`ContextNeeds`]).
+    context_needs: ContextNeeds,
     context: std::sync::OnceLock<Context>,
 }
 
 impl Item {
-    pub fn new(view: ProductView) -> Self {
+    pub fn new(view: ProductView, context_needs: ContextNeeds) -> Self {
         Self {
             view,
+            context_needs,
             context: std::sync::OnceLock::new(),
         }
     }
@@ -613,12 +628,8 @@ impl Item {
     /// The template context, converted from the view on first use only: channels that are not
     /// rendered by templates never pay for it.
     fn context(&self) -> &Context {
-        self.context.get_or_init(|| {
-            let mut context = Context::new();
-            context.insert("product", &self.view);
-            context.insert("erp", &self.view.erp);
-            context
-        })
+        self.context
+            .get_or_init(|| self.context_needs.context(&self.view))
     }
 }
 

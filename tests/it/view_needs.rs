@@ -71,3 +71,46 @@ fn every_preset_writes_the_same_feed_from_a_view_of_every_attribute_on_the_examp
 fn every_preset_writes_the_same_feed_from_a_view_of_every_attribute_on_marketplaces() {
     every_preset_reads_what_it_says(Catalog::fixture("marketplaces"));
 }
+
+/// The example's custom channels (a template, CSV columns, a filter) get a template context
+/// with only what they name; with a filter that reads the whole product, every channel of
+/// their locales gets the whole view, and every feed must come out the same.
+#[test]
+fn custom_channels_write_the_same_feeds_from_the_whole_context() {
+    let catalog = Catalog::example();
+    let feeds = [
+        "beslist.xml",
+        "pricelist.csv",
+        "google-uk.xml",
+        "google-nl.xml",
+        "meta.csv",
+        "amazon-nl.json",
+    ];
+    let build = || {
+        let run = catalog.run(&["build", "--quiet", "--no-cache", "--allow-drop"]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        feeds.map(|feed| catalog.read(&format!("feeds/{feed}")))
+    };
+    let narrow = build();
+    let config = catalog.read("pim.toml");
+    let whole = "product is defined";
+    let config = config
+        .replace(
+            "output = \"beslist.xml\"\n",
+            &format!("output = \"beslist.xml\"\nfilter = \"{whole}\"\n"),
+        )
+        .replace(
+            "output = \"pricelist.csv\"\n",
+            &format!("output = \"pricelist.csv\"\nfilter = \"{whole}\"\n"),
+        )
+        .replace(
+            "filter = \"erp.stock > 0\"",
+            &format!("filter = \"erp.stock > 0 and {whole}\""),
+        );
+    assert_eq!(config.matches(whole).count(), 3, "{config}");
+    catalog.write("pim.toml", &config);
+    for (feed, (narrow, whole)) in feeds.iter().zip(narrow.iter().zip(build())) {
+        assert!(narrow.len() > 200, "{feed}: {narrow}");
+        assert_eq!(*narrow, whole, "{feed}");
+    }
+}
