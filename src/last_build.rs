@@ -8,7 +8,7 @@
 //! succeeds.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use crate::content::Product;
@@ -21,11 +21,17 @@ pub const PRODUCTS: &str = "products.jsonl";
 /// The files besides the products that a refresh needs from the build.
 pub const FILES: &[&str] = &["pim.toml", "content/schema.toml", "content/categories.toml"];
 
+/// Lines are gathered in memory up to this many bytes before they go to the file.
+const BUFFER_BYTES: usize = 256 * 1024;
+
 /// A last build being written during a build.
 pub struct LastBuildWriter {
     staging: Staging,
-    products: BufWriter<File>,
-    /// Bytes of `products.jsonl` written so far (a pending run included).
+    products: File,
+    /// Lines not yet in the file. serde_json writes a product as hundreds of small pieces;
+    /// into a `Vec` each is a copy, through a `BufWriter` each is a call.
+    buffer: Vec<u8>,
+    /// Bytes of `products.jsonl` written so far (the buffer and a pending run included).
     written: u64,
     /// Lines of the last build's `products.jsonl` next to each other, not yet copied: the
     /// file, and the byte range.
@@ -62,10 +68,11 @@ impl LastBuildWriter {
                 }
             }
         }
-        let products = BufWriter::new(File::create(staging.path().join(PRODUCTS))?);
+        let products = File::create(staging.path().join(PRODUCTS))?;
         Ok(LastBuildWriter {
             staging,
             products,
+            buffer: Vec::with_capacity(BUFFER_BYTES + BUFFER_BYTES / 4),
             written: 0,
             pending: None,
         })
@@ -74,15 +81,21 @@ impl LastBuildWriter {
     /// Keeps one product, as one line.
     pub fn add(&mut self, product: &Product) -> io::Result<()> {
         self.flush_pending()?;
-        // Serialised straight into the buffered file, without a line of its own to allocate
-        // and copy: the writer thread does this for every product of a cold build.
-        let mut line = CountingWriter {
-            inner: &mut self.products,
-            written: 0,
-        };
-        serde_json::to_writer(&mut line, product).map_err(io::Error::other)?;
-        line.write_all(b"\n")?;
-        self.written += line.written;
+        // The writer thread does this for every product of a cold build: serialised into the
+        // buffer kept from line to line, no allocation of its own.
+        let before = self.buffer.len();
+        serde_json::to_writer(&mut self.buffer, product).map_err(io::Error::other)?;
+        self.buffer.push(b'\n');
+        self.written += (self.buffer.len() - before) as u64;
+        if self.buffer.len() >= BUFFER_BYTES {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buffer(&mut self) -> io::Result<()> {
+        self.products.write_all(&self.buffer)?;
+        self.buffer.clear();
         Ok(())
     }
 
@@ -117,13 +130,10 @@ impl LastBuildWriter {
         let Some((file, start, end)) = self.pending.take() else {
             return Ok(());
         };
-        self.products.flush()?;
+        self.flush_buffer()?;
         let mut reader = &file;
         io::Seek::seek(&mut reader, io::SeekFrom::Start(start))?;
-        let copied = io::copy(
-            &mut io::Read::take(reader, end - start),
-            self.products.get_mut(),
-        )?;
+        let copied = io::copy(&mut io::Read::take(reader, end - start), &mut self.products)?;
         if copied != end - start {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -137,26 +147,8 @@ impl LastBuildWriter {
     /// together with the feeds.
     pub fn finish(mut self) -> io::Result<Staging> {
         self.flush_pending()?;
-        self.products.flush()?;
+        self.flush_buffer()?;
         Ok(self.staging)
-    }
-}
-
-/// Counts the bytes written through it, for the ranges the build cache notes.
-struct CountingWriter<'w, W: Write> {
-    inner: &'w mut W,
-    written: u64,
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(bytes)?;
-        self.written += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 
@@ -286,6 +278,50 @@ mod tests {
             );
             let read_back = parse_lines(Path::new(PRODUCTS), line).unwrap();
             assert_eq!(read_back, std::slice::from_ref(product));
+        }
+    }
+
+    #[test]
+    fn lines_past_the_buffer_and_copied_lines_stay_in_order() {
+        let root = tempfile::tempdir().unwrap();
+        let mut writer = LastBuildWriter::create(root.path()).unwrap();
+        let long = "x".repeat(BUFFER_BYTES / 3);
+        // Products 2, 3 and 5 come from an old products.jsonl, where 2 and 3 are next to
+        // each other (one run) and 5 follows a line this build does not keep.
+        let copied = [2, 3, 5];
+        let old_path = root.path().join("old.jsonl");
+        let mut old = Vec::new();
+        let mut old_ranges = std::collections::HashMap::new();
+        for index in copied {
+            if index == 5 {
+                old.extend_from_slice(b"{\"dropped\":true}\n");
+            }
+            let line = serde_json::to_vec(&product(&format!("P-{index}"), &long)).unwrap();
+            old_ranges.insert(index, (old.len() as u64, line.len() as u64 + 1));
+            old.extend_from_slice(&line);
+            old.push(b'\n');
+        }
+        fs::write(&old_path, &old).unwrap();
+        let mut expected = Vec::new();
+        for index in 0..8 {
+            let product = product(&format!("P-{index}"), &long);
+            let start = writer.written();
+            if let Some(&(from, len)) = old_ranges.get(&index) {
+                let open = || File::open(&old_path);
+                assert_eq!(writer.copy_lines(open, from, len).unwrap(), start);
+            } else {
+                writer.add(&product).unwrap();
+            }
+            expected.push((product, start, writer.written() - start));
+        }
+        let staging = writer.finish().unwrap();
+        let file = fs::read(staging.path().join(PRODUCTS)).unwrap();
+        let (_, last_start, last_len) = expected.last().unwrap();
+        assert_eq!(file.len() as u64, last_start + last_len);
+        for (product, start, len) in expected {
+            let line = &file[start as usize..(start + len) as usize];
+            let read_back = parse_lines(Path::new(PRODUCTS), line).unwrap();
+            assert_eq!(read_back, [product]);
         }
     }
 }

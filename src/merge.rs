@@ -40,6 +40,51 @@ impl MarkdownNeeds {
     }
 }
 
+/// Which attributes a channel reads from a view's `attributes`. Cleaning, localising and
+/// converting every attribute into a template value is much of a view's cost, and the built-in
+/// channels read a handful of them by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeNeeds {
+    /// Every attribute (a template that reads the whole map, or a preset that says so).
+    All,
+    /// Only these (none when empty).
+    Named(Vec<String>),
+}
+
+impl AttributeNeeds {
+    pub fn none() -> AttributeNeeds {
+        AttributeNeeds::Named(Vec::new())
+    }
+
+    pub fn named<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> AttributeNeeds {
+        AttributeNeeds::none().union(&AttributeNeeds::Named(
+            names.into_iter().map(|n| n.as_ref().to_string()).collect(),
+        ))
+    }
+
+    pub fn union(&self, other: &AttributeNeeds) -> AttributeNeeds {
+        match (self, other) {
+            (AttributeNeeds::Named(mine), AttributeNeeds::Named(theirs)) => {
+                let mut names = mine.clone();
+                for name in theirs {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                }
+                AttributeNeeds::Named(names)
+            }
+            _ => AttributeNeeds::All,
+        }
+    }
+
+    pub fn wants(&self, name: &str) -> bool {
+        match self {
+            AttributeNeeds::All => true,
+            AttributeNeeds::Named(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
 /// A product as one channel sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductView {
@@ -67,7 +112,8 @@ pub struct ProductView {
     pub availability: &'static str,
     /// False when the product has neither GTIN nor MPN (Google's `identifier_exists`).
     pub identifier_exists: bool,
-    /// Every attribute with a value, resolved to the channel locale (for templates).
+    /// Every attribute with a value that the channel reads (see [`AttributeNeeds`]), resolved
+    /// to the channel locale.
     pub attributes: tera::Map,
     pub erp: ErpView,
 }
@@ -163,6 +209,7 @@ pub fn view(
     channel: &Channel,
     ctx: &MergeContext<'_>,
     markdown_needs: MarkdownNeeds,
+    attribute_needs: &AttributeNeeds,
 ) -> ProductView {
     let locale = channel.locale.as_str();
     let resolved = |name: &str| -> Option<&Json> {
@@ -199,7 +246,7 @@ pub fn view(
             .into_iter()
             .flat_map(|c| c.keys()),
     );
-    for name in names {
+    for name in names.filter(|name| attribute_needs.wants(name)) {
         if let Some(value) = resolved(name) {
             let kind = ctx.schema.attribute(name).map(|d| d.kind);
             let rich_text = kind == Some(AttributeType::RichText);
@@ -293,14 +340,20 @@ fn localize_assets(value: &Json, label: &str, locale: &str) -> Json {
 /// `link_pattern` filled in for one product; the SKU is percent-encoded for the path.
 pub fn product_link(catalog: &CatalogConfig, locale: &str, sku: &str) -> String {
     let lang = locale.split('-').next().unwrap_or(locale).to_lowercase();
-    let sku_segment: String = sku
-        .to_lowercase()
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    // Every product has a link in every channel: one string for the segment, not one per byte.
+    let lower = sku.to_lowercase();
+    let mut sku_segment = String::with_capacity(lower.len() + 8);
+    for b in lower.bytes() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => sku_segment.push(b as char),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                sku_segment.push('%');
+                sku_segment.push(HEX[usize::from(b >> 4)] as char);
+                sku_segment.push(HEX[usize::from(b & 0xf)] as char);
+            }
+        }
+    }
     catalog
         .link_pattern
         .replace("{base_url}", catalog.base_url.trim_end_matches('/'))
@@ -362,6 +415,11 @@ mod tests {
         assert_eq!(
             product_link(&catalog, "nl-NL", "MK DHP/485"),
             "https://shop.example/nl/p/mk%20dhp%2F485"
+        );
+        // Bytes above 0x7F and below 0x10 are two hex digits each, capitals.
+        assert_eq!(
+            product_link(&catalog, "nl-NL", "Ä\u{1}~x"),
+            "https://shop.example/nl/p/%C3%A4%01~x"
         );
     }
 }

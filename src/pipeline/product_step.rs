@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use crate::channels::Channel;
 use crate::content::Product;
 use crate::erp::ErpRecord;
-use crate::merge::{self, MarkdownNeeds, MergeContext};
-use crate::render::{ChannelRenderer, Item, RenderError};
+use crate::merge::{self, AttributeNeeds, MarkdownNeeds, MergeContext};
+use crate::render::{ChannelRenderer, ContextNeeds, Item, RenderError};
 use crate::validate;
 use crate::verdict::{Reason, Verdict};
 
@@ -40,22 +40,33 @@ pub(crate) fn process_product(
             {
                 continue;
             }
+            let sharing = || {
+                channels
+                    .iter()
+                    .zip(renderers)
+                    .filter(|(c, _)| c.locale == locale)
+            };
+            let context_needs = sharing().fold(ContextNeeds::none(), |all, (_, r)| {
+                all.union(r.context_needs())
+            });
             if let Some((_, item)) = shared.iter().find(|((l, _), _)| *l == locale) {
                 let mut view = item.view.clone();
                 view.erp = merge::ErpView::new(record, &ctx.catalog.currency, currency);
-                shared.push(((locale, currency), Item::new(view)));
+                shared.push(((locale, currency), Item::new(view, context_needs)));
                 continue;
             }
-            let needs = channels
-                .iter()
-                .zip(renderers)
-                .filter(|(c, _)| c.locale == locale)
-                .fold(MarkdownNeeds::default(), |all, (_, r)| {
-                    all.union(r.markdown_needs())
-                });
+            let needs = sharing().fold(MarkdownNeeds::default(), |all, (_, r)| {
+                all.union(r.markdown_needs())
+            });
+            let attribute_needs = sharing().fold(AttributeNeeds::none(), |all, (_, r)| {
+                all.union(r.attribute_needs())
+            });
             shared.push((
                 (locale, currency),
-                Item::new(merge::view(product, record, channel, ctx, needs)),
+                Item::new(
+                    merge::view(product, record, channel, ctx, needs, &attribute_needs),
+                    context_needs,
+                ),
             ));
         }
     }
@@ -66,13 +77,17 @@ pub(crate) fn process_product(
             let own;
             let item = match record {
                 Some(record) if product.channels.contains_key(&channel.name) => {
-                    own = Item::new(merge::view(
-                        product,
-                        record,
-                        channel,
-                        ctx,
-                        renderer.markdown_needs(),
-                    ));
+                    own = Item::new(
+                        merge::view(
+                            product,
+                            record,
+                            channel,
+                            ctx,
+                            renderer.markdown_needs(),
+                            renderer.attribute_needs(),
+                        ),
+                        renderer.context_needs().clone(),
+                    );
                     Some(&own)
                 }
                 Some(_) => shared
@@ -100,13 +115,17 @@ pub(crate) fn gate_and_render(
 ) -> Result<Gated, RenderError> {
     let record = by_sku.get(product.sku.as_str()).copied();
     let item = record.map(|record| {
-        Item::new(merge::view(
-            product,
-            record,
-            channel,
-            ctx,
-            renderer.markdown_needs(),
-        ))
+        Item::new(
+            merge::view(
+                product,
+                record,
+                channel,
+                ctx,
+                renderer.markdown_needs(),
+                renderer.attribute_needs(),
+            ),
+            renderer.context_needs().clone(),
+        )
     });
     gate_and_render_item(
         product,

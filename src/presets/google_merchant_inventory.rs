@@ -9,7 +9,7 @@ use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::ProductView;
+use crate::merge::{AttributeNeeds, ProductView};
 use crate::verdict::Checks;
 
 pub(super) struct GoogleMerchantInventory;
@@ -30,6 +30,11 @@ impl PresetDef for GoogleMerchantInventory {
     /// A supplemental feed only updates items the primary feed already has.
     fn required_attributes(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Its gate and item read ERP numbers only.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::none()
     }
 
     /// Only what identifies the item and prices it.

@@ -30,7 +30,7 @@ use crate::channels::{Channel, PresetId, PresetSettings, Settings};
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MarkdownNeeds, MergeContext, ProductView};
 use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
 use preview::Preview;
@@ -122,6 +122,13 @@ pub(crate) trait PresetDef: Sync {
     /// does not print it.
     fn gate_reads_plain_text(&self) -> bool {
         false
+    }
+
+    /// The attributes the gate, the native body and the native items read from a view's
+    /// `attributes` (a built-in template says its own); every one unless a preset names them.
+    /// A name left out here is missing from the view: list every one the code reads.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::All
     }
 
     /// What the native body reads of the Markdown description.

@@ -9,7 +9,7 @@ use super::{PresetDef, write_csv_row};
 use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::Product;
-use crate::merge::{MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MergeContext, ProductView};
 
 const HEADERS: &[&str] = &[
     "sku",
@@ -38,6 +38,11 @@ impl PresetDef for OrderEntryCsv {
 
     fn required_attributes(&self) -> &'static [&'static str] {
         &["title"]
+    }
+
+    /// Its row has no attribute beyond the view's own fields.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::none()
     }
 
     fn formula_guard(&self) -> bool {

@@ -15,7 +15,7 @@ use super::preview::{Preview, pretty_json};
 use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::{AttributeType, Product};
-use crate::merge::{MergeContext, ProductView, product_link};
+use crate::merge::{AttributeNeeds, MergeContext, ProductView, product_link};
 use crate::text::clean::{clean_json, one_line};
 
 pub(super) struct WebshopJson;
@@ -31,6 +31,11 @@ impl PresetDef for WebshopJson {
 
     fn required_attributes(&self) -> &'static [&'static str] {
         &["title"]
+    }
+
+    /// Its item takes every attribute in every locale from the product itself.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::none()
     }
 
     fn header(

@@ -5,7 +5,11 @@
 //! JSON templates get an escape function for their format on every `{{ }}`, CSV cells are
 //! written by the `csv` crate, and content is only ever data, never a template.
 
+mod context;
+mod reads;
 mod writer;
+
+pub use context::ContextNeeds;
 
 pub use writer::{FeedPart, FeedWriter, ItemSpan, LastFeed};
 
@@ -21,7 +25,7 @@ use crate::channels::{Channel, ChannelKind, ChannelView};
 use crate::config::{CatalogConfig, ChannelFormat};
 use crate::content::{CatalogSource, Product};
 use crate::diagnostics::error_chain;
-use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MarkdownNeeds, MergeContext, ProductView};
 use crate::presets::Preset;
 use crate::presets::PresetDef;
 use crate::text::escape;
@@ -67,6 +71,8 @@ pub struct ChannelRenderer<'a> {
     tera: Tera,
     body: Body,
     markdown_needs: MarkdownNeeds,
+    attribute_needs: AttributeNeeds,
+    context_needs: ContextNeeds,
     /// Whether a template reads `build` (the build time), so an item differs from build to
     /// build whatever its product.
     reads_build: bool,
@@ -147,6 +153,8 @@ impl<'a> ChannelRenderer<'a> {
         global.insert("build", build);
 
         let mut builtin_template = false;
+        // What the templates, filter and columns read; a preset's own code adds attributes.
+        let mut reads = reads::Reads::none();
         // Everything the channel's templates and expressions say, to see what they read.
         let mut sources = channel.filter.clone().unwrap_or_default();
         // Files a preset's settings name (Amazon's product type definitions) change verdicts:
@@ -159,6 +167,7 @@ impl<'a> ChannelRenderer<'a> {
                     template_error(format!("cannot read {}: {err}", path.display()))
                 })?;
                 add_template(&mut tera, template, &text, channel)?;
+                reads = reads::template_reads(&text);
                 sources.push_str(&text);
                 Body::Template {
                     name: template.clone(),
@@ -181,6 +190,7 @@ impl<'a> ChannelRenderer<'a> {
                 match text {
                     Some(text) => {
                         add_template(&mut tera, &name, &text, channel)?;
+                        reads = reads::template_reads(&text);
                         sources.push_str(&text);
                         Body::Template {
                             name,
@@ -192,6 +202,7 @@ impl<'a> ChannelRenderer<'a> {
             }
             ChannelKind::Columns(columns) => {
                 for (index, (header, expression)) in columns.iter().enumerate() {
+                    reads = reads.union(&reads::expression_reads(expression));
                     sources.push_str(expression);
                     let name = format!("{COLUMN_PREFIX}{index}");
                     tera.add_raw_template(&name, &Wrap::Value.template(expression))
@@ -206,6 +217,7 @@ impl<'a> ChannelRenderer<'a> {
             }
         };
         if let Some(filter) = &channel.filter {
+            reads = reads.union(&reads::expression_reads(filter));
             tera.add_raw_template(
                 FILTER_TEMPLATE,
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
@@ -229,11 +241,20 @@ impl<'a> ChannelRenderer<'a> {
                 || Preset::of(channel).is_some_and(|p| p.def().gate_reads_plain_text()),
             ..markdown_needs
         };
+        // A preset's gate and native writer read attributes of their own.
+        let attribute_needs = match Preset::of(channel) {
+            Some(preset) => reads
+                .attributes
+                .union(&preset.def().attributes_read(channel)),
+            None => reads.attributes,
+        };
         Ok(Self {
             channel,
             tera,
             body,
             markdown_needs,
+            attribute_needs,
+            context_needs: reads.context,
             reads_build: reads_build(&sources),
             sources,
             builtin_template,
@@ -269,6 +290,16 @@ impl<'a> ChannelRenderer<'a> {
     /// What of the Markdown description this channel's templates and gate read.
     pub fn markdown_needs(&self) -> MarkdownNeeds {
         self.markdown_needs
+    }
+
+    /// What this channel's templates, expressions, gate and writer read of the attributes.
+    pub fn attribute_needs(&self) -> &AttributeNeeds {
+        &self.attribute_needs
+    }
+
+    /// What this channel's templates and expressions read of the template context.
+    pub fn context_needs(&self) -> &ContextNeeds {
+        &self.context_needs
     }
 
     /// Whether the channel's `filter` lets this product through.
@@ -595,13 +626,16 @@ fn extract_block(source: &str, block: &str) -> Option<String> {
 /// sees the product the same way (same locale, no channel overrides).
 pub struct Item {
     pub view: ProductView,
+    /// What the templates of every channel sharing the item read (see [`ContextNeeds`]).
+    context_needs: ContextNeeds,
     context: std::sync::OnceLock<Context>,
 }
 
 impl Item {
-    pub fn new(view: ProductView) -> Self {
+    pub fn new(view: ProductView, context_needs: ContextNeeds) -> Self {
         Self {
             view,
+            context_needs,
             context: std::sync::OnceLock::new(),
         }
     }
@@ -609,12 +643,8 @@ impl Item {
     /// The template context, converted from the view on first use only: channels that are not
     /// rendered by templates never pay for it.
     fn context(&self) -> &Context {
-        self.context.get_or_init(|| {
-            let mut context = Context::new();
-            context.insert("product", &self.view);
-            context.insert("erp", &self.view.erp);
-            context
-        })
+        self.context
+            .get_or_init(|| self.context_needs.context(&self.view))
     }
 }
 

@@ -31,5 +31,6 @@ mod splice;
 mod swap;
 mod untrusted_input;
 mod verdicts;
+mod view_needs;
 mod watch;
 mod workflows;

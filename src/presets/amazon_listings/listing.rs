@@ -23,6 +23,25 @@ use crate::gtin;
 use crate::merge::ProductView;
 use crate::presets::view::attribute_text;
 
+/// Attributes a full listing takes under the same name.
+pub(super) const LISTING_ATTRIBUTES: [&str; 3] = ["color", "size", "material"];
+
+/// Every attribute [`message`] and the gate read from a view.
+pub(super) fn attributes_read(channel: &Channel) -> crate::merge::AttributeNeeds {
+    let mapped = channel
+        .settings
+        .get::<AmazonSettings>()
+        .into_iter()
+        .flat_map(|settings| settings.attributes.values())
+        .filter_map(|mapping| mapping.attribute.as_deref());
+    crate::merge::AttributeNeeds::named(
+        [amazon::ASIN_ATTRIBUTE]
+            .into_iter()
+            .chain(LISTING_ATTRIBUTES)
+            .chain(mapped),
+    )
+}
+
 /// How a product goes to Amazon.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Listing {
@@ -89,14 +108,16 @@ pub(super) fn header(channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One message, without its `messageId` (added by [`write_numbered`]), on a line of its own.
-pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
-    let message = message(view, channel.currency.as_str(), settings(channel)?);
-    out.write_all(b"\n")?;
-    serde_json::to_writer(&mut *out, &message).map_err(io::Error::other)
+pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut Vec<u8>) -> io::Result<()> {
+    let settings = settings(channel)?;
+    out.push(b'\n');
+    super::message_bytes::write_message(view, channel.currency.as_str(), settings, out);
+    Ok(())
 }
 
 /// The message of one product (without `messageId`); the gate checks its `attributes`
-/// against the product type's definition.
+/// against the product type's definition. Feeds get the same bytes from
+/// [`super::message_bytes::write_message`], which writes them without building the values.
 pub(super) fn message(view: &ProductView, currency: &str, settings: &AmazonSettings) -> Value {
     let marketplace = settings.marketplace_id.as_str();
     let language = settings.issue_locale.as_str();
@@ -144,7 +165,7 @@ pub(super) fn message(view: &ProductView, currency: &str, settings: &AmazonSetti
                     }]),
                 );
             }
-            for name in ["color", "size", "material"] {
+            for name in LISTING_ATTRIBUTES {
                 if let Some(value) = attribute_text(view, name) {
                     attributes.insert(name.into(), json!([text(&value)]));
                 }

@@ -4,6 +4,7 @@
 
 mod gate;
 mod listing;
+mod message_bytes;
 mod preview;
 pub(crate) mod product_types;
 pub(crate) mod settings;
@@ -17,7 +18,7 @@ use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MarkdownNeeds, MergeContext, ProductView};
 use crate::push::amazon::AmazonPush;
 use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
@@ -101,6 +102,11 @@ impl PresetDef for AmazonListings {
             html: false,
             text: true,
         }
+    }
+
+    /// The ASIN, the listing's own attributes and those the channel maps from attributes.
+    fn attributes_read(&self, channel: &Channel) -> AttributeNeeds {
+        listing::attributes_read(channel)
     }
 
     fn header(

@@ -16,7 +16,7 @@ use crate::channels::Channel;
 use crate::config::{ChannelFormat, FulfilmentMethod};
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MarkdownNeeds, MergeContext, ProductView};
 use crate::push::bol::ChannelPush;
 use crate::push::{PushJob, PushOutcome};
 use crate::verdict::Checks;
@@ -145,6 +145,11 @@ impl PresetDef for BolOffers {
             html: false,
             text: true,
         }
+    }
+
+    /// A product's own delivery days, read by the offer and its gate.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::named([limits::DELIVERY_DAYS_ATTRIBUTE])
     }
 
     fn push(&self) -> Option<fn(&PushJob<'_>) -> PushOutcome> {

@@ -11,7 +11,7 @@ use crate::channels::Channel;
 use crate::config::ChannelFormat;
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::ProductView;
+use crate::merge::{AttributeNeeds, ProductView};
 use crate::verdict::Checks;
 
 pub(super) const NAME: &str = "google-merchant";
@@ -51,6 +51,12 @@ impl PresetDef for GoogleMerchant {
 
     fn required_attributes(&self) -> &'static [&'static str] {
         &["title", "description", "images"]
+    }
+
+    /// The native item's attributes (the template's, which it reads itself); the gate's
+    /// `color` is one of them.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::named(xml::ATTRIBUTES)
     }
 
     fn gate(

@@ -14,7 +14,7 @@ use crate::text::escape::xml_escape_fn;
 const ADDITIONAL_IMAGES: usize = 10;
 
 /// The attributes the template prints, in its order, with their element names.
-const ATTRIBUTES: [&str; 4] = ["color", "size", "gender", "age_group"];
+pub(crate) const ATTRIBUTES: [&str; 4] = ["color", "size", "gender", "age_group"];
 
 /// One product's `<item>`, or `None` when only the template can say what it would print.
 pub(crate) fn item(view: &ProductView, currency: &str) -> Option<Vec<u8>> {

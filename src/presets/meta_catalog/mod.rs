@@ -12,7 +12,7 @@ use crate::channels::Channel;
 use crate::config::{ChannelFormat, Condition};
 use crate::content::{Product, Schema};
 use crate::erp::ErpRecord;
-use crate::merge::{MarkdownNeeds, MergeContext, ProductView};
+use crate::merge::{AttributeNeeds, MarkdownNeeds, MergeContext, ProductView};
 use crate::verdict::Checks;
 
 /// Meta catalog limits (the text limits come from a third-party spec, productfeedspec.com, as
@@ -99,6 +99,11 @@ impl PresetDef for MetaCatalog {
             html: false,
             text: true,
         }
+    }
+
+    /// The row's attribute columns; the gate checks two of them.
+    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
+        AttributeNeeds::named(row::ATTRIBUTES)
     }
 
     fn header(

@@ -71,6 +71,16 @@ pub(super) fn additional_image_links(view: &ProductView) -> Vec<String> {
 }
 
 /// One row, in the order of [`HEADERS`].
+/// The attributes [`row`] reads, in its order.
+pub(super) const ATTRIBUTES: [&str; 6] = [
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+];
+
 pub(super) fn row(view: &ProductView, channel: &Channel) -> Vec<String> {
     let condition_setting = channel
         .settings

@@ -1,0 +1,211 @@
+//! The template context of a product: `product` (its view) and `erp`, with only the parts of
+//! the view the channels' templates and expressions read. Converting a whole view into
+//! template values is most of what a Tera channel costs per product.
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+use tera::Context;
+
+use crate::merge::ProductView;
+
+/// What templates read of the context; see `reads.rs` for how a template is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextNeeds {
+    /// The view's fields that `product.FIELD` names; `None`: the whole view.
+    pub product: Option<Vec<String>>,
+    /// Whether `erp` is read.
+    pub erp: bool,
+}
+
+impl ContextNeeds {
+    /// A channel that renders nothing through Tera.
+    pub fn none() -> ContextNeeds {
+        ContextNeeds {
+            product: Some(Vec::new()),
+            erp: false,
+        }
+    }
+
+    pub fn all() -> ContextNeeds {
+        ContextNeeds {
+            product: None,
+            erp: true,
+        }
+    }
+
+    pub fn union(&self, other: &ContextNeeds) -> ContextNeeds {
+        let product = match (&self.product, &other.product) {
+            (Some(mine), Some(theirs)) => {
+                let mut fields = mine.clone();
+                fields.extend(theirs.iter().filter(|f| !mine.contains(f)).cloned());
+                Some(fields)
+            }
+            _ => None,
+        };
+        ContextNeeds {
+            product,
+            erp: self.erp || other.erp,
+        }
+    }
+
+    /// The context of `view` with what these needs read.
+    pub(super) fn context(&self, view: &ProductView) -> Context {
+        let mut context = Context::new();
+        match &self.product {
+            None => context.insert("product", view),
+            Some(fields) => context.insert("product", &Fields { view, fields }),
+        }
+        if self.erp {
+            context.insert("erp", &view.erp);
+        }
+        context
+    }
+}
+
+/// Some fields of a view, serialised as the view serialises them.
+struct Fields<'a> {
+    view: &'a ProductView,
+    fields: &'a [String],
+}
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let view = self.view;
+        let mut out = serializer.serialize_struct("ProductView", self.fields.len())?;
+        for field in self.fields {
+            // Every field of `ProductView` (a unit test checks that none is missing); a name
+            // that is not one is undefined, as it is in the whole view.
+            match field.as_str() {
+                "id" => out.serialize_field("id", &view.id)?,
+                "sku" => out.serialize_field("sku", &view.sku)?,
+                "model" => out.serialize_field("model", &view.model)?,
+                "item_group_id" => out.serialize_field("item_group_id", &view.item_group_id)?,
+                "family" => out.serialize_field("family", &view.family)?,
+                "brand" => out.serialize_field("brand", &view.brand)?,
+                "title" => out.serialize_field("title", &view.title)?,
+                "description" => out.serialize_field("description", &view.description)?,
+                "description_html" => {
+                    out.serialize_field("description_html", &view.description_html)?
+                }
+                "description_text" => {
+                    out.serialize_field("description_text", &view.description_text)?
+                }
+                "bullets" => out.serialize_field("bullets", &view.bullets)?,
+                "link" => out.serialize_field("link", &view.link)?,
+                "image_link" => out.serialize_field("image_link", &view.image_link)?,
+                "additional_image_links" => {
+                    out.serialize_field("additional_image_links", &view.additional_image_links)?
+                }
+                "images" => out.serialize_field("images", &view.images)?,
+                "category" => out.serialize_field("category", &view.category)?,
+                "availability" => out.serialize_field("availability", &view.availability)?,
+                "identifier_exists" => {
+                    out.serialize_field("identifier_exists", &view.identifier_exists)?
+                }
+                "attributes" => out.serialize_field("attributes", &view.attributes)?,
+                "erp" => out.serialize_field("erp", &view.erp)?,
+                _ => {}
+            }
+        }
+        out.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::{CategoryView, ErpView, ImageView};
+
+    fn view() -> ProductView {
+        let mut attributes = tera::Map::new();
+        attributes.insert("color".into(), "Blauw".into());
+        ProductView {
+            id: "A-1".into(),
+            sku: "A-1".into(),
+            model: Some("A".into()),
+            item_group_id: Some("A".into()),
+            family: "tools".into(),
+            brand: Some("Makita".into()),
+            title: Some("Boor".into()),
+            description: Some("**Boor**".into()),
+            description_html: Some("<p><strong>Boor</strong></p>".into()),
+            description_text: Some("Boor".into()),
+            bullets: vec!["Sterk".into()],
+            link: "https://shop.example/a-1".into(),
+            image_link: Some("https://cdn.example/1.jpg".into()),
+            additional_image_links: vec!["https://cdn.example/2.jpg".into()],
+            images: vec![ImageView {
+                url: "https://cdn.example/1.jpg".into(),
+                alt: Some("Boor".into()),
+            }],
+            category: Some(CategoryView {
+                path: "tools".into(),
+                name: "Gereedschap".into(),
+                google: Some(1167),
+            }),
+            availability: "in_stock",
+            identifier_exists: true,
+            attributes,
+            erp: ErpView {
+                price: "15.00".into(),
+                sale_price: None,
+                currency: "EUR".into(),
+                stock: 3,
+                gtin: None,
+                mpn: Some("M-1".into()),
+                weight: None,
+                length: None,
+                width: None,
+                height: None,
+                unit: None,
+                pack_size: None,
+                active: true,
+                price_tiers: Vec::new(),
+            },
+        }
+    }
+
+    fn render(context: &Context, template: &str) -> String {
+        let mut tera = tera::Tera::new();
+        tera.add_raw_template("t", template).unwrap();
+        tera.render("t", context).unwrap()
+    }
+
+    #[test]
+    fn every_field_of_the_view_reads_the_same_alone_as_in_the_whole_view() {
+        let view = view();
+        let whole = serde_json::to_value(&view).unwrap();
+        let names: Vec<String> = whole.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(names.len(), 20, "{names:?}");
+        let all = ContextNeeds::all().context(&view);
+        let field = |context: &Context, name: &str| {
+            let product = context.get("product").expect("a product").as_map().unwrap();
+            product.get(&tera::value::Key::Str(name)).cloned()
+        };
+        for name in names {
+            let needs = ContextNeeds {
+                product: Some(vec![name.clone()]),
+                erp: true,
+            };
+            let alone = needs.context(&view);
+            assert!(field(&alone, &name).is_some(), "{name} is missing");
+            assert_eq!(field(&alone, &name), field(&all, &name), "{name}");
+            assert_eq!(alone.get("erp"), all.get("erp"));
+        }
+    }
+
+    #[test]
+    fn what_is_not_read_is_not_there() {
+        let needs = ContextNeeds {
+            product: Some(vec!["sku".into()]),
+            erp: false,
+        };
+        let context = needs.context(&view());
+        assert_eq!(
+            render(
+                &context,
+                "{{ product.sku }} {{ product.title is defined }} {{ erp is defined }}"
+            ),
+            "A-1 false false"
+        );
+    }
+}
