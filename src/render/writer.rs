@@ -96,6 +96,23 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         if self.splice.checks_items() {
             return self.write_checked_item(bytes);
         }
+        let number = self.begin_item()?;
+        let renderer = self.renderer;
+        let current = self.current.as_mut().expect("a file is open between parts");
+        let offset = current.written();
+        renderer
+            .write_item(current, number, bytes)
+            .map_err(|e| renderer.io(e))?;
+        Ok(ItemSpan {
+            part: (self.parts.len() - 1) as u32,
+            offset,
+            len: (current.written() - offset) as u32,
+        })
+    }
+
+    /// Starts the next item of the current file: the separator after the item before it, if
+    /// any, and the item counted; its number in the file.
+    fn begin_item(&mut self) -> Result<usize, RenderError> {
         let renderer = self.renderer;
         let part = self.parts.last_mut().expect("a feed has a first part");
         let current = self.current.as_mut().expect("a file is open between parts");
@@ -105,15 +122,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 .map_err(|e| renderer.io(e))?;
         }
         part.items += 1;
-        let offset = current.written();
-        renderer
-            .write_item(current, part.items, bytes)
-            .map_err(|e| renderer.io(e))?;
-        Ok(ItemSpan {
-            part: (self.parts.len() - 1) as u32,
-            offset,
-            len: (current.written() - offset) as u32,
-        })
+        Ok(part.items)
     }
 
     /// Starts a new file first when the current one is full.

@@ -166,14 +166,8 @@ impl FeedWriter<'_, '_, '_> {
                 if self.splice.checks_items() && self.same_when_written(&written, number) =>
             {
                 let file = old.splice_file(span.part).map_err(copy_error)?;
-                let part = self.parts.last_mut().expect("a feed has a first part");
-                let current = self.current.as_mut().expect("a file is open between parts");
-                if part.items > 0 {
-                    current
-                        .write_all(renderer.separator())
-                        .map_err(|e| renderer.io(e))?;
-                }
-                part.items += 1;
+                self.begin_item()?;
+                let current = self.current.as_ref().expect("a file is open between parts");
                 let new_start = current.written();
                 self.splice.run = Some(Run {
                     old_part: span.part,
@@ -223,18 +217,11 @@ impl FeedWriter<'_, '_, '_> {
 
     /// Writes one item anew (rendered now, or copied but not spliced) and checks it.
     pub(super) fn write_checked_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
+        let number = self.begin_item()?;
         let renderer = self.renderer;
-        let part = self.parts.last_mut().expect("a feed has a first part");
-        let current = self.current.as_mut().expect("a file is open between parts");
-        if part.items > 0 {
-            current
-                .write_all(renderer.separator())
-                .map_err(|e| renderer.io(e))?;
-        }
-        part.items += 1;
         let mut written = Vec::with_capacity(bytes.len() + 32);
         renderer
-            .write_item(&mut written, part.items, bytes)
+            .write_item(&mut written, number, bytes)
             .map_err(|e| renderer.io(e))?;
         if let Some(check) = &self.splice.check
             && check.item(&written).is_err()
@@ -242,6 +229,7 @@ impl FeedWriter<'_, '_, '_> {
             // Parsed whole at the end, which names the problem.
             self.splice.failed = true;
         }
+        let current = self.current.as_mut().expect("a file is open between parts");
         let offset = current.written();
         current.write_all(&written).map_err(|e| renderer.io(e))?;
         Ok(ItemSpan {
