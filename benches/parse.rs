@@ -49,6 +49,7 @@ fn main() {
         categories: &model.categories,
         locales: &config.catalog.locales,
         channels: &channels,
+        description_text_locales: &config.catalog.locales,
     };
     let files: Vec<(PathBuf, String)> = content::product_files(&source)
         .expect("list the product files")

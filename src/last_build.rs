@@ -252,6 +252,7 @@ mod tests {
             line: 1,
             values,
             channels: BTreeMap::new(),
+            derived: Default::default(),
         }
     }
 

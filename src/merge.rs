@@ -4,6 +4,8 @@
 //! the channel's locale, channel overrides applied, Markdown rendered both ways, and money as
 //! exact strings (`"15.00"`), never floats.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -215,7 +217,11 @@ pub fn view(
     let resolved = |name: &str| -> Option<&Json> {
         let value = &product.value_for(name, &channel.name)?.value;
         let localized = ctx.schema.attribute(name).is_some_and(|def| def.localized);
-        let value = if localized { value.get(locale)? } else { value };
+        let value = if localized {
+            field(value, locale)?
+        } else {
+            value
+        };
         (!is_empty(value)).then_some(value)
     };
     let text = |name: &str| resolved(name).and_then(Json::as_str).map(str::to_string);
@@ -223,7 +229,15 @@ pub fn view(
     // their line breaks (every built-in channel takes them).
     let line = |name: &str| text(name).map(|t| one_line(&t).into_owned());
 
-    let description = text("description").map(|d| multi_line(&d).into_owned());
+    let written = resolved("description").and_then(Json::as_str);
+    let cleaned = written.map(multi_line);
+    // Cleaning seldom changes a description; when it does not, its plain text may have been
+    // worked out already, for the quality checks.
+    let plain_text_known = match (written, &cleaned) {
+        (Some(written), Some(Cow::Borrowed(_))) => product.plain_description(locale, written),
+        _ => None,
+    };
+    let description = cleaned.map(Cow::into_owned);
     let images: Vec<ImageView> = resolved("images")
         .and_then(Json::as_array)
         .map(|items| items.iter().map(|item| image_view(item, locale)).collect())
@@ -280,7 +294,7 @@ pub fn view(
         description_text: description
             .as_deref()
             .filter(|_| markdown_needs.text)
-            .map(markdown::to_plain_text),
+            .map(|d| plain_text_known.map_or_else(|| markdown::to_plain_text(d), str::to_string)),
         description,
         bullets: resolved("bullets")
             .and_then(Json::as_array)
@@ -308,12 +322,24 @@ pub fn view(
     }
 }
 
+/// `value[key]` of an object, else `None`. Content objects are small (a value per locale, an
+/// image's `url` and `alt`): comparing their few keys is cheaper than hashing the one looked
+/// for, which serde_json's map does with SipHash. Views look such keys up for every product.
+fn field<'v>(value: &'v Json, key: &str) -> Option<&'v Json> {
+    match value {
+        Json::Object(map) if map.len() <= 8 => map.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+        _ => value.get(key),
+    }
+}
+
 fn image_view(item: &Json, locale: &str) -> ImageView {
     ImageView {
-        url: item["url"].as_str().unwrap_or_default().to_string(),
-        alt: item
-            .get("alt")
-            .and_then(|alt| alt.get(locale))
+        url: field(item, "url")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        alt: field(item, "alt")
+            .and_then(|alt| field(alt, locale))
             .and_then(Json::as_str)
             .map(|alt| one_line(alt).into_owned()),
     }
@@ -402,6 +428,20 @@ pub fn template_value(value: &Json) -> tera::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_is_found_in_small_and_large_objects_alike() {
+        let small = serde_json::json!({"nl-NL": "a", "en-GB": "b"});
+        assert_eq!(field(&small, "en-GB"), Some(&Json::from("b")));
+        assert_eq!(field(&small, "de-DE"), None);
+        let large: serde_json::Map<String, Json> =
+            (0..20).map(|i| (format!("k{i}"), Json::from(i))).collect();
+        let large = Json::Object(large);
+        assert_eq!(field(&large, "k17"), Some(&Json::from(17)));
+        assert_eq!(field(&large, "k20"), None);
+        assert_eq!(field(&Json::from("text"), "nl-NL"), None);
+        assert_eq!(field(&serde_json::json!(["nl-NL"]), "nl-NL"), None);
+    }
 
     #[test]
     fn link_is_built_from_the_pattern() {

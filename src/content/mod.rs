@@ -6,6 +6,7 @@
 //! catalog never has to fit in memory at once.
 
 pub mod categories;
+pub mod derived;
 pub mod json_schema;
 pub mod named;
 pub mod product;
@@ -101,6 +102,8 @@ pub fn load_from(
         categories: &model.categories,
         locales: &config.catalog.locales,
         channels: &channels,
+        // `pimfeed diff` checks quality once per revision: nothing to share.
+        description_text_locales: &[],
     };
     let mut diagnostics = model.diagnostics;
     let mut products = Vec::new();

@@ -14,6 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::categories::Categories;
+use super::derived::DerivedText;
 use super::schema::{Family, Schema};
 use super::value::{ValueContext, ValueError, convert};
 use crate::diagnostics::Diagnostic;
@@ -37,6 +38,9 @@ pub struct Product {
     pub values: BTreeMap<String, AttrValue>,
     /// Channel name → attribute overrides for that channel only.
     pub channels: BTreeMap<String, BTreeMap<String, AttrValue>>,
+    /// Text worked out from the values while parsing, for the checks and the views to share.
+    #[serde(skip)]
+    pub derived: DerivedText,
 }
 
 /// A checked attribute value and the line it was set on (for reports that point at it).
@@ -70,6 +74,9 @@ pub struct ParseContext<'a> {
     pub categories: &'a Categories,
     pub locales: &'a [String],
     pub channels: &'a [String],
+    /// The locales the quality checks read descriptions in (see [`DerivedText`]); none where
+    /// no check will read them.
+    pub description_text_locales: &'a [String],
 }
 
 /// Parses one product file. Returns the products it defines when it has no errors.
@@ -93,7 +100,14 @@ pub fn parse_file(
     let products = if has_errors {
         Vec::new()
     } else {
-        products.into_iter().map(complete_overrides).collect()
+        products
+            .into_iter()
+            .map(|product| {
+                let mut product = complete_overrides(product);
+                product.derived = DerivedText::of(&product, ctx);
+                product
+            })
+            .collect()
     };
     (products, parser.diagnostics)
 }
@@ -152,6 +166,7 @@ impl<'a> FileParser<'a> {
                     line,
                     values,
                     channels,
+                    derived: DerivedText::default(),
                 }]
             }
             (None, Some(model)) => {
@@ -547,6 +562,7 @@ impl<'a> FileParser<'a> {
                 file: self.file_name.clone(),
                 values: merge_values(base_values.unwrap_or_default(), own_values),
                 channels: merge_channels(base_channels.unwrap_or_default(), own_channels),
+                derived: DerivedText::default(),
             });
         }
         products
@@ -683,6 +699,7 @@ variant_axes = ["color", "size"]
             categories: &categories,
             locales: &locales,
             channels: &channels,
+            description_text_locales: &locales,
         };
         parse_file(Path::new("content/products/x.toml"), text, &ctx)
     }

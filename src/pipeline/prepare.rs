@@ -25,6 +25,8 @@ pub(crate) struct Prepared {
     pub(crate) config: Config,
     pub(crate) model: content::Model,
     pub(crate) channels: Vec<Channel>,
+    /// The channels' locales, each once (what the quality checks read descriptions in).
+    pub(crate) channel_locales: Vec<String>,
     pub(crate) output_dir: PathBuf,
 }
 
@@ -56,6 +58,9 @@ impl Prepared {
         let model = content::load_model(&source).map_err(Failure::Schema)?;
         let channels = crate::channel_resolution::resolve_from(&config, &model.schema, &source)
             .map_err(Failure::Channels)?;
+        let mut channel_locales: Vec<String> = channels.iter().map(|c| c.locale.clone()).collect();
+        channel_locales.sort_unstable();
+        channel_locales.dedup();
         let prepared = Self {
             root: root.to_path_buf(),
             mode,
@@ -66,6 +71,7 @@ impl Prepared {
             config,
             model,
             channels,
+            channel_locales,
         };
         Ok((prepared, last_build))
     }
@@ -109,6 +115,7 @@ impl Prepared {
             categories: &self.model.categories,
             locales: &self.config.catalog.locales,
             channels: channel_names,
+            description_text_locales: &self.channel_locales,
         }
     }
 }

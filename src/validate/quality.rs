@@ -5,9 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use serde_json::Value;
-
 use crate::channels::Channel;
+use crate::content::derived::{TitleFacts, localized, title_facts};
 use crate::content::{CatalogSource, Content, Product, Schema};
 use crate::diagnostics::Diagnostic;
 use crate::presets::Preset;
@@ -15,8 +14,6 @@ use crate::presets::Preset;
 /// Below this, a description says too little to sell or to rank (Google recommends using
 /// far more of its 5000 characters); `min_length` in the schema is the hard floor.
 pub const DESCRIPTION_RECOMMENDED: usize = 150;
-/// A title needs this many letters, all capitals, to count as shouting (not `DCD796`).
-const ALL_CAPS_MIN_LETTERS: usize = 8;
 
 /// The quality warnings of a catalog that streams through in batches. Remembers every title
 /// seen so far (as a hash, so a million products cost a few dozen megabytes), so duplicates
@@ -32,16 +29,24 @@ pub struct QualityCheck {
 /// A product's titles as the duplicate check knows them: (locale, hash of the normalised
 /// title). The build cache keeps these for products it does not parse again.
 pub fn title_keys(product: &Product) -> Vec<(String, u64)> {
-    product
-        .values
-        .get("title")
-        .map(|title| {
-            localized(&title.value)
-                .into_iter()
-                .map(|(locale, text)| (locale.to_string(), hash(&normalize(text))))
-                .collect()
-        })
-        .unwrap_or_default()
+    title_facts_of(product)
+        .iter()
+        .map(|title| (title.locale.clone(), title.key))
+        .collect()
+}
+
+/// A product's title facts: those worked out while parsing, else (a product read back from
+/// the last build) worked out now.
+fn title_facts_of(product: &Product) -> std::borrow::Cow<'_, [TitleFacts]> {
+    match product.derived.titles() {
+        Some(facts) => facts.into(),
+        None => product
+            .values
+            .get("title")
+            .map(|title| title_facts(&title.value))
+            .unwrap_or_default()
+            .into(),
+    }
 }
 
 impl QualityCheck {
@@ -91,8 +96,9 @@ impl QualityCheck {
         };
         for product in products {
             if let Some(title) = product.values.get("title") {
-                for (locale, text) in localized(&title.value) {
-                    if is_all_caps(text) {
+                for facts in title_facts_of(product).iter() {
+                    let locale = facts.locale.as_str();
+                    if facts.all_caps {
                         collector.warn(
                             product,
                             "title",
@@ -103,7 +109,7 @@ impl QualityCheck {
                             "write it in sentence case: all-caps reads as shouting, and Google Merchant Center may disapprove it",
                         );
                     }
-                    let key = (locale.to_string(), hash(&normalize(text)));
+                    let key = (facts.locale.clone(), facts.key);
                     match self.titles.get(&key) {
                         Some((sku, file)) if *file != product.file => collector.warn(
                             product,
@@ -167,7 +173,10 @@ impl QualityCheck {
                     if !channel_locales.contains(&locale) {
                         continue;
                     }
-                    let length = crate::text::markdown::to_plain_text(text).chars().count();
+                    let length = match product.plain_description(locale, text) {
+                        Some(plain) => plain.chars().count(),
+                        None => crate::text::markdown::to_plain_text(text).chars().count(),
+                    };
                     if length < DESCRIPTION_RECOMMENDED {
                         collector.warn(
                             product,
@@ -195,11 +204,6 @@ pub fn warnings(
     source: &CatalogSource,
 ) -> Vec<Diagnostic> {
     QualityCheck::default().check(&content.products, &content.schema, channels, source)
-}
-
-fn hash(text: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(text)
 }
 
 struct Collector<'a> {
@@ -242,36 +246,6 @@ impl Collector<'_> {
     }
 }
 
-/// `(locale, text)` pairs of a localized text, or `("", text)` for a plain one.
-fn localized(value: &Value) -> Vec<(&str, &str)> {
-    match value {
-        Value::Object(map) => map
-            .iter()
-            .filter_map(|(locale, text)| Some((locale.as_str(), text.as_str()?)))
-            .collect(),
-        Value::String(text) => vec![("", text.as_str())],
-        _ => Vec::new(),
-    }
-}
-
-fn is_all_caps(text: &str) -> bool {
-    let letters = text.chars().filter(|c| c.is_alphabetic());
-    let (upper, lower) = letters.fold((0, 0), |(u, l), c| {
-        (
-            u + usize::from(c.is_uppercase()),
-            l + usize::from(c.is_lowercase()),
-        )
-    });
-    lower == 0 && upper >= ALL_CAPS_MIN_LETTERS
-}
-
-fn normalize(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 /// The line that sets `attribute` in `locale`: a product keeps the line of an attribute's
 /// first key, and `title.en-GB` often sits a line or two below `title.nl-NL`.
 fn locale_line(text: &str, line: u32, attribute: &str, locale: &str) -> u32 {
@@ -307,13 +281,6 @@ fn line_span(text: &str, line: u32) -> std::ops::Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn all_caps_needs_enough_letters() {
-        assert!(is_all_caps("MAKITA ACCU BOORMACHINE 18V"));
-        assert!(!is_all_caps("DCD796 18V"));
-        assert!(!is_all_caps("DEWALT DCD796 accu klopboormachine"));
-    }
 
     #[test]
     fn line_span_covers_the_line_without_indentation() {
