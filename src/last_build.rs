@@ -28,8 +28,8 @@ const BUFFER_BYTES: usize = 256 * 1024;
 pub struct LastBuildWriter {
     staging: Staging,
     products: File,
-    /// Lines not yet in the file. serde_json writes a product as hundreds of small pieces;
-    /// into a `Vec` each is a copy, through a `BufWriter` each is a call.
+    /// Lines not yet in the file. A product is written as hundreds of small pieces; into a
+    /// `Vec` each is a copy, through a `BufWriter` each is a call.
     buffer: Vec<u8>,
     /// Bytes of `products.jsonl` written so far (the buffer and a pending run included).
     written: u64,
@@ -81,10 +81,10 @@ impl LastBuildWriter {
     /// Keeps one product, as one line.
     pub fn add(&mut self, product: &Product) -> io::Result<()> {
         self.flush_pending()?;
-        // The writer thread does this for every product of a cold build: serialised into the
+        // The writer thread does this for every product of a cold build: written into the
         // buffer kept from line to line, no allocation of its own.
         let before = self.buffer.len();
-        serde_json::to_writer(&mut self.buffer, product).map_err(io::Error::other)?;
+        crate::content::json_line::write_product(&mut self.buffer, product);
         self.buffer.push(b'\n');
         self.written += (self.buffer.len() - before) as u64;
         if self.buffer.len() >= BUFFER_BYTES {

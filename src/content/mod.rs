@@ -7,6 +7,7 @@
 
 pub mod categories;
 pub mod derived;
+pub mod json_line;
 pub mod json_schema;
 pub mod named;
 pub mod product;
