@@ -61,10 +61,35 @@ impl DerivedText {
         }
     }
 
+    /// Works out the derived text of a file's products. Variants mostly inherit their
+    /// model's title and description: a product whose inputs are those of the one before it
+    /// takes a copy of its text instead of working it out again.
+    pub fn for_file(products: &mut [Product], ctx: &ParseContext<'_>) {
+        for index in 0..products.len() {
+            let (before, rest) = products.split_at_mut(index);
+            let product = &mut rest[0];
+            product.derived = match before.last() {
+                Some(previous) if same_inputs(previous, product) => previous.derived.clone(),
+                _ => DerivedText::of(product, ctx),
+            };
+        }
+    }
+
     /// The title's facts, when worked out while parsing.
     pub fn titles(&self) -> Option<&[TitleFacts]> {
         self.titles.as_deref()
     }
+}
+
+/// Whether two products' derived text is the same: same family (which decides whether the
+/// description is read), same title and description.
+fn same_inputs(one: &Product, other: &Product) -> bool {
+    fn value<'p>(product: &'p Product, name: &str) -> Option<&'p Value> {
+        product.values.get(name).map(|v| &v.value)
+    }
+    one.family == other.family
+        && value(one, "title") == value(other, "title")
+        && value(one, "description") == value(other, "description")
 }
 
 impl Product {
@@ -230,6 +255,49 @@ mod tests {
         // Not a locale the checks read: whoever needs it works it out.
         let en = description["en-GB"].as_str().unwrap();
         assert_eq!(product.plain_description("en-GB", en), None);
+    }
+
+    #[test]
+    fn variants_with_their_models_text_share_it_and_others_get_their_own() {
+        let schema = "[attributes.title]\ntype = \"text\"\nlocalized = true\n\n\
+            [attributes.description]\ntype = \"rich_text\"\nlocalized = true\n\n\
+            [attributes.size]\ntype = \"text\"\n\n\
+            [families.shirts]\nattributes = [\"title\", \"description\", \"size\"]\n\
+            required = [\"title\", \"description\"]\nvariant_axes = [\"size\"]\n";
+        let (schema, _) =
+            crate::content::Schema::parse(schema, std::path::Path::new("content/schema.toml"));
+        let schema = schema.unwrap();
+        let categories = crate::content::Categories::default();
+        let locales = ["nl-NL".to_string()];
+        let ctx = ParseContext {
+            schema: &schema,
+            categories: &categories,
+            locales: &locales,
+            channels: &[],
+            description_text_locales: &locales,
+        };
+        let text = "model = \"S\"\nfamily = \"shirts\"\ntitle.nl-NL = \"Shirt\"\n\
+            description.nl-NL = \"*Zacht*\"\n\
+            [[variants]]\nsku = \"S-M\"\nsize = \"M\"\n\
+            [[variants]]\nsku = \"S-L\"\nsize = \"L\"\n\
+            [[variants]]\nsku = \"S-XL\"\nsize = \"XL\"\ndescription.nl-NL = \"**Ruim**\"\n\
+            title.nl-NL = \"SHIRT EXTRA LARGE\"\n";
+        let path = std::path::Path::new("content/products/s.toml");
+        let (products, diagnostics) = crate::content::product::parse_file(path, text, &ctx);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        let plain: Vec<Option<&str>> = products
+            .iter()
+            .map(|p| {
+                let own = p.values["description"].value["nl-NL"].as_str().unwrap();
+                p.plain_description("nl-NL", own)
+            })
+            .collect();
+        assert_eq!(plain, [Some("Zacht"), Some("Zacht"), Some("Ruim")]);
+        let caps: Vec<bool> = products
+            .iter()
+            .map(|p| p.derived.titles().unwrap()[0].all_caps)
+            .collect();
+        assert_eq!(caps, [false, false, true]);
     }
 
     #[test]

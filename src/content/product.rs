@@ -100,14 +100,9 @@ pub fn parse_file(
     let products = if has_errors {
         Vec::new()
     } else {
+        let mut products: Vec<Product> = products.into_iter().map(complete_overrides).collect();
+        DerivedText::for_file(&mut products, ctx);
         products
-            .into_iter()
-            .map(|product| {
-                let mut product = complete_overrides(product);
-                product.derived = DerivedText::of(&product, ctx);
-                product
-            })
-            .collect()
     };
     (products, parser.diagnostics)
 }
