@@ -922,7 +922,7 @@ mod tests {
             pack_size: None,
             active: true,
             price_tiers: Vec::new(),
-            prices: std::collections::BTreeMap::new(),
+            prices: Default::default(),
         }
     }
 

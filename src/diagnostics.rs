@@ -276,7 +276,7 @@ impl miette::Diagnostic for Shown<'_> {
 }
 
 /// The last change to one line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Blame {
     /// False for a line changed in the working tree and not committed yet.
     pub committed: bool,

@@ -62,7 +62,7 @@ pub fn annotations(report: &crate::report::Report) -> String {
         for product in &channel.warnings {
             for reason in product.reasons.iter().filter(|r| r.code == CODE) {
                 let entry = kept
-                    .entry((product.file.as_str(), product.line, product.sku.as_str()))
+                    .entry((&*product.file, product.line, product.sku.as_str()))
                     .or_insert((Vec::new(), reason.message.as_str()));
                 entry.0.push(&channel.name);
             }

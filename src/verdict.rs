@@ -19,9 +19,10 @@ pub struct Reason {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// Who last changed that line (or the product's first line); filled in after the gate,
-    /// only for products left out or warned about.
+    /// only for products left out or warned about. Shared: a report's reasons name few
+    /// distinct changes, and there may be a million reasons.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blame: Option<crate::diagnostics::Blame>,
+    pub blame: Option<std::sync::Arc<crate::diagnostics::Blame>>,
 }
 
 impl Reason {

@@ -70,7 +70,7 @@ fn left_out_annotations(report: &Report, strict: bool) -> String {
                 let line = reason.line.unwrap_or(product.line);
                 let message = format!("{}: {}", product.sku, reason.message);
                 let entry = grouped
-                    .entry((product.file.clone(), line, message))
+                    .entry((product.file.to_string(), line, message))
                     .or_insert_with(|| (Vec::new(), reason.blame.as_ref().map(|b| b.sentence())));
                 entry.0.push(&channel.name);
             }

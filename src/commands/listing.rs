@@ -46,7 +46,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
                 }
                 continue;
             }
-            let key = (verdict.file.clone(), verdict.line, verdict.sku.clone());
+            let key = (verdict.file.to_string(), verdict.line, verdict.sku.clone());
             let entry = products.entry(key).or_default();
             entry.place = format!("{}:{}", verdict.file, verdict.line);
             if left_out {

@@ -36,8 +36,8 @@ pub struct ErpRecord {
     pub price_tiers: Vec<PriceTier>,
     /// Prices in other currencies, by ISO 4217 code, from the catalog's price lists
     /// ([`price_list`]); not part of the ERP export itself.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub prices: std::collections::BTreeMap<String, price_list::CurrencyPrice>,
+    #[serde(default, skip_serializing_if = "price_list::Prices::is_empty")]
+    pub prices: price_list::Prices,
 }
 
 /// A quantity break: from `min_qty` units on, each unit costs `price`.

@@ -13,9 +13,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::ErpRecord;
 use crate::config::PriceListConfig;
@@ -26,6 +27,66 @@ pub struct CurrencyPrice {
     pub price: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<Decimal>,
+}
+
+/// A record's prices in other currencies, by ISO 4217 code, in the order of the codes: what a
+/// `BTreeMap` of them would hold, and read and written as one (a JSON object).
+///
+/// A record has a price in one or two currencies at most, and an ERP has a record per SKU:
+/// a `BTreeMap` allocates a node of eleven slots (672 bytes) for the first price, which at a
+/// million records was a quarter of a build's memory. This holds exactly what is there, and
+/// the currency codes are shared by every record of a list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prices(Vec<(Arc<str>, CurrencyPrice)>);
+
+impl Prices {
+    pub fn get(&self, currency: &str) -> Option<&CurrencyPrice> {
+        self.0
+            .iter()
+            .find(|(code, _)| &**code == currency)
+            .map(|(_, price)| price)
+    }
+
+    /// Sets the price in `currency`, replacing the one it had.
+    pub fn insert(&mut self, currency: Arc<str>, price: CurrencyPrice) {
+        match self
+            .0
+            .binary_search_by(|(code, _)| (**code).cmp(&*currency))
+        {
+            Ok(at) => self.0[at].1 = price,
+            Err(at) => {
+                // A `Vec` grows to four slots on its first push; most records get one price.
+                self.0.reserve_exact(1);
+                self.0.insert(at, (currency, price));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &CurrencyPrice)> {
+        self.0.iter().map(|(code, price)| (&**code, price))
+    }
+}
+
+impl Serialize for Prices {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Prices {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, CurrencyPrice>::deserialize(deserializer)?;
+        let mut prices = Vec::with_capacity(map.len());
+        prices.extend(
+            map.into_iter()
+                .map(|(code, price)| (Arc::from(code), price)),
+        );
+        Ok(Prices(prices))
+    }
 }
 
 /// Why a price list cannot be used; each names its file (as configured), a bad row its line.
@@ -80,6 +141,7 @@ pub fn apply(
 ) -> Result<(), PriceListError> {
     for (currency, list) in lists {
         let prices = read(list, root)?;
+        let currency: Arc<str> = Arc::from(currency.as_str());
         for record in records.iter_mut() {
             if let Some(price) = prices.get(&record.sku) {
                 record.prices.insert(currency.clone(), price.clone());
@@ -189,6 +251,75 @@ mod tests {
         assert_eq!(prices["B"].sale_price, Some(Decimal::new(800, 2)));
         let prices = list("SKU;Price\nA;1.012,50\n", true).unwrap();
         assert_eq!(prices["A"].price, Decimal::new(101250, 2));
+    }
+
+    fn price(cents: i64) -> CurrencyPrice {
+        CurrencyPrice {
+            price: Decimal::new(cents, 2),
+            sale_price: None,
+        }
+    }
+
+    #[test]
+    fn prices_read_and_write_as_the_map_they_replace() {
+        let mut prices = Prices::default();
+        let mut map = BTreeMap::new();
+        for (code, cents) in [("USD", 1299), ("GBP", 999), ("CHF", 1100), ("GBP", 899)] {
+            prices.insert(Arc::from(code), price(cents));
+            map.insert(code.to_string(), price(cents));
+        }
+        let json = serde_json::to_string(&prices).unwrap();
+        assert_eq!(json, serde_json::to_string(&map).unwrap());
+        assert_eq!(prices.get("GBP"), Some(&price(899)));
+        assert_eq!(prices.get("EUR"), None);
+        let back: Prices = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, prices);
+        let bytes = postcard::to_stdvec(&prices).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&map).unwrap());
+    }
+
+    /// A million records with a price each must not each hold a map node of eleven slots.
+    #[test]
+    fn a_record_with_one_price_holds_one_slot() {
+        let mut prices = Prices::default();
+        prices.insert(Arc::from("GBP"), price(999));
+        assert_eq!(prices.0.capacity(), 1);
+    }
+
+    #[test]
+    fn apply_adds_each_list_price_to_its_sku() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gbp.csv"), "sku,price\nA,9.99\n").unwrap();
+        let lists = BTreeMap::from([(
+            "GBP".to_string(),
+            PriceListConfig {
+                path: "gbp.csv".into(),
+                delimiter: None,
+                decimal_comma: false,
+            },
+        )]);
+        let record = |sku: &str| ErpRecord {
+            sku: sku.to_string(),
+            price: Decimal::new(1250, 2),
+            stock: 1,
+            currency: None,
+            sale_price: None,
+            gtin: None,
+            mpn: None,
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            unit: None,
+            pack_size: None,
+            active: true,
+            price_tiers: Vec::new(),
+            prices: Prices::default(),
+        };
+        let mut records = vec![record("A"), record("B")];
+        apply(&lists, dir.path(), &mut records).unwrap();
+        assert_eq!(records[0].prices.get("GBP"), Some(&price(999)));
+        assert!(records[1].prices.is_empty());
     }
 
     #[test]

@@ -102,18 +102,18 @@ impl Tally {
     pub(crate) fn product(
         &mut self,
         sku: &str,
-        file: &str,
+        file: &Arc<str>,
         line: u32,
         completeness: impl Iterator<Item = u8>,
         by_sku: &HashMap<&str, &ErpRecord>,
     ) {
         // Products come in file order, so a file's variants are next to each other.
-        if self.products.last().is_none_or(|last| last.file != file) {
+        if self.products.last().is_none_or(|last| last.file != *file) {
             self.files_with_products += 1;
         }
         self.products.push(ProductCompleteness {
             sku: sku.to_string(),
-            file: file.to_string(),
+            file: file.clone(),
             completeness: completeness.collect(),
         });
         if !by_sku.contains_key(sku) {
@@ -372,7 +372,7 @@ impl<'a> Feed<'a> {
         let verdict = pending.verdict;
         let entry = |reasons: Vec<Reason>| ProductVerdict {
             sku: pending.sku,
-            file: pending.file.to_string(),
+            file: pending.file,
             line: pending.line,
             completeness: verdict.completeness,
             reasons,
@@ -396,5 +396,24 @@ impl<'a> Feed<'a> {
             None => Vec::new(),
         };
         Ok((self.report, parts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A million report rows must not each hold a copy of their file's path.
+    #[test]
+    fn a_files_report_rows_share_its_path() {
+        let mut tally = Tally::default();
+        let file: Arc<str> = Arc::from("content/products/a.toml");
+        let by_sku = HashMap::new();
+        tally.product("A-1", &file, 1, [100u8].into_iter(), &by_sku);
+        tally.product("A-2", &file, 9, [90u8].into_iter(), &by_sku);
+        assert!(Arc::ptr_eq(&tally.products[0].file, &file));
+        assert!(Arc::ptr_eq(&tally.products[1].file, &file));
+        assert_eq!(tally.files_with_products, 1);
+        assert_eq!(tally.without_erp.len(), 2);
     }
 }

@@ -1,9 +1,12 @@
 //! Who last changed the lines a report points at, added after the verdicts are in (see
 //! [`crate::git::blame`] for how lines are blamed).
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::content::CatalogSource;
+use crate::diagnostics::Blame;
 use crate::git::blame::Blamer;
 use crate::verdict::Reason;
 
@@ -16,14 +19,14 @@ pub fn annotate(report: &mut Report, source: &CatalogSource, root: &Path) {
     let Some(mut blamer) = Blamer::new(source, root) else {
         return;
     };
+    let mut shared = Shared::default();
     for channel in &mut report.channels {
         for verdict in channel.left_out.iter_mut().chain(&mut channel.warnings) {
-            annotate_reasons(
-                &mut blamer,
-                &verdict.file,
-                verdict.line,
-                &mut verdict.reasons,
-            );
+            let file = Path::new(&*verdict.file);
+            for reason in &mut verdict.reasons {
+                let blame = blamer.line(file, reason.line.unwrap_or(verdict.line));
+                reason.blame = blame.map(|blame| shared.get(blame));
+            }
         }
     }
     for diagnostic in &mut report.diagnostics {
@@ -42,6 +45,51 @@ pub fn annotate_reasons(
 ) {
     let file = Path::new(file);
     for reason in reasons {
-        reason.blame = blamer.line(file, reason.line.unwrap_or(product_line));
+        reason.blame = blamer
+            .line(file, reason.line.unwrap_or(product_line))
+            .map(Arc::new);
+    }
+}
+
+/// Each distinct blame once: the reasons of a catalog point at a few commits, and a report
+/// of a million products holds a reason for each product left out of each channel.
+#[derive(Default)]
+struct Shared(HashSet<Arc<Blame>>);
+
+impl Shared {
+    fn get(&mut self, blame: Blame) -> Arc<Blame> {
+        if let Some(known) = self.0.get(&blame) {
+            return known.clone();
+        }
+        let blame = Arc::new(blame);
+        self.0.insert(blame.clone());
+        blame
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blame(commit: &str) -> Blame {
+        Blame {
+            committed: true,
+            commit: Some(commit.to_string()),
+            author: Some("Jane Doe".to_string()),
+            date: Some("2026-03-02".to_string()),
+            summary: Some("Titles".to_string()),
+            history_cut_off: false,
+        }
+    }
+
+    #[test]
+    fn reasons_that_name_the_same_change_share_one_blame() {
+        let mut shared = Shared::default();
+        let first = shared.get(blame("3f2a1bc"));
+        let again = shared.get(blame("3f2a1bc"));
+        let other = shared.get(blame("9d8e7f6"));
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_eq!(*other, blame("9d8e7f6"));
     }
 }

@@ -84,7 +84,7 @@ pub fn leave_out(channels: &mut [ChannelReport], broken: &[Broken]) {
             channel.excluded += 1;
             channel.left_out.push(ProductVerdict {
                 sku: product.sku.clone(),
-                file: product.file.clone(),
+                file: std::sync::Arc::from(product.file.as_str()),
                 line: product.line,
                 completeness: 0,
                 reasons: vec![reason.clone()],

@@ -2,6 +2,7 @@
 //! product how complete it is everywhere; as `report.json` and a browsable `index.html`.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -66,7 +67,8 @@ pub struct ChannelReport {
 #[derive(Debug, Serialize)]
 pub struct ProductVerdict {
     pub sku: String,
-    pub file: String,
+    /// Shared by the file's products and channels: a million products make a million rows.
+    pub file: Arc<str>,
     pub line: u32,
     pub completeness: u8,
     pub reasons: Vec<Reason>,
@@ -75,7 +77,8 @@ pub struct ProductVerdict {
 #[derive(Debug, Serialize)]
 pub struct ProductCompleteness {
     pub sku: String,
-    pub file: String,
+    /// Shared by the file's products (see [`ProductVerdict::file`]).
+    pub file: Arc<str>,
     /// One percentage per channel, in the order of the report's `channels`.
     pub completeness: Vec<u8>,
 }
@@ -188,7 +191,11 @@ impl<'a> HtmlVerdict<'a> {
                 HtmlReason {
                     message: &reason.message,
                     line: reason.line,
-                    blame: reason.blame.as_ref().filter(|_| !same).map(blame_sentence),
+                    blame: reason
+                        .blame
+                        .as_deref()
+                        .filter(|_| !same)
+                        .map(blame_sentence),
                 }
             })
             .collect();

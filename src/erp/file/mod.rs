@@ -370,6 +370,8 @@ mod tests {
         assert_eq!(b.currency, None);
         assert_eq!(b.sale_price, Some(dec("0.1")));
         assert_eq!(b.price_tiers.len(), 1);
+        // Every record is held for the whole run: no spare slots.
+        assert_eq!(b.price_tiers.capacity(), 1);
     }
 
     #[test]

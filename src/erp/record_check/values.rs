@@ -502,6 +502,8 @@ impl Parser<'_> {
             ));
             return Err(Reported);
         }
+        // Held for every record of the run: a `Vec` grown by pushing keeps four slots.
+        tiers.shrink_to_fit();
         Ok(tiers)
     }
 
