@@ -37,7 +37,7 @@ pub struct Blamer {
     /// The commit blame starts from (`at`, or the working tree's HEAD), looked up once: `None`
     /// in a repository without commits.
     newest: Option<Oid>,
-    /// The catalog folder on disk, for working-tree files.
+    /// The catalog folder on disk, for working-tree files; `None` at a revision.
     root: Option<PathBuf>,
     files: HashMap<PathBuf, Option<Vec<Hunk>>>,
     /// What earlier builds found in working-tree files, for the same commit (see
@@ -166,12 +166,13 @@ impl Blamer {
         let Some(head) = self.newest else {
             return Some(Vec::new());
         };
-        let (Some(kept), Some(root)) = (self.kept.as_mut(), &self.root) else {
+        // A working-tree file (only a directory source has a root) is blamed with its bytes.
+        let Some(root) = &self.root else {
             return self.blame_from(head, file, None);
         };
         let text = std::fs::read(root.join(file)).ok()?;
         let blob = Oid::hash_object(git2::ObjectType::Blob, &text).ok()?;
-        if let Some(hunks) = kept.get(file, blob) {
+        if let Some(hunks) = self.kept.as_mut().and_then(|kept| kept.get(file, blob)) {
             return Some(hunks);
         }
         let hunks = self.blame_from(head, file, Some((&text, blob)))?;
@@ -305,6 +306,7 @@ mod tests {
         // Other bytes are blamed again: the edited line is nobody's yet.
         tamper(root, bobs);
         std::fs::write(root.join("a.toml"), "sku = \"A2\"\n").unwrap();
+        assert_eq!(author(root, KeptUse::Neither), None);
         assert_eq!(author(root, KeptUse::UseAndKeep), None);
         std::fs::write(root.join("a.toml"), "sku = \"A\"\n").unwrap();
         assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
