@@ -10,6 +10,8 @@
 //!   build whose pull fails may use;
 //! - the **parsed export** ([`PARSED_EXPORT`]): the records of the last file export a build
 //!   parsed, so an export whose bytes did not change is not parsed again;
+//! - the **kept blame** ([`KEPT_BLAME`]): what blame found in each file it was asked about,
+//!   so an unchanged file is not blamed again while the commit checked out stays the same;
 //! - the **content errors** ([`CONTENT_ERRORS`]): the products the last build left out
 //!   because their file has an error;
 //! - the **push state** ([`push_journal`], [`amazon_push_state`], [`push_report`]): what a
@@ -35,6 +37,8 @@ pub const LAST_BUILD: &str = ".pimfeed/last-build";
 pub const LAST_PULL: &str = ".pimfeed/erp-snapshot.json";
 /// The records parsed from the ERP file export, with what identifies the export's bytes.
 pub const PARSED_EXPORT: &str = ".pimfeed/erp-export.bin";
+/// Blame's lines per file, with the commit and the file's bytes they were blamed from.
+pub const KEPT_BLAME: &str = ".pimfeed/blame.bin";
 /// The products the last build left out because their file has an error.
 pub const CONTENT_ERRORS: &str = ".pimfeed/content-errors.json";
 /// The lock file between runs.
@@ -83,6 +87,7 @@ mod tests {
             LAST_BUILD,
             LAST_PULL,
             PARSED_EXPORT,
+            KEPT_BLAME,
             CONTENT_ERRORS,
             LOCK,
             PUSH,

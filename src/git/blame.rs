@@ -11,43 +11,63 @@ use std::path::{Path, PathBuf};
 
 use git2::{BlameOptions, Oid, Repository};
 
+use super::kept_blame::KeptBlame;
 use crate::content::CatalogSource;
 use crate::diagnostics::Blame;
 
 /// At most this many files are blamed in one run.
 pub const MAX_FILES: usize = 2000;
 
+/// Whether a [`Blamer`] uses and keeps what earlier builds blamed (see [`KeptBlame`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptUse {
+    /// Blames everything, keeps nothing: a run that writes nothing.
+    Neither,
+    /// Blames only what was not kept, and keeps what it found: a build.
+    UseAndKeep,
+    /// Blames everything and keeps it: a build without the build cache.
+    KeepOnly,
+}
+
 /// Blames lines of catalog files, in the working tree or at a revision.
 pub struct Blamer {
     repo: Repository,
     /// The catalog's folder inside the repository.
     prefix: PathBuf,
-    /// Blame as of this commit; `None` for the working tree (uncommitted edits included).
-    at: Option<Oid>,
     /// The commit blame starts from (`at`, or the working tree's HEAD), looked up once: `None`
     /// in a repository without commits.
     newest: Option<Oid>,
-    /// The catalog folder on disk, for working-tree files.
+    /// The catalog folder on disk, for working-tree files; `None` at a revision.
     root: Option<PathBuf>,
     files: HashMap<PathBuf, Option<Vec<Hunk>>>,
+    /// What earlier builds found in working-tree files, for the same commit (see
+    /// [`KeptBlame`]); `None` at a revision, or without commits.
+    kept: Option<KeptBlame>,
     commits: HashMap<Oid, Blame>,
     /// In a shallow clone, the commits whose parents were cut off: blame gives every line
     /// older than them to them, which would name the wrong author.
     shallow_boundary: std::collections::HashSet<Oid>,
 }
 
-struct Hunk {
+#[derive(Clone)]
+pub(super) struct Hunk {
     /// 1-based, inclusive.
-    first: u32,
-    last: u32,
+    pub(super) first: u32,
+    pub(super) last: u32,
     /// Zero for lines not committed yet.
-    commit: Oid,
+    pub(super) commit: Oid,
 }
 
 impl Blamer {
     /// A blamer for `source`, whose working-tree root is `root`; `None` outside a git
     /// repository, where there is no history to tell.
     pub fn new(source: &CatalogSource, root: &Path) -> Option<Blamer> {
+        Blamer::with_kept(source, root, KeptUse::Neither)
+    }
+
+    /// [`Blamer::new`], which for working-tree files uses and keeps what earlier builds found
+    /// as `kept` says (see [`KeptBlame`]).
+    pub fn with_kept(source: &CatalogSource, root: &Path, kept: KeptUse) -> Option<Blamer> {
         let (repo, prefix) = super::revision::open(root).ok()?;
         let at = match source {
             CatalogSource::Dir(_) => None,
@@ -62,16 +82,36 @@ impl Blamer {
                 .and_then(|h| h.peel_to_commit().ok())
                 .map(|c| c.id()),
         };
+        let root = source.root().map(Path::to_path_buf);
+        let kept = match (at, newest, &root, kept) {
+            (_, _, _, KeptUse::Neither) => None,
+            (None, Some(newest), Some(root), kept) => {
+                let boundary = shallow_boundary.iter().copied().collect();
+                Some(match kept {
+                    KeptUse::UseAndKeep => KeptBlame::load(root, newest, boundary),
+                    _ => KeptBlame::empty(newest, boundary),
+                })
+            }
+            _ => None,
+        };
         Some(Blamer {
             repo,
             prefix,
-            at,
             newest,
-            root: source.root().map(Path::to_path_buf),
+            root,
             files: HashMap::new(),
+            kept,
             commits: HashMap::new(),
             shallow_boundary,
         })
+    }
+
+    /// Keeps what this blamer found in working-tree files for the next build (see
+    /// [`KeptBlame`]); only a run that may write to the catalog's folder calls it.
+    pub fn keep(self) {
+        if let (Some(kept), Some(root)) = (self.kept, &self.root) {
+            kept.keep(root);
+        }
     }
 
     /// The last change to `line` (1-based) of the catalog-relative `file`.
@@ -122,12 +162,36 @@ impl Blamer {
 
     /// Hunks of `file`; an empty list (everything uncommitted) for a file git does not know
     /// yet, `None` when blame fails.
-    fn blame_file(&self, file: &Path) -> Option<Vec<Hunk>> {
-        let path = self.prefix.join(file);
-        let mut options = BlameOptions::new();
+    fn blame_file(&mut self, file: &Path) -> Option<Vec<Hunk>> {
         let Some(head) = self.newest else {
             return Some(Vec::new());
         };
+        // A working-tree file (only a directory source has a root) is blamed with its bytes.
+        let Some(root) = &self.root else {
+            return self.blame_from(head, file, None);
+        };
+        let text = std::fs::read(root.join(file)).ok()?;
+        let blob = Oid::hash_object(git2::ObjectType::Blob, &text).ok()?;
+        if let Some(hunks) = self.kept.as_mut().and_then(|kept| kept.get(file, blob)) {
+            return Some(hunks);
+        }
+        let hunks = self.blame_from(head, file, Some((&text, blob)))?;
+        if let Some(kept) = self.kept.as_mut() {
+            kept.insert(file, blob, &hunks);
+        }
+        Some(hunks)
+    }
+
+    /// Blames `file` from the commit `head`; for a working-tree file, `working` holds its bytes
+    /// and their blob id.
+    fn blame_from(
+        &self,
+        head: Oid,
+        file: &Path,
+        working: Option<(&[u8], Oid)>,
+    ) -> Option<Vec<Hunk>> {
+        let path = self.prefix.join(file);
+        let mut options = BlameOptions::new();
         options.newest_commit(head);
         let committed = self
             .repo
@@ -139,18 +203,13 @@ impl Blamer {
             return Some(Vec::new());
         };
         let blame = self.repo.blame_file(&path, Some(&mut options)).ok()?;
-        let blame = match (&self.at, &self.root) {
+        let blame = match working {
             // The working tree: lines edited since the last commit have a zero commit id.
             // A file as committed has none, and blaming it against itself (a diff that
             // looks up the file's attributes first) would change nothing.
-            (None, Some(root)) => {
-                let text = std::fs::read(root.join(file)).ok()?;
-                match Oid::hash_object(git2::ObjectType::Blob, &text) {
-                    Ok(id) if id == committed => blame,
-                    _ => blame.blame_buffer(&text).ok()?,
-                }
-            }
-            _ => blame,
+            Some((_, blob)) if blob == committed => blame,
+            Some((text, _)) => blame.blame_buffer(text).ok()?,
+            None => blame,
         };
         Some(
             blame
@@ -180,4 +239,82 @@ fn shallow_boundary(repo: &Repository) -> std::collections::HashSet<Oid> {
         .lines()
         .filter_map(|line| Oid::from_str(line.trim()).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commits every file under `dir` as `author`.
+    fn commit_all(repo: &Repository, author: &str) -> Oid {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git2::Signature::now(author, "someone@example.com").unwrap();
+        let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &parents)
+            .unwrap()
+    }
+
+    fn author(root: &Path, kept: KeptUse) -> Option<String> {
+        let source = CatalogSource::Dir(root.to_path_buf());
+        let mut blamer = Blamer::with_kept(&source, root, kept).unwrap();
+        let blame = blamer.line(Path::new("a.toml"), 1).unwrap();
+        if kept != KeptUse::Neither {
+            blamer.keep();
+        }
+        blame.author
+    }
+
+    /// Points every kept hunk of `a.toml` at `commit`, as if blame had found it.
+    fn tamper(root: &Path, commit: Oid) {
+        let path = root.join(crate::pimfeed_folder::KEPT_BLAME);
+        let mut stored: super::super::kept_blame::Stored =
+            postcard::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        for file in &mut stored.files {
+            for hunk in &mut file.hunks {
+                hunk.2 = commit.as_bytes().to_vec();
+            }
+        }
+        std::fs::write(&path, postcard::to_stdvec(&stored).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_build_takes_an_unchanged_files_blame_from_what_the_last_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = Repository::init(root).unwrap();
+        std::fs::write(root.join("a.toml"), "sku = \"A\"\n").unwrap();
+        commit_all(&repo, "Alice");
+        std::fs::write(root.join("b.toml"), "sku = \"B\"\n").unwrap();
+        let bobs = commit_all(&repo, "Bob");
+
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
+        // What is kept is used, not blamed again: a kept hunk pointing at Bob's commit says Bob.
+        tamper(root, bobs);
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Bob"));
+        // A check neither uses nor keeps it; a build without the cache blames again and keeps.
+        assert_eq!(author(root, KeptUse::Neither).as_deref(), Some("Alice"));
+        tamper(root, bobs);
+        assert_eq!(author(root, KeptUse::KeepOnly).as_deref(), Some("Alice"));
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
+
+        // Other bytes are blamed again: the edited line is nobody's yet.
+        tamper(root, bobs);
+        std::fs::write(root.join("a.toml"), "sku = \"A2\"\n").unwrap();
+        assert_eq!(author(root, KeptUse::Neither), None);
+        assert_eq!(author(root, KeptUse::UseAndKeep), None);
+        std::fs::write(root.join("a.toml"), "sku = \"A\"\n").unwrap();
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
+
+        // Another commit checked out, the same bytes: blamed again.
+        tamper(root, bobs);
+        std::fs::write(root.join("c.toml"), "sku = \"C\"\n").unwrap();
+        commit_all(&repo, "Carol");
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
+    }
 }

@@ -78,6 +78,7 @@ impl Build<'_> {
             Mode::Check | Mode::Build => self.files.len(),
         };
         let mut reuse = content.reuse;
+        let changed = std::mem::take(&mut content.changed);
         let (verified, (report, previous, git)) =
             verify_alongside(&prepared.channels, &counts, staged_parts, || {
                 let mut report = self.report(
@@ -98,9 +99,12 @@ impl Build<'_> {
                             &mut report,
                             &prepared.source,
                             &prepared.root,
+                            self.kept_blame(),
                         );
                         stopwatch.lap("blame");
-                        crate::git::state(&prepared.root, &prepared.output_dir)
+                        let changed: Vec<&std::path::Path> =
+                            changed.iter().map(std::path::PathBuf::as_path).collect();
+                        crate::git::state(&prepared.root, &prepared.output_dir, &changed)
                     }
                 };
                 (report, previous, git)
@@ -155,6 +159,17 @@ impl Build<'_> {
             cache: reuse,
             swap_warnings,
         })
+    }
+
+    /// Whether blame uses and keeps what earlier builds blamed: a check writes nothing, and a
+    /// build without the build cache takes nothing from earlier builds.
+    fn kept_blame(&self) -> crate::git::blame::KeptUse {
+        use crate::git::blame::KeptUse;
+        match (self.mode(), self.use_cache) {
+            (Mode::Build, true) => KeptUse::UseAndKeep,
+            (Mode::Build, false) => KeptUse::KeepOnly,
+            (Mode::Check | Mode::Refresh, _) => KeptUse::Neither,
+        }
     }
 
     /// The run's report, from what the stream step found.

@@ -238,6 +238,7 @@ pub fn run_watched(
 
     let mut build = Build::new(&prepared, &renderers, &files, &records);
     build.watched = watched;
+    build.use_cache = use_cache;
     let streamed = build.stream(use_cache, last_build, &pull, &mut stopwatch, progress)?;
     build.finish(streamed, pull, allow_drop, stopwatch, progress)
 }
@@ -253,6 +254,8 @@ pub(crate) struct Build<'a> {
     by_sku: HashMap<&'a str, &'a ErpRecord>,
     merge: MergeContext<'a>,
     watched: Option<&'a WatchedChanges>,
+    /// Whether what earlier builds kept may be used (`--no-cache` says no).
+    use_cache: bool,
 }
 
 impl<'a> Build<'a> {
@@ -270,6 +273,7 @@ impl<'a> Build<'a> {
             by_sku: prepare::by_sku(records),
             merge: prepared.merge_context(),
             watched: None,
+            use_cache: true,
         }
     }
 

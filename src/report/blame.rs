@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use crate::content::CatalogSource;
 use crate::diagnostics::Blame;
-use crate::git::blame::Blamer;
+use crate::git::blame::{Blamer, KeptUse};
 use crate::verdict::Reason;
 
 use super::Report;
 
 /// Adds blame to every reason a product is left out of or warned about in a channel (the
 /// reason's line, else the product's first line), and to every diagnostic with a line.
-/// Does nothing outside a git repository.
-pub fn annotate(report: &mut Report, source: &CatalogSource, root: &Path) {
-    let Some(mut blamer) = Blamer::new(source, root) else {
+/// Does nothing outside a git repository. `kept` says whether what earlier builds blamed is
+/// used, and what this one blamed kept for the next.
+pub fn annotate(report: &mut Report, source: &CatalogSource, root: &Path, kept: KeptUse) {
+    let Some(mut blamer) = Blamer::with_kept(source, root, kept) else {
         return;
     };
     let mut shared = Shared::default();
@@ -33,6 +34,9 @@ pub fn annotate(report: &mut Report, source: &CatalogSource, root: &Path) {
         if diagnostic.line > 0 {
             diagnostic.blame = blamer.line(&diagnostic.file, diagnostic.line as u32);
         }
+    }
+    if kept != KeptUse::Neither {
+        blamer.keep();
     }
 }
 

@@ -744,3 +744,46 @@ fn a_stub_family_that_the_schema_lacks_points_at_its_pim_toml_line() {
     assert!(stderr.contains("did you mean `tools`?"), "{stderr}");
     assert!(!catalog.path().join("content/products/tool").exists());
 }
+
+/// DR-2's first reason's blame in the report of a `build`.
+fn dr2_blame_after_a_build(catalog: &Catalog) -> Value {
+    catalog.run(&["build"]).expect(0);
+    let report: Value = serde_json::from_str(&catalog.read("feeds/report/report.json")).unwrap();
+    let google = &report["channels"][0];
+    let dr2 = google["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "DR-2")
+        .unwrap()
+        .clone();
+    dr2["reasons"][0]["blame"].clone()
+}
+
+#[test]
+fn a_build_blames_an_unchanged_file_again_when_its_history_changed() {
+    let catalog = Catalog::fixture("basic");
+    catalog.write(".gitignore", "/feeds\n/.pimfeed\n");
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    commit_all(&repo, "Alice Author", "Catalog");
+    assert_eq!(dr2_blame_after_a_build(&catalog)["author"], "Alice Author");
+    assert!(catalog.path().join(".pimfeed/blame.bin").exists());
+    // Nothing changed: the same blame, from what the last build kept.
+    assert_eq!(dr2_blame_after_a_build(&catalog)["author"], "Alice Author");
+
+    // The history is rewritten (the same files, now committed by someone else): the files'
+    // bytes did not change, their blame did.
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let when = git2::Time::new(1_767_355_200, 0);
+    let carol = git2::Signature::new("Carol Rewriter", "carol@example.com", &when).unwrap();
+    let rewritten = repo
+        .commit(None, &carol, &carol, "Catalog, squashed", &tree, &[])
+        .unwrap();
+    repo.head()
+        .unwrap()
+        .set_target(rewritten, "rewrite history")
+        .unwrap();
+    let blame = dr2_blame_after_a_build(&catalog);
+    assert_eq!(blame["author"], "Carol Rewriter", "{blame}");
+    assert_eq!(blame["commit"], rewritten.to_string(), "{blame}");
+}

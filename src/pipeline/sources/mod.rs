@@ -49,6 +49,10 @@ pub(crate) struct ContentSoFar {
     pub(crate) quality: QualityCheck,
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) reuse: CacheUse,
+    /// The first few files read again because they changed since the last build (or were
+    /// not in its cache), catalog-relative: what the manifest's dirty flag asks git about
+    /// first (see [`crate::git::state`]).
+    pub(crate) changed: Vec<std::path::PathBuf>,
 }
 
 /// One content file's share of a batch, in catalog order.

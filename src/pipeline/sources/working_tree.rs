@@ -81,7 +81,13 @@ impl BatchSource for WorkingTree<'_> {
             channels: self.channels,
             source: self.source,
         };
-        let works = read_content_batch(batch, old, &reading, &mut checks, &mut so_far.reuse);
+        let works = read_content_batch(
+            batch,
+            old,
+            &reading,
+            &mut checks,
+            (&mut so_far.reuse, &mut so_far.changed),
+        );
         Ok(Some(Batch {
             works,
             progressed: batch.len(),
@@ -225,7 +231,7 @@ fn read_content_batch(
     mut old: HashMap<Arc<str>, FileEntry>,
     reading: &Reading<'_>,
     checks: &mut ContentChecks<'_>,
-    reuse: &mut CacheUse,
+    (reuse, changed): (&mut CacheUse, &mut Vec<PathBuf>),
 ) -> Vec<FileWork> {
     let looked: Vec<Looked> = batch
         .par_iter()
@@ -255,6 +261,9 @@ fn read_content_batch(
                 })
             }
             Looked::Parsed(file, key) => {
+                if changed.len() < crate::git::MAX_WITNESSES {
+                    changed.push(relative.clone());
+                }
                 let broken = file.diagnostics.iter().any(Diagnostic::is_error);
                 let mut work = checks.fresh(*file, key);
                 if let (true, FileWork::Fresh(fresh)) = (broken, &mut work)

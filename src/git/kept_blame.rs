@@ -1,0 +1,168 @@
+//! Blame's findings kept between builds (the catalog's [`KEPT_BLAME`] file), so a file that
+//! did not change is not blamed again: blame walks the file's history, and a build from the
+//! cache would otherwise blame each of the (up to [`super::blame::MAX_FILES`]) files with a
+//! reason again, every time, even when nothing changed.
+//!
+//! What blame finds for a working-tree file is decided by the commit checked out, the
+//! commits a shallow clone stops at, and the file's bytes. The kept file says which commit and
+//! boundary its entries were blamed from, and is thrown away whole when either differs; each
+//! entry holds the git blob id of the bytes it was blamed from and is used only for the same
+//! bytes.
+//!
+//! [`KEPT_BLAME`]: crate::pimfeed_folder::KEPT_BLAME
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use super::blame::Hunk;
+
+/// Bumped when the stored shape changes, so an older file is blamed anew, never misread.
+const FORMAT: u32 = 1;
+
+/// What is kept: the commit and boundary blame started from, and per file its hunks.
+#[derive(Serialize, Deserialize, Default)]
+pub(super) struct Stored {
+    format: u32,
+    newest: Vec<u8>,
+    shallow_boundary: Vec<Vec<u8>>,
+    pub(super) files: Vec<StoredFile>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredFile {
+    /// Catalog-relative, `/`-separated.
+    path: String,
+    /// The git blob id of the bytes blamed.
+    blob: Vec<u8>,
+    /// (first line, last line, commit; zero for uncommitted lines).
+    pub(super) hunks: Vec<(u32, u32, Vec<u8>)>,
+}
+
+/// The kept findings of the last build for one commit and boundary, and those of this run.
+pub(super) struct KeptBlame {
+    newest: Oid,
+    shallow_boundary: BTreeSet<Oid>,
+    kept: HashMap<PathBuf, (Oid, Vec<Hunk>)>,
+    /// What this run found or used, which is what the next run keeps.
+    this_run: HashMap<PathBuf, (Oid, Vec<Hunk>)>,
+    /// Whether this run found anything the kept file did not have.
+    blamed_anew: bool,
+}
+
+impl KeptBlame {
+    /// What the catalog at `root` kept from blaming from `newest` with `shallow_boundary`;
+    /// empty when nothing was kept, or it was blamed from another commit or boundary.
+    pub(super) fn load(root: &Path, newest: Oid, shallow_boundary: BTreeSet<Oid>) -> KeptBlame {
+        let kept = std::fs::read(root.join(crate::pimfeed_folder::KEPT_BLAME))
+            .ok()
+            .and_then(|bytes| postcard::from_bytes::<Stored>(&bytes).ok())
+            .filter(|stored| {
+                stored.format == FORMAT
+                    && stored.newest == newest.as_bytes()
+                    && stored
+                        .shallow_boundary
+                        .iter()
+                        .map(Vec::as_slice)
+                        .eq(shallow_boundary.iter().map(Oid::as_bytes))
+            })
+            .map(|stored| stored.files.into_iter().filter_map(from_stored).collect())
+            .unwrap_or_default();
+        KeptBlame {
+            kept,
+            ..KeptBlame::empty(newest, shallow_boundary)
+        }
+    }
+
+    /// Nothing kept yet, for blaming from `newest` with `shallow_boundary`.
+    pub(super) fn empty(newest: Oid, shallow_boundary: BTreeSet<Oid>) -> KeptBlame {
+        KeptBlame {
+            newest,
+            shallow_boundary,
+            kept: HashMap::new(),
+            this_run: HashMap::new(),
+            blamed_anew: false,
+        }
+    }
+
+    /// The hunks kept for `file` when they were blamed from the bytes whose blob id is `blob`.
+    pub(super) fn get(&mut self, file: &Path, blob: Oid) -> Option<Vec<Hunk>> {
+        let (kept_blob, hunks) = self.kept.get(file)?;
+        if *kept_blob != blob {
+            return None;
+        }
+        self.this_run
+            .insert(file.to_path_buf(), (blob, hunks.clone()));
+        Some(hunks.clone())
+    }
+
+    /// Records what blaming `file`, whose bytes have the blob id `blob`, found.
+    pub(super) fn insert(&mut self, file: &Path, blob: Oid, hunks: &[Hunk]) {
+        self.blamed_anew = true;
+        self.this_run
+            .insert(file.to_path_buf(), (blob, hunks.to_vec()));
+    }
+
+    /// Replaces the kept file with what this run used and found, when that differs from
+    /// what was kept. Written beside and renamed, so a crash never leaves half a file (and one
+    /// that cannot be decoded is only blamed again). Failing to keep it fails nothing.
+    pub(super) fn keep(self, root: &Path) {
+        if !self.blamed_anew {
+            return;
+        }
+        let mut files: Vec<StoredFile> = self
+            .this_run
+            .into_iter()
+            .map(|(path, (blob, hunks))| StoredFile {
+                path: path.to_string_lossy().replace('\\', "/"),
+                blob: blob.as_bytes().to_vec(),
+                hunks: hunks
+                    .iter()
+                    .map(|h| (h.first, h.last, h.commit.as_bytes().to_vec()))
+                    .collect(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let stored = Stored {
+            format: FORMAT,
+            newest: self.newest.as_bytes().to_vec(),
+            shallow_boundary: self
+                .shallow_boundary
+                .iter()
+                .map(|oid| oid.as_bytes().to_vec())
+                .collect(),
+            files,
+        };
+        let Ok(bytes) = postcard::to_stdvec(&stored) else {
+            return;
+        };
+        let kept = root.join(crate::pimfeed_folder::KEPT_BLAME);
+        let dir = kept.parent().unwrap_or(Path::new("."));
+        let name = kept.file_name().unwrap_or_default().to_string_lossy();
+        let temporary = dir.join(format!(".{name}.{}", std::process::id()));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&temporary, &bytes))
+            .and_then(|()| std::fs::rename(&temporary, &kept));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+    }
+}
+
+fn from_stored(file: StoredFile) -> Option<(PathBuf, (Oid, Vec<Hunk>))> {
+    let blob = Oid::from_bytes(&file.blob).ok()?;
+    let hunks = file
+        .hunks
+        .into_iter()
+        .map(|(first, last, commit)| {
+            Some(Hunk {
+                first,
+                last,
+                commit: Oid::from_bytes(&commit).ok()?,
+            })
+        })
+        .collect::<Option<Vec<Hunk>>>()?;
+    Some((PathBuf::from(file.path), (blob, hunks)))
+}
