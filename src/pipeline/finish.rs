@@ -87,6 +87,7 @@ impl Build<'_> {
                     (tally.products, tally.without_erp),
                     &pull,
                 );
+                stopwatch.lap("gather the report");
                 let previous = output::previous_manifest(&prepared.output_dir);
                 let git = match self.mode() {
                     // The content is the last build's, so is its commit.
