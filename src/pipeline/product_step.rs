@@ -77,17 +77,7 @@ pub(crate) fn process_product(
             let own;
             let item = match record {
                 Some(record) if product.channels.contains_key(&channel.name) => {
-                    own = Item::new(
-                        merge::view(
-                            product,
-                            record,
-                            channel,
-                            ctx,
-                            renderer.markdown_needs(),
-                            renderer.attribute_needs(),
-                        ),
-                        renderer.context_needs().clone(),
-                    );
+                    own = own_item(product, record, channel, renderer, ctx);
                     Some(&own)
                 }
                 Some(_) => shared
@@ -103,6 +93,27 @@ pub(crate) fn process_product(
     Ok(gated)
 }
 
+/// A product's item in one channel, its view built for what that channel's renderer reads.
+fn own_item(
+    product: &Product,
+    record: &ErpRecord,
+    channel: &Channel,
+    renderer: &ChannelRenderer<'_>,
+    ctx: &MergeContext<'_>,
+) -> Item {
+    Item::new(
+        merge::view(
+            product,
+            record,
+            channel,
+            ctx,
+            renderer.markdown_needs(),
+            renderer.attribute_needs(),
+        ),
+        renderer.context_needs().clone(),
+    )
+}
+
 /// Merges, gates and renders one product for one channel (for `pimfeed diff`, which renders a
 /// channel at a time).
 pub(crate) fn gate_and_render(
@@ -114,19 +125,7 @@ pub(crate) fn gate_and_render(
     render_item: bool,
 ) -> Result<Gated, RenderError> {
     let record = by_sku.get(product.sku.as_str()).copied();
-    let item = record.map(|record| {
-        Item::new(
-            merge::view(
-                product,
-                record,
-                channel,
-                ctx,
-                renderer.markdown_needs(),
-                renderer.attribute_needs(),
-            ),
-            renderer.context_needs().clone(),
-        )
-    });
+    let item = record.map(|record| own_item(product, record, channel, renderer, ctx));
     gate_and_render_item(
         product,
         record,
