@@ -901,24 +901,7 @@ mod tests {
     use super::*;
 
     fn record(sku: &str, stock: i64) -> ErpRecord {
-        ErpRecord {
-            sku: sku.to_string(),
-            price: rust_decimal::Decimal::new(1250, 2),
-            stock,
-            currency: None,
-            sale_price: None,
-            gtin: None,
-            mpn: None,
-            weight: None,
-            length: None,
-            width: None,
-            height: None,
-            unit: None,
-            pack_size: None,
-            active: true,
-            price_tiers: Vec::new(),
-            prices: Default::default(),
-        }
+        ErpRecord::example(sku, rust_decimal::Decimal::new(1250, 2), stock)
     }
 
     /// The digest is of each SKU and its record's JSON, in order: hashed in whole records or

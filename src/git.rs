@@ -125,16 +125,23 @@ mod tests {
         std::fs::write(root.join("content/b.toml"), "sku = \"B\"\n").unwrap();
         std::fs::write(dir.path().join(".gitignore"), "/catalog/feeds\n*.local\n").unwrap();
         let repo = git2::Repository::init(dir.path()).unwrap();
+        commit_all(&repo, "Test");
+        (dir, root)
+    }
+
+    /// Commits every file of the working tree as `author`, on top of HEAD if there is one.
+    pub(super) fn commit_all(repo: &git2::Repository, author: &str) -> git2::Oid {
         let mut index = repo.index().unwrap();
         index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
             .unwrap();
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let signature = git2::Signature::now("Test", "test@example.com").unwrap();
-        repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &[])
-            .unwrap();
-        (dir, root)
+        let signature = git2::Signature::now(author, "someone@example.com").unwrap();
+        let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &parents)
+            .unwrap()
     }
 
     fn witnesses(root: &Path, files: &[&str]) -> bool {

@@ -158,6 +158,29 @@ pub struct PriceTierView {
     pub price: String,
 }
 
+#[cfg(test)]
+impl ErpView {
+    /// Numbers in euros with a price and stock and nothing else, for tests to fill in.
+    pub fn example(price: &str, stock: i64) -> Self {
+        ErpView {
+            price: price.into(),
+            sale_price: None,
+            currency: "EUR".into(),
+            stock,
+            gtin: None,
+            mpn: None,
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            unit: None,
+            pack_size: None,
+            active: true,
+            price_tiers: Vec::new(),
+        }
+    }
+}
+
 impl ErpView {
     /// The numbers as a channel selling in `channel_currency` publishes them: the price of
     /// that currency's price list when the record has one (without the price tiers, which

@@ -40,6 +40,32 @@ pub struct ErpRecord {
     pub prices: price_list::Prices,
 }
 
+#[cfg(test)]
+impl ErpRecord {
+    /// An active record with a price and stock and nothing else, for tests to fill in what
+    /// they are about (`ErpRecord { gtin: …, ..ErpRecord::example("A", price, 3) }`).
+    pub fn example(sku: &str, price: Decimal, stock: i64) -> Self {
+        ErpRecord {
+            sku: sku.to_string(),
+            price,
+            stock,
+            currency: None,
+            sale_price: None,
+            gtin: None,
+            mpn: None,
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            unit: None,
+            pack_size: None,
+            active: true,
+            price_tiers: Vec::new(),
+            prices: price_list::Prices::default(),
+        }
+    }
+}
+
 /// A quantity break: from `min_qty` units on, each unit costs `price`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceTier {

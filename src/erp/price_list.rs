@@ -298,24 +298,7 @@ mod tests {
                 decimal_comma: false,
             },
         )]);
-        let record = |sku: &str| ErpRecord {
-            sku: sku.to_string(),
-            price: Decimal::new(1250, 2),
-            stock: 1,
-            currency: None,
-            sale_price: None,
-            gtin: None,
-            mpn: None,
-            weight: None,
-            length: None,
-            width: None,
-            height: None,
-            unit: None,
-            pack_size: None,
-            active: true,
-            price_tiers: Vec::new(),
-            prices: Prices::default(),
-        };
+        let record = |sku: &str| ErpRecord::example(sku, Decimal::new(1250, 2), 1);
         let mut records = vec![record("A"), record("B")];
         apply(&lists, dir.path(), &mut records).unwrap();
         assert_eq!(records[0].prices.get("GBP"), Some(&price(999)));

@@ -244,21 +244,7 @@ fn shallow_boundary(repo: &Repository) -> std::collections::HashSet<Oid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Commits every file under `dir` as `author`.
-    fn commit_all(repo: &Repository, author: &str) -> Oid {
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let signature = git2::Signature::now(author, "someone@example.com").unwrap();
-        let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &parents)
-            .unwrap()
-    }
+    use crate::git::tests::commit_all;
 
     fn author(root: &Path, kept: KeptUse) -> Option<String> {
         let source = CatalogSource::Dir(root.to_path_buf());

@@ -146,20 +146,8 @@ mod tests {
             identifier_exists: true,
             attributes,
             erp: ErpView {
-                price: "15.00".into(),
-                sale_price: None,
-                currency: "EUR".into(),
-                stock: 3,
-                gtin: None,
                 mpn: Some("M-1".into()),
-                weight: None,
-                length: None,
-                width: None,
-                height: None,
-                unit: None,
-                pack_size: None,
-                active: true,
-                price_tiers: Vec::new(),
+                ..ErpView::example("15.00", 3)
             },
         }
     }

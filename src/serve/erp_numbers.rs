@@ -143,12 +143,11 @@ mod tests {
     use super::*;
 
     fn record(sku: &str, price: &str, gtin: Option<&str>) -> ErpRecord {
-        serde_json::from_value(serde_json::json!({
-            "sku": sku, "price": price, "stock": 3, "currency": "EUR", "sale_price": null,
-            "gtin": gtin, "mpn": null, "weight": null, "length": null, "width": null,
-            "height": null, "unit": null, "pack_size": null, "active": true, "price_tiers": [],
-        }))
-        .unwrap()
+        ErpRecord {
+            currency: Some("EUR".into()),
+            gtin: gtin.map(str::to_string),
+            ..ErpRecord::example(sku, price.parse().unwrap(), 3)
+        }
     }
 
     #[test]

@@ -238,24 +238,7 @@ mod tests {
                     ],
                     prices: Default::default(),
                 },
-                ErpRecord {
-                    sku: "B,2".into(),
-                    price: dec("5"),
-                    stock: 0,
-                    currency: None,
-                    sale_price: None,
-                    gtin: None,
-                    mpn: None,
-                    weight: None,
-                    length: None,
-                    width: None,
-                    height: None,
-                    unit: None,
-                    pack_size: None,
-                    active: true,
-                    price_tiers: vec![],
-                    prices: Default::default(),
-                },
+                ErpRecord::example("B,2", dec("5"), 0),
             ]
         );
     }

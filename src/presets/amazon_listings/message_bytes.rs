@@ -279,23 +279,13 @@ mod tests {
             identifier_exists: true,
             attributes,
             erp: ErpView {
-                price: "15.00".into(),
                 sale_price: Some("12.50".into()),
-                currency: "EUR".into(),
-                stock: 7,
                 gtin: Some("4006381333931".into()),
-                mpn: None,
-                weight: None,
-                length: None,
-                width: None,
-                height: None,
-                unit: None,
-                pack_size: None,
-                active: true,
                 price_tiers: vec![PriceTierView {
                     min_qty: 10,
                     price: "14.00".into(),
                 }],
+                ..ErpView::example("15.00", 7)
             },
         }
     }

@@ -227,19 +227,7 @@ mod tests {
 
     fn erp(price: &str, sale: Option<&str>, tiers: &[(u32, &str)]) -> ErpView {
         ErpView {
-            price: price.into(),
             sale_price: sale.map(str::to_string),
-            currency: "EUR".into(),
-            stock: 1,
-            gtin: None,
-            mpn: None,
-            weight: None,
-            length: None,
-            width: None,
-            height: None,
-            unit: None,
-            pack_size: None,
-            active: true,
             price_tiers: tiers
                 .iter()
                 .map(|(min_qty, price)| PriceTierView {
@@ -247,6 +235,7 @@ mod tests {
                     price: price.to_string(),
                 })
                 .collect(),
+            ..ErpView::example(price, 1)
         }
     }
 
