@@ -769,16 +769,16 @@ fn templates_of_the_same_name_replace_the_marketplace_presets() {
     assert_eq!(messages[0]["patches"][0]["value"][0]["quantity"], 40);
 }
 
+/// The marketplaces fixture's `pim.toml` with one Amazon channel of offers only.
+pub const AMAZON_OFFERS_ONLY: &str = "[catalog]\nname = \"Many\"\nbase_url = \"https://shop.example\"\n\
+    locales = [\"nl-NL\"]\ncurrency = \"EUR\"\n\n[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n\n\
+    [channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
+    seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\noffer_only = true\n";
+
 #[test]
 fn more_than_ten_thousand_messages_are_split_into_several_valid_documents() {
     let catalog = Catalog::fixture("marketplaces");
-    catalog.write(
-        "pim.toml",
-        "[catalog]\nname = \"Many\"\nbase_url = \"https://shop.example\"\nlocales = [\"nl-NL\"]\n\
-         currency = \"EUR\"\n\n[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n\n\
-         [channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
-         seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\noffer_only = true\n",
-    );
+    catalog.write("pim.toml", AMAZON_OFFERS_ONLY);
     std::fs::remove_dir_all(catalog.path().join("content/products")).unwrap();
     let count = 10_001;
     let mut erp = String::from("sku,price,stock\n");

@@ -108,13 +108,7 @@ fn a_broken_new_item_between_spliced_runs_is_caught_before_the_swap() {
 #[test]
 fn an_amazon_feed_in_parts_splices_only_where_message_numbers_stay() {
     let catalog = Catalog::fixture("marketplaces");
-    catalog.write(
-        "pim.toml",
-        "[catalog]\nname = \"Many\"\nbase_url = \"https://shop.example\"\nlocales = [\"nl-NL\"]\n\
-         currency = \"EUR\"\n\n[erp]\nsource = \"file\"\npath = \"erp/items.csv\"\n\n\
-         [channels.amazon]\npreset = \"amazon-listings\"\nlocale = \"nl-NL\"\noutput = \"amazon.json\"\n\
-         seller_id = \"A3FIXTURESELLER\"\nmarketplace_id = \"A1805IZSGTT6HS\"\noffer_only = true\n",
-    );
+    catalog.write("pim.toml", crate::marketplaces::AMAZON_OFFERS_ONLY);
     std::fs::remove_dir_all(catalog.path().join("content/products")).unwrap();
     let product = |sku: &str, title: &str| {
         format!(
