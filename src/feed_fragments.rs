@@ -32,6 +32,10 @@
 //! so the spliced bytes are the ones the last build parsed. The items at each seam are parsed
 //! again from the new file, which catches a splice that landed in the wrong place.
 
+mod chunks;
+
+pub use chunks::{ChunkCuts, ChunkCutter, passes_by_chunks};
+
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};

@@ -63,7 +63,7 @@ fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), 
     {
         return Ok((stats, true));
     }
-    output::verify(&part.path, channel.format()).map(|stats| (stats, false))
+    output::verify_cut(&part.path, channel.format(), part.cuts.as_ref()).map(|stats| (stats, false))
 }
 
 /// Each channel's entry in the manifest, from its files and its (items, excluded) counts.
