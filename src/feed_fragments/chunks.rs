@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::{ItemCheck, check_envelope, separator_fits};
+use super::{ItemCheck, check_envelope, separator_fits, strict_csv_rows};
 use crate::config::ChannelFormat;
 use crate::output::{self, XmlPiece};
 
@@ -131,46 +131,6 @@ fn json_values_joined_by_commas(mut bytes: &[u8]) -> bool {
             Some(_) => return false,
         }
     }
-}
-
-/// Whether `bytes` is complete CSV rows of `columns` cells each, every cell either plain (no
-/// quote, no line break) or quoted with its quotes doubled, every row ending in `\n`. That is
-/// stricter than a CSV reader, so rows that pass read the same, one by one, whatever comes
-/// before them; anything else is left to the reader of the whole file.
-fn strict_csv_rows(bytes: &[u8], columns: usize) -> bool {
-    #[derive(PartialEq)]
-    enum Cell {
-        Start,
-        Plain,
-        Quoted,
-        /// A quote inside a quoted cell: its end, or the first of a doubled quote.
-        QuoteInQuoted,
-    }
-    let mut cell = Cell::Start;
-    let mut cells = 1;
-    for &byte in bytes {
-        cell = match (cell, byte) {
-            (Cell::Quoted, b'"') => Cell::QuoteInQuoted,
-            (Cell::Quoted, _) => Cell::Quoted,
-            (Cell::QuoteInQuoted, b'"') => Cell::Quoted,
-            (Cell::Start, b'"') => Cell::Quoted,
-            (_, b'"' | b'\r') => return false,
-            (_, b',') => {
-                cells += 1;
-                Cell::Start
-            }
-            (_, b'\n') => {
-                if cells != columns {
-                    return false;
-                }
-                cells = 1;
-                Cell::Start
-            }
-            (Cell::QuoteInQuoted, _) => return false,
-            (Cell::Start | Cell::Plain, _) => Cell::Plain,
-        };
-    }
-    cell == Cell::Start && cells == 1 && bytes.ends_with(b"\n")
 }
 
 #[cfg(test)]
