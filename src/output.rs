@@ -400,8 +400,24 @@ pub(crate) fn walk_xml(bytes: &[u8], piece: XmlPiece) -> Result<(usize, usize), 
 }
 
 /// Text XML 1.0 allows: no control characters (tab, line feed and carriage return aside), no
-/// U+FFFE or U+FFFF. Checked on bytes first, as this runs over every byte of every XML feed.
+/// U+FFFE or U+FFFF. This runs over every byte of every XML feed, so it first looks, in one
+/// pass the compiler turns into vector instructions, for any byte that could start a problem:
+/// a control byte, or 0xEF, the first byte of U+FFFE and U+FFFF in UTF-8 (and of no character
+/// common in product text). Only text with such a byte is checked exactly.
 fn check_xml_text(text: &str) -> Result<(), String> {
+    let suspicious = |chunk: &[u8]| {
+        chunk.iter().fold(false, |found, &b| {
+            found | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0xEF)
+        })
+    };
+    if !text.as_bytes().chunks(64).any(suspicious) {
+        return Ok(());
+    }
+    check_xml_text_exactly(text)
+}
+
+/// [`check_xml_text`], byte by byte.
+fn check_xml_text_exactly(text: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     let forbidden_control = bytes
         .iter()
@@ -548,6 +564,38 @@ mod tests {
             _ => format!("<item>{padding}</item>\n"),
         });
         verify_cut_text(&text, &cuts).unwrap();
+    }
+
+    #[test]
+    fn xml_text_is_judged_the_same_with_and_without_the_quick_look() {
+        let mut texts: Vec<String> = (0..=0x7Fu8)
+            .map(|b| format!("{}{}{}", "a".repeat(70), b as char, "b".repeat(b as usize)))
+            .collect();
+        for c in [
+            '\u{D7FF}',
+            '\u{E000}',
+            '\u{EFFF}',
+            '\u{F000}',
+            '\u{FF01}',
+            '\u{FFFD}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{10000}',
+        ] {
+            texts.push(format!("{}{c}", "x".repeat(100)));
+            texts.push(format!("{c}tail"));
+        }
+        texts.push(String::new());
+        texts.push("tab\tline\ncarriage\r".repeat(10));
+        for text in texts {
+            assert_eq!(
+                check_xml_text(&text),
+                check_xml_text_exactly(&text),
+                "{text:?}"
+            );
+        }
+        assert!(check_xml_text(&format!("{}\u{b}", "a".repeat(200))).is_err());
+        assert!(check_xml_text(&format!("{}\u{FFFF}", "a".repeat(200))).is_err());
     }
 
     #[test]
