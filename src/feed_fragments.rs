@@ -34,7 +34,7 @@
 
 mod chunks;
 
-pub use chunks::{ChunkCuts, ChunkCutter, passes_by_chunks};
+pub use chunks::{ChunkCuts, ChunkCutter, passes_by_chunks, verify_in_chunks};
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;

@@ -8,11 +8,13 @@
 //! next), so any failure falls back to parsing the file whole, front to back, which also names
 //! what is wrong and where. A feed that does not parse is thus never taken for one that does.
 
+use std::path::Path;
+
 use rayon::prelude::*;
 
 use super::{ItemCheck, check_envelope, separator_fits, strict_csv_rows};
 use crate::config::ChannelFormat;
-use crate::output::{self, XmlPiece};
+use crate::output::{self, FileStats, VerifyError, XmlPiece};
 
 /// About how many bytes of items go into one chunk. Small enough that a feed of a few
 /// megabytes already spreads over the cores, large enough that starting a parser per chunk
@@ -69,6 +71,22 @@ impl ChunkCutter {
             item_ends: self.item_ends,
             footer_start,
         })
+    }
+}
+
+/// Parses a written feed file back and hashes it, as [`output::verify`] does: by its chunks on
+/// every core when it has `cuts` and they pass, else whole.
+pub fn verify_in_chunks(
+    path: &Path,
+    format: ChannelFormat,
+    cuts: Option<&ChunkCuts>,
+) -> Result<FileStats, VerifyError> {
+    match cuts {
+        Some(cuts) => {
+            let by_chunks = |bytes: &[u8]| passes_by_chunks(bytes, format, cuts);
+            output::verify_quickly(path, format, Some(&by_chunks))
+        }
+        None => output::verify(path, format),
     }
 }
 
@@ -171,6 +189,66 @@ mod tests {
         "<?xml version=\"1.0\"?>\n<rss><channel>\n",
         "</channel></rss>\n",
     );
+
+    /// A Google-like feed of `count` items cut about every three items, as the writer cuts.
+    fn cut_feed(count: usize, item: impl Fn(usize) -> String) -> (String, ChunkCuts) {
+        let mut text = String::from("<?xml version=\"1.0\"?>\n<rss><channel>\n");
+        let mut cutter = ChunkCutter::new(ChannelFormat::Xml, b"", text.len() as u64);
+        for index in 0..count {
+            text.push_str(&item(index));
+            cutter.item_ended(text.len() as u64);
+        }
+        let cuts = cutter.finish(text.len() as u64).expect("several chunks");
+        text.push_str("</channel></rss>\n");
+        (text, cuts)
+    }
+
+    fn verify_whole(text: &str) -> Result<FileStats, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.xml");
+        std::fs::write(&path, text).unwrap();
+        output::verify(&path, ChannelFormat::Xml).map_err(|err| err.to_string())
+    }
+
+    fn verify_cut_text(text: &str, cuts: &ChunkCuts) -> Result<FileStats, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.xml");
+        std::fs::write(&path, text).unwrap();
+        verify_in_chunks(&path, ChannelFormat::Xml, Some(cuts)).map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn a_feed_cut_into_chunks_is_hashed_and_a_broken_item_in_the_middle_is_named_where_it_is() {
+        let padding = "x".repeat(1000);
+        let good = |index: usize| format!("<item><id>{index}</id><t>{padding}</t></item>\n");
+        let (text, cuts) = cut_feed(1000, good);
+        let stats = verify_cut_text(&text, &cuts).unwrap();
+        assert_eq!(stats.sha256, verify_whole(&text).unwrap().sha256);
+        let (broken, cuts) = cut_feed(1000, |index| match index {
+            500 => format!("<item><id>{index}</id><t>{padding} &nbsp;</t></item>\n"),
+            _ => good(index),
+        });
+        let whole = verify_whole(&broken).unwrap_err();
+        let by_chunks = verify_cut_text(&broken, &cuts).unwrap_err();
+        assert_eq!(by_chunks, whole);
+        let position = broken.find("&nbsp;").unwrap();
+        assert!(
+            by_chunks.contains(&format!("at byte {position}")),
+            "{by_chunks}"
+        );
+    }
+
+    #[test]
+    fn a_feed_whose_items_are_not_whole_alone_still_passes_when_cut() {
+        // A template may open an element in one item and close it in a later one.
+        let padding = "x".repeat(1000);
+        let (text, cuts) = cut_feed(1000, |index| match index {
+            0 => "<group>\n".to_string(),
+            999 => "</group>\n".to_string(),
+            _ => format!("<item>{padding}</item>\n"),
+        });
+        verify_cut_text(&text, &cuts).unwrap();
+    }
 
     #[test]
     fn whole_items_pass_by_chunks_in_every_format() {
