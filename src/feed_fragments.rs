@@ -32,6 +32,10 @@
 //! so the spliced bytes are the ones the last build parsed. The items at each seam are parsed
 //! again from the new file, which catches a splice that landed in the wrong place.
 
+mod chunks;
+
+pub use chunks::{ChunkCuts, ChunkCutter, passes_by_chunks, verify_in_chunks};
+
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -136,13 +140,14 @@ impl ItemCheck {
     pub fn after_header(format: ChannelFormat, header: &[u8]) -> Option<ItemCheck> {
         let columns = match format {
             ChannelFormat::Csv => {
-                if !header.ends_with(b"\n") || !quotes_closed(header) {
-                    return None;
-                }
                 let mut csv = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .from_reader(header);
-                csv.headers().ok()?.len()
+                let columns = csv.headers().ok()?.len();
+                if !strict_csv_rows(header, columns) {
+                    return None;
+                }
+                columns
             }
             _ => 0,
         };
@@ -170,38 +175,60 @@ impl ItemCheck {
         }
     }
 
-    /// Complete CSV rows, each with the header's number of cells. Read byte by byte rather
-    /// than with the `csv` crate, whose reader costs more to set up than one row to read.
+    /// Complete CSV rows, each with the header's number of cells (see [`strict_csv_rows`]).
     fn csv_rows(&self, bytes: &[u8]) -> Result<(), String> {
-        if !bytes.ends_with(b"\n") || !quotes_closed(bytes) {
-            return Err("not valid CSV: the item does not end its row".into());
+        if strict_csv_rows(bytes, self.columns) {
+            Ok(())
+        } else {
+            Err(format!(
+                "not valid CSV: the item is not whole rows of {} plain or quoted cells",
+                self.columns
+            ))
         }
-        let mut in_quotes = false;
-        let mut cells = 1;
-        for byte in bytes {
-            match byte {
-                b'"' => in_quotes = !in_quotes,
-                b',' if !in_quotes => cells += 1,
-                b'\n' if !in_quotes => {
-                    if cells != self.columns {
-                        return Err(format!(
-                            "not valid CSV: a row has {cells} cells, the header {}",
-                            self.columns
-                        ));
-                    }
-                    cells = 1;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 }
 
-/// Whether every quoted CSV cell that opens in `bytes` closes in them: in a valid row, quotes
-/// come in pairs (a quote inside a quoted cell is doubled).
-fn quotes_closed(bytes: &[u8]) -> bool {
-    bytes.iter().filter(|b| **b == b'"').count() % 2 == 0
+/// Whether `bytes` is complete CSV rows of `columns` cells each, every cell either plain (no
+/// quote, no line break) or quoted with its quotes doubled, every row ending in `\n`. That is
+/// stricter than a CSV reader, so rows that pass read the same, one by one, whatever whole rows
+/// come before them; anything else is left to the reader of the whole file. (Counting quotes
+/// is not enough: to a reader, a quote inside a plain cell is a literal, so `a"b,"c` leaves a
+/// quoted cell open though its quotes pair up.) Read byte by byte rather than with the `csv`
+/// crate, whose reader costs more to set up than one row to read.
+fn strict_csv_rows(bytes: &[u8], columns: usize) -> bool {
+    #[derive(PartialEq)]
+    enum Cell {
+        Start,
+        Plain,
+        Quoted,
+        /// A quote inside a quoted cell: its end, or the first of a doubled quote.
+        QuoteInQuoted,
+    }
+    let mut cell = Cell::Start;
+    let mut cells = 1;
+    for &byte in bytes {
+        cell = match (cell, byte) {
+            (Cell::Quoted, b'"') => Cell::QuoteInQuoted,
+            (Cell::Quoted, _) => Cell::Quoted,
+            (Cell::QuoteInQuoted, b'"') => Cell::Quoted,
+            (Cell::Start, b'"') => Cell::Quoted,
+            (_, b'"' | b'\r') => return false,
+            (_, b',') => {
+                cells += 1;
+                Cell::Start
+            }
+            (_, b'\n') => {
+                if cells != columns {
+                    return false;
+                }
+                cells = 1;
+                Cell::Start
+            }
+            (Cell::QuoteInQuoted, _) => return false,
+            (Cell::Start | Cell::Plain, _) => Cell::Plain,
+        };
+    }
+    cell == Cell::Start && cells == 1 && bytes.ends_with(b"\n")
 }
 
 /// Checks that the header and footer frame whole items as the module's comment says.
@@ -337,6 +364,9 @@ mod tests {
         for broken in ["1\n", "1,2", "1,\"open\n", "1,2,3\n"] {
             assert!(item(Csv, "a,b\n", broken).is_err(), "{broken:?}");
         }
+        // Its quotes pair up, but to a CSV reader the first is a literal and the second opens
+        // a cell that runs into the next rows.
+        assert!(item(Csv, "a\n", "x\"y,\"z\n").is_err());
     }
 
     #[test]

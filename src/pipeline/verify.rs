@@ -6,7 +6,7 @@ use super::Failure;
 use super::manifest::{ManifestChannel, ManifestPart};
 use crate::channels::Channel;
 use crate::feed_fragments;
-use crate::output::{self, FileStats, VerifyError};
+use crate::output::{FileStats, VerifyError};
 use crate::render::FeedPart;
 
 /// Parses every rendered file back, all at once (each is one sequential read), or verifies
@@ -63,7 +63,8 @@ fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), 
     {
         return Ok((stats, true));
     }
-    output::verify(&part.path, channel.format()).map(|stats| (stats, false))
+    feed_fragments::verify_in_chunks(&part.path, channel.format(), part.cuts.as_ref())
+        .map(|stats| (stats, false))
 }
 
 /// Each channel's entry in the manifest, from its files and its (items, excluded) counts.

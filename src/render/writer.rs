@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{ChannelRenderer, RenderError};
 use crate::channels::marketplace::part_file_name;
-use crate::feed_fragments::SplicePlan;
+use crate::feed_fragments::{ChunkCuts, ChunkCutter, SplicePlan};
 use crate::merge::MergeContext;
 use crate::output::{FeedFile, FileStats};
 
@@ -30,6 +30,8 @@ pub struct FeedPart {
     /// Set when runs of the last build's items were spliced into it and every item written
     /// anew was checked: it is then verified by its pieces, not parsed whole.
     pub spliced: Option<SplicePlan>,
+    /// Where it may be cut into chunks of whole items, to be parsed back on every core.
+    pub cuts: Option<ChunkCuts>,
 }
 
 /// Where one item's bytes are in a feed: which file of it, and the byte range in that file
@@ -54,6 +56,8 @@ pub struct FeedWriter<'r, 'c, 'm> {
     parts: Vec<FeedPart>,
     /// Splicing the last build's items, when there is a last build to splice from.
     splice: splice::Splicing,
+    /// Item ends of the current file, to cut it into chunks for its parse-back.
+    cutter: ChunkCutter,
 }
 
 impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
@@ -68,6 +72,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         let path = dir.join(output);
         let mut current = open(renderer, &path, gzip)?;
         let header = write_header(renderer, ctx, &mut current)?;
+        let cutter = cutter_after(renderer, &header);
         Ok(Self {
             renderer,
             ctx,
@@ -83,8 +88,10 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 gzip: None,
                 items_checked: false,
                 spliced: None,
+                cuts: None,
             }],
             splice: splice::Splicing::new(renderer, header),
+            cutter,
         })
     }
 
@@ -93,9 +100,17 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
     pub fn write_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
         self.make_room()?;
         self.flush_run()?;
-        if self.splice.checks_items() {
-            return self.write_checked_item(bytes);
-        }
+        let span = if self.splice.checks_items() {
+            self.write_checked_item(bytes)?
+        } else {
+            self.write_new_item(bytes)?
+        };
+        self.cutter.item_ended(span.offset + u64::from(span.len));
+        Ok(span)
+    }
+
+    /// Writes one item rendered now, unchecked (its file is parsed back when it is done).
+    fn write_new_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
         let number = self.begin_item()?;
         let renderer = self.renderer;
         let current = self.current.as_mut().expect("a file is open between parts");
@@ -163,6 +178,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         let path = self.dir.join(&file);
         let mut current = open(self.renderer, &path, self.gzip)?;
         let header = write_header(self.renderer, self.ctx, &mut current)?;
+        self.cutter = cutter_after(self.renderer, &header);
         self.splice.next_part(header);
         self.current = Some(current);
         self.parts.push(FeedPart {
@@ -172,6 +188,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
             gzip: None,
             items_checked: false,
             spliced: None,
+            cuts: None,
         });
         Ok(())
     }
@@ -187,6 +204,8 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         if let Some(part) = self.parts.last_mut() {
             part.gzip = gzip;
             (part.items_checked, part.spliced) = self.splice.close_part(footer_start);
+            let cutter = cutter_after(self.renderer, &[]);
+            part.cuts = std::mem::replace(&mut self.cutter, cutter).finish(footer_start);
         }
         Ok(())
     }
@@ -202,6 +221,11 @@ fn write_header(
     renderer.header(ctx, &mut header)?;
     current.write_all(&header).map_err(|e| renderer.io(e))?;
     Ok(header)
+}
+
+/// The cutter for a file whose header is `header`.
+fn cutter_after(renderer: &ChannelRenderer<'_>, header: &[u8]) -> ChunkCutter {
+    ChunkCutter::new(renderer.format(), renderer.separator(), header.len() as u64)
 }
 
 fn open(renderer: &ChannelRenderer<'_>, path: &Path, gzip: bool) -> Result<FeedFile, RenderError> {

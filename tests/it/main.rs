@@ -21,6 +21,7 @@ mod lock;
 mod loopback;
 mod marketplaces;
 mod module_graph;
+mod parse_back;
 mod presets;
 mod publish;
 mod push;
