@@ -287,8 +287,16 @@ fn update_listing(listing: &mut Vec<PathBuf>, root: &Path, paths: &BTreeSet<Path
             }
             // A folder may have files no event named.
             Ok(metadata) if metadata.is_dir() => return true,
-            // Gone (or a link): so is everything that was under it.
-            _ => listing.retain(|listed| !listed.starts_with(path)),
+            // Gone (or a link): so is everything that was under it, which sorts right after
+            // it (an editor's temporary file is gone by now too: no pass over every file).
+            _ => {
+                let start = listing.partition_point(|listed| listed.as_path() < path);
+                let under = listing[start..]
+                    .iter()
+                    .take_while(|listed| listed.starts_with(path))
+                    .count();
+                listing.drain(start..start + under);
+            }
         }
     }
     false
@@ -316,7 +324,15 @@ mod tests {
     fn a_listing_brought_up_to_date_is_the_walk() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for file in ["a/1.toml", "a/2.toml", "a-b.toml", "b/3.toml", "b/c/4.toml"] {
+        let files = [
+            "a/1.toml",
+            "a/2.toml",
+            "a-b.toml",
+            "b/3.toml",
+            "b/c/4.toml",
+            "b/c-d.toml",
+        ];
+        for file in files {
             write(root, &format!("{PRODUCTS_DIR}/{file}"));
         }
         let mut listing = walk(root);
