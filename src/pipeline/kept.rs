@@ -130,6 +130,7 @@ impl KeptInputs {
     /// [`KeptInputs::keep`]), so a build that fails leaves nothing kept.
     pub(crate) fn take(&mut self) -> Taken {
         Taken {
+            root: self.root.clone(),
             changes: std::mem::take(&mut self.pending),
             listing: self.listing.take().filter(|_| !self.untrusted),
             erp: self.erp.take().filter(|_| !self.untrusted),
@@ -176,6 +177,8 @@ impl KeptInputs {
 
 /// What one build took of the kept inputs (see [`KeptInputs::take`]).
 pub(crate) struct Taken {
+    /// The catalog folder as the events spell it.
+    root: PathBuf,
     changes: Pending,
     listing: Option<Vec<PathBuf>>,
     erp: Option<KeptErp>,
@@ -204,6 +207,8 @@ impl Taken {
     pub(crate) fn product_files(&mut self, prepared: &Prepared) -> Result<Vec<PathBuf>, Failure> {
         if let Some(mut listing) = self.listing.take()
             && prepared.mode == Mode::Build
+            // Events name paths under the root as the watcher spells it.
+            && prepared.root == self.root
             && !self.changes.walk
             && !update_listing(&mut listing, &prepared.root, &self.changes.paths)
         {
