@@ -2,6 +2,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::watch::SourceWatcher;
 use super::{channel_summary, exit, fail, show_diagnostics, show_timings};
 use crate::cli::{BuildArgs, Cli, Format};
 use crate::lock::CatalogLock;
@@ -14,14 +15,14 @@ pub fn run(root: &Path, args: &BuildArgs, cli: &Cli, mode: Mode) -> u8 {
     run_watched(root, args, cli, mode, None)
 }
 
-/// [`run`], for a build `watch` or `serve` started: `watched` is the log of what their
-/// watcher saw change, which learns here which cache this build made.
-pub fn run_watched(
+/// [`run`], for a build `watch` or `serve` started: `watcher` has the log of what it saw
+/// change, which learns here which cache this build made, and the inputs its builds keep.
+pub(crate) fn run_watched(
     root: &Path,
     args: &BuildArgs,
     cli: &Cli,
     mode: Mode,
-    watched: Option<&Mutex<WatchedChanges>>,
+    watcher: Option<&SourceWatcher>,
 ) -> u8 {
     // Held until this function returns, so past the last swap (see `crate::lock`).
     let _lock = match lock(root, args) {
@@ -31,9 +32,14 @@ pub fn run_watched(
     let progress = Progress::new(!cli.quiet && args.format == Format::Human);
     let started = std::time::Instant::now();
     let began_ns = crate::cache::now_ns();
+    let watched = watcher.map(SourceWatcher::log);
     let log = watched.map(|log| lock_log(log).clone());
+    let mut kept = watcher.map(SourceWatcher::kept);
+    let with_watcher = log.as_ref().zip(kept.as_deref_mut());
+    let with_watcher = with_watcher.map(|(log, kept)| pipeline::Watched { log, kept });
     let (use_cache, allow_drop) = (!args.no_cache, args.allow_drop);
-    let run = pipeline::run_watched(root, mode, use_cache, allow_drop, &progress, log.as_ref());
+    let run = pipeline::run_watched(root, mode, use_cache, allow_drop, &progress, with_watcher);
+    drop(kept);
     if let Some(watched) = watched
         && let Some(cache_started) = crate::cache::started_ns(root)
         // Under the lock, so no other run replaced it: the cache this build made, if any.

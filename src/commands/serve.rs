@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::exit;
@@ -11,7 +11,7 @@ use super::watch::SourceWatcher;
 use crate::cli::{Cli, ServeArgs};
 use crate::diagnostics::render_human;
 use crate::lock::CatalogLock;
-use crate::pipeline::{self, Mode, WatchedChanges};
+use crate::pipeline::{self, Mode};
 use crate::report::html::Links;
 use crate::serve::Shared;
 use crate::serve::index::{Index, Laps};
@@ -73,9 +73,9 @@ pub fn run(root: &Path, args: &ServeArgs, cli: &Cli) -> u8 {
         timings: cli.timings,
     };
     std::thread::spawn(move || {
-        build_and_index(&builder, options, watcher.log());
+        build_and_index(&builder, options, &watcher);
         while watcher.next_change(debounce).is_some() {
-            build_and_index(&builder, options, watcher.log());
+            build_and_index(&builder, options, &watcher);
         }
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -117,14 +117,14 @@ struct BuildOptions {
 
 /// One build, indexed for the pages; a build that fails (or panics) leaves the last good
 /// one on the pages, with the reason.
-fn build_and_index(shared: &Arc<Shared>, options: BuildOptions, watched: &Mutex<WatchedChanges>) {
+fn build_and_index(shared: &Arc<Shared>, options: BuildOptions, watcher: &SourceWatcher) {
     let quiet = options.quiet;
     shared.building();
     let started = std::time::Instant::now();
     let root = shared.root.clone();
     let previous = shared.index();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        build_index(&root, previous.as_deref(), &shared.links, options, watched)
+        build_index(&root, previous.as_deref(), &shared.links, options, watcher)
     }))
     .unwrap_or_else(|_| Err("pimfeed crashed while building; see the terminal".to_string()));
     // The pages first, then the terminal: whoever reads the line finds the pages updated.
@@ -179,7 +179,7 @@ fn build_index(
     previous: Option<&Index>,
     links: &Links,
     options: BuildOptions,
-    watched: &Mutex<WatchedChanges>,
+    watcher: &SourceWatcher,
 ) -> Result<Built, String> {
     // Held while indexing too: the index reads the feeds and cache this build left.
     let _lock = CatalogLock::acquire(root, Duration::from_secs(600), || {
@@ -192,9 +192,23 @@ fn build_index(
     }
     let giving_back = GiveBackAtOnce::start();
     let began_ns = crate::cache::now_ns();
+    let watched = watcher.log();
     let log = super::build::lock_log(watched).clone();
     let allow_drop = options.allow_drop;
-    let outcome = pipeline::run_watched(root, Mode::Build, true, allow_drop, &progress, Some(&log));
+    let mut kept = watcher.kept();
+    let with_watcher = pipeline::Watched {
+        log: &log,
+        kept: &mut kept,
+    };
+    let outcome = pipeline::run_watched(
+        root,
+        Mode::Build,
+        true,
+        allow_drop,
+        &progress,
+        Some(with_watcher),
+    );
+    drop(kept);
     if let Some(cache_started) = crate::cache::started_ns(root)
         // Under the lock, so no other run replaced it: the cache this build made, if any.
         && cache_started >= began_ns

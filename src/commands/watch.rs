@@ -1,7 +1,7 @@
 //! `watch`: build, then build again whenever the catalog's sources change.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -9,7 +9,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use super::{build, exit};
 use crate::cli::{Cli, WatchArgs};
 use crate::config::ErpConfig;
-use crate::pipeline::{self, Mode, WatchedChanges};
+use crate::pipeline::{self, KeptInputs, Mode, WatchedChanges};
 
 pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
     let watcher = match SourceWatcher::start(root) {
@@ -20,7 +20,7 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
         }
     };
     let root = watcher.root().to_path_buf();
-    build::run_watched(&root, &args.build, cli, Mode::Build, Some(watcher.log()));
+    build::run_watched(&root, &args.build, cli, Mode::Build, Some(&watcher));
     let debounce = Duration::from_millis(args.debounce_ms);
     loop {
         eprintln!("watching pim.toml, content/ and templates/ for changes (Ctrl-C to stop)");
@@ -28,7 +28,7 @@ pub fn run(root: &Path, args: &WatchArgs, cli: &Cli) -> u8 {
             return exit::OK;
         };
         eprintln!("{}", changed_line(&changed, chrono::Local::now()));
-        build::run_watched(&root, &args.build, cli, Mode::Build, Some(watcher.log()));
+        build::run_watched(&root, &args.build, cli, Mode::Build, Some(&watcher));
     }
 }
 
@@ -40,6 +40,9 @@ pub(crate) struct SourceWatcher {
     sources: Sources,
     /// Every change seen under `content/`, for the builds it starts (see [`WatchedChanges`]).
     log: Mutex<WatchedChanges>,
+    /// What its builds keep from one to the next, and what changed since (see
+    /// [`KeptInputs`]).
+    kept: Mutex<KeptInputs>,
     /// The wall clock when watching began, beside a monotonic one: a jump of the wall clock
     /// would make the log's times lie.
     clock: (Instant, i64),
@@ -73,15 +76,18 @@ impl SourceWatcher {
             })?;
         }
         let mut log = WatchedChanges::default();
+        let mut kept = KeptInputs::new(&sources.root, sources.erp_files.clone());
         if !sources.root.join(CONTENT).is_dir() {
             // Nothing under it is watched, so no build can skip a file's stamp.
             log.lost_for_good();
+            kept.lost_for_good();
         }
         Ok(SourceWatcher {
             _watcher: watcher,
             received,
             sources,
             log: Mutex::new(log),
+            kept: Mutex::new(kept),
             clock,
         })
     }
@@ -91,8 +97,32 @@ impl SourceWatcher {
         &self.log
     }
 
-    /// Notes in the log what `event` changed under `content/`: a file, or a whole folder.
+    /// What its builds keep from one to the next. A build that panicked while holding it
+    /// may have left it half-updated: then it is all dropped.
+    pub(crate) fn kept(&self) -> MutexGuard<'_, KeptInputs> {
+        self.kept.lock().unwrap_or_else(|poisoned| {
+            let mut kept = poisoned.into_inner();
+            kept.forget();
+            self.kept.clear_poison();
+            kept
+        })
+    }
+
+    /// Notes in the log what `event` changed under `content/`: a file, or a whole folder;
+    /// and for the kept inputs, every path it names.
     fn note_in_log(&self, event: &notify::Result<notify::Event>) {
+        let mut kept = self.kept();
+        match event {
+            Err(_) => kept.lost_for_good(),
+            Ok(event) if event.need_rescan() => kept.lost(),
+            Ok(event) if matches!(event.kind, EventKind::Access(_)) => {}
+            Ok(event) => {
+                for path in &event.paths {
+                    kept.note(path, is_folder_event(event, path));
+                }
+            }
+        }
+        drop(kept);
         let now = crate::cache::now_ns();
         let mut log = super::build::lock_log(&self.log);
         let since_start = i64::try_from(self.clock.0.elapsed().as_nanos()).unwrap_or(i64::MAX);
@@ -129,12 +159,7 @@ impl SourceWatcher {
             if !path.starts_with(&content) {
                 continue;
             }
-            let folder = matches!(
-                event.kind,
-                EventKind::Create(notify::event::CreateKind::Folder)
-                    | EventKind::Remove(notify::event::RemoveKind::Folder)
-            ) || path.is_dir();
-            log.saw(relative.to_path_buf(), folder, now);
+            log.saw(relative.to_path_buf(), is_folder_event(event, path), now);
         }
     }
 
@@ -182,6 +207,15 @@ impl SourceWatcher {
             .collect();
         Some(if named.is_empty() { changed } else { named })
     }
+}
+
+/// Whether `event` created or removed the folder `path`, or `path` is a folder now.
+fn is_folder_event(event: &notify::Event, path: &Path) -> bool {
+    matches!(
+        event.kind,
+        EventKind::Create(notify::event::CreateKind::Folder)
+            | EventKind::Remove(notify::event::RemoveKind::Folder)
+    ) || path.is_dir()
 }
 
 /// The folder of the content files.

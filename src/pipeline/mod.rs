@@ -11,6 +11,7 @@
 
 mod erp_pull;
 mod finish;
+mod kept;
 mod manifest;
 mod parsed_export;
 mod prepare;
@@ -28,6 +29,7 @@ use serde::Serialize;
 
 pub(crate) use erp_pull::pull_erp;
 pub use erp_pull::{ErpFailure, ErpPull, Stale};
+pub use kept::KeptInputs;
 pub use manifest::{Manifest, ManifestChannel, ManifestPart};
 pub(crate) use product_step::{Gated, gate_and_render};
 pub use sources::WatchedChanges;
@@ -215,32 +217,74 @@ pub fn run(
     run_watched(root, mode, use_cache, allow_drop, progress, None)
 }
 
-/// [`run`], for a build a file watcher started: `watched` is what it saw change, so only
-/// those files are checked against the build cache (see [`WatchedChanges`]).
+/// What a file watcher that starts a build gives it: the log of what it saw change, and the
+/// inputs its earlier builds kept (see [`KeptInputs`]).
+pub struct Watched<'w> {
+    pub log: &'w WatchedChanges,
+    pub kept: &'w mut KeptInputs,
+}
+
+/// [`run`], for a build a file watcher started: only the files it saw change are checked
+/// against the build cache (see [`WatchedChanges`]), and the product files and ERP numbers
+/// its earlier builds kept are used while they hold.
 pub fn run_watched(
     root: &Path,
     mode: Mode,
     use_cache: bool,
     allow_drop: bool,
     progress: &crate::ui::Progress,
-    watched: Option<&WatchedChanges>,
+    watched: Option<Watched<'_>>,
 ) -> Result<Outcome, Failure> {
     let mut stopwatch = Stopwatch::start();
+    let began_ns = crate::cache::now_ns();
+    let (log, mut kept) = match watched {
+        Some(Watched { log, kept }) => (Some(log), Some(kept)),
+        None => (None, None),
+    };
+    // Taken whole: given back only by a build that succeeds.
+    let mut taken = kept
+        .as_deref_mut()
+        .map(KeptInputs::take)
+        .filter(|_| use_cache && mode == Mode::Build);
     let (prepared, last_build) = Prepared::load(root, mode)?;
     let renderers = prepared.renderers()?;
-    let files = prepared.product_files()?;
+    let listing_started = std::time::Instant::now();
+    let files = match taken.as_mut() {
+        Some(taken) => taken.product_files(&prepared)?,
+        None => prepared.product_files()?,
+    };
+    let listing_took = listing_started.elapsed();
     stopwatch.lap("load configuration, schema and templates");
+    if let Some(taken) = &taken {
+        stopwatch.detail(taken.listing_said(), listing_took);
+    }
 
     progress.stage("pulling ERP numbers");
     let writes = mode != Mode::Check;
-    let (records, pull) = erp_pull::pull_erp_with(&prepared.config, root, progress, writes)?;
+    let erp_files = kept::erp_file_stamps(&prepared.config, root);
+    let (records, pull) = match taken.as_mut() {
+        Some(taken) => taken.pull_erp(&prepared, progress)?,
+        None => erp_pull::pull_erp_with(&prepared.config, root, progress, writes)?,
+    };
     stopwatch.lap("pull ERP");
+    if let Some(taken) = taken.as_ref().filter(|taken| taken.used.erp) {
+        stopwatch.detail(taken.erp_said(), std::time::Duration::ZERO);
+    }
 
     let mut build = Build::new(&prepared, &renderers, &files, &records);
-    build.watched = watched;
+    build.watched = log;
     build.use_cache = use_cache;
+    build.records_of_cache = taken.as_ref().and_then(|taken| taken.records_of_cache);
     let streamed = build.stream(use_cache, last_build, &pull, &mut stopwatch, progress)?;
-    build.finish(streamed, pull, allow_drop, stopwatch, progress)
+    let kept_pull = pull.clone();
+    let outcome = build.finish(streamed, pull, allow_drop, stopwatch, progress)?;
+    if let (Some(kept), Some(_)) = (kept, taken) {
+        // Under the catalog's lock, so no other run replaced it: the cache this build made.
+        let cache_started = crate::cache::started_ns(root).filter(|at| *at >= began_ns);
+        let erp = (records, kept_pull);
+        kept.keep(&prepared.config, files, erp, erp_files, root, cache_started);
+    }
+    Ok(outcome)
 }
 
 /// One run, between its prepare step and its end: the catalog as loaded, its renderers, its
@@ -256,6 +300,10 @@ pub(crate) struct Build<'a> {
     watched: Option<&'a WatchedChanges>,
     /// Whether what earlier builds kept may be used (`--no-cache` says no).
     use_cache: bool,
+    /// Set when the ERP records are exactly those of the build that made the cache which
+    /// started at this time (ns since the epoch), so its entries' ERP digests hold without
+    /// being computed again (see [`KeptInputs`]).
+    records_of_cache: Option<i64>,
 }
 
 impl<'a> Build<'a> {
@@ -274,6 +322,7 @@ impl<'a> Build<'a> {
             merge: prepared.merge_context(),
             watched: None,
             use_cache: true,
+            records_of_cache: None,
         }
     }
 

@@ -34,4 +34,5 @@ mod untrusted_input;
 mod verdicts;
 mod view_needs;
 mod watch;
+mod watch_kept;
 mod workflows;

@@ -721,3 +721,36 @@ fn a_rebuild_takes_the_files_the_watcher_saw_unchanged_without_checking_them() {
     );
     assert!(!second.ends_with(" 0 read again"), "{second}");
 }
+
+#[test]
+fn a_rebuild_keeps_the_listing_and_erp_numbers_until_the_export_changes() {
+    let catalog = Catalog::fixture("basic");
+    let mut server = Server::start(&catalog, &["--timings"]);
+    server.wait_for_line("the first build's cache", |line| line.starts_with("cache "));
+    let product = "content/products/tools/DR-1.toml";
+    catalog.write(
+        product,
+        &catalog.read(product).replace(
+            "Accuboormachine DR-1 18V",
+            "Accuboormachine DR-1 18V, nieuw",
+        ),
+    );
+    server.wait_for_line("the kept listing", |line| {
+        line.contains("listing the product files (kept")
+    });
+    server.wait_for_line("the kept ERP numbers", |line| {
+        line.contains("the numbers kept from the last build")
+    });
+    server.wait_for_line("the rebuild's cache", |line| line.starts_with("cache "));
+
+    // The export changes: its new numbers are in the feed the rebuild makes.
+    let export = "erp/items.csv";
+    catalog.write(
+        export,
+        &catalog.read(export).replace("DR-1,149.95,", "DR-1,151.95,"),
+    );
+    wait_for("the new price in the feed", || {
+        std::fs::read_to_string(catalog.path().join("feeds/google.xml"))
+            .is_ok_and(|xml| xml.contains("151.95 EUR"))
+    });
+}

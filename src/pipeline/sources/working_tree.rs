@@ -37,6 +37,8 @@ pub(crate) struct WorkingTree<'a> {
     pub(crate) now: chrono::DateTime<chrono::Utc>,
     /// What the watcher that started this build saw change (see [`WatchedChanges`]).
     pub(crate) watched: Option<&'a WatchedChanges>,
+    /// Set when the ERP records are those of the build whose cache started at this time.
+    pub(crate) records_of_cache: Option<i64>,
 }
 
 impl BatchSource for WorkingTree<'_> {
@@ -62,8 +64,13 @@ impl BatchSource for WorkingTree<'_> {
             (Some(watched), Some(last_cache)) => watched.since(last_cache.started_ns()),
             _ => None,
         };
+        let erp_as_cached = match (self.records_of_cache, self.last_cache.as_ref()) {
+            (Some(records), Some(last_cache)) => records == last_cache.started_ns(),
+            _ => false,
+        };
         let reading = Reading {
             unchanged,
+            erp_as_cached,
             source: self.source,
             parse: &self.parse,
             by_sku: self.by_sku,
@@ -109,6 +116,9 @@ enum Looked {
 struct Reading<'r> {
     /// The files the watcher that started this build vouches for.
     unchanged: Option<Unchanged<'r>>,
+    /// The ERP records are those the cache's entries were made or checked with: their ERP
+    /// digests hold without being computed again.
+    erp_as_cached: bool,
     source: &'r content::CatalogSource,
     parse: &'r content::product::ParseContext<'r>,
     by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
@@ -130,7 +140,10 @@ pub(crate) struct ReadingTime {
 impl Reading<'_> {
     fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
         // An entry is worth comparing with the file only while its ERP records are the same.
-        let entry = entry.filter(|entry| entry.holds_with(self.by_sku));
+        let entry = entry.filter(|entry| match self.erp_as_cached {
+            true => entry.reusable,
+            false => entry.holds_with(self.by_sku),
+        });
         if let (Some(entry), Some(unchanged)) = (entry, &self.unchanged)
             && entry.stamp != cache::Stamp::UNKNOWN
             && entry.content != cache::UNKNOWN_CONTENT
