@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::stamps::FolderStamps;
 use super::watched::Unchanged;
 use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, WatchedChanges};
 use crate::cache::{self, FileEntry};
@@ -128,7 +129,12 @@ pub(crate) struct ReadingTime {
 }
 
 impl Reading<'_> {
-    fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
+    fn look_up(
+        &self,
+        relative: &Path,
+        entry: Option<&FileEntry>,
+        folders: &mut FolderStamps,
+    ) -> Looked {
         // An entry is worth comparing with the file only while its ERP records are the same.
         let entry = entry.filter(|entry| entry.holds_with(self.by_sku));
         if let (Some(entry), Some(unchanged)) = (entry, &self.unchanged)
@@ -142,7 +148,7 @@ impl Reading<'_> {
             Some(root) => root.join(relative),
             None => relative.to_path_buf(),
         };
-        let stamp = cache::Stamp::of(&path).ok();
+        let stamp = folders.stamp(&path).ok();
         if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
             && last_cache.unchanged(entry, &stamp)
         {
@@ -214,7 +220,7 @@ impl Reading<'_> {
     }
 
     fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
-        match self.look_up(relative, None) {
+        match self.look_up(relative, None, &mut FolderStamps::default()) {
             Looked::Parsed(file, key) => (*file, key),
             Looked::Reusable(_) | Looked::Vouched => {
                 unreachable!("without an entry nothing is reusable")
@@ -235,9 +241,9 @@ fn read_content_batch(
 ) -> Vec<FileWork> {
     let looked: Vec<Looked> = batch
         .par_iter()
-        .map(|relative| {
+        .map_init(FolderStamps::default, |folders, relative| {
             let entry = old.get(relative.to_string_lossy().as_ref());
-            reading.look_up(relative, entry)
+            reading.look_up(relative, entry, folders)
         })
         .collect();
     let mut works = Vec::with_capacity(batch.len());
