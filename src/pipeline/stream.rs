@@ -220,6 +220,7 @@ impl Build<'_> {
                 keep_days,
                 now: prepared.started,
                 watched: self.watched,
+                prefetched: None,
             }),
         })
     }

@@ -74,3 +74,69 @@ fn a_feed_that_does_not_parse_back_leaves_the_published_report_as_it_was() {
         .collect();
     assert!(leftovers.is_empty(), "staging folders left: {leftovers:?}");
 }
+
+/// A product file of the bulk folder: the example's drill with its SKU and Dutch title as
+/// given.
+fn bulk_product(drill: &str, sku: &str, title: &str) -> String {
+    drill
+        .lines()
+        .map(|line| match line {
+            l if l.starts_with("sku = ") => format!("sku = \"{sku}\""),
+            l if l.starts_with("title.nl-NL = ") => format!("title.nl-NL = \"{title}\""),
+            l if l.starts_with("title.en-GB = ") => format!("title.en-GB = \"{sku} drill\""),
+            l => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Over a thousand files make several batches; the next batch's files are looked up while
+/// the checks across files run on the one before. A duplicate SKU and a duplicate title
+/// across batches are still found at the later file, and a build from the cache after an
+/// edit gives what a build without it gives.
+#[test]
+fn checks_across_files_hold_across_batches_from_the_cache_and_without_it() {
+    let catalog = Catalog::example();
+    let drill = catalog.read("content/products/power-tools/MK-DHP485.toml");
+    for i in 0..2200 {
+        let (sku, title) = match i {
+            1500 => ("BULK-0100".to_string(), "Bulk boormachine 1500".to_string()),
+            2150 => ("BULK-2150".to_string(), "Bulk boormachine 1100".to_string()),
+            _ => (format!("BULK-{i:04}"), format!("Bulk boormachine {i:04}")),
+        };
+        catalog.write(
+            &format!("content/products/power-tools/bulk/{i:04}.toml"),
+            &bulk_product(&drill, &sku, &title),
+        );
+    }
+    let cold = catalog.run(&["build", "--format", "json"]);
+    let code = cold.code();
+    eprintln!(
+        "DEBUG {code} {}",
+        &cold.stdout()[..300.min(cold.stdout().len())]
+    );
+    let report = catalog.read("feeds/report/report.json");
+    assert!(
+        report.contains("duplicate-sku") && report.contains("bulk/1500.toml"),
+        "the SKU repeated in a later batch is reported"
+    );
+    assert!(
+        report.contains("duplicate-title") && report.contains("bulk/2150.toml"),
+        "the title repeated in a later batch is reported"
+    );
+
+    let edited = "content/products/power-tools/bulk/1200.toml";
+    catalog.write(
+        edited,
+        &bulk_product(&drill, "BULK-1200", "Bulk boormachine 1200 nieuw"),
+    );
+    let from_cache = catalog.run(&["build", "--format", "json"]).expect(code);
+    let (reused, checked) = crate::cache::cache_use(&from_cache);
+    assert!(
+        reused > 2000 && checked < 10,
+        "{reused} reused, {checked} checked"
+    );
+    let with_cache = crate::cache::outputs(&catalog);
+    catalog.run(&["build", "--no-cache"]).expect(code);
+    crate::cache::assert_same(&with_cache, &crate::cache::outputs(&catalog));
+}
