@@ -106,7 +106,9 @@ impl Build<'_> {
                         stopwatch.lap("blame");
                         let changed: Vec<&std::path::Path> =
                             changed.iter().map(std::path::PathBuf::as_path).collect();
-                        crate::git::state(&prepared.root, &prepared.output_dir, &changed)
+                        let git = crate::git::state(&prepared.root, &prepared.output_dir, &changed);
+                        stopwatch.lap("git status (for the manifest)");
+                        git
                     }
                 };
                 // Written now, while the feeds are still parsed back: the staging folder is

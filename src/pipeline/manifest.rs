@@ -55,20 +55,13 @@ pub struct ManifestPart {
 /// Writes `report/report.json` and `report/index.html` into the staging folder `dir`, the two
 /// at once: with nine channels at 100k products they take a few tenths of a second between
 /// them, which is why a build writes them while its feeds are still being parsed back (see
-/// [`crate::pipeline::finish`]).
+/// [`crate::pipeline::finish`]). The HTML page gets a thread of its own rather than one of
+/// rayon's, which the parse-back keeps busy.
 pub(crate) fn write_report(dir: &Path, report: &Report, output: &Path) -> Result<(), Failure> {
     let report_dir = dir.join("report");
     std::fs::create_dir_all(&report_dir).map_err(Failure::io("cannot create the report folder"))?;
-    let (json, html) = rayon::join(
-        || {
-            let mut json = create(dir, "report/report.json")?;
-            report
-                .write_json(&mut json)
-                .map_err(|err| Failure::io("cannot write report.json")(err.into()))?;
-            json.flush()
-                .map_err(Failure::io("cannot write report.json"))
-        },
-        || {
+    std::thread::scope(|scope| {
+        let html = scope.spawn(|| {
             let mut html = create(dir, "report/index.html")?;
             report.write_html(&mut html, output).map_err(|err| {
                 Failure::io("cannot write the HTML report")(std::io::Error::other(
@@ -77,9 +70,15 @@ pub(crate) fn write_report(dir: &Path, report: &Report, output: &Path) -> Result
             })?;
             html.flush()
                 .map_err(Failure::io("cannot write the HTML report"))
-        },
-    );
-    json.and(html)
+        });
+        let mut json = create(dir, "report/report.json")?;
+        report
+            .write_json(&mut json)
+            .map_err(|err| Failure::io("cannot write report.json")(err.into()))?;
+        json.flush()
+            .map_err(Failure::io("cannot write report.json"))?;
+        html.join().expect("writing the HTML report does not panic")
+    })
 }
 
 /// Writes `manifest.json` into the staging folder `dir`.
