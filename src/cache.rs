@@ -30,10 +30,12 @@ use crate::pimfeed_folder;
 use crate::render::ItemSpan;
 use crate::verdict::{Reason, Verdict};
 
+mod erp_bytes;
+
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 pub type Digest32 = [u8; 32];
 
@@ -58,6 +60,14 @@ impl Stamp {
         modified_ns: i64::MIN,
         inode: 0,
     };
+
+    pub fn new(len: u64, modified_ns: i64, inode: u64) -> Stamp {
+        Stamp {
+            len,
+            modified_ns,
+            inode,
+        }
+    }
 
     pub fn of(path: &Path) -> io::Result<Stamp> {
         let metadata = fs::metadata(path)?;
@@ -335,25 +345,21 @@ pub fn erp_digest<'s>(
     skus: impl Iterator<Item = &'s str>,
     by_sku: &HashMap<&str, &ErpRecord>,
 ) -> Digest32 {
-    let mut hasher = Sha256::new();
-    // A record's JSON is written into one buffer and hashed whole: serde_json writes it in
-    // dozens of small pieces, and handing each to the hasher cost more than the hashing. A
-    // build from the cache does this for every content file.
-    let mut json = Vec::with_capacity(512);
+    // A build from the cache does this for every content file: the records are written into
+    // one buffer as their exact bytes (see [`erp_bytes`]) and hashed whole.
+    let mut bytes = Vec::with_capacity(256);
     for sku in skus {
-        hasher.update(sku.as_bytes());
-        hasher.update([0]);
+        bytes.extend_from_slice(sku.as_bytes());
+        bytes.push(0);
         match by_sku.get(sku) {
             Some(record) => {
-                json.clear();
-                serde_json::to_writer(&mut json, record).expect("an ERP record serialises");
-                hasher.update(&json);
+                bytes.push(1);
+                erp_bytes::append(&mut bytes, record);
             }
-            None => hasher.update(b"-"),
+            None => bytes.push(0),
         }
-        hasher.update([0]);
     }
-    hasher.finalize().into()
+    Sha256::digest(&bytes).into()
 }
 
 /// A hash of everything an item depends on besides its file and ERP records: the catalog's
@@ -967,26 +973,33 @@ mod tests {
         ErpRecord::example(sku, rust_decimal::Decimal::new(1250, 2), stock)
     }
 
-    /// The digest is of each SKU and its record's JSON, in order: hashed in whole records or
-    /// piece by piece, the bytes and so the digest stay the same.
+    /// The digest is of each SKU and its record's exact bytes (see [`erp_bytes`]), in order;
+    /// a SKU without a record and the order of the SKUs both count.
     #[test]
-    fn the_erp_digest_is_of_each_sku_and_its_records_json() {
+    fn the_erp_digest_is_of_each_sku_and_its_records_bytes() {
         let records = [record("A", 3), record("B", 1)];
         let by_sku: HashMap<&str, &ErpRecord> =
             records.iter().map(|r| (r.sku.as_str(), r)).collect();
-        let mut expected = Sha256::new();
-        for (sku, json) in [
-            ("B", Some(serde_json::to_vec(&records[1]).unwrap())),
+        let mut expected = Vec::new();
+        for (sku, record) in [
+            ("B", Some(&records[1])),
             ("C", None),
-            ("A", Some(serde_json::to_vec(&records[0]).unwrap())),
+            ("A", Some(&records[0])),
         ] {
-            expected.update(sku.as_bytes());
-            expected.update([0]);
-            expected.update(json.as_deref().unwrap_or(b"-"));
-            expected.update([0]);
+            expected.extend_from_slice(sku.as_bytes());
+            expected.push(0);
+            match record {
+                Some(record) => {
+                    expected.push(1);
+                    erp_bytes::append(&mut expected, record);
+                }
+                None => expected.push(0),
+            }
         }
-        let expected: Digest32 = expected.finalize().into();
+        let expected: Digest32 = Sha256::digest(&expected).into();
         assert_eq!(erp_digest(["B", "C", "A"].into_iter(), &by_sku), expected);
+        assert_ne!(erp_digest(["A", "C", "B"].into_iter(), &by_sku), expected);
+        assert_ne!(erp_digest(["B", "A"].into_iter(), &by_sku), expected);
     }
 
     #[test]

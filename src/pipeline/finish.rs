@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::manifest::{Manifest, ManifestChannel, write_report_and_manifest};
+use super::manifest::{Manifest, ManifestChannel, write_manifest, write_report};
 use super::stream::Streamed;
 use super::timings::Stopwatch;
 use super::verify::verify_feeds;
@@ -79,7 +79,8 @@ impl Build<'_> {
         };
         let mut reuse = content.reuse;
         let changed = std::mem::take(&mut content.changed);
-        let (verified, (report, previous, git)) =
+        let staged_dir = staging.as_ref().map(|staging| staging.path().to_path_buf());
+        let (verified, (report, previous, git, report_written)) =
             verify_alongside(&prepared.channels, &counts, staged_parts, || {
                 let mut report = self.report(
                     content,
@@ -105,10 +106,19 @@ impl Build<'_> {
                         stopwatch.lap("blame");
                         let changed: Vec<&std::path::Path> =
                             changed.iter().map(std::path::PathBuf::as_path).collect();
-                        crate::git::state(&prepared.root, &prepared.output_dir, &changed)
+                        let git = crate::git::state(&prepared.root, &prepared.output_dir, &changed);
+                        stopwatch.lap("git status (for the manifest)");
+                        git
                     }
                 };
-                (report, previous, git)
+                // Written now, while the feeds are still parsed back: the staging folder is
+                // thrown away whole if they fail, or if the guard stops the build.
+                let written = staged_dir.as_deref().map_or(Ok(()), |dir| {
+                    progress.stage("writing the report");
+                    write_report(dir, &report, &prepared.config.build.output)
+                });
+                stopwatch.lap("write the report (beside the parse-back)");
+                (report, previous, git, written)
             });
         let mut manifest_channels = Vec::new();
         if let Some(verified) = verified {
@@ -121,6 +131,7 @@ impl Build<'_> {
                 took,
             );
         }
+        report_written?;
         let manifest = staging.as_ref().map(|_| Manifest {
             generated_at: prepared.generated_at.clone(),
             pimfeed_version: env!("CARGO_PKG_VERSION"),
@@ -248,13 +259,8 @@ impl Build<'_> {
             output_dir,
             report,
         )?;
-        progress.stage("writing report and manifest");
-        write_report_and_manifest(
-            staging.path(),
-            report,
-            manifest,
-            &prepared.config.build.output,
-        )?;
+        progress.stage("writing the manifest");
+        write_manifest(staging.path(), manifest)?;
         if let Some(previous) = previous {
             let current = file_stats(&manifest.channels);
             let published = cache::published_feed_stamps(&prepared.root);

@@ -221,6 +221,7 @@ impl Build<'_> {
                 now: prepared.started,
                 watched: self.watched,
                 records_of_cache: self.records_of_cache,
+                prefetched: None,
             }),
         })
     }

@@ -10,6 +10,7 @@ mod conformance;
 mod diff;
 mod docs;
 mod escaping;
+mod fixed_costs;
 mod github;
 mod google;
 mod google_native;

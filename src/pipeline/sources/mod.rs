@@ -3,6 +3,7 @@
 //! the cache) and the last build through the build cache (for a refresh with it).
 
 mod last_build;
+mod stamps;
 mod watched;
 mod working_tree;
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::stamps::FolderStamps;
 use super::watched::Unchanged;
 use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, WatchedChanges};
 use crate::cache::{self, FileEntry};
@@ -39,6 +40,8 @@ pub(crate) struct WorkingTree<'a> {
     pub(crate) watched: Option<&'a WatchedChanges>,
     /// Set when the ERP records are those of the build whose cache started at this time.
     pub(crate) records_of_cache: Option<i64>,
+    /// The next batch, looked up while the checks of the one before ran.
+    pub(crate) prefetched: Option<LookedUp>,
 }
 
 impl BatchSource for WorkingTree<'_> {
@@ -47,17 +50,20 @@ impl BatchSource for WorkingTree<'_> {
         so_far: &mut ContentSoFar,
         stopwatch: &mut Stopwatch,
     ) -> Result<Option<Batch>, Failure> {
-        let end = self.files.len().min(self.next + FILES_PER_BATCH);
-        let batch = &self.files[self.next..end];
-        self.next = end;
-        let Some(last) = batch.last() else {
+        let start = self.next;
+        let end = self.files.len().min(start + FILES_PER_BATCH);
+        if start == end {
             return Ok(None);
+        }
+        self.next = end;
+        let prefetched = match self.prefetched.take() {
+            Some(prefetched) => prefetched,
+            None => LookedUp::Pending(self.entries_through(end)?),
         };
-        let old = match self.last_cache.as_mut() {
-            Some(last_cache) => last_cache
-                .entries_through(last)
-                .map_err(Failure::io("cannot read the build cache"))?,
-            None => HashMap::new(),
+        let following = self.files.len().min(end + FILES_PER_BATCH);
+        let next_old = match following > end {
+            true => Some(self.entries_through(following)?),
+            false => None,
         };
         stopwatch.lap("read the build cache");
         let unchanged = match (self.watched, self.last_cache.as_ref()) {
@@ -88,13 +94,36 @@ impl BatchSource for WorkingTree<'_> {
             channels: self.channels,
             source: self.source,
         };
-        let works = read_content_batch(
-            batch,
-            old,
-            &reading,
-            &mut checks,
-            (&mut so_far.reuse, &mut so_far.changed),
+        let batch = &self.files[start..end];
+        let (old, looked) = match prefetched {
+            LookedUp::Done(old, looked) => (old, looked),
+            LookedUp::Pending(old) => {
+                let looked = look_up_batch(batch, &old, &reading);
+                (old, looked)
+            }
+        };
+        // The checks across files run in catalog order on this thread; meanwhile the next
+        // batch's files are looked up (a stat each, in a build from the cache) on the others.
+        let next_batch = &self.files[end..following];
+        let (works, prefetched) = rayon::join(
+            || {
+                read_content_batch(
+                    batch,
+                    old,
+                    looked,
+                    &reading,
+                    &mut checks,
+                    (&mut so_far.reuse, &mut so_far.changed),
+                )
+            },
+            || {
+                next_old.map(|old| {
+                    let looked = look_up_batch(next_batch, &old, &reading);
+                    LookedUp::Done(old, looked)
+                })
+            },
         );
+        self.prefetched = prefetched;
         Ok(Some(Batch {
             works,
             progressed: batch.len(),
@@ -102,8 +131,26 @@ impl BatchSource for WorkingTree<'_> {
     }
 }
 
+impl WorkingTree<'_> {
+    /// The last build's cache entries of the files up to `end` (exclusive), by path.
+    fn entries_through(&mut self, end: usize) -> Result<HashMap<Arc<str>, FileEntry>, Failure> {
+        match (self.last_cache.as_mut(), self.files[..end].last()) {
+            (Some(last_cache), Some(last)) => last_cache
+                .entries_through(last)
+                .map_err(Failure::io("cannot read the build cache")),
+            _ => Ok(HashMap::new()),
+        }
+    }
+}
+
+/// A batch's cache entries, with its files looked up in them or not yet.
+pub(crate) enum LookedUp {
+    Pending(HashMap<Arc<str>, FileEntry>),
+    Done(HashMap<Arc<str>, FileEntry>, Vec<Looked>),
+}
+
 /// A content file, looked up in the build cache before it is parsed.
-enum Looked {
+pub(crate) enum Looked {
     /// The cache has it: same bytes, same ERP records.
     Reusable(cache::Stamp),
     /// The cache has it, and the watcher saw no change to it since the cache was made: not
@@ -138,7 +185,12 @@ pub(crate) struct ReadingTime {
 }
 
 impl Reading<'_> {
-    fn look_up(&self, relative: &Path, entry: Option<&FileEntry>) -> Looked {
+    fn look_up(
+        &self,
+        relative: &Path,
+        entry: Option<&FileEntry>,
+        folders: &mut FolderStamps,
+    ) -> Looked {
         // An entry is worth comparing with the file only while its ERP records are the same.
         let entry = entry.filter(|entry| match self.erp_as_cached {
             true => entry.reusable,
@@ -155,7 +207,7 @@ impl Reading<'_> {
             Some(root) => root.join(relative),
             None => relative.to_path_buf(),
         };
-        let stamp = cache::Stamp::of(&path).ok();
+        let stamp = folders.stamp(&path).ok();
         if let (Some(entry), Some(last_cache), Some(stamp)) = (entry, self.last_cache, stamp)
             && last_cache.unchanged(entry, &stamp)
         {
@@ -227,7 +279,7 @@ impl Reading<'_> {
     }
 
     fn parse(&self, relative: &Path) -> (content::ParsedFile, Option<FileKey>) {
-        match self.look_up(relative, None) {
+        match self.look_up(relative, None, &mut FolderStamps::default()) {
             Looked::Parsed(file, key) => (*file, key),
             Looked::Reusable(_) | Looked::Vouched => {
                 unreachable!("without an entry nothing is reusable")
@@ -236,23 +288,32 @@ impl Reading<'_> {
     }
 }
 
-/// One batch of content files, in catalog order: each found unchanged in the build cache (in
-/// parallel), or read and checked; then the checks across files, in order. Files left without
-/// a product are dropped (their diagnostics are kept).
+/// Each file of a batch, found unchanged in the build cache (`old`) or read, in parallel.
+fn look_up_batch(
+    batch: &[PathBuf],
+    old: &HashMap<Arc<str>, FileEntry>,
+    reading: &Reading<'_>,
+) -> Vec<Looked> {
+    batch
+        .par_iter()
+        .map_init(FolderStamps::default, |folders, relative| {
+            let entry = old.get(relative.to_string_lossy().as_ref());
+            reading.look_up(relative, entry, folders)
+        })
+        .collect()
+}
+
+/// One batch of content files, in catalog order, as [`look_up_batch`] found them: each
+/// unchanged in the build cache, or read; then the checks across files, in order. Files left
+/// without a product are dropped (their diagnostics are kept).
 fn read_content_batch(
     batch: &[PathBuf],
     mut old: HashMap<Arc<str>, FileEntry>,
+    looked: Vec<Looked>,
     reading: &Reading<'_>,
     checks: &mut ContentChecks<'_>,
     (reuse, changed): (&mut CacheUse, &mut Vec<PathBuf>),
 ) -> Vec<FileWork> {
-    let looked: Vec<Looked> = batch
-        .par_iter()
-        .map(|relative| {
-            let entry = old.get(relative.to_string_lossy().as_ref());
-            reading.look_up(relative, entry)
-        })
-        .collect();
     let mut works = Vec::with_capacity(batch.len());
     for (relative, looked) in batch.iter().zip(looked) {
         if matches!(looked, Looked::Vouched) {
