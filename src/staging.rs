@@ -1,7 +1,8 @@
 //! The folders a build writes beside the ones it replaces: `.feeds.staging-PID` while it
 //! writes, `.feeds.old-PID` for a previous folder set aside during a swap without exchange
-//! (see [`crate::swap`], which puts a staging folder live). Each is named for the process that
-//! made it, so the next run can tell a dead run's leftovers from a running one's.
+//! (see [`crate::swap`], which puts a staging folder live), and `.feeds.trash-PID` for a
+//! previous folder the swap replaced, being removed. Each is named for the process that made
+//! it, so the next run can tell a dead run's leftovers from a running one's.
 
 use std::fs;
 use std::io;
@@ -151,7 +152,7 @@ pub(crate) fn restore_aside(target: &Path) -> io::Result<()> {
 /// Removes the staging and set-aside folders of runs whose process is gone. Best effort: a
 /// folder that cannot be removed now is tried again by the next run.
 pub(crate) fn remove_dead_leftovers(target: &Path) {
-    for kind in ["staging", "old"] {
+    for kind in ["staging", "old", TRASH] {
         for (dir, pid) in siblings(target, kind) {
             if pid != std::process::id() && !process_is_running(pid) {
                 let _ = fs::remove_dir_all(dir);
@@ -175,4 +176,54 @@ fn process_is_running(pid: u32) -> bool {
     // Without a cheap check, only this process counts as running; the catalog lock means no
     // other pimfeed run is writing these folders anyway.
     pid == std::process::id()
+}
+
+/// The kind of folder a swap is done with: removed, never put back or read.
+const TRASH: &str = "trash";
+
+/// This process's removals of trash folders still running.
+static REMOVALS: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Renames `leftover`, a previous folder a swap replaced at `live`, to `.NAME.trash-PID` beside
+/// `live`, for [`remove_in_background`]. A rename: it costs nothing however large the folder.
+pub(crate) fn move_to_trash(leftover: &Path, live: &Path) -> io::Result<PathBuf> {
+    let trash = named(live, TRASH, std::process::id());
+    if fs::symlink_metadata(&trash).is_ok() {
+        // Left by a removal of this process that failed.
+        fs::remove_dir_all(&trash)?;
+    }
+    fs::rename(leftover, &trash)?;
+    Ok(trash)
+}
+
+/// Removes the trash folders `trash` on a thread of their own, so that a build is done when
+/// its feeds are live, not when the previous ones are deleted. [`wait_for_removals`] waits
+/// for it; a folder whose removal fails or is cut short is removed by the next run.
+pub(crate) fn remove_in_background(trash: Vec<PathBuf>) {
+    if trash.is_empty() {
+        return;
+    }
+    let removal = std::thread::spawn(move || {
+        for folder in trash {
+            let _ = fs::remove_dir_all(folder);
+        }
+    });
+    REMOVALS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(removal);
+}
+
+/// Waits until this process's trash folders are removed: before a swap names its own, and
+/// before the process exits, so a finished run leaves nothing behind.
+pub fn wait_for_removals() {
+    let removals = std::mem::take(
+        &mut *REMOVALS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for removal in removals {
+        let _ = removal.join();
+    }
 }
