@@ -186,7 +186,7 @@ static REMOVALS: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> =
     std::sync::Mutex::new(Vec::new());
 
 /// Renames `leftover`, a previous folder a swap replaced at `live`, to `.NAME.trash-PID` beside
-/// `live`, for [`remove_in_background`]. A rename: it costs nothing however large the folder.
+/// `live`, for [`remove_in_background`], and unlinks there the files that are also live.
 pub(crate) fn move_to_trash(leftover: &Path, live: &Path) -> io::Result<PathBuf> {
     let trash = named(live, TRASH, std::process::id());
     if fs::symlink_metadata(&trash).is_ok() {
@@ -194,7 +194,36 @@ pub(crate) fn move_to_trash(leftover: &Path, live: &Path) -> io::Result<PathBuf>
         fs::remove_dir_all(&trash)?;
     }
     fs::rename(leftover, &trash)?;
+    unlink_shared_files(&trash)?;
     Ok(trash)
+}
+
+/// Unlinks the files under `dir` that have another link: an unchanged feed is kept by a hard
+/// link into the new folder, and removing the old link changes the live file's change time,
+/// which the build cache's stamp of a published feed includes. Done now, before the cache
+/// records the stamps, rather than by the removal after it (which would make the next build
+/// find every kept feed changed). Cheap: no data is freed, and a feed folder holds a few files.
+fn unlink_shared_files(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let metadata = entry.metadata()?;
+        if metadata.is_dir() {
+            unlink_shared_files(&entry.path())?;
+        } else if links(&metadata) > 1 {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn links(metadata: &fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(metadata)
+}
+
+#[cfg(not(unix))]
+fn links(_: &fs::Metadata) -> u64 {
+    1
 }
 
 /// Removes the trash folders `trash` on a thread of their own, so that a build is done when
@@ -225,5 +254,49 @@ pub fn wait_for_removals() {
     );
     for removal in removals {
         let _ = removal.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_live_file_linked_from_the_trash_keeps_its_stamp_while_the_trash_is_removed() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("feeds");
+        let previous = dir.path().join(".feeds.staging-1");
+        fs::create_dir_all(&live).unwrap();
+        fs::create_dir_all(previous.join("report")).unwrap();
+        fs::write(previous.join("report/index.html"), "old report").unwrap();
+        fs::write(previous.join("google.xml"), "kept feed").unwrap();
+        fs::hard_link(previous.join("google.xml"), live.join("google.xml")).unwrap();
+
+        let trash = move_to_trash(&previous, &live).unwrap();
+        // The link from the trash is gone already: removing the rest cannot touch the live
+        // file's change time, which a published feed's stamp includes.
+        let kept = fs::metadata(live.join("google.xml")).unwrap();
+        assert_eq!(kept.nlink(), 1);
+        assert!(!trash.join("google.xml").exists());
+        assert_eq!(
+            fs::read_to_string(trash.join("report/index.html")).unwrap(),
+            "old report"
+        );
+        let stamp = (kept.ctime(), kept.ctime_nsec(), kept.ino(), kept.len());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        remove_in_background(vec![trash.clone()]);
+        wait_for_removals();
+        assert!(!trash.exists());
+        let after = fs::metadata(live.join("google.xml")).unwrap();
+        assert_eq!(
+            stamp,
+            (after.ctime(), after.ctime_nsec(), after.ino(), after.len())
+        );
+        assert_eq!(
+            fs::read_to_string(live.join("google.xml")).unwrap(),
+            "kept feed"
+        );
     }
 }
