@@ -92,7 +92,7 @@ fn any_differs(
     })
 }
 
-/// Staging and previous-build folders sit next to the output folder while a build runs, and
+/// Staging, previous-build and trash folders sit next to the output folder while a build runs, and
 /// `.pimfeed/` holds what pimfeed keeps between runs: neither is content.
 fn is_build_artifact(path: &Path, output: &Path) -> bool {
     let Some(name) = output.file_name().map(|n| n.to_string_lossy().into_owned()) else {
@@ -103,6 +103,7 @@ fn is_build_artifact(path: &Path, output: &Path) -> bool {
         crate::pimfeed_folder::is_folder(&c)
             || c.starts_with(&format!(".{name}.staging-"))
             || c.starts_with(&format!(".{name}.old-"))
+            || c.starts_with(&format!(".{name}.trash-"))
     })
 }
 

@@ -9,5 +9,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     pimfeed::git::keep_large_trees();
-    pimfeed::commands::run(pimfeed::cli::Cli::parse())
+    let code = pimfeed::commands::run(pimfeed::cli::Cli::parse());
+    // The previous feeds a build replaced are removed beside its last steps; done by now.
+    pimfeed::staging::wait_for_removals();
+    code
 }

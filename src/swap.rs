@@ -9,7 +9,10 @@
 //!    This is the commit point: `feeds/` is never absent, and from here on the live manifest
 //!    matches the pending last build's tag.
 //! 3. The pending last build is exchanged with `.pimfeed/last-build`, and the previous feeds and
-//!    last build are removed.
+//!    last build are renamed to `.feeds.trash-PID` and `.pimfeed/.last-build.trash-PID`, which
+//!    a thread of their own removes: deleting a feed of a hundred megabytes and the previous
+//!    `products.jsonl` took a tenth of a second or more, which the swap no longer waits for.
+//!    A trash folder is never put live or read; a killed run's is removed by the next run.
 //!
 //! A crash before step 2 leaves the previous feeds with the previous last build; one after it
 //! leaves the new feeds, and the next run (which takes the catalog lock first) sees that the
@@ -32,7 +35,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::pimfeed_folder;
-use crate::staging::{Staging, live_folder, named, remove_dead_leftovers, restore_aside};
+use crate::staging::{
+    Staging, live_folder, move_to_trash, named, remove_dead_leftovers, remove_in_background,
+    restore_aside, wait_for_removals,
+};
 
 /// Why the swap did not happen: the live feeds and last build are the previous ones.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +58,9 @@ pub struct Swapped {
 /// Puts a build's (or, without a last build, a refresh's) staged feeds live, with its
 /// last build, at one commit point (see the module documentation).
 pub fn publish(feeds: Staging, last_build: Option<Staging>) -> Result<Swapped, SwapError> {
+    // A long-running `watch` or `serve` swaps again and again: the previous swap's folders are
+    // gone before this one names its own alike.
+    wait_for_removals();
     let fail = |context: String| move |source| SwapError { context, source };
     let pending = match last_build {
         Some(last_build) => Some(
@@ -76,10 +85,13 @@ pub fn publish(feeds: Staging, last_build: Option<Staging>) -> Result<Swapped, S
     let _ = failpoint("after-feeds");
 
     let mut swapped = Swapped::default();
-    let mut leftovers: Vec<PathBuf> = previous_feeds.into_iter().collect();
+    let mut leftovers: Vec<(PathBuf, PathBuf)> = previous_feeds
+        .into_iter()
+        .map(|previous| (previous, feeds.target().to_path_buf()))
+        .collect();
     if let Some((pending, live)) = pending {
         match exchange_or_replace(&pending, &live) {
-            Ok(previous) => leftovers.extend(previous),
+            Ok(previous) => leftovers.extend(previous.map(|previous| (previous, live.clone()))),
             Err(err) => swapped.warnings.push(format!(
                 "the new feeds are live, but {} could not be replaced yet ({err}); the next \
                  build or refresh finishes that before it reads it",
@@ -88,15 +100,20 @@ pub fn publish(feeds: Staging, last_build: Option<Staging>) -> Result<Swapped, S
         }
     }
     let _ = failpoint("after-last-build");
-    for leftover in leftovers {
-        if let Err(err) = failpoint("cleanup").and_then(|()| fs::remove_dir_all(&leftover)) {
-            swapped.warnings.push(format!(
+    let mut trash = Vec::new();
+    for (leftover, live) in leftovers {
+        let moved = failpoint("cleanup").and_then(|()| move_to_trash(&leftover, &live));
+        match moved {
+            Ok(moved) => trash.push(moved),
+            Err(err) => swapped.warnings.push(format!(
                 "the new feeds are live, but the previous build's folder {} could not be \
                  removed ({err}); the next build or refresh removes it",
                 leftover.display()
-            ));
+            )),
         }
     }
+    let _ = failpoint("before-removal");
+    remove_in_background(trash);
     Ok(swapped)
 }
 
@@ -286,6 +303,7 @@ mod tests {
         let swapped = publish(staging, None).unwrap();
         assert!(swapped.warnings.is_empty());
         assert_eq!(fs::read_to_string(target.join("a.xml")).unwrap(), "new");
+        wait_for_removals();
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{BlameOptions, Oid, Repository};
 
-use super::kept_blame::KeptBlame;
+use super::kept_blame::{FileStamp, KeptBlame};
 use crate::content::CatalogSource;
 use crate::diagnostics::Blame;
 
@@ -170,14 +170,26 @@ impl Blamer {
         let Some(root) = &self.root else {
             return self.blame_from(head, file, None);
         };
-        let text = std::fs::read(root.join(file)).ok()?;
+        let path = root.join(file);
+        // Stamped before reading, so bytes written after the stamp never go with it.
+        let stamp = self.kept.as_ref().and_then(|_| FileStamp::of(&path));
+        if let (Some(kept), Some(stamp)) = (self.kept.as_mut(), stamp)
+            && let Some(hunks) = kept.get_stamped(file, stamp)
+        {
+            return Some(hunks);
+        }
+        let text = std::fs::read(&path).ok()?;
         let blob = Oid::hash_object(git2::ObjectType::Blob, &text).ok()?;
-        if let Some(hunks) = self.kept.as_mut().and_then(|kept| kept.get(file, blob)) {
+        if let Some(hunks) = self
+            .kept
+            .as_mut()
+            .and_then(|kept| kept.get(file, blob, stamp))
+        {
             return Some(hunks);
         }
         let hunks = self.blame_from(head, file, Some((&text, blob)))?;
         if let Some(kept) = self.kept.as_mut() {
-            kept.insert(file, blob, &hunks);
+            kept.insert(file, blob, stamp, &hunks);
         }
         Some(hunks)
     }
@@ -267,6 +279,64 @@ mod tests {
             }
         }
         std::fs::write(&path, postcard::to_stdvec(&stored).unwrap()).unwrap();
+    }
+
+    /// Points every kept entry at bytes no file has, so only its stamp can vouch for it.
+    fn forget_bytes(root: &Path) {
+        let path = root.join(crate::pimfeed_folder::KEPT_BLAME);
+        let mut stored: super::super::kept_blame::Stored =
+            postcard::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        for file in &mut stored.files {
+            file.blob = vec![0; 20];
+        }
+        std::fs::write(&path, postcard::to_stdvec(&stored).unwrap()).unwrap();
+    }
+
+    /// Writes `text` to `path` and dates it an hour back, as a file not touched lately.
+    fn write_an_hour_ago(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+
+    #[test]
+    fn an_unchanged_stamp_is_trusted_without_reading_and_a_changed_one_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = Repository::init(root).unwrap();
+        write_an_hour_ago(&root.join("a.toml"), "sku = \"A\"\n");
+        commit_all(&repo, "Alice");
+        std::fs::write(root.join("b.toml"), "sku = \"B\"\n").unwrap();
+        let bobs = commit_all(&repo, "Bob");
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
+
+        // Same stamp: the kept hunks are taken without reading the file, so kept hunks naming
+        // Bob say Bob even though no bytes have the kept blob id.
+        tamper(root, bobs);
+        forget_bytes(root);
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Bob"));
+
+        // Other bytes of the same length dated back to the same time: the change time and
+        // inode differ, so the file is read, and its new line is nobody's yet.
+        tamper(root, bobs);
+        forget_bytes(root);
+        let _ = std::fs::remove_file(root.join("a.toml"));
+        // Past the coarse tick of the kernel's file clock, so the change time moves.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_an_hour_ago(&root.join("a.toml"), "sku = \"Z\"\n");
+        assert_eq!(author(root, KeptUse::UseAndKeep), None);
+        // Its bytes put back, just now: a stamp this fresh vouches for nothing, so the file is
+        // read and blamed again rather than trusted.
+        std::fs::write(root.join("a.toml"), "sku = \"A\"\n").unwrap();
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
+        tamper(root, bobs);
+        forget_bytes(root);
+        assert_eq!(author(root, KeptUse::UseAndKeep).as_deref(), Some("Alice"));
     }
 
     #[test]

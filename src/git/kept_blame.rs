@@ -9,6 +9,10 @@
 //! entry holds the git blob id of the bytes it was blamed from and is used only for the same
 //! bytes.
 //!
+//! Each entry also holds the file's [`FileStamp`] when its bytes were read, so a file whose
+//! stamp is unchanged is taken as is, neither read nor hashed again: up to two thousand reads
+//! and SHA-1s a build from the cache would otherwise do only to learn that nothing changed.
+//!
 //! [`KEPT_BLAME`]: crate::pimfeed_folder::KEPT_BLAME
 
 use std::collections::{BTreeSet, HashMap};
@@ -20,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::blame::Hunk;
 
 /// Bumped when the stored shape changes, so an older file is blamed anew, never misread.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What is kept: the commit and boundary blame started from, and per file its hunks.
 #[derive(Serialize, Deserialize, Default)]
@@ -36,7 +40,9 @@ pub(super) struct StoredFile {
     /// Catalog-relative, `/`-separated.
     path: String,
     /// The git blob id of the bytes blamed.
-    blob: Vec<u8>,
+    pub(super) blob: Vec<u8>,
+    /// The file's stamp when those bytes were read; absent when it could not vouch for them.
+    stamp: Option<FileStamp>,
     /// (first line, last line, commit; zero for uncommitted lines).
     pub(super) hunks: Vec<(u32, u32, Vec<u8>)>,
 }
@@ -45,11 +51,73 @@ pub(super) struct StoredFile {
 pub(super) struct KeptBlame {
     newest: Oid,
     shallow_boundary: BTreeSet<Oid>,
-    kept: HashMap<PathBuf, (Oid, Vec<Hunk>)>,
+    kept: HashMap<PathBuf, Entry>,
     /// What this run found or used, which is what the next run keeps.
-    this_run: HashMap<PathBuf, (Oid, Vec<Hunk>)>,
-    /// Whether this run found anything the kept file did not have.
+    this_run: HashMap<PathBuf, Entry>,
+    /// Whether this run found anything the kept file did not have (hunks or stamps).
     blamed_anew: bool,
+}
+
+/// One file's kept findings: the blob id of the bytes blamed, their stamp, the hunks.
+#[derive(Clone)]
+struct Entry {
+    blob: Oid,
+    stamp: Option<FileStamp>,
+    hunks: Vec<Hunk>,
+}
+
+/// What identifies a file's bytes without reading them: if size, modification and change
+/// times and inode are all the same, so are the bytes (an edit gets a new modification time,
+/// a file renamed over it a new inode, and a tool that puts the old time back a new change
+/// time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct FileStamp {
+    len: u64,
+    modified_ns: i64,
+    changed_ns: i64,
+    inode: u64,
+}
+
+/// A file written this close to when it is stamped may be written again within the same tick
+/// of the file system's clock, keeping its stamp with other bytes: such a stamp vouches for
+/// nothing (git's "racily clean" entries), and the file is read again next time.
+const RACY_NS: i64 = 2_000_000_000;
+
+impl FileStamp {
+    /// The stamp of the file at `path` as it is now, `None` when it cannot vouch for the
+    /// bytes read right after (see [`RACY_NS`]).
+    pub(super) fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        let nanos = |time: std::time::SystemTime| {
+            time.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_nanos() as i64)
+        };
+        let modified_ns = nanos(metadata.modified().ok()?)?;
+        #[cfg(unix)]
+        let (changed_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                metadata.ctime() * 1_000_000_000 + metadata.ctime_nsec(),
+                metadata.ino(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (changed_ns, inode) = (0, 0);
+        let now = nanos(std::time::SystemTime::now())?;
+        // Only the modification time: bytes written after the stamp within the same tick keep
+        // it, while a change time is new with every write (and with a reset modification
+        // time), so it never hides one.
+        if now - modified_ns < RACY_NS {
+            return None;
+        }
+        Some(FileStamp {
+            len: metadata.len(),
+            modified_ns,
+            changed_ns,
+            inode,
+        })
+    }
 }
 
 impl KeptBlame {
@@ -87,22 +155,57 @@ impl KeptBlame {
         }
     }
 
-    /// The hunks kept for `file` when they were blamed from the bytes whose blob id is `blob`.
-    pub(super) fn get(&mut self, file: &Path, blob: Oid) -> Option<Vec<Hunk>> {
-        let (kept_blob, hunks) = self.kept.get(file)?;
-        if *kept_blob != blob {
+    /// The hunks kept for `file` when its stamp is still `stamp`: its bytes were not read.
+    pub(super) fn get_stamped(&mut self, file: &Path, stamp: FileStamp) -> Option<Vec<Hunk>> {
+        let entry = self.kept.get(file)?;
+        if entry.stamp != Some(stamp) {
             return None;
         }
-        self.this_run
-            .insert(file.to_path_buf(), (blob, hunks.clone()));
-        Some(hunks.clone())
+        self.this_run.insert(file.to_path_buf(), entry.clone());
+        Some(entry.hunks.clone())
     }
 
-    /// Records what blaming `file`, whose bytes have the blob id `blob`, found.
-    pub(super) fn insert(&mut self, file: &Path, blob: Oid, hunks: &[Hunk]) {
+    /// The hunks kept for `file` when they were blamed from the bytes whose blob id is `blob`,
+    /// read when the file's stamp was `stamp`.
+    pub(super) fn get(
+        &mut self,
+        file: &Path,
+        blob: Oid,
+        stamp: Option<FileStamp>,
+    ) -> Option<Vec<Hunk>> {
+        let entry = self.kept.get(file)?;
+        if entry.blob != blob {
+            return None;
+        }
+        if entry.stamp != stamp {
+            // Kept with the new stamp, so the next run need not read the file.
+            self.blamed_anew = true;
+        }
+        let hunks = entry.hunks.clone();
+        self.this_run.insert(
+            file.to_path_buf(),
+            Entry {
+                blob,
+                stamp,
+                hunks: hunks.clone(),
+            },
+        );
+        Some(hunks)
+    }
+
+    /// Records what blaming `file`, whose bytes have the blob id `blob` and were read when its
+    /// stamp was `stamp`, found.
+    pub(super) fn insert(
+        &mut self,
+        file: &Path,
+        blob: Oid,
+        stamp: Option<FileStamp>,
+        hunks: &[Hunk],
+    ) {
         self.blamed_anew = true;
+        let hunks = hunks.to_vec();
         self.this_run
-            .insert(file.to_path_buf(), (blob, hunks.to_vec()));
+            .insert(file.to_path_buf(), Entry { blob, stamp, hunks });
     }
 
     /// Replaces the kept file with what this run used and found, when that differs from
@@ -115,10 +218,12 @@ impl KeptBlame {
         let mut files: Vec<StoredFile> = self
             .this_run
             .into_iter()
-            .map(|(path, (blob, hunks))| StoredFile {
+            .map(|(path, entry)| StoredFile {
                 path: path.to_string_lossy().replace('\\', "/"),
-                blob: blob.as_bytes().to_vec(),
-                hunks: hunks
+                blob: entry.blob.as_bytes().to_vec(),
+                stamp: entry.stamp,
+                hunks: entry
+                    .hunks
                     .iter()
                     .map(|h| (h.first, h.last, h.commit.as_bytes().to_vec()))
                     .collect(),
@@ -151,7 +256,7 @@ impl KeptBlame {
     }
 }
 
-fn from_stored(file: StoredFile) -> Option<(PathBuf, (Oid, Vec<Hunk>))> {
+fn from_stored(file: StoredFile) -> Option<(PathBuf, Entry)> {
     let blob = Oid::from_bytes(&file.blob).ok()?;
     let hunks = file
         .hunks
@@ -164,5 +269,6 @@ fn from_stored(file: StoredFile) -> Option<(PathBuf, (Oid, Vec<Hunk>))> {
             })
         })
         .collect::<Option<Vec<Hunk>>>()?;
-    Some((PathBuf::from(file.path), (blob, hunks)))
+    let stamp = file.stamp;
+    Some((PathBuf::from(file.path), Entry { blob, stamp, hunks }))
 }

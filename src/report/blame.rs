@@ -1,7 +1,7 @@
 //! Who last changed the lines a report points at, added after the verdicts are in (see
 //! [`crate::git::blame`] for how lines are blamed).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,12 +21,23 @@ pub fn annotate(report: &mut Report, source: &CatalogSource, root: &Path, kept: 
         return;
     };
     let mut shared = Shared::default();
+    // A product left out of several channels is blamed at the same lines for each: each line
+    // is looked up once, and its blame shared.
+    let mut lines: HashMap<(Arc<str>, u32), Option<Arc<Blame>>> = HashMap::new();
     for channel in &mut report.channels {
         for verdict in channel.left_out.iter_mut().chain(&mut channel.warnings) {
-            let file = Path::new(&*verdict.file);
             for reason in &mut verdict.reasons {
-                let blame = blamer.line(file, reason.line.unwrap_or(verdict.line));
-                reason.blame = blame.map(|blame| shared.get(blame));
+                let line = reason.line.unwrap_or(verdict.line);
+                let key = (verdict.file.clone(), line);
+                reason.blame = match lines.get(&key) {
+                    Some(blame) => blame.clone(),
+                    None => {
+                        let blame = blamer.line(Path::new(&*verdict.file), line);
+                        let blame = blame.map(|blame| shared.get(blame));
+                        lines.insert(key, blame.clone());
+                        blame
+                    }
+                };
             }
         }
     }

@@ -42,7 +42,10 @@ fn swap_leftovers(dir: &Path) -> Vec<String> {
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| {
-            name.contains(".staging-") || name.contains(".old-") || name.ends_with(".next")
+            name.contains(".staging-")
+                || name.contains(".old-")
+                || name.contains(".trash-")
+                || name.ends_with(".next")
         })
         .collect()
 }
@@ -107,6 +110,45 @@ fn a_crash_at_any_step_of_the_swap_leaves_the_old_build_or_the_new_one() {
             "{failpoint}"
         );
     }
+}
+
+#[test]
+fn a_crash_before_the_previous_feeds_are_removed_leaves_the_new_ones_and_the_next_run_removes_them()
+{
+    if !failpoints_compiled_in() {
+        return;
+    }
+    let catalog = built_then_edited();
+    let killed = catalog.run_env(&["build"], &[("PIMFEED_FAILPOINT", "before-removal=kill")]);
+    assert_eq!(killed.0.status.signal(), Some(9), "{}", killed.stderr());
+    assert_eq!(published_title(&catalog), NEW_TITLE);
+    // The previous feeds and content were renamed aside as trash, and are still there.
+    let trash = |dir: &Path| -> Vec<String> {
+        swap_leftovers(dir)
+            .into_iter()
+            .filter(|name| name.contains(".trash-"))
+            .collect()
+    };
+    let feeds_trash = trash(catalog.path());
+    assert_eq!(feeds_trash.len(), 1, "{feeds_trash:?}");
+    assert!(
+        feeds_trash[0].starts_with(".feeds.trash-"),
+        "{feeds_trash:?}"
+    );
+    let previous = catalog.read(&format!("{}/google.xml", feeds_trash[0]));
+    assert!(previous.contains(OLD_TITLE));
+    assert_eq!(trash(&catalog.path().join(".pimfeed")).len(), 1);
+
+    // Trash is never put back, not even where the live feeds went missing, and never read:
+    // the next run renders the new content and removes it.
+    fs::remove_dir_all(catalog.path().join("feeds")).unwrap();
+    catalog.run(&["refresh"]).expect(0);
+    assert_eq!(published_title(&catalog), NEW_TITLE);
+    assert_eq!(swap_leftovers(catalog.path()), Vec::<String>::new());
+    assert_eq!(
+        swap_leftovers(&catalog.path().join(".pimfeed")),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
