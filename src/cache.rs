@@ -384,6 +384,10 @@ pub fn fingerprint(
     fingerprint.finish()
 }
 
+/// A batch's cache entries by path. Built and looked up once per file of every build from
+/// the cache, on the thread that checks files in order: hashed with foldhash, not SipHash.
+pub type EntriesByPath = HashMap<Arc<str>, FileEntry, foldhash::fast::RandomState>;
+
 /// The cache a previous build left, read as the catalog streams through.
 pub struct Previous {
     head: Head,
@@ -457,8 +461,8 @@ impl Previous {
 
     /// The next entries, up to and including `last` in catalog order, by path; entries of
     /// files that are gone are skipped.
-    pub fn entries_through(&mut self, last: &Path) -> io::Result<HashMap<Arc<str>, FileEntry>> {
-        let mut out = HashMap::new();
+    pub fn entries_through(&mut self, last: &Path) -> io::Result<EntriesByPath> {
+        let mut out = EntriesByPath::default();
         while let Some(entry) = self.entries.peek() {
             if Path::new(&*entry.path) > last {
                 break;

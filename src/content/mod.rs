@@ -17,7 +17,9 @@ pub mod stub;
 pub mod value;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -205,9 +207,13 @@ pub fn read_error(relative: &Path, err: &std::io::Error) -> Diagnostic {
 
 /// Remembers every SKU seen so far, so a catalog streamed in batches still finds a SKU that
 /// two files define. The first file (in path order) keeps it.
+///
+/// Every product of a build passes through it on one core, in catalog order: keys are hashed
+/// with foldhash rather than SipHash, and each SKU is stored once, shared with the title
+/// check (see [`SkuRegistry::claim`]).
 #[derive(Default)]
 pub struct SkuRegistry {
-    seen: HashMap<String, (std::sync::Arc<str>, u32)>,
+    seen: HashMap<Arc<str>, (Arc<str>, u32), foldhash::fast::RandomState>,
 }
 
 impl SkuRegistry {
@@ -220,11 +226,13 @@ impl SkuRegistry {
         let mut admitted = Vec::with_capacity(products.len());
         let mut diagnostics = Vec::new();
         for product in products {
-            match self.seen.get(product.sku.as_str()) {
-                Some((file, line)) => diagnostics.push(duplicate_sku(root, &product, file, *line)),
-                None => {
-                    self.seen
-                        .insert(product.sku.clone(), (product.file.clone(), product.line));
+            match self.seen.entry(product.sku.as_str().into()) {
+                Entry::Occupied(first) => {
+                    let (file, line) = first.get();
+                    diagnostics.push(duplicate_sku(root, &product, file, *line));
+                }
+                Entry::Vacant(vacant) => {
+                    vacant.insert((product.file.clone(), product.line));
                     admitted.push(product);
                 }
             }
@@ -232,14 +240,49 @@ impl SkuRegistry {
         (admitted, diagnostics)
     }
 
-    /// Whether none of `skus` has been seen yet (for a file the build cache vouches for).
+    /// Room for `additional` more SKUs, so that the registry does not grow (and rehash) a
+    /// step at a time while a large catalog streams through.
+    pub fn reserve(&mut self, additional: usize) {
+        self.seen.reserve(additional);
+    }
+
+    /// Registers `sku` for `file`, in one lookup, unless a file has it already (an earlier
+    /// one, or `file` itself at another line): the SKU as stored, to share, or `None`. A file
+    /// taken from the build cache claims each of its SKUs this way, and gives back what it
+    /// claimed with [`SkuRegistry::release_file`] when one is taken.
+    pub fn claim(&mut self, sku: &str, file: &Arc<str>, line: u32) -> Option<Arc<str>> {
+        match self.seen.entry(sku.into()) {
+            Entry::Vacant(vacant) => {
+                let sku = vacant.key().clone();
+                vacant.insert((file.clone(), line));
+                Some(sku)
+            }
+            Entry::Occupied(_) => None,
+        }
+    }
+
+    /// Forgets those of `skus` that `file` claimed. A file is checked once per build, so
+    /// every SKU registered to it was claimed by this check of it.
+    pub fn release_file<'s>(&mut self, file: &str, skus: impl Iterator<Item = &'s str>) {
+        for sku in skus {
+            if self
+                .seen
+                .get(sku)
+                .is_some_and(|(owner, _)| &**owner == file)
+            {
+                self.seen.remove(sku);
+            }
+        }
+    }
+
+    /// Whether none of `skus` has been seen yet.
     pub fn all_new<'s>(&self, mut skus: impl Iterator<Item = &'s str>) -> bool {
         skus.all(|sku| !self.seen.contains_key(sku))
     }
 
     /// Records a SKU already known to be unique.
-    pub fn register_sku(&mut self, sku: &str, file: &std::sync::Arc<str>, line: u32) {
-        self.seen.insert(sku.to_string(), (file.clone(), line));
+    pub fn register_sku(&mut self, sku: &str, file: &Arc<str>, line: u32) {
+        self.seen.insert(sku.into(), (file.clone(), line));
     }
 
     /// Records a product already known to be unique (from the last build's content).
@@ -306,4 +349,28 @@ fn line_start(text: &str, line: u32) -> usize {
 fn read(root: &CatalogSource, relative: &Path) -> Result<String, Box<Diagnostic>> {
     root.read_to_string(relative)
         .map_err(|err| Box::new(read_error(relative, &err)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claimed_sku_is_the_first_files_and_a_released_file_gives_back_only_its_own() {
+        let mut skus = SkuRegistry::default();
+        let (a, b): (Arc<str>, Arc<str>) = ("a.toml".into(), "b.toml".into());
+        let shared = skus.claim("A-1", &a, 3).expect("a new SKU");
+        assert_eq!(&*shared, "A-1");
+        assert!(skus.claim("B-1", &b, 1).is_some());
+        assert!(
+            skus.claim("B-1", &b, 9).is_none(),
+            "repeated in its own file"
+        );
+        assert!(skus.claim("A-1", &b, 5).is_none(), "taken by a.toml");
+
+        skus.release_file("b.toml", ["B-1", "A-1"].into_iter());
+        assert!(!skus.contains("B-1"));
+        assert_eq!(skus.seen.get("A-1"), Some(&(a.clone(), 3)));
+        assert_eq!(skus.len(), 1);
+    }
 }

@@ -6,6 +6,7 @@
 //! listed with its reasons; one bad product never blocks the others.
 
 pub mod quality;
+pub mod titles;
 
 use crate::channels::Channel;
 use crate::content::{Product, Schema};

@@ -2,14 +2,17 @@
 //! flag before a marketplace or a shopper does. They are diagnostics with severity warning,
 //! so they show in every output format and never change the exit code.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::channels::Channel;
 use crate::content::derived::{TitleFacts, localized, title_facts};
 use crate::content::{CatalogSource, Content, Product, Schema};
 use crate::diagnostics::Diagnostic;
 use crate::presets::Preset;
+use crate::validate::titles::{TitleOwner, TitleRegistry};
 
 /// Below this, a description says too little to sell or to rank (Google recommends using
 /// far more of its 5000 characters); `min_length` in the schema is the hard floor.
@@ -20,8 +23,8 @@ pub const DESCRIPTION_RECOMMENDED: usize = 150;
 /// are found across batches; the first product with a title keeps it.
 #[derive(Default)]
 pub struct QualityCheck {
-    /// (locale, hash of the normalised title) → (SKU, file) of the first product with it.
-    titles: HashMap<(String, u64), (String, std::sync::Arc<str>)>,
+    /// (locale, hash of the normalised title) → the first product with it.
+    titles: TitleRegistry,
     /// (file, line, code, message): variants share their model's lines; warn once.
     seen: HashSet<(String, u32, &'static str, String)>,
 }
@@ -50,28 +53,21 @@ fn title_facts_of(product: &Product) -> std::borrow::Cow<'_, [TitleFacts]> {
 }
 
 impl QualityCheck {
-    /// Whether titles from the build cache are still unique: no product of another file
-    /// checked so far has one of them.
-    pub fn titles_unique(&self, file: &str, keys: &[(String, u64)]) -> bool {
-        keys.iter().all(|key| {
-            self.titles
-                .get(key)
-                .is_none_or(|(_, first)| &**first == file)
-        })
+    /// Room for `additional` more titles in each locale.
+    pub fn reserve_titles(&mut self, additional: usize) {
+        self.titles.reserve(additional);
     }
 
-    /// Remembers titles from the build cache, as [`QualityCheck::check`] would have.
-    pub fn remember_titles(
-        &mut self,
-        sku: &str,
-        file: &std::sync::Arc<str>,
-        keys: &[(String, u64)],
-    ) {
-        for key in keys {
-            self.titles
-                .entry(key.clone())
-                .or_insert_with(|| (sku.to_string(), file.clone()));
-        }
+    /// Gives a product from the build cache its title `key` of `locale`, as
+    /// [`QualityCheck::check`] would have, unless a product of another file has it already:
+    /// whether it did (see [`TitleRegistry::claim`]).
+    pub fn claim_title(&mut self, locale: &str, key: u64, sku: &Arc<str>, file: &Arc<str>) -> bool {
+        self.titles.claim(locale, key, sku, file)
+    }
+
+    /// Forgets the titles among `keys` that `file` claimed.
+    pub fn release_titles<'k>(&mut self, file: &str, keys: impl Iterator<Item = (&'k str, u64)>) {
+        self.titles.release_file(file, keys);
     }
 
     /// The warnings for one batch of products, in catalog order.
@@ -109,21 +105,27 @@ impl QualityCheck {
                             "write it in sentence case: all-caps reads as shouting, and Google Merchant Center may disapprove it",
                         );
                     }
-                    let key = (facts.locale.clone(), facts.key);
-                    match self.titles.get(&key) {
-                        Some((sku, file)) if *file != product.file => collector.warn(
-                            product,
-                            "title",
-                            locale,
-                            title.line,
-                            "duplicate-title",
-                            format!("the {locale} title is the same as that of `{sku}` ({file})"),
-                            "give each product a title that tells it apart (model, size, colour, pack size)",
-                        ),
-                        Some(_) => {}
-                        None => {
-                            self.titles
-                                .insert(key, (product.sku.clone(), product.file.clone()));
+                    match self.titles.entry(locale, facts.key) {
+                        Entry::Occupied(owned) if owned.get().file != product.file => {
+                            let TitleOwner { sku, file } = owned.get();
+                            collector.warn(
+                                product,
+                                "title",
+                                locale,
+                                title.line,
+                                "duplicate-title",
+                                format!(
+                                    "the {locale} title is the same as that of `{sku}` ({file})"
+                                ),
+                                "give each product a title that tells it apart (model, size, colour, pack size)",
+                            )
+                        }
+                        Entry::Occupied(_) => {}
+                        Entry::Vacant(vacant) => {
+                            vacant.insert(TitleOwner {
+                                sku: product.sku.as_str().into(),
+                                file: product.file.clone(),
+                            });
                         }
                     }
                 }

@@ -5,6 +5,7 @@ mod build;
 mod cache;
 mod cap;
 mod check;
+mod claims;
 mod common;
 mod conformance;
 mod diff;

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -56,6 +55,12 @@ impl BatchSource for WorkingTree<'_> {
             return Ok(None);
         }
         self.next = end;
+        if start == 0 {
+            // A file has a product or more: room for as many as there are files, at once,
+            // rather than growing (and rehashing) step by step as the batches come.
+            so_far.skus.reserve(self.files.len());
+            so_far.quality.reserve_titles(self.files.len());
+        }
         let prefetched = match self.prefetched.take() {
             Some(prefetched) => prefetched,
             None => LookedUp::Pending(self.entries_through(end)?),
@@ -133,20 +138,20 @@ impl BatchSource for WorkingTree<'_> {
 
 impl WorkingTree<'_> {
     /// The last build's cache entries of the files up to `end` (exclusive), by path.
-    fn entries_through(&mut self, end: usize) -> Result<HashMap<Arc<str>, FileEntry>, Failure> {
+    fn entries_through(&mut self, end: usize) -> Result<cache::EntriesByPath, Failure> {
         match (self.last_cache.as_mut(), self.files[..end].last()) {
             (Some(last_cache), Some(last)) => last_cache
                 .entries_through(last)
                 .map_err(Failure::io("cannot read the build cache")),
-            _ => Ok(HashMap::new()),
+            _ => Ok(cache::EntriesByPath::default()),
         }
     }
 }
 
 /// A batch's cache entries, with its files looked up in them or not yet.
 pub(crate) enum LookedUp {
-    Pending(HashMap<Arc<str>, FileEntry>),
-    Done(HashMap<Arc<str>, FileEntry>, Vec<Looked>),
+    Pending(cache::EntriesByPath),
+    Done(cache::EntriesByPath, Vec<Looked>),
 }
 
 /// A content file, looked up in the build cache before it is parsed.
@@ -291,7 +296,7 @@ impl Reading<'_> {
 /// Each file of a batch, found unchanged in the build cache (`old`) or read, in parallel.
 fn look_up_batch(
     batch: &[PathBuf],
-    old: &HashMap<Arc<str>, FileEntry>,
+    old: &cache::EntriesByPath,
     reading: &Reading<'_>,
 ) -> Vec<Looked> {
     batch
@@ -308,7 +313,7 @@ fn look_up_batch(
 /// without a product are dropped (their diagnostics are kept).
 fn read_content_batch(
     batch: &[PathBuf],
-    mut old: HashMap<Arc<str>, FileEntry>,
+    mut old: cache::EntriesByPath,
     looked: Vec<Looked>,
     reading: &Reading<'_>,
     checks: &mut ContentChecks<'_>,
@@ -373,21 +378,8 @@ struct ContentChecks<'c> {
 impl ContentChecks<'_> {
     /// A file from the cache, unless a file before it now has one of its SKUs or titles.
     fn reuse(&mut self, mut entry: FileEntry, stamp: cache::Stamp) -> Option<FileWork> {
-        let file = entry.path.clone();
-        let unique = self
-            .skus
-            .all_new(entry.products.iter().map(|p| p.sku.as_str()))
-            && entry
-                .products
-                .iter()
-                .all(|p| self.quality.titles_unique(&file, &p.titles));
-        if !unique {
+        if !self.claim_across_files(&entry) {
             return None;
-        }
-        for product in &entry.products {
-            self.skus.register_sku(&product.sku, &file, product.line);
-            self.quality
-                .remember_titles(&product.sku, &file, &product.titles);
         }
         self.diagnostics.extend(
             entry
@@ -397,6 +389,31 @@ impl ContentChecks<'_> {
         );
         entry.stamp = stamp;
         Some(FileWork::Cached(entry))
+    }
+
+    /// Registers a cached file's SKUs and titles as its own, one lookup each, as a fresh
+    /// check would have; when a file before it has one of them already, gives back what it
+    /// registered and says so (the file is then read again, to report it).
+    fn claim_across_files(&mut self, entry: &FileEntry) -> bool {
+        let file = &entry.path;
+        let claimed = entry.products.iter().all(|product| {
+            let Some(sku) = self.skus.claim(&product.sku, file, product.line) else {
+                return false;
+            };
+            product
+                .titles
+                .iter()
+                .all(|(locale, key)| self.quality.claim_title(locale, *key, &sku, file))
+        });
+        if !claimed {
+            let products = entry.products.iter();
+            self.skus
+                .release_file(file, products.clone().map(|p| p.sku.as_str()));
+            let titles = products.flat_map(|p| p.titles.iter());
+            self.quality
+                .release_titles(file, titles.map(|(locale, key)| (locale.as_str(), *key)));
+        }
+        claimed
     }
 
     fn fresh(&mut self, file: content::ParsedFile, key: Option<FileKey>) -> FileWork {
