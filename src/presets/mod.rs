@@ -13,6 +13,7 @@ mod amazon_listings;
 mod bol_offers;
 mod google_merchant;
 mod google_merchant_inventory;
+mod json_bytes;
 mod meta_catalog;
 mod order_entry_csv;
 pub mod preview;

@@ -10,13 +10,13 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::btree_map;
 use std::iter::Peekable;
-use std::str::FromStr;
 
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use crate::channels::Channel;
 use crate::content::{AttrValue, AttributeType, Product};
 use crate::merge::{ErpView, MergeContext, ProductView, product_link};
+use crate::presets::json_bytes::{money, optional, serialize, string};
 use crate::text::clean::{clean_json, one_line};
 use crate::text::markdown;
 
@@ -203,47 +203,4 @@ fn object<'k, T>(
         write(out, value);
     }
     out.push(b'}');
-}
-
-fn optional<T>(out: &mut Vec<u8>, value: Option<T>, write: impl FnOnce(&mut Vec<u8>, T)) {
-    match value {
-        Some(value) => write(out, value),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-/// A JSON string, escaped as serde_json escapes it.
-fn string(out: &mut Vec<u8>, text: &str) {
-    serialize(out, text);
-}
-
-fn serialize<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    serde_json::to_writer(&mut *out, value).expect("writing JSON to a Vec cannot fail");
-}
-
-/// Money as an exact JSON number (`12.50`, as written) when it is one, else as a string: the
-/// bytes of serialising `Number::from_str(text)`. A plain decimal without an exponent is
-/// written as it is, which is what that number serialises to (serde_json's
-/// `arbitrary_precision` keeps a decimal's digits as written, and an integer is written in
-/// its only form); anything else takes serde_json's own path.
-pub(super) fn money(out: &mut Vec<u8>, text: &str) {
-    if is_plain_decimal(text) {
-        out.extend_from_slice(text.as_bytes());
-        return;
-    }
-    match Number::from_str(text) {
-        Ok(number) => serialize(out, &number),
-        Err(_) => string(out, text),
-    }
-}
-
-/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`: a JSON number without an exponent.
-fn is_plain_decimal(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (whole, fraction) = match unsigned.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (unsigned, None),
-    };
-    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    digits(whole) && (whole == "0" || !whole.starts_with('0')) && fraction.is_none_or(digits)
 }

@@ -157,6 +157,6 @@ struct WebshopTier {
 }
 
 /// An exact JSON number from a decimal string (`arbitrary_precision` keeps `12.50` as is).
-pub(super) fn money(text: &str) -> Value {
+fn money(text: &str) -> Value {
     Number::from_str(text).map_or(Value::String(text.to_string()), Value::Number)
 }
