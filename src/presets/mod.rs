@@ -13,6 +13,7 @@ mod amazon_listings;
 mod bol_offers;
 mod google_merchant;
 mod google_merchant_inventory;
+mod json_bytes;
 mod meta_catalog;
 mod order_entry_csv;
 pub mod preview;
@@ -335,6 +336,9 @@ impl std::fmt::Debug for Preset {
     }
 }
 
+/// The csv writer's buffer for one row: most rows fit.
+const ROW_BUFFER: usize = 1024;
+
 /// Writes one CSV row; every cell loses its control characters, and with `formula_guard`
 /// a cell that would start a spreadsheet formula is defused.
 pub(crate) fn write_csv_row<S: AsRef<str>>(
@@ -344,19 +348,27 @@ pub(crate) fn write_csv_row<S: AsRef<str>>(
     formula_guard: bool,
 ) -> io::Result<()> {
     use crate::text::escape;
+    let cells: Vec<Cow<'_, str>> = cells
+        .iter()
+        .map(|cell| {
+            let cell = escape::strip_csv_controls(cell.as_ref());
+            match cell {
+                Cow::Borrowed(cell) if formula_guard => escape::guard_formula(cell),
+                Cow::Owned(cell) if formula_guard => {
+                    Cow::Owned(escape::guard_formula(&cell).into_owned())
+                }
+                cell => cell,
+            }
+        })
+        .collect();
+    // One row per writer, for every product: the csv crate's default 8 KiB buffer, zeroed
+    // on every call, would cost more than the row. A longer row is flushed as it fills.
     let mut writer = csv::WriterBuilder::new()
         .quote_style(quote_style)
+        .buffer_capacity(ROW_BUFFER)
         .from_writer(out);
-    let record = cells.iter().map(|cell| {
-        let cell = escape::strip_csv_controls(cell.as_ref());
-        if formula_guard {
-            Cow::Owned(escape::guard_formula(&cell).into_owned())
-        } else {
-            cell
-        }
-    });
     writer
-        .write_record(record.map(|c| c.into_owned()))
+        .write_record(cells.iter().map(|cell| cell.as_bytes()))
         .and_then(|()| writer.flush().map_err(csv::Error::from))
         .map_err(io::Error::other)
 }

@@ -5,7 +5,7 @@
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use tera::Context;
 
-use crate::merge::ProductView;
+use crate::merge::{ErpView, ProductView};
 
 /// What templates read of the context; see `reads.rs` for how a template is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,10 @@ pub struct ContextNeeds {
     pub product: Option<Vec<String>>,
     /// Whether `erp` is read.
     pub erp: bool,
+    /// The ERP numbers that `erp.FIELD` names; `None`: all of them. A filter such as
+    /// `erp.stock > 0` is decided on every product, and converting every ERP number into
+    /// template values for it cost far more than deciding it.
+    pub erp_fields: Option<Vec<String>>,
 }
 
 impl ContextNeeds {
@@ -22,6 +26,7 @@ impl ContextNeeds {
         ContextNeeds {
             product: Some(Vec::new()),
             erp: false,
+            erp_fields: Some(Vec::new()),
         }
     }
 
@@ -29,21 +34,15 @@ impl ContextNeeds {
         ContextNeeds {
             product: None,
             erp: true,
+            erp_fields: None,
         }
     }
 
     pub fn union(&self, other: &ContextNeeds) -> ContextNeeds {
-        let product = match (&self.product, &other.product) {
-            (Some(mine), Some(theirs)) => {
-                let mut fields = mine.clone();
-                fields.extend(theirs.iter().filter(|f| !mine.contains(f)).cloned());
-                Some(fields)
-            }
-            _ => None,
-        };
         ContextNeeds {
-            product,
+            product: union_of_fields(&self.product, &other.product),
             erp: self.erp || other.erp,
+            erp_fields: union_of_fields(&self.erp_fields, &other.erp_fields),
         }
     }
 
@@ -55,10 +54,30 @@ impl ContextNeeds {
             Some(fields) => context.insert("product", &Fields { view, fields }),
         }
         if self.erp {
-            context.insert("erp", &view.erp);
+            match &self.erp_fields {
+                None => context.insert("erp", &view.erp),
+                Some(fields) => context.insert(
+                    "erp",
+                    &ErpFields {
+                        erp: &view.erp,
+                        fields,
+                    },
+                ),
+            }
         }
         context
     }
+}
+
+/// Fields named on either side; `None` (every field) when either side reads every one.
+fn union_of_fields(
+    mine: &Option<Vec<String>>,
+    theirs: &Option<Vec<String>>,
+) -> Option<Vec<String>> {
+    let (mine, theirs) = (mine.as_ref()?, theirs.as_ref()?);
+    let mut fields = mine.clone();
+    fields.extend(theirs.iter().filter(|f| !mine.contains(f)).cloned());
+    Some(fields)
 }
 
 /// Some fields of a view, serialised as the view serialises them.
@@ -103,6 +122,41 @@ impl Serialize for Fields<'_> {
                 }
                 "attributes" => out.serialize_field("attributes", &view.attributes)?,
                 "erp" => out.serialize_field("erp", &view.erp)?,
+                _ => {}
+            }
+        }
+        out.end()
+    }
+}
+
+/// Some of the ERP numbers, serialised as the whole [`ErpView`] serialises them.
+struct ErpFields<'a> {
+    erp: &'a ErpView,
+    fields: &'a [String],
+}
+
+impl Serialize for ErpFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let erp = self.erp;
+        let mut out = serializer.serialize_struct("ErpView", self.fields.len())?;
+        for field in self.fields {
+            // Every field of `ErpView` (a unit test checks that none is missing); a name that
+            // is not one is undefined, as it is in the whole numbers.
+            match field.as_str() {
+                "price" => out.serialize_field("price", &erp.price)?,
+                "sale_price" => out.serialize_field("sale_price", &erp.sale_price)?,
+                "currency" => out.serialize_field("currency", &erp.currency)?,
+                "stock" => out.serialize_field("stock", &erp.stock)?,
+                "gtin" => out.serialize_field("gtin", &erp.gtin)?,
+                "mpn" => out.serialize_field("mpn", &erp.mpn)?,
+                "weight" => out.serialize_field("weight", &erp.weight)?,
+                "length" => out.serialize_field("length", &erp.length)?,
+                "width" => out.serialize_field("width", &erp.width)?,
+                "height" => out.serialize_field("height", &erp.height)?,
+                "unit" => out.serialize_field("unit", &erp.unit)?,
+                "pack_size" => out.serialize_field("pack_size", &erp.pack_size)?,
+                "active" => out.serialize_field("active", &erp.active)?,
+                "price_tiers" => out.serialize_field("price_tiers", &erp.price_tiers)?,
                 _ => {}
             }
         }
@@ -173,6 +227,7 @@ mod tests {
             let needs = ContextNeeds {
                 product: Some(vec![name.clone()]),
                 erp: true,
+                erp_fields: None,
             };
             let alone = needs.context(&view);
             assert!(field(&alone, &name).is_some(), "{name} is missing");
@@ -182,10 +237,52 @@ mod tests {
     }
 
     #[test]
+    fn every_erp_number_reads_the_same_alone_as_in_all_of_them() {
+        let mut view = view();
+        view.erp.sale_price = Some("12.50".into());
+        view.erp.gtin = Some("4006381333931".into());
+        view.erp.weight = Some("1.25".into());
+        view.erp.pack_size = Some(6);
+        view.erp.price_tiers = vec![crate::merge::PriceTierView {
+            min_qty: 10,
+            price: "14.00".into(),
+        }];
+        let whole = serde_json::to_value(&view.erp).unwrap();
+        let names: Vec<String> = whole.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(names.len(), 14, "{names:?}");
+        let all = ContextNeeds::all().context(&view);
+        let erp = |context: &Context| context.get("erp").expect("erp").as_map().unwrap().clone();
+        for name in names {
+            let needs = ContextNeeds {
+                erp_fields: Some(vec![name.clone()]),
+                ..ContextNeeds::none()
+            };
+            let needs = ContextNeeds { erp: true, ..needs };
+            let alone = erp(&needs.context(&view));
+            let key = tera::value::Key::Str(&name);
+            assert_eq!(alone.len(), 1, "{name}");
+            assert_eq!(alone.get(&key), erp(&all).get(&key), "{name}");
+        }
+        let stock_only = ContextNeeds {
+            erp: true,
+            erp_fields: Some(vec!["stock".into()]),
+            ..ContextNeeds::none()
+        };
+        assert_eq!(
+            render(
+                &stock_only.context(&view),
+                "{{ erp.stock > 0 }} {{ erp.price is defined }}"
+            ),
+            "true false"
+        );
+    }
+
+    #[test]
     fn what_is_not_read_is_not_there() {
         let needs = ContextNeeds {
             product: Some(vec!["sku".into()]),
             erp: false,
+            erp_fields: None,
         };
         let context = needs.context(&view());
         assert_eq!(

@@ -69,17 +69,26 @@ pub(super) fn expression_reads(expression: &str) -> Reads {
     let mut attributes = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut erp = false;
+    let mut erp_fields = Some(Vec::new());
     let mut every_attribute = false;
     for found in VARIABLE.find_iter(expression) {
         // `.product` is a field of something else (`item.product`), not the product.
         if expression[..found.start()].ends_with('.') {
             continue;
         }
+        let rest = &expression[found.end()..];
         if found.as_str() == "erp" {
             erp = true;
+            // `erp.FIELD` reads that number; `erp` iterated, indexed or passed whole, all.
+            match (FIELD.captures(rest), &mut erp_fields) {
+                (Some(field), Some(names)) if !names.iter().any(|n| n == &field[1]) => {
+                    names.push(field[1].to_string());
+                }
+                (Some(_), _) => {}
+                (None, _) => erp_fields = None,
+            }
             continue;
         }
-        let rest = &expression[found.end()..];
         let Some(field) = FIELD.captures(rest) else {
             return Reads::all();
         };
@@ -103,6 +112,7 @@ pub(super) fn expression_reads(expression: &str) -> Reads {
         context: ContextNeeds {
             product: Some(fields),
             erp,
+            erp_fields,
         },
     }
 }
@@ -171,14 +181,41 @@ mod tests {
             reads.context,
             ContextNeeds {
                 product: Some(vec!["title".into(), "attributes".into()]),
-                erp: false
+                erp: false,
+                erp_fields: Some(Vec::new()),
             }
         );
         assert_eq!(
             expression_reads("erp.stock > 0").context,
             ContextNeeds {
                 product: Some(Vec::new()),
-                erp: true
+                erp: true,
+                erp_fields: Some(vec!["stock".into()]),
+            }
+        );
+        assert_eq!(
+            template_reads("{{ erp.price }}{% if erp.sale_price %}{{ erp.price }}{% endif %}")
+                .context
+                .erp_fields,
+            Some(vec!["price".into(), "sale_price".into()])
+        );
+        for whole in [
+            "{{ erp | json_encode }}",
+            "{% for k, v in erp %}{{ v }}{% endfor %}",
+            "{{ erp[\"price\"] }}",
+            "{% set e = erp %}{{ e.price }}",
+            "{{ erp . price }}",
+        ] {
+            let context = template_reads(whole).context;
+            assert!(context.erp, "{whole}");
+            assert_eq!(context.erp_fields, None, "{whole}");
+        }
+        assert_eq!(
+            template_reads("{{ product.erp.price }}").context,
+            ContextNeeds {
+                product: Some(vec!["erp".into()]),
+                erp: false,
+                erp_fields: Some(Vec::new()),
             }
         );
         assert_eq!(

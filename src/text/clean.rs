@@ -28,10 +28,34 @@ fn needs_cleaning(c: char) -> bool {
     c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
+/// Whether `text` holds a character that [`needs_cleaning`], a `\n` not counting when
+/// `keep_newlines`. Every value of every product goes through this, and nearly all of them
+/// are clean: printable ASCII bytes are skipped a byte at a time, and only a byte that starts
+/// anything else (a control, or a character beyond ASCII) is decoded and looked at.
+fn has_dirt(text: &str, keep_newlines: bool) -> bool {
+    let mut rest = text;
+    loop {
+        let printable = |b: u8| matches!(b, b' '..=b'~') || (keep_newlines && b == b'\n');
+        let skipped = rest.bytes().position(|b| !printable(b));
+        let Some(at) = skipped else {
+            return false;
+        };
+        // Every byte before `at` is ASCII, so a character starts at `at`.
+        rest = &rest[at..];
+        let Some(c) = rest.chars().next() else {
+            return false;
+        };
+        if needs_cleaning(c) && !(keep_newlines && c == '\n') {
+            return true;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+}
+
 /// A one-line field: line breaks and tabs become one space, other control characters and
 /// bidi controls are dropped, and the spaces this leaves are collapsed.
 pub fn one_line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_cleaning) {
+    if !has_dirt(text, false) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -61,7 +85,7 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
 /// Text for a terminal: as it is, or escaped (`"H-\u{202e}RTL"`) when it holds control or
 /// bidi characters.
 pub fn shown(text: &str) -> Cow<'_, str> {
-    match text.chars().any(needs_cleaning) {
+    match has_dirt(text, false) {
         true => Cow::Owned(format!("{text:?}")),
         false => Cow::Borrowed(text),
     }
@@ -70,7 +94,7 @@ pub fn shown(text: &str) -> Cow<'_, str> {
 /// A multi-line text: `\r\n`, `\r` and the other line breaks become `\n`, a tab a space;
 /// other control characters and bidi controls are dropped.
 pub fn multi_line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && needs_cleaning(c)) {
+    if !has_dirt(text, true) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -97,9 +121,7 @@ pub fn multi_line(text: &str) -> Cow<'_, str> {
 pub fn clean_json(value: &serde_json::Value, multi: bool) -> Cow<'_, serde_json::Value> {
     fn dirty(value: &serde_json::Value, multi: bool) -> bool {
         match value {
-            serde_json::Value::String(text) => text
-                .chars()
-                .any(|c| needs_cleaning(c) && !(multi && c == '\n')),
+            serde_json::Value::String(text) => has_dirt(text, multi),
             serde_json::Value::Array(items) => items.iter().any(|v| dirty(v, multi)),
             serde_json::Value::Object(map) => map.values().any(|v| dirty(v, multi)),
             _ => false,
@@ -254,6 +276,33 @@ mod tests {
         assert_eq!(one_line("a\tb\r\nc\u{2028}d"), "a b c d");
         assert_eq!(one_line("a \n b"), "a b");
         assert_eq!(one_line("\u{2066}x\u{2069}\u{7f}\u{85}"), "x");
+    }
+
+    #[test]
+    fn dirt_is_found_as_a_scan_of_every_character_finds_it() {
+        let by_chars = |text: &str, keep_newlines: bool| {
+            text.chars()
+                .any(|c| needs_cleaning(c) && !(keep_newlines && c == '\n'))
+        };
+        let mut texts = vec![String::new(), "plain ASCII ~ text".to_string()];
+        let specials = (0..=0x3000u32)
+            .chain([0xFEFF, 0xFFFD, 0x1F527, 0x10FFFF])
+            .filter_map(char::from_u32);
+        for c in specials {
+            texts.push(c.to_string());
+            texts.push(format!("ab{c}cd"));
+            texts.push(format!("ü\n{c}"));
+            texts.push(format!("{c}\nx\u{1}"));
+        }
+        for text in &texts {
+            for keep_newlines in [false, true] {
+                assert_eq!(
+                    has_dirt(text, keep_newlines),
+                    by_chars(text, keep_newlines),
+                    "{text:?}, keeping newlines: {keep_newlines}"
+                );
+            }
+        }
     }
 
     #[test]

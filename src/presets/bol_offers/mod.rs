@@ -4,6 +4,7 @@
 
 mod gate;
 mod offer;
+mod offer_bytes;
 mod preview;
 pub(crate) mod settings;
 
@@ -164,7 +165,11 @@ impl PresetDef for BolOffers {
         channel: &Channel,
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
-        offer::item(view, channel, out)
+        let Some(settings) = channel.settings.get::<BolSettings>() else {
+            return Err(io::Error::other("bol-offers channel without bol settings"));
+        };
+        offer_bytes::write_offer(view, settings, out);
+        Ok(())
     }
 
     fn preview(&self, item: &str, image: Option<&str>) -> Preview {

@@ -5,14 +5,17 @@
 //! fulfilment; the Dutch content goes to bol separately. Prices are EUR incl. VAT as exact
 //! JSON numbers with two decimals (`149.95`, never through a float).
 
+#[cfg(test)]
 use std::io::{self, Write};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
+#[cfg(test)]
 use serde_json::{Number, Value, json};
 
 use super::limits as bol;
 use super::settings::{BolSettings, parse_delivery_days};
+#[cfg(test)]
 use crate::channels::Channel;
 use crate::config::{Condition, DeliveryPromise, FulfilmentMethod};
 use crate::gtin;
@@ -110,12 +113,15 @@ pub(super) fn bundle_prices(erp: &ErpView) -> BundlePrices {
     BundlePrices { prices, dropped }
 }
 
-/// The v11 `fulfilment` of one offer: FBB is bol's; FBR carries the channel's schedule and
-/// promise, a product's `bol_delivery_days` replacing the promise's days (and making the
-/// schedule bol's delivery promise).
-pub(super) fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
+/// What an offer's `fulfilment` says besides its method: the schedule and the delivery
+/// promise (FBR only; `None` for FBB, which is bol's). A product's `bol_delivery_days`
+/// replaces the promise's days and makes the schedule bol's delivery promise.
+pub(super) fn fulfilment_terms<'s>(
+    view: &ProductView,
+    settings: &'s BolSettings,
+) -> Option<(Option<&'s str>, Option<DeliveryPromise>)> {
     if settings.fulfilment == FulfilmentMethod::Fbb {
-        return json!({ "method": "FBB" });
+        return None;
     }
     let own_days = attribute_text(view, bol::DELIVERY_DAYS_ATTRIBUTE)
         .and_then(|days| parse_delivery_days(&days).ok());
@@ -131,12 +137,22 @@ pub(super) fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
         Some(_) => Some(bol::PROMISE_SCHEDULE),
         None => settings.delivery_schedule.as_deref(),
     };
+    let promise = promise.filter(|_| schedule == Some(bol::PROMISE_SCHEDULE));
+    Some((schedule, promise))
+}
+
+/// The v11 `fulfilment` of one offer as a JSON value: what [`super::offer_bytes`] writes.
+#[cfg(test)]
+pub(super) fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
+    let Some((schedule, promise)) = fulfilment_terms(view, settings) else {
+        return json!({ "method": "FBB" });
+    };
     let mut fulfilment = json!({ "method": "FBR" });
     let object = fulfilment.as_object_mut().expect("an object");
     if let Some(schedule) = schedule {
         object.insert("schedule".into(), schedule.into());
     }
-    if let Some(promise) = promise.filter(|_| schedule == Some(bol::PROMISE_SCHEDULE)) {
+    if let Some(promise) = promise {
         let mut value = json!({
             "minimumDaysToCustomer": promise.minimum_days,
             "maximumDaysToCustomer": promise.maximum_days,
@@ -151,6 +167,7 @@ pub(super) fn fulfilment(view: &ProductView, settings: &BolSettings) -> Value {
 
 /// The v11 `condition`: the category, with the state of a second-hand item or the grade and
 /// margin of a refurbished one.
+#[cfg(test)]
 fn condition_json(settings: &BolSettings) -> Value {
     let mut value = json!({ "category": condition(settings.condition) });
     match settings.condition {
@@ -170,7 +187,9 @@ fn condition_json(settings: &BolSettings) -> Value {
     value
 }
 
-/// One offer, as one line.
+/// One offer, as one line, through a tree of JSON values: what [`super::offer_bytes`] writes
+/// without the tree, which the tests hold it to.
+#[cfg(test)]
 pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
     let Some(settings) = channel.settings.get::<BolSettings>() else {
         return Err(io::Error::other("bol-offers channel without bol settings"));

@@ -1,6 +1,6 @@
-//! The `webshop-json` preset: every product with all its locales and its ERP numbers, for a
-//! webshop's import. Built with serde rather than a template, so it is valid JSON by
-//! construction; money is written as exact JSON numbers (`12.50`), never through a float.
+//! The webshop item as it was first written, through serde: a tree of maps and JSON values
+//! serialised by serde_json. [`super::item_bytes`] writes the same bytes without the tree;
+//! the tests here hold it to this reference on hostile content.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -8,80 +8,14 @@ use std::io::{self, Write};
 use std::str::FromStr;
 
 use serde::Serialize;
-use serde_json::{Number, Value, json};
+use serde_json::{Number, Value};
 
-use super::PresetDef;
-use super::preview::{Preview, pretty_json};
 use crate::channels::Channel;
-use crate::config::ChannelFormat;
 use crate::content::{AttributeType, Product};
-use crate::merge::{AttributeNeeds, MergeContext, ProductView, product_link};
+use crate::merge::{MergeContext, ProductView, product_link};
 use crate::text::clean::{clean_json, one_line};
 
-pub(super) struct WebshopJson;
-
-impl PresetDef for WebshopJson {
-    fn name(&self) -> &'static str {
-        "webshop-json"
-    }
-
-    fn format(&self) -> ChannelFormat {
-        ChannelFormat::Json
-    }
-
-    fn required_attributes(&self) -> &'static [&'static str] {
-        &["title"]
-    }
-
-    /// Its item takes every attribute in every locale from the product itself.
-    fn attributes_read(&self, _channel: &Channel) -> AttributeNeeds {
-        AttributeNeeds::none()
-    }
-
-    fn header(
-        &self,
-        ctx: &MergeContext<'_>,
-        channel: &Channel,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        header(ctx, channel, out)
-    }
-
-    fn item(
-        &self,
-        product: &Product,
-        view: &ProductView,
-        ctx: &MergeContext<'_>,
-        channel: &Channel,
-        out: &mut Vec<u8>,
-    ) -> io::Result<()> {
-        item(product, view, ctx, channel, out)
-    }
-
-    fn footer(&self, _channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(b"\n]}\n")
-    }
-
-    fn separator(&self) -> &'static [u8] {
-        b","
-    }
-
-    fn preview(&self, item: &str, _image: Option<&str>) -> Preview {
-        pretty_json(item)
-    }
-}
-
-fn header(ctx: &MergeContext<'_>, channel: &Channel, out: &mut dyn Write) -> io::Result<()> {
-    let catalog = json!({
-        "name": ctx.catalog.name,
-        "base_url": ctx.catalog.base_url,
-        "locales": ctx.catalog.locales,
-        "currency": channel.currency,
-    });
-    write!(out, "{{\"catalog\":{catalog},\"products\":[")
-}
-
-fn item(
+pub(super) fn item(
     product: &Product,
     view: &ProductView,
     ctx: &MergeContext<'_>,
