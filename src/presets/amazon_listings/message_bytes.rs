@@ -7,15 +7,13 @@
 //! an insertion-ordered map does. The unit tests compare both on every branch.
 
 use std::ops::Range;
-use std::str::FromStr;
-
-use serde_json::Number;
 
 use super::limits as amazon;
 use super::listing::{LISTING_ATTRIBUTES, Listing, condition_type, identifier_type, listing};
 use super::settings::AmazonSettings;
 use crate::gtin;
 use crate::merge::ProductView;
+use crate::presets::json_bytes::{money, string};
 use crate::presets::view::attribute_text;
 
 /// Appends the message of `view` (as `serde_json::to_writer(message(…))` would) to `out`.
@@ -168,14 +166,14 @@ fn purchasable_offer(
     out.extend_from_slice(b",\"marketplace_id\":");
     string(out, marketplace);
     out.extend_from_slice(b",\"our_price\":[{\"schedule\":[{\"value_with_tax\":");
-    number(out, &view.erp.price);
+    money(out, &view.erp.price);
     out.extend_from_slice(b"}]}]");
     if audience {
         out.extend_from_slice(b",\"audience\":\"ALL\"");
     }
     if let Some(sale) = crate::presets::view::sale_price(view) {
         out.extend_from_slice(b",\"discounted_price\":[{\"schedule\":[{\"value_with_tax\":");
-        number(out, sale);
+        money(out, sale);
         out.extend_from_slice(b",\"start_at\":");
         string(out, amazon::OPEN_SALE_START);
         out.extend_from_slice(b",\"end_at\":");
@@ -190,21 +188,6 @@ fn marketplace_end(out: &mut Vec<u8>, marketplace: &str, end: &[u8]) {
     out.extend_from_slice(b",\"marketplace_id\":");
     string(out, marketplace);
     out.extend_from_slice(end);
-}
-
-/// A JSON string, escaped as serde_json escapes it.
-fn string(out: &mut Vec<u8>, text: &str) {
-    serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
-}
-
-/// An exact JSON number when `text` is one, else a string (as `Number::from_str` decides).
-fn number(out: &mut Vec<u8>, text: &str) {
-    match Number::from_str(text) {
-        Ok(number) => {
-            serde_json::to_writer(&mut *out, &number).expect("writing to a Vec cannot fail")
-        }
-        Err(_) => string(out, text),
-    }
 }
 
 /// The members of an object in insertion order, their values already written; setting a
