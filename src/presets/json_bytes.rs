@@ -28,6 +28,40 @@ pub(super) fn optional<T>(
     }
 }
 
+/// A JSON array of `items`, each written by `write`.
+pub(super) fn array<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'[');
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
+/// A JSON object of `(key, value)` members in the order given, each value written by `write`.
+pub(super) fn object<'k, T>(
+    out: &mut Vec<u8>,
+    members: impl IntoIterator<Item = (&'k str, T)>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'{');
+    for (index, (key, value)) in members.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        string(out, key);
+        out.push(b':');
+        write(out, value);
+    }
+    out.push(b'}');
+}
+
 /// Money as an exact JSON number (`12.50`, as written) when it is one, else as a string: the
 /// bytes of serialising `Number::from_str(text)`. A plain decimal without an exponent is
 /// written as it is, which is what that number serialises to (serde_json's

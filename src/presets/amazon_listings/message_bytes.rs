@@ -13,7 +13,7 @@ use super::listing::{LISTING_ATTRIBUTES, Listing, condition_type, identifier_typ
 use super::settings::AmazonSettings;
 use crate::gtin;
 use crate::merge::ProductView;
-use crate::presets::json_bytes::{money, string};
+use crate::presets::json_bytes::{array, money, object, string};
 use crate::presets::view::attribute_text;
 
 /// Appends the message of `view` (as `serde_json::to_writer(message(…))` would) to `out`.
@@ -49,14 +49,7 @@ pub(super) fn write_message(
                 marketplace_end(out, marketplace, b"}");
             };
             let texts = |out: &mut Vec<u8>, values: &mut dyn Iterator<Item = &str>| {
-                out.push(b'[');
-                for (index, value) in values.enumerate() {
-                    if index > 0 {
-                        out.push(b',');
-                    }
-                    text(out, value);
-                }
-                out.push(b']');
+                array(out, values, |out, value| text(out, value));
             };
             if let Some(title) = &view.title {
                 attributes.set("item_name", |out| {
@@ -210,16 +203,13 @@ impl Members {
     }
 
     fn write(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-        for (index, (name, range)) in self.names.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            string(out, name);
-            out.push(b':');
+        let members = self
+            .names
+            .iter()
+            .map(|(name, range)| (name.as_str(), range));
+        object(out, members, |out, range| {
             out.extend_from_slice(&self.values[range.clone()]);
-        }
-        out.push(b'}');
+        });
     }
 }
 

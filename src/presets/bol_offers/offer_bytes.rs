@@ -7,7 +7,7 @@ use super::offer::{bundle_prices, condition, ean13, fulfilment_terms};
 use super::settings::BolSettings;
 use crate::config::Condition;
 use crate::merge::ProductView;
-use crate::presets::json_bytes::{money, serialize, string};
+use crate::presets::json_bytes::{array, money, serialize, string};
 
 /// Appends the offer of `view` and a newline to `out`.
 pub(super) fn write_offer(view: &ProductView, settings: &BolSettings, out: &mut Vec<u8>) {
@@ -23,31 +23,24 @@ pub(super) fn write_offer(view: &ProductView, settings: &BolSettings, out: &mut 
     write_condition(settings, out);
     out.extend_from_slice(b",\"reference\":");
     string(out, &view.sku);
-    out.extend_from_slice(b",\"onHoldByRetailer\":false,\"pricing\":{\"bundlePrices\":[");
-    for (index, price) in bundle_prices(&view.erp).prices.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
+    out.extend_from_slice(b",\"onHoldByRetailer\":false,\"pricing\":{\"bundlePrices\":");
+    array(out, &bundle_prices(&view.erp).prices, |out, price| {
         out.extend_from_slice(b"{\"quantity\":");
         serialize(out, &price.quantity);
         out.extend_from_slice(b",\"unitPrice\":");
         money(out, &price.unit_price);
         out.push(b'}');
-    }
-    out.extend_from_slice(b"]},\"stock\":{\"amount\":");
+    });
+    out.extend_from_slice(b"},\"stock\":{\"amount\":");
     serialize(out, &view.erp.stock.clamp(0, bol::STOCK_MAX));
     out.extend_from_slice(b",\"managedByRetailer\":false},\"fulfilment\":");
     write_fulfilment(view, settings, out);
-    out.extend_from_slice(b",\"countryAvailabilities\":[");
-    for (index, country) in settings.countries.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
+    out.extend_from_slice(b",\"countryAvailabilities\":");
+    array(out, &settings.countries, |out, country| {
         out.extend_from_slice(b"{\"countryCode\":");
         string(out, country);
         out.push(b'}');
-    }
-    out.push(b']');
+    });
     if let Some(title) = &view.title
         && title.chars().count() <= bol::UNKNOWN_PRODUCT_TITLE_MAX
     {

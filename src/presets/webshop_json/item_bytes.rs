@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::channels::Channel;
 use crate::content::{AttrValue, AttributeType, Product};
 use crate::merge::{ErpView, MergeContext, ProductView, product_link};
-use crate::presets::json_bytes::{money, optional, serialize, string};
+use crate::presets::json_bytes::{array, money, object, optional, serialize, string};
 use crate::text::clean::{clean_json, one_line};
 use crate::text::markdown;
 
@@ -173,34 +173,13 @@ fn write_erp(erp: &ErpView, out: &mut Vec<u8>) {
     optional(out, erp.unit.as_deref(), string);
     out.extend_from_slice(b",\"pack_size\":");
     optional(out, erp.pack_size, |out, size| serialize(out, &size));
-    out.extend_from_slice(b",\"price_tiers\":[");
-    for (index, tier) in erp.price_tiers.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
+    out.extend_from_slice(b",\"price_tiers\":");
+    array(out, &erp.price_tiers, |out, tier| {
         out.extend_from_slice(b"{\"min_qty\":");
         serialize(out, &tier.min_qty);
         out.extend_from_slice(b",\"price\":");
         money(out, &tier.price);
         out.push(b'}');
-    }
-    out.extend_from_slice(b"]}");
-}
-
-/// An object of `(key, value)` pairs in the order given, each value written by `write`.
-fn object<'k, T>(
-    out: &mut Vec<u8>,
-    members: impl Iterator<Item = (&'k str, T)>,
-    mut write: impl FnMut(&mut Vec<u8>, T),
-) {
-    out.push(b'{');
-    for (index, (key, value)) in members.enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        string(out, key);
-        out.push(b':');
-        write(out, value);
-    }
+    });
     out.push(b'}');
 }
