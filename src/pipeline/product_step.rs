@@ -13,11 +13,66 @@ use crate::verdict::{Reason, Verdict};
 /// The gate's verdict on a product in one channel, and its feed item when it is in.
 pub(crate) type Gated = (Verdict, Option<Vec<u8>>);
 
+/// What the channels of each locale read of the view they share. A product's shared view in a
+/// locale is built for every channel of that locale, so this depends on the channels alone and
+/// is worked out once for a batch rather than for every product.
+pub(crate) struct SharedNeeds {
+    /// For each channel, the index of its locale in `locales`.
+    locale_of_channel: Vec<usize>,
+    locales: Vec<LocaleNeeds>,
+}
+
+/// The union of what every channel of one locale reads.
+struct LocaleNeeds {
+    context: ContextNeeds,
+    markdown: MarkdownNeeds,
+    attributes: AttributeNeeds,
+}
+
+impl SharedNeeds {
+    pub(crate) fn new(channels: &[Channel], renderers: &[ChannelRenderer<'_>]) -> SharedNeeds {
+        let mut names: Vec<&str> = Vec::new();
+        let mut locales: Vec<LocaleNeeds> = Vec::new();
+        let locale_of_channel = channels
+            .iter()
+            .zip(renderers)
+            .map(|(channel, renderer)| {
+                let at = names
+                    .iter()
+                    .position(|name| *name == channel.locale)
+                    .unwrap_or_else(|| {
+                        names.push(&channel.locale);
+                        locales.push(LocaleNeeds {
+                            context: ContextNeeds::none(),
+                            markdown: MarkdownNeeds::default(),
+                            attributes: AttributeNeeds::none(),
+                        });
+                        locales.len() - 1
+                    });
+                let needs = &mut locales[at];
+                needs.context = needs.context.union(renderer.context_needs());
+                needs.markdown = needs.markdown.union(renderer.markdown_needs());
+                needs.attributes = needs.attributes.union(renderer.attribute_needs());
+                at
+            })
+            .collect();
+        SharedNeeds {
+            locale_of_channel,
+            locales,
+        }
+    }
+
+    fn of_channel(&self, index: usize) -> &LocaleNeeds {
+        &self.locales[self.locale_of_channel[index]]
+    }
+}
+
 /// Merges, gates and renders one product for every channel.
 pub(crate) fn process_product(
     product: &Product,
     channels: &[Channel],
     renderers: &[ChannelRenderer<'_>],
+    shared_needs: &SharedNeeds,
     by_sku: &HashMap<&str, &ErpRecord>,
     ctx: &MergeContext<'_>,
     render_items: bool,
@@ -31,41 +86,34 @@ pub(crate) fn process_product(
     fn key(channel: &Channel) -> (&str, &str) {
         (channel.locale.as_str(), channel.currency.as_str())
     }
-    let mut shared: Vec<((&str, &str), Item)> = Vec::new();
+    let mut shared: Vec<((&str, &str), Item<'_>)> = Vec::new();
     if let Some(record) = record {
-        for (channel, _) in channels.iter().zip(renderers) {
+        for (index, channel) in channels.iter().enumerate() {
             let (locale, currency) = key(channel);
             if product.channels.contains_key(&channel.name)
                 || shared.iter().any(|(k, _)| *k == (locale, currency))
             {
                 continue;
             }
-            let sharing = || {
-                channels
-                    .iter()
-                    .zip(renderers)
-                    .filter(|(c, _)| c.locale == locale)
-            };
-            let context_needs = sharing().fold(ContextNeeds::none(), |all, (_, r)| {
-                all.union(r.context_needs())
-            });
+            let needs = shared_needs.of_channel(index);
             if let Some((_, item)) = shared.iter().find(|((l, _), _)| *l == locale) {
                 let mut view = item.view.clone();
                 view.erp = merge::ErpView::new(record, &ctx.catalog.currency, currency);
-                shared.push(((locale, currency), Item::new(view, context_needs)));
+                shared.push(((locale, currency), Item::new(view, &needs.context)));
                 continue;
             }
-            let needs = sharing().fold(MarkdownNeeds::default(), |all, (_, r)| {
-                all.union(r.markdown_needs())
-            });
-            let attribute_needs = sharing().fold(AttributeNeeds::none(), |all, (_, r)| {
-                all.union(r.attribute_needs())
-            });
             shared.push((
                 (locale, currency),
                 Item::new(
-                    merge::view(product, record, channel, ctx, needs, &attribute_needs),
-                    context_needs,
+                    merge::view(
+                        product,
+                        record,
+                        channel,
+                        ctx,
+                        needs.markdown,
+                        &needs.attributes,
+                    ),
+                    &needs.context,
                 ),
             ));
         }
@@ -94,13 +142,13 @@ pub(crate) fn process_product(
 }
 
 /// A product's item in one channel, its view built for what that channel's renderer reads.
-fn own_item(
+fn own_item<'r>(
     product: &Product,
     record: &ErpRecord,
     channel: &Channel,
-    renderer: &ChannelRenderer<'_>,
+    renderer: &'r ChannelRenderer<'_>,
     ctx: &MergeContext<'_>,
-) -> Item {
+) -> Item<'r> {
     Item::new(
         merge::view(
             product,
@@ -110,7 +158,7 @@ fn own_item(
             renderer.markdown_needs(),
             renderer.attribute_needs(),
         ),
-        renderer.context_needs().clone(),
+        renderer.context_needs(),
     )
 }
 
@@ -140,7 +188,7 @@ pub(crate) fn gate_and_render(
 pub(crate) fn gate_and_render_item(
     product: &Product,
     record: Option<&ErpRecord>,
-    item: Option<&Item>,
+    item: Option<&Item<'_>>,
     channel: &Channel,
     renderer: &ChannelRenderer<'_>,
     ctx: &MergeContext<'_>,

@@ -265,6 +265,7 @@ impl Build<'_> {
     /// Runs the per-product step on every product read anew, in parallel.
     fn render_batch(&self, works: &mut [FileWork], render_items: bool) -> Result<(), RenderError> {
         let channels = &self.prepared.channels;
+        let shared_needs = product_step::SharedNeeds::new(channels, self.renderers);
         let rendered: Vec<Result<Vec<Vec<product_step::Gated>>, RenderError>> = works
             .par_iter()
             .map(|work| match work {
@@ -277,6 +278,7 @@ impl Build<'_> {
                             product,
                             channels,
                             self.renderers,
+                            &shared_needs,
                             &self.by_sku,
                             &self.merge,
                             render_items,

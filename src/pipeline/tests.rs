@@ -69,6 +69,7 @@ fn the_working_tree_source_and_the_per_product_step_for_build_and_diff() {
     );
     assert_eq!(so_far.reuse.files_reused, 0, "no cache was offered");
 
+    let shared_needs = product_step::SharedNeeds::new(&prepared.channels, &renderers);
     let mut products = 0;
     for work in &batch.works {
         let FileWork::Fresh(fresh) = work else {
@@ -80,6 +81,7 @@ fn the_working_tree_source_and_the_per_product_step_for_build_and_diff() {
                 product,
                 &prepared.channels,
                 &renderers,
+                &shared_needs,
                 &build.by_sku,
                 &build.merge,
                 true,

@@ -303,7 +303,7 @@ impl<'a> ChannelRenderer<'a> {
     }
 
     /// Whether the channel's `filter` lets this product through.
-    pub fn passes_filter(&self, item: &Item) -> Result<bool, RenderError> {
+    pub fn passes_filter(&self, item: &Item<'_>) -> Result<bool, RenderError> {
         if self.channel.filter.is_none() {
             return Ok(true);
         }
@@ -347,7 +347,7 @@ impl<'a> ChannelRenderer<'a> {
     pub fn item(
         &self,
         product: &Product,
-        item: &Item,
+        item: &Item<'_>,
         ctx: &MergeContext<'_>,
     ) -> Result<Vec<u8>, RenderError> {
         let view = &item.view;
@@ -468,7 +468,7 @@ impl<'a> ChannelRenderer<'a> {
 
     /// The channel's filter failed on a product: the user's expression and its line, not the
     /// template pimfeed wraps it in.
-    fn filter_error(&self, item: &Item, err: &tera::Error) -> RenderError {
+    fn filter_error(&self, item: &Item<'_>, err: &tera::Error) -> RenderError {
         let filter = self.channel.filter.as_deref().unwrap_or_default();
         let place = match self.channel.filter_line {
             Some(line) => format!(" (pim.toml line {line})"),
@@ -624,15 +624,15 @@ fn extract_block(source: &str, block: &str) -> Option<String> {
 
 /// A product's view with its template context, built once and shared by every channel that
 /// sees the product the same way (same locale, no channel overrides).
-pub struct Item {
+pub struct Item<'n> {
     pub view: ProductView,
     /// What the templates of every channel sharing the item read (see [`ContextNeeds`]).
-    context_needs: ContextNeeds,
+    context_needs: &'n ContextNeeds,
     context: std::sync::OnceLock<Context>,
 }
 
-impl Item {
-    pub fn new(view: ProductView, context_needs: ContextNeeds) -> Self {
+impl<'n> Item<'n> {
+    pub fn new(view: ProductView, context_needs: &'n ContextNeeds) -> Self {
         Self {
             view,
             context_needs,
