@@ -16,7 +16,7 @@ use serde_json::Value;
 /// Appends `text` as a JSON string, escaped as serde_json escapes it: `\"`, `\\`, the short
 /// escapes `\b \t \n \f \r`, `\u00XX` for the other control characters, everything else
 /// (DEL, `/`, any non-ASCII character) as it is.
-pub fn write_str(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -33,7 +33,7 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends `value` as serde_json writes it.
-pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -67,7 +67,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// Appends `number` in decimal, as serde_json writes an unsigned integer.
-pub fn write_u64(out: &mut Vec<u8>, mut number: u64) {
+pub(crate) fn write_u64(out: &mut Vec<u8>, mut number: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
