@@ -3,7 +3,9 @@
 //! Reads every product file of a catalog into memory once, then times, on one thread, the
 //! TOML syntax alone (`toml::de::DeTable::parse`) and the whole check of a file
 //! (`content::parse_text`: syntax, schema, rules, variants), in µs of CPU time per file,
-//! best and median of several rounds. The catalog is one the end-to-end benchmark generated.
+//! best and median of several rounds; then writing the files' products as the last build's
+//! `products.jsonl` lines (`content::json_line`, the hottest loop of a cold build's writer
+//! thread). The catalog is one the end-to-end benchmark generated.
 //!
 //! ```sh
 //! cargo bench --bench catalog -- 10000        # once, to generate target/bench-catalogs/10000
@@ -82,6 +84,32 @@ fn main() {
         }
     });
     report("whole check (content::parse_text)", &whole, files.len());
+
+    let products: Vec<content::product::Product> = files
+        .iter()
+        .flat_map(|(path, text)| content::parse_text(path, text, &ctx).products)
+        .collect();
+    let mut line = Vec::new();
+    let mut written = 0;
+    let lines = time_rounds(rounds, || {
+        written = 0;
+        for product in &products {
+            line.clear();
+            content::json_line::write_product(&mut line, product);
+            written += std::hint::black_box(&line).len();
+        }
+    });
+    report(
+        "products.jsonl lines (content::json_line::write_product)",
+        &lines,
+        files.len(),
+    );
+    println!(
+        "  ({} products, {:.1} MB of lines, {:.0} MB/s at the median)",
+        products.len(),
+        written as f64 / 1e6,
+        written as f64 / 1e6 / lines[lines.len() / 2].as_secs_f64()
+    );
 }
 
 /// The CPU time of each round (best first): on a machine shared with other work, wall time

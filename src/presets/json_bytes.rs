@@ -1,17 +1,25 @@
 //! Pieces of JSON written straight into a feed item's bytes, each the bytes serde_json writes
 //! for the same value: for presets that write their items without building a tree of JSON
-//! values per product first.
+//! values per product first. Strings and `serde_json::Value`s are written by
+//! [`crate::text::json`], which the last build's `products.jsonl` shares.
 
 use std::str::FromStr;
 
-use serde_json::Number;
+use serde_json::{Number, Value};
+
+use crate::text::json;
 
 /// A JSON string, escaped as serde_json escapes it.
 pub(super) fn string(out: &mut Vec<u8>, text: &str) {
-    serialize(out, text);
+    json::write_str(out, text);
 }
 
-/// Any value as serde_json writes it (numbers, `serde_json::Value`s).
+/// A `serde_json::Value` as serde_json writes it.
+pub(super) fn json_value(out: &mut Vec<u8>, value: &Value) {
+    json::write_value(out, value);
+}
+
+/// Any other value as serde_json writes it (the integers of stock, quantities and days).
 pub(super) fn serialize<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     serde_json::to_writer(&mut *out, value).expect("writing JSON to a Vec cannot fail");
 }
@@ -73,7 +81,7 @@ pub(super) fn money(out: &mut Vec<u8>, text: &str) {
         return;
     }
     match Number::from_str(text) {
-        Ok(number) => serialize(out, &number),
+        Ok(number) => json::write_value(out, &Value::Number(number)),
         Err(_) => string(out, text),
     }
 }
@@ -92,7 +100,6 @@ fn is_plain_decimal(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
 
     #[test]
     fn money_is_the_serialised_number_byte_for_byte() {

@@ -4,4 +4,5 @@
 
 pub mod clean;
 pub mod escape;
+pub mod json;
 pub mod markdown;

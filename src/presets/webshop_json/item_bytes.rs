@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::channels::Channel;
 use crate::content::{AttrValue, AttributeType, Product};
 use crate::merge::{ErpView, MergeContext, ProductView, product_link};
-use crate::presets::json_bytes::{array, money, object, optional, serialize, string};
+use crate::presets::json_bytes::{array, json_value, money, object, optional, serialize, string};
 use crate::text::clean::{clean_json, one_line};
 use crate::text::markdown;
 
@@ -109,7 +109,7 @@ fn write_attributes<'p>(
         let cleaned = clean_json(&value.value, rich_text);
         string(out, name);
         out.push(b':');
-        serialize(out, &*cleaned);
+        json_value(out, &cleaned);
         if name == "description" {
             description = Some(cleaned);
         }
