@@ -254,7 +254,7 @@ pub fn run_watched(
     progress.stage("listing content, pulling ERP numbers");
     let erp_files = kept::erp_file_stamps(&prepared.config, root);
     let started = start_up::start_up(&prepared, &renderers, taken.as_mut(), use_cache, progress)?;
-    stopwatch.lap("list content, pull ERP, open the build cache (side by side)");
+    stopwatch.lap("list content and pull ERP (the build cache opened beside them)");
     let listing_said = match &taken {
         Some(taken) => taken.listing_said(),
         None => "of which listing the product files (a walk of content/products)",
@@ -265,7 +265,7 @@ pub fn run_watched(
         None => stopwatch.detail("of which pulling ERP", started.pull_took),
     }
     stopwatch.detail(
-        "of which opening the build cache and stamping the feeds",
+        "of which opening the build cache and stamping the feeds (beside them)",
         started.cache_took,
     );
     let start_up::StartedUp {

@@ -1,12 +1,12 @@
-//! The start of a run, side by side: listing the product files, pulling the ERP numbers and
-//! opening the last build's cache each need the configuration and nothing of each other.
+//! The start of a run: listing the product files and pulling the ERP numbers, with the last
+//! build's cache opened beside them, so that its entries are decoded ahead by the time the
+//! content stage asks for them.
 //!
-//! At 100k products a one-line edit spent as long on these three, one after the other
-//! (a walk of 57,000 files, reading, hashing and decoding a 100,000-row export, decoding the
-//! cache's first entries and stamping the feeds), as on everything else before the feeds.
-//! Run on the cores side by side, the run waits for the longest of them instead of their sum.
-//! Each keeps its own failure: a listing that fails is reported before an ERP pull that
-//! fails, as when they ran in that order.
+//! The listing and the pull each need the configuration and nothing of each other, but they
+//! run one after the other: on the 2-core machine this was measured on, shared with other
+//! builds, running them side by side made both slower (a walk of 57,000 files and a pull that
+//! reads and frees two 10 MB buffers, in one process) and the two together no faster than in
+//! turn. A listing that fails is reported before an ERP pull is tried.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -30,12 +30,13 @@ pub(super) struct StartedUp {
     pub(super) cache_took: Duration,
 }
 
-/// Lists the product files (kept ones when a watcher's `taken` holds them), pulls the ERP
-/// numbers (the kept ones when they still hold) and opens the last build's cache, at once.
+/// Lists the product files (kept ones when a watcher's `taken` holds them) and pulls the ERP
+/// numbers (the kept ones when they still hold), while the last build's cache is opened on a
+/// thread of its own.
 pub(super) fn start_up(
     prepared: &Prepared,
     renderers: &[ChannelRenderer<'_>],
-    taken: Option<&mut Taken>,
+    mut taken: Option<&mut Taken>,
     use_cache: bool,
     progress: &crate::ui::Progress,
 ) -> Result<StartedUp, Failure> {
@@ -46,26 +47,18 @@ pub(super) fn start_up(
         let opening = scope.spawn(|| {
             timed(|| cache::Previous::usable(&prepared.root, &fingerprint, use_cache, reads_only))
         });
-        let ((files, listing_took), (pulled, pull_took)) = match taken {
-            // A watcher's kept listing and numbers take no time when they hold: one after
-            // the other, both from what it kept.
-            Some(taken) => {
-                let files = timed(|| taken.product_files(prepared));
-                (files, timed(|| taken.pull_erp(prepared, progress)))
-            }
-            None => {
-                let pulling = scope.spawn(|| {
-                    timed(|| {
-                        erp_pull::pull_erp_with(&prepared.config, &prepared.root, progress, writes)
-                    })
-                });
-                let files = timed(|| prepared.product_files());
-                (files, joined(pulling))
-            }
-        };
-        let (last_cache, cache_took) = joined(opening);
+        // A watcher's kept listing and numbers, when they hold.
+        let (files, listing_took) = timed(|| match taken.as_deref_mut() {
+            Some(taken) => taken.product_files(prepared),
+            None => prepared.product_files(),
+        });
         let files = files?;
+        let (pulled, pull_took) = timed(|| match taken {
+            Some(taken) => taken.pull_erp(prepared, progress),
+            None => erp_pull::pull_erp_with(&prepared.config, &prepared.root, progress, writes),
+        });
         let (records, pull) = pulled?;
+        let (last_cache, cache_took) = joined(opening);
         Ok(StartedUp {
             files,
             records,

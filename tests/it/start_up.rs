@@ -1,5 +1,5 @@
-//! The start of a build: the product files listed, the ERP numbers pulled and the last
-//! build's cache opened side by side, and a cache made with the same ERP records taking its
+//! The start of a build: the product files listed and the ERP numbers pulled with the last
+//! build's cache opened beside them, and a cache made with the same ERP records taking its
 //! entries' ERP digests as they are. Whatever changes the records (a price list alone, a
 //! decimal's scale, the order of the rows, numbers put back as they were two builds ago), a
 //! build from the cache still writes what a build without it writes.
@@ -73,20 +73,20 @@ fn every_change_to_the_erp_records_is_seen_by_a_build_from_the_cache() {
 }
 
 #[test]
-fn timings_show_the_start_up_side_by_side_and_a_bad_export_still_points_at_its_line() {
+fn timings_show_the_start_up_stages_and_a_bad_export_still_points_at_its_line() {
     let catalog = Catalog::example();
     let built = catalog.run(&["build", "--timings"]).expect(0);
     let stderr = built.stderr();
     for stage in [
-        "list content, pull ERP, open the build cache (side by side)",
+        "list content and pull ERP (the build cache opened beside them)",
         "of which listing the product files",
         "of which pulling ERP",
-        "of which opening the build cache and stamping the feeds",
+        "of which opening the build cache and stamping the feeds (beside them)",
     ] {
         assert!(stderr.contains(stage), "no `{stage}` in:\n{stderr}");
     }
 
-    // The pull runs beside the listing: its failure is still the run's, at its row's line.
+    // The cache opens beside the pull: a failed pull is still the run's, at its row's line.
     let export = catalog
         .read(EXPORT)
         .replacen("MK-DTD153,139.95,", "MK-DTD153,13x.95,", 1);
