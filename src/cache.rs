@@ -35,7 +35,7 @@ mod erp_bytes;
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 pub type Digest32 = [u8; 32];
 
@@ -298,6 +298,9 @@ struct Head {
     /// Each channel's feed files, in order.
     feeds: Vec<Vec<PublishedFeed>>,
     last_build: Option<(String, Stamp)>,
+    /// [`records_digest`] of the ERP records the build had: every reusable entry's
+    /// [`FileEntry::erp`] was made or checked with exactly those records.
+    erp_records: Option<Digest32>,
 }
 
 /// A hash of everything besides a file and its ERP records that an item depends on.
@@ -360,6 +363,27 @@ pub fn erp_digest<'s>(
         }
     }
     Sha256::digest(&bytes).into()
+}
+
+/// A hash of every ERP record, in order. Two runs whose records have the same digest have the
+/// same records by SKU, so each entry's [`erp_digest`] a cache made with one holds with the
+/// other, and a build need not compute it for every file again.
+pub fn records_digest(records: &[ErpRecord]) -> Digest32 {
+    // Each record's bytes are self-delimiting (every field length-prefixed or tagged), so
+    // the records run together unambiguously; hashed a buffer at a time.
+    const FLUSH_AT: usize = 64 * 1024;
+    let mut hasher = Sha256::new();
+    hasher.update((records.len() as u64).to_le_bytes());
+    let mut bytes = Vec::with_capacity(FLUSH_AT + 1024);
+    for record in records {
+        erp_bytes::append(&mut bytes, record);
+        if bytes.len() >= FLUSH_AT {
+            hasher.update(&bytes);
+            bytes.clear();
+        }
+    }
+    hasher.update(&bytes);
+    hasher.finalize().into()
 }
 
 /// A hash of everything an item depends on besides its file and ERP records: the catalog's
@@ -452,6 +476,12 @@ impl Previous {
     /// file.
     pub fn started_ns(&self) -> i64 {
         self.head.started_ns
+    }
+
+    /// Whether the build that made this cache had the ERP records whose [`records_digest`] is
+    /// `digest`: then every reusable entry's ERP digest holds without being computed again.
+    pub fn made_with_records(&self, digest: &Digest32) -> bool {
+        self.head.erp_records.as_ref() == Some(digest)
     }
 
     /// Whether an entry's stamp alone vouches for the file's bytes.
@@ -766,9 +796,12 @@ struct EntryReader {
     done: bool,
 }
 
-/// Entries decoded per chunk, and chunks decoded ahead of the build.
+/// Entries decoded per chunk, and chunks decoded ahead of the build: the cache is opened
+/// while the ERP numbers are pulled and the product files listed, and the first batch also
+/// looks up the second (two batches of 1,024 files), so that much is decoded by the time
+/// the content stage asks for it. Still a few thousand entries, whatever the catalog's size.
 const ENTRIES_PER_CHUNK: usize = 256;
-const CHUNKS_AHEAD: usize = 4;
+const CHUNKS_AHEAD: usize = 12;
 
 impl EntryReader {
     fn open(path: &Path) -> io::Result<Self> {
@@ -872,6 +905,7 @@ pub struct Writer {
     build_id: u64,
     fingerprint: Digest32,
     started_ns: i64,
+    erp_records: Option<Digest32>,
     committed: bool,
 }
 
@@ -897,8 +931,16 @@ impl Writer {
             build_id,
             fingerprint,
             started_ns,
+            erp_records: None,
             committed: false,
         })
+    }
+
+    /// Notes the [`records_digest`] of the ERP records this build has, whose entries' ERP
+    /// digests are all made or checked with them.
+    pub fn made_with_records(mut self, digest: Option<Digest32>) -> Writer {
+        self.erp_records = digest;
+        self
     }
 
     fn entries_in_progress(&self) -> PathBuf {
@@ -947,6 +989,7 @@ impl Writer {
                 })
                 .collect::<io::Result<_>>()?,
             last_build: last_build.map(stamped).transpose()?,
+            erp_records: self.erp_records,
         };
         let head_tmp = self.dir.join(format!("{HEAD}.{}", std::process::id()));
         fs::write(
@@ -1004,6 +1047,50 @@ mod tests {
         assert_eq!(erp_digest(["B", "C", "A"].into_iter(), &by_sku), expected);
         assert_ne!(erp_digest(["A", "C", "B"].into_iter(), &by_sku), expected);
         assert_ne!(erp_digest(["B", "A"].into_iter(), &by_sku), expected);
+    }
+
+    /// Every record counts, in order, each by its exact bytes: a decimal's scale, a record
+    /// more or less, two records swapped.
+    #[test]
+    fn the_records_digest_changes_with_any_record() {
+        let records = vec![record("A", 3), record("B", 1)];
+        let digest = records_digest(&records);
+        assert_eq!(digest, records_digest(&records.clone()));
+        let mut rescaled = records.clone();
+        rescaled[1].price = rust_decimal::Decimal::new(12500, 3);
+        assert_eq!(rescaled[1].price, records[1].price, "the same number");
+        let swapped = vec![records[1].clone(), records[0].clone()];
+        let fewer = vec![records[0].clone()];
+        let restocked = vec![record("A", 3), record("B", 2)];
+        for other in [rescaled, swapped, fewer, restocked, Vec::new()] {
+            assert_ne!(records_digest(&other), digest);
+        }
+        // Records that run past one buffer of bytes are hashed whole.
+        let many: Vec<ErpRecord> = (0..5_000).map(|n| record(&format!("S{n}"), n)).collect();
+        let mut last_changed = many.clone();
+        last_changed[4_999].stock = 0;
+        assert_ne!(records_digest(&many), records_digest(&last_changed));
+    }
+
+    /// A cache says which records its entries were made with; one made without saying so
+    /// vouches for none.
+    #[test]
+    fn a_cache_is_made_with_the_records_its_writer_was_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = records_digest(&[record("A", 3)]);
+        let writer = Writer::create(dir.path(), [7; 32]).unwrap();
+        writer
+            .made_with_records(Some(digest))
+            .commit(dir.path(), Vec::new(), None)
+            .unwrap();
+        let previous = Previous::open(dir.path(), &[7; 32]).unwrap();
+        assert!(previous.made_with_records(&digest));
+        assert!(!previous.made_with_records(&records_digest(&[record("A", 4)])));
+
+        let writer = Writer::create(dir.path(), [7; 32]).unwrap();
+        writer.commit(dir.path(), Vec::new(), None).unwrap();
+        let previous = Previous::open(dir.path(), &[7; 32]).unwrap();
+        assert!(!previous.made_with_records(&digest));
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct ErpPull {
     /// the report's diagnostics.
     #[serde(skip)]
     pub warnings: Vec<Diagnostic>,
+    /// [`crate::cache::records_digest`] of the records, price lists applied: a build whose
+    /// cache was made with the same records takes its entries' ERP digests as they are.
+    #[serde(skip)]
+    pub records_digest: Option<crate::cache::Digest32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +146,10 @@ pub(crate) fn pull_erp_with(
     let pulled =
         pull_erp_records(config, root, progress, writes).and_then(|(mut records, pull)| {
             erp::price_list::apply(&config.price_lists, root, &mut records)?;
+            let pull = ErpPull {
+                records_digest: Some(crate::cache::records_digest(&records)),
+                ..pull
+            };
             Ok((records, pull))
         });
     pulled.map_err(|error| Failure::Erp {
@@ -188,6 +196,7 @@ fn pull_erp_records(
         records: records.len(),
         stale: None,
         warnings,
+        records_digest: None,
     };
     Ok((records, pull))
 }
@@ -217,6 +226,7 @@ fn last_good_pull(
                 records: last.records.len(),
                 stale: Some(stale),
                 warnings: Vec::new(),
+                records_digest: None,
             };
             Ok((last.records, pull))
         }

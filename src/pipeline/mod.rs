@@ -17,6 +17,7 @@ mod parsed_export;
 mod prepare;
 mod product_step;
 mod sources;
+mod start_up;
 mod stream;
 mod timings;
 mod verify;
@@ -248,34 +249,39 @@ pub fn run_watched(
         .filter(|_| use_cache && mode == Mode::Build);
     let (prepared, last_build) = Prepared::load(root, mode)?;
     let renderers = prepared.renderers()?;
-    let listing_started = std::time::Instant::now();
-    let files = match taken.as_mut() {
-        Some(taken) => taken.product_files(&prepared)?,
-        None => prepared.product_files()?,
-    };
-    let listing_took = listing_started.elapsed();
     stopwatch.lap("load configuration, schema and templates");
-    if let Some(taken) = &taken {
-        stopwatch.detail(taken.listing_said(), listing_took);
-    }
 
-    progress.stage("pulling ERP numbers");
-    let writes = mode != Mode::Check;
+    progress.stage("listing content, pulling ERP numbers");
     let erp_files = kept::erp_file_stamps(&prepared.config, root);
-    let (records, pull) = match taken.as_mut() {
-        Some(taken) => taken.pull_erp(&prepared, progress)?,
-        None => erp_pull::pull_erp_with(&prepared.config, root, progress, writes)?,
+    let started = start_up::start_up(&prepared, &renderers, taken.as_mut(), use_cache, progress)?;
+    stopwatch.lap("list content and pull ERP (the build cache opened beside them)");
+    let listing_said = match &taken {
+        Some(taken) => taken.listing_said(),
+        None => "of which listing the product files (a walk of content/products)",
     };
-    stopwatch.lap("pull ERP");
-    if let Some(taken) = taken.as_ref().filter(|taken| taken.used.erp) {
-        stopwatch.detail(taken.erp_said(), std::time::Duration::ZERO);
+    stopwatch.detail(listing_said, started.listing_took);
+    match taken.as_ref().filter(|taken| taken.used.erp) {
+        Some(taken) => stopwatch.detail(taken.erp_said(), started.pull_took),
+        None => stopwatch.detail("of which pulling ERP", started.pull_took),
     }
+    stopwatch.detail(
+        "of which opening the build cache and stamping the feeds (beside them)",
+        started.cache_took,
+    );
+    let start_up::StartedUp {
+        files,
+        records,
+        pull,
+        last_cache,
+        ..
+    } = started;
 
     let mut build = Build::new(&prepared, &renderers, &files, &records);
     build.watched = log;
     build.use_cache = use_cache;
     build.records_of_cache = taken.as_ref().and_then(|taken| taken.records_of_cache);
-    let streamed = build.stream(use_cache, last_build, &pull, &mut stopwatch, progress)?;
+    build.records_digest = pull.records_digest;
+    let streamed = build.stream(last_cache, last_build, &pull, &mut stopwatch, progress)?;
     let kept_pull = pull.clone();
     let outcome = build.finish(streamed, pull, allow_drop, stopwatch, progress)?;
     if let (Some(kept), Some(_)) = (kept, taken) {
@@ -304,6 +310,9 @@ pub(crate) struct Build<'a> {
     /// started at this time (ns since the epoch), so its entries' ERP digests hold without
     /// being computed again (see [`KeptInputs`]).
     records_of_cache: Option<i64>,
+    /// The [`crate::cache::records_digest`] of `records`: a cache made with the same records
+    /// has entries whose ERP digests hold as they are.
+    records_digest: Option<crate::cache::Digest32>,
 }
 
 impl<'a> Build<'a> {
@@ -323,6 +332,7 @@ impl<'a> Build<'a> {
             watched: None,
             use_cache: true,
             records_of_cache: None,
+            records_digest: None,
         }
     }
 

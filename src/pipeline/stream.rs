@@ -31,17 +31,11 @@ pub(crate) struct Streamed {
     pub(crate) cache_complete: bool,
 }
 
-/// The build cache as a run uses it: the last build's, and the writer of the next.
-struct Caches {
-    last: Option<cache::Previous>,
-    next: Option<cache::Writer>,
-}
-
 impl Build<'_> {
     /// Streams every batch of the run's source through merge, gate and render into the feeds.
     pub(crate) fn stream(
         &self,
-        use_cache: bool,
+        last_cache: Option<cache::Previous>,
         last_build: Option<LastBuildReader>,
         pull: &ErpPull,
         stopwatch: &mut Stopwatch,
@@ -67,10 +61,7 @@ impl Build<'_> {
                 Feed::open(channel, renderer, staging.as_ref(), &self.merge, gzip)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let Caches {
-            last: last_cache,
-            next: cache_writer,
-        } = self.open_cache(use_cache);
+        let cache_writer = self.cache_writer(pull);
         let sinks = self.sinks(feeds, last_build_writer, last_cache.as_ref(), cache_writer);
 
         progress.set_length(self.files.len());
@@ -134,25 +125,21 @@ impl Build<'_> {
         }
     }
 
-    /// The last build's cache, when it is valid for this configuration and, for a build or
-    /// refresh, the feeds and last build it points into are as that build left them; and the
-    /// writer of this run's cache.
-    fn open_cache(&self, use_cache: bool) -> Caches {
+    /// The writer of this run's cache (the last build's was opened at the start, see
+    /// [`super::start_up`]).
+    fn cache_writer(&self, pull: &ErpPull) -> Option<cache::Writer> {
         let prepared = self.prepared;
-        let fingerprint =
-            cache::fingerprint(&prepared.source, self.renderers, &prepared.generated_at);
-        let last = cache::Previous::usable(
-            &prepared.root,
-            &fingerprint,
-            use_cache,
-            self.mode() == Mode::Check,
-        );
-        let next = match self.mode() {
+        match self.mode() {
             // A refresh without a usable cache makes one for the refreshes after it.
-            Mode::Build | Mode::Refresh => cache::Writer::create(&prepared.root, fingerprint).ok(),
+            Mode::Build | Mode::Refresh => {
+                let fingerprint =
+                    cache::fingerprint(&prepared.source, self.renderers, &prepared.generated_at);
+                cache::Writer::create(&prepared.root, fingerprint)
+                    .ok()
+                    .map(|writer| writer.made_with_records(pull.records_digest))
+            }
             Mode::Check => None,
-        };
-        Caches { last, next }
+        }
     }
 
     /// The sinks, with what the last build's cache lets a build copy: a build copies reused
@@ -221,6 +208,7 @@ impl Build<'_> {
                 now: prepared.started,
                 watched: self.watched,
                 records_of_cache: self.records_of_cache,
+                records_digest: self.records_digest,
                 prefetched: None,
             }),
         })

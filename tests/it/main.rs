@@ -31,6 +31,7 @@ mod refresh;
 mod schema;
 mod serve;
 mod splice;
+mod start_up;
 mod swap;
 mod untrusted_input;
 mod verdicts;

@@ -39,6 +39,9 @@ pub(crate) struct WorkingTree<'a> {
     pub(crate) watched: Option<&'a WatchedChanges>,
     /// Set when the ERP records are those of the build whose cache started at this time.
     pub(crate) records_of_cache: Option<i64>,
+    /// The [`cache::records_digest`] of this run's ERP records, matched against the one the
+    /// cache was made with.
+    pub(crate) records_digest: Option<cache::Digest32>,
     /// The next batch, looked up while the checks of the one before ran.
     pub(crate) prefetched: Option<LookedUp>,
 }
@@ -75,10 +78,7 @@ impl BatchSource for WorkingTree<'_> {
             (Some(watched), Some(last_cache)) => watched.since(last_cache.started_ns()),
             _ => None,
         };
-        let erp_as_cached = match (self.records_of_cache, self.last_cache.as_ref()) {
-            (Some(records), Some(last_cache)) => records == last_cache.started_ns(),
-            _ => false,
-        };
+        let erp_as_cached = self.erp_as_cached();
         let reading = Reading {
             unchanged,
             erp_as_cached,
@@ -137,6 +137,19 @@ impl BatchSource for WorkingTree<'_> {
 }
 
 impl WorkingTree<'_> {
+    /// Whether the cache was made with this run's ERP records, so that every reusable
+    /// entry's ERP digest holds without being computed again: a watcher kept the records of
+    /// the build that made it, or the records hash the same as that build's.
+    fn erp_as_cached(&self) -> bool {
+        let Some(last_cache) = self.last_cache.as_ref() else {
+            return false;
+        };
+        self.records_of_cache == Some(last_cache.started_ns())
+            || self
+                .records_digest
+                .is_some_and(|digest| last_cache.made_with_records(&digest))
+    }
+
     /// The last build's cache entries of the files up to `end` (exclusive), by path.
     fn entries_through(&mut self, end: usize) -> Result<cache::EntriesByPath, Failure> {
         match (self.last_cache.as_mut(), self.files[..end].last()) {
