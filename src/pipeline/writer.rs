@@ -314,11 +314,14 @@ impl BatchWriter {
                     .map(|pending| feed.add(pending, old))
                     .collect::<Result<Vec<_>, Failure>>()
             };
+        // One channel stays on this thread: handing it to rayon would only queue it behind
+        // the rendering of the next batch, and free its items on another thread.
+        let parallel = std::mem::take(&mut self.rendered_bytes) <= PARALLEL_WRITE_MAX_RENDERED
+            && self.queues.len() > 1;
         let channels = feeds
             .iter_mut()
             .zip(old_feeds.iter_mut())
             .zip(self.queues.iter_mut());
-        let parallel = std::mem::take(&mut self.rendered_bytes) <= PARALLEL_WRITE_MAX_RENDERED;
         let spans: Vec<Vec<Option<ItemSpan>>> = if parallel {
             use rayon::prelude::*;
             channels
