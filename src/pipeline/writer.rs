@@ -57,9 +57,11 @@ pub(crate) fn write_batches<'a>(
             writer.splice_from_last_build();
         }
     }
+    // Kept from batch to batch: its queues keep their room, so a batch does not grow them
+    // again item by item.
+    let mut batch = BatchWriter::new(sinks.feeds.len());
     for works in received {
         let started = Instant::now();
-        let mut batch = BatchWriter::new(sinks.feeds.len());
         for work in works {
             complete &= batch
                 .add(
@@ -128,7 +130,9 @@ impl Tally {
 
 /// One product's item for one channel, on its way into the feed.
 struct Pending {
-    pub(crate) sku: String,
+    /// Shared by the product's channels: only a product left out or warned about needs a
+    /// copy of its own, for the report.
+    pub(crate) sku: Arc<str>,
     pub(crate) file: Arc<str>,
     pub(crate) line: u32,
     pub(crate) verdict: Verdict,
@@ -144,16 +148,23 @@ enum PendingItem {
 /// One batch on its way into the feeds, the last build and the next build cache.
 struct BatchWriter {
     /// Per channel, the batch's products in order.
-    pub(crate) queues: Vec<Vec<Pending>>,
+    queues: Vec<Vec<Pending>>,
     /// Per file: its new cache entry, if it gets one, and its number of products.
-    pub(crate) entries: Vec<(Option<FileEntry>, usize)>,
+    entries: Vec<(Option<FileEntry>, usize)>,
+    /// The bytes of the items rendered now that the batch holds.
+    rendered_bytes: usize,
 }
+
+/// A batch holding at most this many bytes of items rendered now has its channels written
+/// in parallel (see [`BatchWriter::write`]).
+const PARALLEL_WRITE_MAX_RENDERED: usize = 4 << 20;
 
 impl BatchWriter {
     pub(crate) fn new(channels: usize) -> Self {
         BatchWriter {
             queues: (0..channels).map(|_| Vec::new()).collect(),
             entries: Vec::new(),
+            rendered_bytes: 0,
         }
     }
 
@@ -177,6 +188,7 @@ impl BatchWriter {
                     entry.last_build.0 = last_build.copy_lines(|| old.file(), start, len)?;
                 }
                 for product in &entry.products {
+                    let sku: Arc<str> = Arc::from(product.sku.as_str());
                     let completeness = product.channels.iter().map(|c| c.completeness);
                     tally.product(
                         &product.sku,
@@ -187,7 +199,7 @@ impl BatchWriter {
                     );
                     for (queue, cached) in self.queues.iter_mut().zip(&product.channels) {
                         queue.push(Pending {
-                            sku: product.sku.clone(),
+                            sku: sku.clone(),
                             file: entry.path.clone(),
                             line: product.line,
                             verdict: cached.verdict(),
@@ -254,6 +266,7 @@ impl BatchWriter {
                         completeness,
                         by_sku,
                     );
+                    let sku: Arc<str> = Arc::from(product.sku.as_str());
                     let kept = fresh
                         .kept
                         .as_ref()
@@ -262,8 +275,9 @@ impl BatchWriter {
                         if let Some(kept) = kept.filter(|_| verdict.included) {
                             verdict.warnings.push(kept.reason());
                         }
+                        self.rendered_bytes += bytes.as_ref().map_or(0, Vec::len);
                         queue.push(Pending {
-                            sku: product.sku.clone(),
+                            sku: sku.clone(),
                             file: fresh.path.clone(),
                             line: product.line,
                             verdict,
@@ -277,29 +291,50 @@ impl BatchWriter {
         }
     }
 
-    /// Writes every channel's items, the channels in parallel; the batch's new cache
-    /// entries, with where their items are now.
+    /// Writes every channel's items; the batch's new cache entries, with where their items
+    /// are now.
+    ///
+    /// A batch taken mostly from the build cache (a `refresh`, a build after an edit) is
+    /// mostly runs of the last build's items, copied in the kernel, and holds few rendered
+    /// bytes: its channels are written in parallel, so copying ten feeds takes both cores.
+    /// A batch mostly rendered now (a cold build) is written one channel after the other:
+    /// rendering the next batch needs the cores, and writing in parallel kept more batches'
+    /// items in memory at once.
+    ///
+    /// The batch is left empty, ready for the next one.
     pub(crate) fn write(
-        self,
+        &mut self,
         feeds: &mut [Feed<'_>],
         old_feeds: &mut [cache::OldFeed],
     ) -> Result<Vec<FileEntry>, Failure> {
-        let spans: Vec<Vec<Option<ItemSpan>>> = feeds
-            .iter_mut()
-            .zip(old_feeds.iter_mut())
-            .zip(self.queues)
-            .map(|((feed, old), queue)| {
+        let write_channel =
+            |((feed, old), queue): ((&mut Feed<'_>, &mut cache::OldFeed), &mut Vec<Pending>)| {
                 queue
-                    .into_iter()
+                    .drain(..)
                     .map(|pending| feed.add(pending, old))
                     .collect::<Result<Vec<_>, Failure>>()
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+            };
+        // One channel stays on this thread: handing it to rayon would only queue it behind
+        // the rendering of the next batch, and free its items on another thread.
+        let parallel = std::mem::take(&mut self.rendered_bytes) <= PARALLEL_WRITE_MAX_RENDERED
+            && self.queues.len() > 1;
+        let channels = feeds
+            .iter_mut()
+            .zip(old_feeds.iter_mut())
+            .zip(self.queues.iter_mut());
+        let spans: Vec<Vec<Option<ItemSpan>>> = if parallel {
+            use rayon::prelude::*;
+            channels
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(write_channel)
+                .collect::<Result<_, _>>()?
+        } else {
+            channels.map(write_channel).collect::<Result<_, _>>()?
+        };
         let mut entries = Vec::with_capacity(self.entries.len());
         let mut next = 0;
-        for (entry, count) in self.entries {
+        for (entry, count) in self.entries.drain(..) {
             if let Some(mut entry) = entry {
                 for (index, product) in entry.products.iter_mut().enumerate() {
                     for (channel, verdict) in product.channels.iter_mut().enumerate() {
@@ -371,7 +406,7 @@ impl<'a> Feed<'a> {
         };
         let verdict = pending.verdict;
         let entry = |reasons: Vec<Reason>| ProductVerdict {
-            sku: pending.sku,
+            sku: pending.sku.to_string(),
             file: pending.file,
             line: pending.line,
             completeness: verdict.completeness,

@@ -177,3 +177,77 @@ fn an_amazon_feed_in_parts_splices_only_where_message_numbers_stay() {
     catalog.run(&["build", "--no-cache"]).expect(0);
     assert_same(&after_removal, &outputs(&catalog));
 }
+
+/// A batch taken mostly from the build cache (here a `refresh`) has its channels written in
+/// parallel; a batch mostly rendered now (the cold builds here, whose first batch renders
+/// more than 4 MiB of items) one channel after the other. Both write the same bytes, whatever
+/// the content's markup, quotes and commas.
+#[test]
+fn a_refresh_written_channel_by_channel_in_parallel_matches_a_build_without_the_cache() {
+    let catalog = Catalog::example();
+    let drill = catalog.read("content/products/power-tools/MK-DHP485.toml");
+    let mut erp = catalog.read("erp/items.csv");
+    let row = erp
+        .lines()
+        .find(|line| line.starts_with("MK-DHP485,"))
+        .unwrap()
+        .to_string();
+    for i in 0..800 {
+        let sku = format!("MK-COPY{i:04}");
+        let hostile = format!("Boor & <b>\\\"{i}\\\"</b>, 'x' ]]> ü 🚀 {sku}");
+        let text = drill
+            .replace("MK-DHP485", &sku)
+            .replacen(
+                "title.nl-NL = \"",
+                &format!("title.nl-NL = \"{hostile} "),
+                1,
+            )
+            .replacen("title.en-GB = \"", &format!("title.en-GB = \"{sku} "), 1);
+        catalog.write(&format!("content/products/copies/{sku}.toml"), &text);
+        erp.push_str(&row.replacen("MK-DHP485", &sku, 1));
+        erp.push('\n');
+    }
+    catalog.write("erp/items.csv", &erp);
+    catalog.run(&["build"]).expect(0);
+
+    // New stock for one product in ten: the rest of every feed is copied from the last build.
+    let restocked: String = erp
+        .lines()
+        .enumerate()
+        .map(
+            |(n, line)| match line.starts_with("MK-COPY") && n % 10 == 0 {
+                true => line.replacen(",34,", ",0,", 1) + "\n",
+                false => format!("{line}\n"),
+            },
+        )
+        .collect();
+    assert_ne!(restocked, erp);
+    catalog.write("erp/items.csv", &restocked);
+    let refreshed = catalog.run(&["refresh", "--format", "json"]).expect(0);
+    assert_eq!(
+        spliced(&refreshed),
+        9,
+        "beslist's items are checked this once"
+    );
+    let after_refresh = without_content_warnings(outputs(&catalog));
+    assert!(catalog.read("feeds/bol.jsonl").contains("MK-COPY0799"));
+
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&after_refresh, &without_content_warnings(outputs(&catalog)));
+}
+
+/// A refresh reads no content, so its report has none of the content's warnings a build
+/// finds (the example catalog has a few); everything else must be the same.
+fn without_content_warnings(
+    mut files: Vec<(std::path::PathBuf, Vec<u8>)>,
+) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    for (path, bytes) in &mut files {
+        if path == std::path::Path::new("report.json") {
+            let mut report: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            report["diagnostics"] = serde_json::Value::Null;
+            report["summary"]["warnings"] = serde_json::Value::Null;
+            *bytes = report.to_string().into_bytes();
+        }
+    }
+    files
+}
