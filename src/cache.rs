@@ -69,6 +69,11 @@ impl Stamp {
         }
     }
 
+    /// The file's size when the stamp was taken, in bytes.
+    pub fn size(&self) -> u64 {
+        self.len
+    }
+
     pub fn of(path: &Path) -> io::Result<Stamp> {
         let metadata = fs::metadata(path)?;
         let modified_ns = metadata

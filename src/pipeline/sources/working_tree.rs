@@ -232,7 +232,7 @@ impl Reading<'_> {
             return Looked::Reusable(stamp);
         }
         let reading = std::time::Instant::now();
-        let bytes = match std::fs::read(&path) {
+        let bytes = match folders.read(&path, stamp.as_ref().map(cache::Stamp::size)) {
             Ok(bytes) => bytes,
             Err(err) => {
                 let unreadable = content::unreadable(relative, content::read_error(relative, &err));
