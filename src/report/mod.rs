@@ -12,6 +12,8 @@ use crate::verdict::Reason;
 pub mod blame;
 pub mod content_errors;
 pub mod html;
+mod html_rows;
+mod json;
 pub mod markdown;
 pub mod sku_case;
 pub mod summary;
@@ -91,8 +93,9 @@ pub struct ProductRef {
 }
 
 impl Report {
+    /// `report.json`: the bytes serde_json writes for the report, written faster.
     pub fn write_json(&self, out: impl Write) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
+        json::write(self, out)
     }
 
     /// A self-contained HTML page (no scripts, no external assets) that a person can browse,
@@ -114,7 +117,7 @@ impl Report {
         html::register_filters(&mut tera, links);
         tera.add_raw_template("report.html", include_str!("index.html"))?;
         let mut context = tera::Context::new();
-        context.insert("report", &HtmlPage::new(self, rows));
+        context.insert("report", &HtmlPage::new(self, rows, links));
         context.insert("links", links);
         context.insert("style", STYLE);
         context.insert("chrome", chrome);
@@ -138,7 +141,7 @@ struct HtmlPage<'a> {
     summary: &'a Summary,
     erp_stale: Option<&'a str>,
     channels: Vec<HtmlChannel<'a>>,
-    incomplete_products: Vec<&'a ProductCompleteness>,
+    incomplete_products: html_rows::RowsHtml,
     content_without_erp: Shown<&'a ProductRef>,
     erp_without_content: Shown<&'a String>,
     diagnostics: Shown<&'a Diagnostic>,
@@ -152,8 +155,8 @@ struct HtmlChannel<'a> {
     output: &'a str,
     items: usize,
     excluded: usize,
-    left_out: Shown<HtmlVerdict<'a>>,
-    warnings: Shown<HtmlVerdict<'a>>,
+    left_out: html_rows::RowsHtml,
+    warnings: html_rows::RowsHtml,
     notes: &'a [String],
 }
 
@@ -251,16 +254,26 @@ fn shown<T>(all: &[T], rows: usize) -> Shown<&T> {
     }
 }
 
-fn shown_verdicts(all: &[ProductVerdict], rows: usize) -> Shown<HtmlVerdict<'_>> {
+fn shown_verdicts(
+    all: &[ProductVerdict],
+    rows: usize,
+    table: html_rows::VerdictTable,
+    links: &html::Links,
+) -> html_rows::RowsHtml {
     let rows: Vec<_> = all.iter().take(rows).map(HtmlVerdict::new).collect();
-    Shown {
-        more: all.len() - rows.len(),
-        rows,
-    }
+    html_rows::verdict_rows(&rows, all.len() - rows.len(), table, links)
 }
 
 impl<'a> HtmlPage<'a> {
-    fn new(report: &'a Report, rows: usize) -> Self {
+    fn new(report: &'a Report, rows: usize, links: &html::Links) -> Self {
+        use html_rows::VerdictTable::{LeftOut, Warnings};
+        // Products that miss something; a million complete ones would bury them.
+        let incomplete: Vec<&ProductCompleteness> = report
+            .products
+            .iter()
+            .filter(|p| p.completeness.iter().any(|c| *c < 100))
+            .take(rows)
+            .collect();
         Self {
             generated_at: &report.generated_at,
             catalog: &report.catalog,
@@ -276,21 +289,18 @@ impl<'a> HtmlPage<'a> {
                     output: &c.output,
                     items: c.items,
                     excluded: c.excluded,
-                    left_out: shown_verdicts(&c.left_out, rows),
-                    warnings: shown_verdicts(&c.warnings, rows),
+                    left_out: shown_verdicts(&c.left_out, rows, LeftOut, links),
+                    warnings: shown_verdicts(&c.warnings, rows, Warnings, links),
                     notes: &c.notes,
                 })
                 .collect(),
-            // Products that miss something; a million complete ones would bury them.
-            incomplete_products: report
-                .products
-                .iter()
-                .filter(|p| p.completeness.iter().any(|c| *c < 100))
-                .take(rows)
-                .collect(),
+            incomplete_products: html_rows::incomplete_rows(&incomplete, &report.channels, links),
             content_without_erp: shown(&report.content_without_erp, rows),
             erp_without_content: shown(&report.erp_without_content, rows),
             diagnostics: shown(&report.diagnostics, rows),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
