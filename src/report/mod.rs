@@ -117,11 +117,17 @@ impl Report {
         html::register_filters(&mut tera, links);
         tera.add_raw_template("report.html", include_str!("index.html"))?;
         let mut context = tera::Context::new();
-        context.insert("report", &HtmlPage::new(self, rows, links));
+        context.insert("report", &HtmlPage::new(self, rows));
         context.insert("links", links);
         context.insert("style", STYLE);
         context.insert("chrome", chrome);
-        tera.render_to("report.html", &context, out)
+        let page = html_rows::Splicer {
+            out,
+            report: self,
+            links,
+            rows,
+        };
+        tera.render_to("report.html", &context, page)
     }
 }
 
@@ -257,23 +263,26 @@ fn shown<T>(all: &[T], rows: usize) -> Shown<&T> {
 fn shown_verdicts(
     all: &[ProductVerdict],
     rows: usize,
-    table: html_rows::VerdictTable,
-    links: &html::Links,
+    list: html_rows::List,
 ) -> html_rows::RowsHtml {
-    let rows: Vec<_> = all.iter().take(rows).map(HtmlVerdict::new).collect();
-    html_rows::verdict_rows(&rows, all.len() - rows.len(), table, links)
+    let shown = all.len().min(rows);
+    list.rows(shown, all.len() - shown)
+}
+
+/// Products that miss something, the first `rows` of them; a million complete ones would
+/// bury them.
+fn incomplete_products(report: &Report, rows: usize) -> Vec<&ProductCompleteness> {
+    report
+        .products
+        .iter()
+        .filter(|p| p.completeness.iter().any(|c| *c < 100))
+        .take(rows)
+        .collect()
 }
 
 impl<'a> HtmlPage<'a> {
-    fn new(report: &'a Report, rows: usize, links: &html::Links) -> Self {
-        use html_rows::VerdictTable::{LeftOut, Warnings};
-        // Products that miss something; a million complete ones would bury them.
-        let incomplete: Vec<&ProductCompleteness> = report
-            .products
-            .iter()
-            .filter(|p| p.completeness.iter().any(|c| *c < 100))
-            .take(rows)
-            .collect();
+    fn new(report: &'a Report, rows: usize) -> Self {
+        use html_rows::List;
         Self {
             generated_at: &report.generated_at,
             catalog: &report.catalog,
@@ -282,19 +291,20 @@ impl<'a> HtmlPage<'a> {
             channels: report
                 .channels
                 .iter()
-                .map(|c| HtmlChannel {
+                .enumerate()
+                .map(|(index, c)| HtmlChannel {
                     name: &c.name,
                     kind: &c.kind,
                     locale: &c.locale,
                     output: &c.output,
                     items: c.items,
                     excluded: c.excluded,
-                    left_out: shown_verdicts(&c.left_out, rows, LeftOut, links),
-                    warnings: shown_verdicts(&c.warnings, rows, Warnings, links),
+                    left_out: shown_verdicts(&c.left_out, rows, List::LeftOut(index)),
+                    warnings: shown_verdicts(&c.warnings, rows, List::Warnings(index)),
                     notes: &c.notes,
                 })
                 .collect(),
-            incomplete_products: html_rows::incomplete_rows(&incomplete, &report.channels, links),
+            incomplete_products: List::Incomplete.rows(incomplete_products(report, rows).len(), 0),
             content_without_erp: shown(&report.content_without_erp, rows),
             erp_without_content: shown(&report.erp_without_content, rows),
             diagnostics: shown(&report.diagnostics, rows),

@@ -10,13 +10,16 @@ use serde::Serialize;
 use super::*;
 use crate::diagnostics::{Blame, Severity};
 
-const HOSTILE: [&str; 6] = [
+const HOSTILE: [&str; 8] = [
     "a \"quoted\" <b>bold</b> & 'single'",
     "tab\there, newline\nthere, bell\u{7}, nul\u{0}, del\u{7f}",
     "één — «größe» 😀 \u{2028}",
     "back\\slash/and/slash </script><!--",
     "",
     "plain",
+    // What the page writes in place of a list's rows: content saying it stays text.
+    "<!--pimfeed rows left-out 0-->",
+    "<!--pimfeed rows incomplete-->",
 ];
 
 fn hostile(index: usize) -> String {
