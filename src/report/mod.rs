@@ -12,6 +12,8 @@ use crate::verdict::Reason;
 pub mod blame;
 pub mod content_errors;
 pub mod html;
+mod html_rows;
+mod json;
 pub mod markdown;
 pub mod sku_case;
 pub mod summary;
@@ -91,8 +93,9 @@ pub struct ProductRef {
 }
 
 impl Report {
+    /// `report.json`: the bytes serde_json writes for the report, written faster.
     pub fn write_json(&self, out: impl Write) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
+        json::write(self, out)
     }
 
     /// A self-contained HTML page (no scripts, no external assets) that a person can browse,
@@ -118,7 +121,13 @@ impl Report {
         context.insert("links", links);
         context.insert("style", STYLE);
         context.insert("chrome", chrome);
-        tera.render_to("report.html", &context, out)
+        let page = html_rows::Splicer {
+            out,
+            report: self,
+            links,
+            rows,
+        };
+        tera.render_to("report.html", &context, page)
     }
 }
 
@@ -138,7 +147,7 @@ struct HtmlPage<'a> {
     summary: &'a Summary,
     erp_stale: Option<&'a str>,
     channels: Vec<HtmlChannel<'a>>,
-    incomplete_products: Vec<&'a ProductCompleteness>,
+    incomplete_products: html_rows::RowsHtml,
     content_without_erp: Shown<&'a ProductRef>,
     erp_without_content: Shown<&'a String>,
     diagnostics: Shown<&'a Diagnostic>,
@@ -152,8 +161,8 @@ struct HtmlChannel<'a> {
     output: &'a str,
     items: usize,
     excluded: usize,
-    left_out: Shown<HtmlVerdict<'a>>,
-    warnings: Shown<HtmlVerdict<'a>>,
+    left_out: html_rows::RowsHtml,
+    warnings: html_rows::RowsHtml,
     notes: &'a [String],
 }
 
@@ -251,16 +260,29 @@ fn shown<T>(all: &[T], rows: usize) -> Shown<&T> {
     }
 }
 
-fn shown_verdicts(all: &[ProductVerdict], rows: usize) -> Shown<HtmlVerdict<'_>> {
-    let rows: Vec<_> = all.iter().take(rows).map(HtmlVerdict::new).collect();
-    Shown {
-        more: all.len() - rows.len(),
-        rows,
-    }
+fn shown_verdicts(
+    all: &[ProductVerdict],
+    rows: usize,
+    list: html_rows::List,
+) -> html_rows::RowsHtml {
+    let shown = all.len().min(rows);
+    list.rows(shown, all.len() - shown)
+}
+
+/// Products that miss something, the first `rows` of them; a million complete ones would
+/// bury them.
+fn incomplete_products(report: &Report, rows: usize) -> Vec<&ProductCompleteness> {
+    report
+        .products
+        .iter()
+        .filter(|p| p.completeness.iter().any(|c| *c < 100))
+        .take(rows)
+        .collect()
 }
 
 impl<'a> HtmlPage<'a> {
     fn new(report: &'a Report, rows: usize) -> Self {
+        use html_rows::List;
         Self {
             generated_at: &report.generated_at,
             catalog: &report.catalog,
@@ -269,28 +291,26 @@ impl<'a> HtmlPage<'a> {
             channels: report
                 .channels
                 .iter()
-                .map(|c| HtmlChannel {
+                .enumerate()
+                .map(|(index, c)| HtmlChannel {
                     name: &c.name,
                     kind: &c.kind,
                     locale: &c.locale,
                     output: &c.output,
                     items: c.items,
                     excluded: c.excluded,
-                    left_out: shown_verdicts(&c.left_out, rows),
-                    warnings: shown_verdicts(&c.warnings, rows),
+                    left_out: shown_verdicts(&c.left_out, rows, List::LeftOut(index)),
+                    warnings: shown_verdicts(&c.warnings, rows, List::Warnings(index)),
                     notes: &c.notes,
                 })
                 .collect(),
-            // Products that miss something; a million complete ones would bury them.
-            incomplete_products: report
-                .products
-                .iter()
-                .filter(|p| p.completeness.iter().any(|c| *c < 100))
-                .take(rows)
-                .collect(),
+            incomplete_products: List::Incomplete.rows(incomplete_products(report, rows).len(), 0),
             content_without_erp: shown(&report.content_without_erp, rows),
             erp_without_content: shown(&report.erp_without_content, rows),
             diagnostics: shown(&report.diagnostics, rows),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
