@@ -31,32 +31,21 @@ pub fn write_product(out: &mut Vec<u8>, product: &Product) {
     write_u32(out, product.line);
     out.extend_from_slice(b",\"values\":");
     write_values(out, &product.values);
-    out.extend_from_slice(b",\"channels\":{");
-    for (index, (channel, values)) in product.channels.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write_str(out, channel);
-        out.push(b':');
-        write_values(out, values);
-    }
-    out.extend_from_slice(b"}}");
+    out.extend_from_slice(b",\"channels\":");
+    let channels = product.channels.iter();
+    json::object(out, channels.map(|(c, v)| (c.as_str(), v)), write_values);
+    out.push(b'}');
 }
 
 fn write_values(out: &mut Vec<u8>, values: &BTreeMap<String, AttrValue>) {
-    out.push(b'{');
-    for (index, (name, value)) in values.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write_str(out, name);
-        out.extend_from_slice(b":{\"value\":");
+    let members = values.iter().map(|(name, value)| (name.as_str(), value));
+    json::object(out, members, |out, value| {
+        out.extend_from_slice(b"{\"value\":");
         write_value(out, &value.value);
         out.extend_from_slice(b",\"line\":");
         write_u32(out, value.line);
         out.push(b'}');
-    }
-    out.push(b'}');
+    });
 }
 
 fn write_u32(out: &mut Vec<u8>, number: u32) {

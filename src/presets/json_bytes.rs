@@ -1,6 +1,6 @@
 //! Pieces of JSON written straight into a feed item's bytes, each the bytes serde_json writes
 //! for the same value: for presets that write their items without building a tree of JSON
-//! values per product first. Strings and `serde_json::Value`s are written by
+//! values per product first. Strings, `serde_json::Value`s, arrays and objects are written by
 //! [`crate::text::json`], which the last build's `products.jsonl` shares.
 
 use std::str::FromStr;
@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde_json::{Number, Value};
 
 use crate::text::json;
+pub(super) use crate::text::json::{array, object};
 
 /// A JSON string, escaped as serde_json escapes it.
 pub(super) fn string(out: &mut Vec<u8>, text: &str) {
@@ -34,40 +35,6 @@ pub(super) fn optional<T>(
         Some(value) => write(out, value),
         None => out.extend_from_slice(b"null"),
     }
-}
-
-/// A JSON array of `items`, each written by `write`.
-pub(super) fn array<T>(
-    out: &mut Vec<u8>,
-    items: impl IntoIterator<Item = T>,
-    mut write: impl FnMut(&mut Vec<u8>, T),
-) {
-    out.push(b'[');
-    for (index, item) in items.into_iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write(out, item);
-    }
-    out.push(b']');
-}
-
-/// A JSON object of `(key, value)` members in the order given, each value written by `write`.
-pub(super) fn object<'k, T>(
-    out: &mut Vec<u8>,
-    members: impl IntoIterator<Item = (&'k str, T)>,
-    mut write: impl FnMut(&mut Vec<u8>, T),
-) {
-    out.push(b'{');
-    for (index, (key, value)) in members.into_iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        string(out, key);
-        out.push(b':');
-        write(out, value);
-    }
-    out.push(b'}');
 }
 
 /// Money as an exact JSON number (`12.50`, as written) when it is one, else as a string: the

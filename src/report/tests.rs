@@ -37,14 +37,7 @@ fn blame(index: usize) -> Option<Arc<Blame>> {
             summary: Some(hostile(index + 1)),
             history_cut_off: false,
         },
-        2 => Blame {
-            committed: false,
-            commit: None,
-            author: None,
-            date: None,
-            summary: None,
-            history_cut_off: false,
-        },
+        2 => Blame::uncommitted(),
         _ => Blame {
             committed: true,
             commit: Some("0123456".into()),

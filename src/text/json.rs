@@ -41,29 +41,44 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
         // Numbers keep the digits they were read with (`arbitrary_precision`).
         Value::Number(number) => out.extend_from_slice(number.as_str().as_bytes()),
         Value::String(text) => write_str(out, text),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (index, (key, item)) in map.iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                write_str(out, key);
-                out.push(b':');
-                write_value(out, item);
-            }
-            out.push(b'}');
-        }
+        Value::Array(items) => array(out, items, write_value),
+        Value::Object(map) => object(out, map.iter().map(|(k, v)| (k.as_str(), v)), write_value),
     }
+}
+
+/// Appends a JSON array of `items`, each written by `write`.
+pub(crate) fn array<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'[');
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
+/// Appends a JSON object of `(key, value)` members in the order given, each value written by
+/// `write`.
+pub(crate) fn object<'k, T>(
+    out: &mut Vec<u8>,
+    members: impl IntoIterator<Item = (&'k str, T)>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'{');
+    for (index, (key, value)) in members.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_str(out, key);
+        out.push(b':');
+        write(out, value);
+    }
+    out.push(b'}');
 }
 
 /// Appends `number` in decimal, as serde_json writes an unsigned integer.

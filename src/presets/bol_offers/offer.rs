@@ -42,6 +42,15 @@ pub(super) fn ean13(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The EAN an offer carries: the ERP's GTIN as [`ean13`] writes it, empty when there is none
+/// or it has no EAN-13 (the gate has left such a product out already).
+pub(super) fn offer_ean(erp: &ErpView) -> String {
+    erp.gtin
+        .as_deref()
+        .and_then(|raw| ean13(raw).ok())
+        .unwrap_or_default()
+}
+
 pub(super) fn condition(condition: Condition) -> &'static str {
     match condition {
         Condition::New => "NEW",
@@ -196,12 +205,7 @@ pub(super) fn item(view: &ProductView, channel: &Channel, out: &mut dyn Write) -
     };
     let money =
         |text: &str| Number::from_str(text).map_or(Value::String(text.into()), Value::Number);
-    let ean = view
-        .erp
-        .gtin
-        .as_deref()
-        .and_then(|raw| ean13(raw).ok())
-        .unwrap_or_default();
+    let ean = offer_ean(&view.erp);
     let bundle_prices: Vec<Value> = bundle_prices(&view.erp)
         .prices
         .iter()

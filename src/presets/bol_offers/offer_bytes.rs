@@ -3,7 +3,7 @@
 //! building the tree for every product. Members come in the order the tree inserts them.
 
 use super::limits as bol;
-use super::offer::{bundle_prices, condition, ean13, fulfilment_terms};
+use super::offer::{bundle_prices, condition, fulfilment_terms, offer_ean};
 use super::settings::BolSettings;
 use crate::config::Condition;
 use crate::merge::ProductView;
@@ -11,12 +11,7 @@ use crate::presets::json_bytes::{array, money, serialize, string};
 
 /// Appends the offer of `view` and a newline to `out`.
 pub(super) fn write_offer(view: &ProductView, settings: &BolSettings, out: &mut Vec<u8>) {
-    let ean = view
-        .erp
-        .gtin
-        .as_deref()
-        .and_then(|raw| ean13(raw).ok())
-        .unwrap_or_default();
+    let ean = offer_ean(&view.erp);
     out.extend_from_slice(b"{\"ean\":");
     string(out, &ean);
     out.extend_from_slice(b",\"condition\":");
