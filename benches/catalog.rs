@@ -4,6 +4,8 @@
 //! - `check --no-cache` and `build --no-cache`: a CI runner on a fresh clone;
 //! - `build` again with nothing changed, and after a one-line edit of one file (what a
 //!   marketer's save does), both from the build cache;
+//! - `watch` rebuilding after the same edit is saved, and undone, a few times
+//!   (`support/watch.rs`);
 //! - `refresh` after 1% of the ERP records changed stock, with the cache and without.
 //!
 //! ```sh
@@ -35,6 +37,8 @@ use std::time::Instant;
 mod floors;
 #[path = "peers/hugo.rs"]
 mod hugo;
+#[path = "support/watch.rs"]
+mod watch;
 
 fn main() {
     let peer_only = std::env::args().any(|a| a == "--peer-only");
@@ -73,6 +77,10 @@ fn main() {
                 generate(repo, &google, size).expect("generate the google-only catalog");
             }
             hugo::compare(repo, &binary, &google);
+            println!(
+                "== {size} products, one Google channel: watch, rebuilds after a one-line edit"
+            );
+            watch_an_edit(&binary, &google);
             floors::write_feeds(&google.join("feeds"));
         } else {
             println!(
@@ -103,7 +111,7 @@ fn measure_catalog(binary: &Path, dir: &Path, size: usize) {
     let text = fs::read_to_string(&edited).expect("read a product file");
     fs::write(&edited, text.replacen("Robuust", "Zeer robuust", 1)).expect("edit it");
     measure("build after editing one file (cache)", &["build"]);
-    fs::write(&edited, text).expect("restore it");
+    fs::write(&edited, &text).expect("restore it");
     run(binary, dir, &["build"], false);
 
     // The ERP's stock moves for 1% of the items; cron runs `refresh`.
@@ -119,11 +127,36 @@ fn measure_catalog(binary: &Path, dir: &Path, size: usize) {
     fs::write(&erp_path, erp).expect("restore the ERP export");
     run(binary, dir, &["build"], false);
 
+    println!("== {size} products: watch, rebuilds after a one-line edit");
+    let watched = watch_an_edit(binary, dir);
+    table.push((
+        "watch: rebuild after a one-line edit (median)".to_string(),
+        watched.rebuild,
+        watched.peak_rss,
+    ));
+    table.push((
+        "watch: from the save to the feeds swapped in (median, 50 ms debounce)".to_string(),
+        watched.save_to_swap,
+        String::new(),
+    ));
+
     println!("\n| {size} products | wall | peak RSS |\n|---|---|---|");
     for (label, wall, rss) in table {
         println!("| {label} | {wall:.2} s | {rss} |");
     }
     println!();
+}
+
+/// The benchmark's one-line edit saved while `watch` runs, and undone, a few times; the
+/// catalog is left as it was, built.
+fn watch_an_edit(binary: &Path, dir: &Path) -> watch::WatchFigures {
+    let edited = first_product_file(dir);
+    let text = fs::read_to_string(&edited).expect("read a product file");
+    let changed = text.replacen("Robuust", "Zeer robuust", 1);
+    let watched = watch::measure(binary, dir, &edited, &text, &changed);
+    fs::write(&edited, &text).expect("restore it");
+    run(binary, dir, &["build"], false);
+    watched
 }
 
 /// The export with the stock of every `every`-th item changed.
