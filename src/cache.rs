@@ -372,13 +372,29 @@ pub fn erp_digest<'s>(
 
 /// A hash of every ERP record, in order. Two runs whose records have the same digest have the
 /// same records by SKU, so each entry's [`erp_digest`] a cache made with one holds with the
-/// other, and a build need not compute it for every file again.
+/// other, and a build need not compute it for every file again. The records are hashed in
+/// runs of a fixed length on every core, and the runs' hashes hashed in order.
 pub fn records_digest(records: &[ErpRecord]) -> Digest32 {
-    // Each record's bytes are self-delimiting (every field length-prefixed or tagged), so
-    // the records run together unambiguously; hashed a buffer at a time.
-    const FLUSH_AT: usize = 64 * 1024;
+    use rayon::prelude::*;
+    const RECORDS_PER_RUN: usize = 8192;
+    let runs: Vec<Digest32> = records
+        .par_chunks(RECORDS_PER_RUN)
+        .map(records_run_digest)
+        .collect();
     let mut hasher = Sha256::new();
     hasher.update((records.len() as u64).to_le_bytes());
+    for run in &runs {
+        hasher.update(run);
+    }
+    hasher.finalize().into()
+}
+
+/// The hash of one run of records' bytes. Each record's bytes are self-delimiting (every
+/// field length-prefixed or tagged), so the records run together unambiguously; hashed a
+/// buffer at a time.
+fn records_run_digest(records: &[ErpRecord]) -> Digest32 {
+    const FLUSH_AT: usize = 64 * 1024;
+    let mut hasher = Sha256::new();
     let mut bytes = Vec::with_capacity(FLUSH_AT + 1024);
     for record in records {
         erp_bytes::append(&mut bytes, record);
@@ -1075,6 +1091,20 @@ mod tests {
         let mut last_changed = many.clone();
         last_changed[4_999].stock = 0;
         assert_ne!(records_digest(&many), records_digest(&last_changed));
+        // And past one run of records: a change in any run, a record moved across a run's
+        // end, one record more.
+        let runs: Vec<ErpRecord> = (0..17_000).map(|n| record(&format!("S{n}"), n)).collect();
+        let digest = records_digest(&runs);
+        assert_eq!(digest, records_digest(&runs.clone()));
+        let mut in_the_last_run = runs.clone();
+        in_the_last_run[16_999].stock = 0;
+        let mut across = runs.clone();
+        across.swap(8_191, 8_192);
+        let mut longer = runs.clone();
+        longer.push(record("S17000", 1));
+        for other in [in_the_last_run, across, longer, runs[..16_384].to_vec()] {
+            assert_ne!(records_digest(&other), digest);
+        }
     }
 
     /// A cache says which records its entries were made with; one made without saying so

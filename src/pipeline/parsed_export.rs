@@ -23,7 +23,12 @@ use crate::erp::{ErpRecord, PriceTier};
 use crate::pimfeed_folder::PARSED_EXPORT;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: &[u8] = b"parsed-export 1";
+const FORMAT: &[u8] = b"parsed-export 2";
+
+/// Records are kept in frames of this many, each with its length in bytes, so the frames are
+/// decoded on every core (100,000 records decoded one after another took 35 ms of a 0.5 s
+/// build from the cache).
+const RECORDS_PER_FRAME: usize = 8192;
 
 /// The export's records and warnings, as [`crate::erp::file::load_with_warnings`] gives
 /// them, taken from the last parse when the export's bytes and settings are the same. A new
@@ -72,24 +77,25 @@ fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
 }
 
 /// The kept parse, when it was made under `key`; `None` when there is none, it is another
-/// export's, or it cannot be decoded. Records are decoded one at a time, so the records are
-/// never held twice.
+/// export's, or it cannot be decoded. Each frame's records are decoded one at a time, so the
+/// records are never held twice.
 fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
+    use rayon::prelude::*;
     let bytes = std::fs::read(kept).ok()?;
     let (stored_key, rest): (Digest32, _) = postcard::take_from_bytes(&bytes).ok()?;
     if stored_key != *key {
         return None;
     }
     let (warnings, rest): (Vec<StoredProblem>, _) = postcard::take_from_bytes(rest).ok()?;
-    let (count, mut rest): (u64, _) = postcard::take_from_bytes(rest).ok()?;
-    let mut records = Vec::with_capacity(usize::try_from(count).ok()?.min(bytes.len()));
-    for _ in 0..count {
-        let (record, after): (StoredRecord, _) = postcard::take_from_bytes(rest).ok()?;
-        records.push(ErpRecord::from(record));
-        rest = after;
-    }
-    if !rest.is_empty() {
-        return None;
+    let (count, rest): (u64, _) = postcard::take_from_bytes(rest).ok()?;
+    let frames = frames(rest, usize::try_from(count).ok()?)?;
+    let decoded: Vec<Vec<ErpRecord>> = frames
+        .into_par_iter()
+        .map(|(frame, count)| decode_frame(frame, count))
+        .collect::<Option<_>>()?;
+    let mut records = Vec::with_capacity(decoded.iter().map(Vec::len).sum());
+    for frame in decoded {
+        records.extend(frame);
     }
     let warnings = warnings
         .into_iter()
@@ -104,7 +110,39 @@ fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
     Some(Checked { records, warnings })
 }
 
-/// Replaces the kept parse: its key, the warnings, the number of records and each record.
+/// The frames of `count` records that `bytes` holds, each with the number of records in it;
+/// `None` unless they fill `bytes` exactly.
+fn frames(mut bytes: &[u8], count: usize) -> Option<Vec<(&[u8], usize)>> {
+    let mut frames = Vec::with_capacity(count.div_ceil(RECORDS_PER_FRAME));
+    let mut left = count;
+    while left > 0 {
+        let (length, rest): (u64, _) = postcard::take_from_bytes(bytes).ok()?;
+        let length = usize::try_from(length).ok()?;
+        if length > rest.len() {
+            return None;
+        }
+        let (frame, rest) = rest.split_at(length);
+        let in_frame = left.min(RECORDS_PER_FRAME);
+        frames.push((frame, in_frame));
+        left -= in_frame;
+        bytes = rest;
+    }
+    bytes.is_empty().then_some(frames)
+}
+
+/// The `count` records of one frame; `None` unless they fill it exactly.
+fn decode_frame(mut frame: &[u8], count: usize) -> Option<Vec<ErpRecord>> {
+    let mut records = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (record, rest): (StoredRecord, _) = postcard::take_from_bytes(frame).ok()?;
+        records.push(ErpRecord::from(record));
+        frame = rest;
+    }
+    frame.is_empty().then_some(records)
+}
+
+/// Replaces the kept parse: its key, the warnings, the number of records and the records in
+/// frames of [`RECORDS_PER_FRAME`], each after its length in bytes.
 /// Written beside and renamed, so a crash never leaves half a file (and one that cannot be
 /// decoded is only parsed again).
 fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
@@ -130,8 +168,14 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
     append(&mut bytes, key)?;
     append(&mut bytes, &warnings)?;
     append(&mut bytes, &(checked.records.len() as u64))?;
-    for record in &checked.records {
-        append(&mut bytes, &StoredRecord::from(record))?;
+    let mut frame = Vec::new();
+    for records in checked.records.chunks(RECORDS_PER_FRAME) {
+        frame.clear();
+        for record in records {
+            append(&mut frame, &StoredRecord::from(record))?;
+        }
+        append(&mut bytes, &(frame.len() as u64))?;
+        bytes.extend_from_slice(&frame);
     }
     let dir = kept.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -332,6 +376,38 @@ mod tests {
         assert_eq!(loaded.records.len(), 3);
         assert_eq!(loaded.records[0].stock, 4);
         same(&loaded, &parsed(&config, dir.path()));
+    }
+
+    #[test]
+    fn records_over_several_frames_come_back_in_order_and_a_cut_file_is_parsed_again() {
+        let rows = 2 * RECORDS_PER_FRAME + 5;
+        let mut export = String::from("sku,price,stock,gtin\n");
+        for row in 0..rows {
+            export.push_str(&format!("S{row},{row}.{:02},{},\n", row % 100, row % 7));
+        }
+        let (dir, config) = catalog(&export);
+        load(&config, dir.path(), true).unwrap();
+        let kept = load(&config, dir.path(), true).unwrap();
+        same(&kept, &parsed(&config, dir.path()));
+        assert_eq!(kept.records.len(), rows);
+
+        // A kept file cut short, or one frame's length made longer than what follows, is
+        // not read at all: the export is parsed again.
+        let path = dir.path().join(PARSED_EXPORT);
+        let whole = std::fs::read(&path).unwrap();
+        let key = key(&config, export.as_bytes());
+        for cut in [whole.len() - 1, whole.len() / 2, 40] {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            assert!(read_kept(&path, &key).is_none(), "cut at {cut}");
+        }
+        let mut longer = whole.clone();
+        longer.push(0);
+        std::fs::write(&path, &longer).unwrap();
+        assert!(read_kept(&path, &key).is_none(), "a byte too many");
+        same(
+            &load(&config, dir.path(), true).unwrap(),
+            &parsed(&config, dir.path()),
+        );
     }
 
     #[test]
