@@ -70,17 +70,24 @@ impl Opened {
     /// The repository holding `root`, or `None` outside one (or in a bare one). With
     /// `load_index`, its index is loaded now, so that a status asked later finds it loaded.
     pub fn open(root: &Path, load_index: bool) -> Option<Opened> {
-        let repo = Repository::discover(root).ok()?;
+        let git_dir = Repository::discover_path(root, std::iter::empty::<&Path>()).ok()?;
+        // Stamped before the repository reads them, so a change while it opens is noticed.
+        let stamped = |files: Vec<PathBuf>| -> Vec<(PathBuf, Option<SettingsStamp>)> {
+            files
+                .into_iter()
+                .map(|path| {
+                    let stamp = SettingsStamp::of(&path);
+                    (path, stamp)
+                })
+                .collect()
+        };
+        let mut settings = stamped(settings_files(&git_dir));
+        let repo = Repository::open(&git_dir).ok()?;
         repo.workdir()?;
-        let git_dir = repo.path().to_path_buf();
-        // Stamped before anything is read from them, so a change while opening is noticed.
-        let settings = settings_files(&repo)
-            .into_iter()
-            .map(|path| {
-                let stamp = SettingsStamp::of(&path);
-                (path, stamp)
-            })
-            .collect();
+        if repo.commondir() != repo.path() {
+            // A linked worktree also reads its main repository's configuration.
+            settings.extend(stamped(vec![repo.commondir().join("config")]));
+        }
         if load_index {
             // An index that cannot be read now is read (or fails) again when status asks.
             let _ = repo.index();
@@ -109,23 +116,28 @@ impl Opened {
     }
 }
 
-/// Every git configuration file libgit2 reads for `repo`, whether it exists or not (one
-/// created later changes the settings too).
-fn settings_files(repo: &Repository) -> Vec<PathBuf> {
-    let mut files = vec![
-        repo.path().join("config"),
-        repo.path().join("config.worktree"),
-        repo.commondir().join("config"),
+/// The git configuration files libgit2 reads for the repository at `git_dir`, whether they
+/// exist or not (one created later changes the settings too): its own, and the global, XDG
+/// and system ones where libgit2 finds them and where they are by default.
+fn settings_files(git_dir: &Path) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|home| home.join(".config")));
+    let mut files = vec![git_dir.join("config"), git_dir.join("config.worktree")];
+    files.extend(home.map(|home| home.join(".gitconfig")));
+    files.extend(xdg.map(|xdg| xdg.join("git").join("config")));
+    files.push(PathBuf::from("/etc/gitconfig"));
+    let found = [
+        git2::Config::find_global(),
+        git2::Config::find_xdg(),
+        git2::Config::find_system(),
     ];
-    files.extend(
-        [
-            git2::Config::find_global(),
-            git2::Config::find_xdg(),
-            git2::Config::find_system(),
-        ]
-        .into_iter()
-        .filter_map(Result::ok),
-    );
+    for file in found.into_iter().filter_map(Result::ok) {
+        if !files.contains(&file) {
+            files.push(file);
+        }
+    }
     files
 }
 
