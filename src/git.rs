@@ -16,7 +16,7 @@ pub fn keep_large_trees() {
     let _ = unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 64 << 20) };
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitState {
     /// The commit checked out, absent in a repository without commits.
     pub commit: Option<String>,
@@ -36,7 +36,18 @@ pub const MAX_WITNESSES: usize = 16;
 /// every file and a walk of every folder: a tenth of a rebuild at 100k products) is not
 /// needed. Only when none of them does is the whole tree walked.
 pub fn state(root: &Path, output: &Path, changed: &[&Path]) -> Option<GitState> {
-    let repo = git2::Repository::discover(root).ok()?;
+    state_in(&Opened::open(root, false)?, root, output, changed)
+}
+
+/// [`state`], asked of a repository opened ahead (see [`Opening`]), whose loaded index
+/// spares reading it again.
+pub fn state_in(
+    opened: &Opened,
+    root: &Path,
+    output: &Path,
+    changed: &[&Path],
+) -> Option<GitState> {
+    let repo = opened.repository();
     let commit = repo
         .head()
         .ok()
@@ -49,7 +60,7 @@ pub fn state(root: &Path, output: &Path, changed: &[&Path]) -> Option<GitState> 
     let counts =
         |absolute: &Path| !absolute.starts_with(&output) && !is_build_artifact(absolute, &output);
     if let Ok(root) = root.canonicalize()
-        && any_differs(&repo, &workdir, &root, changed, &counts)
+        && any_differs(repo, &workdir, &root, changed, &counts)
     {
         return Some(GitState {
             commit,
@@ -109,7 +120,10 @@ fn is_build_artifact(path: &Path, output: &Path) -> bool {
 
 pub mod blame;
 mod kept_blame;
+mod opened;
 pub mod revision;
+
+pub use opened::{Opened, Opening};
 
 #[cfg(test)]
 mod tests {
@@ -118,7 +132,7 @@ mod tests {
     use super::*;
 
     /// A repository with the catalog in `catalog/`, everything committed, the feeds ignored.
-    fn committed_catalog() -> (tempfile::TempDir, PathBuf) {
+    pub(super) fn committed_catalog() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("catalog");
         std::fs::create_dir_all(root.join("content")).unwrap();

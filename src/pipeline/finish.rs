@@ -104,9 +104,10 @@ impl Build<'_> {
                             self.kept_blame(),
                         );
                         stopwatch.lap("blame");
-                        let changed: Vec<&std::path::Path> =
-                            changed.iter().map(std::path::PathBuf::as_path).collect();
-                        let git = crate::git::state(&prepared.root, &prepared.output_dir, &changed);
+                        // Only a build writes a manifest.
+                        let git = (self.mode() == Mode::Build)
+                            .then(|| self.git_state(&changed))
+                            .flatten();
                         stopwatch.lap("git status (for the manifest)");
                         git
                     }
@@ -170,6 +171,16 @@ impl Build<'_> {
             timings: stopwatch.stages,
             cache: reuse,
             swap_warnings,
+        })
+    }
+
+    /// The manifest's git state, asked of the repository opened beside the build; the
+    /// first of the `changed` files that differs from the commit makes the tree dirty.
+    fn git_state(&self, changed: &[std::path::PathBuf]) -> Option<crate::git::GitState> {
+        let prepared = self.prepared;
+        let changed: Vec<&std::path::Path> = changed.iter().map(|file| file.as_path()).collect();
+        self.git.with(|opened| {
+            crate::git::state_in(opened?, &prepared.root, &prepared.output_dir, &changed)
         })
     }
 

@@ -45,6 +45,9 @@ pub struct KeptInputs {
     erp: Option<KeptErp>,
     /// Events cannot be trusted any more (a watch could not be added): every build walks.
     untrusted: bool,
+    /// The catalog's git repository with its index loaded, checked before each use (see
+    /// [`crate::git::Opened::still_holds`]): events say nothing about it.
+    git: Option<crate::git::Opened>,
 }
 
 /// What events said since the last build took them.
@@ -123,6 +126,7 @@ impl KeptInputs {
     pub fn forget(&mut self) {
         self.listing = None;
         self.erp = None;
+        self.git = None;
     }
 
     /// Takes for the build starting now what is kept and the changes noted since the last
@@ -136,7 +140,13 @@ impl KeptInputs {
             erp: self.erp.take().filter(|_| !self.untrusted),
             used: KeptUse::default(),
             records_of_cache: None,
+            git: self.git.take(),
         }
+    }
+
+    /// Keeps the git repository a build that succeeded opened, for the next one.
+    pub(crate) fn keep_git(&mut self, opened: Option<crate::git::Opened>) {
+        self.git = opened;
     }
 
     /// Keeps what a build that succeeded used: its listing, and its ERP numbers when they
@@ -185,9 +195,15 @@ pub(crate) struct Taken {
     pub(crate) used: KeptUse,
     /// With the kept records, the cache made with the same records (see [`KeptErp`]).
     pub(crate) records_of_cache: Option<i64>,
+    git: Option<crate::git::Opened>,
 }
 
 impl Taken {
+    /// The git repository the last build opened, to be used again if it still holds.
+    pub(crate) fn take_git(&mut self) -> Option<crate::git::Opened> {
+        self.git.take()
+    }
+
     /// How the product files were listed, for `--timings`.
     pub(crate) fn listing_said(&self) -> &'static str {
         if self.used.listing {

@@ -247,6 +247,12 @@ pub fn run_watched(
         .as_deref_mut()
         .map(KeptInputs::take)
         .filter(|_| use_cache && mode == Mode::Build);
+    // Opened beside the build, so that the manifest's git state finds its index loaded.
+    let kept_git = taken.as_mut().and_then(kept::Taken::take_git);
+    let git = match mode {
+        Mode::Build => crate::git::Opening::start(root, true, kept_git),
+        Mode::Check | Mode::Refresh => crate::git::Opening::none(),
+    };
     let (prepared, last_build) = Prepared::load(root, mode)?;
     let renderers = prepared.renderers()?;
     stopwatch.lap("load configuration, schema and templates");
@@ -281,14 +287,18 @@ pub fn run_watched(
     build.use_cache = use_cache;
     build.records_of_cache = taken.as_ref().and_then(|taken| taken.records_of_cache);
     build.records_digest = pull.records_digest;
+    build.git = git;
     let streamed = build.stream(last_cache, last_build, &pull, &mut stopwatch, progress)?;
     let kept_pull = pull.clone();
     let outcome = build.finish(streamed, pull, allow_drop, stopwatch, progress)?;
+    let git = std::mem::replace(&mut build.git, crate::git::Opening::none());
+    drop(build);
     if let (Some(kept), Some(_)) = (kept, taken) {
         // Under the catalog's lock, so no other run replaced it: the cache this build made.
         let cache_started = crate::cache::started_ns(root).filter(|at| *at >= began_ns);
         let erp = (records, kept_pull);
         kept.keep(&prepared.config, files, erp, erp_files, root, cache_started);
+        kept.keep_git(git.into_kept());
     }
     Ok(outcome)
 }
@@ -313,6 +323,8 @@ pub(crate) struct Build<'a> {
     /// The [`crate::cache::records_digest`] of `records`: a cache made with the same records
     /// has entries whose ERP digests hold as they are.
     records_digest: Option<crate::cache::Digest32>,
+    /// The catalog's git repository, opened beside the build (see [`crate::git::Opening`]).
+    git: crate::git::Opening,
 }
 
 impl<'a> Build<'a> {
@@ -333,6 +345,7 @@ impl<'a> Build<'a> {
             use_cache: true,
             records_of_cache: None,
             records_digest: None,
+            git: crate::git::Opening::none(),
         }
     }
 

@@ -37,5 +37,6 @@ mod untrusted_input;
 mod verdicts;
 mod view_needs;
 mod watch;
+mod watch_git;
 mod watch_kept;
 mod workflows;

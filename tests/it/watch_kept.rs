@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::common::Catalog;
 
 /// Kills the watcher when the test ends, passed or not.
-struct Watching(Child);
+pub(crate) struct Watching(Child);
 
 impl Drop for Watching {
     fn drop(&mut self) {
@@ -20,7 +20,7 @@ impl Drop for Watching {
 }
 
 /// `watch --timings` on `catalog`, and each build's lines on stderr as it ends.
-fn watch(catalog: &Catalog, debounce_ms: &str) -> (Watching, mpsc::Receiver<String>) {
+pub(crate) fn watch(catalog: &Catalog, debounce_ms: &str) -> (Watching, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pimfeed"))
         .args(["watch", "--timings", "--allow-drop", "--debounce-ms"])
         .arg(debounce_ms)
@@ -42,7 +42,7 @@ fn watch(catalog: &Catalog, debounce_ms: &str) -> (Watching, mpsc::Receiver<Stri
 }
 
 /// What the next build said on stderr, up to the line that says the watch goes on.
-fn next_build(lines: &mpsc::Receiver<String>) -> String {
+pub(crate) fn next_build(lines: &mpsc::Receiver<String>) -> String {
     let mut said = String::new();
     loop {
         let line = lines
