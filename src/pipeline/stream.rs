@@ -134,9 +134,12 @@ impl Build<'_> {
             Mode::Build | Mode::Refresh => {
                 let fingerprint =
                     cache::fingerprint(&prepared.source, self.renderers, &prepared.generated_at);
-                cache::Writer::create(&prepared.root, fingerprint)
-                    .ok()
-                    .map(|writer| writer.made_with_records(pull.records_digest))
+                let writer = cache::Writer::create(&prepared.root, fingerprint).ok()?;
+                let writer = writer.made_with_records(pull.records_digest);
+                Some(match &self.keep_cache {
+                    Some(slot) => writer.keeping_entries(slot.clone()),
+                    None => writer,
+                })
             }
             Mode::Check => None,
         }

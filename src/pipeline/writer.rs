@@ -75,8 +75,8 @@ pub(crate) fn write_batches<'a>(
         }
         let entries = batch.write(&mut sinks.feeds, &mut sinks.old_feeds)?;
         if let Some(writer) = sinks.cache.as_mut() {
-            for entry in &entries {
-                if writer.add(entry).is_err() {
+            for entry in entries {
+                if writer.add_owned(entry).is_err() {
                     complete = false;
                 }
             }

@@ -180,7 +180,7 @@ pub(crate) enum Looked {
 /// Reads content files, or finds them unchanged in the build cache.
 struct Reading<'r> {
     /// The files the watcher that started this build vouches for.
-    unchanged: Option<Unchanged<'r>>,
+    unchanged: Option<Unchanged>,
     /// The ERP records are those the cache's entries were made or checked with: their ERP
     /// digests hold without being computed again.
     erp_as_cached: bool,
