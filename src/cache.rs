@@ -428,6 +428,8 @@ pub struct Previous {
     /// them, so items and products can be copied from them.
     pub outputs_intact: bool,
     root: PathBuf,
+    /// How many products its entries have, when known without decoding them (kept ones).
+    products: Option<usize>,
 }
 
 impl Previous {
@@ -449,11 +451,12 @@ impl Previous {
             return None;
         }
         let entries_path = dir.join(ENTRIES);
-        let mut entries = match kept {
-            Some(kept) if kept.are_of(head.build_id, &entries_path) => {
-                EntryReader::kept(head.build_id, kept.entries)
-            }
-            _ => EntryReader::open(&entries_path).ok()?,
+        let (mut entries, products) = match kept {
+            Some(kept) if kept.are_of(head.build_id, &entries_path) => (
+                EntryReader::kept(head.build_id, kept.entries),
+                Some(kept.products),
+            ),
+            _ => (EntryReader::open(&entries_path).ok()?, None),
         };
         if entries.build_id != head.build_id {
             return None;
@@ -472,6 +475,7 @@ impl Previous {
             entries,
             outputs_intact,
             root: root.to_path_buf(),
+            products,
         })
     }
 
@@ -515,6 +519,12 @@ impl Previous {
         stamp.modified_ns < self.head.started_ns - 1_000_000_000
     }
 
+    /// How many products its entries have, when that is known before they are read (entries
+    /// kept in memory): room to reserve for the checks across files.
+    pub fn products(&self) -> Option<usize> {
+        self.products
+    }
+
     /// Whether its entries were kept in memory by a watcher rather than decoded from disk.
     pub fn entries_kept(&self) -> bool {
         self.entries.chunks.is_none()
@@ -523,9 +533,14 @@ impl Previous {
     /// The next entries, up to and including `last` in catalog order, by path; entries of
     /// files that are gone are skipped.
     pub fn entries_through(&mut self, last: &Path) -> io::Result<EntriesByPath> {
-        let mut out = EntriesByPath::default();
+        let mut out = EntriesByPath::with_capacity_and_hasher(1024, Default::default());
+        let last_bytes = plain_path_bytes(last);
         while let Some(entry) = self.entries.peek() {
-            if Path::new(&*entry.path) > last {
+            let after_last = match (plain_path_bytes(Path::new(&*entry.path)), last_bytes) {
+                (Some(entry), Some(last)) => in_path_order(entry, last).is_gt(),
+                _ => Path::new(&*entry.path) > last,
+            };
+            if after_last {
                 break;
             }
             let entry = self.entries.take()?.expect("peeked");
@@ -573,6 +588,28 @@ impl Previous {
         let (file, _) = self.head.last_build.as_ref()?;
         Some(OldFile::new(self.root.join(file)))
     }
+}
+
+/// The bytes of a path spelled as a walk spells it (components joined by single `/`, no
+/// `.` and no trailing `/`), which [`in_path_order`] orders as paths are ordered.
+fn plain_path_bytes(path: &Path) -> Option<&[u8]> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let plain = !bytes.is_empty()
+        && !bytes.starts_with(b"./")
+        && !bytes.ends_with(b"/")
+        && !bytes.ends_with(b"/.")
+        && bytes != b"."
+        && !bytes.windows(2).any(|pair| pair == b"//")
+        && !bytes.windows(3).any(|three| three == b"/./");
+    plain.then_some(bytes)
+}
+
+/// Two plain paths (see [`plain_path_bytes`]) in the order of [`Path`]'s comparison, which
+/// compares component by component: as bytes with `/` below every other byte, so that a
+/// folder's files come before a name that extends the folder's (`a/b` before `a-b`).
+fn in_path_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let key = |byte: &u8| if *byte == b'/' { 0 } else { *byte };
+    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 /// The wall clock, in ns since the epoch, as the cache keeps times.
@@ -991,9 +1028,10 @@ impl Writer {
 
     /// Collects every entry written, and once the cache is committed puts them in `slot`,
     /// for the next build of a watcher to take instead of decoding them (see [`kept`]).
-    pub fn keeping_entries(mut self, slot: KeptSlot) -> Writer {
+    /// `files` is how many content files the build has: room for as many entries at once.
+    pub fn keeping_entries(mut self, slot: KeptSlot, files: usize) -> Writer {
         self.keeping = Some(kept::Collecting {
-            entries: Vec::new(),
+            entries: Vec::with_capacity(files),
             slot,
         });
         self
@@ -1383,7 +1421,7 @@ mod tests {
         let slot = KeptSlot::default();
         let mut writer = Writer::create(dir.path(), [7; 32])
             .unwrap()
-            .keeping_entries(slot.clone());
+            .keeping_entries(slot.clone(), 4);
         for n in 0..count {
             writer.add_owned(entry(n)).unwrap();
         }
@@ -1404,7 +1442,7 @@ mod tests {
         let slot = KeptSlot::default();
         let mut writer = Writer::create(dir.path(), [7; 32])
             .unwrap()
-            .keeping_entries(slot.clone());
+            .keeping_entries(slot.clone(), 4);
         writer.add_owned(entry(1)).unwrap();
         writer.commit(dir.path(), Vec::new(), None).unwrap();
         let stale = take_kept(&slot).unwrap();
@@ -1424,9 +1462,41 @@ mod tests {
         let slot = KeptSlot::default();
         let mut writer = Writer::create(dir.path(), [7; 32])
             .unwrap()
-            .keeping_entries(slot.clone());
+            .keeping_entries(slot.clone(), 4);
         writer.add_owned(entry(4)).unwrap();
         drop(writer);
         assert!(take_kept(&slot).is_none());
+    }
+
+    /// Plain paths compare as bytes, `/` lowest, exactly as paths compare component by
+    /// component; others are left to the paths' comparison.
+    #[test]
+    fn plain_paths_in_byte_order_are_in_path_order() {
+        let paths = [
+            "content/products/a/b.toml",
+            "content/products/a-b.toml",
+            "content/products/a.toml",
+            "content/products/a/b/c.toml",
+            "content/products/a b/c.toml",
+            "content/products/A/b.toml",
+            "content/products/a",
+            "content/products/ab",
+            "content/products/a/",
+            "content/products//a",
+            "content/products/./a",
+            "content/products/é/a.toml",
+            "content/products/z",
+        ];
+        for a in paths {
+            for b in paths {
+                let (a, b) = (Path::new(a), Path::new(b));
+                if let (Some(x), Some(y)) = (plain_path_bytes(a), plain_path_bytes(b)) {
+                    assert_eq!(in_path_order(x, y), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
+        }
+        assert!(plain_path_bytes(Path::new("content/products//a")).is_none());
+        assert!(plain_path_bytes(Path::new("content/products/a/")).is_none());
+        assert!(plain_path_bytes(Path::new("content/products/./a")).is_none());
     }
 }

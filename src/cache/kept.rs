@@ -22,6 +22,8 @@ pub struct KeptEntries {
     /// The stamp of `entries.bin` as the build committed it.
     pub(super) entries_stamp: Stamp,
     pub(super) entries: Vec<FileEntry>,
+    /// How many products the entries have, all told.
+    pub(super) products: usize,
 }
 
 impl KeptEntries {
@@ -60,10 +62,12 @@ impl Collecting {
         let Ok(entries_stamp) = Stamp::of(entries_path) else {
             return;
         };
+        let products = self.entries.iter().map(|entry| entry.products.len()).sum();
         let kept = KeptEntries {
             build_id,
             entries_stamp,
             entries: self.entries,
+            products,
         };
         *self
             .slot

@@ -137,7 +137,7 @@ impl Build<'_> {
                 let writer = cache::Writer::create(&prepared.root, fingerprint).ok()?;
                 let writer = writer.made_with_records(pull.records_digest);
                 Some(match &self.keep_cache {
-                    Some(slot) => writer.keeping_entries(slot.clone()),
+                    Some(slot) => writer.keeping_entries(slot.clone(), self.files.len()),
                     None => writer,
                 })
             }

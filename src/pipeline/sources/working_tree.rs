@@ -59,10 +59,13 @@ impl BatchSource for WorkingTree<'_> {
         }
         self.next = end;
         if start == 0 {
-            // A file has a product or more: room for as many as there are files, at once,
-            // rather than growing (and rehashing) step by step as the batches come.
-            so_far.skus.reserve(self.files.len());
-            so_far.quality.reserve_titles(self.files.len());
+            // A file has a product or more: room for as many as there are files (or as the
+            // last build had products, when its cache says), at once, rather than growing
+            // (and rehashing) step by step as the batches come.
+            let last_products = self.last_cache.as_ref().and_then(cache::Previous::products);
+            let room = self.files.len().max(last_products.unwrap_or(0));
+            so_far.skus.reserve(room);
+            so_far.quality.reserve_titles(room);
         }
         let prefetched = match self.prefetched.take() {
             Some(prefetched) => prefetched,
