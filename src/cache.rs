@@ -151,14 +151,14 @@ impl FileEntry {
     /// Whether the entry's verdicts and items still hold with the ERP records `by_sku`: the
     /// file had nothing that forbids reuse, and its SKUs' records are as they were.
     pub fn holds_with(&self, by_sku: &HashMap<&str, &ErpRecord>) -> bool {
-        self.reusable
-            && self.erp == erp_digest(self.products.iter().map(|p| p.sku.as_str()), by_sku)
+        self.reusable && self.erp == erp_digest(self.products.iter().map(|p| &*p.sku), by_sku)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CachedProduct {
-    pub sku: String,
+    /// Shared with the checks across files and the feeds' queues, which take it as it is.
+    pub sku: Arc<str>,
     pub line: u32,
     /// For the duplicate-title check across files.
     pub titles: Vec<(String, u64)>,
@@ -592,15 +592,12 @@ impl Previous {
 
 /// The bytes of a path spelled as a walk spells it (components joined by single `/`, no
 /// `.` and no trailing `/`), which [`in_path_order`] orders as paths are ordered.
-fn plain_path_bytes(path: &Path) -> Option<&[u8]> {
+pub(crate) fn plain_path_bytes(path: &Path) -> Option<&[u8]> {
     let bytes = path.as_os_str().as_encoded_bytes();
-    let plain = !bytes.is_empty()
-        && !bytes.starts_with(b"./")
-        && !bytes.ends_with(b"/")
-        && !bytes.ends_with(b"/.")
-        && bytes != b"."
-        && !bytes.windows(2).any(|pair| pair == b"//")
-        && !bytes.windows(3).any(|three| three == b"/./");
+    // Each component is neither empty nor `.`: one pass, as this runs for every file.
+    let plain = bytes
+        .split(|byte| *byte == b'/')
+        .all(|component| !component.is_empty() && component != b".");
     plain.then_some(bytes)
 }
 
@@ -1229,7 +1226,7 @@ mod tests {
             reusable: true,
             diagnostics: Vec::new(),
             products: vec![CachedProduct {
-                sku: "A".to_string(),
+                sku: "A".into(),
                 line: 1,
                 titles: Vec::new(),
                 channels: Vec::new(),
@@ -1389,7 +1386,7 @@ mod tests {
             reusable: !n.is_multiple_of(3),
             diagnostics: Vec::new(),
             products: vec![CachedProduct {
-                sku: format!("SKU-{n}"),
+                sku: format!("SKU-{n}").into(),
                 line: 2,
                 titles: vec![("nl-NL".to_string(), n as u64)],
                 channels: vec![CachedVerdict {

@@ -163,12 +163,15 @@ impl Build<'_> {
             Mode::Build => last_cache.and_then(cache::Previous::last_build_reader),
             Mode::Check | Mode::Refresh => None,
         };
+        // A file has a product or more; the last build's count, when its cache knows it.
+        let last_products = last_cache.and_then(cache::Previous::products);
         Sinks {
             feeds,
             old_feeds,
             last_build,
             old_last_build,
             cache,
+            expected_products: self.files.len().max(last_products.unwrap_or(0)),
         }
     }
 

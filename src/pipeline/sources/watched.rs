@@ -124,6 +124,13 @@ impl Unchanged {
             return true;
         }
         let bytes = normal_bytes(file);
+        if self.changed.len() <= FEW_CHANGED {
+            // A save or two: is any of them the file or a folder above it.
+            return !self.changed.iter().any(|changed| {
+                bytes.starts_with(changed)
+                    && (bytes.len() == changed.len() || bytes[changed.len()] == b'/')
+            });
+        }
         let named = |prefix: &[u8]| {
             self.changed
                 .binary_search_by(|changed| changed.as_slice().cmp(prefix))
@@ -137,18 +144,15 @@ impl Unchanged {
     }
 }
 
+/// Up to this many paths named, each file is compared with each of them; past it, the file
+/// and each folder above it are looked up.
+const FEW_CHANGED: usize = 8;
+
 /// The bytes of `path` with its components joined by single `/`: as they are when the path
 /// is spelled that way already (as a walk and the watcher's events spell them), or rebuilt
 /// from its components (`a//b`, `a/./b`, `a/b/`), which compare equal as paths.
 fn normal_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
-    let bytes = path.as_os_str().as_encoded_bytes();
-    let plain = !bytes.ends_with(b"/")
-        && !bytes.ends_with(b"/.")
-        && !bytes.starts_with(b"./")
-        && bytes != b"."
-        && !bytes.windows(2).any(|pair| pair == b"//")
-        && !bytes.windows(3).any(|three| three == b"/./");
-    if plain {
+    if let Some(bytes) = crate::cache::plain_path_bytes(path) {
         return std::borrow::Cow::Borrowed(bytes);
     }
     let rebuilt: PathBuf = path.components().collect();
@@ -287,26 +291,36 @@ mod tests {
             "content/products/new/.",
             "content/products/b.toml",
         ];
-        let mut log = WatchedChanges::default();
-        log.built(100 * SECOND);
-        for (n, path) in named.iter().enumerate() {
-            log.saw(path.into(), n == 0, 101 * SECOND);
-        }
-        let unchanged = log.since(100 * SECOND).unwrap();
         let by_components = |file: &Path| {
             !file.ancestors().any(|ancestor| {
                 !ancestor.as_os_str().is_empty()
                     && named.iter().any(|named| Path::new(named) == ancestor)
             })
         };
-        for file in files {
-            assert_eq!(
-                unchanged.vouches_for(file.as_ref()),
-                by_components(file.as_ref()),
-                "{file}"
-            );
+        // A few saves are compared one by one, many looked up: both ways give one answer.
+        for others in [0, 2 * FEW_CHANGED] {
+            let mut log = WatchedChanges::default();
+            log.built(100 * SECOND);
+            for (n, path) in named.iter().enumerate() {
+                log.saw(path.into(), n == 0, 101 * SECOND);
+            }
+            for n in 0..others {
+                log.saw(
+                    format!("content/other/{n}.toml").into(),
+                    false,
+                    101 * SECOND,
+                );
+            }
+            let unchanged = log.since(100 * SECOND).unwrap();
+            for file in files {
+                assert_eq!(
+                    unchanged.vouches_for(file.as_ref()),
+                    by_components(file.as_ref()),
+                    "{file}, {others} other paths named"
+                );
+            }
+            assert!(!unchanged.vouches_for(file("content/products/new/a.toml")));
+            assert!(unchanged.vouches_for(file("content/products/newer.toml")));
         }
-        assert!(!unchanged.vouches_for(file("content/products/new/a.toml")));
-        assert!(unchanged.vouches_for(file("content/products/newer.toml")));
     }
 }

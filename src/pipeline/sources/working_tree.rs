@@ -424,7 +424,7 @@ impl ContentChecks<'_> {
         if !claimed {
             let products = entry.products.iter();
             self.skus
-                .release_file(file, products.clone().map(|p| p.sku.as_str()));
+                .release_file(file, products.clone().map(|p| &*p.sku));
             let titles = products.flat_map(|p| p.titles.iter());
             self.quality
                 .release_titles(file, titles.map(|(locale, key)| (locale.as_str(), *key)));
