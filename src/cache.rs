@@ -31,6 +31,9 @@ use crate::render::ItemSpan;
 use crate::verdict::{Reason, Verdict};
 
 mod erp_bytes;
+mod kept;
+
+pub use kept::{KeptEntries, KeptSlot, take_from as take_kept};
 
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
@@ -110,7 +113,7 @@ pub fn published_feed_stamps(root: &Path) -> Vec<FeedStamp> {
 }
 
 /// One feed file as the build that published it left it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct PublishedFeed {
     /// Catalog-relative.
     path: String,
@@ -121,7 +124,7 @@ struct PublishedFeed {
 }
 
 /// A content file as a build saw it, and everything the next build can reuse of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileEntry {
     /// Catalog-relative, as in `Product::file`.
     pub path: Arc<str>,
@@ -148,14 +151,14 @@ impl FileEntry {
     /// Whether the entry's verdicts and items still hold with the ERP records `by_sku`: the
     /// file had nothing that forbids reuse, and its SKUs' records are as they were.
     pub fn holds_with(&self, by_sku: &HashMap<&str, &ErpRecord>) -> bool {
-        self.reusable
-            && self.erp == erp_digest(self.products.iter().map(|p| p.sku.as_str()), by_sku)
+        self.reusable && self.erp == erp_digest(self.products.iter().map(|p| &*p.sku), by_sku)
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CachedProduct {
-    pub sku: String,
+    /// Shared with the checks across files and the feeds' queues, which take it as it is.
+    pub sku: Arc<str>,
     pub line: u32,
     /// For the duplicate-title check across files.
     pub titles: Vec<(String, u64)>,
@@ -164,7 +167,7 @@ pub struct CachedProduct {
 }
 
 /// The gate's verdict on one product in one channel, and its item in the feed when it is in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CachedVerdict {
     pub included: bool,
     pub completeness: u8,
@@ -173,7 +176,7 @@ pub struct CachedVerdict {
     pub item: Option<ItemSpan>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CachedReason {
     code: String,
     attribute: Option<String>,
@@ -224,7 +227,7 @@ impl CachedVerdict {
 }
 
 /// A diagnostic as the cache keeps it (its span too, for the snippet).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CachedDiagnostic {
     severity: Severity,
     code: String,
@@ -441,17 +444,36 @@ pub struct Previous {
     /// them, so items and products can be copied from them.
     pub outputs_intact: bool,
     root: PathBuf,
+    /// How many products its entries have, when known without decoding them (kept ones).
+    products: Option<usize>,
 }
 
 impl Previous {
     /// The cache of the catalog at `root`, if there is one valid for `fingerprint`.
     pub fn open(root: &Path, fingerprint: &Digest32) -> Option<Previous> {
+        Previous::open_kept(root, fingerprint, None)
+    }
+
+    /// [`Previous::open`], with its entries taken from `kept` when they are that cache's
+    /// (see [`kept`]), rather than decoded from its entries file.
+    pub fn open_kept(
+        root: &Path,
+        fingerprint: &Digest32,
+        kept: Option<KeptEntries>,
+    ) -> Option<Previous> {
         let dir = root.join(pimfeed_folder::CACHE);
         let head: Head = postcard::from_bytes(&fs::read(dir.join(HEAD)).ok()?).ok()?;
         if head.format != FORMAT || head.fingerprint != *fingerprint {
             return None;
         }
-        let mut entries = EntryReader::open(&dir.join(ENTRIES)).ok()?;
+        let entries_path = dir.join(ENTRIES);
+        let (mut entries, products) = match kept {
+            Some(kept) if kept.are_of(head.build_id, &entries_path) => (
+                EntryReader::kept(head.build_id, kept.entries),
+                Some(kept.products),
+            ),
+            _ => (EntryReader::open(&entries_path).ok()?, None),
+        };
         if entries.build_id != head.build_id {
             return None;
         }
@@ -469,20 +491,23 @@ impl Previous {
             entries,
             outputs_intact,
             root: root.to_path_buf(),
+            products,
         })
     }
 
     /// The last build's cache when a run may use it (`use_cache`): valid for `fingerprint`
     /// and, unless the run only reads it (a check, which copies nothing), with the feeds and
     /// last build it points into as that build left them.
+    /// `kept` are entries a watcher kept (see [`kept`]).
     pub fn usable(
         root: &Path,
         fingerprint: &Digest32,
         use_cache: bool,
         reads_only: bool,
+        kept: Option<KeptEntries>,
     ) -> Option<Previous> {
         use_cache
-            .then(|| Previous::open(root, fingerprint))
+            .then(|| Previous::open_kept(root, fingerprint, kept))
             .flatten()
             .filter(|previous| reads_only || previous.outputs_intact)
     }
@@ -510,12 +535,28 @@ impl Previous {
         stamp.modified_ns < self.head.started_ns - 1_000_000_000
     }
 
+    /// How many products its entries have, when that is known before they are read (entries
+    /// kept in memory): room to reserve for the checks across files.
+    pub fn products(&self) -> Option<usize> {
+        self.products
+    }
+
+    /// Whether its entries were kept in memory by a watcher rather than decoded from disk.
+    pub fn entries_kept(&self) -> bool {
+        self.entries.chunks.is_none()
+    }
+
     /// The next entries, up to and including `last` in catalog order, by path; entries of
     /// files that are gone are skipped.
     pub fn entries_through(&mut self, last: &Path) -> io::Result<EntriesByPath> {
-        let mut out = EntriesByPath::default();
+        let mut out = EntriesByPath::with_capacity_and_hasher(1024, Default::default());
+        let last_bytes = plain_path_bytes(last);
         while let Some(entry) = self.entries.peek() {
-            if Path::new(&*entry.path) > last {
+            let after_last = match (plain_path_bytes(Path::new(&*entry.path)), last_bytes) {
+                (Some(entry), Some(last)) => in_path_order(entry, last).is_gt(),
+                _ => Path::new(&*entry.path) > last,
+            };
+            if after_last {
                 break;
             }
             let entry = self.entries.take()?.expect("peeked");
@@ -563,6 +604,25 @@ impl Previous {
         let (file, _) = self.head.last_build.as_ref()?;
         Some(OldFile::new(self.root.join(file)))
     }
+}
+
+/// The bytes of a path spelled as a walk spells it (components joined by single `/`, no
+/// `.` and no trailing `/`), which [`in_path_order`] orders as paths are ordered.
+pub(crate) fn plain_path_bytes(path: &Path) -> Option<&[u8]> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    // Each component is neither empty nor `.`: one pass, as this runs for every file.
+    let plain = bytes
+        .split(|byte| *byte == b'/')
+        .all(|component| !component.is_empty() && component != b".");
+    plain.then_some(bytes)
+}
+
+/// Two plain paths (see [`plain_path_bytes`]) in the order of [`Path`]'s comparison, which
+/// compares component by component: as bytes with `/` below every other byte, so that a
+/// folder's files come before a name that extends the folder's (`a/b` before `a-b`).
+fn in_path_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let key = |byte: &u8| if *byte == b'/' { 0 } else { *byte };
+    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 /// The wall clock, in ns since the epoch, as the cache keeps times.
@@ -810,8 +870,9 @@ impl OldFile {
 struct EntryReader {
     build_id: u64,
     /// In a mutex only so that the cache can be shared with the threads that check files
-    /// (a receiver is not `Sync`); only `&mut self` ever reaches it, without locking.
-    chunks: std::sync::Mutex<std::sync::mpsc::Receiver<io::Result<Vec<FileEntry>>>>,
+    /// (a receiver is not `Sync`); only `&mut self` ever reaches it, without locking. None
+    /// for entries kept in memory, which are all in `chunk`.
+    chunks: Option<std::sync::Mutex<std::sync::mpsc::Receiver<io::Result<Vec<FileEntry>>>>>,
     chunk: std::vec::IntoIter<FileEntry>,
     next: Option<FileEntry>,
     done: bool,
@@ -834,11 +895,22 @@ impl EntryReader {
         std::thread::spawn(move || decode_chunks(reader, &sender));
         Ok(EntryReader {
             build_id: u64::from_le_bytes(id),
-            chunks: std::sync::Mutex::new(chunks),
+            chunks: Some(std::sync::Mutex::new(chunks)),
             chunk: Vec::new().into_iter(),
             next: None,
             done: false,
         })
+    }
+
+    /// The entries of the cache `build_id`, kept in memory (see [`kept`]).
+    fn kept(build_id: u64, entries: Vec<FileEntry>) -> Self {
+        EntryReader {
+            build_id,
+            chunks: None,
+            chunk: entries.into_iter(),
+            next: None,
+            done: false,
+        }
     }
 
     fn peek(&self) -> Option<&FileEntry> {
@@ -857,8 +929,12 @@ impl EntryReader {
                 self.next = Some(entry);
                 return Ok(());
             }
-            let chunks = self
-                .chunks
+            let Some(chunks) = self.chunks.as_mut() else {
+                // Kept entries: all of them were in the one chunk.
+                self.done = true;
+                break;
+            };
+            let chunks = chunks
                 .get_mut()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             match chunks.recv() {
@@ -928,6 +1004,10 @@ pub struct Writer {
     started_ns: i64,
     erp_records: Option<Digest32>,
     committed: bool,
+    /// An entry's bytes, encoded into the same buffer every time.
+    encoded: Vec<u8>,
+    /// The entries written, for a watcher to keep once the cache is committed.
+    keeping: Option<kept::Collecting>,
 }
 
 /// Removes the cache of the catalog at `root` (when a new one could not be kept whole).
@@ -954,7 +1034,20 @@ impl Writer {
             started_ns,
             erp_records: None,
             committed: false,
+            encoded: Vec::new(),
+            keeping: None,
         })
+    }
+
+    /// Collects every entry written, and once the cache is committed puts them in `slot`,
+    /// for the next build of a watcher to take instead of decoding them (see [`kept`]).
+    /// `files` is how many content files the build has: room for as many entries at once.
+    pub fn keeping_entries(mut self, slot: KeptSlot, files: usize) -> Writer {
+        self.keeping = Some(kept::Collecting {
+            entries: Vec::with_capacity(files),
+            slot,
+        });
+        self
     }
 
     /// Notes the [`records_digest`] of the ERP records this build has, whose entries' ERP
@@ -969,10 +1062,26 @@ impl Writer {
     }
 
     pub fn add(&mut self, entry: &FileEntry) -> io::Result<()> {
-        let bytes = postcard::to_allocvec(entry).map_err(io::Error::other)?;
+        let mut encoded = std::mem::take(&mut self.encoded);
+        encoded.clear();
+        let encoded = postcard::to_extend(entry, encoded).map_err(io::Error::other)?;
         self.entries
-            .write_all(&(bytes.len() as u32).to_le_bytes())?;
-        self.entries.write_all(&bytes)
+            .write_all(&(encoded.len() as u32).to_le_bytes())?;
+        let written = self.entries.write_all(&encoded);
+        self.encoded = encoded;
+        written
+    }
+
+    /// [`Writer::add`], keeping the entry when a watcher keeps them (see [`kept`]).
+    pub fn add_owned(&mut self, entry: FileEntry) -> io::Result<()> {
+        let added = self.add(&entry);
+        match (&added, self.keeping.as_mut()) {
+            (Ok(()), Some(keeping)) => keeping.entries.push(entry),
+            // An entry missing would make the kept ones another cache's: keep none.
+            (Err(_), Some(_)) => self.keeping = None,
+            (_, None) => {}
+        }
+        added
     }
 
     /// Puts the new entries in place, valid for the feeds and last build now at these paths
@@ -1018,9 +1127,14 @@ impl Writer {
             postcard::to_allocvec(&head).map_err(io::Error::other)?,
         )?;
         // Entries first: a head is only ever next to the entries of its own build id.
-        fs::rename(self.entries_in_progress(), self.dir.join(ENTRIES))?;
+        let entries_path = self.dir.join(ENTRIES);
+        fs::rename(self.entries_in_progress(), &entries_path)?;
         self.committed = true;
-        fs::rename(head_tmp, self.dir.join(HEAD))
+        fs::rename(head_tmp, self.dir.join(HEAD))?;
+        if let Some(keeping) = self.keeping.take() {
+            keeping.committed(self.build_id, &entries_path);
+        }
+        Ok(())
     }
 }
 
@@ -1142,7 +1256,7 @@ mod tests {
             reusable: true,
             diagnostics: Vec::new(),
             products: vec![CachedProduct {
-                sku: "A".to_string(),
+                sku: "A".into(),
                 line: 1,
                 titles: Vec::new(),
                 channels: Vec::new(),
@@ -1285,5 +1399,131 @@ mod tests {
         };
         assert!(read > ENTRIES_PER_CHUNK && read < count, "{read}");
         assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    /// The entries a writer keeps are those it wrote, decoded; taken only for the cache that
+    /// writer committed, not for one another build committed after it, and not kept at all
+    /// by a writer that never committed.
+    #[test]
+    fn kept_entries_are_the_committed_caches_and_only_its() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |n: usize| FileEntry {
+            path: format!("content/products/{n:05}.toml").into(),
+            stamp: Stamp::new(n as u64, 7, 9),
+            content: [n as u8; 32],
+            erp: [2; 32],
+            last_build: (n as u64 * 10, 10),
+            reusable: !n.is_multiple_of(3),
+            diagnostics: Vec::new(),
+            products: vec![CachedProduct {
+                sku: format!("SKU-{n}").into(),
+                line: 2,
+                titles: vec![("nl-NL".to_string(), n as u64)],
+                channels: vec![CachedVerdict {
+                    included: n.is_multiple_of(2),
+                    completeness: 80,
+                    reasons: Vec::new(),
+                    warnings: Vec::new(),
+                    item: Some(ItemSpan {
+                        part: 0,
+                        offset: n as u64 * 100,
+                        len: 100,
+                    }),
+                }],
+            }],
+            kept_since: (n == 5).then(|| "2024-01-01".to_string()),
+        };
+        let count = ENTRIES_PER_CHUNK + 10;
+        let read_all = |previous: &mut Previous| {
+            let mut all = Vec::new();
+            loop {
+                let entries = previous.next_entries(100).unwrap();
+                if entries.is_empty() {
+                    return all;
+                }
+                all.extend(entries);
+            }
+        };
+
+        let slot = KeptSlot::default();
+        let mut writer = Writer::create(dir.path(), [7; 32])
+            .unwrap()
+            .keeping_entries(slot.clone(), 4);
+        for n in 0..count {
+            writer.add_owned(entry(n)).unwrap();
+        }
+        assert!(take_kept(&slot).is_none(), "nothing before the commit");
+        writer.commit(dir.path(), Vec::new(), None).unwrap();
+        let kept = take_kept(&slot).expect("kept once committed");
+        assert_eq!(kept.len(), count);
+        let mut decoded = Previous::open(dir.path(), &[7; 32]).unwrap();
+        assert!(!decoded.entries_kept());
+        let decoded = read_all(&mut decoded);
+        let mut from_memory = Previous::open_kept(dir.path(), &[7; 32], Some(kept)).unwrap();
+        assert!(from_memory.entries_kept());
+        assert_eq!(read_all(&mut from_memory), decoded);
+        let through = Previous::open_kept(dir.path(), &[7; 32], take_kept(&slot));
+        assert!(!through.unwrap().entries_kept(), "taken once");
+
+        // Another build's cache replaces this one: the kept entries are not taken for it.
+        let slot = KeptSlot::default();
+        let mut writer = Writer::create(dir.path(), [7; 32])
+            .unwrap()
+            .keeping_entries(slot.clone(), 4);
+        writer.add_owned(entry(1)).unwrap();
+        writer.commit(dir.path(), Vec::new(), None).unwrap();
+        let stale = take_kept(&slot).unwrap();
+        let mut other = Writer::create(dir.path(), [7; 32]).unwrap();
+        other.add(&entry(2)).unwrap();
+        other.add(&entry(3)).unwrap();
+        other.commit(dir.path(), Vec::new(), None).unwrap();
+        let mut previous = Previous::open_kept(dir.path(), &[7; 32], Some(stale)).unwrap();
+        assert!(!previous.entries_kept());
+        let paths: Vec<_> = read_all(&mut previous)
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(paths, [entry(2).path, entry(3).path]);
+
+        // A build that fails drops its writer uncommitted: nothing is kept.
+        let slot = KeptSlot::default();
+        let mut writer = Writer::create(dir.path(), [7; 32])
+            .unwrap()
+            .keeping_entries(slot.clone(), 4);
+        writer.add_owned(entry(4)).unwrap();
+        drop(writer);
+        assert!(take_kept(&slot).is_none());
+    }
+
+    /// Plain paths compare as bytes, `/` lowest, exactly as paths compare component by
+    /// component; others are left to the paths' comparison.
+    #[test]
+    fn plain_paths_in_byte_order_are_in_path_order() {
+        let paths = [
+            "content/products/a/b.toml",
+            "content/products/a-b.toml",
+            "content/products/a.toml",
+            "content/products/a/b/c.toml",
+            "content/products/a b/c.toml",
+            "content/products/A/b.toml",
+            "content/products/a",
+            "content/products/ab",
+            "content/products/a/",
+            "content/products//a",
+            "content/products/./a",
+            "content/products/é/a.toml",
+            "content/products/z",
+        ];
+        for a in paths {
+            for b in paths {
+                let (a, b) = (Path::new(a), Path::new(b));
+                if let (Some(x), Some(y)) = (plain_path_bytes(a), plain_path_bytes(b)) {
+                    assert_eq!(in_path_order(x, y), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
+        }
+        assert!(plain_path_bytes(Path::new("content/products//a")).is_none());
+        assert!(plain_path_bytes(Path::new("content/products/a/")).is_none());
+        assert!(plain_path_bytes(Path::new("content/products/./a")).is_none());
     }
 }

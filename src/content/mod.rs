@@ -249,9 +249,10 @@ impl SkuRegistry {
     /// Registers `sku` for `file`, in one lookup, unless a file has it already (an earlier
     /// one, or `file` itself at another line): the SKU as stored, to share, or `None`. A file
     /// taken from the build cache claims each of its SKUs this way, and gives back what it
-    /// claimed with [`SkuRegistry::release_file`] when one is taken.
-    pub fn claim(&mut self, sku: &str, file: &Arc<str>, line: u32) -> Option<Arc<str>> {
-        match self.seen.entry(sku.into()) {
+    /// claimed with [`SkuRegistry::release_file`] when one is taken. The SKU is stored as the
+    /// cache entry holds it, shared rather than copied.
+    pub fn claim(&mut self, sku: &Arc<str>, file: &Arc<str>, line: u32) -> Option<Arc<str>> {
+        match self.seen.entry(sku.clone()) {
             Entry::Vacant(vacant) => {
                 let sku = vacant.key().clone();
                 vacant.insert((file.clone(), line));
@@ -359,14 +360,17 @@ mod tests {
     fn a_claimed_sku_is_the_first_files_and_a_released_file_gives_back_only_its_own() {
         let mut skus = SkuRegistry::default();
         let (a, b): (Arc<str>, Arc<str>) = ("a.toml".into(), "b.toml".into());
-        let shared = skus.claim("A-1", &a, 3).expect("a new SKU");
+        let shared = skus.claim(&"A-1".into(), &a, 3).expect("a new SKU");
         assert_eq!(&*shared, "A-1");
-        assert!(skus.claim("B-1", &b, 1).is_some());
+        assert!(skus.claim(&"B-1".into(), &b, 1).is_some());
         assert!(
-            skus.claim("B-1", &b, 9).is_none(),
+            skus.claim(&"B-1".into(), &b, 9).is_none(),
             "repeated in its own file"
         );
-        assert!(skus.claim("A-1", &b, 5).is_none(), "taken by a.toml");
+        assert!(
+            skus.claim(&"A-1".into(), &b, 5).is_none(),
+            "taken by a.toml"
+        );
 
         skus.release_file("b.toml", ["B-1", "A-1"].into_iter());
         assert!(!skus.contains("B-1"));

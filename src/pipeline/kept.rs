@@ -15,6 +15,10 @@
 //!   stamps (length, modification time, inode) are the same. An API is pulled again every
 //!   build: only the server knows whether its numbers changed.
 //!
+//! It also keeps the entries of the build cache its last build committed (see
+//! [`crate::cache::KeptEntries`]), which the next build takes only while that cache is the
+//! one on disk.
+//!
 //! Nothing is kept from a build that failed, nor from a `--no-cache` build; the records
 //! kept are those of a successful pull only, so an export with bad rows is read (and its
 //! rows reported at their lines) every time. A `pimfeed build` run by another process between
@@ -43,6 +47,8 @@ pub struct KeptInputs {
     /// The product files, catalog-relative, in catalog order (sorted as paths).
     listing: Option<Vec<PathBuf>>,
     erp: Option<KeptErp>,
+    /// The entries of the build cache the last build committed.
+    cache: Option<crate::cache::KeptEntries>,
     /// Events cannot be trusted any more (a watch could not be added): every build walks.
     untrusted: bool,
     /// The catalog's git repository with its index loaded, checked before each use (see
@@ -127,6 +133,7 @@ impl KeptInputs {
         self.listing = None;
         self.erp = None;
         self.git = None;
+        self.cache = None;
     }
 
     /// Takes for the build starting now what is kept and the changes noted since the last
@@ -138,6 +145,7 @@ impl KeptInputs {
             changes: std::mem::take(&mut self.pending),
             listing: self.listing.take().filter(|_| !self.untrusted),
             erp: self.erp.take().filter(|_| !self.untrusted),
+            cache: self.cache.take(),
             used: KeptUse::default(),
             records_of_cache: None,
             git: self.git.take(),
@@ -147,6 +155,11 @@ impl KeptInputs {
     /// Keeps the git repository a build that succeeded opened, for the next one.
     pub(crate) fn keep_git(&mut self, opened: Option<crate::git::Opened>) {
         self.git = opened;
+    }
+
+    /// Keeps the entries of the build cache a build that succeeded committed.
+    pub(crate) fn keep_cache(&mut self, entries: Option<crate::cache::KeptEntries>) {
+        self.cache = entries;
     }
 
     /// Keeps what a build that succeeded used: its listing, and its ERP numbers when they
@@ -192,6 +205,8 @@ pub(crate) struct Taken {
     changes: Pending,
     listing: Option<Vec<PathBuf>>,
     erp: Option<KeptErp>,
+    /// The entries of the cache the last build committed, for the start-up to take.
+    pub(crate) cache: Option<crate::cache::KeptEntries>,
     pub(crate) used: KeptUse,
     /// With the kept records, the cache made with the same records (see [`KeptErp`]).
     pub(crate) records_of_cache: Option<i64>,

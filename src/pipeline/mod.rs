@@ -270,10 +270,13 @@ pub fn run_watched(
         Some(taken) => stopwatch.detail(taken.erp_said(), started.pull_took),
         None => stopwatch.detail("of which pulling ERP", started.pull_took),
     }
-    stopwatch.detail(
-        "of which opening the build cache and stamping the feeds (beside them)",
-        started.cache_took,
-    );
+    let cache_said = match started.last_cache.as_ref() {
+        Some(cache) if cache.entries_kept() => {
+            "of which opening the build cache (its entries kept from the last build) and stamping the feeds (beside them)"
+        }
+        _ => "of which opening the build cache and stamping the feeds (beside them)",
+    };
+    stopwatch.detail(cache_said, started.cache_took);
     let start_up::StartedUp {
         files,
         records,
@@ -288,6 +291,8 @@ pub fn run_watched(
     build.records_of_cache = taken.as_ref().and_then(|taken| taken.records_of_cache);
     build.records_digest = pull.records_digest;
     build.git = git;
+    let keep_cache = taken.as_ref().map(|_| crate::cache::KeptSlot::default());
+    build.keep_cache = keep_cache.clone();
     let streamed = build.stream(last_cache, last_build, &pull, &mut stopwatch, progress)?;
     let kept_pull = pull.clone();
     let outcome = build.finish(streamed, pull, allow_drop, stopwatch, progress)?;
@@ -299,6 +304,7 @@ pub fn run_watched(
         let erp = (records, kept_pull);
         kept.keep(&prepared.config, files, erp, erp_files, root, cache_started);
         kept.keep_git(git.into_kept());
+        kept.keep_cache(keep_cache.as_ref().and_then(crate::cache::take_kept));
     }
     Ok(outcome)
 }
@@ -325,6 +331,9 @@ pub(crate) struct Build<'a> {
     records_digest: Option<crate::cache::Digest32>,
     /// The catalog's git repository, opened beside the build (see [`crate::git::Opening`]).
     git: crate::git::Opening,
+    /// Where the cache writer leaves its entries for a watcher to keep (see
+    /// [`crate::cache::KeptEntries`]).
+    keep_cache: Option<crate::cache::KeptSlot>,
 }
 
 impl<'a> Build<'a> {
@@ -346,6 +355,7 @@ impl<'a> Build<'a> {
             records_of_cache: None,
             records_digest: None,
             git: crate::git::Opening::none(),
+            keep_cache: None,
         }
     }
 

@@ -43,9 +43,13 @@ pub(super) fn start_up(
     let fingerprint = cache::fingerprint(&prepared.source, renderers, &prepared.generated_at);
     let reads_only = prepared.mode == Mode::Check;
     let writes = prepared.mode != Mode::Check;
+    let kept_entries = taken.as_deref_mut().and_then(|taken| taken.cache.take());
     std::thread::scope(|scope| {
         let opening = scope.spawn(|| {
-            timed(|| cache::Previous::usable(&prepared.root, &fingerprint, use_cache, reads_only))
+            timed(|| {
+                let root = &prepared.root;
+                cache::Previous::usable(root, &fingerprint, use_cache, reads_only, kept_entries)
+            })
         });
         // A watcher's kept listing and numbers, when they hold.
         let (files, listing_took) = timed(|| match taken.as_deref_mut() {

@@ -134,9 +134,12 @@ impl Build<'_> {
             Mode::Build | Mode::Refresh => {
                 let fingerprint =
                     cache::fingerprint(&prepared.source, self.renderers, &prepared.generated_at);
-                cache::Writer::create(&prepared.root, fingerprint)
-                    .ok()
-                    .map(|writer| writer.made_with_records(pull.records_digest))
+                let writer = cache::Writer::create(&prepared.root, fingerprint).ok()?;
+                let writer = writer.made_with_records(pull.records_digest);
+                Some(match &self.keep_cache {
+                    Some(slot) => writer.keeping_entries(slot.clone(), self.files.len()),
+                    None => writer,
+                })
             }
             Mode::Check => None,
         }
@@ -160,12 +163,15 @@ impl Build<'_> {
             Mode::Build => last_cache.and_then(cache::Previous::last_build_reader),
             Mode::Check | Mode::Refresh => None,
         };
+        // A file has a product or more; the last build's count, when its cache knows it.
+        let last_products = last_cache.and_then(cache::Previous::products);
         Sinks {
             feeds,
             old_feeds,
             last_build,
             old_last_build,
             cache,
+            expected_products: self.files.len().max(last_products.unwrap_or(0)),
         }
     }
 

@@ -30,6 +30,8 @@ pub(crate) struct Sinks<'a> {
     pub(crate) last_build: Option<LastBuildWriter>,
     pub(crate) old_last_build: Option<cache::OldFile>,
     pub(crate) cache: Option<cache::Writer>,
+    /// How many products the run expects: room for the tally's rows at once.
+    pub(crate) expected_products: usize,
 }
 
 /// The sinks after the last batch, and what went through them.
@@ -50,6 +52,8 @@ pub(crate) fn write_batches<'a>(
     by_sku: &HashMap<&str, &ErpRecord>,
 ) -> Result<Written<'a>, Failure> {
     let mut tally = Tally::default();
+    // A row per product: reserved at once rather than grown (and copied) step by step.
+    tally.products.reserve(sinks.expected_products);
     let mut complete = true;
     let busy = BusyTime::default();
     for (feed, old) in sinks.feeds.iter_mut().zip(&sinks.old_feeds) {
@@ -75,8 +79,8 @@ pub(crate) fn write_batches<'a>(
         }
         let entries = batch.write(&mut sinks.feeds, &mut sinks.old_feeds)?;
         if let Some(writer) = sinks.cache.as_mut() {
-            for entry in &entries {
-                if writer.add(entry).is_err() {
+            for entry in entries {
+                if writer.add_owned(entry).is_err() {
                     complete = false;
                 }
             }
@@ -188,7 +192,7 @@ impl BatchWriter {
                     entry.last_build.0 = last_build.copy_lines(|| old.file(), start, len)?;
                 }
                 for product in &entry.products {
-                    let sku: Arc<str> = Arc::from(product.sku.as_str());
+                    let sku = product.sku.clone();
                     let completeness = product.channels.iter().map(|c| c.completeness);
                     tally.product(
                         &product.sku,
@@ -239,7 +243,7 @@ impl BatchWriter {
                             .iter()
                             .zip(&fresh.results)
                             .map(|(product, per_channel)| cache::CachedProduct {
-                                sku: product.sku.clone(),
+                                sku: Arc::from(product.sku.as_str()),
                                 line: product.line,
                                 titles: validate::quality::title_keys(product),
                                 channels: match fresh.reusable {

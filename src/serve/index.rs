@@ -618,12 +618,12 @@ impl<'p> RowsBuilder<'p> {
                     .map(|product| (product.sku.clone(), product))
                     .collect();
                 for product in &entry.products {
-                    let (title, family) = match read.remove(&product.sku) {
+                    let (title, family) = match read.remove(&*product.sku) {
                         Some(light) => (title_of(&light, &self.locale), light.family),
                         None => (String::new(), String::new()),
                     };
                     self.products.push(ProductRow {
-                        sku: product.sku.as_str().into(),
+                        sku: (*product.sku).into(),
                         title: title.into(),
                         family: self.families.id(&family),
                         file,

@@ -213,3 +213,36 @@ fn gzip_twins_from_a_cached_build_match_a_cold_one() {
     catalog.run(&["build", "--no-cache"]).expect(0);
     assert_same(&with_cache, &outputs(&catalog));
 }
+
+/// A file renamed (its bytes the same, its path new and earlier in catalog order), one
+/// edited, one added and one removed between two builds: the build from the cache writes
+/// what a build without it writes.
+#[test]
+fn a_renamed_file_between_two_builds_is_built_as_without_the_cache() {
+    let catalog = Catalog::fixture("basic");
+    catalog.run(&["build", "--allow-drop", "--quiet"]).expect(0);
+    std::fs::rename(
+        catalog.path().join("content/products/tools/DR-4.toml"),
+        catalog.path().join("content/products/shirts/A-DR-4.toml"),
+    )
+    .unwrap();
+    let dr1 = "content/products/tools/DR-1.toml";
+    catalog.write(dr1, &catalog.read(dr1).replacen("DR-1 18V", "DR-1 19V", 1));
+    let dr2 = catalog.read("content/products/tools/DR-2.toml");
+    catalog.write(
+        "content/products/tools/AA-1.toml",
+        &dr2.replace("DR-2", "AA-1"),
+    );
+    std::fs::remove_file(catalog.path().join("content/products/tools/DR-3.toml")).unwrap();
+    let cached = catalog
+        .run(&["build", "--allow-drop", "--format", "json"])
+        .expect(0);
+    let (reused, checked) = cache_use(&cached);
+    assert!(reused >= 1, "the unchanged files come from the cache");
+    assert_eq!(checked, 3, "the renamed, edited and added files are read");
+    let with_cache = outputs(&catalog);
+    catalog
+        .run(&["build", "--no-cache", "--allow-drop", "--quiet"])
+        .expect(0);
+    assert_same(&with_cache, &outputs(&catalog));
+}

@@ -206,3 +206,90 @@ fn a_build_by_another_process_between_rebuilds_leaves_the_next_rebuild_right() {
 
     assert_same_as_without_cache(&catalog);
 }
+
+const ENTRIES_KEPT: &str = "its entries kept from the last build";
+
+/// `watch` keeps the entries of the build cache its last rebuild committed and takes them
+/// instead of decoding the cache again: an edit, a new file, a removed one and a renamed
+/// one in turn build what a build without the cache builds. A build by another process in
+/// between, without the cache or with it, leaves a cache of its own, which the next rebuild
+/// reads from disk.
+#[test]
+fn cache_entries_kept_between_rebuilds_build_what_a_build_without_the_cache_builds() {
+    let catalog = Catalog::fixture("basic");
+    let (watching, builds) = watch(&catalog, "100");
+    let first = next_build(&builds);
+    assert!(!first.contains(ENTRIES_KEPT), "{first}");
+
+    let dr1 = "content/products/tools/DR-1.toml";
+    edit(&catalog, dr1, "DR-1 18V", "DR-1 19V");
+    let said = next_build(&builds);
+    assert!(said.contains(ENTRIES_KEPT), "{said}");
+    assert!(catalog.read("feeds/google.xml").contains("DR-1 19V"));
+
+    // A new file, before the others in catalog order.
+    let dr2 = catalog.read("content/products/tools/DR-2.toml");
+    catalog.write(
+        "content/products/tools/AA-1.toml",
+        &dr2.replace("DR-2", "AA-1"),
+    );
+    let said = next_build(&builds);
+    assert!(said.contains(ENTRIES_KEPT), "{said}");
+    assert!(
+        catalog
+            .read(".pimfeed/last-build/products.jsonl")
+            .contains("AA-1")
+    );
+
+    // A file removed.
+    std::fs::remove_file(catalog.path().join("content/products/tools/DR-3.toml")).unwrap();
+    let said = next_build(&builds);
+    assert!(said.contains(ENTRIES_KEPT), "{said}");
+    assert!(!catalog.read("feeds/partner.json").contains("DR-3"));
+
+    // A file renamed, to the front of the catalog: its bytes are the same, its path new.
+    std::fs::rename(
+        catalog.path().join("content/products/tools/DR-4.toml"),
+        catalog.path().join("content/products/shirts/A-DR-4.toml"),
+    )
+    .unwrap();
+    let said = next_build(&builds);
+    assert!(said.contains(ENTRIES_KEPT), "{said}");
+    let watched = crate::cache::outputs(&catalog);
+
+    // A build without the cache by another process: the same outputs, and a cache of its own.
+    catalog
+        .run(&["build", "--no-cache", "--allow-drop", "--quiet"])
+        .expect(0);
+    crate::cache::assert_same(&watched, &crate::cache::outputs(&catalog));
+    edit(&catalog, dr1, "DR-1 19V", "DR-1 20V");
+    let said = next_build(&builds);
+    assert!(
+        !said.contains(ENTRIES_KEPT),
+        "another process's cache: {said}"
+    );
+    assert!(catalog.read("feeds/google.xml").contains("DR-1 20V"));
+    edit(&catalog, dr1, "DR-1 20V", "DR-1 21V");
+    let said = next_build(&builds);
+    assert!(said.contains(ENTRIES_KEPT), "its own cache again: {said}");
+
+    // A build from the cache by another process, with nothing changed.
+    catalog.run(&["build", "--allow-drop", "--quiet"]).expect(0);
+    edit(&catalog, dr1, "DR-1 21V", "DR-1 22V");
+    let said = next_build(&builds);
+    assert!(
+        !said.contains(ENTRIES_KEPT),
+        "another process's cache: {said}"
+    );
+    assert!(catalog.read("feeds/google.xml").contains("DR-1 22V"));
+    edit(&catalog, dr1, "DR-1 22V", "DR-1 23V");
+    let said = next_build(&builds);
+    assert!(said.contains(ENTRIES_KEPT), "{said}");
+    let watched = crate::cache::outputs(&catalog);
+    drop(watching);
+
+    catalog
+        .run(&["build", "--no-cache", "--allow-drop", "--quiet"])
+        .expect(0);
+    crate::cache::assert_same(&watched, &crate::cache::outputs(&catalog));
+}

@@ -59,10 +59,13 @@ impl BatchSource for WorkingTree<'_> {
         }
         self.next = end;
         if start == 0 {
-            // A file has a product or more: room for as many as there are files, at once,
-            // rather than growing (and rehashing) step by step as the batches come.
-            so_far.skus.reserve(self.files.len());
-            so_far.quality.reserve_titles(self.files.len());
+            // A file has a product or more: room for as many as there are files (or as the
+            // last build had products, when its cache says), at once, rather than growing
+            // (and rehashing) step by step as the batches come.
+            let last_products = self.last_cache.as_ref().and_then(cache::Previous::products);
+            let room = self.files.len().max(last_products.unwrap_or(0));
+            so_far.skus.reserve(room);
+            so_far.quality.reserve_titles(room);
         }
         let prefetched = match self.prefetched.take() {
             Some(prefetched) => prefetched,
@@ -180,7 +183,7 @@ pub(crate) enum Looked {
 /// Reads content files, or finds them unchanged in the build cache.
 struct Reading<'r> {
     /// The files the watcher that started this build vouches for.
-    unchanged: Option<Unchanged<'r>>,
+    unchanged: Option<Unchanged>,
     /// The ERP records are those the cache's entries were made or checked with: their ERP
     /// digests hold without being computed again.
     erp_as_cached: bool,
@@ -421,7 +424,7 @@ impl ContentChecks<'_> {
         if !claimed {
             let products = entry.products.iter();
             self.skus
-                .release_file(file, products.clone().map(|p| p.sku.as_str()));
+                .release_file(file, products.clone().map(|p| &*p.sku));
             let titles = products.flat_map(|p| p.titles.iter());
             self.quality
                 .release_titles(file, titles.map(|(locale, key)| (locale.as_str(), *key)));
