@@ -16,6 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::config::ChannelFormat;
 use crate::text::escape::is_xml_char;
 
+mod copy_behind;
+
+pub use copy_behind::{CopyBehind, eager_bytes as copy_eager_bytes};
+
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.
 pub struct FeedFile {
@@ -23,6 +27,8 @@ pub struct FeedFile {
     /// Bytes written to the plain file so far.
     written: u64,
     gzip: Option<flate2::write::GzEncoder<HashingWriter<io::BufWriter<File>>>>,
+    /// Long ranges spliced from the last build's feed, copied while the writer goes on.
+    behind: CopyBehind,
 }
 
 impl FeedFile {
@@ -43,6 +49,7 @@ impl FeedFile {
             plain,
             written: 0,
             gzip,
+            behind: CopyBehind::new("the last build's feed"),
         })
     }
 
@@ -65,17 +72,13 @@ impl FeedFile {
             }
             return Ok(());
         }
-        // What is buffered goes first, so the bytes land in order.
+        // What is buffered goes first; a long range is copied on a thread of its own into the
+        // gap left for it here, and the file is whole once `finish` has returned.
         self.plain.flush()?;
-        let mut reader = source;
-        io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
-        let copied = io::copy(&mut io::Read::take(reader, len), self.plain.get_mut())?;
-        if copied != len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the last build's feed is shorter than the build cache says",
-            ));
-        }
+        let file = self.plain.get_mut();
+        self.behind
+            .copy(file, source, (offset, self.written, len))?;
+        io::Seek::seek(file, io::SeekFrom::Current(len as i64))?;
         self.written += len;
         Ok(())
     }
@@ -83,6 +86,7 @@ impl FeedFile {
     /// Flushes both files; the gzip file's size and digest when there is one.
     pub fn finish(mut self) -> io::Result<Option<FileStats>> {
         self.plain.flush()?;
+        self.behind.finish()?;
         match self.gzip {
             Some(gzip) => {
                 let mut hashing = gzip.finish()?;

@@ -1,0 +1,278 @@
+//! Copying long byte ranges of an old file into a new one on a thread of their own, while the
+//! writer goes on writing what comes after them.
+//!
+//! A build after a one-line edit keeps almost all of the last build's feed and
+//! `products.jsonl`: a run of a hundred megabytes copied (in the kernel, but on ext4 byte by
+//! byte, without reflinks) where the run ends, which is at the end of the stream or later.
+//! Each range has its place in the new file when it is handed over, so the writer leaves a
+//! gap of its length and writes on behind it; the thread fills the gap. The file is whole
+//! once [`CopyBehind::finish`] has returned: nothing reads it before.
+
+use std::fs::File;
+use std::io;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// Ranges shorter than this are copied at once: a thread's round trip would cost more.
+const MIN_BEHIND_BYTES: u64 = 1 << 20;
+
+/// A run still growing is handed over each time it has this many bytes not yet copied, so the
+/// copy keeps pace with the stream instead of starting at its end.
+const EAGER_BYTES: u64 = 8 << 20;
+
+/// The two sizes above. A debug build takes them from `PIMFEED_COPY_BEHIND=MIN,EAGER` when it
+/// is set, so the tests' small catalogs go through the thread too; a release build has no
+/// such setting.
+fn sizes() -> (u64, u64) {
+    #[cfg(debug_assertions)]
+    {
+        static SIZES: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+        *SIZES.get_or_init(|| {
+            std::env::var("PIMFEED_COPY_BEHIND")
+                .ok()
+                .and_then(|spec| {
+                    let (min, eager) = spec.split_once(',')?;
+                    Some((min.parse().ok()?, eager.parse().ok()?))
+                })
+                .unwrap_or((MIN_BEHIND_BYTES, EAGER_BYTES))
+        })
+    }
+    #[cfg(not(debug_assertions))]
+    (MIN_BEHIND_BYTES, EAGER_BYTES)
+}
+
+/// How many bytes of a growing run not yet copied make it worth handing over.
+pub fn eager_bytes() -> u64 {
+    sizes().1
+}
+
+/// One range: `len` bytes of `source` from `from`, to `to` in the destination.
+struct Job {
+    source: File,
+    from: u64,
+    to: u64,
+    len: u64,
+}
+
+/// Copies ranges into one destination file on a thread started at the first range.
+pub struct CopyBehind {
+    /// What the source is, for the error when it is shorter than the range.
+    source_name: &'static str,
+    running: Option<(mpsc::Sender<Job>, JoinHandle<io::Result<()>>)>,
+}
+
+impl CopyBehind {
+    /// `source_name` names the files ranges come from, as in "the last build's feed".
+    pub fn new(source_name: &'static str) -> CopyBehind {
+        CopyBehind {
+            source_name,
+            running: None,
+        }
+    }
+
+    /// Copies `len` bytes of `source` from `from` to `to` in `destination`: at once when the
+    /// range is short, else on the thread (the caller leaves the gap and writes on after it).
+    pub fn copy(
+        &mut self,
+        destination: &File,
+        source: &File,
+        (from, to, len): (u64, u64, u64),
+    ) -> io::Result<()> {
+        if len < sizes().0 {
+            return copy_range(source, from, destination, to, len, self.source_name);
+        }
+        let job = Job {
+            source: source.try_clone()?,
+            from,
+            to,
+            len,
+        };
+        if self.running.is_none() {
+            let destination = destination.try_clone()?;
+            let source_name = self.source_name;
+            let (sender, jobs) = mpsc::channel::<Job>();
+            let thread = std::thread::Builder::new()
+                .name("copy-behind".into())
+                .spawn(move || {
+                    // Every job is taken, the ones after a failure too, so the sender never
+                    // blocks on a thread that has stopped.
+                    let mut result = Ok(());
+                    for job in jobs {
+                        if result.is_ok() {
+                            result = copy_range(
+                                &job.source,
+                                job.from,
+                                &destination,
+                                job.to,
+                                job.len,
+                                source_name,
+                            );
+                        }
+                    }
+                    result
+                })?;
+            self.running = Some((sender, thread));
+        }
+        let (sender, _) = self.running.as_ref().expect("started above");
+        sender
+            .send(job)
+            .map_err(|_| io::Error::other("the copying thread stopped"))
+    }
+
+    /// Waits for every range handed over; the first that failed, if one did.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.wait()
+    }
+
+    fn wait(&mut self) -> io::Result<()> {
+        let Some((sender, thread)) = self.running.take() else {
+            return Ok(());
+        };
+        drop(sender);
+        thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the copying thread panicked")))
+    }
+}
+
+impl Drop for CopyBehind {
+    /// A writer dropped on an error still waits, so no thread writes into a staging folder
+    /// that is being removed.
+    fn drop(&mut self) {
+        let _ = self.wait();
+    }
+}
+
+/// Copies `len` bytes of `source` from `from` to `to` in `destination`, by position (neither
+/// file's offset moves): in the kernel where it can, else through a buffer.
+pub fn copy_range(
+    source: &File,
+    mut from: u64,
+    destination: &File,
+    mut to: u64,
+    mut len: u64,
+    source_name: &str,
+) -> io::Result<()> {
+    let short = || {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{source_name} is shorter than the build cache says"),
+        )
+    };
+    #[cfg(target_os = "linux")]
+    while len > 0 {
+        use std::os::fd::AsRawFd;
+        let mut off_in = from as libc::loff_t;
+        let mut off_out = to as libc::loff_t;
+        let chunk = len.min(1 << 30) as usize;
+        // SAFETY: both descriptors are open for the call, and the offsets are ours.
+        let copied = unsafe {
+            libc::copy_file_range(
+                source.as_raw_fd(),
+                &mut off_in,
+                destination.as_raw_fd(),
+                &mut off_out,
+                chunk,
+                0,
+            )
+        };
+        if copied < 0 {
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                // Not between these files or on this file system: through a buffer below.
+                Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP) => break,
+                _ => return Err(err),
+            }
+        }
+        if copied == 0 {
+            return Err(short());
+        }
+        from += copied as u64;
+        to += copied as u64;
+        len -= copied as u64;
+    }
+    use std::os::unix::fs::FileExt;
+    let mut buffer = vec![0; len.min(1 << 20) as usize];
+    while len > 0 {
+        let chunk = len.min(buffer.len() as u64) as usize;
+        let read = source.read_at(&mut buffer[..chunk], from)?;
+        if read == 0 {
+            return Err(short());
+        }
+        destination.write_all_at(&buffer[..read], to)?;
+        from += read as u64;
+        to += read as u64;
+        len -= read as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+
+    use super::*;
+
+    fn pattern(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
+    }
+
+    #[test]
+    fn ranges_behind_and_bytes_written_after_them_make_the_file_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = pattern(5 * MIN_BEHIND_BYTES as usize + 7, 3);
+        std::fs::write(dir.path().join("old"), &old).unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let mut destination = File::create(dir.path().join("new")).unwrap();
+        let mut behind = CopyBehind::new("the old file");
+        let mut expected = Vec::new();
+        // Written, a long range behind, written, a short range at once, a long range at the end.
+        let ranges = [
+            (1, 2 * MIN_BEHIND_BYTES + 1),
+            (11, 100),
+            (2 * MIN_BEHIND_BYTES + 5, 3 * MIN_BEHIND_BYTES),
+        ];
+        for (index, &(from, len)) in ranges.iter().enumerate() {
+            let written = pattern(1000 + index, 200);
+            destination.write_all(&written).unwrap();
+            expected.extend_from_slice(&written);
+            let to = expected.len() as u64;
+            behind.copy(&destination, &source, (from, to, len)).unwrap();
+            destination.seek(SeekFrom::Current(len as i64)).unwrap();
+            expected.extend_from_slice(&old[from as usize..(from + len) as usize]);
+        }
+        behind.finish().unwrap();
+        assert_eq!(std::fs::read(dir.path().join("new")).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_source_shorter_than_its_range_fails_at_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("old"),
+            pattern(MIN_BEHIND_BYTES as usize, 1),
+        )
+        .unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let destination = File::create(dir.path().join("new")).unwrap();
+        let mut behind = CopyBehind::new("the old file");
+        behind
+            .copy(&destination, &source, (10, 0, MIN_BEHIND_BYTES))
+            .unwrap();
+        let err = behind.finish().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("the old file is shorter"), "{err}");
+        let short = copy_range(
+            &source,
+            5,
+            &destination,
+            0,
+            MIN_BEHIND_BYTES,
+            "the old file",
+        );
+        assert_eq!(short.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    }
+}
