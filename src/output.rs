@@ -33,7 +33,14 @@ pub struct FeedFile {
 
 impl FeedFile {
     pub fn create(path: &Path, gzip: bool) -> io::Result<FeedFile> {
-        let plain = io::BufWriter::with_capacity(1 << 16, File::create(path)?);
+        // Readable too: the thread that copies runs into it hashes it by reading it back.
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        let plain = io::BufWriter::with_capacity(1 << 16, file);
         let gzip = if gzip {
             let mut gz_path = path.as_os_str().to_owned();
             gz_path.push(".gz");
@@ -49,7 +56,7 @@ impl FeedFile {
             plain,
             written: 0,
             gzip,
-            behind: CopyBehind::new("the last build's feed"),
+            behind: CopyBehind::hashing("the last build's feed"),
         })
     }
 
@@ -83,19 +90,29 @@ impl FeedFile {
         Ok(())
     }
 
-    /// Flushes both files; the gzip file's size and digest when there is one.
-    pub fn finish(mut self) -> io::Result<Option<FileStats>> {
+    /// Flushes both files, and waits for the ranges copied behind.
+    pub fn finish(mut self) -> io::Result<FinishedFeed> {
         self.plain.flush()?;
-        self.behind.finish()?;
-        match self.gzip {
+        let digest = self.behind.finish_hashed(self.written)?;
+        let gzip = match self.gzip {
             Some(gzip) => {
                 let mut hashing = gzip.finish()?;
                 hashing.inner.flush()?;
-                Ok(Some(hashing.stats()))
+                Some(hashing.stats())
             }
-            None => Ok(None),
-        }
+            None => None,
+        };
+        Ok(FinishedFeed { gzip, digest })
     }
+}
+
+/// What a finished feed file knows about itself.
+pub struct FinishedFeed {
+    /// The gzip twin's size and digest, when there is one.
+    pub gzip: Option<FileStats>,
+    /// The plain file's size and digest, when ranges were copied into it behind the writer:
+    /// the copying thread hashed it then, front to back, so it need not be read again.
+    pub digest: Option<FileStats>,
 }
 
 impl io::Write for FeedFile {

@@ -10,8 +10,13 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+
+use sha2::{Digest as _, Sha256};
+
+use super::FileStats;
 
 /// Ranges shorter than this are copied at once: a thread's round trip would cost more.
 const MIN_BEHIND_BYTES: u64 = 1 << 20;
@@ -46,19 +51,31 @@ pub fn eager_bytes() -> u64 {
     sizes().1
 }
 
-/// One range: `len` bytes of `source` from `from`, to `to` in the destination.
-struct Job {
-    source: File,
-    from: u64,
-    to: u64,
-    len: u64,
+/// What the thread does, in the destination's order.
+enum Job {
+    /// Copies `len` bytes of `source` from `from` to `to` in the destination (and hashes them).
+    Copy {
+        source: File,
+        from: u64,
+        to: u64,
+        len: u64,
+    },
+    /// Hashes the destination's bytes `from..to`, which the writer has written and flushed.
+    Written { from: u64, to: u64 },
 }
 
-/// Copies ranges into one destination file on a thread started at the first range.
+/// The destination's size and SHA-256 when the thread hashed it whole, in order.
+type Digest = Option<FileStats>;
+
+/// Copies ranges into one destination file on a thread started at the first range; and,
+/// when asked to, hashes the whole file on that thread as it is made.
 pub struct CopyBehind {
     /// What the source is, for the error when it is shorter than the range.
     source_name: &'static str,
-    running: Option<(mpsc::Sender<Job>, JoinHandle<io::Result<()>>)>,
+    hashing: bool,
+    /// Up to where the destination's bytes have been handed to the thread.
+    handed_to: u64,
+    running: Option<(mpsc::Sender<Job>, JoinHandle<io::Result<Digest>>)>,
 }
 
 impl CopyBehind {
@@ -66,12 +83,24 @@ impl CopyBehind {
     pub fn new(source_name: &'static str) -> CopyBehind {
         CopyBehind {
             source_name,
+            hashing: false,
+            handed_to: 0,
             running: None,
         }
     }
 
+    /// Like [`CopyBehind::new`], and once a range has gone to the thread, the thread also
+    /// hashes the destination front to back as it is made: the bytes the writer wrote (read
+    /// back once flushed) and those it copied (read back after the copy).
+    pub fn hashing(source_name: &'static str) -> CopyBehind {
+        let mut copier = CopyBehind::new(source_name);
+        copier.hashing = true;
+        copier
+    }
+
     /// Copies `len` bytes of `source` from `from` to `to` in `destination`: at once when the
     /// range is short, else on the thread (the caller leaves the gap and writes on after it).
+    /// Everything before `to` is written and flushed.
     pub fn copy(
         &mut self,
         destination: &File,
@@ -81,39 +110,55 @@ impl CopyBehind {
         if len < sizes().0 {
             return copy_range(source, from, destination, to, len, self.source_name);
         }
-        let job = Job {
-            source: source.try_clone()?,
+        let source = source.try_clone()?;
+        if self.running.is_none() {
+            self.start(destination)?;
+        }
+        if self.hashing && self.handed_to < to {
+            self.send(Job::Written {
+                from: self.handed_to,
+                to,
+            })?;
+        }
+        self.handed_to = to + len;
+        self.send(Job::Copy {
+            source,
             from,
             to,
             len,
-        };
-        if self.running.is_none() {
-            let destination = destination.try_clone()?;
-            let source_name = self.source_name;
-            let (sender, jobs) = mpsc::channel::<Job>();
-            let thread = std::thread::Builder::new()
-                .name("copy-behind".into())
-                .spawn(move || {
-                    // Every job is taken, the ones after a failure too, so the sender never
-                    // blocks on a thread that has stopped.
-                    let mut result = Ok(());
-                    for job in jobs {
-                        if result.is_ok() {
-                            result = copy_range(
-                                &job.source,
-                                job.from,
-                                &destination,
-                                job.to,
-                                job.len,
-                                source_name,
-                            );
-                        }
+        })
+    }
+
+    fn start(&mut self, destination: &File) -> io::Result<()> {
+        let destination = destination.try_clone()?;
+        let source_name = self.source_name;
+        let hashing = self.hashing;
+        let (sender, jobs) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("copy-behind".into())
+            .spawn(move || {
+                let mut hash = hashing.then(|| (Sha256::new(), 0u64));
+                // Every job is taken, the ones after a failure too, so the sender never
+                // blocks on a thread that has stopped.
+                let mut result = Ok(());
+                for job in jobs {
+                    if result.is_ok() {
+                        result = run(job, &destination, source_name, &mut hash);
                     }
-                    result
-                })?;
-            self.running = Some((sender, thread));
-        }
-        let (sender, _) = self.running.as_ref().expect("started above");
+                }
+                result.map(|()| {
+                    hash.map(|(hasher, bytes)| FileStats {
+                        bytes,
+                        sha256: super::hex(&hasher.finalize()),
+                    })
+                })
+            })?;
+        self.running = Some((sender, thread));
+        Ok(())
+    }
+
+    fn send(&self, job: Job) -> io::Result<()> {
+        let (sender, _) = self.running.as_ref().expect("the thread is started");
         sender
             .send(job)
             .map_err(|_| io::Error::other("the copying thread stopped"))
@@ -121,12 +166,25 @@ impl CopyBehind {
 
     /// Waits for every range handed over; the first that failed, if one did.
     pub fn finish(mut self) -> io::Result<()> {
+        self.wait().map(drop)
+    }
+
+    /// Waits for every range handed over, the destination written and flushed up to `end`
+    /// (its size); its size and SHA-256 when the thread hashed it whole (a hashing copier
+    /// that took a range), else none.
+    pub fn finish_hashed(mut self, end: u64) -> io::Result<Digest> {
+        if self.hashing && self.running.is_some() && self.handed_to < end {
+            self.send(Job::Written {
+                from: self.handed_to,
+                to: end,
+            })?;
+        }
         self.wait()
     }
 
-    fn wait(&mut self) -> io::Result<()> {
+    fn wait(&mut self) -> io::Result<Digest> {
         let Some((sender, thread)) = self.running.take() else {
-            return Ok(());
+            return Ok(None);
         };
         drop(sender);
         thread
@@ -141,6 +199,46 @@ impl Drop for CopyBehind {
     fn drop(&mut self) {
         let _ = self.wait();
     }
+}
+
+/// Does one job; hashes the destination's bytes it covers when `hash` is kept, which are
+/// then the next ones after what it hashed so far.
+fn run(
+    job: Job,
+    destination: &File,
+    source_name: &str,
+    hash: &mut Option<(Sha256, u64)>,
+) -> io::Result<()> {
+    let (from, to) = match job {
+        Job::Copy {
+            source,
+            from,
+            to,
+            len,
+        } => {
+            copy_range(&source, from, destination, to, len, source_name)?;
+            (to, to + len)
+        }
+        Job::Written { from, to } => (from, to),
+    };
+    let Some((hasher, hashed)) = hash else {
+        return Ok(());
+    };
+    if *hashed != from {
+        return Err(io::Error::other(format!(
+            "the feed was hashed to byte {hashed}, and its next range starts at {from}"
+        )));
+    }
+    let mut buffer = vec![0; (to - from).min(1 << 20) as usize];
+    let mut at = from;
+    while at < to {
+        let chunk = (to - at).min(buffer.len() as u64) as usize;
+        destination.read_exact_at(&mut buffer[..chunk], at)?;
+        hasher.update(&buffer[..chunk]);
+        at += chunk as u64;
+    }
+    *hashed = to;
+    Ok(())
 }
 
 /// Copies `len` bytes of `source` from `from` to `to` in `destination`, by position (neither
@@ -192,7 +290,6 @@ pub fn copy_range(
         to += copied as u64;
         len -= copied as u64;
     }
-    use std::os::unix::fs::FileExt;
     let mut buffer = vec![0; len.min(1 << 20) as usize];
     while len > 0 {
         let chunk = len.min(buffer.len() as u64) as usize;
@@ -226,10 +323,16 @@ mod tests {
         let old = pattern(5 * MIN_BEHIND_BYTES as usize + 7, 3);
         std::fs::write(dir.path().join("old"), &old).unwrap();
         let source = File::open(dir.path().join("old")).unwrap();
-        let mut destination = File::create(dir.path().join("new")).unwrap();
-        let mut behind = CopyBehind::new("the old file");
+        let mut destination = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(dir.path().join("new"))
+            .unwrap();
+        let mut behind = CopyBehind::hashing("the old file");
         let mut expected = Vec::new();
-        // Written, a long range behind, written, a short range at once, a long range at the end.
+        // Written, a long range behind, written, a short range at once, a long range at the end,
+        // written.
         let ranges = [
             (1, 2 * MIN_BEHIND_BYTES + 1),
             (11, 100),
@@ -244,8 +347,18 @@ mod tests {
             destination.seek(SeekFrom::Current(len as i64)).unwrap();
             expected.extend_from_slice(&old[from as usize..(from + len) as usize]);
         }
-        behind.finish().unwrap();
+        destination.write_all(b"</end>").unwrap();
+        expected.extend_from_slice(b"</end>");
+        let digest = behind
+            .finish_hashed(expected.len() as u64)
+            .unwrap()
+            .unwrap();
         assert_eq!(std::fs::read(dir.path().join("new")).unwrap(), expected);
+        assert_eq!(digest.bytes, expected.len() as u64);
+        assert_eq!(
+            digest.sha256,
+            crate::output::hex(&Sha256::digest(&expected))
+        );
     }
 
     #[test]
@@ -263,6 +376,11 @@ mod tests {
             .copy(&destination, &source, (10, 0, MIN_BEHIND_BYTES))
             .unwrap();
         let err = behind.finish().unwrap_err();
+        let copier = CopyBehind::hashing("the old file");
+        assert!(
+            copier.finish_hashed(0).unwrap().is_none(),
+            "nothing went to the thread: nothing was hashed"
+        );
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         assert!(err.to_string().contains("the old file is shorter"), "{err}");
         let short = copy_range(

@@ -58,7 +58,8 @@ pub(crate) fn verify_feeds(
 fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), VerifyError> {
     if let Some(plan) = &part.spliced
         && plan.sources_unchanged()
-        && let Ok(stats) = feed_fragments::verify_spliced(&part.path, channel.format(), plan)
+        && let Ok(stats) =
+            feed_fragments::verify_spliced(&part.path, channel.format(), plan, part.digest.as_ref())
         && plan.sources_unchanged()
     {
         return Ok((stats, true));
