@@ -18,7 +18,7 @@ use crate::text::escape::is_xml_char;
 
 mod copy_behind;
 
-pub use copy_behind::{CopyBehind, eager_bytes as copy_eager_bytes};
+pub use copy_behind::{CopyBehind, Copying, eager_bytes as copy_eager_bytes};
 
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.
@@ -90,10 +90,11 @@ impl FeedFile {
         Ok(())
     }
 
-    /// Flushes both files, and waits for the ranges copied behind.
+    /// Flushes both files. Ranges copied behind may still be on their way: the file is whole
+    /// once [`FinishedFeed::copying`] has been waited for.
     pub fn finish(mut self) -> io::Result<FinishedFeed> {
         self.plain.flush()?;
-        let digest = self.behind.finish_hashed(self.written)?;
+        let copying = self.behind.into_copying(self.written);
         let gzip = match self.gzip {
             Some(gzip) => {
                 let mut hashing = gzip.finish()?;
@@ -102,7 +103,7 @@ impl FeedFile {
             }
             None => None,
         };
-        Ok(FinishedFeed { gzip, digest })
+        Ok(FinishedFeed { gzip, copying })
     }
 }
 
@@ -110,9 +111,9 @@ impl FeedFile {
 pub struct FinishedFeed {
     /// The gzip twin's size and digest, when there is one.
     pub gzip: Option<FileStats>,
-    /// The plain file's size and digest, when ranges were copied into it behind the writer:
-    /// the copying thread hashed it then, front to back, so it need not be read again.
-    pub digest: Option<FileStats>,
+    /// The ranges still being copied into the plain file, and its size and digest once they
+    /// are: the copying thread hashed it, front to back, so it need not be read again.
+    pub copying: Copying,
 }
 
 impl io::Write for FeedFile {

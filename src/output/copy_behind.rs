@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 use sha2::{Digest as _, Sha256};
@@ -182,6 +182,15 @@ impl CopyBehind {
         self.wait()
     }
 
+    /// The ranges still being copied into a file the writer has finished, written and
+    /// flushed up to `end`: whoever reads the file first waits for them.
+    pub fn into_copying(self, end: u64) -> Copying {
+        if self.running.is_none() {
+            return Copying(None);
+        }
+        Copying(Some(Arc::new(Mutex::new(CopyState::Running(self, end)))))
+    }
+
     fn wait(&mut self) -> io::Result<Digest> {
         let Some((sender, thread)) = self.running.take() else {
             return Ok(None);
@@ -198,6 +207,56 @@ impl Drop for CopyBehind {
     /// that is being removed.
     fn drop(&mut self) {
         let _ = self.wait();
+    }
+}
+
+/// Ranges still being copied into a finished file, and its digest once they are: the file is
+/// not whole before [`Copying::wait`] has returned. Shared by the clones of the file's
+/// description; the first to wait waits for the thread.
+#[derive(Clone, Default)]
+pub struct Copying(Option<Arc<Mutex<CopyState>>>);
+
+enum CopyState {
+    Running(CopyBehind, u64),
+    /// What the thread gave: the error as kind and message, for every clone to return.
+    Finished(Result<Digest, (io::ErrorKind, String)>),
+}
+
+impl Copying {
+    /// Waits for the ranges, if any are still being copied; the file's size and SHA-256 when
+    /// the thread hashed it whole.
+    pub fn wait(&self) -> io::Result<Digest> {
+        let Some(state) = &self.0 else {
+            return Ok(None);
+        };
+        let mut state = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if matches!(*state, CopyState::Running(..)) {
+            let placeholder = CopyState::Finished(Ok(None));
+            if let CopyState::Running(copier, end) = std::mem::replace(&mut *state, placeholder) {
+                let result = copier.finish_hashed(end);
+                *state = CopyState::Finished(result.map_err(|err| (err.kind(), err.to_string())));
+            }
+        }
+        match &*state {
+            CopyState::Finished(Ok(digest)) => Ok(digest.clone()),
+            CopyState::Finished(Err((kind, message))) => {
+                Err(io::Error::new(*kind, message.clone()))
+            }
+            CopyState::Running(..) => unreachable!("finished above"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Copying {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let copying = if self.0.is_some() {
+            "ranges copied behind"
+        } else {
+            "none"
+        };
+        f.write_str(copying)
     }
 }
 
@@ -392,5 +451,58 @@ mod tests {
             "the old file",
         );
         assert_eq!(short.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    /// The file's readers each wait through their own clone: the first waits for the thread,
+    /// the others get what it gave, a failure too.
+    #[test]
+    fn every_clone_of_a_finished_file_waits_and_gets_the_same_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = pattern(2 * MIN_BEHIND_BYTES as usize, 9);
+        std::fs::write(dir.path().join("old"), &old).unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let new = |name: &str| {
+            File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(dir.path().join(name))
+                .unwrap()
+        };
+        let destination = new("whole");
+        let mut behind = CopyBehind::hashing("the old file");
+        behind
+            .copy(&destination, &source, (0, 0, old.len() as u64))
+            .unwrap();
+        let copying = behind.into_copying(old.len() as u64);
+        let other = copying.clone();
+        let digest = copying.wait().unwrap().unwrap();
+        assert_eq!(digest.sha256, crate::output::hex(&Sha256::digest(&old)));
+        let again = other.wait().unwrap().unwrap();
+        assert_eq!((again.bytes, again.sha256), (digest.bytes, digest.sha256));
+        assert_eq!(std::fs::read(dir.path().join("whole")).unwrap(), old);
+
+        let destination = new("short");
+        let mut behind = CopyBehind::hashing("the old file");
+        let too_long = (1, 0, old.len() as u64);
+        behind.copy(&destination, &source, too_long).unwrap();
+        let copying = behind.into_copying(old.len() as u64);
+        let other = copying.clone();
+        assert_eq!(
+            copying.wait().unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        let again = other.wait().unwrap_err();
+        assert!(
+            again.to_string().contains("the old file is shorter"),
+            "{again}"
+        );
+        assert!(
+            CopyBehind::new("x")
+                .into_copying(0)
+                .wait()
+                .unwrap()
+                .is_none()
+        );
     }
 }

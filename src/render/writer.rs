@@ -32,9 +32,9 @@ pub struct FeedPart {
     pub spliced: Option<SplicePlan>,
     /// Where it may be cut into chunks of whole items, to be parsed back on every core.
     pub cuts: Option<ChunkCuts>,
-    /// Its size and SHA-256, when they were taken as it was written (runs of it were copied
-    /// on a thread that hashed it meanwhile); else they are taken when it is parsed back.
-    pub digest: Option<FileStats>,
+    /// Runs of it still being copied, on a thread that hashes it meanwhile: it is whole, and
+    /// its size and SHA-256 are known, once this has been waited for. Its parse-back waits.
+    pub copying: crate::output::Copying,
 }
 
 /// Where one item's bytes are in a feed: which file of it, and the byte range in that file
@@ -92,7 +92,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 items_checked: false,
                 spliced: None,
                 cuts: None,
-                digest: None,
+                copying: Default::default(),
             }],
             splice: splice::Splicing::new(renderer, header),
             cutter,
@@ -193,7 +193,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
             items_checked: false,
             spliced: None,
             cuts: None,
-            digest: None,
+            copying: Default::default(),
         });
         Ok(())
     }
@@ -208,7 +208,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         let finished = current.finish().map_err(|e| self.renderer.io(e))?;
         if let Some(part) = self.parts.last_mut() {
             part.gzip = finished.gzip;
-            part.digest = finished.digest;
+            part.copying = finished.copying;
             (part.items_checked, part.spliced) = self.splice.close_part(footer_start);
             let cutter = cutter_after(self.renderer, &[]);
             part.cuts = std::mem::replace(&mut self.cutter, cutter).finish(footer_start);
