@@ -352,15 +352,15 @@ mod tests {
         }
     }
 
-    /// Runs longer than a hand-over (copied beside the build, into gaps the writer leaves),
-    /// lines written between them, and the last run handed over before `finish`: the file is
-    /// the old lines and the new ones, in order.
+    /// Runs long enough to be copied on the thread (into gaps the writer leaves), lines
+    /// written between them, and the last run handed over before `finish`: the file is the
+    /// old lines and the new ones, in order.
     #[test]
     fn long_runs_copied_beside_the_build_land_between_the_written_lines() {
         let root = tempfile::tempdir().unwrap();
         let old_path = root.path().join("old.jsonl");
         let line_len = 1000u64;
-        let lines = (3 * copy_eager_bytes() / line_len) as usize;
+        let lines = (24 << 20) / line_len as usize;
         let mut old = Vec::new();
         for index in 0..lines {
             let mut line = format!("{{\"line\":{index},\"pad\":\"");

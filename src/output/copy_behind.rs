@@ -4,9 +4,10 @@
 //! A build after a one-line edit keeps almost all of the last build's feed and
 //! `products.jsonl`: a run of a hundred megabytes copied (in the kernel, but on ext4 byte by
 //! byte, without reflinks) where the run ends, which is at the end of the stream or later.
-//! Each range has its place in the new file when it is handed over, so the writer leaves a
-//! gap of its length and writes on behind it; the thread fills the gap. The file is whole
-//! once [`CopyBehind::finish`] has returned: nothing reads it before.
+//! Each range has its place in the new file when it is handed over (when its run ends), so
+//! the writer leaves a gap of its length and writes on behind it; the thread fills the gap,
+//! beside the parse-back, the report and the blame. The file is whole once
+//! [`CopyBehind::finish`] (or [`Copying::wait`]) has returned: nothing reads it before.
 
 use std::fs::File;
 use std::io;
@@ -21,9 +22,12 @@ use super::FileStats;
 /// Ranges shorter than this are copied at once: a thread's round trip would cost more.
 const MIN_BEHIND_BYTES: u64 = 1 << 20;
 
-/// A run still growing is handed over each time it has this many bytes not yet copied, so the
-/// copy keeps pace with the stream instead of starting at its end.
-const EAGER_BYTES: u64 = 8 << 20;
+/// A run still growing may be handed over each time it has this many bytes not yet copied,
+/// so the copy keeps pace with the stream instead of starting at its end. Off: measured at
+/// 100k on two cores, copying during the stream (whose reading and writer threads keep both
+/// cores busy) slowed it by more than the copy took, where after it the copy runs beside the
+/// report on the core the report leaves free.
+const EAGER_BYTES: u64 = u64::MAX;
 
 /// The two sizes above. A debug build takes them from `PIMFEED_COPY_BEHIND=MIN,EAGER` when it
 /// is set, so the tests' small catalogs go through the thread too; a release build has no
