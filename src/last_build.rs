@@ -12,6 +12,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use crate::content::Product;
+use crate::output::{CopyBehind, copy_eager_bytes};
 use crate::pimfeed_folder;
 use crate::staging::Staging;
 
@@ -33,9 +34,13 @@ pub struct LastBuildWriter {
     buffer: Vec<u8>,
     /// Bytes of `products.jsonl` written so far (the buffer and a pending run included).
     written: u64,
+    /// Bytes before the file's position: written, or left as a gap a copy fills.
+    placed: u64,
     /// Lines of the last build's `products.jsonl` next to each other, not yet copied: the
     /// file, and the byte range.
     pending: Option<(File, u64, u64)>,
+    /// Long runs of old lines, copied on a thread of their own while the build goes on.
+    behind: CopyBehind,
 }
 
 impl LastBuildWriter {
@@ -74,7 +79,9 @@ impl LastBuildWriter {
             products,
             buffer: Vec::with_capacity(BUFFER_BYTES + BUFFER_BYTES / 4),
             written: 0,
+            placed: 0,
             pending: None,
+            behind: CopyBehind::new("the last build's products.jsonl"),
         })
     }
 
@@ -95,6 +102,7 @@ impl LastBuildWriter {
 
     fn flush_buffer(&mut self) -> io::Result<()> {
         self.products.write_all(&self.buffer)?;
+        self.placed += self.buffer.len() as u64;
         self.buffer.clear();
         Ok(())
     }
@@ -106,7 +114,7 @@ impl LastBuildWriter {
 
     /// Keeps the lines at `start..start + len` of the last build's `products.jsonl` (which
     /// `open` opens) as they are; where they start. Ranges next to each other are copied as
-    /// one, in the kernel.
+    /// one, in the kernel; a long run starts being copied, beside the build, as it grows.
     pub fn copy_lines(
         &mut self,
         open: impl FnOnce() -> io::Result<File>,
@@ -122,25 +130,42 @@ impl LastBuildWriter {
             }
         }
         self.written += len;
+        if let Some((_, run_start, end)) = self.pending
+            && end - run_start >= copy_eager_bytes()
+        {
+            // The run may go on: the next lines extend it from where this copy ends.
+            let file = self.hand_over_pending()?;
+            self.pending = file.map(|file| (file, end, end));
+        }
         Ok(at)
     }
 
-    /// Copies the pending run of old lines, after what is buffered.
+    /// Hands the pending run of old lines over to be copied, after what is buffered.
     fn flush_pending(&mut self) -> io::Result<()> {
+        self.hand_over_pending().map(drop)
+    }
+
+    /// Hands the pending run over to be copied; the file it is from, if there was one.
+    fn hand_over_pending(&mut self) -> io::Result<Option<File>> {
         let Some((file, start, end)) = self.pending.take() else {
-            return Ok(());
+            return Ok(None);
         };
         self.flush_buffer()?;
-        let mut reader = &file;
-        io::Seek::seek(&mut reader, io::SeekFrom::Start(start))?;
-        let copied = io::copy(&mut io::Read::take(reader, end - start), &mut self.products)?;
-        if copied != end - start {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the last build's products.jsonl is shorter than the build cache says",
-            ));
-        }
-        Ok(())
+        let len = end - start;
+        self.behind
+            .copy(&self.products, &file, (start, self.placed, len))?;
+        // The copy fills the gap left here; what follows is written after it.
+        io::Seek::seek(&mut self.products, io::SeekFrom::Current(len as i64))?;
+        self.placed += len;
+        Ok(Some(file))
+    }
+
+    /// Starts copying what is pending now, so that [`LastBuildWriter::finish`] has only to
+    /// wait for it: a build calls this when its stream has ended, before it parses its feeds
+    /// back.
+    pub fn start_finishing(&mut self) -> io::Result<()> {
+        self.flush_pending()?;
+        self.flush_buffer()
     }
 
     /// The finished last build's staging folder, for [`crate::swap::publish`] to put live
@@ -148,6 +173,7 @@ impl LastBuildWriter {
     pub fn finish(mut self) -> io::Result<Staging> {
         self.flush_pending()?;
         self.flush_buffer()?;
+        self.behind.finish()?;
         Ok(self.staging)
     }
 }
@@ -324,5 +350,51 @@ mod tests {
             let read_back = parse_lines(Path::new(PRODUCTS), line).unwrap();
             assert_eq!(read_back, [product]);
         }
+    }
+
+    /// Runs long enough to be copied on the thread (into gaps the writer leaves), lines
+    /// written between them, and the last run handed over before `finish`: the file is the
+    /// old lines and the new ones, in order.
+    #[test]
+    fn long_runs_copied_beside_the_build_land_between_the_written_lines() {
+        let root = tempfile::tempdir().unwrap();
+        let old_path = root.path().join("old.jsonl");
+        let line_len = 1000u64;
+        let lines = (24 << 20) / line_len as usize;
+        let mut old = Vec::new();
+        for index in 0..lines {
+            let mut line = format!("{{\"line\":{index},\"pad\":\"");
+            line.push_str(&"p".repeat(line_len as usize - line.len() - 3));
+            line.push_str("\"}\n");
+            old.extend_from_slice(line.as_bytes());
+        }
+        fs::write(&old_path, &old).unwrap();
+        let open = || File::open(&old_path);
+        let mut writer = LastBuildWriter::create(root.path()).unwrap();
+        let mut expected = Vec::new();
+        let new = product("NEW-1", "Nieuw");
+        // Line 0 anew, lines 1..=2/3 kept, one line dropped, one anew, the rest kept.
+        let dropped = 2 * lines / 3;
+        writer.add(&new).unwrap();
+        crate::content::json_line::write_product(&mut expected, &new);
+        expected.push(b'\n');
+        for index in (1..lines).filter(|&index| index != dropped) {
+            if index == dropped + 1 {
+                writer.add(&new).unwrap();
+                crate::content::json_line::write_product(&mut expected, &new);
+                expected.push(b'\n');
+            }
+            let start = index as u64 * line_len;
+            let at = writer.copy_lines(open, start, line_len).unwrap();
+            assert_eq!(at, expected.len() as u64);
+            expected.extend_from_slice(&old[start as usize..(start + line_len) as usize]);
+        }
+        writer.start_finishing().unwrap();
+        let staging = writer.finish().unwrap();
+        let file = fs::read(staging.path().join(PRODUCTS)).unwrap();
+        assert!(
+            file == expected,
+            "products.jsonl differs from the lines kept"
+        );
     }
 }

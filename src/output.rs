@@ -16,6 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::config::ChannelFormat;
 use crate::text::escape::is_xml_char;
 
+mod copy_behind;
+
+pub use copy_behind::{CopyBehind, Copying, eager_bytes as copy_eager_bytes};
+
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.
 pub struct FeedFile {
@@ -23,11 +27,20 @@ pub struct FeedFile {
     /// Bytes written to the plain file so far.
     written: u64,
     gzip: Option<flate2::write::GzEncoder<HashingWriter<io::BufWriter<File>>>>,
+    /// Long ranges spliced from the last build's feed, copied while the writer goes on.
+    behind: CopyBehind,
 }
 
 impl FeedFile {
     pub fn create(path: &Path, gzip: bool) -> io::Result<FeedFile> {
-        let plain = io::BufWriter::with_capacity(1 << 16, File::create(path)?);
+        // Readable too: the thread that copies runs into it hashes it by reading it back.
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        let plain = io::BufWriter::with_capacity(1 << 16, file);
         let gzip = if gzip {
             let mut gz_path = path.as_os_str().to_owned();
             gz_path.push(".gz");
@@ -43,6 +56,7 @@ impl FeedFile {
             plain,
             written: 0,
             gzip,
+            behind: CopyBehind::hashing("the last build's feed"),
         })
     }
 
@@ -65,33 +79,41 @@ impl FeedFile {
             }
             return Ok(());
         }
-        // What is buffered goes first, so the bytes land in order.
+        // What is buffered goes first; a long range is copied on a thread of its own into the
+        // gap left for it here, and the file is whole once `finish` has returned.
         self.plain.flush()?;
-        let mut reader = source;
-        io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
-        let copied = io::copy(&mut io::Read::take(reader, len), self.plain.get_mut())?;
-        if copied != len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the last build's feed is shorter than the build cache says",
-            ));
-        }
+        let file = self.plain.get_mut();
+        self.behind
+            .copy(file, source, (offset, self.written, len))?;
+        io::Seek::seek(file, io::SeekFrom::Current(len as i64))?;
         self.written += len;
         Ok(())
     }
 
-    /// Flushes both files; the gzip file's size and digest when there is one.
-    pub fn finish(mut self) -> io::Result<Option<FileStats>> {
+    /// Flushes both files. Ranges copied behind may still be on their way: the file is whole
+    /// once [`FinishedFeed::copying`] has been waited for.
+    pub fn finish(mut self) -> io::Result<FinishedFeed> {
         self.plain.flush()?;
-        match self.gzip {
+        let copying = self.behind.into_copying(self.written);
+        let gzip = match self.gzip {
             Some(gzip) => {
                 let mut hashing = gzip.finish()?;
                 hashing.inner.flush()?;
-                Ok(Some(hashing.stats()))
+                Some(hashing.stats())
             }
-            None => Ok(None),
-        }
+            None => None,
+        };
+        Ok(FinishedFeed { gzip, copying })
     }
+}
+
+/// What a finished feed file knows about itself.
+pub struct FinishedFeed {
+    /// The gzip twin's size and digest, when there is one.
+    pub gzip: Option<FileStats>,
+    /// The ranges still being copied into the plain file, and its size and digest once they
+    /// are: the copying thread hashed it, front to back, so it need not be read again.
+    pub copying: Copying,
 }
 
 impl io::Write for FeedFile {

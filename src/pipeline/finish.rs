@@ -31,10 +31,17 @@ impl Build<'_> {
             tally,
             mut content,
             staging,
-            last_build,
+            mut last_build,
             cache,
             cache_complete,
         } = streamed;
+        if let Some(last_build) = &mut last_build {
+            // Its last run of unchanged lines is copied beside the parse-back and the report,
+            // not after them.
+            last_build
+                .start_finishing()
+                .map_err(Failure::io("cannot keep this build's content"))?;
+        }
         let mut channel_reports = Vec::with_capacity(channels.len());
         let mut channel_parts = Vec::with_capacity(channels.len());
         for ((mut report, parts), channel) in channels.into_iter().zip(&prepared.channels) {

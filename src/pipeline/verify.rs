@@ -56,9 +56,12 @@ pub(crate) fn verify_feeds(
 /// pass, is parsed whole (which names what is wrong, if anything is). Its size and hash, and
 /// whether it was verified by its pieces.
 fn verify_part(part: &FeedPart, channel: &Channel) -> Result<(FileStats, bool), VerifyError> {
+    // The runs copied behind the writer are in the file once this returns.
+    let digest = part.copying.wait()?;
     if let Some(plan) = &part.spliced
         && plan.sources_unchanged()
-        && let Ok(stats) = feed_fragments::verify_spliced(&part.path, channel.format(), plan)
+        && let Ok(stats) =
+            feed_fragments::verify_spliced(&part.path, channel.format(), plan, digest.as_ref())
         && plan.sources_unchanged()
     {
         return Ok((stats, true));

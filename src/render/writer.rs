@@ -32,6 +32,9 @@ pub struct FeedPart {
     pub spliced: Option<SplicePlan>,
     /// Where it may be cut into chunks of whole items, to be parsed back on every core.
     pub cuts: Option<ChunkCuts>,
+    /// Runs of it still being copied, on a thread that hashes it meanwhile: it is whole, and
+    /// its size and SHA-256 are known, once this has been waited for. Its parse-back waits.
+    pub copying: crate::output::Copying,
 }
 
 /// Where one item's bytes are in a feed: which file of it, and the byte range in that file
@@ -89,6 +92,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 items_checked: false,
                 spliced: None,
                 cuts: None,
+                copying: Default::default(),
             }],
             splice: splice::Splicing::new(renderer, header),
             cutter,
@@ -189,6 +193,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
             items_checked: false,
             spliced: None,
             cuts: None,
+            copying: Default::default(),
         });
         Ok(())
     }
@@ -200,9 +205,10 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         };
         let footer_start = current.written();
         self.renderer.footer(&mut current)?;
-        let gzip = current.finish().map_err(|e| self.renderer.io(e))?;
+        let finished = current.finish().map_err(|e| self.renderer.io(e))?;
         if let Some(part) = self.parts.last_mut() {
-            part.gzip = gzip;
+            part.gzip = finished.gzip;
+            part.copying = finished.copying;
             (part.items_checked, part.spliced) = self.splice.close_part(footer_start);
             let cutter = cutter_after(self.renderer, &[]);
             part.cuts = std::mem::replace(&mut self.cutter, cutter).finish(footer_start);

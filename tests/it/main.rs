@@ -8,6 +8,7 @@ mod check;
 mod claims;
 mod common;
 mod conformance;
+mod copy_behind;
 mod diff;
 mod docs;
 mod escaping;

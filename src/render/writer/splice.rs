@@ -54,6 +54,8 @@ struct Run {
     old_part: u32,
     old_start: u64,
     old_end: u64,
+    /// Up to where its bytes are copied already: a long run is handed over as it grows.
+    copied_to: u64,
     /// Where the run starts in the new file.
     new_start: u64,
     first: (u64, u32),
@@ -136,6 +138,15 @@ impl FeedWriter<'_, '_, '_> {
             let offset = run.new_start + (span.offset - run.old_start);
             run.old_end = span.offset + u64::from(span.len);
             run.last = (offset, span.len);
+            if run.old_end - run.copied_to >= crate::output::copy_eager_bytes() {
+                // Nothing else is written to the file while a run is pending, so its bytes so
+                // far can go in now, copied beside the stream rather than after it.
+                let current = self.current.as_mut().expect("a file is open between parts");
+                current
+                    .splice_from(&run.file, run.copied_to, run.old_end - run.copied_to)
+                    .map_err(|e| self.renderer.io(e))?;
+                run.copied_to = run.old_end;
+            }
             self.parts
                 .last_mut()
                 .expect("a feed has a first part")
@@ -173,6 +184,7 @@ impl FeedWriter<'_, '_, '_> {
                     old_part: span.part,
                     old_start: span.offset,
                     old_end: span.offset + u64::from(span.len),
+                    copied_to: span.offset,
                     new_start,
                     first: (new_start, span.len),
                     last: (new_start, span.len),
@@ -209,7 +221,7 @@ impl FeedWriter<'_, '_, '_> {
         };
         let current = self.current.as_mut().expect("a file is open between parts");
         current
-            .splice_from(&run.file, run.old_start, run.old_end - run.old_start)
+            .splice_from(&run.file, run.copied_to, run.old_end - run.copied_to)
             .map_err(|e| self.renderer.io(e))?;
         self.splice.plan.add_run(run.first, run.last, &run.source);
         Ok(())

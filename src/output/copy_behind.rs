@@ -1,0 +1,512 @@
+//! Copying long byte ranges of an old file into a new one on a thread of their own, while the
+//! writer goes on writing what comes after them.
+//!
+//! A build after a one-line edit keeps almost all of the last build's feed and
+//! `products.jsonl`: a run of a hundred megabytes copied (in the kernel, but on ext4 byte by
+//! byte, without reflinks) where the run ends, which is at the end of the stream or later.
+//! Each range has its place in the new file when it is handed over (when its run ends), so
+//! the writer leaves a gap of its length and writes on behind it; the thread fills the gap,
+//! beside the parse-back, the report and the blame. The file is whole once
+//! [`CopyBehind::finish`] (or [`Copying::wait`]) has returned: nothing reads it before.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+
+use sha2::{Digest as _, Sha256};
+
+use super::FileStats;
+
+/// Ranges shorter than this are copied at once: a thread's round trip would cost more.
+const MIN_BEHIND_BYTES: u64 = 1 << 20;
+
+/// A run still growing may be handed over each time it has this many bytes not yet copied,
+/// so the copy keeps pace with the stream instead of starting at its end. Off: measured at
+/// 100k on two cores, copying during the stream (whose reading and writer threads keep both
+/// cores busy) slowed it by more than the copy took, where after it the copy runs beside the
+/// report on the core the report leaves free.
+const EAGER_BYTES: u64 = u64::MAX;
+
+/// The two sizes above. A debug build takes them from `PIMFEED_COPY_BEHIND=MIN,EAGER` when it
+/// is set, so the tests' small catalogs go through the thread too; a release build has no
+/// such setting.
+fn sizes() -> (u64, u64) {
+    #[cfg(debug_assertions)]
+    {
+        static SIZES: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+        *SIZES.get_or_init(|| {
+            std::env::var("PIMFEED_COPY_BEHIND")
+                .ok()
+                .and_then(|spec| {
+                    let (min, eager) = spec.split_once(',')?;
+                    Some((min.parse().ok()?, eager.parse().ok()?))
+                })
+                .unwrap_or((MIN_BEHIND_BYTES, EAGER_BYTES))
+        })
+    }
+    #[cfg(not(debug_assertions))]
+    (MIN_BEHIND_BYTES, EAGER_BYTES)
+}
+
+/// How many bytes of a growing run not yet copied make it worth handing over.
+pub fn eager_bytes() -> u64 {
+    sizes().1
+}
+
+/// What the thread does, in the destination's order.
+enum Job {
+    /// Copies `len` bytes of `source` from `from` to `to` in the destination (and hashes them).
+    Copy {
+        source: File,
+        from: u64,
+        to: u64,
+        len: u64,
+    },
+    /// Hashes the destination's bytes `from..to`, which the writer has written and flushed.
+    Written { from: u64, to: u64 },
+}
+
+/// The destination's size and SHA-256 when the thread hashed it whole, in order.
+type Digest = Option<FileStats>;
+
+/// Copies ranges into one destination file on a thread started at the first range; and,
+/// when asked to, hashes the whole file on that thread as it is made.
+pub struct CopyBehind {
+    /// What the source is, for the error when it is shorter than the range.
+    source_name: &'static str,
+    hashing: bool,
+    /// Up to where the destination's bytes have been handed to the thread.
+    handed_to: u64,
+    running: Option<(mpsc::Sender<Job>, JoinHandle<io::Result<Digest>>)>,
+}
+
+impl CopyBehind {
+    /// `source_name` names the files ranges come from, as in "the last build's feed".
+    pub fn new(source_name: &'static str) -> CopyBehind {
+        CopyBehind {
+            source_name,
+            hashing: false,
+            handed_to: 0,
+            running: None,
+        }
+    }
+
+    /// Like [`CopyBehind::new`], and once a range has gone to the thread, the thread also
+    /// hashes the destination front to back as it is made: the bytes the writer wrote (read
+    /// back once flushed) and those it copied (read back after the copy).
+    pub fn hashing(source_name: &'static str) -> CopyBehind {
+        let mut copier = CopyBehind::new(source_name);
+        copier.hashing = true;
+        copier
+    }
+
+    /// Copies `len` bytes of `source` from `from` to `to` in `destination`: at once when the
+    /// range is short, else on the thread (the caller leaves the gap and writes on after it).
+    /// Everything before `to` is written and flushed.
+    pub fn copy(
+        &mut self,
+        destination: &File,
+        source: &File,
+        (from, to, len): (u64, u64, u64),
+    ) -> io::Result<()> {
+        if len < sizes().0 {
+            return copy_range(source, from, destination, to, len, self.source_name);
+        }
+        let source = source.try_clone()?;
+        if self.running.is_none() {
+            self.start(destination)?;
+        }
+        if self.hashing && self.handed_to < to {
+            self.send(Job::Written {
+                from: self.handed_to,
+                to,
+            })?;
+        }
+        self.handed_to = to + len;
+        self.send(Job::Copy {
+            source,
+            from,
+            to,
+            len,
+        })
+    }
+
+    fn start(&mut self, destination: &File) -> io::Result<()> {
+        let destination = destination.try_clone()?;
+        let source_name = self.source_name;
+        let hashing = self.hashing;
+        let (sender, jobs) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("copy-behind".into())
+            .spawn(move || {
+                let mut hash = hashing.then(|| (Sha256::new(), 0u64));
+                // Every job is taken, the ones after a failure too, so the sender never
+                // blocks on a thread that has stopped.
+                let mut result = Ok(());
+                for job in jobs {
+                    if result.is_ok() {
+                        result = run(job, &destination, source_name, &mut hash);
+                    }
+                }
+                result.map(|()| {
+                    hash.map(|(hasher, bytes)| FileStats {
+                        bytes,
+                        sha256: super::hex(&hasher.finalize()),
+                    })
+                })
+            })?;
+        self.running = Some((sender, thread));
+        Ok(())
+    }
+
+    fn send(&self, job: Job) -> io::Result<()> {
+        let (sender, _) = self.running.as_ref().expect("the thread is started");
+        sender
+            .send(job)
+            .map_err(|_| io::Error::other("the copying thread stopped"))
+    }
+
+    /// Waits for every range handed over; the first that failed, if one did.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.wait().map(drop)
+    }
+
+    /// Waits for every range handed over, the destination written and flushed up to `end`
+    /// (its size); its size and SHA-256 when the thread hashed it whole (a hashing copier
+    /// that took a range), else none.
+    pub fn finish_hashed(mut self, end: u64) -> io::Result<Digest> {
+        if self.hashing && self.running.is_some() && self.handed_to < end {
+            self.send(Job::Written {
+                from: self.handed_to,
+                to: end,
+            })?;
+        }
+        self.wait()
+    }
+
+    /// The ranges still being copied into a file the writer has finished, written and
+    /// flushed up to `end`: whoever reads the file first waits for them.
+    pub fn into_copying(self, end: u64) -> Copying {
+        if self.running.is_none() {
+            return Copying(None);
+        }
+        Copying(Some(Arc::new(Mutex::new(CopyState::Running(self, end)))))
+    }
+
+    fn wait(&mut self) -> io::Result<Digest> {
+        let Some((sender, thread)) = self.running.take() else {
+            return Ok(None);
+        };
+        drop(sender);
+        thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the copying thread panicked")))
+    }
+}
+
+impl Drop for CopyBehind {
+    /// A writer dropped on an error still waits, so no thread writes into a staging folder
+    /// that is being removed.
+    fn drop(&mut self) {
+        let _ = self.wait();
+    }
+}
+
+/// Ranges still being copied into a finished file, and its digest once they are: the file is
+/// not whole before [`Copying::wait`] has returned. Shared by the clones of the file's
+/// description; the first to wait waits for the thread.
+#[derive(Clone, Default)]
+pub struct Copying(Option<Arc<Mutex<CopyState>>>);
+
+enum CopyState {
+    Running(CopyBehind, u64),
+    /// What the thread gave: the error as kind and message, for every clone to return.
+    Finished(Result<Digest, (io::ErrorKind, String)>),
+}
+
+impl Copying {
+    /// Waits for the ranges, if any are still being copied; the file's size and SHA-256 when
+    /// the thread hashed it whole.
+    pub fn wait(&self) -> io::Result<Digest> {
+        let Some(state) = &self.0 else {
+            return Ok(None);
+        };
+        let mut state = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if matches!(*state, CopyState::Running(..)) {
+            let placeholder = CopyState::Finished(Ok(None));
+            if let CopyState::Running(copier, end) = std::mem::replace(&mut *state, placeholder) {
+                let result = copier.finish_hashed(end);
+                *state = CopyState::Finished(result.map_err(|err| (err.kind(), err.to_string())));
+            }
+        }
+        match &*state {
+            CopyState::Finished(Ok(digest)) => Ok(digest.clone()),
+            CopyState::Finished(Err((kind, message))) => {
+                Err(io::Error::new(*kind, message.clone()))
+            }
+            CopyState::Running(..) => unreachable!("finished above"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Copying {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let copying = if self.0.is_some() {
+            "ranges copied behind"
+        } else {
+            "none"
+        };
+        f.write_str(copying)
+    }
+}
+
+/// Does one job; hashes the destination's bytes it covers when `hash` is kept, which are
+/// then the next ones after what it hashed so far.
+fn run(
+    job: Job,
+    destination: &File,
+    source_name: &str,
+    hash: &mut Option<(Sha256, u64)>,
+) -> io::Result<()> {
+    let (from, to) = match job {
+        Job::Copy {
+            source,
+            from,
+            to,
+            len,
+        } => {
+            copy_range(&source, from, destination, to, len, source_name)?;
+            (to, to + len)
+        }
+        Job::Written { from, to } => (from, to),
+    };
+    let Some((hasher, hashed)) = hash else {
+        return Ok(());
+    };
+    if *hashed != from {
+        return Err(io::Error::other(format!(
+            "the feed was hashed to byte {hashed}, and its next range starts at {from}"
+        )));
+    }
+    let mut buffer = vec![0; (to - from).min(1 << 20) as usize];
+    let mut at = from;
+    while at < to {
+        let chunk = (to - at).min(buffer.len() as u64) as usize;
+        destination.read_exact_at(&mut buffer[..chunk], at)?;
+        hasher.update(&buffer[..chunk]);
+        at += chunk as u64;
+    }
+    *hashed = to;
+    Ok(())
+}
+
+/// Copies `len` bytes of `source` from `from` to `to` in `destination`, by position (neither
+/// file's offset moves): in the kernel where it can, else through a buffer.
+pub fn copy_range(
+    source: &File,
+    mut from: u64,
+    destination: &File,
+    mut to: u64,
+    mut len: u64,
+    source_name: &str,
+) -> io::Result<()> {
+    let short = || {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{source_name} is shorter than the build cache says"),
+        )
+    };
+    #[cfg(target_os = "linux")]
+    while len > 0 {
+        use std::os::fd::AsRawFd;
+        let mut off_in = from as libc::loff_t;
+        let mut off_out = to as libc::loff_t;
+        let chunk = len.min(1 << 30) as usize;
+        // SAFETY: both descriptors are open for the call, and the offsets are ours.
+        let copied = unsafe {
+            libc::copy_file_range(
+                source.as_raw_fd(),
+                &mut off_in,
+                destination.as_raw_fd(),
+                &mut off_out,
+                chunk,
+                0,
+            )
+        };
+        if copied < 0 {
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                // Not between these files or on this file system: through a buffer below.
+                Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP) => break,
+                _ => return Err(err),
+            }
+        }
+        if copied == 0 {
+            return Err(short());
+        }
+        from += copied as u64;
+        to += copied as u64;
+        len -= copied as u64;
+    }
+    let mut buffer = vec![0; len.min(1 << 20) as usize];
+    while len > 0 {
+        let chunk = len.min(buffer.len() as u64) as usize;
+        let read = source.read_at(&mut buffer[..chunk], from)?;
+        if read == 0 {
+            return Err(short());
+        }
+        destination.write_all_at(&buffer[..read], to)?;
+        from += read as u64;
+        to += read as u64;
+        len -= read as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+
+    use super::*;
+
+    fn pattern(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
+    }
+
+    #[test]
+    fn ranges_behind_and_bytes_written_after_them_make_the_file_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = pattern(5 * MIN_BEHIND_BYTES as usize + 7, 3);
+        std::fs::write(dir.path().join("old"), &old).unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let mut destination = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(dir.path().join("new"))
+            .unwrap();
+        let mut behind = CopyBehind::hashing("the old file");
+        let mut expected = Vec::new();
+        // Written, a long range behind, written, a short range at once, a long range at the end,
+        // written.
+        let ranges = [
+            (1, 2 * MIN_BEHIND_BYTES + 1),
+            (11, 100),
+            (2 * MIN_BEHIND_BYTES + 5, 3 * MIN_BEHIND_BYTES),
+        ];
+        for (index, &(from, len)) in ranges.iter().enumerate() {
+            let written = pattern(1000 + index, 200);
+            destination.write_all(&written).unwrap();
+            expected.extend_from_slice(&written);
+            let to = expected.len() as u64;
+            behind.copy(&destination, &source, (from, to, len)).unwrap();
+            destination.seek(SeekFrom::Current(len as i64)).unwrap();
+            expected.extend_from_slice(&old[from as usize..(from + len) as usize]);
+        }
+        destination.write_all(b"</end>").unwrap();
+        expected.extend_from_slice(b"</end>");
+        let digest = behind
+            .finish_hashed(expected.len() as u64)
+            .unwrap()
+            .unwrap();
+        assert_eq!(std::fs::read(dir.path().join("new")).unwrap(), expected);
+        assert_eq!(digest.bytes, expected.len() as u64);
+        assert_eq!(
+            digest.sha256,
+            crate::output::hex(&Sha256::digest(&expected))
+        );
+    }
+
+    #[test]
+    fn a_source_shorter_than_its_range_fails_at_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("old"),
+            pattern(MIN_BEHIND_BYTES as usize, 1),
+        )
+        .unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let destination = File::create(dir.path().join("new")).unwrap();
+        let mut behind = CopyBehind::new("the old file");
+        behind
+            .copy(&destination, &source, (10, 0, MIN_BEHIND_BYTES))
+            .unwrap();
+        let err = behind.finish().unwrap_err();
+        let copier = CopyBehind::hashing("the old file");
+        assert!(
+            copier.finish_hashed(0).unwrap().is_none(),
+            "nothing went to the thread: nothing was hashed"
+        );
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("the old file is shorter"), "{err}");
+        let short = copy_range(
+            &source,
+            5,
+            &destination,
+            0,
+            MIN_BEHIND_BYTES,
+            "the old file",
+        );
+        assert_eq!(short.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    /// The file's readers each wait through their own clone: the first waits for the thread,
+    /// the others get what it gave, a failure too.
+    #[test]
+    fn every_clone_of_a_finished_file_waits_and_gets_the_same_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = pattern(2 * MIN_BEHIND_BYTES as usize, 9);
+        std::fs::write(dir.path().join("old"), &old).unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let new = |name: &str| {
+            File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(dir.path().join(name))
+                .unwrap()
+        };
+        let destination = new("whole");
+        let mut behind = CopyBehind::hashing("the old file");
+        behind
+            .copy(&destination, &source, (0, 0, old.len() as u64))
+            .unwrap();
+        let copying = behind.into_copying(old.len() as u64);
+        let other = copying.clone();
+        let digest = copying.wait().unwrap().unwrap();
+        assert_eq!(digest.sha256, crate::output::hex(&Sha256::digest(&old)));
+        let again = other.wait().unwrap().unwrap();
+        assert_eq!((again.bytes, again.sha256), (digest.bytes, digest.sha256));
+        assert_eq!(std::fs::read(dir.path().join("whole")).unwrap(), old);
+
+        let destination = new("short");
+        let mut behind = CopyBehind::hashing("the old file");
+        let too_long = (1, 0, old.len() as u64);
+        behind.copy(&destination, &source, too_long).unwrap();
+        let copying = behind.into_copying(old.len() as u64);
+        let other = copying.clone();
+        assert_eq!(
+            copying.wait().unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        let again = other.wait().unwrap_err();
+        assert!(
+            again.to_string().contains("the old file is shorter"),
+            "{again}"
+        );
+        assert!(
+            CopyBehind::new("x")
+                .into_copying(0)
+                .wait()
+                .unwrap()
+                .is_none()
+        );
+    }
+}
