@@ -711,7 +711,7 @@ impl EntriesFile {
     /// The entry at `at`, whole.
     pub fn read(&self, at: EntryAt) -> io::Result<FileEntry> {
         let mut bytes = vec![0; at.len as usize];
-        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut bytes, at.offset)?;
+        crate::positioned::read_exact_at(&self.file, &mut bytes, at.offset)?;
         decode_entry(&bytes)
     }
 }
@@ -782,7 +782,7 @@ impl OldFeed {
     pub fn read_spliceable(&mut self, span: &ItemSpan) -> io::Result<Vec<u8>> {
         let mut bytes = vec![0; span.len as usize];
         let file = self.splice_handle(span.part)?;
-        std::os::unix::fs::FileExt::read_exact_at(file, &mut bytes, span.offset)?;
+        crate::positioned::read_exact_at(file, &mut bytes, span.offset)?;
         Ok(bytes)
     }
 

@@ -37,7 +37,6 @@ mod chunks;
 pub use chunks::{ChunkCuts, ChunkCutter, passes_by_chunks, verify_in_chunks};
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -57,6 +56,7 @@ pub struct FeedStamp {
 }
 
 impl FeedStamp {
+    #[cfg(unix)]
     pub fn of(path: &Path) -> std::io::Result<FeedStamp> {
         use std::os::unix::fs::MetadataExt;
         let metadata = std::fs::metadata(path)?;
@@ -65,6 +65,22 @@ impl FeedStamp {
             modified_ns: metadata.mtime() * 1_000_000_000 + metadata.mtime_nsec(),
             inode: metadata.ino(),
             changed_ns: metadata.ctime() * 1_000_000_000 + metadata.ctime_nsec(),
+        })
+    }
+
+    /// Where files have no inode or change time: the length and modification time.
+    #[cfg(not(unix))]
+    pub fn of(path: &Path) -> std::io::Result<FeedStamp> {
+        let metadata = std::fs::metadata(path)?;
+        let modified = metadata.modified()?;
+        let since_epoch = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Ok(FeedStamp {
+            len: metadata.len(),
+            modified_ns: i64::try_from(since_epoch.as_nanos()).unwrap_or(i64::MAX),
+            inode: 0,
+            changed_ns: 0,
         })
     }
 }
@@ -315,7 +331,7 @@ fn check_pieces(path: &Path, format: ChannelFormat, plan: &SplicePlan) -> Result
     let len = file.metadata()?.len();
     let read = |offset: u64, len: u64| -> std::io::Result<Vec<u8>> {
         let mut bytes = vec![0; len as usize];
-        file.read_exact_at(&mut bytes, offset)?;
+        crate::positioned::read_exact_at(&file, &mut bytes, offset)?;
         Ok(bytes)
     };
     let header = read(0, plan.header_end)?;

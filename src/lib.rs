@@ -28,6 +28,7 @@ pub mod money;
 pub mod output;
 pub mod pimfeed_folder;
 pub mod pipeline;
+pub mod positioned;
 pub mod presets;
 pub mod publish;
 pub mod push;

@@ -73,7 +73,7 @@ impl FeedFile {
             let mut at = offset;
             while at < offset + len {
                 let chunk = ((offset + len - at) as usize).min(buffer.len());
-                std::os::unix::fs::FileExt::read_exact_at(source, &mut buffer[..chunk], at)?;
+                crate::positioned::read_exact_at(source, &mut buffer[..chunk], at)?;
                 self.write_all(&buffer[..chunk])?;
                 at += chunk as u64;
             }

@@ -11,7 +11,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
@@ -33,6 +32,12 @@ const EAGER_BYTES: u64 = u64::MAX;
 /// is set, so the tests' small catalogs go through the thread too; a release build has no
 /// such setting.
 fn sizes() -> (u64, u64) {
+    // Windows moves a handle's cursor with every positioned read or write, and the copying
+    // thread's handle would share the writer's cursor: there every range is copied at once,
+    // on the writer's thread (see `crate::positioned`).
+    if cfg!(not(unix)) {
+        return (u64::MAX, u64::MAX);
+    }
     #[cfg(debug_assertions)]
     {
         static SIZES: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
@@ -296,7 +301,7 @@ fn run(
     let mut at = from;
     while at < to {
         let chunk = (to - at).min(buffer.len() as u64) as usize;
-        destination.read_exact_at(&mut buffer[..chunk], at)?;
+        crate::positioned::read_exact_at(destination, &mut buffer[..chunk], at)?;
         hasher.update(&buffer[..chunk]);
         at += chunk as u64;
     }
@@ -356,11 +361,11 @@ pub fn copy_range(
     let mut buffer = vec![0; len.min(1 << 20) as usize];
     while len > 0 {
         let chunk = len.min(buffer.len() as u64) as usize;
-        let read = source.read_at(&mut buffer[..chunk], from)?;
+        let read = crate::positioned::read_at(source, &mut buffer[..chunk], from)?;
         if read == 0 {
             return Err(short());
         }
-        destination.write_all_at(&buffer[..read], to)?;
+        crate::positioned::write_all_at(destination, &buffer[..read], to)?;
         from += read as u64;
         to += read as u64;
         len -= read as u64;

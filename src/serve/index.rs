@@ -11,7 +11,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -491,7 +490,7 @@ impl Index {
         let file = &self.files[self.products[product.position].file as usize];
         let (start, len) = file.last_build;
         let mut lines = vec![0; len as usize];
-        self.last_build.read_exact_at(&mut lines, start)?;
+        crate::positioned::read_exact_at(&self.last_build, &mut lines, start)?;
         for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let content: Product = serde_json::from_slice(line).map_err(std::io::Error::other)?;
             if *content.sku == *product.sku {
@@ -567,7 +566,7 @@ fn contains_folded(text: &str, word: &str) -> bool {
 
 fn read_at(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = vec![0; len as usize];
-    File::open(path)?.read_exact_at(&mut bytes, offset)?;
+    crate::positioned::read_exact_at(&File::open(path)?, &mut bytes, offset)?;
     Ok(bytes)
 }
 
@@ -700,7 +699,7 @@ impl<'p> RowsBuilder<'p> {
 
 fn read_range(file: &File, (start, len): (u64, u64)) -> std::io::Result<Vec<u8>> {
     let mut bytes = vec![0; len as usize];
-    file.read_exact_at(&mut bytes, start)?;
+    crate::positioned::read_exact_at(file, &mut bytes, start)?;
     Ok(bytes)
 }
 

@@ -12,6 +12,7 @@
 //! find the end. The stamp is taken before the bytes are read, as before: when an editor saves
 //! in between, the stamp is the older one, and the next build reads the file again.
 
+#[cfg(unix)]
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read};
@@ -22,6 +23,8 @@ use crate::cache;
 /// The folder of the files stamped last, open.
 #[derive(Default)]
 pub(crate) struct FolderStamps {
+    /// Unused where there is no `openat` (not Unix): files are opened by their paths.
+    #[cfg_attr(not(unix), allow(dead_code))]
     folder: Option<(PathBuf, File)>,
 }
 
@@ -45,9 +48,12 @@ impl FolderStamps {
             let mut file = open_in(folder, name)?;
             return read_whole(&mut file, size);
         }
+        #[cfg(not(unix))]
+        let _ = size;
         std::fs::read(path)
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))]
     fn open(&mut self, parent: &Path) -> io::Result<&File> {
         if self
             .folder
@@ -118,6 +124,7 @@ fn open_in(folder: &File, name: &std::ffi::OsStr) -> io::Result<File> {
 }
 
 /// Everything `file` has to read, when its size was `size` a moment ago: normally one read.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn read_whole(file: &mut impl Read, size: Option<u64>) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let Some(size) = size.and_then(|size| usize::try_from(size).ok()) else {
