@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "text",
             "pimfeed_folder",
             "staging",
+            "positioned",
         ],
     ),
     ("the catalog lock", &["lock"]),
