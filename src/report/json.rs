@@ -10,7 +10,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict, Report};
-use crate::text::json::{write_str, write_u64};
+use crate::text::json::{array, write_str, write_u64};
 use crate::verdict::Reason;
 
 /// Bytes are handed to the file in pieces of about this size: the report is as long as the
@@ -33,6 +33,12 @@ impl<W: Write> JsonOut<W> {
 
     fn number(&mut self, number: u64) {
         write_u64(&mut self.buf, number);
+    }
+
+    /// `,"key":`, for a member after the first.
+    fn next_key(&mut self, key: &str) {
+        self.raw(b",");
+        self.key(key);
     }
 
     /// `"key":`, for a key that needs no escape.
@@ -91,46 +97,37 @@ pub(super) fn write(report: &Report, out: impl Write) -> serde_json::Result<()> 
     json.raw(b"{");
     json.key("generated_at");
     json.str(&report.generated_at);
-    json.raw(b",");
-    json.key("catalog");
+    json.next_key("catalog");
     json.str(&report.catalog);
-    json.raw(b",");
-    json.key("summary");
+    json.next_key("summary");
     json.serde(&report.summary)?;
     if let Some(stale) = &report.erp_stale {
-        json.raw(b",");
-        json.key("erp_stale");
+        json.next_key("erp_stale");
         json.str(stale);
     }
-    json.raw(b",");
-    json.key("channels");
+    json.next_key("channels");
     json.array(&report.channels, channel)?;
-    json.raw(b",");
-    json.key("products");
+    json.next_key("products");
     json.array(&report.products, |json, product| {
         completeness(json, product);
         Ok(())
     })?;
-    json.raw(b",");
-    json.key("content_without_erp");
+    json.next_key("content_without_erp");
     json.array(&report.content_without_erp, |json, product| {
         product_ref(json, product);
         Ok(())
     })?;
-    json.raw(b",");
-    json.key("erp_without_content");
+    json.next_key("erp_without_content");
     json.array(&report.erp_without_content, |json, sku| {
         json.str(sku);
         Ok(())
     })?;
-    json.raw(b",");
-    json.key("content_with_errors");
+    json.next_key("content_with_errors");
     json.array(&report.content_with_errors, |json, product| {
         product_ref(json, product);
         Ok(())
     })?;
-    json.raw(b",");
-    json.key("diagnostics");
+    json.next_key("diagnostics");
     json.array(&report.diagnostics, |json, diagnostic| {
         json.serde(diagnostic)
     })?;
@@ -142,30 +139,22 @@ fn channel<W: Write>(json: &mut JsonOut<W>, channel: &ChannelReport) -> serde_js
     json.raw(b"{");
     json.key("name");
     json.str(&channel.name);
-    json.raw(b",");
-    json.key("kind");
+    json.next_key("kind");
     json.str(&channel.kind);
-    json.raw(b",");
-    json.key("locale");
+    json.next_key("locale");
     json.str(&channel.locale);
-    json.raw(b",");
-    json.key("output");
+    json.next_key("output");
     json.str(&channel.output);
-    json.raw(b",");
-    json.key("items");
+    json.next_key("items");
     json.number(channel.items as u64);
-    json.raw(b",");
-    json.key("excluded");
+    json.next_key("excluded");
     json.number(channel.excluded as u64);
-    json.raw(b",");
-    json.key("left_out");
+    json.next_key("left_out");
     json.array(&channel.left_out, verdict)?;
-    json.raw(b",");
-    json.key("warnings");
+    json.next_key("warnings");
     json.array(&channel.warnings, verdict)?;
     if !channel.notes.is_empty() {
-        json.raw(b",");
-        json.key("notes");
+        json.next_key("notes");
         json.array(&channel.notes, |json, note| {
             json.str(note);
             Ok(())
@@ -179,17 +168,13 @@ fn verdict<W: Write>(json: &mut JsonOut<W>, verdict: &ProductVerdict) -> serde_j
     json.raw(b"{");
     json.key("sku");
     json.str(&verdict.sku);
-    json.raw(b",");
-    json.key("file");
+    json.next_key("file");
     json.str(&verdict.file);
-    json.raw(b",");
-    json.key("line");
+    json.next_key("line");
     json.number(u64::from(verdict.line));
-    json.raw(b",");
-    json.key("completeness");
+    json.next_key("completeness");
     json.number(u64::from(verdict.completeness));
-    json.raw(b",");
-    json.key("reasons");
+    json.next_key("reasons");
     json.array(&verdict.reasons, reason)?;
     json.raw(b"}");
     Ok(())
@@ -200,21 +185,17 @@ fn reason<W: Write>(json: &mut JsonOut<W>, reason: &Reason) -> serde_json::Resul
     json.key("code");
     json.str(reason.code);
     if let Some(attribute) = &reason.attribute {
-        json.raw(b",");
-        json.key("attribute");
+        json.next_key("attribute");
         json.str(attribute);
     }
-    json.raw(b",");
-    json.key("message");
+    json.next_key("message");
     json.str(&reason.message);
     if let Some(line) = reason.line {
-        json.raw(b",");
-        json.key("line");
+        json.next_key("line");
         json.number(u64::from(line));
     }
     if let Some(blame) = &reason.blame {
-        json.raw(b",");
-        json.key("blame");
+        json.next_key("blame");
         json.serde(blame)?;
     }
     json.raw(b"}");
@@ -225,30 +206,22 @@ fn completeness<W: Write>(json: &mut JsonOut<W>, product: &ProductCompleteness) 
     json.raw(b"{");
     json.key("sku");
     json.str(&product.sku);
-    json.raw(b",");
-    json.key("file");
+    json.next_key("file");
     json.str(&product.file);
-    json.raw(b",");
-    json.key("completeness");
-    json.raw(b"[");
-    for (index, percent) in product.completeness.iter().enumerate() {
-        if index > 0 {
-            json.raw(b",");
-        }
-        json.number(u64::from(*percent));
-    }
-    json.raw(b"]}");
+    json.next_key("completeness");
+    array(&mut json.buf, &product.completeness, |out, percent| {
+        write_u64(out, u64::from(*percent));
+    });
+    json.raw(b"}");
 }
 
 fn product_ref<W: Write>(json: &mut JsonOut<W>, product: &ProductRef) {
     json.raw(b"{");
     json.key("sku");
     json.str(&product.sku);
-    json.raw(b",");
-    json.key("file");
+    json.next_key("file");
     json.str(&product.file);
-    json.raw(b",");
-    json.key("line");
+    json.next_key("line");
     json.number(u64::from(product.line));
     json.raw(b"}");
 }
