@@ -239,3 +239,27 @@ pub fn fields<'a>(item: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 pub fn flat(text: &str) -> String {
     text.replace('│', " ").split_whitespace().collect()
 }
+
+/// Commits every file of the catalog as `author`; returns the commit id.
+pub fn commit_all(repo: &git2::Repository, author: &str, message: &str) -> String {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let when = git2::Time::new(1_767_268_800, 0);
+    let signature = git2::Signature::new(author, "someone@example.com", &when).unwrap();
+    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
+    .unwrap()
+    .to_string()
+}

@@ -43,16 +43,7 @@ fn runs_copied_behind_give_the_bytes_of_a_build_without_the_cache() {
         return;
     }
     let catalog = Catalog::example();
-    let mut files: Vec<String> = walkdir::WalkDir::new(catalog.path().join("content/products"))
-        .sort_by_file_name()
-        .into_iter()
-        .map(|entry| entry.unwrap().path().to_path_buf())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .map(|path| {
-            let relative = path.strip_prefix(catalog.path()).unwrap();
-            relative.to_string_lossy().into_owned()
-        })
-        .collect();
+    let mut files = product_files(&catalog);
     assert!(files.len() > 10, "the example has products to edit");
     let picked = [
         files.remove(0),
@@ -74,16 +65,7 @@ fn runs_copied_behind_into_an_amazon_feed_in_parts_give_the_bytes_of_a_build_wit
         return;
     }
     let catalog = Catalog::fixture("marketplaces");
-    let files: Vec<String> = walkdir::WalkDir::new(catalog.path().join("content/products"))
-        .sort_by_file_name()
-        .into_iter()
-        .map(|entry| entry.unwrap().path().to_path_buf())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .map(|path| {
-            let relative = path.strip_prefix(catalog.path()).unwrap();
-            relative.to_string_lossy().into_owned()
-        })
-        .collect();
+    let files = product_files(&catalog);
     let first = files.first().unwrap().as_str();
     edits_match_a_build_without_the_cache(&catalog, &[first], false);
 }
@@ -166,4 +148,18 @@ fn a_crash_around_the_swap_with_runs_copied_behind_leaves_one_whole_build() {
         catalog.run(&["build", "--no-cache"]).expect(0);
         assert_same(&with_cache, &outputs(&catalog));
     }
+}
+
+/// The catalog's product files, catalog-relative, in catalog order.
+fn product_files(catalog: &Catalog) -> Vec<String> {
+    walkdir::WalkDir::new(catalog.path().join("content/products"))
+        .sort_by_file_name()
+        .into_iter()
+        .map(|entry| entry.unwrap().path().to_path_buf())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .map(|path| {
+            let relative = path.strip_prefix(catalog.path()).unwrap();
+            relative.to_string_lossy().into_owned()
+        })
+        .collect()
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::Catalog;
+use crate::common::{Catalog, commit_all};
 
 /// The basic catalog with `titel` instead of `title` in DR-1's file: DR-1 is a product with
 /// a content error, not an ERP item without content.
@@ -444,30 +444,6 @@ fn a_filter_typo_shows_the_users_expression_not_pimfeeds_template() {
         "{human}"
     );
     assert!(human.contains("    erp.stok > 0\n"), "{human}");
-}
-
-/// Commits every file of the catalog as `author`; returns the commit id.
-fn commit_all(repo: &git2::Repository, author: &str, message: &str) -> String {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let when = git2::Time::new(1_767_268_800, 0);
-    let signature = git2::Signature::new(author, "someone@example.com", &when).unwrap();
-    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repo.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        message,
-        &tree,
-        &parents,
-    )
-    .unwrap()
-    .to_string()
 }
 
 fn dr2_blame(catalog: &Catalog) -> Value {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use git2::Repository;
 
-use crate::common::Catalog;
+use crate::common::{Catalog, commit_all};
 use crate::watch_kept::{next_build, watch};
 
 const DR1: &str = "content/products/tools/DR-1.toml";
@@ -17,22 +17,8 @@ const DR1: &str = "content/products/tools/DR-1.toml";
 fn committed(catalog: &Catalog) -> Repository {
     catalog.write(".gitignore", "/feeds\n/.feeds.*\n/.pimfeed\n*.local\n");
     let repo = Repository::init(catalog.path()).unwrap();
-    commit_all(&repo);
+    commit_all(&repo, "Test", "c");
     repo
-}
-
-fn commit_all(repo: &Repository) {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = git2::Signature::now("Test", "test@example.com").unwrap();
-    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &parents)
-        .unwrap();
 }
 
 /// The manifest's `git` field as (commit, dirty).
@@ -80,7 +66,7 @@ fn between_rebuilds(catalog: &Catalog, repo: &Repository, rebuild: &mut dyn FnMu
     expect(true, "a staged change, the file as committed");
 
     // Committed as the working tree has it: a new commit, the tree clean.
-    commit_all(repo);
+    commit_all(repo, "Test", "c");
     same_again();
     rebuild();
     expect(false, "after a commit");
