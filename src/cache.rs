@@ -5,7 +5,7 @@
 //! catalog order, and `head.bin` says what the entries are valid for. An entry is keyed by a
 //! hash of the file's bytes and a hash of the ERP records of its SKUs; it keeps the gate's
 //! verdict on each product for each channel, where each rendered item sits in the feeds that
-//! build published, and where its products sit in `.pimfeed/last-build/products.jsonl`. A
+//! build published, and where its products' lines sit in the last build (`.pimfeed/last-build/`). A
 //! later build copies those bytes instead of rendering them again.
 //!
 //! The cache is an optimisation only. It is not used when anything else could have changed
@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::erp::ErpRecord;
 pub use crate::feed_fragments::{FeedStamp, SpliceSource};
+use crate::last_build::ProductLines;
 use crate::pimfeed_folder;
 use crate::render::ItemSpan;
 use crate::verdict::{Reason, Verdict};
@@ -38,7 +39,7 @@ pub use kept::{KeptEntries, KeptSlot, take_from as take_kept};
 const HEAD: &str = "head.bin";
 const ENTRIES: &str = "entries.bin";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 pub type Digest32 = [u8; 32];
 
@@ -133,7 +134,8 @@ pub struct FileEntry {
     pub content: Digest32,
     /// [`erp_digest`] of its products' SKUs.
     pub erp: Digest32,
-    /// Its products' lines in the build's `products.jsonl`: start and length in bytes.
+    /// Its products' lines in the last build (see [`ProductLines`]): start and length in
+    /// bytes.
     pub last_build: (u64, u64),
     /// False when the file had errors, or warnings that depend on other files (a duplicate
     /// SKU or title): the next build parses it again (a refresh still finds its products
@@ -305,7 +307,8 @@ struct Head {
     started_ns: i64,
     /// Each channel's feed files, in order.
     feeds: Vec<Vec<PublishedFeed>>,
-    last_build: Option<(String, Stamp)>,
+    /// The last build's folder (catalog-relative), and the stamp of each of its line files.
+    last_build: Option<(String, Vec<(String, Stamp)>)>,
     /// [`records_digest`] of the ERP records the build had: every reusable entry's
     /// [`FileEntry::erp`] was made or checked with exactly those records.
     erp_records: Option<Digest32>,
@@ -478,8 +481,8 @@ impl Previous {
             return None;
         }
         entries.fill().ok()?;
-        let intact = |(file, stamp): &(String, Stamp)| {
-            Stamp::of(&root.join(file)).is_ok_and(|now| now == *stamp)
+        let intact = |(folder, stamps): &(String, Vec<(String, Stamp)>)| {
+            last_build_stamps(&root.join(folder)).is_ok_and(|now| now == *stamps)
         };
         let feed_intact = |feed: &PublishedFeed| {
             FeedStamp::of(&root.join(&feed.path)).is_ok_and(|now| now == feed.stamp)
@@ -599,11 +602,25 @@ impl Previous {
             .collect()
     }
 
-    /// A reader of the last build's `products.jsonl`, to copy lines from.
-    pub fn last_build_reader(&self) -> Option<OldFile> {
-        let (file, _) = self.head.last_build.as_ref()?;
-        Some(OldFile::new(self.root.join(file)))
+    /// The last build's product lines, to copy or read lines from.
+    pub fn last_build_lines(&self) -> Option<ProductLines> {
+        let (folder, _) = self.head.last_build.as_ref()?;
+        ProductLines::open(&self.root.join(folder)).ok()
     }
+}
+
+/// The stamp of each line file of the last build in `folder`, in order: a build copies lines
+/// from them only while they are all as it left them.
+fn last_build_stamps(folder: &Path) -> io::Result<Vec<(String, Stamp)>> {
+    let lines = ProductLines::open(folder)?;
+    (0..lines.files().len())
+        .map(|index| {
+            Ok((
+                lines.files()[index].name.clone(),
+                Stamp::of(&lines.path(index))?,
+            ))
+        })
+        .collect()
 }
 
 /// The bytes of a path spelled as a walk spells it (components joined by single `/`, no
@@ -1093,9 +1110,9 @@ impl Writer {
         last_build: Option<String>,
     ) -> io::Result<()> {
         self.entries.flush()?;
-        let stamped = |file: String| -> io::Result<(String, Stamp)> {
-            let stamp = Stamp::of(&root.join(&file))?;
-            Ok((file, stamp))
+        let stamped = |folder: String| -> io::Result<(String, Vec<(String, Stamp)>)> {
+            let stamps = last_build_stamps(&root.join(&folder))?;
+            Ok((folder, stamps))
         };
         let head = Head {
             format: FORMAT,

@@ -18,7 +18,7 @@ use crate::text::escape::is_xml_char;
 
 mod copy_behind;
 
-pub use copy_behind::{CopyBehind, Copying, eager_bytes as copy_eager_bytes};
+pub use copy_behind::{CopyBehind, Copying, copy_range, eager_bytes as copy_eager_bytes};
 
 /// A feed file being written, and optionally its gzip twin: compressed in the same pass, so a
 /// big feed is never read twice or held in memory.

@@ -18,7 +18,7 @@
 //!   marketplace accepted;
 //! - the **lock** ([`LOCK`]) between runs.
 //!
-//! What is inside each entry (the cache's files, the last build's `products.jsonl`) is the
+//! What is inside each entry (the cache's files, the last build's product lines) is the
 //! format of the module that writes it, and the staging folders a swap fills beside the last
 //! build are named by [`crate::swap`], as those beside `feeds/` are. The last pull's file
 //! keeps its historical name, `erp-snapshot.json`, so catalogs that already have one keep

@@ -11,7 +11,7 @@
 //! 3. The pending last build is exchanged with `.pimfeed/last-build`, and the previous feeds and
 //!    last build are renamed to `.feeds.trash-PID` and `.pimfeed/.last-build.trash-PID`, which
 //!    a thread of their own removes: deleting a feed of a hundred megabytes and the previous
-//!    `products.jsonl` took a tenth of a second or more, which the swap no longer waits for.
+//!    product lines took a tenth of a second or more, which the swap no longer waits for.
 //!    A trash folder is never put live or read; a killed run's is removed by the next run.
 //!
 //! A crash before step 2 leaves the previous feeds with the previous last build; one after it

@@ -3,7 +3,7 @@
 //! The bytes are exactly those of `serde_json::to_writer(product)`: compact, fields in
 //! declaration order, objects in insertion order, numbers as they were written. `refresh`,
 //! `serve` and `diff` read the lines back with serde_json, and the build cache copies lines
-//! from one build's `products.jsonl` into the next, so the two must never differ (the tests
+//! from one build's product lines into the next, so the two must never differ (the tests
 //! below compare them). A cold build writes every product on the writer thread; serde_json's
 //! generic path and its byte-at-a-time escaping of the long descriptions were most of the
 //! time it took. Strings and values are written by [`crate::text::json`], which the JSON

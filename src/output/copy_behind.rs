@@ -1,9 +1,9 @@
 //! Copying long byte ranges of an old file into a new one on a thread of their own, while the
 //! writer goes on writing what comes after them.
 //!
-//! A build after a one-line edit keeps almost all of the last build's feed and
-//! `products.jsonl`: a run of a hundred megabytes copied (in the kernel, but on ext4 byte by
-//! byte, without reflinks) where the run ends, which is at the end of the stream or later.
+//! A build after a one-line edit keeps almost all of the last build's feed: a run of a
+//! hundred megabytes copied (in the kernel, but on ext4 byte by byte, without reflinks) where
+//! the run ends, which is at the end of the stream or later.
 //! Each range has its place in the new file when it is handed over (when its run ends), so
 //! the writer leaves a gap of its length and writes on behind it; the thread fills the gap,
 //! beside the parse-back, the report and the blame. The file is whole once

@@ -9,7 +9,6 @@ use super::timings::Stopwatch;
 use super::verify::verify_feeds;
 use super::{Build, ErpPull, Failure, Mode, Outcome};
 use crate::cache;
-use crate::last_build;
 use crate::output::{self, FileStats};
 use crate::pimfeed_folder;
 use crate::report::{self, ProductRef, Report};
@@ -301,7 +300,7 @@ impl Build<'_> {
             // better none. It is an optimisation, so failing to keep it fails nothing.
             let output = prepared.config.build.output.display().to_string();
             let feeds = feed_files(&manifest.channels, &output, items_checked);
-            let last_build = format!("{}/{}", pimfeed_folder::LAST_BUILD, last_build::PRODUCTS);
+            let last_build = pimfeed_folder::LAST_BUILD.to_string();
             if !cache_complete
                 || writer
                     .commit(&prepared.root, feeds, Some(last_build))

@@ -43,12 +43,23 @@ impl Build<'_> {
     ) -> Result<Streamed, Failure> {
         let staging = self.create_staging()?;
         let last_build_writer = match self.mode() {
-            Mode::Build => Some(LastBuildWriter::create(&self.prepared.root).map_err(
-                Failure::io(format!(
-                    "cannot keep this build's content in {}",
-                    self.prepared.root.join(pimfeed_folder::LAST_BUILD).display()
-                )),
-            )?),
+            Mode::Build => {
+                // A build from the cache copies the lines of unchanged files from the last build.
+                let previous = last_cache
+                    .as_ref()
+                    .and_then(cache::Previous::last_build_lines);
+                Some(
+                    LastBuildWriter::create(&self.prepared.root, previous).map_err(Failure::io(
+                        format!(
+                            "cannot keep this build's content in {}",
+                            self.prepared
+                                .root
+                                .join(pimfeed_folder::LAST_BUILD)
+                                .display()
+                        ),
+                    ))?,
+                )
+            }
             Mode::Check | Mode::Refresh => None,
         };
         let feeds = self
@@ -159,17 +170,12 @@ impl Build<'_> {
             _ => Vec::new(),
         };
         old_feeds.resize_with(feeds.len(), cache::OldFeed::empty);
-        let old_last_build = match self.mode() {
-            Mode::Build => last_cache.and_then(cache::Previous::last_build_reader),
-            Mode::Check | Mode::Refresh => None,
-        };
         // A file has a product or more; the last build's count, when its cache knows it.
         let last_products = last_cache.and_then(cache::Previous::products);
         Sinks {
             feeds,
             old_feeds,
             last_build,
-            old_last_build,
             cache,
             expected_products: self.files.len().max(last_products.unwrap_or(0)),
         }
@@ -189,7 +195,7 @@ impl Build<'_> {
         let keep_days = prepared.config.guard.keep_last_good_days;
         Ok(match (self.mode(), last_cache) {
             (Mode::Refresh, Some(cache)) => {
-                let last_build = cache.last_build_reader().ok_or(Failure::NoLastBuild)?;
+                let last_build = cache.last_build_lines().ok_or(Failure::NoLastBuild)?;
                 Box::new(LastBuildThroughCache {
                     cache,
                     last_build,

@@ -28,7 +28,6 @@ pub(crate) struct Sinks<'a> {
     /// Per channel, the last build's feed (empty without the cache).
     pub(crate) old_feeds: Vec<cache::OldFeed>,
     pub(crate) last_build: Option<LastBuildWriter>,
-    pub(crate) old_last_build: Option<cache::OldFile>,
     pub(crate) cache: Option<cache::Writer>,
     /// How many products the run expects: room for the tally's rows at once.
     pub(crate) expected_products: usize,
@@ -68,13 +67,7 @@ pub(crate) fn write_batches<'a>(
         let started = Instant::now();
         for work in works {
             complete &= batch
-                .add(
-                    work,
-                    sinks.last_build.as_mut(),
-                    sinks.old_last_build.as_mut(),
-                    &mut tally,
-                    by_sku,
-                )
+                .add(work, sinks.last_build.as_mut(), &mut tally, by_sku)
                 .map_err(Failure::io("cannot keep this build's content"))?;
         }
         let entries = batch.write(&mut sinks.feeds, &mut sinks.old_feeds)?;
@@ -178,18 +171,14 @@ impl BatchWriter {
         &mut self,
         work: FileWork,
         last_build: Option<&mut LastBuildWriter>,
-        old_last_build: Option<&mut cache::OldFile>,
         tally: &mut Tally,
         by_sku: &HashMap<&str, &ErpRecord>,
     ) -> std::io::Result<bool> {
         match work {
             FileWork::Cached(mut entry) => {
                 if let Some(last_build) = last_build {
-                    let old = old_last_build.ok_or_else(|| {
-                        std::io::Error::other("the build cache has no last build to copy from")
-                    })?;
                     let (start, len) = entry.last_build;
-                    entry.last_build.0 = last_build.copy_lines(|| old.file(), start, len)?;
+                    entry.last_build.0 = last_build.copy_lines(start, len)?;
                 }
                 for product in &entry.products {
                     let sku = product.sku.clone();

@@ -1,7 +1,7 @@
 //! Pieces of JSON written straight into a feed item's bytes, each the bytes serde_json writes
 //! for the same value: for presets that write their items without building a tree of JSON
 //! values per product first. Strings, `serde_json::Value`s, arrays and objects are written by
-//! [`crate::text::json`], which the last build's `products.jsonl` shares.
+//! [`crate::text::json`], which the last build's product lines share.
 
 use std::str::FromStr;
 

@@ -1,7 +1,7 @@
 //! What `serve`'s pages need of a build, small enough for a catalog of a million products:
 //! per product its SKU, title, family, file and line, and per channel its status and
 //! completeness. Everything bigger is read from the build's files when a page asks for it:
-//! the product's content from `products.jsonl`, where its items sit from its file's entry in
+//! the product's content from the last build's product lines, where its items sit from its file's entry in
 //! the build cache, the items themselves from the feeds. The reasons a channel gives and the
 //! ERP numbers are kept packed ([`Verdicts`], [`ErpNumbers`]).
 //!
@@ -22,7 +22,7 @@ use super::verdicts::{self, ShownReason, Verdicts, VerdictsBuilder};
 use crate::cache::{self, Digest32, EntriesFile, EntryAt};
 use crate::config::Config;
 use crate::content::Product;
-use crate::last_build;
+use crate::last_build::ProductLines;
 use crate::pimfeed_folder;
 use crate::pipeline::{Manifest, Outcome};
 use crate::report::Report;
@@ -50,8 +50,8 @@ pub struct Index {
     erp: Arc<ErpNumbers>,
     /// The build cache's entries, open (a newer build replaces the file, never changes it).
     entries: Option<EntriesFile>,
-    /// The build's `products.jsonl`, open for the same reason.
-    last_build: File,
+    /// The build's product lines, every file open for the same reason.
+    last_build: ProductLines,
     /// What this build changed against the one before.
     pub changes: Changes,
     /// SKUs the build before had and this one has not, with their file (a file that no longer
@@ -64,7 +64,7 @@ struct FileRow {
     path: Arc<str>,
     /// Its bytes' digest, to tell what a save changed.
     content: Digest32,
-    /// Its products' lines in the build's `products.jsonl`.
+    /// Where its products' lines are in the last build: start and length in bytes.
     last_build: (u64, u64),
     /// Its entry in the build cache, when the build kept one.
     entry: Option<EntryAt>,
@@ -182,7 +182,7 @@ pub struct ChangedProduct {
 
 const CHANGES_SHOWN: usize = 50;
 
-/// A product line of `products.jsonl`, read for what the index keeps.
+/// A product line of the last build, read for what the index keeps.
 #[derive(Deserialize)]
 struct LightProduct {
     sku: String,
@@ -213,11 +213,9 @@ impl Index {
         links: &Links,
         laps: &mut Laps,
     ) -> std::io::Result<(Index, Report)> {
-        let path = root
-            .join(pimfeed_folder::LAST_BUILD)
-            .join(last_build::PRODUCTS);
-        let last_build = File::open(&path)
-            .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
+        // Every line file opened now: the index reads products from this build's files
+        // while later builds swap theirs in.
+        let last_build = ProductLines::open(&root.join(pimfeed_folder::LAST_BUILD))?.opened()?;
         let entries = EntriesFile::open(root).ok();
         let locale = config.catalog.locales.first().cloned().unwrap_or_default();
         let mut rows = RowsBuilder::new(previous, locale, &last_build);
@@ -489,8 +487,7 @@ impl Index {
     pub fn content(&self, product: &ProductView) -> std::io::Result<Option<Product>> {
         let file = &self.files[self.products[product.position].file as usize];
         let (start, len) = file.last_build;
-        let mut lines = vec![0; len as usize];
-        crate::positioned::read_exact_at(&self.last_build, &mut lines, start)?;
+        let lines = self.last_build.read(start, len)?;
         for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let content: Product = serde_json::from_slice(line).map_err(std::io::Error::other)?;
             if *content.sku == *product.sku {
@@ -575,14 +572,14 @@ fn read_at(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
 struct RowsBuilder<'p> {
     previous: Option<PreviousFiles<'p>>,
     locale: String,
-    last_build: &'p File,
+    last_build: &'p ProductLines,
     files: Vec<FileRow>,
     products: Vec<ProductRow>,
     families: Families,
 }
 
 impl<'p> RowsBuilder<'p> {
-    fn new(previous: Option<&'p Index>, locale: String, last_build: &'p File) -> Self {
+    fn new(previous: Option<&'p Index>, locale: String, last_build: &'p ProductLines) -> Self {
         RowsBuilder {
             families: Families::new(previous.map_or(&[][..], |p| &p.family_names)),
             previous: previous.map(|index| PreviousFiles { index, next: 0 }),
@@ -641,7 +638,7 @@ impl<'p> RowsBuilder<'p> {
         Ok(())
     }
 
-    /// Every product of `products.jsonl`, for a build that kept no cache.
+    /// Every product of the last build, for a build that kept no cache.
     fn add_last_build(&mut self) -> std::io::Result<()> {
         #[derive(Deserialize)]
         struct Placed {
@@ -650,8 +647,7 @@ impl<'p> RowsBuilder<'p> {
             #[serde(flatten)]
             light: LightProduct,
         }
-        let len = self.last_build.metadata()?.len();
-        let bytes = read_range(self.last_build, (0, len))?;
+        let bytes = self.last_build.read(0, self.last_build.len())?;
         let mut start = 0u64;
         for line in bytes.split_inclusive(|b| *b == b'\n') {
             let placed: Placed = serde_json::from_slice(line).map_err(std::io::Error::other)?;
@@ -689,18 +685,13 @@ impl<'p> RowsBuilder<'p> {
     }
 
     fn light_products(&self, range: (u64, u64)) -> std::io::Result<Vec<LightProduct>> {
-        read_range(self.last_build, range)?
+        self.last_build
+            .read(range.0, range.1)?
             .split(|b| *b == b'\n')
             .filter(|line| !line.is_empty())
             .map(|line| serde_json::from_slice(line).map_err(std::io::Error::other))
             .collect()
     }
-}
-
-fn read_range(file: &File, (start, len): (u64, u64)) -> std::io::Result<Vec<u8>> {
-    let mut bytes = vec![0; len as usize];
-    crate::positioned::read_exact_at(file, &mut bytes, start)?;
-    Ok(bytes)
 }
 
 /// The last index's files, walked in catalog order alongside the new build's.

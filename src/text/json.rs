@@ -2,7 +2,7 @@
 //! bytes serde_json writes for the same value (compact, objects in insertion order, numbers as
 //! they were read: pimfeed's serde_json keeps `preserve_order` and `arbitrary_precision`).
 //!
-//! The last build's `products.jsonl` and the JSON channels (webshop, bol, Amazon) write their
+//! The last build's product lines and the JSON channels (webshop, bol, Amazon) write their
 //! lines and items with these instead of serde_json's generic serialiser. The bytes must never
 //! differ from serde_json's: `refresh`, `serve` and `diff` read the lines back with serde_json,
 //! the build cache copies lines and items from one build into the next, and a feed must not

@@ -24,10 +24,8 @@ pub(crate) fn outputs(catalog: &Catalog) -> Vec<(PathBuf, Vec<u8>)> {
         manifest["channels"].to_string().into_bytes(),
     ));
     files.push((
-        "products.jsonl".into(),
-        catalog
-            .read(".pimfeed/last-build/products.jsonl")
-            .into_bytes(),
+        "the last build's products".into(),
+        catalog.last_build_products().into_bytes(),
     ));
     files
 }

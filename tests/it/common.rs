@@ -56,6 +56,21 @@ impl Catalog {
             .unwrap_or_else(|err| panic!("cannot read {relative}: {err}"))
     }
 
+    /// The last build's product lines, every line file's in order, as one text.
+    pub fn last_build_products(&self) -> String {
+        let dir = self.path().join(".pimfeed/last-build/products");
+        let mut names: Vec<_> = fs::read_dir(&dir)
+            .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".jsonl"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|name| fs::read_to_string(dir.join(name)).unwrap())
+            .collect()
+    }
+
     /// The header and rows of a CSV file, parsed with the `csv` crate.
     pub fn csv(&self, relative: &str) -> (csv::StringRecord, Vec<csv::StringRecord>) {
         let text = self.read(relative);

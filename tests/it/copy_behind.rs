@@ -1,9 +1,10 @@
-//! Long runs of the last build's feeds and `products.jsonl` are copied on a thread of their
-//! own, into gaps the writer leaves, while the build goes on. A debug build copies every run
-//! that way when `PIMFEED_COPY_BEHIND=1,1` is set (a run of one byte is long enough, and a
-//! growing run is handed over at every item), so these small catalogs take that path: the
-//! feeds and `products.jsonl` are still byte for byte those of a build without the cache, a
-//! broken new item still swaps nothing in, and a crash still leaves one whole build.
+//! Long runs of the last build's feeds are copied on a thread of their own, into gaps the
+//! writer leaves, while the build goes on. A debug build copies every run that way when
+//! `PIMFEED_COPY_BEHIND=1,1` is set (a run of one byte is long enough, and a growing run is
+//! handed over at every item), so these small catalogs take that path; and it splits the last
+//! build's product lines over files of 4,000 bytes, so that some are linked and some written.
+//! The feeds and the product lines are still byte for byte those of a build without the
+//! cache, a broken new item still swaps nothing in, and a crash still leaves one whole build.
 
 use std::os::unix::process::ExitStatusExt;
 
@@ -11,10 +12,11 @@ use crate::cache::{assert_same, outputs, spliced};
 use crate::common::{Catalog, flat};
 
 const EVERY_RUN_BEHIND: (&str, &str) = ("PIMFEED_COPY_BEHIND", "1,1");
+const SMALL_LINE_FILES: (&str, &str) = ("PIMFEED_LAST_BUILD_FILE_BYTES", "4000");
 
 fn build(catalog: &Catalog, args: &[&str]) -> crate::common::Run {
     let args: Vec<&str> = ["build"].iter().chain(args).copied().collect();
-    catalog.run_env(&args, &[EVERY_RUN_BEHIND])
+    catalog.run_env(&args, &[EVERY_RUN_BEHIND, SMALL_LINE_FILES])
 }
 
 /// Edits near the start, in the middle and at the end of the catalog, each built from the
@@ -90,7 +92,7 @@ fn a_broken_new_item_between_runs_copied_behind_swaps_nothing_in() {
     catalog.write(drill, &text.replacen("Makita", "MAKITA", 1));
     build(&catalog, &[]).expect(0);
     let published = catalog.feeds_snapshot();
-    let content = catalog.read(".pimfeed/last-build/products.jsonl");
+    let content = catalog.last_build_products();
 
     catalog.write(
         drill,
@@ -109,7 +111,7 @@ fn a_broken_new_item_between_runs_copied_behind_swaps_nothing_in() {
         "the last good feeds stay"
     );
     assert!(
-        catalog.read(".pimfeed/last-build/products.jsonl") == content,
+        catalog.last_build_products() == content,
         "the last good build's content stays"
     );
 }
@@ -139,9 +141,7 @@ fn a_crash_around_the_swap_with_runs_copied_behind_leaves_one_whole_build() {
         // A refresh renders the last build's content: it finishes or abandons the swap first.
         catalog.run(&["refresh"]).expect(0);
         let feed = catalog.read("feeds/webshop.json").contains("Nieuw: ");
-        let content = catalog
-            .read(".pimfeed/last-build/products.jsonl")
-            .contains("Nieuw: ");
+        let content = catalog.last_build_products().contains("Nieuw: ");
         assert_eq!((feed, content), (new_is_live, new_is_live), "{failpoint}");
         build(&catalog, &[]).expect(0);
         let with_cache = outputs(&catalog);

@@ -20,6 +20,7 @@ mod guard;
 mod http;
 mod init;
 mod keep;
+mod last_build;
 mod lock;
 mod loopback;
 mod marketplaces;

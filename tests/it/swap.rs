@@ -98,7 +98,7 @@ fn a_crash_at_any_step_of_the_swap_leaves_the_old_build_or_the_new_one() {
             live,
             "{failpoint}: after refresh"
         );
-        let snapshot = catalog.read(".pimfeed/last-build/products.jsonl");
+        let snapshot = catalog.last_build_products();
         assert!(
             snapshot.contains(live),
             "{failpoint}: the last build's content"
@@ -168,7 +168,7 @@ fn staging_folders_of_killed_runs_are_removed_by_the_next_run() {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     gone.wait().unwrap();
     let snapshot_staging = format!(".pimfeed/.last-build.staging-{}", gone.id());
-    catalog.write(&format!("{snapshot_staging}/products.jsonl"), "{}\n");
+    catalog.write(&format!("{snapshot_staging}/products/000000.jsonl"), "{}\n");
     catalog.run(&["refresh"]).expect(0);
     assert!(!catalog.path().join(&snapshot_staging).exists());
     catalog.run(&["build"]).expect(0);

@@ -235,11 +235,7 @@ fn cache_entries_kept_between_rebuilds_build_what_a_build_without_the_cache_buil
     );
     let said = next_build(&builds);
     assert!(said.contains(ENTRIES_KEPT), "{said}");
-    assert!(
-        catalog
-            .read(".pimfeed/last-build/products.jsonl")
-            .contains("AA-1")
-    );
+    assert!(catalog.last_build_products().contains("AA-1"));
 
     // A file removed.
     std::fs::remove_file(catalog.path().join("content/products/tools/DR-3.toml")).unwrap();

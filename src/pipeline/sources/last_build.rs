@@ -2,7 +2,6 @@
 //! build cache, only those whose ERP records changed.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile};
 use crate::cache::{self, FileEntry};
@@ -42,7 +41,7 @@ impl BatchSource for LastBuild {
 /// products for those whose ERP records changed.
 pub(crate) struct LastBuildThroughCache<'a> {
     pub(crate) cache: cache::Previous,
-    pub(crate) last_build: cache::OldFile,
+    pub(crate) last_build: last_build::ProductLines,
     pub(crate) by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
     /// `[guard] keep_last_good_days` (see [`crate::keep`]).
     pub(crate) keep_days: u32,
@@ -63,7 +62,7 @@ impl BatchSource for LastBuildThroughCache<'_> {
             entries,
             &mut so_far.skus,
             self.by_sku,
-            &mut self.last_build,
+            &self.last_build,
             &mut so_far.reuse,
             self.keep_days,
         )?;
@@ -77,7 +76,7 @@ fn refresh_works(
     entries: Vec<FileEntry>,
     skus: &mut content::SkuRegistry,
     by_sku: &HashMap<&str, &ErpRecord>,
-    last_build: &mut cache::OldFile,
+    last_build: &last_build::ProductLines,
     reuse: &mut CacheUse,
     keep_days: u32,
 ) -> Result<Vec<FileWork>, Failure> {
@@ -94,7 +93,7 @@ fn refresh_works(
         let (start, len) = entry.last_build;
         let products = last_build
             .read(start, len)
-            .and_then(|lines| last_build::parse_lines(Path::new(last_build::PRODUCTS), &lines))
+            .and_then(|lines| last_build::parse_lines(&lines))
             .map_err(Failure::io("cannot read the last build's content"))?;
         reuse.files_checked += 1;
         // Still kept from an earlier build: a refresh reads no content to know better.

@@ -271,14 +271,13 @@ impl Reading<'_> {
         else {
             return;
         };
-        let Some(mut last_build) = self.last_cache.and_then(cache::Previous::last_build_reader)
-        else {
+        let Some(last_build) = self.last_cache.and_then(cache::Previous::last_build_lines) else {
             return;
         };
         let (start, len) = entry.last_build;
         let products = last_build
             .read(start, len)
-            .and_then(|lines| last_build::parse_lines(Path::new(last_build::PRODUCTS), &lines));
+            .and_then(|lines| last_build::parse_lines(&lines));
         let Ok(products) = products else { return };
         let mut kept = std::collections::HashSet::new();
         for product in products {
