@@ -56,6 +56,11 @@ pub struct FeedStamp {
 }
 
 impl FeedStamp {
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.len
+    }
+
     #[cfg(unix)]
     pub fn of(path: &Path) -> std::io::Result<FeedStamp> {
         use std::os::unix::fs::MetadataExt;

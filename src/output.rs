@@ -179,6 +179,30 @@ pub fn previous_manifest(output: &Path) -> Option<serde_json::Value> {
     serde_json::from_slice(&text).ok()
 }
 
+/// Each feed file's size and SHA-256 in a manifest (gzip twins left out), by file name.
+pub fn published_stats(
+    manifest: &serde_json::Value,
+) -> std::collections::HashMap<String, FileStats> {
+    let mut stats = std::collections::HashMap::new();
+    let mut collect = |entry: &serde_json::Value| {
+        if let (Some(file), Some(bytes), Some(sha256)) = (
+            entry["file"].as_str(),
+            entry["bytes"].as_u64(),
+            entry["sha256"].as_str(),
+        ) {
+            let sha256 = sha256.to_string();
+            stats.insert(file.to_string(), FileStats { bytes, sha256 });
+        }
+    };
+    for channel in manifest["channels"].as_array().into_iter().flatten() {
+        collect(channel);
+        for part in channel["parts"].as_array().into_iter().flatten() {
+            collect(part);
+        }
+    }
+    stats
+}
+
 /// Puts the previous file in place of every staged feed file whose bytes did not change, so
 /// its modification time (and the `Last-Modified`/`ETag` a web server derives from it) stays
 /// put and fetchers download nothing new. `current` maps each staged file to its digest; the
@@ -212,12 +236,16 @@ pub fn keep_unchanged(
             continue;
         };
         let old = output.join(file);
+        let new = staged.join(file);
+        if same_file(&old, &new) {
+            // Linked already by the feed's writer, which found it unchanged.
+            continue;
+        }
         // The size guards against a file edited in place since it was published.
         let same_size = fs::metadata(&old).is_ok_and(|m| m.len() == stats.bytes);
         let same_bytes =
             || vouched(&old) || hash_file(&old).is_ok_and(|now| now.sha256 == stats.sha256);
         if *old_digest == stats.sha256 && same_size && same_bytes() {
-            let new = staged.join(file);
             fs::remove_file(&new)?;
             if fs::hard_link(&old, &new).is_err() {
                 fs::copy(&old, &new)?;
@@ -225,6 +253,21 @@ pub fn keep_unchanged(
         }
     }
     Ok(())
+}
+
+/// Whether two paths name one file (two links to it).
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// Size and digest of a finished feed, for the manifest.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::manifest::{Manifest, ManifestChannel, write_manifest, write_report};
 use super::stream::Streamed;
 use super::timings::Stopwatch;
-use super::verify::verify_feeds;
+use super::verify::{FilesVerified, verify_feeds};
 use super::{Build, ErpPull, Failure, Mode, Outcome};
 use crate::cache;
 use crate::output::{self, FileStats};
@@ -86,8 +86,18 @@ impl Build<'_> {
         let mut reuse = content.reuse;
         let changed = std::mem::take(&mut content.changed);
         let staged_dir = staging.as_ref().map(|staging| staging.path().to_path_buf());
-        let (verified, (report, previous, git, report_written)) =
-            verify_alongside(&prepared.channels, &counts, staged_parts, || {
+        // The feeds in place, whose files an unchanged feed was linked to.
+        let previous = output::previous_manifest(&prepared.output_dir);
+        let published = previous
+            .as_ref()
+            .map(output::published_stats)
+            .unwrap_or_default();
+        let (verified, (report, git, report_written)) = verify_alongside(
+            &prepared.channels,
+            &counts,
+            staged_parts,
+            &published,
+            || {
                 let mut report = self.report(
                     content,
                     (channel_reports, files),
@@ -95,7 +105,6 @@ impl Build<'_> {
                     &pull,
                 );
                 stopwatch.lap("gather the report");
-                let previous = output::previous_manifest(&prepared.output_dir);
                 let git = match self.mode() {
                     // The content is the last build's, so is its commit.
                     Mode::Refresh => previous
@@ -125,19 +134,13 @@ impl Build<'_> {
                     write_report(dir, &report, &prepared.config.build.output)
                 });
                 stopwatch.lap("write the report (beside the parse-back)");
-                (report, previous, git, written)
-            });
-        let mut manifest_channels = Vec::new();
-        if let Some(verified) = verified {
-            let ((channels, by_pieces), took) = verified?;
-            manifest_channels = channels;
-            reuse.feeds_spliced = by_pieces;
-            stopwatch.lap("wait for the parse-back of every feed");
-            stopwatch.detail(
-                "parsing every feed back (its own thread, beside report and blame)",
-                took,
-            );
-        }
+                (report, git, written)
+            },
+        );
+        let manifest_channels = match verified {
+            Some(verified) => verified_channels(verified?, &mut reuse, &mut stopwatch),
+            None => Vec::new(),
+        };
         report_written?;
         let manifest = staging.as_ref().map(|_| Manifest {
             generated_at: prepared.generated_at.clone(),
@@ -320,13 +323,14 @@ fn verify_alongside<T>(
     channels: &[crate::channels::Channel],
     counts: &[(usize, usize)],
     parts: Option<Vec<Vec<crate::render::FeedPart>>>,
+    published: &std::collections::HashMap<String, FileStats>,
     alongside: impl FnOnce() -> T,
 ) -> (Option<Result<Verified, Failure>>, T) {
     std::thread::scope(|scope| {
         let verifying = parts.map(|parts| {
             scope.spawn(move || {
                 let started = std::time::Instant::now();
-                let verified = verify_feeds(channels, counts, parts)?;
+                let verified = verify_feeds(channels, counts, parts, published)?;
                 Ok((verified, started.elapsed()))
             })
         });
@@ -337,9 +341,26 @@ fn verify_alongside<T>(
     })
 }
 
-/// The manifest's channels, the number of files verified by their pieces, and how long
-/// verifying took.
-type Verified = ((Vec<ManifestChannel>, usize), std::time::Duration);
+/// The manifest's channels from what verifying gave, with how the files were verified noted
+/// in `reuse` and how long it took in `stopwatch`.
+fn verified_channels(
+    ((channels, files), took): Verified,
+    reuse: &mut super::CacheUse,
+    stopwatch: &mut Stopwatch,
+) -> Vec<ManifestChannel> {
+    reuse.feeds_spliced = files.by_pieces;
+    reuse.feeds_linked = files.linked;
+    stopwatch.lap("wait for the parse-back of every feed");
+    stopwatch.detail(
+        "parsing every feed back (its own thread, beside report and blame)",
+        took,
+    );
+    channels
+}
+
+/// The manifest's channels, how many files were verified other than by parsing them whole,
+/// and how long verifying took.
+type Verified = ((Vec<ManifestChannel>, FilesVerified), std::time::Duration);
 
 /// What a build or refresh has staged, ready to go live.
 struct Published {

@@ -147,6 +147,8 @@ pub struct CacheUse {
     /// Feed files built by splicing unchanged runs of the last build's, and verified by
     /// their new pieces rather than parsed whole.
     pub feeds_spliced: usize,
+    /// Feed files the same as the last build's, byte for byte: linked to them, not written.
+    pub feeds_linked: usize,
 }
 
 impl Outcome {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{ChannelRenderer, RenderError};
 use crate::channels::marketplace::part_file_name;
-use crate::feed_fragments::{ChunkCuts, ChunkCutter, SplicePlan};
+use crate::feed_fragments::{ChunkCuts, ChunkCutter, FeedStamp, SplicePlan};
 use crate::merge::MergeContext;
 use crate::output::{FeedFile, FileStats};
 
@@ -35,6 +35,10 @@ pub struct FeedPart {
     /// Runs of it still being copied, on a thread that hashes it meanwhile: it is whole, and
     /// its size and SHA-256 are known, once this has been waited for. Its parse-back waits.
     pub copying: crate::output::Copying,
+    /// Set when it is the last build's file of the same name byte for byte, linked to it
+    /// rather than written (those bytes were verified and published by that build): its
+    /// stamp once linked, which says it has not changed since.
+    pub linked: Option<FeedStamp>,
 }
 
 /// Where one item's bytes are in a feed: which file of it, and the byte range in that file
@@ -93,6 +97,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 spliced: None,
                 cuts: None,
                 copying: Default::default(),
+                linked: None,
             }],
             splice: splice::Splicing::new(renderer, header),
             cutter,
@@ -103,6 +108,9 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
     /// bytes landed, so the build cache can copy them into the next build.
     pub fn write_item(&mut self, bytes: &[u8]) -> Result<ItemSpan, RenderError> {
         self.make_room()?;
+        if let Some(span) = self.extend_run(bytes)? {
+            return Ok(span);
+        }
         self.flush_run()?;
         let span = if self.splice.checks_items() {
             self.write_checked_item(bytes)?
@@ -194,11 +202,15 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
             spliced: None,
             cuts: None,
             copying: Default::default(),
+            linked: None,
         });
         Ok(())
     }
 
     fn close_current(&mut self) -> Result<(), RenderError> {
+        if let Some(previous) = self.whole_previous_file()? {
+            return self.link_previous(previous);
+        }
         self.flush_run()?;
         let Some(mut current) = self.current.take() else {
             return Ok(());

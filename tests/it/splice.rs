@@ -3,7 +3,7 @@
 //! the cache, a feed touched since it was published is not spliced from, and a broken new item
 //! is still caught before the swap.
 
-use crate::cache::{assert_same, cache_use, outputs, spliced};
+use crate::cache::{assert_same, cache_use, linked, outputs, spliced};
 use crate::common::{Catalog, flat};
 
 #[test]
@@ -19,15 +19,21 @@ fn a_one_file_edit_splices_every_channel_and_matches_a_build_without_the_cache()
     let edited = catalog.run(&["build", "--format", "json"]).expect(0);
     // Every channel the product is in but `beslist`, whose items come from a template of
     // the user's: they were not each checked by the cold build, so they are copied one by one
-    // (and checked) this once.
-    assert_eq!(spliced(&edited), 9);
+    // (and checked) this once. The channels that do not show the Dutch title come out the
+    // same as before, and are linked rather than spliced.
+    assert_eq!(spliced(&edited) + linked(&edited), 9);
+    assert!(linked(&edited) >= 1);
     let with_cache = outputs(&catalog);
     assert!(catalog.read("feeds/webshop.json").contains("Nieuw: "));
 
     let text = text.replacen("Nieuw: ", "Nu: ", 1);
     catalog.write(drill, &text);
     let again = catalog.run(&["build", "--format", "json"]).expect(0);
-    assert_eq!(spliced(&again), 10, "now beslist's items were each checked");
+    assert_eq!(
+        spliced(&again) + linked(&again),
+        10,
+        "now beslist's items were each checked"
+    );
     let spliced_twice = outputs(&catalog);
 
     catalog.run(&["build", "--no-cache"]).expect(0);
@@ -59,8 +65,42 @@ fn a_feed_edited_by_hand_is_not_spliced_from_even_with_its_size_and_time_put_bac
 
     let run = catalog.run(&["build", "--format", "json"]).expect(0);
     assert_eq!(cache_use(&run), (0, 30), "the cache is not trusted");
-    assert_eq!(spliced(&run), 0);
+    assert_eq!((spliced(&run), linked(&run)), (0, 0));
     assert_same(&outputs(&catalog), &before);
+}
+
+/// A feed an edit leaves the same byte for byte is the published file itself, linked into
+/// the new build: none of it is copied or hashed again, and the manifest keeps its entry.
+#[test]
+fn a_feed_an_edit_leaves_alone_is_the_published_file_linked() {
+    use std::os::unix::fs::MetadataExt;
+    let catalog = Catalog::example();
+    catalog.run(&["build"]).expect(0);
+    let google = catalog.path().join("feeds/google-nl.xml");
+    let inode = std::fs::metadata(&google).unwrap().ino();
+    let entry = |catalog: &Catalog| {
+        let manifest: serde_json::Value =
+            serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+        let channels = manifest["channels"].as_array().unwrap();
+        let google = channels.iter().find(|c| c["name"] == "google-nl").unwrap();
+        (google["bytes"].clone(), google["sha256"].clone())
+    };
+    let before = entry(&catalog);
+
+    // An English title: the Dutch Google feed comes out the same.
+    let drill = "content/products/power-tools/MK-DHP485.toml";
+    let text = catalog.read(drill);
+    catalog.write(
+        drill,
+        &text.replacen("title.en-GB = \"", "title.en-GB = \"New: ", 1),
+    );
+    let run = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert!(linked(&run) >= 1, "{}", run.json()["cache"]);
+    assert_eq!(std::fs::metadata(&google).unwrap().ino(), inode);
+    assert_eq!(entry(&catalog), before);
+    let with_cache = outputs(&catalog);
+    catalog.run(&["build", "--no-cache"]).expect(0);
+    assert_same(&with_cache, &outputs(&catalog));
 }
 
 /// Items of a user's template are checked one by one as they are written: one that leaves an
@@ -79,7 +119,7 @@ fn a_broken_new_item_between_spliced_runs_is_caught_before_the_swap() {
     catalog.write(drill, &text.replacen("Makita", "MAKITA", 1));
     let checked = catalog.run(&["build", "--format", "json"]).expect(0);
     assert_eq!(
-        spliced(&checked),
+        spliced(&checked) + linked(&checked),
         9,
         "beslist's items are checked this once"
     );
@@ -129,13 +169,20 @@ fn an_amazon_feed_in_parts_splices_only_where_message_numbers_stay() {
     catalog.write("erp/items.csv", &erp);
     catalog.run(&["build"]).expect(0);
 
-    // One message near the end of the first document: both documents are spliced around it.
+    // A new title near the end of the first document: an offers-only feed does not show it,
+    // so both documents come out the same and are linked to the last ones.
     catalog.write(
         "content/products/many/P09999.toml",
         &product("P09999", "Product 9999, new"),
     );
     let edited = catalog.run(&["build", "--format", "json"]).expect(0);
-    assert_eq!(spliced(&edited), 2);
+    assert_eq!((spliced(&edited), linked(&edited)), (0, 2));
+    // A new price there: that document is spliced around its message, and the second,
+    // the same byte for byte, is linked.
+    let erp = erp.replacen("P09999,1.00,", "P09999,2.00,", 1);
+    catalog.write("erp/items.csv", &erp);
+    let edited = catalog.run(&["build", "--format", "json"]).expect(0);
+    assert_eq!((spliced(&edited), linked(&edited)), (1, 1));
     let after_edit = outputs(&catalog);
     catalog.run(&["build", "--no-cache"]).expect(0);
     assert_same(&after_edit, &outputs(&catalog));
@@ -152,14 +199,14 @@ fn an_amazon_feed_in_parts_splices_only_where_message_numbers_stay() {
     );
     let after_removal = outputs(&catalog);
     // One gone and one added before it: the numbers after both are what they were, so the
-    // messages there are spliced again.
+    // messages there are spliced again, and the second document is the same as before.
     std::fs::remove_file(catalog.path().join("content/products/many/P00003.toml")).unwrap();
     catalog.write(
         "content/products/many/P00001A.toml",
         &product("P00001A", "Product 1A"),
     );
     let swapped = catalog.run(&["build", "--format", "json"]).expect(0);
-    assert_eq!(spliced(&swapped), 2);
+    assert_eq!((spliced(&swapped), linked(&swapped)), (1, 1));
     let after_swap = outputs(&catalog);
     let first: serde_json::Value =
         serde_json::from_str(&catalog.read("feeds/amazon.json")).unwrap();
@@ -225,10 +272,11 @@ fn a_refresh_written_channel_by_channel_in_parallel_matches_a_build_without_the_
     catalog.write("erp/items.csv", &restocked);
     let refreshed = catalog.run(&["refresh", "--format", "json"]).expect(0);
     assert_eq!(
-        spliced(&refreshed),
+        spliced(&refreshed) + linked(&refreshed),
         9,
         "beslist's items are checked this once"
     );
+    assert_eq!(linked(&refreshed), 1, "a feed without stock is the same");
     let after_refresh = without_content_warnings(outputs(&catalog));
     assert!(catalog.read("feeds/bol.jsonl").contains("MK-COPY0799"));
 

@@ -14,7 +14,9 @@ use std::io::Write;
 
 use super::{FeedWriter, ItemSpan};
 use crate::config::ChannelFormat;
-use crate::feed_fragments::{ItemCheck, SplicePlan, SpliceSource, separator_fits};
+use crate::feed_fragments::{
+    ChunkCutter, FeedStamp, ItemCheck, SplicePlan, SpliceSource, separator_fits,
+};
 use crate::render::{ChannelRenderer, RenderError};
 
 /// The last build's feed of a channel, as the build cache knows it.
@@ -204,6 +206,43 @@ impl FeedWriter<'_, '_, '_> {
         }
     }
 
+    /// Takes an item rendered now into the pending run when the last build's feed has the
+    /// same bytes where the run goes on: a product read again (its file was saved, or its
+    /// numbers changed) whose item in this channel did not change keeps the run whole, and
+    /// with it the chance that the whole file is the last build's. Where its bytes landed, if
+    /// it was taken.
+    pub(super) fn extend_run(&mut self, bytes: &[u8]) -> Result<Option<ItemSpan>, RenderError> {
+        let (Some(run), Some(check)) = (&mut self.splice.run, &self.splice.check) else {
+            return Ok(None);
+        };
+        let renderer = self.renderer;
+        let part = self.parts.last_mut().expect("a feed has a first part");
+        let mut expected = renderer.separator().to_vec();
+        let separator = expected.len();
+        renderer
+            .write_item(&mut expected, part.items + 1, bytes)
+            .map_err(|e| renderer.io(e))?;
+        if check.item(&expected[separator..]).is_err() {
+            return Ok(None);
+        }
+        let mut old = vec![0; expected.len()];
+        let same = crate::positioned::read_exact_at(&run.file, &mut old, run.old_end).is_ok()
+            && old == expected;
+        if !same {
+            return Ok(None);
+        }
+        let offset = run.new_start + (run.old_end + separator as u64 - run.old_start);
+        let len = (expected.len() - separator) as u32;
+        run.old_end += expected.len() as u64;
+        run.last = (offset, len);
+        part.items += 1;
+        Ok(Some(ItemSpan {
+            part: (self.parts.len() - 1) as u32,
+            offset,
+            len,
+        }))
+    }
+
     /// Whether an item copied as `written` is written the same as item `number` of its file.
     fn same_when_written(&self, written: &[u8], number: usize) -> bool {
         let rendered = self.renderer.rendered_from_written(written);
@@ -212,6 +251,70 @@ impl FeedWriter<'_, '_, '_> {
             .write_item(&mut again, number, &rendered)
             .is_ok()
             && again == written
+    }
+
+    /// The last build's file that the file being closed would copy byte for byte, if it
+    /// would: its header, then one run of every item of the last build's file of the same
+    /// name, none of it copied yet, then its footer, each the same as there. A build after an
+    /// edit leaves most feeds of a catalog with many channels so (a refresh too, those whose
+    /// items show no changed number), and each would be copied and hashed whole for nothing.
+    pub(super) fn whole_previous_file(&mut self) -> Result<Option<SpliceSource>, RenderError> {
+        let Some(run) = &self.splice.run else {
+            return Ok(None);
+        };
+        let header = &self.splice.header;
+        let part = self.parts.last().expect("a feed has a first part");
+        let same_name = run.source.path.file_name() == Some(std::ffi::OsStr::new(&part.file));
+        let every_item_in_one_run = run.old_start == header.len() as u64
+            && run.new_start == header.len() as u64
+            && run.copied_to == run.old_start;
+        if self.gzip || !same_name || !every_item_in_one_run || self.splice.failed {
+            return Ok(None);
+        }
+        let renderer = self.renderer;
+        let mut footer = Vec::new();
+        renderer.footer(&mut footer)?;
+        let old_len = run.file.metadata().map_err(|e| renderer.io(e))?.len();
+        if old_len != run.old_end + footer.len() as u64 {
+            return Ok(None);
+        }
+        let read = |offset: u64, len: usize| -> std::io::Result<Vec<u8>> {
+            let mut bytes = vec![0; len];
+            crate::positioned::read_exact_at(&run.file, &mut bytes, offset)?;
+            Ok(bytes)
+        };
+        let same = read(0, header.len()).is_ok_and(|old| old == *header)
+            && read(run.old_end, footer.len()).is_ok_and(|old| old == footer)
+            && run.source.unchanged();
+        Ok(same.then(|| run.source.clone()))
+    }
+
+    /// Closes the file being written as a link to `previous`, the last build's file it
+    /// would copy whole (see [`FeedWriter::whole_previous_file`]): nothing is copied into it
+    /// and it is not hashed again.
+    pub(super) fn link_previous(&mut self, previous: SpliceSource) -> Result<(), RenderError> {
+        let renderer = self.renderer;
+        self.splice.run = None;
+        // Only its header was written, and no range has gone to be copied behind it.
+        let current = self.current.take().expect("a file is open between parts");
+        drop(current);
+        let part = self.parts.last_mut().expect("a feed has a first part");
+        // Where links are not to be had, a copy (then parsed back whole, as any file is).
+        let kept = std::fs::remove_file(&part.path).and_then(|()| {
+            match std::fs::hard_link(&previous.path, &part.path) {
+                Ok(()) => FeedStamp::of(&part.path).map(Some),
+                Err(_) => std::fs::copy(&previous.path, &part.path).map(|_| None),
+            }
+        });
+        part.linked = kept.map_err(|err| {
+            renderer.io(std::io::Error::new(
+                err.kind(),
+                format!("cannot keep {} as it is: {err}", previous.path.display()),
+            ))
+        })?;
+        (part.items_checked, _) = self.splice.close_part(0);
+        self.cutter = ChunkCutter::new(renderer.format(), renderer.separator(), 0);
+        Ok(())
     }
 
     /// Copies the pending run into the file.
