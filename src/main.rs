@@ -9,8 +9,38 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     pimfeed::git::keep_large_trees();
+    allow_open_files();
     let code = pimfeed::commands::run(pimfeed::cli::Cli::parse());
     // The previous feeds a build replaced are removed beside its last steps; done by now.
     pimfeed::staging::wait_for_removals();
     code
 }
+
+/// The last build's product lines are kept in files of a few megabytes: a build of a million
+/// products copies lines from some 380 of them, and `serve` keeps those of the build it shows
+/// open while the next build reads its own. That is more than the 256 or 1,024 open files
+/// some systems allow a process by default. The soft limit is raised as far as the hard one
+/// (the system's to set) allows.
+#[cfg(unix)]
+fn allow_open_files() {
+    // macOS refuses a soft limit above OPEN_MAX.
+    let wanted: libc::rlim_t = if cfg!(target_os = "macos") {
+        10_240
+    } else {
+        65_536
+    };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: both calls get a pointer to a live `rlimit` of this frame.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn allow_open_files() {}

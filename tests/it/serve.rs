@@ -25,15 +25,25 @@ struct Server {
 
 impl Server {
     fn start(catalog: &Catalog, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pimfeed"))
+        Server::start_with(catalog, extra, |_| {})
+    }
+
+    /// [`Server::start`], with the command set up further by `configure` first.
+    fn start_with(
+        catalog: &Catalog,
+        extra: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pimfeed"));
+        command
             .args(["serve", "--port", "0", "--debounce-ms", "100"])
             .args(extra)
             .current_dir(catalog.path())
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start pimfeed serve");
+            .stderr(Stdio::piped());
+        configure(&mut command);
+        let mut child = command.spawn().expect("start pimfeed serve");
         let (sender, lines) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -753,4 +763,54 @@ fn a_rebuild_keeps_the_listing_and_erp_numbers_until_the_export_changes() {
         std::fs::read_to_string(catalog.path().join("feeds/google.xml"))
             .is_ok_and(|xml| xml.contains("151.95 EUR"))
     });
+}
+
+/// `serve` keeps every line file of the build it shows open (a later build replaces them),
+/// some 380 at a million products, more than the 256 or 1,024 open files some systems allow
+/// a process by default: pimfeed raises its soft limit as far as the hard limit allows. Here
+/// 300 products, one line file each, under a soft limit of 64.
+#[test]
+fn a_build_of_many_line_files_is_served_under_a_low_soft_limit_of_open_files() {
+    use std::os::unix::process::CommandExt;
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: PIMFEED_LAST_BUILD_FILE_BYTES exists in debug builds only");
+        return;
+    }
+    let catalog = Catalog::example();
+    let drill = catalog.read("content/products/power-tools/MK-DHP485.toml");
+    for index in 0..300 {
+        let sku = format!("MK-MANY{index:03}");
+        catalog.write(
+            &format!("content/products/many/{sku}.toml"),
+            &drill.replace("MK-DHP485", &sku),
+        );
+    }
+    let server = Server::start_with(&catalog, &[], |command| {
+        command.env("PIMFEED_LAST_BUILD_FILE_BYTES", "1");
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                let mut limit = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                limit.rlim_cur = limit.rlim_cur.min(64);
+                match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            });
+        }
+    });
+    server.wait_for_first_build();
+    let files = std::fs::read_dir(catalog.path().join(".pimfeed/last-build/products"))
+        .unwrap()
+        .count();
+    assert!(files > 300, "{files} line files");
+    let (status, page) = server.get("/products/MK-MANY150");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("MK-MANY150"), "{page}");
 }
