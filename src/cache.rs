@@ -5,8 +5,8 @@
 //! catalog order, and `head.bin` says what the entries are valid for. An entry is keyed by a
 //! hash of the file's bytes and a hash of the ERP records of its SKUs; it keeps the gate's
 //! verdict on each product for each channel, where each rendered item sits in the feeds that
-//! build published, and where its products' lines sit in the last build (`.pimfeed/last-build/`). A
-//! later build copies those bytes instead of rendering them again.
+//! build published, and where its products' lines sit in the last build
+//! (`.pimfeed/last-build/`). A later build copies those bytes instead of rendering them again.
 //!
 //! The cache is an optimisation only. It is not used when anything else could have changed
 //! an item: another pimfeed binary, other configuration, schema, categories or templates, a

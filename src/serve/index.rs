@@ -1,9 +1,9 @@
 //! What `serve`'s pages need of a build, small enough for a catalog of a million products:
 //! per product its SKU, title, family, file and line, and per channel its status and
 //! completeness. Everything bigger is read from the build's files when a page asks for it:
-//! the product's content from the last build's product lines, where its items sit from its file's entry in
-//! the build cache, the items themselves from the feeds. The reasons a channel gives and the
-//! ERP numbers are kept packed ([`Verdicts`], [`ErpNumbers`]).
+//! the product's content from the last build's product lines, where its items sit from its
+//! file's entry in the build cache, the items themselves from the feeds. The reasons a
+//! channel gives and the ERP numbers are kept packed ([`Verdicts`], [`ErpNumbers`]).
 //!
 //! Indexing is incremental: a file whose bytes did not change since the last build keeps the
 //! rows the last index read of it; only changed files are read again.
