@@ -48,17 +48,10 @@ impl Build<'_> {
                 let previous = last_cache
                     .as_ref()
                     .and_then(cache::Previous::last_build_lines);
-                Some(
-                    LastBuildWriter::create(&self.prepared.root, previous).map_err(Failure::io(
-                        format!(
-                            "cannot keep this build's content in {}",
-                            self.prepared
-                                .root
-                                .join(pimfeed_folder::LAST_BUILD)
-                                .display()
-                        ),
-                    ))?,
-                )
+                let folder = self.prepared.root.join(pimfeed_folder::LAST_BUILD);
+                let cannot = format!("cannot keep this build's content in {}", folder.display());
+                let writer = LastBuildWriter::create(&self.prepared.root, previous);
+                Some(writer.map_err(Failure::io(cannot))?)
             }
             Mode::Check | Mode::Refresh => None,
         };
