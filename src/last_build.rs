@@ -13,7 +13,8 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 
-pub use lines::{LineFile, PRODUCTS_DIR, ProductLines};
+use lines::LINE_FILES_DIR;
+pub use lines::{LineFile, ProductLines};
 
 use crate::content::Product;
 use crate::output::copy_range;
@@ -115,7 +116,7 @@ impl LastBuildWriter {
                 }
             }
         }
-        fs::create_dir(staging.path().join(PRODUCTS_DIR))?;
+        fs::create_dir(staging.path().join(LINE_FILES_DIR))?;
         Ok(LastBuildWriter {
             staging,
             previous,
@@ -165,17 +166,19 @@ impl LastBuildWriter {
                 io::Error::other("the build cache has no last build to copy lines from")
             })?;
             let index = previous.file_at(from)?;
-            let file = previous.files()[index].clone();
+            // Its bounds, not its name: this runs for every file taken from the cache.
+            let (file_start, file_end) =
+                (previous.files()[index].start, previous.files()[index].end());
             let last = index + 1 == previous.files().len();
-            let to = end.min(file.end());
+            let to = end.min(file_end);
             // A previous file's first line starts a file here too.
-            if from == file.start {
+            if from == file_start {
                 self.close()?;
             }
             self.close_if_full()?;
-            self.append_run(index, from - file.start, to - file.start)?;
+            self.append_run(index, from - file_start, to - file_start)?;
             // And its last line ends one, unless more lines were added after it.
-            if to == file.end() && !last {
+            if to == file_end && !last {
                 self.close()?;
             }
             from = to;
@@ -207,7 +210,7 @@ impl LastBuildWriter {
     /// Where the open file goes in the staging folder.
     fn open_path(&self) -> PathBuf {
         let name = lines::file_name(self.closed);
-        self.staging.path().join(PRODUCTS_DIR).join(name)
+        self.staging.path().join(LINE_FILES_DIR).join(name)
     }
 
     fn flush_buffer(&mut self) -> io::Result<()> {

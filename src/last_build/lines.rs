@@ -16,8 +16,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The folder of the line files, in the last build's folder.
-pub const PRODUCTS_DIR: &str = "products";
+/// The folder of the line files, in the last build's folder (not to be confused with
+/// [`crate::content::PRODUCTS_DIR`], the catalog's product files).
+pub(super) const LINE_FILES_DIR: &str = "products";
 
 /// The one file of a last build made before the lines were split.
 const SINGLE_FILE: &str = "products.jsonl";
@@ -48,7 +49,7 @@ pub struct ProductLines {
 impl ProductLines {
     /// The lines of the last build in the folder `last_build` (`.pimfeed/last-build`).
     pub fn open(last_build: &Path) -> io::Result<ProductLines> {
-        let dir = last_build.join(PRODUCTS_DIR);
+        let dir = last_build.join(LINE_FILES_DIR);
         let names = match fs::read_dir(&dir) {
             Ok(entries) => line_file_names(entries)?,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
@@ -88,7 +89,7 @@ impl ProductLines {
 
     /// Whether a last build's folder holds product lines.
     pub fn exist_in(last_build: &Path) -> bool {
-        last_build.join(PRODUCTS_DIR).is_dir() || last_build.join(SINGLE_FILE).is_file()
+        last_build.join(LINE_FILES_DIR).is_dir() || last_build.join(SINGLE_FILE).is_file()
     }
 
     /// The same lines with every file open: they read the same bytes after a later build
@@ -197,7 +198,7 @@ mod tests {
     #[test]
     fn reads_span_the_files_as_if_they_were_one() {
         let dir = tempfile::tempdir().unwrap();
-        let products = dir.path().join(PRODUCTS_DIR);
+        let products = dir.path().join(LINE_FILES_DIR);
         fs::create_dir(&products).unwrap();
         fs::write(products.join(file_name(0)), "{\"a\":1}\n{\"b\":2}\n").unwrap();
         fs::write(products.join(file_name(1)), "{\"c\":3}\n").unwrap();
