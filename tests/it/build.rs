@@ -1,7 +1,7 @@
 //! `pimfeed build`: every channel rendered, parsed back and checked on content; failures
 //! leave the previous feeds byte-identical.
 
-use crate::common::{Catalog, field, fields, rss_items};
+use crate::common::{Catalog, commit_all, field, fields, rss_items};
 
 #[test]
 fn builds_every_channel_with_the_right_products() {
@@ -132,21 +132,12 @@ fn git_commit_and_dirty_flag_go_into_the_manifest() {
     let catalog = Catalog::fixture("basic");
     let repo = git2::Repository::init(catalog.path()).unwrap();
     catalog.write(".gitignore", "/feeds\n");
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = git2::Signature::now("Test", "test@example.com").unwrap();
-    let commit = repo
-        .commit(Some("HEAD"), &signature, &signature, "catalog", &tree, &[])
-        .unwrap();
+    let commit = commit_all(&repo, "Test", "catalog");
 
     catalog.run(&["build"]).expect(0);
     let manifest: serde_json::Value =
         serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
-    assert_eq!(manifest["git"]["commit"], commit.to_string());
+    assert_eq!(manifest["git"]["commit"], commit);
     assert_eq!(manifest["git"]["dirty"], false);
 
     catalog.write(

@@ -9,7 +9,7 @@
 use std::os::unix::process::ExitStatusExt;
 
 use crate::cache::{assert_same, outputs, spliced};
-use crate::common::{Catalog, flat};
+use crate::common::Catalog;
 
 const EVERY_RUN_BEHIND: (&str, &str) = ("PIMFEED_COPY_BEHIND", "1,1");
 const SMALL_LINE_FILES: (&str, &str) = ("PIMFEED_LAST_BUILD_FILE_BYTES", "4000");
@@ -80,40 +80,7 @@ fn a_broken_new_item_between_runs_copied_behind_swaps_nothing_in() {
     if !cfg!(debug_assertions) {
         return;
     }
-    let catalog = Catalog::example();
-    let template = catalog.read("templates/beslist.xml").replace(
-        "  </product>{% endblock item %}",
-        "{% if \"BROKEN\" in product.title %}<open>{% endif %}\n  </product>{% endblock item %}",
-    );
-    catalog.write("templates/beslist.xml", &template);
-    build(&catalog, &[]).expect(0);
-    let drill = "content/products/power-tools/MK-DHP485.toml";
-    let text = catalog.read(drill);
-    catalog.write(drill, &text.replacen("Makita", "MAKITA", 1));
-    build(&catalog, &[]).expect(0);
-    let published = catalog.feeds_snapshot();
-    let content = catalog.last_build_products();
-
-    catalog.write(
-        drill,
-        &text.replacen("title.nl-NL = \"", "title.nl-NL = \"BROKEN ", 1),
-    );
-    let broken = build(&catalog, &[]).expect(2);
-    let stderr = broken.stderr_flat();
-    assert!(
-        stderr.contains(&flat(
-            "channel `beslist`: the rendered feed does not parse back: beslist.xml"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        catalog.feeds_snapshot() == published,
-        "the last good feeds stay"
-    );
-    assert!(
-        catalog.last_build_products() == content,
-        "the last good build's content stays"
-    );
+    crate::splice::a_broken_new_item_swaps_nothing_in(build);
 }
 
 /// Killed just before the feeds go live and just after: the next run sees one whole build
