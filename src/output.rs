@@ -56,7 +56,7 @@ impl FeedFile {
             plain,
             written: 0,
             gzip,
-            behind: CopyBehind::hashing("the last build's feed"),
+            behind: CopyBehind::new("the last build's feed"),
         })
     }
 

@@ -76,35 +76,27 @@ enum Job {
 /// The destination's size and SHA-256 when the thread hashed it whole, in order.
 type Digest = Option<FileStats>;
 
-/// Copies ranges into one destination file on a thread started at the first range; and,
-/// when asked to, hashes the whole file on that thread as it is made.
+/// Copies ranges into one destination file on a thread started at the first range, and
+/// hashes the whole file on that thread as it is made.
 pub struct CopyBehind {
     /// What the source is, for the error when it is shorter than the range.
     source_name: &'static str,
-    hashing: bool,
     /// Up to where the destination's bytes have been handed to the thread.
     handed_to: u64,
     running: Option<(mpsc::Sender<Job>, JoinHandle<io::Result<Digest>>)>,
 }
 
 impl CopyBehind {
-    /// `source_name` names the files ranges come from, as in "the last build's feed".
+    /// `source_name` names the files ranges come from, as in "the last build's feed". Once a
+    /// range has gone to the thread, the thread also hashes the destination front to back as
+    /// it is made: the bytes the writer wrote (read back once flushed) and those it copied
+    /// (read back after the copy).
     pub fn new(source_name: &'static str) -> CopyBehind {
         CopyBehind {
             source_name,
-            hashing: false,
             handed_to: 0,
             running: None,
         }
-    }
-
-    /// Like [`CopyBehind::new`], and once a range has gone to the thread, the thread also
-    /// hashes the destination front to back as it is made: the bytes the writer wrote (read
-    /// back once flushed) and those it copied (read back after the copy).
-    pub fn hashing(source_name: &'static str) -> CopyBehind {
-        let mut copier = CopyBehind::new(source_name);
-        copier.hashing = true;
-        copier
     }
 
     /// Copies `len` bytes of `source` from `from` to `to` in `destination`: at once when the
@@ -123,7 +115,7 @@ impl CopyBehind {
         if self.running.is_none() {
             self.start(destination)?;
         }
-        if self.hashing && self.handed_to < to {
+        if self.handed_to < to {
             self.send(Job::Written {
                 from: self.handed_to,
                 to,
@@ -141,12 +133,11 @@ impl CopyBehind {
     fn start(&mut self, destination: &File) -> io::Result<()> {
         let destination = destination.try_clone()?;
         let source_name = self.source_name;
-        let hashing = self.hashing;
         let (sender, jobs) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("copy-behind".into())
             .spawn(move || {
-                let mut hash = hashing.then(|| (Sha256::new(), 0u64));
+                let mut hash = (Sha256::new(), 0u64);
                 // Every job is taken, the ones after a failure too, so the sender never
                 // blocks on a thread that has stopped.
                 let mut result = Ok(());
@@ -155,8 +146,9 @@ impl CopyBehind {
                         result = run(job, &destination, source_name, &mut hash);
                     }
                 }
+                let (hasher, bytes) = hash;
                 result.map(|()| {
-                    hash.map(|(hasher, bytes)| FileStats {
+                    Some(FileStats {
                         bytes,
                         sha256: super::hex(&hasher.finalize()),
                     })
@@ -173,16 +165,11 @@ impl CopyBehind {
             .map_err(|_| io::Error::other("the copying thread stopped"))
     }
 
-    /// Waits for every range handed over; the first that failed, if one did.
-    pub fn finish(mut self) -> io::Result<()> {
-        self.wait().map(drop)
-    }
-
     /// Waits for every range handed over, the destination written and flushed up to `end`
-    /// (its size); its size and SHA-256 when the thread hashed it whole (a hashing copier
-    /// that took a range), else none.
-    pub fn finish_hashed(mut self, end: u64) -> io::Result<Digest> {
-        if self.hashing && self.running.is_some() && self.handed_to < end {
+    /// (its size); its size and SHA-256 when the thread hashed it whole (it took a range),
+    /// else none.
+    pub fn finish(mut self, end: u64) -> io::Result<Digest> {
+        if self.running.is_some() && self.handed_to < end {
             self.send(Job::Written {
                 from: self.handed_to,
                 to: end,
@@ -244,7 +231,7 @@ impl Copying {
         if matches!(*state, CopyState::Running(..)) {
             let placeholder = CopyState::Finished(Ok(None));
             if let CopyState::Running(copier, end) = std::mem::replace(&mut *state, placeholder) {
-                let result = copier.finish_hashed(end);
+                let result = copier.finish(end);
                 *state = CopyState::Finished(result.map_err(|err| (err.kind(), err.to_string())));
             }
         }
@@ -269,13 +256,13 @@ impl std::fmt::Debug for Copying {
     }
 }
 
-/// Does one job; hashes the destination's bytes it covers when `hash` is kept, which are
-/// then the next ones after what it hashed so far.
+/// Does one job and hashes the destination's bytes it covers, which are the next ones after
+/// what `hash` took so far.
 fn run(
     job: Job,
     destination: &File,
     source_name: &str,
-    hash: &mut Option<(Sha256, u64)>,
+    (hasher, hashed): &mut (Sha256, u64),
 ) -> io::Result<()> {
     let (from, to) = match job {
         Job::Copy {
@@ -288,9 +275,6 @@ fn run(
             (to, to + len)
         }
         Job::Written { from, to } => (from, to),
-    };
-    let Some((hasher, hashed)) = hash else {
-        return Ok(());
     };
     if *hashed != from {
         return Err(io::Error::other(format!(
@@ -397,7 +381,7 @@ mod tests {
             .create_new(true)
             .open(dir.path().join("new"))
             .unwrap();
-        let mut behind = CopyBehind::hashing("the old file");
+        let mut behind = CopyBehind::new("the old file");
         let mut expected = Vec::new();
         // Written, a long range behind, written, a short range at once, a long range at the end,
         // written.
@@ -417,10 +401,7 @@ mod tests {
         }
         destination.write_all(b"</end>").unwrap();
         expected.extend_from_slice(b"</end>");
-        let digest = behind
-            .finish_hashed(expected.len() as u64)
-            .unwrap()
-            .unwrap();
+        let digest = behind.finish(expected.len() as u64).unwrap().unwrap();
         assert_eq!(std::fs::read(dir.path().join("new")).unwrap(), expected);
         assert_eq!(digest.bytes, expected.len() as u64);
         assert_eq!(
@@ -443,10 +424,10 @@ mod tests {
         behind
             .copy(&destination, &source, (10, 0, MIN_BEHIND_BYTES))
             .unwrap();
-        let err = behind.finish().unwrap_err();
-        let copier = CopyBehind::hashing("the old file");
+        let err = behind.finish(MIN_BEHIND_BYTES).unwrap_err();
+        let copier = CopyBehind::new("the old file");
         assert!(
-            copier.finish_hashed(0).unwrap().is_none(),
+            copier.finish(0).unwrap().is_none(),
             "nothing went to the thread: nothing was hashed"
         );
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
@@ -479,7 +460,7 @@ mod tests {
                 .unwrap()
         };
         let destination = new("whole");
-        let mut behind = CopyBehind::hashing("the old file");
+        let mut behind = CopyBehind::new("the old file");
         behind
             .copy(&destination, &source, (0, 0, old.len() as u64))
             .unwrap();
@@ -492,7 +473,7 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("whole")).unwrap(), old);
 
         let destination = new("short");
-        let mut behind = CopyBehind::hashing("the old file");
+        let mut behind = CopyBehind::new("the old file");
         let too_long = (1, 0, old.len() as u64);
         behind.copy(&destination, &source, too_long).unwrap();
         let copying = behind.into_copying(old.len() as u64);
