@@ -261,7 +261,7 @@ fn copy_and_hash(
         // No thread to be had: the ranges are hashed here, after each job.
         Err(_) => (mpsc::channel().0, None),
     };
-    let mut hashed_here = (Sha256::new(), 0u64);
+    let mut hashed_here = Hashing::new();
     // Every job is taken, the ones after a failure too, so the sender never blocks on a
     // thread that has stopped.
     let mut result = Ok(());
@@ -275,7 +275,7 @@ fn copy_and_hash(
                     Some(_) => made
                         .send((from, to))
                         .map_err(|_| io::Error::other("the hashing thread stopped")),
-                    None => hash_range(&destination, from, to, &mut hashed_here),
+                    None => hashed_here.range(&destination, from, to),
                 },
             );
         }
@@ -292,7 +292,7 @@ fn copy_and_hash(
         }
         None => {
             result?;
-            hashed_here
+            (hashed_here.hasher, hashed_here.hashed)
         }
     };
     Ok(Some(FileStats {
@@ -304,38 +304,56 @@ fn copy_and_hash(
 /// The hashing thread: hashes the destination's ranges, each the next after the one before,
 /// as the copying thread hands them over; the hash and the bytes it covers.
 fn hash_in_order(ranges: mpsc::Receiver<(u64, u64)>, file: &File) -> io::Result<(Sha256, u64)> {
-    let mut hash = (Sha256::new(), 0u64);
+    let mut hash = Hashing::new();
     let mut result = Ok(());
     for (from, to) in ranges {
         if result.is_ok() {
-            result = hash_range(file, from, to, &mut hash);
+            result = hash.range(file, from, to);
         }
     }
-    result.map(|()| hash)
+    result.map(|()| (hash.hasher, hash.hashed))
 }
 
-/// Hashes `file`'s bytes `from..to`, which are the next ones after what `hash` took so far.
-fn hash_range(
-    file: &File,
-    from: u64,
-    to: u64,
-    (hasher, hashed): &mut (Sha256, u64),
-) -> io::Result<()> {
-    if *hashed != from {
-        return Err(io::Error::other(format!(
-            "the feed was hashed to byte {hashed}, and its next range starts at {from}"
-        )));
+/// A file's hash taken front to back, range by range, through one buffer.
+struct Hashing {
+    hasher: Sha256,
+    /// Up to where the file has been hashed.
+    hashed: u64,
+    buffer: Vec<u8>,
+}
+
+impl Hashing {
+    fn new() -> Hashing {
+        Hashing {
+            hasher: Sha256::new(),
+            hashed: 0,
+            buffer: Vec::new(),
+        }
     }
-    let mut buffer = vec![0; (to - from).min(1 << 20) as usize];
-    let mut at = from;
-    while at < to {
-        let chunk = (to - at).min(buffer.len() as u64) as usize;
-        crate::positioned::read_exact_at(file, &mut buffer[..chunk], at)?;
-        hasher.update(&buffer[..chunk]);
-        at += chunk as u64;
+
+    /// Hashes `file`'s bytes `from..to`, which are the next ones after what it took so far.
+    fn range(&mut self, file: &File, from: u64, to: u64) -> io::Result<()> {
+        if self.hashed != from {
+            return Err(io::Error::other(format!(
+                "the feed was hashed to byte {}, and its next range starts at {from}",
+                self.hashed
+            )));
+        }
+        // Allocated once, at the size of a range copied (chunks are 4 MB) or 1 MB at most.
+        let wanted = (to - from).min(1 << 20) as usize;
+        if self.buffer.len() < wanted {
+            self.buffer.resize(wanted, 0);
+        }
+        let mut at = from;
+        while at < to {
+            let chunk = (to - at).min(self.buffer.len() as u64) as usize;
+            crate::positioned::read_exact_at(file, &mut self.buffer[..chunk], at)?;
+            self.hasher.update(&self.buffer[..chunk]);
+            at += chunk as u64;
+        }
+        self.hashed = to;
+        Ok(())
     }
-    *hashed = to;
-    Ok(())
 }
 
 /// A copy is handed to the hashing thread this many bytes at a time: a chunk is hashed while
