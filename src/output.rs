@@ -112,7 +112,7 @@ pub struct FinishedFeed {
     /// The gzip twin's size and digest, when there is one.
     pub gzip: Option<FileStats>,
     /// The ranges still being copied into the plain file, and its size and digest once they
-    /// are: the copying thread hashed it, front to back, so it need not be read again.
+    /// are: it was hashed front to back as it was made, so it need not be read again.
     pub copying: Copying,
 }
 

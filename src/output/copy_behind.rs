@@ -6,8 +6,9 @@
 //! the run ends, which is at the end of the stream or later.
 //! Each range has its place in the new file when it is handed over (when its run ends), so
 //! the writer leaves a gap of its length and writes on behind it; the thread fills the gap,
-//! beside the parse-back, the report and the blame. The file is whole once
-//! [`CopyBehind::finish`] (or [`Copying::wait`]) has returned: nothing reads it before.
+//! beside the parse-back, the report and the blame, and a second thread hashes the file a
+//! chunk behind it for the manifest. The file is whole once [`CopyBehind::finish`] (or
+//! [`Copying::wait`]) has returned: nothing reads it before.
 
 use std::fs::File;
 use std::io;
@@ -249,61 +250,61 @@ fn copy_and_hash(
     destination: File,
     source_name: &'static str,
 ) -> io::Result<Digest> {
-    let hashing = destination.try_clone().and_then(|read_back| {
-        let (made, ranges) = mpsc::channel::<(u64, u64)>();
-        std::thread::Builder::new()
-            .name("hash-behind".into())
-            .spawn(move || hash_in_order(ranges, &read_back))
-            .map(|thread| (made, thread))
-    });
-    let (made, hasher) = match hashing {
-        Ok((made, hasher)) => (made, Some(hasher)),
-        // No thread to be had: the ranges are hashed here, after each job.
-        Err(_) => (mpsc::channel().0, None),
-    };
+    // Without a thread to be had, each range is hashed here, after its job.
+    let hashing = start_hashing(&destination).ok();
     let mut hashed_here = Hashing::new();
     // Every job is taken, the ones after a failure too, so the sender never blocks on a
     // thread that has stopped.
     let mut result = Ok(());
     for job in jobs {
         if result.is_ok() {
-            result = run(
-                job,
-                &destination,
-                source_name,
-                &mut |from, to| match hasher {
-                    Some(_) => made
-                        .send((from, to))
-                        .map_err(|_| io::Error::other("the hashing thread stopped")),
-                    None => hashed_here.range(&destination, from, to),
-                },
-            );
+            let mut made = |from, to| match &hashing {
+                Some((ranges, _)) => ranges
+                    .send((from, to))
+                    .map_err(|_| io::Error::other("the hashing thread stopped")),
+                None => hashed_here.range(&destination, from, to),
+            };
+            result = run(job, &destination, source_name, &mut made);
         }
     }
-    drop(made);
-    let (hasher, bytes) = match hasher {
-        Some(thread) => {
-            let hashed = thread
+    let hashed = match hashing {
+        Some((ranges, thread)) => {
+            drop(ranges);
+            thread
                 .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the hashing thread panicked")));
-            // A copy that failed says why; the hash of a file left incomplete says nothing.
-            result?;
-            hashed?
+                .unwrap_or_else(|_| Err(io::Error::other("the hashing thread panicked")))
         }
-        None => {
-            result?;
-            (hashed_here.hasher, hashed_here.hashed)
-        }
+        None => Ok(hashed_here),
     };
+    // A copy that failed says why; the hash of a file left incomplete says nothing.
+    result?;
+    let Hashing {
+        hasher,
+        hashed: bytes,
+        ..
+    } = hashed?;
     Ok(Some(FileStats {
         bytes,
         sha256: super::hex(&hasher.finalize()),
     }))
 }
 
+/// The hashing thread: where to send it the ranges to hash, in order, and the thread.
+type HashingThread = (mpsc::Sender<(u64, u64)>, JoinHandle<io::Result<Hashing>>);
+
+/// Starts the hashing thread on a handle of its own to `destination`.
+fn start_hashing(destination: &File) -> io::Result<HashingThread> {
+    let read_back = destination.try_clone()?;
+    let (ranges, to_hash) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("hash-behind".into())
+        .spawn(move || hash_in_order(to_hash, &read_back))?;
+    Ok((ranges, thread))
+}
+
 /// The hashing thread: hashes the destination's ranges, each the next after the one before,
 /// as the copying thread hands them over; the hash and the bytes it covers.
-fn hash_in_order(ranges: mpsc::Receiver<(u64, u64)>, file: &File) -> io::Result<(Sha256, u64)> {
+fn hash_in_order(ranges: mpsc::Receiver<(u64, u64)>, file: &File) -> io::Result<Hashing> {
     let mut hash = Hashing::new();
     let mut result = Ok(());
     for (from, to) in ranges {
@@ -311,7 +312,7 @@ fn hash_in_order(ranges: mpsc::Receiver<(u64, u64)>, file: &File) -> io::Result<
             result = hash.range(file, from, to);
         }
     }
-    result.map(|()| (hash.hasher, hash.hashed))
+    result.map(|()| hash)
 }
 
 /// A file's hash taken front to back, range by range, through one buffer.
