@@ -243,8 +243,8 @@ impl std::fmt::Debug for Copying {
 /// The copying thread: does every job in order, and hands the destination's bytes each job
 /// made to a hashing thread of its own as they are made, a chunk at a time, so the hash
 /// follows the copy instead of starting where it ends. At 100k products, after a one-line
-/// edit, the build waits for the Google feed's 108 MB to be copied and hashed; one after the
-/// other on one thread, a build took a median of 0.44 s, the two side by side 0.375 s.
+/// edit, a build waits for the Google feed's 108 MB to be copied and hashed: one after the
+/// other on one thread, such a build took a median of 0.445 s here, side by side 0.405 s.
 fn copy_and_hash(
     jobs: mpsc::Receiver<Job>,
     destination: File,
