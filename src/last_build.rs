@@ -450,6 +450,18 @@ mod tests {
         (root, writer)
     }
 
+    /// Adds `products` in order; where each one's line is, as (offset, length).
+    fn add_all(writer: &mut LastBuildWriter, products: &[Product]) -> Vec<(u64, u64)> {
+        products
+            .iter()
+            .map(|product| {
+                let start = writer.written();
+                writer.add(product).unwrap();
+                (start, writer.written() - start)
+            })
+            .collect()
+    }
+
     fn everything(lines: &ProductLines) -> Vec<u8> {
         lines.read(0, lines.len()).unwrap()
     }
@@ -458,12 +470,7 @@ mod tests {
     fn written_ranges_hold_exactly_each_products_line() {
         let (_root, mut writer) = writer(FILE_BYTES, None);
         let products = [product("A-1", "Boor"), product("B-2", "Zaag 18 V")];
-        let mut ranges = Vec::new();
-        for product in &products {
-            let start = writer.written();
-            writer.add(product).unwrap();
-            ranges.push((start, writer.written() - start));
-        }
+        let ranges = add_all(&mut writer, &products);
         let staging = writer.finish().unwrap();
         let lines = ProductLines::open(staging.path()).unwrap();
         assert_eq!(lines.files().len(), 1);
@@ -491,12 +498,7 @@ mod tests {
             .collect();
         let file_bytes = 5 * line(&products[0]).len() as u64;
         let (_before, mut previous) = writer(file_bytes, None);
-        let mut ranges = Vec::new();
-        for product in &products {
-            let start = previous.written();
-            previous.add(product).unwrap();
-            ranges.push((start, previous.written() - start));
-        }
+        let ranges = add_all(&mut previous, &products);
         let previous_staging = previous.finish().unwrap();
         let old = ProductLines::open(previous_staging.path()).unwrap();
         assert_eq!(old.files().len(), 8);

@@ -255,6 +255,15 @@ pub fn flat(text: &str) -> String {
     text.replace('│', " ").split_whitespace().collect()
 }
 
+/// Whether this is a debug build of pimfeed, where `setting` (a test-only environment
+/// variable or fault-injection point) exists; says that the test is skipped when it is not.
+pub fn debug_build_has(setting: &str) -> bool {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: {setting} exists in debug builds only");
+    }
+    cfg!(debug_assertions)
+}
+
 /// Commits every file of the catalog as `author`; returns the commit id.
 pub fn commit_all(repo: &git2::Repository, author: &str, message: &str) -> String {
     let mut index = repo.index().unwrap();

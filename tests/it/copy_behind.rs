@@ -9,7 +9,7 @@
 use std::os::unix::process::ExitStatusExt;
 
 use crate::cache::{assert_same, outputs, spliced};
-use crate::common::Catalog;
+use crate::common::{Catalog, debug_build_has};
 
 const EVERY_RUN_BEHIND: (&str, &str) = ("PIMFEED_COPY_BEHIND", "1,1");
 const SMALL_LINE_FILES: (&str, &str) = ("PIMFEED_LAST_BUILD_FILE_BYTES", "4000");
@@ -40,8 +40,7 @@ fn edits_match_a_build_without_the_cache(catalog: &Catalog, files: &[&str], expe
 
 #[test]
 fn runs_copied_behind_give_the_bytes_of_a_build_without_the_cache() {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIPPED: PIMFEED_COPY_BEHIND exists in debug builds only");
+    if !debug_build_has("PIMFEED_COPY_BEHIND") {
         return;
     }
     let catalog = Catalog::example();
@@ -63,7 +62,7 @@ fn runs_copied_behind_give_the_bytes_of_a_build_without_the_cache() {
 
 #[test]
 fn runs_copied_behind_into_an_amazon_feed_in_parts_give_the_bytes_of_a_build_without_the_cache() {
-    if !cfg!(debug_assertions) {
+    if !debug_build_has("PIMFEED_COPY_BEHIND") {
         return;
     }
     let catalog = Catalog::fixture("marketplaces");
@@ -77,7 +76,7 @@ fn runs_copied_behind_into_an_amazon_feed_in_parts_give_the_bytes_of_a_build_wit
 /// content stay those of the last good build.
 #[test]
 fn a_broken_new_item_between_runs_copied_behind_swaps_nothing_in() {
-    if !cfg!(debug_assertions) {
+    if !debug_build_has("PIMFEED_COPY_BEHIND") {
         return;
     }
     crate::splice::a_broken_new_item_swaps_nothing_in(build);
@@ -88,7 +87,7 @@ fn a_broken_new_item_between_runs_copied_behind_swaps_nothing_in() {
 /// writes what a build without the cache writes.
 #[test]
 fn a_crash_around_the_swap_with_runs_copied_behind_leaves_one_whole_build() {
-    if !cfg!(debug_assertions) {
+    if !debug_build_has("PIMFEED_COPY_BEHIND") {
         return;
     }
     for (failpoint, new_is_live) in [("before-commit=kill", false), ("after-feeds=kill", true)] {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::common::{Catalog, commit_all};
+use crate::common::{Catalog, commit_all, debug_build_has};
 
 /// `pimfeed serve` on a free port; stopped when dropped.
 struct Server {
@@ -764,8 +764,7 @@ fn a_rebuild_keeps_the_listing_and_erp_numbers_until_the_export_changes() {
 #[test]
 fn a_build_of_many_line_files_is_served_under_a_low_soft_limit_of_open_files() {
     use std::os::unix::process::CommandExt;
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIPPED: PIMFEED_LAST_BUILD_FILE_BYTES exists in debug builds only");
+    if !debug_build_has("PIMFEED_LAST_BUILD_FILE_BYTES") {
         return;
     }
     let catalog = Catalog::example();

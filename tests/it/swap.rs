@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 
-use crate::common::{Catalog, field, rss_items};
+use crate::common::{Catalog, debug_build_has, field, rss_items};
 
 const OLD_TITLE: &str = "Accuboormachine DR-1 18V";
 const NEW_TITLE: &str = "Nieuwe titel DR-1 18V";
@@ -50,16 +50,9 @@ fn swap_leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn failpoints_compiled_in() -> bool {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIPPED: fault-injection points exist in debug builds only");
-    }
-    cfg!(debug_assertions)
-}
-
 #[test]
 fn a_crash_at_any_step_of_the_swap_leaves_the_old_build_or_the_new_one() {
-    if !failpoints_compiled_in() {
+    if !debug_build_has("PIMFEED_FAILPOINT") {
         return;
     }
     // (where the build is killed, whether the feeds were exchanged in one step, what is live
@@ -115,7 +108,7 @@ fn a_crash_at_any_step_of_the_swap_leaves_the_old_build_or_the_new_one() {
 #[test]
 fn a_crash_before_the_previous_feeds_are_removed_leaves_the_new_ones_and_the_next_run_removes_them()
 {
-    if !failpoints_compiled_in() {
+    if !debug_build_has("PIMFEED_FAILPOINT") {
         return;
     }
     let catalog = built_then_edited();
@@ -153,7 +146,7 @@ fn a_crash_before_the_previous_feeds_are_removed_leaves_the_new_ones_and_the_nex
 
 #[test]
 fn staging_folders_of_killed_runs_are_removed_by_the_next_run() {
-    if !failpoints_compiled_in() {
+    if !debug_build_has("PIMFEED_FAILPOINT") {
         return;
     }
     let catalog = built_then_edited();
@@ -182,7 +175,7 @@ fn staging_folders_of_killed_runs_are_removed_by_the_next_run() {
 
 #[test]
 fn a_cleanup_failure_after_the_swap_says_the_new_feeds_are_live() {
-    if !failpoints_compiled_in() {
+    if !debug_build_has("PIMFEED_FAILPOINT") {
         return;
     }
     let catalog = built_then_edited();
