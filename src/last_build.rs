@@ -129,18 +129,24 @@ impl LastBuildWriter {
 
     /// Keeps one product, as one line.
     pub fn add(&mut self, product: &Product) -> io::Result<()> {
+        let mut line = Vec::new();
+        crate::content::json_line::write_product(&mut line, product);
+        line.push(b'\n');
+        self.add_line(&line)
+    }
+
+    /// Keeps one product's line, as [`crate::content::json_line::write_product`] writes it,
+    /// with its line break: a build's lines are written on the threads that rendered the
+    /// products, and only copied here.
+    pub fn add_line(&mut self, line: &[u8]) -> io::Result<()> {
         self.close_if_full()?;
         self.copy_pending()?;
-        // The writer thread does this for every product of a cold build: written into the
-        // buffer kept from line to line, no allocation of its own.
         let buffer = &mut self.open.buffer;
         if buffer.capacity() == 0 {
             buffer.reserve(BUFFER_BYTES + BUFFER_BYTES / 4);
         }
-        let before = buffer.len();
-        crate::content::json_line::write_product(buffer, product);
-        buffer.push(b'\n');
-        let len = (buffer.len() - before) as u64;
+        buffer.extend_from_slice(line);
+        let len = line.len() as u64;
         self.open.len += len;
         self.written += len;
         if self.open.buffer.len() >= BUFFER_BYTES {

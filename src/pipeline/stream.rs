@@ -6,7 +6,8 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use super::sources::{
-    BatchSource, ContentSoFar, FileWork, LastBuild, LastBuildThroughCache, ReadingTime, WorkingTree,
+    BatchSource, ContentSoFar, FileWork, LastBuild, LastBuildThroughCache, ReadingTime, Rendered,
+    WorkingTree,
 };
 use super::timings::Stopwatch;
 use super::writer::{Feed, Sinks, Tally, Written, write_batches};
@@ -232,6 +233,7 @@ impl Build<'_> {
     ) -> Result<Written<'f>, Failure> {
         let (batches, received) = std::sync::mpsc::sync_channel::<Vec<FileWork>>(1);
         let by_sku = &self.by_sku;
+        let keep_lines = sinks.last_build.is_some();
         std::thread::scope(|scope| {
             let writer = scope.spawn(move || write_batches(sinks, received, by_sku));
             loop {
@@ -242,7 +244,7 @@ impl Build<'_> {
                 stopwatch.lap("read, parse and validate content");
 
                 progress.stage("gating and rendering");
-                self.render_batch(&mut batch.works, render_items)?;
+                self.render_batch(&mut batch.works, render_items, keep_lines)?;
                 stopwatch.lap("merge, gate and render");
                 if batches.send(batch.works).is_err() {
                     break; // The writer failed; its error is reported below.
@@ -255,15 +257,24 @@ impl Build<'_> {
         })
     }
 
-    /// Runs the per-product step on every product read anew, in parallel.
-    fn render_batch(&self, works: &mut [FileWork], render_items: bool) -> Result<(), RenderError> {
+    /// Runs the per-product step on every product read anew, in parallel, and leaves of each
+    /// file what the writer thread needs (see [`Rendered`]), with the products' lines for the
+    /// last build when `keep_lines`.
+    fn render_batch(
+        &self,
+        works: &mut [FileWork],
+        render_items: bool,
+        keep_lines: bool,
+    ) -> Result<(), RenderError> {
         let channels = &self.prepared.channels;
         let shared_needs = product_step::SharedNeeds::new(channels, self.renderers);
-        let rendered: Vec<Result<Vec<Vec<product_step::Gated>>, RenderError>> = works
-            .par_iter()
-            .map(|work| match work {
-                FileWork::Cached(_) => Ok(Vec::new()),
-                FileWork::Fresh(fresh) => fresh
+        let rendered: Vec<Result<(), RenderError>> = works
+            .par_iter_mut()
+            .map(|work| {
+                let FileWork::Fresh(fresh) = work else {
+                    return Ok(());
+                };
+                fresh.results = fresh
                     .products
                     .par_iter()
                     .map(|product| {
@@ -279,16 +290,14 @@ impl Build<'_> {
                     })
                     .collect::<Vec<_>>()
                     .into_iter()
-                    .collect(),
+                    .collect::<Result<_, _>>()?;
+                fresh.rendered = Rendered::of(&fresh.products, keep_lines);
+                fresh.products = Vec::new();
+                Ok(())
             })
             .collect();
-        for (work, results) in works.iter_mut().zip(rendered) {
-            if let FileWork::Fresh(fresh) = work {
-                // The first error in catalog order, not whichever thread failed first.
-                fresh.results = results?;
-            }
-        }
-        Ok(())
+        // The first error in catalog order, not whichever thread failed first.
+        rendered.into_iter().collect()
     }
 }
 

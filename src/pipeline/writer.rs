@@ -18,7 +18,6 @@ use crate::presets::Preset;
 use crate::render::{ChannelRenderer, FeedPart, FeedWriter, ItemSpan};
 use crate::report::{ChannelReport, ProductCompleteness, ProductRef, ProductVerdict};
 use crate::staging::Staging;
-use crate::validate;
 use crate::verdict::{Reason, Verdict};
 
 /// Where a run writes: the feeds, the last build and the next build cache, with what the
@@ -205,36 +204,34 @@ impl BatchWriter {
                 Ok(true)
             }
             FileWork::Fresh(fresh) => {
+                let rendered = fresh.rendered;
                 let mut range = fresh.last_build;
                 if let Some(last_build) = last_build {
                     let start = last_build.written();
-                    for product in &fresh.products {
-                        last_build.add(product)?;
+                    for line in rendered.lines() {
+                        last_build.add_line(line)?;
                     }
                     range = Some((start, last_build.written() - start));
                 }
-                let count = fresh.products.len();
+                let count = rendered.products.len();
                 let entry = match (fresh.key, range) {
                     (Some(key), Some(last_build)) => Some(FileEntry {
                         path: fresh.path.clone(),
                         stamp: key.stamp,
                         content: key.content,
-                        erp: cache::erp_digest(
-                            fresh.products.iter().map(|p| p.sku.as_str()),
-                            by_sku,
-                        ),
+                        erp: cache::erp_digest(rendered.products.iter().map(|p| &*p.sku), by_sku),
                         last_build,
                         reusable: fresh.reusable,
                         diagnostics: fresh.diagnostics,
                         kept_since: fresh.kept.as_ref().map(|kept| kept.since.clone()),
-                        products: fresh
+                        products: rendered
                             .products
                             .iter()
                             .zip(&fresh.results)
                             .map(|(product, per_channel)| cache::CachedProduct {
-                                sku: Arc::from(product.sku.as_str()),
+                                sku: product.sku.clone(),
                                 line: product.line,
-                                titles: validate::quality::title_keys(product),
+                                titles: product.titles.clone(),
                                 channels: match fresh.reusable {
                                     true => per_channel
                                         .iter()
@@ -250,7 +247,7 @@ impl BatchWriter {
                     _ => None,
                 };
                 let whole = entry.is_some() || count == 0;
-                for (product, per_channel) in fresh.products.iter().zip(fresh.results) {
+                for (product, per_channel) in rendered.products.into_iter().zip(fresh.results) {
                     let completeness = per_channel.iter().map(|(v, _)| v.completeness);
                     tally.product(
                         &product.sku,
@@ -259,18 +256,17 @@ impl BatchWriter {
                         completeness,
                         by_sku,
                     );
-                    let sku: Arc<str> = Arc::from(product.sku.as_str());
                     let kept = fresh
                         .kept
                         .as_ref()
-                        .filter(|k| k.skus.contains(&product.sku));
+                        .filter(|k| k.skus.contains(&*product.sku));
                     for (queue, (mut verdict, bytes)) in self.queues.iter_mut().zip(per_channel) {
                         if let Some(kept) = kept.filter(|_| verdict.included) {
                             verdict.warnings.push(kept.reason());
                         }
                         self.rendered_bytes += bytes.as_ref().map_or(0, Vec::len);
                         queue.push(Pending {
-                            sku: sku.clone(),
+                            sku: product.sku.clone(),
                             file: fresh.path.clone(),
                             line: product.line,
                             verdict,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile};
+use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, Rendered};
 use crate::cache::{self, FileEntry};
 use crate::content::{self, Product};
 use crate::erp::ErpRecord;
@@ -106,6 +106,7 @@ fn refresh_works(
             path: entry.path,
             products,
             results: Vec::new(),
+            rendered: Rendered::default(),
             key: Some(FileKey {
                 stamp: entry.stamp,
                 content: entry.content,
@@ -138,6 +139,7 @@ fn refresh_works_without_cache(products: Vec<(Product, (u64, u64))>) -> Vec<File
             path: product.file.clone(),
             products: vec![product],
             results: Vec::new(),
+            rendered: Rendered::default(),
             key: Some(FileKey {
                 stamp: cache::Stamp::UNKNOWN,
                 content: cache::UNKNOWN_CONTENT,

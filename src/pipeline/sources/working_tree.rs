@@ -8,7 +8,9 @@ use rayon::prelude::*;
 
 use super::stamps::FolderStamps;
 use super::watched::Unchanged;
-use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, WatchedChanges};
+use super::{
+    Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, Rendered, WatchedChanges,
+};
 use crate::cache::{self, FileEntry};
 use crate::channels::Channel;
 use crate::content;
@@ -463,6 +465,7 @@ impl ContentChecks<'_> {
             path: file.path.to_string_lossy().replace('\\', "/").into(),
             products,
             results: Vec::new(),
+            rendered: Rendered::default(),
             key,
             reusable,
             diagnostics: cached,
