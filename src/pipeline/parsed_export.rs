@@ -88,8 +88,8 @@ fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
 fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
     use rayon::prelude::*;
     let file = std::fs::File::open(kept).ok()?;
-    // SAFETY: the kept parse is only ever replaced by renaming a new file over it (see
-    // [`keep`]), under the catalog's lock: the file mapped here is never written while mapped.
+    // SAFETY: pimfeed never writes the kept parse in place: [`keep`] renames a new file over
+    // it, which leaves a mapping of the old one whole, even if another run does so meanwhile.
     let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
     let (stored_key, rest): (Digest32, _) = postcard::take_from_bytes(&map).ok()?;
     if stored_key != *key {
