@@ -177,14 +177,31 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let name = kept.file_name().unwrap_or_default().to_string_lossy();
     let temporary = dir.join(format!(".{name}.{}", std::process::id()));
-    let mut out = io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&temporary)?);
+    let written = std::fs::File::create(&temporary)
+        .and_then(|file| write_kept(file, key, &warnings, &checked.records))
+        .and_then(|()| std::fs::rename(&temporary, kept));
+    if written.is_err() {
+        // A disk that filled up midway leaves no half-written file behind.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Writes the kept parse into `file` (see [`keep`]), a frame at a time.
+fn write_kept(
+    file: std::fs::File,
+    key: &Digest32,
+    warnings: &[StoredProblem],
+    records: &[ErpRecord],
+) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 20, file);
     let mut bytes = Vec::new();
     append(&mut bytes, key)?;
-    append(&mut bytes, &warnings)?;
-    append(&mut bytes, &(checked.records.len() as u64))?;
+    append(&mut bytes, warnings)?;
+    append(&mut bytes, &(records.len() as u64))?;
     out.write_all(&bytes)?;
     let mut frame = Vec::new();
-    for records in checked.records.chunks(RECORDS_PER_FRAME) {
+    for records in records.chunks(RECORDS_PER_FRAME) {
         frame.clear();
         for record in records {
             append(&mut frame, &StoredRecord::from(record))?;
@@ -195,7 +212,7 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
         out.write_all(&frame)?;
     }
     out.into_inner().map_err(io::IntoInnerError::into_error)?;
-    std::fs::rename(&temporary, kept)
+    Ok(())
 }
 
 /// Appends one value to the kept parse's bytes.
@@ -472,6 +489,27 @@ mod tests {
         let mut bytes = std::fs::read(&kept).unwrap();
         bytes.truncate(bytes.len() / 2);
         std::fs::write(&kept, bytes).unwrap();
+        same(
+            &load(&config, dir.path(), true).unwrap(),
+            &parsed(&config, dir.path()),
+        );
+    }
+
+    #[test]
+    fn a_parse_that_cannot_be_kept_leaves_no_file_behind() {
+        let (dir, config) = catalog(EXPORT);
+        // A folder where the kept parse goes: the rename over it fails.
+        let kept = dir.path().join(PARSED_EXPORT);
+        std::fs::create_dir_all(kept.join("in-the-way")).unwrap();
+        let key = key(&config, EXPORT.as_bytes());
+        assert!(keep(&kept, &key, &parsed(&config, dir.path())).is_err());
+        let folder = kept.parent().unwrap();
+        let left: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [kept.file_name().unwrap()], "{left:?}");
+        // The build goes on with the records it parsed.
         same(
             &load(&config, dir.path(), true).unwrap(),
             &parsed(&config, dir.path()),
