@@ -2,11 +2,11 @@
 //! for a build or refresh the swap that makes the new feeds live and the build cache kept.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::manifest::{Manifest, ManifestChannel, write_manifest, write_report};
 use super::stream::Streamed;
-use super::timings::Stopwatch;
+use super::timings::{Stopwatch, joined, timed};
 use super::verify::{FilesVerified, verify_feeds};
 use super::{Build, ErpPull, Failure, Mode, Outcome};
 use crate::cache;
@@ -379,12 +379,6 @@ fn verify_alongside<T>(
 /// The manifest's git state and how long asking took.
 type TimedGitState = (Option<crate::git::GitState>, Duration);
 
-fn timed(ask: impl FnOnce() -> Option<crate::git::GitState>) -> TimedGitState {
-    let started = Instant::now();
-    let git = ask();
-    (git, started.elapsed())
-}
-
 /// The manifest's git state, being asked on a thread of its own, or asked already where no
 /// thread could be had.
 enum GitStatus<'scope> {
@@ -395,9 +389,7 @@ enum GitStatus<'scope> {
 impl GitStatus<'_> {
     fn wait(self) -> TimedGitState {
         match self {
-            GitStatus::Asking(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            GitStatus::Asking(thread) => joined(thread),
             GitStatus::Asked(asked) => asked,
         }
     }

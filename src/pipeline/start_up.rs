@@ -9,10 +9,11 @@
 //! turn. A listing that fails is reported before an ERP pull is tried.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::kept::Taken;
 use super::prepare::Prepared;
+use super::timings::{joined, timed};
 use super::{ErpPull, Failure, Mode, erp_pull};
 use crate::cache;
 use crate::erp::ErpRecord;
@@ -73,17 +74,4 @@ pub(super) fn start_up(
             cache_took,
         })
     })
-}
-
-fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration) {
-    let started = Instant::now();
-    let done = work();
-    (done, started.elapsed())
-}
-
-/// A scoped thread's result; its panic goes on as this thread's.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

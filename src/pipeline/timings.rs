@@ -37,6 +37,20 @@ impl Stopwatch {
     }
 }
 
+/// What `work` gives, and how long it took.
+pub(crate) fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let done = work();
+    (done, started.elapsed())
+}
+
+/// A scoped thread's result; its panic goes on as this thread's.
+pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// Time summed over threads (so on two cores up to twice the wall time).
 #[derive(Default)]
 pub(crate) struct BusyTime(AtomicU64);
