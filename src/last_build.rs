@@ -127,14 +127,6 @@ impl LastBuildWriter {
         })
     }
 
-    /// Keeps one product, as one line.
-    pub fn add(&mut self, product: &Product) -> io::Result<()> {
-        let mut line = Vec::new();
-        crate::content::json_line::write_product(&mut line, product);
-        line.push(b'\n');
-        self.add_line(&line)
-    }
-
     /// Keeps one product's line, as [`crate::content::json_line::write_product`] writes it,
     /// with its line break: a build's lines are written on the threads that rendered the
     /// products, and only copied here.
@@ -462,7 +454,7 @@ mod tests {
             .iter()
             .map(|product| {
                 let start = writer.written();
-                writer.add(product).unwrap();
+                writer.add_line(&line(product)).unwrap();
                 (start, writer.written() - start)
             })
             .collect()
@@ -520,12 +512,12 @@ mod tests {
             let (start, len) = ranges[index];
             match index {
                 12 => {
-                    writer.add(&edited).unwrap();
+                    writer.add_line(&line(&edited)).unwrap();
                     expected.extend(line(&edited));
                 }
                 21 => {}
                 31 => {
-                    writer.add(&added).unwrap();
+                    writer.add_line(&line(&added)).unwrap();
                     expected.extend(line(&added));
                     let at = writer.copy_lines(start, len).unwrap();
                     assert_eq!(at, expected.len() as u64);
@@ -569,18 +561,18 @@ mod tests {
         let file_bytes = 2 * line(&products[0]).len() as u64;
         let (_before, mut previous) = writer(file_bytes, None);
         for product in &products {
-            previous.add(product).unwrap();
+            previous.add_line(&line(product)).unwrap();
         }
         let previous_staging = previous.finish().unwrap();
         let old = ProductLines::open(previous_staging.path()).unwrap();
         let old_bytes = everything(&old);
         let (_after, mut writer) = writer(3 * file_bytes, Some(old));
         let new = product("NEW", "Nieuw");
-        writer.add(&new).unwrap();
+        writer.add_line(&line(&new)).unwrap();
         // Lines 1 to 6 of the old ones in one run, over four previous files.
         let line_len = line(&products[0]).len() as u64;
         writer.copy_lines(line_len, 6 * line_len).unwrap();
-        writer.add(&new).unwrap();
+        writer.add_line(&line(&new)).unwrap();
         let staging = writer.finish().unwrap();
         let lines = ProductLines::open(staging.path()).unwrap();
         let mut expected = line(&new);
@@ -599,7 +591,7 @@ mod tests {
             .collect();
         let (_root, mut writer) = writer(2 * line(&products[0]).len() as u64, None);
         for product in &products {
-            writer.add(product).unwrap();
+            writer.add_line(&line(product)).unwrap();
         }
         let staging = writer.finish().unwrap();
         let mut reader = LastBuildReader::open(staging.path()).unwrap();
