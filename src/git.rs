@@ -1,6 +1,6 @@
 //! What the catalog's git repository says about the content a build used.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,16 +36,25 @@ pub const MAX_WITNESSES: usize = 16;
 /// every file and a walk of every folder: a tenth of a rebuild at 100k products) is not
 /// needed. Only when none of them does is the whole tree walked.
 pub fn state(root: &Path, output: &Path, changed: &[&Path]) -> Option<GitState> {
-    state_in(&Opened::open(root, false)?, root, output, changed)
+    state_in(&Opened::open(root, false)?, root, output, changed, None)
 }
 
 /// [`state`], asked of a repository opened ahead (see [`Opening`]), whose loaded index
 /// spares reading it again.
+///
+/// With a `witness` file, the file that made the tree dirty last time is asked about too,
+/// before the walk, and the one that makes it dirty now is kept there for next time (the
+/// file is removed when the tree is clean). A build after a local edit that changed nothing
+/// since the build before has no `changed` files to go by, and the edit it would otherwise
+/// find by walking the whole tree is usually still there. The file only ever spares a walk:
+/// what it names is asked of git again, and a witness that no longer differs (or is not a
+/// path any more) is walked past.
 pub fn state_in(
     opened: &Opened,
     root: &Path,
     output: &Path,
     changed: &[&Path],
+    witness: Option<&Path>,
 ) -> Option<GitState> {
     let repo = opened.repository();
     let commit = repo
@@ -59,48 +68,91 @@ pub fn state_in(
         .unwrap_or_else(|_| output.to_path_buf());
     let counts =
         |absolute: &Path| !absolute.starts_with(&output) && !is_build_artifact(absolute, &output);
-    if let Ok(root) = root.canonicalize()
-        && any_differs(repo, &workdir, &root, changed, &counts)
+    let last_witness = witness.and_then(read_witness);
+    let prefix = root
+        .canonicalize()
+        .ok()
+        .and_then(|root| Some(root.strip_prefix(&workdir).ok()?.to_path_buf()));
+    let asked = prefix
+        .iter()
+        .flat_map(|prefix| {
+            changed
+                .iter()
+                .take(MAX_WITNESSES)
+                .map(|file| prefix.join(file))
+        })
+        .chain(last_witness.clone());
+    let found = asked
+        .into_iter()
+        .find(|file| differs(repo, &workdir, file, &counts))
+        .or_else(|| first_difference(repo, &workdir, &counts));
+    if let Some(witness) = witness
+        && found != last_witness
     {
-        return Some(GitState {
-            commit,
-            dirty: true,
-        });
+        // Only ever a shortcut for the next build: failing to keep it costs that build a walk.
+        let _ = keep_witness(witness, found.as_deref());
     }
-    let mut options = git2::StatusOptions::new();
-    options.include_untracked(true).include_ignored(false);
-    let dirty = repo.statuses(Some(&mut options)).ok()?.iter().any(|entry| {
-        let Ok(path) = entry.path() else {
-            return true;
-        };
-        counts(&workdir.join(path))
-    });
-    Some(GitState { commit, dirty })
+    Some(GitState {
+        commit,
+        dirty: found.is_some(),
+    })
 }
 
-/// Whether git's status of one of the first [`MAX_WITNESSES`] `files` (relative to `root`)
-/// makes the tree dirty as [`state`] counts it: changed, staged, untracked or deleted, but
-/// not ignored. Each is looked up alone, so git reads only its index entry and the file.
-fn any_differs(
+/// Whether git's status of `file` (relative to the working tree) makes the tree dirty as
+/// [`state`] counts it: changed, staged, untracked or deleted, but not ignored. Asked alone,
+/// so git reads only its index entry and the file.
+fn differs(
     repo: &git2::Repository,
     workdir: &Path,
-    root: &Path,
-    files: &[&Path],
+    file: &Path,
     counts: &dyn Fn(&Path) -> bool,
 ) -> bool {
-    let Ok(prefix) = root.strip_prefix(workdir) else {
+    if !counts(&workdir.join(file)) {
         return false;
-    };
-    files.iter().take(MAX_WITNESSES).any(|file| {
-        let absolute = root.join(file);
-        if !counts(&absolute) {
-            return false;
-        }
-        let status = repo.status_file(&prefix.join(file));
-        status.is_ok_and(|status| {
-            status != git2::Status::CURRENT && !status.contains(git2::Status::IGNORED)
-        })
+    }
+    let status = repo.status_file(file);
+    status.is_ok_and(|status| {
+        status != git2::Status::CURRENT && !status.contains(git2::Status::IGNORED)
     })
+}
+
+/// The status of the whole working tree: the first file (relative to it) that makes it
+/// dirty, if any. An untracked folder is named as a folder: the tree is dirty, with no file
+/// to ask about alone next time; the folder's path is still what is returned.
+fn first_difference(
+    repo: &git2::Repository,
+    workdir: &Path,
+    counts: &dyn Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
+    let statuses = repo.statuses(Some(&mut options)).ok()?;
+    statuses.iter().find_map(|entry| match entry.path() {
+        Ok(path) => counts(&workdir.join(path)).then(|| PathBuf::from(path)),
+        // A path git cannot give as UTF-8 still makes the tree dirty.
+        Err(_) => Some(PathBuf::from(
+            String::from_utf8_lossy(entry.path_bytes()).into_owned(),
+        )),
+    })
+}
+
+/// Keeps `found` in the witness file, written beside and renamed; removes the file when the
+/// tree is clean.
+fn keep_witness(file: &Path, found: Option<&Path>) -> std::io::Result<()> {
+    let Some(found) = found else {
+        return std::fs::remove_file(file);
+    };
+    let temporary = file.with_extension(std::process::id().to_string());
+    std::fs::write(&temporary, found.to_string_lossy().as_bytes())?;
+    std::fs::rename(&temporary, file).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+/// The path kept in a witness file, if there is one to read.
+fn read_witness(file: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(file).ok()?;
+    (!text.is_empty()).then(|| PathBuf::from(text))
 }
 
 /// Staging, previous-build and trash folders sit next to the output folder while a build runs, and
@@ -162,16 +214,13 @@ mod tests {
     fn witnesses(root: &Path, files: &[&str]) -> bool {
         let repo = git2::Repository::discover(root).unwrap();
         let workdir = repo.workdir().unwrap().canonicalize().unwrap();
+        let prefix = root.canonicalize().unwrap();
+        let prefix = prefix.strip_prefix(&workdir).unwrap();
         let output = root.join("feeds");
         let counts = |absolute: &Path| !absolute.starts_with(&output);
-        let files: Vec<&Path> = files.iter().map(Path::new).collect();
-        any_differs(
-            &repo,
-            &workdir,
-            &root.canonicalize().unwrap(),
-            &files,
-            &counts,
-        )
+        files
+            .iter()
+            .any(|file| differs(&repo, &workdir, &prefix.join(file), &counts))
     }
 
     #[test]
@@ -200,5 +249,49 @@ mod tests {
         // An edit the build did not read (say, `pim.toml`) is still found by the walk.
         std::fs::write(root.join("content/b.toml"), "sku = \"B2\"\n").unwrap();
         assert!(state(&root, &root.join("feeds"), &read).unwrap().dirty);
+    }
+
+    #[test]
+    fn the_file_that_made_the_tree_dirty_is_kept_and_asked_about_first_next_time() {
+        let (dir, root) = committed_catalog();
+        let (_dir, witness) = (dir, root.join(crate::pimfeed_folder::GIT_DIRTY));
+        std::fs::create_dir_all(witness.parent().unwrap()).unwrap();
+        let output = root.join("feeds");
+        let ask = |changed: &[&Path]| {
+            let opened = Opened::open(&root, false).unwrap();
+            state_in(&opened, &root, &output, changed, Some(&witness)).unwrap()
+        };
+        assert!(!ask(&[]).dirty);
+        assert!(!witness.exists(), "a clean tree keeps no witness");
+
+        // Found by the walk (nothing changed for the build to go by), and kept.
+        std::fs::write(root.join("content/b.toml"), "sku = \"B2\"\n").unwrap();
+        assert!(ask(&[]).dirty);
+        assert_eq!(
+            std::fs::read_to_string(&witness).unwrap(),
+            "catalog/content/b.toml"
+        );
+
+        // The walk is what would find another edit; with the witness still differing, the
+        // tree is dirty without it. A witness that no longer differs is walked past.
+        assert!(ask(&[]).dirty);
+        std::fs::write(root.join("content/b.toml"), "sku = \"B\"\n").unwrap();
+        assert!(!ask(&[]).dirty);
+        assert!(!witness.exists());
+
+        // A changed file the build read is kept as the witness; one that is gone (or a
+        // witness file naming nothing) only costs a walk.
+        std::fs::write(root.join("content/a.toml"), "sku = \"A2\"\n").unwrap();
+        assert!(ask(&[Path::new("content/a.toml")]).dirty);
+        assert_eq!(
+            std::fs::read_to_string(&witness).unwrap(),
+            "catalog/content/a.toml"
+        );
+        std::fs::write(&witness, "catalog/content/gone.toml").unwrap();
+        assert!(ask(&[]).dirty);
+        assert_eq!(
+            std::fs::read_to_string(&witness).unwrap(),
+            "catalog/content/a.toml"
+        );
     }
 }

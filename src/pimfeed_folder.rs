@@ -12,6 +12,8 @@
 //!   parsed, so an export whose bytes did not change is not parsed again;
 //! - the **kept blame** ([`KEPT_BLAME`]): what blame found in each file it was asked about,
 //!   so an unchanged file is not blamed again while the commit checked out stays the same;
+//! - the **git witness** ([`GIT_DIRTY`]): the file that made the working tree dirty in the
+//!   last build, asked about first so that the next build need not walk the whole tree;
 //! - the **content errors** ([`CONTENT_ERRORS`]): the products the last build left out
 //!   because their file has an error;
 //! - the **push state** ([`push_journal`], [`amazon_push_state`], [`push_report`]): what a
@@ -39,6 +41,9 @@ pub const LAST_PULL: &str = ".pimfeed/erp-snapshot.json";
 pub const PARSED_EXPORT: &str = ".pimfeed/erp-export.bin";
 /// Blame's lines per file, with the commit and the file's bytes they were blamed from.
 pub const KEPT_BLAME: &str = ".pimfeed/blame.bin";
+/// The file (relative to the git working tree) that made the tree dirty for the last build's
+/// manifest; absent when the tree was clean. See [`crate::git::state_in`].
+pub const GIT_DIRTY: &str = ".pimfeed/git-dirty";
 /// The products the last build left out because their file has an error.
 pub const CONTENT_ERRORS: &str = ".pimfeed/content-errors.json";
 /// The lock file between runs.
@@ -88,6 +93,7 @@ mod tests {
             LAST_PULL,
             PARSED_EXPORT,
             KEPT_BLAME,
+            GIT_DIRTY,
             CONTENT_ERRORS,
             LOCK,
             PUSH,

@@ -239,7 +239,8 @@ mod tests {
         let changed: Vec<&Path> = changed.iter().map(Path::new).collect();
         let output = root.join("feeds");
         let opening = Opening::start(root, true, kept.take());
-        let answer = opening.with(|opened| state_in(opened.unwrap(), root, &output, &changed));
+        let answer =
+            opening.with(|opened| state_in(opened.unwrap(), root, &output, &changed, None));
         *kept = opening.into_kept();
         let fresh = state(root, &output, &changed);
         assert_eq!(answer, fresh, "kept and fresh repositories disagree");

@@ -180,12 +180,16 @@ impl Build<'_> {
     }
 
     /// The manifest's git state, asked of the repository opened beside the build; the
-    /// first of the `changed` files that differs from the commit makes the tree dirty.
+    /// first of the `changed` files that differs from the commit makes the tree dirty, else
+    /// the file that made it dirty for the last build, if it still does (see
+    /// [`crate::pimfeed_folder::GIT_DIRTY`]); else the whole tree is walked.
     fn git_state(&self, changed: &[std::path::PathBuf]) -> Option<crate::git::GitState> {
         let prepared = self.prepared;
         let changed: Vec<&std::path::Path> = changed.iter().map(|file| file.as_path()).collect();
+        let witness = prepared.root.join(crate::pimfeed_folder::GIT_DIRTY);
         self.git.with(|opened| {
-            crate::git::state_in(opened?, &prepared.root, &prepared.output_dir, &changed)
+            let (root, output) = (&prepared.root, &prepared.output_dir);
+            crate::git::state_in(opened?, root, output, &changed, Some(&witness))
         })
     }
 
