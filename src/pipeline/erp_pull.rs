@@ -145,9 +145,16 @@ pub(crate) fn pull_erp_with(
     };
     let pulled =
         pull_erp_records(config, root, progress, writes).and_then(|(mut records, pull)| {
-            erp::price_list::apply(&config.price_lists, root, &mut records)?;
+            // The digest kept with a parsed export is that of its records without prices.
+            let records_digest = match (config.price_lists.is_empty(), pull.records_digest) {
+                (true, Some(kept)) => kept,
+                _ => {
+                    erp::price_list::apply(&config.price_lists, root, &mut records)?;
+                    crate::cache::records_digest(&records)
+                }
+            };
             let pull = ErpPull {
-                records_digest: Some(crate::cache::records_digest(&records)),
+                records_digest: Some(records_digest),
                 ..pull
             };
             Ok((records, pull))
@@ -165,12 +172,14 @@ fn pull_erp_records(
     writes: bool,
 ) -> Result<(Vec<ErpRecord>, ErpPull), ErpFailure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut records_digest = None;
     let (records, source, warnings) = match &config.erp {
         ErpConfig::File(file) => {
-            let checked = super::parsed_export::load(file, root, writes)?;
-            let warnings = erp_warnings(&checked.warnings, &file.path);
+            let loaded = super::parsed_export::load(file, root, writes)?;
+            let warnings = erp_warnings(&loaded.checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
-            (checked.records, source, warnings)
+            records_digest = loaded.records_digest;
+            (loaded.checked.records, source, warnings)
         }
         ErpConfig::Http(http) => match erp::http::pull(http, progress) {
             Ok(pull) => {
@@ -196,7 +205,9 @@ fn pull_erp_records(
         records: records.len(),
         stale: None,
         warnings,
-        records_digest: None,
+        // A parsed export's, kept with its records: [`pull_erp_with`] takes it when no
+        // price list changes them.
+        records_digest,
     };
     Ok((records, pull))
 }

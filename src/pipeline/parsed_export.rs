@@ -24,12 +24,21 @@ use crate::erp::{ErpRecord, PriceTier};
 use crate::pimfeed_folder::PARSED_EXPORT;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: &[u8] = b"parsed-export 2";
+const FORMAT: &[u8] = b"parsed-export 3";
 
 /// Records are kept in frames of this many, each with its length in bytes, so the frames are
 /// decoded on every core (100,000 records decoded one after another took 35 ms of a 0.5 s
 /// build from the cache).
 const RECORDS_PER_FRAME: usize = 8192;
+
+/// The export's records and warnings, and their digest when it is known.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) checked: Checked,
+    /// [`cache::records_digest`] of the records as parsed (before any price list), kept with
+    /// them: a build from the cache needs it and need not hash 100,000 records again for it.
+    pub(crate) records_digest: Option<Digest32>,
+}
 
 /// The export's records and warnings, as [`crate::erp::file::load_with_warnings`] gives
 /// them, taken from the last parse when the export's bytes and settings are the same. A new
@@ -38,25 +47,31 @@ pub(crate) fn load(
     config: &ErpFileConfig,
     root: &Path,
     writes: bool,
-) -> Result<Checked, ErpFileError> {
+) -> Result<Loaded, ErpFileError> {
     let path = root.join(&config.path);
     let before = Stamp::of(&path).ok();
+    let parse = || {
+        crate::erp::file::load_with_warnings(config, root).map(|checked| Loaded {
+            checked,
+            records_digest: None,
+        })
+    };
     let Ok(bytes) = std::fs::read(&path) else {
         // The parser says why the export cannot be read.
-        return crate::erp::file::load_with_warnings(config, root);
+        return parse();
     };
     let key = key(config, &bytes);
     drop(bytes);
     let kept = root.join(PARSED_EXPORT);
-    if let Some(checked) = read_kept(&kept, &key) {
-        return Ok(checked);
+    if let Some(loaded) = read_kept(&kept, &key) {
+        return Ok(loaded);
     }
-    let checked = crate::erp::file::load_with_warnings(config, root)?;
+    let mut loaded = parse()?;
     if writes && before.is_some() && Stamp::of(&path).ok() == before {
         // Keeping it is for later builds; failing to is not this one's problem.
-        let _ = keep(&kept, &key, &checked);
+        loaded.records_digest = keep(&kept, &key, &loaded.checked).ok().flatten();
     }
-    Ok(checked)
+    Ok(loaded)
 }
 
 /// What the records depend on: the export's bytes, the settings that read them, the binary.
@@ -85,8 +100,7 @@ fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
 /// each frame into its own slots on every core, from the file as mapped rather than read into
 /// a buffer: before, the file's 15 MB and a vector per frame (as big as the records) were
 /// held beside the records at 100,000 of them.
-fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
-    use rayon::prelude::*;
+fn read_kept(kept: &Path, key: &Digest32) -> Option<Loaded> {
     let file = std::fs::File::open(kept).ok()?;
     // SAFETY: pimfeed never writes the kept parse in place: [`keep`] renames a new file over
     // it, which leaves a mapping of the old one whole, even if another run does so meanwhile.
@@ -95,19 +109,12 @@ fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
     if stored_key != *key {
         return None;
     }
+    let (records_digest, rest): (Digest32, _) = postcard::take_from_bytes(rest).ok()?;
     let (warnings, rest): (Vec<StoredProblem>, _) = postcard::take_from_bytes(rest).ok()?;
     let (count, rest): (u64, _) = postcard::take_from_bytes(rest).ok()?;
     let count = usize::try_from(count).ok()?;
     let frames = frames(rest, count)?;
-    // Cloning a record without text or tiers allocates nothing: these are the slots.
-    let mut records = vec![ErpRecord::from(StoredRecord::default()); count];
-    let decoded = records
-        .par_chunks_mut(RECORDS_PER_FRAME)
-        .zip(frames)
-        .all(|(slots, frame)| decode_frame(frame, slots).is_some());
-    if !decoded {
-        return None;
-    }
+    let records = decode_records(&frames, count)?;
     let warnings = warnings
         .into_iter()
         .map(|warning| RowProblem {
@@ -118,7 +125,10 @@ fn read_kept(kept: &Path, key: &Digest32) -> Option<Checked> {
             noun: RowNoun::Row,
         })
         .collect();
-    Some(Checked { records, warnings })
+    Some(Loaded {
+        checked: Checked { records, warnings },
+        records_digest: Some(records_digest),
+    })
 }
 
 /// The frames of `count` records that `bytes` holds, one per [`RECORDS_PER_FRAME`] records;
@@ -138,15 +148,61 @@ fn frames(mut bytes: &[u8], count: usize) -> Option<Vec<&[u8]>> {
     bytes.is_empty().then_some(frames)
 }
 
+/// The `count` records of `frames`, decoded on every core straight into the vector's own
+/// memory. The vector is not filled first: the kernel zeroes each fresh page where it is first
+/// written (tens of megabytes at 100,000 records), and a fill on one thread did all of that
+/// before the decoding started.
+fn decode_records(frames: &[&[u8]], count: usize) -> Option<Vec<ErpRecord>> {
+    use rayon::prelude::*;
+    let mut records: Vec<ErpRecord> = Vec::with_capacity(count);
+    let slots = &mut records.spare_capacity_mut()[..count];
+    let decoded: Vec<bool> = slots
+        .par_chunks_mut(RECORDS_PER_FRAME)
+        .zip(frames)
+        .map(|(slots, frame)| decode_frame(frame, slots).is_some())
+        .collect();
+    if decoded.iter().all(|&whole| whole) {
+        // SAFETY: each chunk of the first `count` slots was decoded whole, and
+        // `decode_frame` wrote every slot of a chunk it decoded whole.
+        unsafe { records.set_len(count) };
+        return Some(records);
+    }
+    // Frames decoded whole hold records to drop; one that failed dropped its own.
+    for (slots, whole) in slots.chunks_mut(RECORDS_PER_FRAME).zip(decoded) {
+        if whole {
+            // SAFETY: as above, every slot of a chunk decoded whole was written, once.
+            slots
+                .iter_mut()
+                .for_each(|slot| unsafe { slot.assume_init_drop() });
+        }
+    }
+    None
+}
+
 /// Decodes one frame into `slots`, a record each; `None` unless its records fill the frame
-/// exactly.
-fn decode_frame(mut frame: &[u8], slots: &mut [ErpRecord]) -> Option<()> {
-    for slot in slots {
-        let (record, rest): (StoredRecord, _) = postcard::take_from_bytes(frame).ok()?;
-        *slot = ErpRecord::from(record);
+/// exactly, and then no slot holds a record.
+fn decode_frame(mut frame: &[u8], slots: &mut [std::mem::MaybeUninit<ErpRecord>]) -> Option<()> {
+    for index in 0..slots.len() {
+        let Ok((record, rest)) = postcard::take_from_bytes::<StoredRecord>(frame) else {
+            drop_written(&mut slots[..index]);
+            return None;
+        };
+        slots[index].write(ErpRecord::from(record));
         frame = rest;
     }
-    frame.is_empty().then_some(())
+    if !frame.is_empty() {
+        drop_written(slots);
+        return None;
+    }
+    Some(())
+}
+
+/// Drops the records in `slots`, every one of which [`decode_frame`] wrote.
+fn drop_written(slots: &mut [std::mem::MaybeUninit<ErpRecord>]) {
+    // SAFETY: the caller wrote each of these slots, and nothing reads them afterwards.
+    slots
+        .iter_mut()
+        .for_each(|slot| unsafe { slot.assume_init_drop() });
 }
 
 /// Replaces the kept parse: its key, the warnings, the number of records and the records in
@@ -154,15 +210,18 @@ fn decode_frame(mut frame: &[u8], slots: &mut [ErpRecord]) -> Option<()> {
 /// Written beside and renamed, so a crash never leaves half a file (and one that cannot be
 /// decoded is only parsed again). Written frame by frame, each record borrowed from the
 /// parse: a cold build pays for this before its first product, on one core.
-fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
+///
+/// The records' digest is kept with them; it is returned when they are kept.
+fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<Option<Digest32>> {
     // Price lists are applied after the pull; a record with prices is not the parser's.
     if checked
         .records
         .iter()
         .any(|record| !record.prices.is_empty())
     {
-        return Ok(());
+        return Ok(None);
     }
+    let records_digest = cache::records_digest(&checked.records);
     let warnings: Vec<StoredProblem> = checked
         .warnings
         .iter()
@@ -178,25 +237,26 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<()> {
     let name = kept.file_name().unwrap_or_default().to_string_lossy();
     let temporary = dir.join(format!(".{name}.{}", std::process::id()));
     let written = std::fs::File::create(&temporary)
-        .and_then(|file| write_kept(file, key, &warnings, &checked.records))
+        .and_then(|file| write_kept(file, (key, &records_digest), &warnings, &checked.records))
         .and_then(|()| std::fs::rename(&temporary, kept));
     if written.is_err() {
         // A disk that filled up midway leaves no half-written file behind.
         let _ = std::fs::remove_file(&temporary);
     }
-    written
+    written.map(|()| Some(records_digest))
 }
 
 /// Writes the kept parse into `file` (see [`keep`]), a frame at a time.
 fn write_kept(
     file: std::fs::File,
-    key: &Digest32,
+    (key, records_digest): (&Digest32, &Digest32),
     warnings: &[StoredProblem],
     records: &[ErpRecord],
 ) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 20, file);
     let mut bytes = Vec::new();
     append(&mut bytes, key)?;
+    append(&mut bytes, records_digest)?;
     append(&mut bytes, warnings)?;
     append(&mut bytes, &(records.len() as u64))?;
     out.write_all(&bytes)?;
@@ -368,13 +428,33 @@ mod tests {
     #[test]
     fn an_unchanged_export_gives_what_parsing_gives_with_its_warnings() {
         let (dir, config) = catalog(EXPORT);
-        let first = load(&config, dir.path(), true).unwrap();
+        let first = load(&config, dir.path(), true).unwrap().checked;
         assert!(dir.path().join(PARSED_EXPORT).exists());
-        let again = load(&config, dir.path(), true).unwrap();
+        let again = load(&config, dir.path(), true).unwrap().checked;
         same(&again, &parsed(&config, dir.path()));
         same(&first, &again);
         assert_eq!(again.warnings.len(), 1, "the negative stock of B");
         assert_eq!(again.warnings[0].line, Some(3));
+    }
+
+    #[test]
+    fn the_records_digest_is_kept_with_the_records_and_is_theirs() {
+        let (dir, config) = catalog(EXPORT);
+        let first = load(&config, dir.path(), true).unwrap();
+        let again = load(&config, dir.path(), true).unwrap();
+        let digest = cache::records_digest(&parsed(&config, dir.path()).records);
+        assert_eq!(
+            first.records_digest,
+            Some(digest),
+            "kept by the parse that kept them"
+        );
+        assert_eq!(again.records_digest, Some(digest), "read back with them");
+        // A check keeps nothing, and so has no digest to give.
+        let (dir, config) = catalog(EXPORT);
+        assert_eq!(
+            load(&config, dir.path(), false).unwrap().records_digest,
+            None
+        );
     }
 
     #[test]
@@ -387,7 +467,14 @@ mod tests {
         let mut planted = parsed(&config, dir.path());
         planted.records.truncate(1);
         keep(&dir.path().join(PARSED_EXPORT), &key, &planted).unwrap();
-        assert_eq!(load(&config, dir.path(), true).unwrap().records.len(), 1);
+        assert_eq!(
+            load(&config, dir.path(), true)
+                .unwrap()
+                .checked
+                .records
+                .len(),
+            1
+        );
 
         // Same length, one digit changed: parsed again, not taken from the kept parse.
         let changed = EXPORT.replace("A,1.50,3", "A,1.50,4");
@@ -402,7 +489,7 @@ mod tests {
             .unwrap()
             .set_modified(modified)
             .unwrap();
-        let loaded = load(&config, dir.path(), true).unwrap();
+        let loaded = load(&config, dir.path(), true).unwrap().checked;
         assert_eq!(loaded.records.len(), 3);
         assert_eq!(loaded.records[0].stock, 4);
         same(&loaded, &parsed(&config, dir.path()));
@@ -417,7 +504,7 @@ mod tests {
         }
         let (dir, config) = catalog(&export);
         load(&config, dir.path(), true).unwrap();
-        let kept = load(&config, dir.path(), true).unwrap();
+        let kept = load(&config, dir.path(), true).unwrap().checked;
         same(&kept, &parsed(&config, dir.path()));
         assert_eq!(kept.records.len(), rows);
 
@@ -435,7 +522,7 @@ mod tests {
         std::fs::write(&path, &longer).unwrap();
         assert!(read_kept(&path, &key).is_none(), "a byte too many");
         same(
-            &load(&config, dir.path(), true).unwrap(),
+            &load(&config, dir.path(), true).unwrap().checked,
             &parsed(&config, dir.path()),
         );
     }
@@ -447,7 +534,7 @@ mod tests {
         let comma = load(&config, dir.path(), true).unwrap_err();
         assert!(matches!(comma, ErpFileError::Rows { .. }), "{comma:?}");
         config.decimal_comma = true;
-        let records = load(&config, dir.path(), true).unwrap().records;
+        let records = load(&config, dir.path(), true).unwrap().checked.records;
         assert_eq!(records[0].price.to_string(), "1.5");
         config.decimal_comma = false;
         assert!(
@@ -478,7 +565,14 @@ mod tests {
         let mut planted = parsed(&config, dir.path());
         planted.records.truncate(2);
         keep(&dir.path().join(PARSED_EXPORT), &key, &planted).unwrap();
-        assert_eq!(load(&config, dir.path(), false).unwrap().records.len(), 2);
+        assert_eq!(
+            load(&config, dir.path(), false)
+                .unwrap()
+                .checked
+                .records
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -490,7 +584,7 @@ mod tests {
         bytes.truncate(bytes.len() / 2);
         std::fs::write(&kept, bytes).unwrap();
         same(
-            &load(&config, dir.path(), true).unwrap(),
+            &load(&config, dir.path(), true).unwrap().checked,
             &parsed(&config, dir.path()),
         );
     }
@@ -511,7 +605,7 @@ mod tests {
         assert_eq!(left, [kept.file_name().unwrap()], "{left:?}");
         // The build goes on with the records it parsed.
         same(
-            &load(&config, dir.path(), true).unwrap(),
+            &load(&config, dir.path(), true).unwrap().checked,
             &parsed(&config, dir.path()),
         );
     }
