@@ -47,7 +47,7 @@ pub fn kept_products(report: &crate::report::Report) -> usize {
         .iter()
         .flat_map(|c| &c.warnings)
         .filter(|p| p.reasons.iter().any(|r| r.code == CODE))
-        .map(|p| p.sku.as_str())
+        .map(|p| &*p.sku)
         .collect();
     skus.len()
 }
@@ -62,7 +62,7 @@ pub fn annotations(report: &crate::report::Report) -> String {
         for product in &channel.warnings {
             for reason in product.reasons.iter().filter(|r| r.code == CODE) {
                 let entry = kept
-                    .entry((&*product.file, product.line, product.sku.as_str()))
+                    .entry((&*product.file, product.line, &*product.sku))
                     .or_insert((Vec::new(), reason.message.as_str()));
                 entry.0.push(&channel.name);
             }

@@ -40,13 +40,17 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             // `enabled = false` is a choice, not a problem (and what else the product lacks
             // there does not matter while it is off): said once below.
             if verdict.reasons.iter().any(|r| r.code == "disabled") {
-                match disabled.iter_mut().find(|(sku, _)| *sku == verdict.sku) {
+                match disabled.iter_mut().find(|(sku, _)| **sku == *verdict.sku) {
                     Some((_, channels)) => channels.push(&channel.name),
                     None => disabled.push((&verdict.sku, vec![&channel.name])),
                 }
                 continue;
             }
-            let key = (verdict.file.to_string(), verdict.line, verdict.sku.clone());
+            let key = (
+                verdict.file.to_string(),
+                verdict.line,
+                verdict.sku.to_string(),
+            );
             let entry = products.entry(key).or_default();
             entry.place = format!("{}:{}", verdict.file, verdict.line);
             if left_out {

@@ -99,7 +99,7 @@ pub(crate) struct Tally {
 impl Tally {
     pub(crate) fn product(
         &mut self,
-        sku: &str,
+        sku: &Arc<str>,
         file: &Arc<str>,
         line: u32,
         completeness: impl Iterator<Item = u8>,
@@ -110,11 +110,11 @@ impl Tally {
             self.files_with_products += 1;
         }
         self.products.push(ProductCompleteness {
-            sku: sku.to_string(),
+            sku: sku.clone(),
             file: file.clone(),
             completeness: completeness.collect(),
         });
-        if !by_sku.contains_key(sku) {
+        if !by_sku.contains_key(&**sku) {
             self.without_erp.push(ProductRef {
                 sku: sku.to_string(),
                 file: file.to_string(),
@@ -395,7 +395,7 @@ impl<'a> Feed<'a> {
         };
         let verdict = pending.verdict;
         let entry = |reasons: Vec<Reason>| ProductVerdict {
-            sku: pending.sku.to_string(),
+            sku: pending.sku,
             file: pending.file,
             line: pending.line,
             completeness: verdict.completeness,
@@ -433,8 +433,8 @@ mod tests {
         let mut tally = Tally::default();
         let file: Arc<str> = Arc::from("content/products/a.toml");
         let by_sku = HashMap::new();
-        tally.product("A-1", &file, 1, [100u8].into_iter(), &by_sku);
-        tally.product("A-2", &file, 9, [90u8].into_iter(), &by_sku);
+        tally.product(&"A-1".into(), &file, 1, [100u8].into_iter(), &by_sku);
+        tally.product(&"A-2".into(), &file, 9, [90u8].into_iter(), &by_sku);
         assert!(Arc::ptr_eq(&tally.products[0].file, &file));
         assert!(Arc::ptr_eq(&tally.products[1].file, &file));
         assert_eq!(tally.files_with_products, 1);

@@ -66,7 +66,7 @@ pub fn describe(with_errors: &[ProductRef], diagnostics: &[Diagnostic]) -> Vec<B
         .map(|product| {
             let first_error = first_errors.get(&product.file);
             Broken {
-                sku: product.sku.clone(),
+                sku: product.sku.as_str().into(),
                 file: product.file.clone(),
                 line: product.line,
                 error: first_error.map(|e| e.message.clone()),
@@ -83,7 +83,7 @@ pub fn leave_out(channels: &mut [ChannelReport], broken: &[Broken]) {
         for channel in channels.iter_mut() {
             channel.excluded += 1;
             channel.left_out.push(ProductVerdict {
-                sku: product.sku.clone(),
+                sku: std::sync::Arc::from(product.sku.as_str()),
                 file: std::sync::Arc::from(product.file.as_str()),
                 line: product.line,
                 completeness: 0,

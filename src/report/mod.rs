@@ -68,7 +68,7 @@ pub struct ChannelReport {
 
 #[derive(Debug, Serialize)]
 pub struct ProductVerdict {
-    pub sku: String,
+    pub sku: Arc<str>,
     /// Shared by the file's products and channels: a million products make a million rows.
     pub file: Arc<str>,
     pub line: u32,
@@ -78,7 +78,7 @@ pub struct ProductVerdict {
 
 #[derive(Debug, Serialize)]
 pub struct ProductCompleteness {
-    pub sku: String,
+    pub sku: Arc<str>,
     /// Shared by the file's products (see [`ProductVerdict::file`]).
     pub file: Arc<str>,
     /// One percentage per channel, in the order of the report's `channels`.

@@ -48,7 +48,7 @@ pub fn name_mismatches(report: &mut Report) {
     }
     for channel in &mut report.channels {
         for product in &mut channel.left_out {
-            let Some(erp_sku) = mismatches.get(&product.sku) else {
+            let Some(erp_sku) = mismatches.get(&*product.sku) else {
                 continue;
             };
             for reason in product

@@ -65,7 +65,7 @@ fn verdict(index: usize, file: &Arc<str>, by_choice: bool) -> ProductVerdict {
         })
         .collect();
     ProductVerdict {
-        sku: format!("SKU/{}&<{index}>", hostile(index)),
+        sku: format!("SKU/{}&<{index}>", hostile(index)).into(),
         file: file.clone(),
         line: (index % 3) as u32,
         completeness: [0, 37, 99, 100][index % 4],
@@ -99,7 +99,7 @@ fn hostile_report(channel_count: usize, rows: usize) -> Report {
         .collect();
     let products = (0..rows * 2)
         .map(|i| ProductCompleteness {
-            sku: format!("P{i}\"{}", hostile(i)),
+            sku: format!("P{i}\"{}", hostile(i)).into(),
             file: files[i % files.len()].clone(),
             completeness: (0..channel_count)
                 .map(|c| [100, 0, 42][(i + c) % 3])

@@ -512,7 +512,7 @@ fn statuses(
         // The report lists products in catalog order, as the index does.
         let at = match products.get(at) {
             Some(row) if *row.sku == *product.sku => Some(at as u32),
-            _ => by_sku.get(product.sku.as_str()).copied(),
+            _ => by_sku.get(&*product.sku).copied(),
         };
         if let Some(at) = at {
             let row = &mut statuses[at as usize * channels..][..channels];
@@ -523,7 +523,7 @@ fn statuses(
     }
     let mut reasons = VerdictsBuilder::default();
     for (channel, left_out, verdict) in verdicts::all(report) {
-        let Some(&at) = by_sku.get(verdict.sku.as_str()) else {
+        let Some(&at) = by_sku.get(&*verdict.sku) else {
             continue;
         };
         statuses[at as usize * channels + channel].state =
