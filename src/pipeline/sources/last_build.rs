@@ -80,12 +80,19 @@ fn refresh_works(
     reuse: &mut CacheUse,
     keep_days: u32,
 ) -> Result<Vec<FileWork>, Failure> {
+    use rayon::prelude::*;
+    // Hashing each file's ERP records to know whether they changed is most of a batch's
+    // work here: done on every core, ahead of the registering, which goes in order.
+    let holding: Vec<bool> = entries
+        .par_iter()
+        .map(|entry| entry.holds_with(by_sku))
+        .collect();
     let mut works = Vec::with_capacity(entries.len());
-    for entry in entries {
+    for (entry, holds) in entries.into_iter().zip(holding) {
         for product in &entry.products {
             skus.register_sku(&product.sku, &entry.path, product.line);
         }
-        if entry.holds_with(by_sku) {
+        if holds {
             reuse.files_reused += 1;
             works.push(FileWork::Cached(entry));
             continue;
