@@ -139,35 +139,82 @@ pub fn apply(
     root: &Path,
     records: &mut [ErpRecord],
 ) -> Result<(), PriceListError> {
-    for (currency, list) in lists {
-        let prices = read(list, root)?;
-        let currency: Arc<str> = Arc::from(currency.as_str());
-        for record in records.iter_mut() {
-            if let Some(price) = prices.get(&record.sku) {
-                record.prices.insert(currency.clone(), price.clone());
-            }
-        }
-    }
-    Ok(())
+    read_lists(lists, root)?.apply(records)
 }
 
-fn read(
-    list: &PriceListConfig,
+/// Every price list's bytes, read once: what the kept parse of a file export is keyed on
+/// (the parsed export, in `.pimfeed/`), and what the prices are then read from.
+pub struct ReadLists<'c> {
+    lists: Vec<(&'c str, &'c PriceListConfig, Vec<u8>)>,
+}
+
+/// Reads the bytes of every price list; an unreadable file fails the pull, naming it.
+pub fn read_lists<'c>(
+    lists: &'c BTreeMap<String, PriceListConfig>,
     root: &Path,
+) -> Result<ReadLists<'c>, PriceListError> {
+    let lists = lists
+        .iter()
+        .map(|(currency, list)| {
+            let bytes =
+                std::fs::read(root.join(&list.path)).map_err(|source| PriceListError::Io {
+                    path: list.path.clone(),
+                    source,
+                })?;
+            Ok((currency.as_str(), list, bytes))
+        })
+        .collect::<Result<_, PriceListError>>()?;
+    Ok(ReadLists { lists })
+}
+
+impl ReadLists<'_> {
+    /// Adds each list's prices to the records of its SKUs; a bad row fails, naming its line.
+    pub fn apply(&self, records: &mut [ErpRecord]) -> Result<(), PriceListError> {
+        for (currency, list, bytes) in &self.lists {
+            let prices = parse(list, bytes)?;
+            let currency: Arc<str> = Arc::from(*currency);
+            for record in records.iter_mut() {
+                if let Some(price) = prices.get(&record.sku) {
+                    record.prices.insert(currency.clone(), price.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each list's currency, settings and bytes, in order, as parts of a fingerprint: two
+    /// runs with the same parts apply the same prices.
+    pub fn fingerprint_parts(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.lists.iter().flat_map(|(currency, list, bytes)| {
+            let settings = format!("{:?} {:?}", list.delimiter, list.decimal_comma);
+            [
+                currency.as_bytes().to_vec(),
+                list.path.to_string_lossy().as_bytes().to_vec(),
+                settings.into_bytes(),
+                bytes.clone(),
+            ]
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+}
+
+/// One price list's prices by SKU, from its bytes.
+fn parse(
+    list: &PriceListConfig,
+    bytes: &[u8],
 ) -> Result<HashMap<String, CurrencyPrice>, PriceListError> {
     let path = || list.path.clone();
     let format = |message: String| PriceListError::Format {
         path: path(),
         message,
     };
-    let bytes = std::fs::read(root.join(&list.path)).map_err(|source| PriceListError::Io {
-        path: path(),
-        source,
-    })?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(list.delimiter.unwrap_or(',') as u8)
         .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let headers = reader
         .headers()
         .map_err(|err| format(err.to_string()))?
@@ -240,7 +287,8 @@ mod tests {
             delimiter: Some(if decimal_comma { ';' } else { ',' }),
             decimal_comma,
         };
-        read(&config, dir.path()).map_err(|err| err.to_string())
+        let bytes = std::fs::read(dir.path().join("p.csv")).unwrap();
+        parse(&config, &bytes).map_err(|err| err.to_string())
     }
 
     #[test]

@@ -63,6 +63,16 @@ pub enum ErpFailure {
     PriceList(#[from] PriceListError),
 }
 
+impl From<super::parsed_export::LoadError> for ErpFailure {
+    fn from(error: super::parsed_export::LoadError) -> Self {
+        use super::parsed_export::LoadError;
+        match error {
+            LoadError::Export(error) => ErpFailure::File(error),
+            LoadError::PriceList(error) => ErpFailure::PriceList(error),
+        }
+    }
+}
+
 fn http_message(error: &HttpError, no_fallback: Option<&NoFallback>) -> String {
     match no_fallback {
         Some(why_not) => format!("{}; {why_not}", error.with_server_text()),
@@ -145,14 +155,13 @@ pub(crate) fn pull_erp_with(
     };
     let pulled =
         pull_erp_records(config, root, progress, writes).and_then(|(mut records, pull)| {
-            // The digest kept with a parsed export is that of its records without prices.
-            let records_digest = match (config.price_lists.is_empty(), pull.records_digest) {
-                (true, Some(kept)) => kept,
-                _ => {
-                    erp::price_list::apply(&config.price_lists, root, &mut records)?;
-                    crate::cache::records_digest(&records)
-                }
-            };
+            // A file export's records come with their prices (see `parsed_export`).
+            if let ErpConfig::Http(_) = &config.erp {
+                erp::price_list::apply(&config.price_lists, root, &mut records)?;
+            }
+            let records_digest = pull
+                .records_digest
+                .unwrap_or_else(|| crate::cache::records_digest(&records));
             let pull = ErpPull {
                 records_digest: Some(records_digest),
                 ..pull
@@ -175,7 +184,8 @@ fn pull_erp_records(
     let mut records_digest = None;
     let (records, source, warnings) = match &config.erp {
         ErpConfig::File(file) => {
-            let loaded = super::parsed_export::load(file, root, writes)?;
+            let lists = erp::price_list::read_lists(&config.price_lists, root)?;
+            let loaded = super::parsed_export::load(file, &lists, root, writes)?;
             let warnings = erp_warnings(&loaded.checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
             records_digest = loaded.records_digest;
@@ -205,8 +215,7 @@ fn pull_erp_records(
         records: records.len(),
         stale: None,
         warnings,
-        // A parsed export's, kept with its records: [`pull_erp_with`] takes it when no
-        // price list changes them.
+        // A parsed export's, kept with its records (prices included).
         records_digest,
     };
     Ok((records, pull))

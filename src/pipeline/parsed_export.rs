@@ -13,18 +13,20 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, Digest32, Stamp};
 use crate::config::ErpFileConfig;
+use crate::erp::price_list::{CurrencyPrice, PriceListError, ReadLists};
 use crate::erp::record_check::{Checked, ErpFileError, RowNoun, RowProblem};
 use crate::erp::{ErpRecord, PriceTier};
 use crate::pimfeed_folder::PARSED_EXPORT;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: &[u8] = b"parsed-export 3";
+const FORMAT: &[u8] = b"parsed-export 4";
 
 /// Records are kept in frames of this many, each with its length in bytes, so the frames are
 /// decoded on every core (100,000 records decoded one after another took 35 ms of a 0.5 s
@@ -41,17 +43,24 @@ pub(crate) struct Loaded {
 }
 
 /// The export's records and warnings, as [`crate::erp::file::load_with_warnings`] gives
-/// them, taken from the last parse when the export's bytes and settings are the same. A new
-/// parse is kept only when the run `writes` (not for a `check`, which writes nothing).
+/// them with the price lists' prices added, taken from the last parse when the export's
+/// bytes and settings and the price lists are the same. A new parse is kept only when the run
+/// `writes` (not for a `check`, which writes nothing).
 pub(crate) fn load(
     config: &ErpFileConfig,
+    lists: &ReadLists<'_>,
     root: &Path,
     writes: bool,
-) -> Result<Loaded, ErpFileError> {
+) -> Result<Loaded, LoadError> {
     let path = root.join(&config.path);
     let before = Stamp::of(&path).ok();
-    let parse = || {
-        crate::erp::file::load_with_warnings(config, root).map(|checked| Loaded {
+    let parse = || -> Result<Loaded, LoadError> {
+        let mut checked = crate::erp::file::load_with_warnings(config, root)?;
+        // No records: the pull fails for that, whatever the price lists hold.
+        if !checked.records.is_empty() {
+            lists.apply(&mut checked.records)?;
+        }
+        Ok(Loaded {
             checked,
             records_digest: None,
         })
@@ -60,7 +69,7 @@ pub(crate) fn load(
         // The parser says why the export cannot be read.
         return parse();
     };
-    let key = key(config, &bytes);
+    let key = key(config, lists, &bytes);
     drop(bytes);
     let kept = root.join(PARSED_EXPORT);
     if let Some(loaded) = read_kept(&kept, &key) {
@@ -69,13 +78,22 @@ pub(crate) fn load(
     let mut loaded = parse()?;
     if writes && before.is_some() && Stamp::of(&path).ok() == before {
         // Keeping it is for later builds; failing to is not this one's problem.
-        loaded.records_digest = keep(&kept, &key, &loaded.checked).ok().flatten();
+        loaded.records_digest = keep(&kept, &key, &loaded.checked).ok();
     }
     Ok(loaded)
 }
 
+/// Why an export's records cannot be had: the export, or a price list.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    #[error(transparent)]
+    Export(#[from] ErpFileError),
+    #[error(transparent)]
+    PriceList(#[from] PriceListError),
+}
+
 /// What the records depend on: the export's bytes, the settings that read them, the binary.
-fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
+fn key(config: &ErpFileConfig, lists: &ReadLists<'_>, bytes: &[u8]) -> Digest32 {
     let mut fingerprint = cache::Fingerprint::new();
     fingerprint.add(FORMAT);
     fingerprint.add(config.path.to_string_lossy().as_bytes());
@@ -89,6 +107,9 @@ fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
         fingerprint.add(column.as_bytes());
     }
     fingerprint.add(bytes);
+    for part in lists.fingerprint_parts() {
+        fingerprint.add(&part);
+    }
     fingerprint.finish()
 }
 
@@ -182,12 +203,13 @@ fn decode_records(frames: &[&[u8]], count: usize) -> Option<Vec<ErpRecord>> {
 /// Decodes one frame into `slots`, a record each; `None` unless its records fill the frame
 /// exactly, and then no slot holds a record.
 fn decode_frame(mut frame: &[u8], slots: &mut [std::mem::MaybeUninit<ErpRecord>]) -> Option<()> {
+    let mut currencies = Vec::new();
     for index in 0..slots.len() {
         let Ok((record, rest)) = postcard::take_from_bytes::<StoredRecord>(frame) else {
             drop_written(&mut slots[..index]);
             return None;
         };
-        slots[index].write(ErpRecord::from(record));
+        slots[index].write(record.into_record(&mut currencies));
         frame = rest;
     }
     if !frame.is_empty() {
@@ -211,16 +233,8 @@ fn drop_written(slots: &mut [std::mem::MaybeUninit<ErpRecord>]) {
 /// decoded is only parsed again). Written frame by frame, each record borrowed from the
 /// parse: a cold build pays for this before its first product, on one core.
 ///
-/// The records' digest is kept with them; it is returned when they are kept.
-fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<Option<Digest32>> {
-    // Price lists are applied after the pull; a record with prices is not the parser's.
-    if checked
-        .records
-        .iter()
-        .any(|record| !record.prices.is_empty())
-    {
-        return Ok(None);
-    }
+/// The records' digest is kept with them, and returned.
+fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<Digest32> {
     let records_digest = cache::records_digest(&checked.records);
     let warnings: Vec<StoredProblem> = checked
         .warnings
@@ -243,7 +257,7 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<Option<Dig
         // A disk that filled up midway leaves no half-written file behind.
         let _ = std::fs::remove_file(&temporary);
     }
-    written.map(|()| Some(records_digest))
+    written.map(|()| records_digest)
 }
 
 /// Writes the kept parse into `file` (see [`keep`]), a frame at a time.
@@ -290,10 +304,10 @@ struct StoredProblem {
     message: String,
 }
 
-/// [`ErpRecord`] as the parser gives it (without price lists), every field always written:
-/// the record's own serde form leaves out empty fields and reads decimals as "any" value,
-/// neither of which a format without field names can read back. Its text is borrowed from
-/// the record when written and owned when read back (postcard writes both the same).
+/// [`ErpRecord`] as the parser gives it with the price lists' prices, every field always
+/// written: the record's own serde form leaves out empty fields and reads decimals as "any"
+/// value, neither of which a format without field names can read back. Its text is borrowed
+/// from the record when written and owned when read back (postcard writes both the same).
 #[derive(Default, Serialize, Deserialize)]
 struct StoredRecord<'r> {
     sku: Cow<'r, str>,
@@ -311,6 +325,8 @@ struct StoredRecord<'r> {
     pack_size: Option<u32>,
     active: bool,
     price_tiers: Vec<(u32, Exact)>,
+    /// By currency: the price and the sale price of the price lists.
+    prices: Vec<(Cow<'r, str>, Exact, Option<Exact>)>,
 }
 
 /// A decimal as its 16 bytes: digits and scale, so `1.50` reads back as `1.50`.
@@ -352,7 +368,40 @@ impl<'r> From<&'r ErpRecord> for StoredRecord<'r> {
                 .iter()
                 .map(|tier| (tier.min_qty, tier.price.into()))
                 .collect(),
+            prices: record
+                .prices
+                .iter()
+                .map(|(currency, price)| {
+                    let sale_price = price.sale_price.map(Exact::from);
+                    (Cow::Borrowed(currency), price.price.into(), sale_price)
+                })
+                .collect(),
         }
+    }
+}
+
+impl StoredRecord<'_> {
+    /// The record, its prices' currency codes shared with the records before it through
+    /// `currencies` (a catalog has a handful, and 100,000 records with a price each).
+    fn into_record(mut self, currencies: &mut Vec<Arc<str>>) -> ErpRecord {
+        let prices = std::mem::take(&mut self.prices);
+        let mut record = ErpRecord::from(self);
+        for (code, price, sale_price) in prices {
+            let currency = match currencies.iter().find(|known| ***known == *code) {
+                Some(known) => known.clone(),
+                None => {
+                    let new: Arc<str> = Arc::from(&*code);
+                    currencies.push(new.clone());
+                    new
+                }
+            };
+            let price = CurrencyPrice {
+                price: price.into(),
+                sale_price: sale_price.map(Decimal::from),
+            };
+            record.prices.insert(currency, price);
+        }
+        record
     }
 }
 
@@ -412,6 +461,20 @@ mod tests {
         (dir, config)
     }
 
+    static NO_LISTS: BTreeMap<String, crate::config::PriceListConfig> = BTreeMap::new();
+
+    /// Without price lists.
+    fn load(config: &ErpFileConfig, root: &Path, writes: bool) -> Result<Loaded, LoadError> {
+        let lists = crate::erp::price_list::read_lists(&NO_LISTS, root).unwrap();
+        super::load(config, &lists, root, writes)
+    }
+
+    /// The key of an export's bytes without price lists.
+    fn key(config: &ErpFileConfig, bytes: &[u8]) -> Digest32 {
+        let lists = crate::erp::price_list::read_lists(&NO_LISTS, Path::new(".")).unwrap();
+        super::key(config, &lists, bytes)
+    }
+
     fn parsed(config: &ErpFileConfig, root: &Path) -> Checked {
         crate::erp::file::load_with_warnings(config, root).unwrap()
     }
@@ -455,6 +518,65 @@ mod tests {
             load(&config, dir.path(), false).unwrap().records_digest,
             None
         );
+    }
+
+    #[test]
+    fn prices_are_kept_with_the_records_under_the_price_lists_bytes() {
+        let (dir, config) = catalog(EXPORT);
+        let list_path = dir.path().join("erp/prices-gbp.csv");
+        std::fs::write(&list_path, "sku,price,sale_price\nA,1.30,1.10\nC,0.09,\n").unwrap();
+        let mut lists = BTreeMap::new();
+        lists.insert(
+            "GBP".to_string(),
+            crate::config::PriceListConfig {
+                path: "erp/prices-gbp.csv".into(),
+                delimiter: None,
+                decimal_comma: false,
+            },
+        );
+        let load_priced = || {
+            let read = crate::erp::price_list::read_lists(&lists, dir.path()).unwrap();
+            super::load(&config, &read, dir.path(), true)
+        };
+        let gbp = |loaded: &Loaded, sku: &str| {
+            let record = loaded
+                .checked
+                .records
+                .iter()
+                .find(|r| r.sku == sku)
+                .unwrap();
+            record
+                .prices
+                .get("GBP")
+                .map(|p| (p.price.to_string(), p.sale_price))
+        };
+        let first = load_priced().unwrap();
+        let kept = load_priced().unwrap();
+        assert_eq!(first.checked.records, kept.checked.records);
+        assert_eq!(
+            gbp(&kept, "A"),
+            Some(("1.30".into(), Some(Decimal::new(110, 2))))
+        );
+        assert_eq!(gbp(&kept, "B"), None);
+        let digest = cache::records_digest(&kept.checked.records);
+        assert_eq!(
+            kept.records_digest,
+            Some(digest),
+            "the digest is of the priced records"
+        );
+
+        // Another price: parsed again, with it.
+        std::fs::write(&list_path, "sku,price\nA,1.35\n").unwrap();
+        let again = load_priced().unwrap();
+        assert_eq!(gbp(&again, "A"), Some(("1.35".into(), None)));
+        assert_eq!(gbp(&again, "C"), None);
+
+        // A bad row names its line, and nothing is taken from the parse kept before.
+        std::fs::write(&list_path, "sku,price\nA,cheap\n").unwrap();
+        let Err(LoadError::PriceList(error)) = load_priced() else {
+            panic!("a bad price list fails the pull");
+        };
+        assert!(error.to_string().contains(":2:"), "{error}");
     }
 
     #[test]
@@ -532,7 +654,10 @@ mod tests {
         let (dir, mut config) = catalog("sku;price;stock\nA;1,5;3\n");
         config.delimiter = Some(';');
         let comma = load(&config, dir.path(), true).unwrap_err();
-        assert!(matches!(comma, ErpFileError::Rows { .. }), "{comma:?}");
+        assert!(
+            matches!(comma, LoadError::Export(ErpFileError::Rows { .. })),
+            "{comma:?}"
+        );
         config.decimal_comma = true;
         let records = load(&config, dir.path(), true).unwrap().checked.records;
         assert_eq!(records[0].price.to_string(), "1.5");
@@ -547,7 +672,9 @@ mod tests {
     fn bad_rows_are_reported_every_time_and_nothing_is_kept() {
         let (dir, config) = catalog("sku,price,stock\nA,1x,3\nB,2,2\n");
         for _ in 0..2 {
-            let Err(ErpFileError::Rows { problems, .. }) = load(&config, dir.path(), true) else {
+            let Err(LoadError::Export(ErpFileError::Rows { problems, .. })) =
+                load(&config, dir.path(), true)
+            else {
                 panic!("expected bad rows");
             };
             assert_eq!(problems.len(), 1);
