@@ -82,10 +82,14 @@ pub fn state_in(
                 .map(|file| prefix.join(file))
         })
         .chain(last_witness.clone());
-    let found = asked
+    let found = match asked
         .into_iter()
         .find(|file| differs(repo, &workdir, file, &counts))
-        .or_else(|| first_difference(repo, &workdir, &counts));
+    {
+        Some(file) => Some(file),
+        // A status git cannot give leaves the manifest without a git state, as before.
+        None => first_difference(repo, &workdir, &counts)?,
+    };
     if let Some(witness) = witness
         && found != last_witness
     {
@@ -117,23 +121,24 @@ fn differs(
 }
 
 /// The status of the whole working tree: the first file (relative to it) that makes it
-/// dirty, if any. An untracked folder is named as a folder: the tree is dirty, with no file
-/// to ask about alone next time; the folder's path is still what is returned.
+/// dirty, if any; `None` when git cannot give the status. An untracked folder is named as a
+/// folder: the tree is dirty, with no file to ask about alone next time.
 fn first_difference(
     repo: &git2::Repository,
     workdir: &Path,
     counts: &dyn Fn(&Path) -> bool,
-) -> Option<PathBuf> {
+) -> Option<Option<PathBuf>> {
     let mut options = git2::StatusOptions::new();
     options.include_untracked(true).include_ignored(false);
     let statuses = repo.statuses(Some(&mut options)).ok()?;
-    statuses.iter().find_map(|entry| match entry.path() {
+    let first = statuses.iter().find_map(|entry| match entry.path() {
         Ok(path) => counts(&workdir.join(path)).then(|| PathBuf::from(path)),
         // A path git cannot give as UTF-8 still makes the tree dirty.
         Err(_) => Some(PathBuf::from(
             String::from_utf8_lossy(entry.path_bytes()).into_owned(),
         )),
-    })
+    });
+    Some(first)
 }
 
 /// Keeps `found` in the witness file, written beside and renamed; removes the file when the

@@ -182,22 +182,15 @@ impl ReadLists<'_> {
         Ok(())
     }
 
-    /// Each list's currency, settings and bytes, in order, as parts of a fingerprint: two
-    /// runs with the same parts apply the same prices.
-    pub fn fingerprint_parts(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
-        self.lists.iter().flat_map(|(currency, list, bytes)| {
-            let settings = format!("{:?} {:?}", list.delimiter, list.decimal_comma);
-            [
-                currency.as_bytes().to_vec(),
-                list.path.to_string_lossy().as_bytes().to_vec(),
-                settings.into_bytes(),
-                bytes.clone(),
-            ]
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lists.is_empty()
+    /// Hands each list's currency, path, settings and bytes, in order, to `add` (a
+    /// fingerprint's parts): two runs with the same parts apply the same prices.
+    pub fn fingerprint(&self, mut add: impl FnMut(&[u8])) {
+        for (currency, list, bytes) in &self.lists {
+            add(currency.as_bytes());
+            add(list.path.to_string_lossy().as_bytes());
+            add(format!("{:?} {:?}", list.delimiter, list.decimal_comma).as_bytes());
+            add(bytes);
+        }
     }
 }
 

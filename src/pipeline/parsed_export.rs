@@ -2,10 +2,12 @@
 //!
 //! Parsing and checking a CSV export of 100,000 rows takes a third of a second; a build from
 //! the cache after a one-line content edit needs the same records again. The records and
-//! warnings of the last export parsed are kept (see [`PARSED_EXPORT`]) under a key: a hash of
-//! the export's bytes, of the `[erp]` settings that read them and of the pimfeed binary. The
-//! export is always read and hashed (a few milliseconds for 10 MB): an export rewritten with
-//! the same length, or even the same modification time, is parsed again. Only a parse that
+//! warnings of the last export parsed, with the prices of the catalog's price lists and the
+//! records' digest, are kept (see [`PARSED_EXPORT`]) under a key: a hash of the export's
+//! bytes, of the `[erp]` settings that read them, of the price lists' currencies, settings and
+//! bytes, and of the pimfeed binary. The export and the price lists are always read and hashed
+//! (a few milliseconds for 10 MB): a file rewritten with the same length, or even the same
+//! modification time, is parsed again. Only a parse that
 //! succeeded is kept, and only when the export's stamp (length, modification time, inode) is
 //! the same after the parse as before it, so the records kept are those of the bytes hashed.
 //! An export with bad rows is parsed every time, so its rows are reported at their lines.
@@ -37,8 +39,9 @@ const RECORDS_PER_FRAME: usize = 8192;
 #[derive(Debug)]
 pub(crate) struct Loaded {
     pub(crate) checked: Checked,
-    /// [`cache::records_digest`] of the records as parsed (before any price list), kept with
-    /// them: a build from the cache needs it and need not hash 100,000 records again for it.
+    /// [`cache::records_digest`] of the records, prices included, kept with them: a build
+    /// from the cache needs it and need not hash 100,000 records again for it. `None` when
+    /// the records were parsed and not kept.
     pub(crate) records_digest: Option<Digest32>,
 }
 
@@ -92,7 +95,8 @@ pub(crate) enum LoadError {
     PriceList(#[from] PriceListError),
 }
 
-/// What the records depend on: the export's bytes, the settings that read them, the binary.
+/// What the records depend on: the export's bytes, the settings that read them, the price
+/// lists (their currencies, settings and bytes), the binary.
 fn key(config: &ErpFileConfig, lists: &ReadLists<'_>, bytes: &[u8]) -> Digest32 {
     let mut fingerprint = cache::Fingerprint::new();
     fingerprint.add(FORMAT);
@@ -107,9 +111,7 @@ fn key(config: &ErpFileConfig, lists: &ReadLists<'_>, bytes: &[u8]) -> Digest32 
         fingerprint.add(column.as_bytes());
     }
     fingerprint.add(bytes);
-    for part in lists.fingerprint_parts() {
-        fingerprint.add(&part);
-    }
+    lists.fingerprint(|part| fingerprint.add(part));
     fingerprint.finish()
 }
 
@@ -175,6 +177,10 @@ fn frames(mut bytes: &[u8], count: usize) -> Option<Vec<&[u8]>> {
 /// before the decoding started.
 fn decode_records(frames: &[&[u8]], count: usize) -> Option<Vec<ErpRecord>> {
     use rayon::prelude::*;
+    // Every chunk of slots must meet its frame, or a slot would be left unwritten.
+    if frames.len() != count.div_ceil(RECORDS_PER_FRAME) {
+        return None;
+    }
     let mut records: Vec<ErpRecord> = Vec::with_capacity(count);
     let slots = &mut records.spare_capacity_mut()[..count];
     let decoded: Vec<bool> = slots
@@ -227,8 +233,8 @@ fn drop_written(slots: &mut [std::mem::MaybeUninit<ErpRecord>]) {
         .for_each(|slot| unsafe { slot.assume_init_drop() });
 }
 
-/// Replaces the kept parse: its key, the warnings, the number of records and the records in
-/// frames of [`RECORDS_PER_FRAME`], each after its length in bytes.
+/// Replaces the kept parse: its key, the records' digest, the warnings, the number of records
+/// and the records in frames of [`RECORDS_PER_FRAME`], each after its length in bytes.
 /// Written beside and renamed, so a crash never leaves half a file (and one that cannot be
 /// decoded is only parsed again). Written frame by frame, each record borrowed from the
 /// parse: a cold build pays for this before its first product, on one core.
@@ -308,7 +314,7 @@ struct StoredProblem {
 /// written: the record's own serde form leaves out empty fields and reads decimals as "any"
 /// value, neither of which a format without field names can read back. Its text is borrowed
 /// from the record when written and owned when read back (postcard writes both the same).
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct StoredRecord<'r> {
     sku: Cow<'r, str>,
     price: Exact,
