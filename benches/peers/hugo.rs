@@ -8,8 +8,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// How many times each tool runs, alternating, after one warm-up run of each.
-const ROUNDS: usize = 3;
+/// How many times each tool runs, alternating, after one warm-up run of each: five, so that
+/// one round slowed by other work on a shared machine moves neither median.
+const ROUNDS: usize = 5;
 
 /// The google-only `pim.toml` both tools render from: the bench catalog's settings with one
 /// channel.
@@ -125,9 +126,18 @@ pub fn compare(repo: &Path, binary: &Path, catalog: &Path) {
     };
     let ours_median = median(ours.iter().map(|r| r.wall).collect());
     let theirs_median = median(theirs.iter().map(|(r, _)| r.wall).collect());
+    // Each round's two runs follow each other, so their ratio sees the same load on the
+    // machine; the median of those ratios is the figure least moved by load that changes
+    // from round to round.
+    let paired = median(
+        ours.iter()
+            .zip(&theirs)
+            .map(|(ours, (theirs, _))| ours.wall / theirs.wall)
+            .collect(),
+    );
     println!(
         "  median: pimfeed {ours_median:.2} s ({our_items} items), hugo {theirs_median:.2} s \
-         ({} items): {:.2}× Hugo's time",
+         ({} items): {:.3}× Hugo's time; median of the rounds' ratios {paired:.3}×",
         theirs.last().map_or(0, |(_, items)| *items),
         ours_median / theirs_median
     );
