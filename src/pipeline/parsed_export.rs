@@ -197,10 +197,7 @@ fn decode_records(frames: &[&[u8]], count: usize) -> Option<Vec<ErpRecord>> {
     // Frames decoded whole hold records to drop; one that failed dropped its own.
     for (slots, whole) in slots.chunks_mut(RECORDS_PER_FRAME).zip(decoded) {
         if whole {
-            // SAFETY: as above, every slot of a chunk decoded whole was written, once.
-            slots
-                .iter_mut()
-                .for_each(|slot| unsafe { slot.assume_init_drop() });
+            drop_written(slots);
         }
     }
     None

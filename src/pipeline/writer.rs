@@ -204,7 +204,7 @@ impl BatchWriter {
                 Ok(true)
             }
             FileWork::Fresh(fresh) => {
-                let rendered = fresh.rendered;
+                let mut rendered = fresh.rendered;
                 let mut range = fresh.last_build;
                 if let Some(last_build) = last_build {
                     let start = last_build.written();
@@ -224,14 +224,15 @@ impl BatchWriter {
                         reusable: fresh.reusable,
                         diagnostics: fresh.diagnostics,
                         kept_since: fresh.kept.as_ref().map(|kept| kept.since.clone()),
+                        // The titles go to the cache entry alone: taken, not copied.
                         products: rendered
                             .products
-                            .iter()
+                            .iter_mut()
                             .zip(&fresh.results)
                             .map(|(product, per_channel)| cache::CachedProduct {
                                 sku: product.sku.clone(),
                                 line: product.line,
-                                titles: product.titles.clone(),
+                                titles: std::mem::take(&mut product.titles),
                                 channels: match fresh.reusable {
                                     true => per_channel
                                         .iter()
