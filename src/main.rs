@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     pimfeed::git::keep_large_trees();
     allow_open_files();
+    no_transparent_huge_pages();
     let code = pimfeed::commands::run(pimfeed::cli::Cli::parse());
     // The previous feeds a build replaced are removed beside its last steps; done by now.
     pimfeed::staging::wait_for_removals();
@@ -44,3 +45,20 @@ fn allow_open_files() {
 
 #[cfg(not(unix))]
 fn allow_open_files() {}
+
+/// mimalloc asks Linux for transparent huge pages on its arenas wherever the system allows
+/// them (`madvise` or `always`). A build touches its memory in many places once: each first
+/// touch then makes the kernel zero a whole 2 MiB page, and where the system's `defrag`
+/// setting is its default (`madvise`), first compact memory to find one, on the spot. At 100k
+/// products a cold build without them took about 4% less time, 10–25% less system time and
+/// 25–40 MiB less memory, and lost its occasional stalls of seconds; a build after a one-line
+/// edit took as long, with 40 MiB less memory (see the user guide's Performance page).
+#[cfg(target_os = "linux")]
+fn no_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours. It only
+    // sets a flag of this process (kept by any process it starts); failing changes nothing.
+    let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_transparent_huge_pages() {}

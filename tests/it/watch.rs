@@ -19,6 +19,18 @@ impl Drop for Watching {
     }
 }
 
+/// pimfeed turns transparent huge pages off for itself (see `src/main.rs`); the kernel says
+/// so in the process's status.
+#[cfg(target_os = "linux")]
+fn assert_no_transparent_huge_pages(process: &Child) {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", process.id()))
+        .expect("read the watcher's status");
+    // Kernels before 5.0 do not show the line.
+    if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
+}
+
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done() {
@@ -46,6 +58,8 @@ fn a_saved_edit_is_rebuilt_into_the_feeds() {
             .read("feeds/google.xml")
             .contains("Accuboormachine DR-1 18V")
     );
+    #[cfg(target_os = "linux")]
+    assert_no_transparent_huge_pages(&_watching.0);
 
     let product = "content/products/tools/DR-1.toml";
     let edited = catalog.read(product).replace(
