@@ -47,12 +47,12 @@ fn allow_open_files() {
 fn allow_open_files() {}
 
 /// mimalloc asks Linux for transparent huge pages on its arenas wherever the system allows
-/// them (`madvise` or `always`). A build touches its memory in many places once: each first
-/// touch then makes the kernel zero a whole 2 MiB page, and where the system's `defrag`
-/// setting is its default (`madvise`), first compact memory to find one, on the spot. At 100k
-/// products a cold build without them took about 4% less time, 10–25% less system time and
-/// 25–40 MiB less memory, and lost its occasional stalls of seconds; a build after a one-line
-/// edit took as long, with 40 MiB less memory (see the user guide's Performance page).
+/// them (`madvise` or `always`). A build touches much of its memory once: each first touch
+/// then makes the kernel zero a whole 2 MiB page and, under the default `defrag = madvise`,
+/// first compact memory to find one, on the spot. Without them, at 100k products, a cold
+/// build took 5–8% less time by median, 13–30% less system time and no more stalls of
+/// seconds; a build after a one-line edit took as long with 34 MiB less memory (the user
+/// guide's Performance page has the runs).
 #[cfg(target_os = "linux")]
 fn no_transparent_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours. It only
