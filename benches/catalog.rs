@@ -24,7 +24,8 @@
 //! rendered. About 1 in 50 products lacks images and 1 in 97 has no ERP record, so the gate and
 //! the report have work to do. Wall time is measured around the `pimfeed` process; peak RSS
 //! and the time of each pipeline stage come from the process itself (`--timings`). Each run
-//! follows a warm-up run, so the file cache is warm, as on a CI runner that just checked out.
+//! follows a warm-up run, so the file cache is warm, as on a CI runner that just checked out,
+//! and starts once the disk has taken what the runs before wrote (`floors::settle`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -188,6 +189,9 @@ fn build_release_binary(repo: &Path) -> PathBuf {
 
 /// Runs pimfeed in `dir`; its wall time in seconds and the peak RSS it reports.
 fn run(binary: &Path, dir: &Path, args: &[&str], show: bool) -> (f64, String) {
+    if show {
+        floors::settle();
+    }
     let started = Instant::now();
     let output = Command::new(binary)
         .args(args)

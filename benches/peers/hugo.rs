@@ -174,6 +174,7 @@ pub fn measure(command: Command) -> Run {
     } else {
         command
     };
+    crate::floors::settle();
     let started = Instant::now();
     let status = timed
         .stdout(Stdio::null())
