@@ -56,7 +56,8 @@ fn allow_open_files() {}
 #[cfg(target_os = "linux")]
 fn no_transparent_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours. It only
-    // sets a flag of this process (kept by any process it starts); failing changes nothing.
+    // sets a flag of this process, which the processes it starts would keep (`serve` clears
+    // it for the browser it opens); failing changes nothing.
     let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
 }
 

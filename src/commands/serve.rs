@@ -291,11 +291,25 @@ fn open_browser(url: &str) {
     } else {
         ("xdg-open", vec![url])
     };
-    let opened = std::process::Command::new(command.0)
+    let mut opener = std::process::Command::new(command.0);
+    opener
         .args(&command.1)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+        .stderr(std::process::Stdio::null());
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // pimfeed turns transparent huge pages off for itself (`src/main.rs`), and a process
+        // it starts would keep that: the browser it may start gets the system's setting back.
+        // SAFETY: prctl is a plain system call, safe between fork and exec.
+        unsafe {
+            opener.pre_exec(|| {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+                Ok(())
+            });
+        }
+    }
+    let opened = opener.spawn();
     if opened.is_err() {
         eprintln!(
             "could not open a browser ({} is missing): open {url} yourself",

@@ -605,6 +605,45 @@ fn binding_beyond_this_machine_warns() {
     assert!(first.starts_with("warning: serving on 0.0.0.0"), "{first}");
 }
 
+/// `--open` starts the desktop's browser (here a stand-in `xdg-open` that notes what it was
+/// given): it gets the page's address, and the system's transparent huge pages rather than the
+/// setting pimfeed makes for itself (`src/main.rs`), which a process it starts would keep.
+#[cfg(target_os = "linux")]
+#[test]
+fn open_starts_the_browser_on_the_pages_with_the_systems_settings() {
+    use std::os::unix::fs::PermissionsExt;
+    let catalog = Catalog::fixture("basic");
+    let bin = catalog.path().join("stand-in-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        "#!/bin/sh
+{ echo \"$1\"; grep '^THP_enabled:' /proc/$$/status; } > \"$OPENED.part\"
+\
+         mv \"$OPENED.part\" \"$OPENED\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let opened = catalog.path().join("opened.txt");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let server = Server::start_with(&catalog, &["--open"], |command| {
+        command.env("PATH", &path).env("OPENED", &opened);
+    });
+    wait_for("the browser to be opened", || opened.exists());
+    let noted = std::fs::read_to_string(&opened).unwrap();
+    let mut lines = noted.lines();
+    assert_eq!(lines.next(), Some(server.base.as_str()), "{noted}");
+    // This test's own process has the system's setting.
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let ours = ours.lines().find(|l| l.starts_with("THP_enabled:"));
+    assert_eq!(lines.next(), ours, "{noted}");
+}
+
 /// The report page a build writes: bars that are not green for products left out, SKUs and
 /// paths that do not break mid-word, who changed a line said once per product, readable
 /// times, links to the feeds and the source files.
