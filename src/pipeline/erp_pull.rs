@@ -153,27 +153,24 @@ pub(crate) fn pull_erp_with(
         ErpConfig::File(file) => Some(file.path.as_path()),
         ErpConfig::Http(_) => None,
     };
-    let pulled =
-        pull_erp_records(config, root, progress, writes).and_then(|(mut records, pull)| {
-            // A file export's records come with their prices (see `parsed_export`).
-            if let ErpConfig::Http(_) = &config.erp {
-                erp::price_list::apply(&config.price_lists, root, &mut records)?;
-            }
-            let records_digest = pull
-                .records_digest
-                .unwrap_or_else(|| crate::cache::records_digest(&records));
-            let pull = ErpPull {
-                records_digest: Some(records_digest),
-                ..pull
-            };
-            Ok((records, pull))
-        });
+    let pulled = pull_erp_records(config, root, progress, writes).map(|(records, pull)| {
+        let records_digest = pull
+            .records_digest
+            .unwrap_or_else(|| crate::cache::records_digest(&records));
+        let pull = ErpPull {
+            records_digest: Some(records_digest),
+            ..pull
+        };
+        (records, pull)
+    });
     pulled.map_err(|error| Failure::Erp {
         diagnostics: error.diagnostics(export),
         error: Box::new(error),
     })
 }
 
+/// The records with the price lists' prices: an export's come with them from its parse
+/// (see `parsed_export`, which keeps them together); the API's get them here.
 fn pull_erp_records(
     config: &Config,
     root: &Path,
@@ -181,44 +178,75 @@ fn pull_erp_records(
     writes: bool,
 ) -> Result<(Vec<ErpRecord>, ErpPull), ErpFailure> {
     let pulled_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut records_digest = None;
-    let (records, source, warnings) = match &config.erp {
+    match &config.erp {
         ErpConfig::File(file) => {
             let lists = erp::price_list::read_lists(&config.price_lists, root)?;
             let loaded = super::parsed_export::load(file, &lists, root, writes)?;
             let warnings = erp_warnings(&loaded.checked.warnings, &file.path);
             let source = format!("file:{}", file.path.display());
-            records_digest = loaded.records_digest;
-            (loaded.checked.records, source, warnings)
+            let pull = Pulled {
+                source,
+                pulled_at,
+                warnings,
+                // Kept with the parsed export's records, prices included.
+                records_digest: loaded.records_digest,
+            };
+            pull.of(loaded.checked.records)
         }
-        ErpConfig::Http(http) => match erp::http::pull(http, progress) {
-            Ok(pull) => {
-                let last = erp::last_pull::LastPull {
-                    pulled_at: pulled_at.clone(),
-                    source: http.url.clone(),
-                    records: pull.records,
-                };
-                // Keeping it is a convenience for later builds; failing to is not this one's.
-                let _ = erp::last_pull::save(root, &last);
-                let warnings = erp_warnings(&pull.warnings, Path::new(&http.url));
-                (last.records, http.url.clone(), warnings)
-            }
-            Err(error) => return last_good_pull(root, http, error),
-        },
-    };
-    if records.is_empty() {
-        return Err(ErpFailure::Empty { origin: source });
+        ErpConfig::Http(http) => {
+            let (mut records, pull) = match erp::http::pull(http, progress) {
+                Ok(pull) => {
+                    let last = erp::last_pull::LastPull {
+                        pulled_at: pulled_at.clone(),
+                        source: http.url.clone(),
+                        records: pull.records,
+                    };
+                    // Keeping it is a convenience for later builds; failing to is not this
+                    // one's.
+                    let _ = erp::last_pull::save(root, &last);
+                    let warnings = erp_warnings(&pull.warnings, Path::new(&http.url));
+                    let pull = Pulled {
+                        source: http.url.clone(),
+                        pulled_at,
+                        warnings,
+                        records_digest: None,
+                    };
+                    pull.of(last.records)?
+                }
+                Err(error) => last_good_pull(root, http, error)?,
+            };
+            erp::price_list::apply(&config.price_lists, root, &mut records)?;
+            Ok((records, pull))
+        }
     }
-    let pull = ErpPull {
-        source,
-        pulled_at,
-        records: records.len(),
-        stale: None,
-        warnings,
-        // A parsed export's, kept with its records (prices included).
-        records_digest,
-    };
-    Ok((records, pull))
+}
+
+/// What is known of a pull besides its records.
+struct Pulled {
+    source: String,
+    pulled_at: String,
+    warnings: Vec<Diagnostic>,
+    records_digest: Option<crate::cache::Digest32>,
+}
+
+impl Pulled {
+    /// The pull of `records`; none at all fails it.
+    fn of(self, records: Vec<ErpRecord>) -> Result<(Vec<ErpRecord>, ErpPull), ErpFailure> {
+        if records.is_empty() {
+            return Err(ErpFailure::Empty {
+                origin: self.source,
+            });
+        }
+        let pull = ErpPull {
+            source: self.source,
+            pulled_at: self.pulled_at,
+            records: records.len(),
+            stale: None,
+            warnings: self.warnings,
+            records_digest: self.records_digest,
+        };
+        Ok((records, pull))
+    }
 }
 
 /// After a failed API pull: the last good pull, when the catalog allows one that old.
