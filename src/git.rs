@@ -141,17 +141,15 @@ fn first_difference(
     Some(first)
 }
 
-/// Keeps `found` in the witness file, written beside and renamed; removes the file when the
-/// tree is clean.
+/// Keeps `found` in the witness file; removes the file when the tree is clean.
 fn keep_witness(file: &Path, found: Option<&Path>) -> std::io::Result<()> {
-    let Some(found) = found else {
-        return std::fs::remove_file(file);
-    };
-    let temporary = file.with_extension(std::process::id().to_string());
-    std::fs::write(&temporary, found.to_string_lossy().as_bytes())?;
-    std::fs::rename(&temporary, file).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
+    use std::io::Write;
+    match found {
+        Some(found) => crate::pimfeed_folder::replace(file, |mut out| {
+            out.write_all(found.to_string_lossy().as_bytes())
+        }),
+        None => std::fs::remove_file(file),
+    }
 }
 
 /// The path kept in a witness file, if there is one to read.

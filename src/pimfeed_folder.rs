@@ -51,6 +51,27 @@ pub const LOCK: &str = ".pimfeed/lock";
 /// The push state's folder.
 const PUSH: &str = ".pimfeed/push";
 
+/// Replaces the file at `path` whole, or leaves it as it was: `write` fills a new file beside
+/// it (in its folder, made when missing), which is then renamed over it. A failure removes the
+/// new file, so a crash or a full disk never leaves half a file where the next run reads, and
+/// a reader that opened the old file keeps it whole.
+pub fn replace(
+    path: &Path,
+    write: impl FnOnce(std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = dir.join(format!(".{name}.{}", std::process::id()));
+    let written = std::fs::File::create(&temporary)
+        .and_then(write)
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 /// Where a new build's content waits to be exchanged with the last build at `live` (the
 /// catalog's [`LAST_BUILD`] folder) while the build goes live; see [`crate::swap`].
 pub fn pending_last_build(live: &Path) -> PathBuf {
@@ -83,6 +104,31 @@ pub fn is_folder(component: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_file_is_the_new_one_whole_or_the_old_one() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".pimfeed/kept.bin");
+        replace(&path, |mut file| file.write_all(b"first")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+
+        // A write that fails midway (a full disk) leaves the old file and nothing beside it.
+        let failed = replace(&path, |mut file| {
+            file.write_all(b"sec")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["kept.bin"]);
+
+        replace(&path, |mut file| file.write_all(b"second")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+    }
 
     #[test]
     fn every_entry_is_inside_the_folder() {

@@ -244,15 +244,9 @@ impl KeptBlame {
             return;
         };
         let kept = root.join(crate::pimfeed_folder::KEPT_BLAME);
-        let dir = kept.parent().unwrap_or(Path::new("."));
-        let name = kept.file_name().unwrap_or_default().to_string_lossy();
-        let temporary = dir.join(format!(".{name}.{}", std::process::id()));
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&temporary, &bytes))
-            .and_then(|()| std::fs::rename(&temporary, &kept));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
+        let _ = crate::pimfeed_folder::replace(&kept, |mut file| {
+            std::io::Write::write_all(&mut file, &bytes)
+        });
     }
 }
 

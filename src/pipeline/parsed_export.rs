@@ -249,18 +249,10 @@ fn keep(kept: &Path, key: &Digest32, checked: &Checked) -> io::Result<Digest32> 
             message: warning.message.clone(),
         })
         .collect();
-    let dir = kept.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = kept.file_name().unwrap_or_default().to_string_lossy();
-    let temporary = dir.join(format!(".{name}.{}", std::process::id()));
-    let written = std::fs::File::create(&temporary)
-        .and_then(|file| write_kept(file, (key, &records_digest), &warnings, &checked.records))
-        .and_then(|()| std::fs::rename(&temporary, kept));
-    if written.is_err() {
-        // A disk that filled up midway leaves no half-written file behind.
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.map(|()| records_digest)
+    crate::pimfeed_folder::replace(kept, |file| {
+        write_kept(file, (key, &records_digest), &warnings, &checked.records)
+    })?;
+    Ok(records_digest)
 }
 
 /// Writes the kept parse into `file` (see [`keep`]), a frame at a time.

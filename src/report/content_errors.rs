@@ -103,9 +103,9 @@ pub fn keep(root: &Path, broken: &[Broken]) -> std::io::Result<()> {
         };
     }
     let text = serde_json::to_vec(broken).map_err(std::io::Error::other)?;
-    let temporary = path.with_extension(format!("json.{}", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, &path)
+    pimfeed_folder::replace(&path, |mut file| {
+        std::io::Write::write_all(&mut file, &text)
+    })
 }
 
 /// What the last build kept; nothing when it kept nothing or the file cannot be read.
