@@ -414,7 +414,7 @@ mod tests {
         values.insert(
             "title".to_string(),
             AttrValue {
-                value: serde_json::json!({"nl-NL": title, "en-GB": "\"quoted\" ünïcode"}),
+                value: Arc::new(serde_json::json!({"nl-NL": title, "en-GB": "\"quoted\" ünïcode"})),
                 line: 3,
             },
         );

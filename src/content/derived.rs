@@ -40,7 +40,7 @@ impl DerivedText {
             .families
             .get(&product.family)
             .is_some_and(|f| f.required().any(|r| r == "description"));
-        let descriptions = match product.values.get("description").map(|d| &d.value) {
+        let descriptions = match product.values.get("description").map(|d| &*d.value) {
             Some(Value::Object(texts)) if wants_description => texts
                 .iter()
                 .filter(|(locale, _)| ctx.description_text_locales.contains(locale))
@@ -85,7 +85,7 @@ impl DerivedText {
 /// description is read), same title and description.
 fn same_inputs(one: &Product, other: &Product) -> bool {
     fn value<'p>(product: &'p Product, name: &str) -> Option<&'p Value> {
-        product.values.get(name).map(|v| &v.value)
+        product.values.get(name).map(|v| &*v.value)
     }
     one.family == other.family
         && value(one, "title") == value(other, "title")
@@ -187,7 +187,7 @@ mod tests {
         values.insert(
             "description".to_string(),
             AttrValue {
-                value: description,
+                value: Arc::new(description),
                 line: 2,
             },
         );

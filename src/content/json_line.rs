@@ -61,7 +61,10 @@ mod tests {
     use super::*;
 
     fn attr(value: Value, line: u32) -> AttrValue {
-        AttrValue { value, line }
+        AttrValue {
+            value: Arc::new(value),
+            line,
+        }
     }
 
     fn product(values: BTreeMap<String, AttrValue>, model: Option<&str>) -> Product {

@@ -44,9 +44,13 @@ pub struct Product {
 }
 
 /// A checked attribute value and the line it was set on (for reports that point at it).
+///
+/// The value is shared: every variant of a product model holds its model's values, and a
+/// copy of a description per variant would be most of parsing a model's file. A variant that
+/// overrides one locale of a shared value gets its own copy then (`Arc::make_mut`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrValue {
-    pub value: Value,
+    pub value: Arc<Value>,
     pub line: u32,
 }
 
@@ -426,7 +430,7 @@ impl<'a> FileParser<'a> {
             self.check_category(&checked, value.span())?;
         }
         Some(AttrValue {
-            value: checked,
+            value: Arc::new(checked),
             line: self.line(key.span()),
         })
     }
@@ -614,11 +618,11 @@ fn merge_values(
     own: BTreeMap<String, AttrValue>,
 ) -> BTreeMap<String, AttrValue> {
     for (name, value) in own {
-        match (merged.get_mut(&name), &value.value) {
+        match (merged.get_mut(&name), &*value.value) {
             (Some(base), Value::Object(own_map))
                 if base.value.is_object() && !own_map.contains_key("url") =>
             {
-                if let Value::Object(base_map) = &mut base.value {
+                if let Value::Object(base_map) = Arc::make_mut(&mut base.value) {
                     for (locale, text) in own_map {
                         base_map.insert(locale.clone(), text.clone());
                     }

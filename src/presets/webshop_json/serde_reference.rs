@@ -26,13 +26,13 @@ pub(super) fn item(
     let mut raw: BTreeMap<&str, &Value> = product
         .values
         .iter()
-        .map(|(name, value)| (name.as_str(), &value.value))
+        .map(|(name, value)| (name.as_str(), &*value.value))
         .collect();
     if let Some(overrides) = product.channels.get(&channel.name) {
         raw.extend(
             overrides
                 .iter()
-                .map(|(name, value)| (name.as_str(), &value.value)),
+                .map(|(name, value)| (name.as_str(), &*value.value)),
         );
     }
     // Copied only when a value holds control or bidi characters to drop.

@@ -59,7 +59,10 @@ fn channel() -> Channel {
 }
 
 fn attribute(value: Value) -> AttrValue {
-    AttrValue { value, line: 3 }
+    AttrValue {
+        value: std::sync::Arc::new(value),
+        line: 3,
+    }
 }
 
 fn hostile_product(sku: &str) -> Product {
