@@ -413,10 +413,10 @@ mod tests {
         let mut values = BTreeMap::new();
         values.insert(
             "title".to_string(),
-            AttrValue {
-                value: Arc::new(serde_json::json!({"nl-NL": title, "en-GB": "\"quoted\" ünïcode"})),
-                line: 3,
-            },
+            AttrValue::new(
+                serde_json::json!({"nl-NL": title, "en-GB": "\"quoted\" ünïcode"}),
+                3,
+            ),
         );
         Product {
             sku: sku.to_string(),

@@ -184,13 +184,7 @@ mod tests {
 
     fn product(description: Value, derived: DerivedText) -> Product {
         let mut values = BTreeMap::new();
-        values.insert(
-            "description".to_string(),
-            AttrValue {
-                value: Arc::new(description),
-                line: 2,
-            },
-        );
+        values.insert("description".to_string(), AttrValue::new(description, 2));
         Product {
             sku: "A".into(),
             model: None,

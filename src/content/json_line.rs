@@ -61,10 +61,7 @@ mod tests {
     use super::*;
 
     fn attr(value: Value, line: u32) -> AttrValue {
-        AttrValue {
-            value: Arc::new(value),
-            line,
-        }
+        AttrValue::new(value, line)
     }
 
     fn product(values: BTreeMap<String, AttrValue>, model: Option<&str>) -> Product {

@@ -45,13 +45,22 @@ pub struct Product {
 
 /// A checked attribute value and the line it was set on (for reports that point at it).
 ///
-/// The value is shared: every variant of a product model holds its model's values, and a
-/// copy of a description per variant would be most of parsing a model's file. A variant that
-/// overrides one locale of a shared value gets its own copy then (`Arc::make_mut`).
+/// The value is shared: every variant of a product model holds its model's values, which a
+/// copy per variant would duplicate, descriptions in every locale included. A variant that
+/// overrides one locale of a shared value gets its own copy of that value (`Arc::make_mut`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrValue {
     pub value: Arc<Value>,
     pub line: u32,
+}
+
+impl AttrValue {
+    pub fn new(value: Value, line: u32) -> AttrValue {
+        AttrValue {
+            value: Arc::new(value),
+            line,
+        }
+    }
 }
 
 impl Product {
@@ -429,10 +438,7 @@ impl<'a> FileParser<'a> {
         if name == "category" {
             self.check_category(&checked, value.span())?;
         }
-        Some(AttrValue {
-            value: Arc::new(checked),
-            line: self.line(key.span()),
-        })
+        Some(AttrValue::new(checked, self.line(key.span())))
     }
 
     fn check_category(&mut self, value: &Value, span: std::ops::Range<usize>) -> Option<()> {

@@ -59,10 +59,7 @@ fn channel() -> Channel {
 }
 
 fn attribute(value: Value) -> AttrValue {
-    AttrValue {
-        value: std::sync::Arc::new(value),
-        line: 3,
-    }
+    AttrValue::new(value, 3)
 }
 
 fn hostile_product(sku: &str) -> Product {
