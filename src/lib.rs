@@ -25,6 +25,7 @@ pub mod last_build;
 pub mod lock;
 pub mod merge;
 pub mod money;
+pub mod one_shot;
 pub mod output;
 pub mod pimfeed_folder;
 pub mod pipeline;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     let code = pimfeed::commands::run(pimfeed::cli::Cli::parse());
     // The previous feeds a build replaced are removed beside its last steps; done by now.
     pimfeed::staging::wait_for_removals();
+    pimfeed::one_shot::before_exit();
     code
 }
 

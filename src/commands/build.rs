@@ -138,6 +138,7 @@ pub(crate) fn run_watched(
             );
         }
     }
+    crate::one_shot::release(outcome);
     if failed { exit::CONTENT } else { exit::OK }
 }
 

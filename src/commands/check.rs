@@ -51,6 +51,7 @@ pub fn run(root: &Path, args: &CheckArgs, cli: &Cli) -> u8 {
             );
         }
     }
+    crate::one_shot::release(outcome);
     if failed { exit::CONTENT } else { exit::OK }
 }
 

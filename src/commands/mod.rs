@@ -41,6 +41,12 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(exit::OPERATIONAL);
         }
     };
+    if matches!(
+        cli.command,
+        Command::Check(_) | Command::Build(_) | Command::Refresh(_)
+    ) {
+        crate::one_shot::process_ends_with_command();
+    }
     let started = std::time::Instant::now();
     let code = match &cli.command {
         Command::Check(args) => check::run(&root, args, &cli),

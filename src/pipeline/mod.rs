@@ -300,13 +300,16 @@ pub fn run_watched(
     let outcome = build.finish(streamed, pull, allow_drop, stopwatch, progress)?;
     let git = std::mem::replace(&mut build.git, crate::git::Opening::none());
     drop(build);
-    if let (Some(kept), Some(_)) = (kept, taken) {
-        // Under the catalog's lock, so no other run replaced it: the cache this build made.
-        let cache_started = crate::cache::started_ns(root).filter(|at| *at >= began_ns);
-        let erp = (records, kept_pull);
-        kept.keep(&prepared.config, files, erp, erp_files, root, cache_started);
-        kept.keep_git(git.into_kept());
-        kept.keep_cache(keep_cache.as_ref().and_then(crate::cache::take_kept));
+    match (kept, taken) {
+        (Some(kept), Some(_)) => {
+            // Under the catalog's lock, so no other run replaced it: the cache this build made.
+            let cache_started = crate::cache::started_ns(root).filter(|at| *at >= began_ns);
+            let erp = (records, kept_pull);
+            kept.keep(&prepared.config, files, erp, erp_files, root, cache_started);
+            kept.keep_git(git.into_kept());
+            kept.keep_cache(keep_cache.as_ref().and_then(crate::cache::take_kept));
+        }
+        _ => crate::one_shot::release((records, files)),
     }
     Ok(outcome)
 }

@@ -8,8 +8,8 @@
 
 use std::ffi::c_long;
 
-/// `mi_option_purge_delay` in mimalloc 2 and 3 (the Rust bindings name no constant for it).
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+use crate::one_shot::MIMALLOC_PURGE_DELAY as PURGE_DELAY;
+
 /// Its defaults in mimalloc 2 and 3, in milliseconds: the option is left alone if it is not
 /// one of them (a `MIMALLOC_PURGE_DELAY` the user set, or a mimalloc we do not know).
 const DEFAULT_PURGE_DELAYS: [c_long; 2] = [10, 1000];
