@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "pimfeed_folder",
             "staging",
             "positioned",
+            "one_shot",
         ],
     ),
     ("the catalog lock", &["lock"]),
