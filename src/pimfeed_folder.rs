@@ -12,6 +12,8 @@
 //!   parsed, so an export whose bytes did not change is not parsed again;
 //! - the **kept blame** ([`KEPT_BLAME`]): what blame found in each file it was asked about,
 //!   so an unchanged file is not blamed again while the commit checked out stays the same;
+//! - the **kept listing** ([`KEPT_LISTING`]): each folder under `content/products/` with its
+//!   stamp and entries, so a folder that did not change is not read again;
 //! - the **git witness** ([`GIT_DIRTY`]): the file that made the working tree dirty in the
 //!   last build, asked about first so that the next build need not walk the whole tree;
 //! - the **content errors** ([`CONTENT_ERRORS`]): the products the last build left out
@@ -41,6 +43,9 @@ pub const LAST_PULL: &str = ".pimfeed/erp-snapshot.json";
 pub const PARSED_EXPORT: &str = ".pimfeed/erp-export.bin";
 /// Blame's lines per file, with the commit and the file's bytes they were blamed from.
 pub const KEPT_BLAME: &str = ".pimfeed/blame.bin";
+/// The folders under `content/products/` with their stamps and entries, as the last build
+/// listed them (see [`crate::content::kept_listing`]).
+pub const KEPT_LISTING: &str = ".pimfeed/listing.bin";
 /// The file (relative to the git working tree) that made the tree dirty for the last build's
 /// manifest; absent when the tree was clean. See [`crate::git::state_in`].
 pub const GIT_DIRTY: &str = ".pimfeed/git-dirty";

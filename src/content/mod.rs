@@ -9,6 +9,7 @@ pub mod categories;
 pub mod derived;
 pub mod json_line;
 pub mod json_schema;
+pub mod kept_listing;
 pub mod named;
 pub mod product;
 pub mod schema;
@@ -307,13 +308,19 @@ impl SkuRegistry {
 /// Catalog-relative paths of every `*.toml` under `content/products`, sorted.
 pub fn product_files(root: &CatalogSource) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     root.files_under(Path::new(PRODUCTS_DIR), "toml")
-        .map_err(|err| {
-            Box::new(Diagnostic::file_error(
-                "io",
-                &err.path,
-                format!("cannot read: {}", err.message),
-            ))
-        })
+        .map_err(|err| cannot_list(&err))
+}
+
+/// The suffix of a product file's name.
+pub const PRODUCT_FILE_SUFFIX: &str = ".toml";
+
+/// The error of a folder that cannot be listed.
+pub fn cannot_list(err: &source::SourceError) -> Box<Diagnostic> {
+    Box::new(Diagnostic::file_error(
+        "io",
+        &err.path,
+        format!("cannot read: {}", err.message),
+    ))
 }
 
 /// An error on the later definition of a SKU, naming where it was defined first.

@@ -164,7 +164,7 @@ fn walk(
 
 /// Whether a file `name` has the extension of `suffix` (`.toml`) as [`Path::extension`]
 /// finds it: `.toml` alone is a hidden file's name, not an extension.
-fn has_suffix(name: &std::ffi::OsStr, suffix: &str) -> bool {
+pub(super) fn has_suffix(name: &std::ffi::OsStr, suffix: &str) -> bool {
     let name = name.as_encoded_bytes();
     name.len() > suffix.len() && name.ends_with(suffix.as_bytes())
 }

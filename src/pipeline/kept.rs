@@ -246,7 +246,7 @@ impl Taken {
             self.used.listing = true;
             return Ok(listing);
         }
-        prepared.product_files()
+        prepared.product_files(true).map(|(files, _)| files)
     }
 
     /// The ERP numbers of a build: the kept ones when they still hold, or a pull.

@@ -263,9 +263,10 @@ pub fn run_watched(
     let erp_files = kept::erp_file_stamps(&prepared.config, root);
     let started = start_up::start_up(&prepared, &renderers, taken.as_mut(), use_cache, progress)?;
     stopwatch.lap("list content and pull ERP (the build cache opened beside them)");
-    let listing_said = match &taken {
-        Some(taken) => taken.listing_said(),
-        None => "of which listing the product files (a walk of content/products)",
+    let listing_said = match (&taken, &started.listing_said) {
+        (Some(taken), _) => taken.listing_said(),
+        (None, Some(said)) => said,
+        (None, None) => "of which listing the product files (a walk of content/products)",
     };
     stopwatch.detail(listing_said, started.listing_took);
     match taken.as_ref().filter(|taken| taken.used.erp) {

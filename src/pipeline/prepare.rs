@@ -88,12 +88,41 @@ impl Prepared {
     }
 
     /// The product files a check or build reads, in catalog order; none for a refresh, which
-    /// reads no content.
-    pub(crate) fn product_files(&self) -> Result<Vec<PathBuf>, Failure> {
-        match self.mode {
-            Mode::Refresh => Ok(Vec::new()),
-            Mode::Check | Mode::Build => {
-                content::product_files(&self.source).map_err(|d| Failure::Schema(vec![*d]))
+    /// reads no content. With `use_kept`, only the folders that changed since the last build's
+    /// listing are read (see [`content::kept_listing`]); a build keeps its own for the next.
+    /// With the files, what `--timings` says of how they were listed.
+    pub(crate) fn product_files(
+        &self,
+        use_kept: bool,
+    ) -> Result<(Vec<PathBuf>, Option<String>), Failure> {
+        let unlisted = |d: Box<crate::diagnostics::Diagnostic>| Failure::Schema(vec![*d]);
+        match (self.mode, self.source.root()) {
+            (Mode::Refresh, _) => Ok((Vec::new(), None)),
+            (Mode::Check | Mode::Build, Some(root)) if use_kept => {
+                let kept_path = root.join(crate::pimfeed_folder::KEPT_LISTING);
+                let kept = content::kept_listing::KeptListing::read(&kept_path);
+                let listed = content::kept_listing::walk_with(
+                    root,
+                    Path::new(content::PRODUCTS_DIR),
+                    content::PRODUCT_FILE_SUFFIX,
+                    kept,
+                )
+                .map_err(|err| unlisted(content::cannot_list(&err)))?;
+                // Under the catalog's lock (a check holds none). Failing to keep it only
+                // means the next build reads every folder.
+                if self.mode == Mode::Build && listed.changed() {
+                    let _ = listed.next.write(&kept_path);
+                }
+                let said = format!(
+                    "of which listing the product files ({} of {} folders read, the others \
+                     unchanged since the last build listed them)",
+                    listed.folders_read, listed.folders
+                );
+                Ok((listed.files, Some(said)))
+            }
+            (Mode::Check | Mode::Build, _) => {
+                let files = content::product_files(&self.source).map_err(unlisted)?;
+                Ok((files, None))
             }
         }
     }

@@ -22,6 +22,8 @@ use crate::render::ChannelRenderer;
 /// What the start of a run found, and how long each part took on its own.
 pub(super) struct StartedUp {
     pub(super) files: Vec<PathBuf>,
+    /// What `--timings` says of a listing that was walked (not a watcher's).
+    pub(super) listing_said: Option<String>,
     pub(super) records: Vec<ErpRecord>,
     pub(super) pull: ErpPull,
     /// The last build's cache, when the run may use it (see [`cache::Previous::usable`]).
@@ -54,10 +56,10 @@ pub(super) fn start_up(
         });
         // A watcher's kept listing and numbers, when they hold.
         let (files, listing_took) = timed(|| match taken.as_deref_mut() {
-            Some(taken) => taken.product_files(prepared),
-            None => prepared.product_files(),
+            Some(taken) => taken.product_files(prepared).map(|files| (files, None)),
+            None => prepared.product_files(use_cache),
         });
-        let files = files?;
+        let (files, listing_said) = files?;
         let (pulled, pull_took) = timed(|| match taken {
             Some(taken) => taken.pull_erp(prepared, progress),
             None => erp_pull::pull_erp_with(&prepared.config, &prepared.root, progress, writes),
@@ -66,6 +68,7 @@ pub(super) fn start_up(
         let (last_cache, cache_took) = joined(opening);
         Ok(StartedUp {
             files,
+            listing_said,
             records,
             pull,
             last_cache,

@@ -20,7 +20,7 @@ fn prepare_loads_the_catalog_and_lists_its_product_files_in_order() {
     names.sort_unstable();
     assert_eq!(names, ["google", "orders", "partner", "prices", "webshop"]);
     assert_eq!(prepared.renderers().unwrap().len(), names.len());
-    let files = prepared.product_files().unwrap();
+    let files = prepared.product_files(false).unwrap().0;
     assert!(!files.is_empty());
     let mut sorted = files.clone();
     sorted.sort();
@@ -47,7 +47,7 @@ fn the_working_tree_source_and_the_per_product_step_for_build_and_diff() {
     let root = basic();
     let (prepared, _) = Prepared::load(&root, Mode::Check).unwrap();
     let renderers = prepared.renderers().unwrap();
-    let files = prepared.product_files().unwrap();
+    let files = prepared.product_files(false).unwrap().0;
     let (records, _) = erp_pull::pull_erp(&prepared.config, &root).unwrap();
     let build = Build::new(&prepared, &renderers, &files, &records);
 

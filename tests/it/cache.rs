@@ -249,3 +249,71 @@ fn a_renamed_file_between_two_builds_is_built_as_without_the_cache() {
         .expect(0);
     assert_same(&with_cache, &outputs(&catalog));
 }
+
+/// The kept listing (`.pimfeed/listing.bin`): once the folders' stamps are old enough to vouch
+/// for their entries, a build reads only the folders whose entries changed, and builds what a
+/// build without the cache builds.
+#[test]
+fn a_build_lists_again_only_the_folders_whose_entries_changed() {
+    let catalog = Catalog::fixture("basic");
+    let listed = |run: &crate::common::Run| {
+        let stderr = run.stderr();
+        let line = stderr
+            .lines()
+            .find(|line| line.contains("of which listing the product files"))
+            .map(str::to_string);
+        line.unwrap_or_else(|| panic!("no listing in --timings:\n{stderr}"))
+    };
+    let first = catalog
+        .run(&["build", "--allow-drop", "--timings"])
+        .expect(0);
+    assert!(
+        listed(&first).contains("(3 of 3 folders read"),
+        "{}",
+        listed(&first)
+    );
+    assert!(catalog.path().join(".pimfeed/listing.bin").exists());
+    // The folders were made just now: a stamp within a second of the read vouches for nothing.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = catalog
+        .run(&["build", "--allow-drop", "--timings"])
+        .expect(0);
+    assert!(
+        listed(&second).contains("(3 of 3 folders read"),
+        "{}",
+        listed(&second)
+    );
+    let third = catalog
+        .run(&["build", "--allow-drop", "--timings"])
+        .expect(0);
+    assert!(
+        listed(&third).contains("(0 of 3 folders read"),
+        "{}",
+        listed(&third)
+    );
+
+    let dr2 = catalog.read("content/products/tools/DR-2.toml");
+    catalog.write(
+        "content/products/tools/AA-1.toml",
+        &dr2.replace("DR-2", "AA-1"),
+    );
+    let added = catalog
+        .run(&["build", "--allow-drop", "--timings"])
+        .expect(0);
+    assert!(
+        listed(&added).contains("(1 of 3 folders read"),
+        "{}",
+        listed(&added)
+    );
+    assert!(catalog.read("feeds/report/report.json").contains("AA-1"));
+    let with_cache = outputs(&catalog);
+    let cold = catalog
+        .run(&["build", "--no-cache", "--allow-drop", "--timings"])
+        .expect(0);
+    assert!(
+        listed(&cold).contains("a walk of content/products"),
+        "{}",
+        listed(&cold)
+    );
+    assert_same(&with_cache, &outputs(&catalog));
+}
