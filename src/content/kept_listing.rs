@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn a_kept_listing_survives_the_file_and_a_bad_one_keeps_nothing() {
         let dir = catalog(&["content/products/a/1.toml"]);
-        let path = dir.path().join(".pimfeed/listing.bin");
+        let path = dir.path().join(crate::pimfeed_folder::KEPT_LISTING);
         let first = walk(dir.path(), KeptListing::default());
         aged(first.next).write(&path).unwrap();
         assert_eq!(walk(dir.path(), KeptListing::read(&path)).folders_read, 0);
