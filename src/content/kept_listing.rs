@@ -2,8 +2,8 @@
 //! the one it had then is not read again.
 //!
 //! Listing `content/products/` reads every folder's entries: at 100,000 products (57,000
-//! files in 237 folders) that took 40–50 ms on one core at the start of every build, the
-//! other core idle, in a build after a one-line edit that takes 0.4–0.5 s. A folder's
+//! files in 237 folders) that took 30–50 ms on one core at the start of every build, the
+//! other core idle, in a build after a one-line edit that took 0.4 s. A folder's
 //! modification and change times move whenever an entry is created, removed or renamed in it
 //! (POSIX), and its change time cannot be set back, so a folder with the same stamp has the
 //! same entries; a stamp is only trusted when it is older by more than a second than the read
@@ -12,7 +12,7 @@
 //! folders themselves are stamped (one call each), and only those that changed are read.
 //!
 //! The kept listing lives in `.pimfeed/listing.bin` (see [`crate::pimfeed_folder`]). It is an
-//! optimisation only: a file that is missing, unreadable or from another pimfeed makes the
+//! optimisation only: a file that is missing, unreadable or in another format makes the
 //! walk read every folder, and the listing is the same either way.
 
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ use super::source::{SourceError, has_suffix};
 /// Bumped whenever what is stored changes meaning.
 const FORMAT: u32 = 1;
 
-/// What a listing found in each folder it walked, and when it started.
+/// What a listing found in each folder it walked.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct KeptListing {
     format: u32,
