@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::erp::ErpRecord;
+use crate::erp::{ErpRecord, RecordsBySku};
 pub use crate::feed_fragments::{FeedStamp, SpliceSource};
 use crate::last_build::ProductLines;
 use crate::pimfeed_folder;
@@ -152,7 +152,7 @@ pub struct FileEntry {
 impl FileEntry {
     /// Whether the entry's verdicts and items still hold with the ERP records `by_sku`: the
     /// file had nothing that forbids reuse, and its SKUs' records are as they were.
-    pub fn holds_with(&self, by_sku: &HashMap<&str, &ErpRecord>) -> bool {
+    pub fn holds_with(&self, by_sku: &RecordsBySku<'_>) -> bool {
         self.reusable && self.erp == erp_digest(self.products.iter().map(|p| &*p.sku), by_sku)
     }
 }
@@ -355,10 +355,7 @@ pub fn content_digest(bytes: &[u8]) -> Digest32 {
 }
 
 /// A hash of the ERP records of `skus` (or of their absence), in order.
-pub fn erp_digest<'s>(
-    skus: impl Iterator<Item = &'s str>,
-    by_sku: &HashMap<&str, &ErpRecord>,
-) -> Digest32 {
+pub fn erp_digest<'s>(skus: impl Iterator<Item = &'s str>, by_sku: &RecordsBySku<'_>) -> Digest32 {
     // A build from the cache does this for every content file: the records are written into
     // one buffer as their exact bytes (see [`erp_bytes`]) and hashed whole.
     let mut bytes = Vec::with_capacity(256);
@@ -1177,8 +1174,7 @@ mod tests {
     #[test]
     fn the_erp_digest_is_of_each_sku_and_its_records_bytes() {
         let records = [record("A", 3), record("B", 1)];
-        let by_sku: HashMap<&str, &ErpRecord> =
-            records.iter().map(|r| (r.sku.as_str(), r)).collect();
+        let by_sku = RecordsBySku::new(&records);
         let mut expected = Vec::new();
         for (sku, record) in [
             ("B", Some(&records[1])),
@@ -1262,8 +1258,7 @@ mod tests {
     #[test]
     fn an_entry_holds_while_its_erp_records_are_the_same() {
         let records = [record("A", 3), record("B", 1)];
-        let by_sku: HashMap<&str, &ErpRecord> =
-            records.iter().map(|r| (r.sku.as_str(), r)).collect();
+        let by_sku = RecordsBySku::new(&records);
         let mut entry = FileEntry {
             path: "content/products/a.toml".into(),
             stamp: Stamp::UNKNOWN,
@@ -1283,12 +1278,10 @@ mod tests {
         assert!(entry.holds_with(&by_sku));
         // Another product's record changing does not matter; its own does.
         let restocked = [record("A", 3), record("B", 9)];
-        let by_sku: HashMap<&str, &ErpRecord> =
-            restocked.iter().map(|r| (r.sku.as_str(), r)).collect();
+        let by_sku = RecordsBySku::new(&restocked);
         assert!(entry.holds_with(&by_sku));
         let repriced = [record("A", 0)];
-        let changed: HashMap<&str, &ErpRecord> =
-            repriced.iter().map(|r| (r.sku.as_str(), r)).collect();
+        let changed = RecordsBySku::new(&repriced);
         assert!(!entry.holds_with(&changed));
         entry.reusable = false;
         assert!(

@@ -20,7 +20,7 @@ use crate::channels::Channel;
 use crate::config::{ChannelFormat, Config};
 use crate::content::{self, CatalogSource, Content};
 use crate::diagnostics::Diagnostic;
-use crate::erp::ErpRecord;
+use crate::erp::RecordsBySku;
 use crate::git::blame::Blamer;
 use crate::merge::MergeContext;
 use crate::pipeline::{self, ErpPull, Failure};
@@ -176,7 +176,7 @@ pub fn compare(root: &Path, base: &Side, head: &Side) -> Result<Diff, DiffError>
         failure,
     };
     let (records, pull) = pipeline::pull_erp(&head.config, root).map_err(head_error)?;
-    let by_sku: HashMap<&str, &ErpRecord> = records.iter().map(|r| (r.sku.as_str(), r)).collect();
+    let by_sku = RecordsBySku::new(&records);
     // One fixed time, so a template that prints `build.time` does not change every item.
     let build = BuildView {
         time: "1970-01-01T00:00:00Z",
@@ -215,7 +215,7 @@ pub fn compare(root: &Path, base: &Side, head: &Side) -> Result<Diff, DiffError>
 
 /// The ERP records both sides are rendered with, and the one build time they share.
 struct ErpSide<'a> {
-    by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
+    by_sku: &'a RecordsBySku<'a>,
     build: &'a BuildView<'a>,
 }
 
@@ -448,7 +448,7 @@ struct Feed {
 fn render_feed(
     side: &Side,
     channel: &Channel,
-    by_sku: &HashMap<&str, &ErpRecord>,
+    by_sku: &RecordsBySku<'_>,
     build: &BuildView<'_>,
 ) -> Result<Feed, Failure> {
     let renderer =

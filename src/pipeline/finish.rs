@@ -8,11 +8,12 @@ use super::manifest::{Manifest, ManifestChannel, write_manifest, write_report};
 use super::stream::Streamed;
 use super::timings::{Stopwatch, joined, timed};
 use super::verify::{FilesVerified, verify_feeds};
+use super::writer::Tally;
 use super::{Build, ErpPull, Failure, Mode, Outcome};
 use crate::cache;
 use crate::output::{self, FileStats};
 use crate::pimfeed_folder;
-use crate::report::{self, ProductRef, Report};
+use crate::report::{self, Report};
 use crate::staging::Staging;
 
 impl Build<'_> {
@@ -106,12 +107,7 @@ impl Build<'_> {
                     // git walks the whole working tree, 0.2 s at 100k products.
                     let git_status = (self.mode() == Mode::Build)
                         .then(|| self.start_git_status(scope, &changed));
-                    let mut report = self.report(
-                        content,
-                        (channel_reports, files),
-                        (tally.products, tally.without_erp),
-                        &pull,
-                    );
+                    let mut report = self.report(content, (channel_reports, files), tally, &pull);
                     stopwatch.lap("gather the report");
                     let git = match self.mode() {
                         // The content is the last build's, so is its commit.
@@ -248,7 +244,7 @@ impl Build<'_> {
         &self,
         content: super::sources::ContentSoFar,
         (channels, content_files): (Vec<report::ChannelReport>, usize),
-        (products, without_erp): (Vec<report::ProductCompleteness>, Vec<ProductRef>),
+        tally: Tally,
         pull: &ErpPull,
     ) -> Report {
         let prepared = self.prepared;
@@ -257,10 +253,11 @@ impl Build<'_> {
         let erp_without_content = self
             .records
             .iter()
-            .filter(|r| {
-                !content.skus.contains(&r.sku) && !skus_with_errors.contains(r.sku.as_str())
+            .zip(&tally.records_with_content)
+            .filter(|(r, with_content)| {
+                !**with_content && !skus_with_errors.contains(r.sku.as_str())
             })
-            .map(|r| r.sku.clone())
+            .map(|(r, _)| r.sku.clone())
             .collect();
         let diagnostics = content.diagnostics;
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -281,8 +278,8 @@ impl Build<'_> {
                 )
             }),
             channels,
-            products,
-            content_without_erp: without_erp,
+            products: tally.products,
+            content_without_erp: tally.without_erp,
             erp_without_content,
             content_with_errors: content.with_errors,
             diagnostics,

@@ -23,7 +23,6 @@ mod timings;
 mod verify;
 mod writer;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -38,7 +37,7 @@ pub use sources::WatchedChanges;
 use crate::config::Config;
 use crate::content;
 use crate::diagnostics::Diagnostic;
-use crate::erp::ErpRecord;
+use crate::erp::{ErpRecord, RecordsBySku};
 use crate::merge::MergeContext;
 use crate::render::{ChannelRenderer, RenderError};
 use crate::report::Report;
@@ -323,7 +322,7 @@ pub(crate) struct Build<'a> {
     renderers: &'a [ChannelRenderer<'a>],
     files: &'a [PathBuf],
     records: &'a [ErpRecord],
-    by_sku: HashMap<&'a str, &'a ErpRecord>,
+    by_sku: RecordsBySku<'a>,
     merge: MergeContext<'a>,
     watched: Option<&'a WatchedChanges>,
     /// Whether what earlier builds kept may be used (`--no-cache` says no).
@@ -354,7 +353,7 @@ impl<'a> Build<'a> {
             renderers,
             files,
             records,
-            by_sku: prepare::by_sku(records),
+            by_sku: RecordsBySku::new(records),
             merge: prepared.merge_context(),
             watched: None,
             use_cache: true,

@@ -1,14 +1,12 @@
 //! The prepare step: everything a run reads before its first product (configuration, schema,
 //! channels, templates, the list of product files) and the ERP numbers.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{Failure, Mode, load_config_from};
 use crate::channels::Channel;
 use crate::config::Config;
 use crate::content::{self, CatalogSource};
-use crate::erp::ErpRecord;
 use crate::last_build::LastBuildReader;
 use crate::merge::MergeContext;
 use crate::render::{BuildView, ChannelRenderer};
@@ -147,9 +145,4 @@ impl Prepared {
             description_text_locales: &self.channel_locales,
         }
     }
-}
-
-/// ERP records by SKU, for the merge.
-pub(crate) fn by_sku(records: &[ErpRecord]) -> HashMap<&str, &ErpRecord> {
-    records.iter().map(|r| (r.sku.as_str(), r)).collect()
 }

@@ -1,10 +1,8 @@
 //! The per-product step: merge, gate and render one product, for the build and for `diff`.
 
-use std::collections::HashMap;
-
 use crate::channels::Channel;
 use crate::content::Product;
-use crate::erp::ErpRecord;
+use crate::erp::{ErpRecord, RecordsBySku};
 use crate::merge::{self, AttributeNeeds, MarkdownNeeds, MergeContext};
 use crate::render::{ChannelRenderer, ContextNeeds, Item, RenderError};
 use crate::validate;
@@ -73,11 +71,11 @@ pub(crate) fn process_product(
     channels: &[Channel],
     renderers: &[ChannelRenderer<'_>],
     shared_needs: &SharedNeeds,
-    by_sku: &HashMap<&str, &ErpRecord>,
+    by_sku: &RecordsBySku<'_>,
     ctx: &MergeContext<'_>,
     render_items: bool,
 ) -> Result<Vec<Gated>, RenderError> {
-    let record = by_sku.get(product.sku.as_str()).copied();
+    let record = by_sku.get(product.sku.as_str());
     // One view per locale for the channels without overrides for this product; the view (and
     // its Markdown and template context) is the costly part, the gate and render are cheap.
     // Channels in another currency see other prices: one view per locale and currency, the
@@ -168,11 +166,11 @@ pub(crate) fn gate_and_render(
     product: &Product,
     channel: &Channel,
     renderer: &ChannelRenderer<'_>,
-    by_sku: &HashMap<&str, &ErpRecord>,
+    by_sku: &RecordsBySku<'_>,
     ctx: &MergeContext<'_>,
     render_item: bool,
 ) -> Result<Gated, RenderError> {
-    let record = by_sku.get(product.sku.as_str()).copied();
+    let record = by_sku.get(product.sku.as_str());
     let item = record.map(|record| own_item(product, record, channel, renderer, ctx));
     gate_and_render_item(
         product,

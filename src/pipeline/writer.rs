@@ -1,7 +1,6 @@
 //! The writing end of the stream: each batch's items into the feeds, its products into the
 //! last build, and its files' entries into the next build cache.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -11,7 +10,7 @@ use super::sources::FileWork;
 use super::timings::BusyTime;
 use crate::cache::{self, FileEntry};
 use crate::channels::Channel;
-use crate::erp::ErpRecord;
+use crate::erp::RecordsBySku;
 use crate::last_build::LastBuildWriter;
 use crate::merge::MergeContext;
 use crate::presets::Preset;
@@ -47,9 +46,9 @@ pub(crate) struct Written<'a> {
 pub(crate) fn write_batches<'a>(
     mut sinks: Sinks<'a>,
     received: Receiver<Vec<FileWork>>,
-    by_sku: &HashMap<&str, &ErpRecord>,
+    by_sku: &RecordsBySku<'_>,
 ) -> Result<Written<'a>, Failure> {
-    let mut tally = Tally::default();
+    let mut tally = Tally::for_records(by_sku.records().len());
     // A row per product: reserved at once rather than grown (and copied) step by step.
     tally.products.reserve(sinks.expected_products);
     let mut complete = true;
@@ -92,18 +91,30 @@ pub(crate) fn write_batches<'a>(
 pub(crate) struct Tally {
     pub(crate) products: Vec<ProductCompleteness>,
     pub(crate) without_erp: Vec<ProductRef>,
+    /// Per ERP record, by its position, whether a product has its SKU: the report lists the
+    /// records none has from this, where looking each record's SKU up among the products
+    /// again took a lookup per record on one core at the end of every build.
+    pub(crate) records_with_content: Vec<bool>,
     /// Files with at least one product (a refresh has no file list of its own).
     pub(crate) files_with_products: usize,
 }
 
 impl Tally {
+    /// A tally for a run with `records` ERP records.
+    pub(crate) fn for_records(records: usize) -> Tally {
+        Tally {
+            records_with_content: vec![false; records],
+            ..Tally::default()
+        }
+    }
+
     pub(crate) fn product(
         &mut self,
         sku: &Arc<str>,
         file: &Arc<str>,
         line: u32,
         completeness: impl Iterator<Item = u8>,
-        by_sku: &HashMap<&str, &ErpRecord>,
+        by_sku: &RecordsBySku<'_>,
     ) {
         // Products come in file order, so a file's variants are next to each other.
         if self.products.last().is_none_or(|last| last.file != *file) {
@@ -114,12 +125,13 @@ impl Tally {
             file: file.clone(),
             completeness: completeness.collect(),
         });
-        if !by_sku.contains_key(&**sku) {
-            self.without_erp.push(ProductRef {
+        match by_sku.position(sku) {
+            Some(position) => self.records_with_content[position] = true,
+            None => self.without_erp.push(ProductRef {
                 sku: sku.to_string(),
                 file: file.to_string(),
                 line,
-            });
+            }),
         }
     }
 }
@@ -171,7 +183,7 @@ impl BatchWriter {
         work: FileWork,
         last_build: Option<&mut LastBuildWriter>,
         tally: &mut Tally,
-        by_sku: &HashMap<&str, &ErpRecord>,
+        by_sku: &RecordsBySku<'_>,
     ) -> std::io::Result<bool> {
         match work {
             FileWork::Cached(mut entry) => {
@@ -431,14 +443,32 @@ mod tests {
     /// A million report rows must not each hold a copy of their file's path.
     #[test]
     fn a_files_report_rows_share_its_path() {
-        let mut tally = Tally::default();
+        let mut tally = Tally::for_records(0);
         let file: Arc<str> = Arc::from("content/products/a.toml");
-        let by_sku = HashMap::new();
+        let by_sku = RecordsBySku::new(&[]);
         tally.product(&"A-1".into(), &file, 1, [100u8].into_iter(), &by_sku);
         tally.product(&"A-2".into(), &file, 9, [90u8].into_iter(), &by_sku);
         assert!(Arc::ptr_eq(&tally.products[0].file, &file));
         assert!(Arc::ptr_eq(&tally.products[1].file, &file));
         assert_eq!(tally.files_with_products, 1);
         assert_eq!(tally.without_erp.len(), 2);
+    }
+
+    /// The report's ERP items without content come from what the tally marks: every record
+    /// some product has, by its position, and none other.
+    #[test]
+    fn the_tally_marks_each_record_a_product_has() {
+        let price = rust_decimal::Decimal::new(1250, 2);
+        let records =
+            ["A-1", "B-1", "C-1"].map(|sku| crate::erp::ErpRecord::example(sku, price, 1));
+        let by_sku = RecordsBySku::new(&records);
+        let mut tally = Tally::for_records(records.len());
+        let file: Arc<str> = Arc::from("content/products/a.toml");
+        for sku in ["C-1", "X-1", "A-1"] {
+            tally.product(&sku.into(), &file, 1, [100u8].into_iter(), &by_sku);
+        }
+        assert_eq!(tally.records_with_content, [true, false, true]);
+        assert_eq!(tally.without_erp.len(), 1);
+        assert_eq!(tally.without_erp[0].sku, "X-1");
     }
 }

@@ -1,12 +1,10 @@
 //! The last build as a source, for a refresh: its products, read back whole or, through the
 //! build cache, only those whose ERP records changed.
 
-use std::collections::HashMap;
-
 use super::{Batch, BatchSource, ContentSoFar, FileKey, FileWork, FreshFile, Rendered};
 use crate::cache::{self, FileEntry};
 use crate::content::{self, Product};
-use crate::erp::ErpRecord;
+use crate::erp::RecordsBySku;
 use crate::last_build::{self, LastBuildReader};
 use crate::pipeline::timings::Stopwatch;
 use crate::pipeline::{CacheUse, FILES_PER_BATCH, Failure};
@@ -42,7 +40,7 @@ impl BatchSource for LastBuild {
 pub(crate) struct LastBuildThroughCache<'a> {
     pub(crate) cache: cache::Previous,
     pub(crate) last_build: last_build::ProductLines,
-    pub(crate) by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
+    pub(crate) by_sku: &'a RecordsBySku<'a>,
     /// `[guard] keep_last_good_days` (see [`crate::keep`]).
     pub(crate) keep_days: u32,
 }
@@ -75,7 +73,7 @@ impl BatchSource for LastBuildThroughCache<'_> {
 fn refresh_works(
     entries: Vec<FileEntry>,
     skus: &mut content::SkuRegistry,
-    by_sku: &HashMap<&str, &ErpRecord>,
+    by_sku: &RecordsBySku<'_>,
     last_build: &last_build::ProductLines,
     reuse: &mut CacheUse,
     keep_days: u32,

@@ -1,7 +1,6 @@
 //! The working tree as a source: content files read and checked, or found unchanged in the
 //! build cache.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -15,7 +14,7 @@ use crate::cache::{self, FileEntry};
 use crate::channels::Channel;
 use crate::content;
 use crate::diagnostics::Diagnostic;
-use crate::erp::ErpRecord;
+use crate::erp::RecordsBySku;
 use crate::last_build;
 use crate::pipeline::timings::{BusyTime, Stopwatch};
 use crate::pipeline::{CacheUse, FILES_PER_BATCH, Failure};
@@ -30,7 +29,7 @@ pub(crate) struct WorkingTree<'a> {
     pub(crate) last_cache: Option<cache::Previous>,
     pub(crate) source: &'a content::CatalogSource,
     pub(crate) parse: content::product::ParseContext<'a>,
-    pub(crate) by_sku: &'a HashMap<&'a str, &'a ErpRecord>,
+    pub(crate) by_sku: &'a RecordsBySku<'a>,
     pub(crate) model: &'a content::Model,
     pub(crate) channels: &'a [Channel],
     pub(crate) busy: &'a ReadingTime,
@@ -191,7 +190,7 @@ struct Reading<'r> {
     erp_as_cached: bool,
     source: &'r content::CatalogSource,
     parse: &'r content::product::ParseContext<'r>,
-    by_sku: &'r HashMap<&'r str, &'r ErpRecord>,
+    by_sku: &'r RecordsBySku<'r>,
     last_cache: Option<&'r cache::Previous>,
     busy: &'r ReadingTime,
     /// `[guard] keep_last_good_days`, and this run's start (see [`crate::keep`]).
