@@ -202,11 +202,28 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
     if !report.erp_without_content.is_empty() {
         writeln!(
             out,
-            "ERP items without content: {}",
-            report.erp_without_content.join(", ")
+            "{}",
+            erp_without_content_line(&report.erp_without_content)
         )?;
     }
     Ok(())
+}
+
+/// The summary's line of ERP items without content. An ERP often holds thousands of items
+/// no one has enriched yet: the line names the first few, the report all of them.
+fn erp_without_content_line(skus: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut line = format!(
+        "ERP items without content: {}",
+        skus[..skus.len().min(SHOWN)].join(", ")
+    );
+    if skus.len() > SHOWN {
+        line.push_str(&format!(
+            ", and {} more (the report lists them all; `pimfeed new --missing` writes a stub for each)",
+            skus.len() - SHOWN
+        ));
+    }
+    line
 }
 
 /// Writes to stdout where a command's exit code is already decided: a closed pipe
@@ -229,5 +246,30 @@ fn print_stdout(text: &str) -> u8 {
             eprintln!("error: cannot write to stdout: {err}");
             exit::OPERATIONAL
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_twenty_erp_items_without_content_and_counts_the_rest() {
+        let few: Vec<String> = ["A-1", "B-1"].map(String::from).to_vec();
+        assert_eq!(
+            erp_without_content_line(&few),
+            "ERP items without content: A-1, B-1"
+        );
+        let many: Vec<String> = (0..2500).map(|n| format!("Z-{n}")).collect();
+        let line = erp_without_content_line(&many);
+        assert!(
+            line.starts_with("ERP items without content: Z-0, Z-1, "),
+            "{line}"
+        );
+        assert!(
+            line.contains("Z-19, and 2480 more (the report lists them all;"),
+            "{line}"
+        );
+        assert!(!line.contains("Z-20,"), "{line}");
     }
 }
