@@ -384,9 +384,15 @@ pub fn records_digest(records: &[ErpRecord]) -> Digest32 {
         .par_chunks(RECORDS_PER_RUN)
         .map(records_run_digest)
         .collect();
+    digest_of_runs(records.len() as u64, &runs)
+}
+
+/// A hash of a sequence hashed in runs on every core: of its length (in whatever it counts)
+/// and of its runs' hashes, in order.
+pub fn digest_of_runs(len: u64, runs: &[Digest32]) -> Digest32 {
     let mut hasher = Sha256::new();
-    hasher.update((records.len() as u64).to_le_bytes());
-    for run in &runs {
+    hasher.update(len.to_le_bytes());
+    for run in runs {
         hasher.update(run);
     }
     hasher.finalize().into()

@@ -21,6 +21,16 @@ pub fn minutes(minutes: u64) -> String {
     }
 }
 
+/// The first `shown` of `items`, each named by `name`, joined by commas, then how many are
+/// left: "A-1, B-1, and 3 more". A summary names a few of a long list; the report has it all.
+pub fn first_few<T>(items: &[T], shown: usize, name: impl Fn(&T) -> String) -> String {
+    let mut names: Vec<String> = items.iter().take(shown).map(name).collect();
+    if items.len() > shown {
+        names.push(format!("and {} more", items.len() - shown));
+    }
+    names.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +49,16 @@ mod tests {
         assert_eq!(minutes(185), "3 h 5 min");
         assert_eq!(minutes(180), "3 hours");
         assert_eq!(minutes(4320), "3 days");
+    }
+
+    #[test]
+    fn a_long_list_names_the_first_few_and_counts_the_rest() {
+        let skus = ["A-1", "B-1", "C-1", "D-1"];
+        assert_eq!(
+            first_few(&skus, 2, |s| s.to_string()),
+            "A-1, B-1, and 2 more"
+        );
+        assert_eq!(first_few(&skus, 4, |s| s.to_string()), "A-1, B-1, C-1, D-1");
+        assert_eq!(first_few(&skus[..0], 4, |s| s.to_string()), "");
     }
 }

@@ -21,6 +21,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::config::find_root;
 use crate::diagnostics::{Diagnostic, render_github, render_human};
 use crate::pipeline::{Failure, Mode, Outcome};
+use crate::wording::first_few;
 
 /// The exit codes CI can rely on (`docs/src/reference/exit-codes.md`).
 pub mod exit {
@@ -175,53 +176,42 @@ fn channel_summary(outcome: &Outcome, detailed: bool, out: &mut impl Write) -> s
     if detailed {
         listing::write(report, out)?;
     }
+    // An ERP often holds thousands of items no one has enriched yet, and a broken
+    // generator can break as many files: the summary names the first few of each.
+    const SHOWN: usize = 20;
     if !report.content_with_errors.is_empty() {
-        const SHOWN: usize = 20;
-        let mut products: Vec<String> = report
-            .content_with_errors
-            .iter()
-            .take(SHOWN)
-            .map(|p| format!("{} ({}:{})", p.sku, p.file, p.line))
-            .collect();
-        if report.content_with_errors.len() > SHOWN {
-            products.push(format!(
-                "and {} more",
-                report.content_with_errors.len() - SHOWN
-            ));
-        }
+        let products = first_few(&report.content_with_errors, SHOWN, |p| {
+            format!("{} ({}:{})", p.sku, p.file, p.line)
+        });
         let kept = match crate::keep::kept_products(report) {
             0 => String::new(),
             _ => " (those already published keep their last good item for a while: see `pimfeed check`)".to_string(),
         };
         writeln!(
             out,
-            "left out of every channel until their file's errors are fixed{kept}: {}",
-            products.join(", ")
+            "left out of every channel until their file's errors are fixed{kept}: {products}"
         )?;
     }
     if !report.erp_without_content.is_empty() {
         writeln!(
             out,
             "{}",
-            erp_without_content_line(&report.erp_without_content)
+            erp_without_content_line(&report.erp_without_content, SHOWN)
         )?;
     }
     Ok(())
 }
 
-/// The summary's line of ERP items without content. An ERP often holds thousands of items
-/// no one has enriched yet: the line names the first few, the report all of them.
-fn erp_without_content_line(skus: &[String]) -> String {
-    const SHOWN: usize = 20;
+/// The summary's line of ERP items without content: the first `shown`, and where the rest are.
+fn erp_without_content_line(skus: &[String], shown: usize) -> String {
     let mut line = format!(
         "ERP items without content: {}",
-        skus[..skus.len().min(SHOWN)].join(", ")
+        first_few(skus, shown, String::clone)
     );
-    if skus.len() > SHOWN {
-        line.push_str(&format!(
-            ", and {} more (the report lists them all; `pimfeed new --missing` writes a stub for each)",
-            skus.len() - SHOWN
-        ));
+    if skus.len() > shown {
+        line.push_str(
+            " (the report lists them all; `pimfeed new --missing` writes a stub for each)",
+        );
     }
     line
 }
@@ -257,11 +247,11 @@ mod tests {
     fn the_summary_names_twenty_erp_items_without_content_and_counts_the_rest() {
         let few: Vec<String> = ["A-1", "B-1"].map(String::from).to_vec();
         assert_eq!(
-            erp_without_content_line(&few),
+            erp_without_content_line(&few, 20),
             "ERP items without content: A-1, B-1"
         );
         let many: Vec<String> = (0..2500).map(|n| format!("Z-{n}")).collect();
-        let line = erp_without_content_line(&many);
+        let line = erp_without_content_line(&many, 20);
         assert!(
             line.starts_with("ERP items without content: Z-0, Z-1, "),
             "{line}"

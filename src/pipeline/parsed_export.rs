@@ -118,7 +118,7 @@ fn key(config: &ErpFileConfig, lists: &ReadLists<'_>, export: &Digest32) -> Dige
 const EXPORT_PIECE_BYTES: usize = 1 << 20;
 
 /// A hash of the export's bytes: of its length and of each piece of [`EXPORT_PIECE_BYTES`]
-/// in order, the pieces read and hashed on every core. A build from the cache does this
+/// in order ([`cache::digest_of_runs`]), the pieces read and hashed on every core. A build from the cache does this
 /// before anything else can start: read whole into one buffer and hashed on one core, the
 /// 10 MB export of 100,000 items took about 14 ms at 100k, half of it the kernel zeroing the
 /// buffer's fresh pages, while the other core waited.
@@ -135,15 +135,10 @@ fn export_digest(path: &Path) -> io::Result<Digest32> {
             let piece_len = (len - start).min(EXPORT_PIECE_BYTES as u64) as usize;
             buffer.resize(piece_len, 0);
             crate::positioned::read_exact_at(&file, buffer, start)?;
-            Ok(<[u8; 32]>::from(Sha256::digest(&buffer[..])))
+            Ok(Digest32::from(Sha256::digest(&buffer[..])))
         })
-        .collect::<io::Result<Vec<[u8; 32]>>>()?;
-    let mut hasher = Sha256::new();
-    hasher.update(len.to_le_bytes());
-    for digest in digests {
-        hasher.update(digest);
-    }
-    Ok(hasher.finalize().into())
+        .collect::<io::Result<Vec<Digest32>>>()?;
+    Ok(cache::digest_of_runs(len, &digests))
 }
 
 /// The kept parse, when it was made under `key`; `None` when there is none, it is another

@@ -87,7 +87,6 @@ pub(crate) fn write_batches<'a>(
 }
 
 /// What the report keeps of every product: small, because there may be a million.
-#[derive(Default)]
 pub(crate) struct Tally {
     pub(crate) products: Vec<ProductCompleteness>,
     pub(crate) without_erp: Vec<ProductRef>,
@@ -103,8 +102,10 @@ impl Tally {
     /// A tally for a run with `records` ERP records.
     pub(crate) fn for_records(records: usize) -> Tally {
         Tally {
+            products: Vec::new(),
+            without_erp: Vec::new(),
             records_with_content: vec![false; records],
-            ..Tally::default()
+            files_with_products: 0,
         }
     }
 
