@@ -6,7 +6,9 @@
 //!   marketer's save does), both from the build cache;
 //! - `watch` rebuilding after the same edit is saved, and undone, a few times
 //!   (`support/watch.rs`);
-//! - `refresh` after 1% of the ERP records changed stock, with the cache and without.
+//! - `refresh` after 1% of the ERP records changed stock, with the cache and without;
+//! - on the catalog with one Google channel (beside Hugo, below): rounds of `watch`, of a
+//!   `build` after a one-line edit and of a `refresh` after 1% of stock, with their medians.
 //!
 //! ```sh
 //! cargo bench --bench catalog                 # 10k and 100k products
@@ -82,6 +84,10 @@ fn main() {
                 "== {size} products, one Google channel: watch, rebuilds after a one-line edit"
             );
             watch_an_edit(&binary, &google);
+            println!(
+                "== {size} products, one Google channel: build after a one-line edit, refresh after 1% of stock"
+            );
+            edit_and_refresh_rounds(&binary, &google);
             floors::write_feeds(&google.join("feeds"));
         } else {
             println!(
@@ -158,6 +164,62 @@ fn watch_an_edit(binary: &Path, dir: &Path) -> watch::WatchFigures {
     fs::write(&edited, &text).expect("restore it");
     run(binary, dir, &["build"], false);
     watched
+}
+
+/// Rounds of a `build` after a one-line edit, then of a `refresh` after 1% of stock changed,
+/// each from the build cache; their medians. On a catalog with one channel, these are the
+/// figures a shop with one feed sees on every save and every stock update (a single run is
+/// too noisy for a target of a few hundred milliseconds). The catalog is left as it was, built.
+fn edit_and_refresh_rounds(binary: &Path, dir: &Path) {
+    run(binary, dir, &["build"], false);
+    let edited = first_product_file(dir);
+    let text = fs::read_to_string(&edited).expect("read a product file");
+    let changed = text.replacen("Robuust", "Zeer robuust", 1);
+    // Each round is one edit from the round before: the line changed, then put back.
+    let built = rounds(binary, dir, &["build"], |round| {
+        let now = if round % 2 == 0 { &changed } else { &text };
+        fs::write(&edited, now).expect("edit a product file");
+    });
+    fs::write(&edited, &text).expect("restore it");
+    run(binary, dir, &["build"], false);
+    println!("  build after a one-line edit: {built}");
+
+    let erp_path = dir.join("erp/items.csv");
+    let erp = fs::read_to_string(&erp_path).expect("read the ERP export");
+    // Every 100th item's stock changed, then every 50th: 1% of the items differs each time.
+    let refreshed = rounds(binary, dir, &["refresh"], |round| {
+        let every = if round % 2 == 0 { 100 } else { 50 };
+        fs::write(&erp_path, change_stock(&erp, every)).expect("change stock");
+    });
+    fs::write(&erp_path, erp).expect("restore the ERP export");
+    run(binary, dir, &["build"], false);
+    println!("  refresh, 1% of stock changed: {refreshed}");
+}
+
+/// Rounds of one change to the catalog (`change`, given the round's number) and a run of
+/// `args` after it; the wall times, their median and the largest peak RSS, as one line.
+fn rounds(binary: &Path, dir: &Path, args: &[&str], mut change: impl FnMut(usize)) -> String {
+    const ROUNDS: usize = 7;
+    let mut walls = Vec::new();
+    let mut peaks = Vec::new();
+    for round in 0..ROUNDS {
+        change(round);
+        floors::settle();
+        let (wall, rss) = run(binary, dir, args, false);
+        walls.push(wall);
+        peaks.push(rss);
+    }
+    walls.sort_by(f64::total_cmp);
+    let listed: Vec<String> = walls.iter().map(|wall| format!("{wall:.3}")).collect();
+    let peak = peaks
+        .iter()
+        .filter_map(|rss| rss.trim_end_matches(" MiB").parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    format!(
+        "{} s (median {:.3} s), peak RSS {peak:.1} MiB",
+        listed.join(" "),
+        walls[walls.len() / 2]
+    )
 }
 
 /// The export with the stock of every `every`-th item changed.
