@@ -26,8 +26,9 @@
 //! rendered. About 1 in 50 products lacks images and 1 in 97 has no ERP record, so the gate and
 //! the report have work to do. Wall time is measured around the `pimfeed` process; peak RSS
 //! and the time of each pipeline stage come from the process itself (`--timings`). Each run
-//! follows a warm-up run, so the file cache is warm, as on a CI runner that just checked out,
-//! and starts once the disk has taken what the runs before wrote (`floors::settle`).
+//! follows a warm-up run and a read of every file of the catalog (`floors::warm`), so the file
+//! cache is warm, as on a CI runner that just checked out, and starts once the disk has taken
+//! what the runs before wrote (`floors::settle`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -205,6 +206,7 @@ fn rounds(binary: &Path, dir: &Path, args: &[&str], mut change: impl FnMut(usize
     for round in 0..ROUNDS {
         change(round);
         floors::settle();
+        floors::warm(dir);
         let (wall, rss) = run(binary, dir, args, false);
         walls.push(wall);
         peaks.push(rss);
@@ -253,6 +255,7 @@ fn build_release_binary(repo: &Path) -> PathBuf {
 fn run(binary: &Path, dir: &Path, args: &[&str], show: bool) -> (f64, String) {
     if show {
         floors::settle();
+        floors::warm(dir);
     }
     let started = Instant::now();
     let output = Command::new(binary)
