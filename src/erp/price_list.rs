@@ -170,16 +170,19 @@ pub fn read_lists<'c>(
 impl ReadLists<'_> {
     /// Adds each list's prices to the records of its SKUs; a bad row fails, naming its line.
     pub fn apply(&self, records: &mut [ErpRecord]) -> Result<(), PriceListError> {
-        for (currency, list, bytes) in &self.lists {
-            let prices = parse(list, bytes)?;
-            let currency: Arc<str> = Arc::from(*currency);
-            for record in records.iter_mut() {
-                if let Some(price) = prices.get(&record.sku) {
-                    record.prices.insert(currency.clone(), price.clone());
-                }
-            }
-        }
+        self.parse()?.apply(records);
         Ok(())
+    }
+
+    /// Each list's prices by SKU; a bad row fails, naming its line. Needs nothing of the ERP
+    /// export, so a pull parses the lists beside the export, on the other core.
+    pub fn parse(&self) -> Result<ParsedLists, PriceListError> {
+        let lists = self
+            .lists
+            .iter()
+            .map(|(currency, list, bytes)| Ok((Arc::from(*currency), parse(list, bytes)?)))
+            .collect::<Result<_, PriceListError>>()?;
+        Ok(ParsedLists { lists })
     }
 
     /// Hands each list's currency, path, settings and bytes, in order, to `add` (a
@@ -194,11 +197,30 @@ impl ReadLists<'_> {
     }
 }
 
+/// The prices of every price list, by currency and SKU (see [`ReadLists::parse`]).
+pub struct ParsedLists {
+    lists: Vec<(Arc<str>, PricesBySku)>,
+}
+
+impl ParsedLists {
+    /// Adds each list's prices to the records of its SKUs.
+    pub fn apply(&self, records: &mut [ErpRecord]) {
+        for (currency, prices) in &self.lists {
+            for record in records.iter_mut() {
+                if let Some(price) = prices.get(&record.sku) {
+                    record.prices.insert(currency.clone(), price.clone());
+                }
+            }
+        }
+    }
+}
+
+/// One list's prices by SKU, hashed with foldhash as the ERP records are (see
+/// [`super::RecordsBySku`]): the SKUs are the catalog's own.
+type PricesBySku = HashMap<String, CurrencyPrice, foldhash::fast::RandomState>;
+
 /// One price list's prices by SKU, from its bytes.
-fn parse(
-    list: &PriceListConfig,
-    bytes: &[u8],
-) -> Result<HashMap<String, CurrencyPrice>, PriceListError> {
+fn parse(list: &PriceListConfig, bytes: &[u8]) -> Result<PricesBySku, PriceListError> {
     let path = || list.path.clone();
     let format = |message: String| PriceListError::Format {
         path: path(),
@@ -231,7 +253,9 @@ fn parse(
             .ok()
             .filter(|d| !d.is_sign_negative())
     };
-    let mut prices = HashMap::new();
+    // Room for a row per line, at once, rather than growing (and rehashing) as rows come.
+    let lines = bytes.iter().filter(|&&byte| byte == b'\n').count();
+    let mut prices = PricesBySku::with_capacity_and_hasher(lines, Default::default());
     for row in reader.records() {
         let row = row.map_err(|err| format(err.to_string()))?;
         let line = row.position().map_or(0, |p| p.line());
@@ -272,7 +296,7 @@ fn parse(
 mod tests {
     use super::*;
 
-    fn list(text: &str, decimal_comma: bool) -> Result<HashMap<String, CurrencyPrice>, String> {
+    fn list(text: &str, decimal_comma: bool) -> Result<PricesBySku, String> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("p.csv"), text).unwrap();
         let config = PriceListConfig {

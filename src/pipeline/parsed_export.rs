@@ -58,10 +58,15 @@ pub(crate) fn load(
     let path = root.join(&config.path);
     let before = Stamp::of(&path).ok();
     let parse = || -> Result<Loaded, LoadError> {
-        let mut checked = crate::erp::file::load_with_warnings(config, root)?;
+        // The price lists are parsed beside the export: neither needs the other.
+        let (checked, prices) = rayon::join(
+            || crate::erp::file::load_with_warnings(config, root),
+            || lists.parse(),
+        );
+        let mut checked = checked?;
         // No records: the pull fails for that, whatever the price lists hold.
         if !checked.records.is_empty() {
-            lists.apply(&mut checked.records)?;
+            prices?.apply(&mut checked.records);
         }
         Ok(Loaded {
             checked,
