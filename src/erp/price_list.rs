@@ -256,9 +256,12 @@ fn parse(list: &PriceListConfig, bytes: &[u8]) -> Result<PricesBySku, PriceListE
     // Room for a row per line, at once, rather than growing (and rehashing) as rows come.
     let lines = bytes.iter().filter(|&&byte| byte == b'\n').count();
     let mut prices = PricesBySku::with_capacity_and_hasher(lines, Default::default());
+    let mut lines = super::file::LineCounter::new(bytes);
     for row in reader.records() {
         let row = row.map_err(|err| format(err.to_string()))?;
-        let line = row.position().map_or(0, |p| p.line());
+        let line = row
+            .position()
+            .map_or(0, |p| lines.line_at(p.byte() as usize) as u64);
         let at = |message: String| PriceListError::Row {
             path: path(),
             line,
@@ -376,6 +379,9 @@ mod tests {
         assert!(err.starts_with("p.csv:3: price `twelve` of `B`"), "{err}");
         let err = list("sku,price\nA,1\nA,2\n", false).unwrap_err();
         assert!(err.contains("p.csv:3: `A` has a second row"), "{err}");
+        // After a blank line, and in a spreadsheet's CRLF export, on the line the row is on.
+        let err = list("sku,price\r\nA,1\r\n\r\nB,twelve\r\n", false).unwrap_err();
+        assert!(err.starts_with("p.csv:4: price `twelve` of `B`"), "{err}");
         let err = list("item,amount\nA,1\n", false).unwrap_err();
         assert!(
             err.contains("must name the columns `sku` and `price`"),

@@ -1,6 +1,5 @@
 //! Reading a CSV export: one row per record under a header row that names the columns.
 
-use std::fs::File;
 use std::path::Path;
 
 use crate::erp::record_check::{
@@ -24,106 +23,226 @@ pub(crate) fn csv_delimiter(delimiter: Option<char>) -> Result<u8, BadDelimiter>
 )]
 pub(crate) struct BadDelimiter(char);
 
+/// Reads the export's rows into `rows`, each with its line in the file. An export of a
+/// megabyte or more with no quote character in it is read as two parts on two cores (see
+/// [`split_point`]): the rows, their numbers and lines, and every problem come out as they
+/// would from one pass.
 pub(crate) fn read_csv(
     path: &Path,
     delimiter: u8,
     parser: &Parser<'_>,
     rows: &mut Collector,
 ) -> Result<(), ErpFileError> {
-    let io_error = |source| ErpFileError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ErpFileError::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    let export = Export {
+        path,
+        bytes: &bytes,
+        delimiter,
+        parser,
     };
-    let format_error = |message: String| ErpFileError::Format {
-        path: path.to_path_buf(),
-        message,
+    let Some(at) = split_point(&bytes, SPLIT_MIN_BYTES) else {
+        return export.read_rows(rows, 0..bytes.len()).map(|_| ());
     };
-    let file = File::open(path).map_err(io_error)?;
-    // Trimming is done per cell with `str::trim` rather than `csv::Trim`: the crate's trimming
-    // rebuilds the record on every row, which would undo the record reuse below.
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(file);
+    let mut rest = rows.for_another_part();
+    let (first, second) = rayon::join(
+        || export.read_rows(rows, 0..at),
+        || export.read_rows(&mut rest, at..bytes.len()),
+    );
+    // What one pass would have stopped at first.
+    let rows_before = first?;
+    second?;
+    rows.append_part(rest, rows_before);
+    Ok(())
+}
 
-    let header = match reader.headers() {
-        Ok(header) => header.clone(),
-        Err(err) => {
-            return Err(match err.into_kind() {
-                csv::ErrorKind::Io(source) => io_error(source),
-                csv::ErrorKind::Utf8 { .. } => {
-                    format_error("the header row is not valid UTF-8 text".to_string())
-                }
-                other => format_error(format!("cannot read the header row: {other:?}")),
-            });
-        }
-    };
-    let columns = csv_columns(&header, delimiter, parser).map_err(format_error)?;
-    let width = header.len();
+/// An export smaller than this is read on one core: it takes a few milliseconds at most.
+const SPLIT_MIN_BYTES: usize = 1 << 20;
 
-    let mut record = csv::StringRecord::new();
-    let mut row = 0;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                row += 1;
-                let origin = Origin {
-                    row,
-                    line: record.position().map(|pos| pos.line() as usize),
-                };
-                // Spreadsheet exports often end in rows of bare delimiters; they carry nothing.
-                if record.iter().all(|cell| cell.trim().is_empty()) {
-                    continue;
-                }
-                let cell = |field: Field| {
-                    columns[field as usize]
-                        .and_then(|index| record.get(index))
-                        .map(Cell::Text)
-                };
-                let overflow = record.len() > width
-                    && record
-                        .iter()
-                        .skip(width)
-                        .any(|cell| !cell.trim().is_empty());
-                rows.row(origin, |messages| {
-                    if overflow {
-                        // The values are shifted, so reading them by column would produce
-                        // nonsense errors (or worse, plausible wrong numbers).
-                        messages.push(format!(
-                            "has {} values but the header has {width} columns; a value that \
-                             contains the delimiter must be quoted",
-                            record.len()
-                        ));
-                        let sku = parser.text(Field::Sku, cell(Field::Sku), &mut Vec::new());
-                        return Err(sku.ok().flatten().map(str::to_owned));
-                    }
-                    parser.record(cell, messages)
-                });
-            }
-            Err(err) => {
-                let line = err.position().map(|pos| pos.line() as usize);
-                match err.into_kind() {
-                    csv::ErrorKind::Io(source) => return Err(io_error(source)),
-                    csv::ErrorKind::Utf8 { err, .. } => {
-                        row += 1;
-                        rows.row(Origin { row, line }, |messages| {
-                            let column = header.get(err.field()).unwrap_or("?").trim();
-                            messages.push(format!(
-                                "column `{column}` is not valid UTF-8 text; export the file \
-                                 as UTF-8"
-                            ));
-                            Err(None)
-                        });
-                    }
-                    other => return Err(format_error(format!("cannot read row: {other:?}"))),
-                }
-            }
+/// Where to cut the export in two, if it is worth it and safe: the start of the first line
+/// after its middle. Without a quote character no cell can hold a line break, so every line
+/// break ends a row and a reader may start after any of them; an export with quotes is read
+/// in one pass.
+fn split_point(bytes: &[u8], split_min_bytes: usize) -> Option<usize> {
+    if bytes.len() < split_min_bytes || bytes.contains(&b'"') {
+        return None;
+    }
+    let middle = bytes.len() / 2;
+    let newline = bytes[middle..].iter().position(|&byte| byte == b'\n')?;
+    let at = middle + newline + 1;
+    // A cut at the very end leaves the second reader nothing.
+    (at < bytes.len()).then_some(at)
+}
+
+/// Whether the export at `path` is large enough, and safe, to read in two parts.
+#[cfg(test)]
+pub(super) fn splits(path: &Path) -> bool {
+    split_point(&std::fs::read(path).unwrap(), SPLIT_MIN_BYTES).is_some()
+}
+
+fn newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&byte| byte == b'\n').count()
+}
+
+/// An export's bytes, and how to read them.
+struct Export<'e> {
+    path: &'e Path,
+    bytes: &'e [u8],
+    delimiter: u8,
+    parser: &'e Parser<'e>,
+}
+
+/// Counts the lines of an export up to each row, front to back, so that every row's line is
+/// the line its first cell is on. The `csv` reader's own positions are not: it places a row
+/// at the line break before it when that break is the `\n` of a `\r\n` or a blank line, so a
+/// spreadsheet's CRLF export had every row one line early.
+pub(crate) struct LineCounter<'b> {
+    bytes: &'b [u8],
+    counted_to: usize,
+    breaks: usize,
+}
+
+impl<'b> LineCounter<'b> {
+    pub(crate) fn new(bytes: &'b [u8]) -> LineCounter<'b> {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            breaks: 0,
         }
     }
-    Ok(())
+
+    /// The line (from 1) of the row the reader placed at byte `at`; rows are asked about in
+    /// the order of the file.
+    pub(crate) fn line_at(&mut self, at: usize) -> usize {
+        let mut start = at.max(self.counted_to).min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        self.breaks += newlines(&self.bytes[self.counted_to..start]);
+        self.counted_to = start;
+        self.breaks + 1
+    }
+}
+
+impl Export<'_> {
+    fn format_error(&self, message: String) -> ErpFileError {
+        ErpFileError::Format {
+            path: self.path.to_path_buf(),
+            message,
+        }
+    }
+
+    fn reader<'b>(&self, bytes: &'b [u8], has_headers: bool) -> csv::Reader<&'b [u8]> {
+        // Trimming is done per cell with `str::trim` rather than `csv::Trim`: the crate's
+        // trimming rebuilds the record on every row, which would undo the record reuse below.
+        csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(has_headers)
+            .flexible(true)
+            .from_reader(bytes)
+    }
+
+    /// The header row, and where each field's column is in it.
+    fn header(&self) -> Result<(csv::StringRecord, [Option<usize>; FIELD_COUNT]), ErpFileError> {
+        let header = match self.reader(self.bytes, true).headers() {
+            Ok(header) => header.clone(),
+            Err(err) => {
+                return Err(match err.into_kind() {
+                    csv::ErrorKind::Utf8 { .. } => {
+                        self.format_error("the header row is not valid UTF-8 text".to_string())
+                    }
+                    other => self.format_error(format!("cannot read the header row: {other:?}")),
+                });
+            }
+        };
+        let columns =
+            csv_columns(&header, self.delimiter, self.parser).map_err(|m| self.format_error(m))?;
+        Ok((header, columns))
+    }
+
+    /// Reads the rows in `part` of the bytes into `rows`, numbering them from 1; how many
+    /// rows it read, blank ones included. A part from the start begins with the header row;
+    /// a part from a split begins at a row, under the header read from the start.
+    fn read_rows(
+        &self,
+        rows: &mut Collector,
+        part: std::ops::Range<usize>,
+    ) -> Result<usize, ErpFileError> {
+        let (header, columns) = self.header()?;
+        let width = header.len();
+        let from = part.start;
+        let mut reader = self.reader(&self.bytes[part], from == 0);
+        let mut lines = LineCounter::new(self.bytes);
+        let mut line_of = |position: Option<&csv::Position>| {
+            position.map(|position| lines.line_at(from + position.byte() as usize))
+        };
+        let parser = self.parser;
+        let mut record = csv::StringRecord::new();
+        let mut row = 0;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    row += 1;
+                    let origin = Origin {
+                        row,
+                        line: line_of(record.position()),
+                    };
+                    // Spreadsheet exports often end in rows of bare delimiters; they carry
+                    // nothing.
+                    if record.iter().all(|cell| cell.trim().is_empty()) {
+                        continue;
+                    }
+                    let cell = |field: Field| {
+                        columns[field as usize]
+                            .and_then(|index| record.get(index))
+                            .map(Cell::Text)
+                    };
+                    let overflow = record.len() > width
+                        && record
+                            .iter()
+                            .skip(width)
+                            .any(|cell| !cell.trim().is_empty());
+                    rows.row(origin, |messages| {
+                        if overflow {
+                            // The values are shifted, so reading them by column would produce
+                            // nonsense errors (or worse, plausible wrong numbers).
+                            messages.push(format!(
+                                "has {} values but the header has {width} columns; a value \
+                                 that contains the delimiter must be quoted",
+                                record.len()
+                            ));
+                            let sku = parser.text(Field::Sku, cell(Field::Sku), &mut Vec::new());
+                            return Err(sku.ok().flatten().map(str::to_owned));
+                        }
+                        parser.record(cell, messages)
+                    });
+                }
+                Err(err) => {
+                    let line = line_of(err.position());
+                    match err.into_kind() {
+                        csv::ErrorKind::Utf8 { err, .. } => {
+                            row += 1;
+                            rows.row(Origin { row, line }, |messages| {
+                                let column = header.get(err.field()).unwrap_or("?").trim();
+                                messages.push(format!(
+                                    "column `{column}` is not valid UTF-8 text; export the \
+                                     file as UTF-8"
+                                ));
+                                Err(None)
+                            });
+                        }
+                        other => {
+                            return Err(self.format_error(format!("cannot read row: {other:?}")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(row)
+    }
 }
 
 /// Looks every field's column up once, so rows are read by index.

@@ -9,6 +9,8 @@ mod csv;
 mod json;
 mod jsonl;
 
+pub(crate) use csv::LineCounter;
+
 use self::csv::{csv_delimiter, read_csv};
 use self::json::read_json;
 use self::jsonl::read_jsonl;
@@ -813,5 +815,128 @@ mod tests {
         assert!(matches!(err, ErpFileError::Io { .. }), "{err:?}");
         assert!(err.to_string().starts_with("cannot read ERP export "));
         assert!(err.path().ends_with("erp/nope.csv"));
+    }
+
+    /// An export of more than a megabyte (60,000 rows), so that it is read in two parts
+    /// when it holds no quote, with on both sides of its middle: a blank line, a row of bare
+    /// delimiters, a bad price, a backorder, a row with too many values and invalid UTF-8;
+    /// and the SKU of line 13 again on line 46,001. With `quote_one`, one SKU is quoted (the
+    /// same value to the reader), which makes it an export read in one pass.
+    fn big_export(line_end: &str, quote_one: bool) -> Vec<u8> {
+        let mut text = format!("sku,price,stock,gtin{line_end}").into_bytes();
+        for row in 1..=60_000 {
+            let line = match row {
+                5 if quote_one => format!("\"SKU-{row}\",6.05,{row},"),
+                7 | 40_007 => String::new(),
+                9 | 40_009 => ",,,".to_string(),
+                11 | 45_011 => format!("SKU-{row},ten,{row},"),
+                13 | 49_013 => format!("SKU-{row},1.00,-4,"),
+                17 | 41_017 => format!("SKU-{row},1.00,1,,extra,values"),
+                46_000 => "SKU-12,1.00,1,".to_string(),
+                _ => format!("SKU-{row},{}.{:02},{row},", row % 900 + 1, row % 100),
+            };
+            text.extend_from_slice(line.as_bytes());
+            if matches!(row, 19 | 47_000) {
+                text.extend_from_slice(b"-\xff");
+            }
+            text.extend_from_slice(line_end.as_bytes());
+        }
+        text
+    }
+
+    #[test]
+    fn a_large_export_read_in_two_parts_reads_as_in_one_pass() {
+        for line_end in ["\n", "\r\n"] {
+            let in_parts = export("items.csv", big_export(line_end, false));
+            let in_one_pass = export("items.csv", big_export(line_end, true));
+            assert!(
+                csv::splits(&in_parts.dir.path().join("erp/items.csv")),
+                "an export without quotes is read in two parts"
+            );
+            assert!(!csv::splits(&in_one_pass.dir.path().join("erp/items.csv")));
+            let problems = in_parts.problems();
+            assert_eq!(problems, in_one_pass.problems(), "line ends {line_end:?}");
+            // Lines count the header, rows do not, nor blank lines (the csv reader skips
+            // them): the row of line N is N - 1 before the first blank line, N - 2 after it,
+            // N - 3 after the second.
+            let at: Vec<(usize, Option<usize>)> =
+                problems.iter().map(|p| (p.row, p.line)).collect();
+            let expected = [
+                (10, 12),         // bad price
+                (16, 18),         // too many values
+                (18, 20),         // invalid UTF-8
+                (41_015, 41_018), // too many values
+                (45_009, 45_012), // bad price
+                (45_998, 46_001), // SKU-12 again
+                (46_998, 47_001), // invalid UTF-8
+            ];
+            for (row, line) in expected {
+                assert!(
+                    at.contains(&(row, Some(line))),
+                    "row {row}, line {line} in {at:?}"
+                );
+            }
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.row == 45_998 && p.message == "SKU `SKU-12` also on row 11"),
+                "{problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_row_is_placed_on_its_line_after_blank_lines_and_with_crlf() {
+        for line_end in ["\n", "\r\n"] {
+            let text = [
+                "sku,price,stock",
+                "A,x,1",
+                "",
+                "",
+                "B,y,1",
+                "C,1,1",
+                "D,z,1",
+            ]
+            .join(line_end);
+            let problems = export("items.csv", text).problems();
+            let at: Vec<(usize, Option<usize>)> =
+                problems.iter().map(|p| (p.row, p.line)).collect();
+            assert_eq!(
+                at,
+                [(1, Some(2)), (2, Some(5)), (4, Some(7))],
+                "{line_end:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_large_clean_export_read_in_two_parts_keeps_every_record_and_warning() {
+        let clean = |quote_one: bool| {
+            let text = String::from_utf8_lossy(&big_export("\n", quote_one)).into_owned();
+            let bad = |line: &&str| {
+                line.contains("ten,") || line.contains("extra") || line.contains('\u{fffd}')
+            };
+            let kept: Vec<&str> = text.lines().filter(|line| !bad(line)).collect();
+            let kept = kept.join("\n").replace("\nSKU-12,1.00,1,\n", "\n");
+            export("items.csv", kept)
+        };
+        let (in_parts, in_one_pass) = (clean(false), clean(true));
+        assert!(csv::splits(&in_parts.dir.path().join("erp/items.csv")));
+        let read = |e: &Export| load_with_warnings(&e.config, e.dir.path()).unwrap();
+        let (parts, one) = (read(&in_parts), read(&in_one_pass));
+        // 60,000 rows, less two blank, two bare-delimiter, two bad prices, two with too many
+        // values, two with invalid UTF-8 and the second SKU-12.
+        assert_eq!(parts.records.len(), 60_000 - 11);
+        assert!(
+            parts.records == one.records,
+            "the same records in the same order"
+        );
+        assert_eq!(parts.warnings, one.warnings);
+        let backorders: Vec<&str> = parts
+            .warnings
+            .iter()
+            .filter_map(|w| w.sku.as_deref())
+            .collect();
+        assert_eq!(backorders, ["SKU-13", "SKU-49013"]);
     }
 }

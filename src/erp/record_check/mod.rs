@@ -360,6 +360,35 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
+    /// An empty collector for a later part of the same export, read beside this one (see
+    /// [`Self::append_part`]).
+    pub(crate) fn for_another_part(&self) -> Collector {
+        Collector {
+            noun: self.noun,
+            ..Collector::default()
+        }
+    }
+
+    /// Adds what `part` collected from the rows that follow this collector's, which it
+    /// numbered from 1: they are numbered on after this collector's `rows_before` rows.
+    pub(crate) fn append_part(&mut self, mut part: Collector, rows_before: usize) {
+        let origins = part
+            .origins
+            .iter_mut()
+            .chain(part.failed_skus.iter_mut().map(|(_, origin)| origin));
+        for origin in origins {
+            origin.row += rows_before;
+        }
+        for problem in part.problems.iter_mut().chain(&mut part.warnings) {
+            problem.row += rows_before;
+        }
+        self.records.append(&mut part.records);
+        self.origins.append(&mut part.origins);
+        self.failed_skus.append(&mut part.failed_skus);
+        self.problems.append(&mut part.problems);
+        self.warnings.append(&mut part.warnings);
+    }
+
     pub(crate) fn row(
         &mut self,
         origin: Origin,
@@ -423,8 +452,11 @@ impl Collector {
     /// Runs after the pass rather than during it, so the map borrows the SKUs the records
     /// already own instead of keeping a second copy of each.
     fn duplicates(&self) -> Vec<RowProblem> {
-        let mut first: HashMap<&str, usize> =
-            HashMap::with_capacity(self.records.len() + self.failed_skus.len());
+        let mut first: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(
+                self.records.len() + self.failed_skus.len(),
+                Default::default(),
+            );
         let mut problems = Vec::new();
         let mut good = self
             .records
