@@ -254,8 +254,8 @@ fn parse(list: &PriceListConfig, bytes: &[u8]) -> Result<PricesBySku, PriceListE
             .filter(|d| !d.is_sign_negative())
     };
     // Room for a row per line, at once, rather than growing (and rehashing) as rows come.
-    let lines = bytes.iter().filter(|&&byte| byte == b'\n').count();
-    let mut prices = PricesBySku::with_capacity_and_hasher(lines, Default::default());
+    let rows_at_most = bytes.iter().filter(|&&byte| byte == b'\n').count();
+    let mut prices = PricesBySku::with_capacity_and_hasher(rows_at_most, Default::default());
     let mut lines = super::file::LineCounter::new(bytes);
     for row in reader.records() {
         let row = row.map_err(|err| format(err.to_string()))?;
