@@ -9,6 +9,11 @@
 //! beside the parse-back, the report and the blame, and a second thread hashes the file a
 //! chunk behind it for the manifest. The file is whole once [`CopyBehind::finish`] (or
 //! [`Copying::wait`]) has returned: nothing reads it before.
+//!
+//! A `refresh` after stock moved all over the catalog keeps short runs instead (about a
+//! hundred items between two changed ones): each is copied at once, on the writer's thread,
+//! and the thread pair is started anyway once the file has a few megabytes, to hash it behind
+//! the writer at the lowest priority rather than read it whole after the stream.
 
 use std::fs::File;
 use std::io;
@@ -77,8 +82,9 @@ enum Job {
 /// The destination's size and SHA-256 when the thread hashed it whole, in order.
 type Digest = Option<FileStats>;
 
-/// Copies ranges into one destination file on a thread started at the first range, and
-/// hashes the whole file as it is made, on a second thread that follows the first.
+/// Copies ranges into one destination file on a thread started at the first long range (or
+/// once short ones make a hash chunk), and hashes the whole file as it is made, on a second
+/// thread that follows the first.
 pub struct CopyBehind {
     /// What the source is, for the error when it is shorter than the range.
     source_name: &'static str,
@@ -88,10 +94,10 @@ pub struct CopyBehind {
 }
 
 impl CopyBehind {
-    /// `source_name` names the files ranges come from, as in "the last build's feed". Once a
-    /// range has gone to the thread, the destination is also hashed front to back as it is
-    /// made: the bytes the writer wrote (read back once flushed) and those it copied
-    /// (read back after the copy).
+    /// `source_name` names the files ranges come from, as in "the last build's feed". Once
+    /// the thread is started, the destination is also hashed front to back as it is made:
+    /// the bytes the writer wrote (read back once flushed) and those it copied (read back
+    /// after the copy).
     pub fn new(source_name: &'static str) -> CopyBehind {
         CopyBehind {
             source_name,
@@ -110,9 +116,29 @@ impl CopyBehind {
         (from, to, len): (u64, u64, u64),
     ) -> io::Result<()> {
         if len < sizes().0 {
-            return copy_range(source, from, destination, to, len, self.source_name);
+            copy_range(source, from, destination, to, len, self.source_name)?;
+            if to + len - self.handed_to >= HASH_CHUNK_BYTES {
+                self.hand_over_written(destination, to + len)?;
+            }
+            return Ok(());
         }
         let source = source.try_clone()?;
+        self.hand_over_written(destination, to)?;
+        self.handed_to = to + len;
+        self.send(Job::Copy {
+            source,
+            from,
+            to,
+            len,
+        })
+    }
+
+    /// Hands the destination's bytes up to `to`, written and flushed, to the thread (started
+    /// if need be) to hash. A feed spliced from short runs only (a `refresh` after stock moved
+    /// all over the catalog copies a run of about a hundred items between two changed ones)
+    /// is hashed this way too, a few megabytes behind the writer: while the stream leaves a
+    /// core partly idle, rather than whole at the end, when verifying it is all that is left.
+    fn hand_over_written(&mut self, destination: &File, to: u64) -> io::Result<()> {
         if self.running.is_none() {
             self.start(destination)?;
         }
@@ -121,14 +147,9 @@ impl CopyBehind {
                 from: self.handed_to,
                 to,
             })?;
+            self.handed_to = to;
         }
-        self.handed_to = to + len;
-        self.send(Job::Copy {
-            source,
-            from,
-            to,
-            len,
-        })
+        Ok(())
     }
 
     fn start(&mut self, destination: &File) -> io::Result<()> {
@@ -305,6 +326,16 @@ fn start_hashing(destination: &File) -> io::Result<HashingThread> {
 /// The hashing thread: hashes the destination's ranges, each the next after the one before,
 /// as the copying thread hands them over; the hash and the bytes it covers.
 fn hash_in_order(ranges: mpsc::Receiver<(u64, u64)>, file: &File) -> io::Result<Hashing> {
+    // At the lowest priority: the hash is wanted only at the end, and while the stream runs
+    // it takes the time the stream leaves idle rather than the stream's own. Measured at 100k
+    // with the nine example channels, a `refresh` after 1% of stock took 1.14 s hashing
+    // behind at the same priority (the stream slowed by more than the hash took off the end)
+    // and 1.08 s at the lowest, against 1.19 s hashing every feed whole at the end.
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain system call on this thread's own id; failing leaves the priority as is.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+    }
     let mut hash = Hashing::new();
     let mut result = Ok(());
     for (from, to) in ranges {
@@ -504,6 +535,51 @@ mod tests {
             digest.sha256,
             crate::output::hex(&Sha256::digest(&expected))
         );
+    }
+
+    /// Short ranges are copied at once, and once they and the bytes written between them make
+    /// a hash chunk, the file is hashed behind the writer too; fewer leave it to be read whole.
+    #[test]
+    fn a_file_of_short_ranges_is_hashed_behind_once_it_has_a_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = pattern(MIN_BEHIND_BYTES as usize, 5);
+        std::fs::write(dir.path().join("old"), &old).unwrap();
+        let source = File::open(dir.path().join("old")).unwrap();
+        let short = MIN_BEHIND_BYTES - 1;
+        for (name, ranges, hashed_behind) in [("few", 2, false), ("many", 6, true)] {
+            let mut destination = File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(dir.path().join(name))
+                .unwrap();
+            let mut behind = CopyBehind::new("the old file");
+            let mut expected = Vec::new();
+            for index in 0..ranges {
+                let written = pattern(300 + index, 100);
+                destination.write_all(&written).unwrap();
+                expected.extend_from_slice(&written);
+                let to = expected.len() as u64;
+                behind.copy(&destination, &source, (1, to, short)).unwrap();
+                destination.seek(SeekFrom::Current(short as i64)).unwrap();
+                expected.extend_from_slice(&old[1..=short as usize]);
+            }
+            destination.write_all(b"end").unwrap();
+            expected.extend_from_slice(b"end");
+            let digest = behind.finish(expected.len() as u64).unwrap();
+            assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), expected);
+            match digest {
+                Some(digest) => {
+                    assert!(hashed_behind, "{name}");
+                    assert_eq!(digest.bytes, expected.len() as u64);
+                    assert_eq!(
+                        digest.sha256,
+                        crate::output::hex(&Sha256::digest(&expected))
+                    );
+                }
+                None => assert!(!hashed_behind, "{name}"),
+            }
+        }
     }
 
     #[test]
