@@ -32,8 +32,10 @@
 //! so the spliced bytes are the ones the last build parsed. The items at each seam are parsed
 //! again from the new file, which catches a splice that landed in the wrong place.
 
+mod behind;
 mod chunks;
 
+pub use behind::{ParseBehind, ParsedBehind};
 pub use chunks::{ChunkCuts, ChunkCutter, passes_by_chunks, verify_in_chunks};
 
 use std::fs::File;

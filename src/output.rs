@@ -65,6 +65,12 @@ impl FeedFile {
         self.written
     }
 
+    /// The plain file, with everything written so far flushed into it.
+    pub fn flushed(&mut self) -> io::Result<&File> {
+        self.plain.flush()?;
+        Ok(self.plain.get_ref())
+    }
+
     /// Appends `len` bytes of `source` from `offset`: in the kernel (`copy_file_range`) when
     /// only the plain file needs them, through memory when the gzip twin needs them too.
     pub fn splice_from(&mut self, source: &File, offset: u64, len: u64) -> io::Result<()> {
@@ -133,6 +139,17 @@ impl io::Write for FeedFile {
 
     fn flush(&mut self) -> io::Result<()> {
         self.plain.flush()
+    }
+}
+
+/// Puts the calling thread at the lowest priority (`nice` 19, where the system has it): for
+/// work wanted only at the end of a build, done meanwhile in the time the stream leaves idle
+/// rather than in the stream's own.
+pub fn lowest_priority_for_this_thread() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain system call on this thread's own id; failing leaves the priority as is.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
     }
 }
 
@@ -271,7 +288,7 @@ fn same_file(_: &Path, _: &Path) -> bool {
 }
 
 /// Size and digest of a finished feed, for the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileStats {
     pub bytes: u64,
     pub sha256: String,

@@ -1,5 +1,6 @@
 //! Parsing a freshly written feed back on every core: the file is cut at item ends into
-//! chunks of whole items, and each chunk is checked on its own, in parallel.
+//! chunks of whole items, and each chunk is checked on its own, in parallel (during the
+//! stream, behind the writer, as [`super::behind`] does; after it where that gave no verdict).
 //!
 //! This is the reasoning of the module above applied to a cold build: when the header and the
 //! footer frame items, and every chunk between two cuts is a run of whole items (joined by the
@@ -52,12 +53,19 @@ impl ChunkCutter {
         }
     }
 
-    /// Notes that an item ends at byte `end` of the file.
-    pub fn item_ended(&mut self, end: u64) {
-        if self.enabled && end - self.last_cut >= CHUNK_BYTES {
+    /// Notes that an item ends at byte `end` of the file: whether the file is cut there.
+    pub fn item_ended(&mut self, end: u64) -> bool {
+        let cut = self.enabled && end - self.last_cut >= CHUNK_BYTES;
+        if cut {
             self.item_ends.push(end);
             self.last_cut = end;
         }
+        cut
+    }
+
+    /// Where the file's header ends.
+    pub fn header_end(&self) -> u64 {
+        self.header_end
     }
 
     /// The cuts of the file whose footer starts at `footer_start`: `None` when it is one
@@ -115,7 +123,12 @@ pub fn passes_by_chunks(bytes: &[u8], format: ChannelFormat, cuts: &ChunkCuts) -
 
 /// Whether `chunk` is whole items joined by the format's separator. Every chunk but the first
 /// starts with the separator written before its first item.
-fn chunk_is_whole(items: &ItemCheck, format: ChannelFormat, chunk: &[u8], after_cut: bool) -> bool {
+pub(super) fn chunk_is_whole(
+    items: &ItemCheck,
+    format: ChannelFormat,
+    chunk: &[u8],
+    after_cut: bool,
+) -> bool {
     match format {
         ChannelFormat::Xml => matches!(output::walk_xml(chunk, XmlPiece::Content), Ok((0, _))),
         ChannelFormat::Jsonl => {

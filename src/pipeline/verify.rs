@@ -81,8 +81,10 @@ enum VerifiedAs {
 /// A file built by splicing is verified by its pieces while the files it was spliced from
 /// are still the ones the last build verified; a file linked to the last build's, while that
 /// file is still the one it verified, takes its size and hash from the last build's manifest
-/// (`published`). Any other file, or one whose pieces do not pass, is parsed whole (which
-/// names what is wrong, if anything is). Its size and hash, and how it was verified.
+/// (`published`). A file written from scratch was parsed back behind its writer, and takes
+/// that verdict when it passed. Any other file, or one whose pieces do not pass, is parsed
+/// whole (which names what is wrong, if anything is). Its size and hash, and how it was
+/// verified.
 fn verify_part(
     part: &FeedPart,
     channel: &Channel,
@@ -103,6 +105,11 @@ fn verify_part(
         && plan.sources_unchanged()
     {
         return Ok((stats, VerifiedAs::ByPieces));
+    }
+    if let Some(stats) = part.parsed_behind.wait()
+        && std::fs::metadata(&part.path)?.len() == stats.bytes
+    {
+        return Ok((stats, VerifiedAs::Whole));
     }
     feed_fragments::verify_in_chunks(&part.path, channel.format(), part.cuts.as_ref())
         .map(|stats| (stats, VerifiedAs::Whole))

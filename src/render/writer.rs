@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use super::{ChannelRenderer, RenderError};
 use crate::channels::marketplace::part_file_name;
-use crate::feed_fragments::{ChunkCuts, ChunkCutter, FeedStamp, SplicePlan};
+use crate::feed_fragments::{
+    ChunkCuts, ChunkCutter, FeedStamp, ParseBehind, ParsedBehind, SplicePlan,
+};
 use crate::merge::MergeContext;
 use crate::output::{FeedFile, FileStats};
 
@@ -35,6 +37,9 @@ pub struct FeedPart {
     /// Runs of it still being copied, on a thread that hashes it meanwhile: it is whole, and
     /// its size and SHA-256 are known, once this has been waited for. Its parse-back waits.
     pub copying: crate::output::Copying,
+    /// Its parse-back, done behind the writer when it was written from scratch: its size and
+    /// SHA-256 once waited for, when it passed.
+    pub parsed_behind: ParsedBehind,
     /// Set when it is the last build's file of the same name byte for byte, linked to it
     /// rather than written (those bytes were verified and published by that build): its
     /// stamp once linked, which says it has not changed since.
@@ -65,6 +70,17 @@ pub struct FeedWriter<'r, 'c, 'm> {
     splice: splice::Splicing,
     /// Item ends of the current file, to cut it into chunks for its parse-back.
     cutter: ChunkCutter,
+    /// The current file's parse-back behind the writer.
+    behind: Behind,
+}
+
+/// Where a file's parse-back behind its writer stands.
+enum Behind {
+    /// Started at the file's first cut, if it has one.
+    NotStarted,
+    Running(ParseBehind),
+    /// Not for this file: it is parsed back after the stream.
+    Off,
 }
 
 impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
@@ -97,10 +113,12 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
                 spliced: None,
                 cuts: None,
                 copying: Default::default(),
+                parsed_behind: Default::default(),
                 linked: None,
             }],
             splice: splice::Splicing::new(renderer, header),
             cutter,
+            behind: Behind::NotStarted,
         })
     }
 
@@ -117,8 +135,31 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         } else {
             self.write_new_item(bytes)?
         };
-        self.cutter.item_ended(span.offset + u64::from(span.len));
+        let end = span.offset + u64::from(span.len);
+        if self.cutter.item_ended(end) {
+            self.parse_behind_to(end)?;
+        }
         Ok(span)
+    }
+
+    /// Hands the current file's bytes up to `end`, where it is cut, to its parse-back behind
+    /// the writer (started at its first cut): only for a file written from scratch, as a cold
+    /// build writes them; a file spliced from the last build's is verified by its pieces.
+    fn parse_behind_to(&mut self, end: u64) -> Result<(), RenderError> {
+        if self.splice.enabled() || matches!(self.behind, Behind::Off) {
+            return Ok(());
+        }
+        let renderer = self.renderer;
+        let current = self.current.as_mut().expect("a file is open between parts");
+        let file = current.flushed().map_err(|e| renderer.io(e))?;
+        if matches!(self.behind, Behind::NotStarted) {
+            self.behind = ParseBehind::start(file, renderer.format(), self.cutter.header_end())
+                .map_or(Behind::Off, Behind::Running);
+        }
+        if let Behind::Running(parsing) = &self.behind {
+            parsing.chunk_to(end);
+        }
+        Ok(())
     }
 
     /// Writes one item rendered now, unchecked (its file is parsed back when it is done).
@@ -202,6 +243,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
             spliced: None,
             cuts: None,
             copying: Default::default(),
+            parsed_behind: Default::default(),
             linked: None,
         });
         Ok(())
@@ -217,10 +259,16 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         };
         let footer_start = current.written();
         self.renderer.footer(&mut current)?;
+        let end = current.written();
         let finished = current.finish().map_err(|e| self.renderer.io(e))?;
+        let parsed_behind = match std::mem::replace(&mut self.behind, Behind::NotStarted) {
+            Behind::Running(parsing) => parsing.finish(footer_start, end),
+            Behind::NotStarted | Behind::Off => ParsedBehind::default(),
+        };
         if let Some(part) = self.parts.last_mut() {
             part.gzip = finished.gzip;
             part.copying = finished.copying;
+            part.parsed_behind = parsed_behind;
             (part.items_checked, part.spliced) = self.splice.close_part(footer_start);
             let cutter = cutter_after(self.renderer, &[]);
             part.cuts = std::mem::replace(&mut self.cutter, cutter).finish(footer_start);

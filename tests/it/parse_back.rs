@@ -1,5 +1,6 @@
-//! The parse-back of a cold build: a big feed is parsed in chunks on every core, and a broken
-//! item anywhere in it still fails the build, named at its byte in the file.
+//! The parse-back of a cold build: a big feed is parsed chunk by chunk behind its writer (and
+//! what is left of it in chunks on every core), hashed as it is read, and a broken item
+//! anywhere in it still fails the build, named at its byte in the file.
 
 use crate::common::{Catalog, flat};
 
@@ -31,6 +32,24 @@ fn a_broken_item_late_in_a_feed_parsed_by_chunks_fails_the_build_at_its_byte() {
     let item_start = feed.find(&format!("<sku>{sku}</sku>")).unwrap();
     let item_end = item_start + feed[item_start..].find("</product>").unwrap();
     assert!(item_start > 300_000, "the item is past the first chunk");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&catalog.read("feeds/manifest.json")).unwrap();
+    let beslist = manifest["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|channel| channel["name"] == "beslist")
+        .unwrap();
+    let digest: String = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(feed.as_bytes());
+        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    };
+    assert_eq!(
+        beslist["sha256"], digest,
+        "the hash taken behind the writer"
+    );
+    assert_eq!(beslist["bytes"], feed.len());
 
     let drill = "content/products/power-tools/MK-DHP485.toml";
     let text = catalog.read(drill);

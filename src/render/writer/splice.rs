@@ -97,6 +97,11 @@ impl Splicing {
         self.check = self.check_for_header();
     }
 
+    /// Whether the file is written with the last build's feed to splice from.
+    pub(super) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub(super) fn checks_items(&self) -> bool {
         self.check.is_some()
     }
@@ -130,6 +135,8 @@ impl FeedWriter<'_, '_, '_> {
         span: ItemSpan,
         old: &mut dyn LastFeed,
     ) -> Result<ItemSpan, RenderError> {
+        // Copied bytes may land behind the writer, where a parse-back behind it would read a gap.
+        self.behind = super::Behind::Off;
         self.make_room()?;
         let part_index = (self.parts.len() - 1) as u32;
         let separator = self.renderer.separator().len() as u64;
