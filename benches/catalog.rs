@@ -15,6 +15,7 @@
 //! cargo bench --bench catalog -- 1000000      # any sizes, in SKUs
 //! cargo bench --bench catalog -- --peer-only 100000   # only Hugo beside pimfeed, and the floors
 //! PIMFEED_BENCH_BINARY=/tmp/pimfeed-old cargo bench --bench catalog   # time another binary
+//! cargo bench --bench catalog -- --generate-only 1000000   # only the catalogs, to time by hand
 //! ```
 //!
 //! With `hugo` installed, each size also times pimfeed against Hugo on the Google feed alone
@@ -46,6 +47,7 @@ mod watch;
 
 fn main() {
     let peer_only = std::env::args().any(|a| a == "--peer-only");
+    let generate_only = std::env::args().any(|a| a == "--generate-only");
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -66,6 +68,10 @@ fn main() {
             let started = Instant::now();
             generate(repo, &dir, size).expect("generate catalog");
             eprintln!("generated {size} products in {:.1?}", started.elapsed());
+        }
+        if generate_only {
+            println!("{size} products: {}", dir.display());
+            continue;
         }
         if !peer_only {
             measure_catalog(&binary, &dir, size);
