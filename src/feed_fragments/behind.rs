@@ -386,11 +386,19 @@ mod tests {
     #[test]
     fn a_file_given_up_on_stops_its_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = File::create(dir.path().join("feed.xml")).unwrap();
+        let mut file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.path().join("feed.xml"))
+            .unwrap();
         file.write_all(b"<rss><item/>").unwrap();
         let parsing = ParseBehind::start(&file, ChannelFormat::Xml, 5).unwrap();
         parsing.chunk_to(12);
-        // Dropped without its end: the thread stops and is joined, nothing hangs.
+        let given_up = Arc::clone(&parsing.given_up);
+        // Dropped without its end: the thread is told to stop and is joined, nothing hangs.
         drop(parsing);
+        assert!(given_up.load(Ordering::Relaxed));
     }
 }
