@@ -12,11 +12,17 @@
 //! must be whole items; a chunk that is not proves nothing, so the file is then parsed whole
 //! after the stream, which also names what is wrong and where.
 //!
+//! One thread per feed, for all its files, rather than one per file: Amazon's feed of a
+//! million products has about 70 files, and a thread each (77 at once in one build, each with
+//! its chunk) cost 80–100 MB of peak memory and, at the lowest priority but many, slowed the
+//! stream. A thread at `SCHED_IDLE` instead of `nice` 19 got too little done during the stream
+//! (the wait after it 0.55–0.68 s against 0.18–0.40 s).
+//!
 //! Measured at 100k products with the nine example channels, alternating cold builds of this
 //! and the version that parsed every feed back after the stream, each on its own copy of the
-//! catalog: 11 of 13 pairs faster, medians 10.33 → 9.86 s over 8 pairs (on a machine slower
-//! than the performance guide's others); the wait for the parse-back after the stream
-//! 1.05 → 0.02 s; peak RSS about 15 MB lower (no memory map of the feeds).
+//! catalog (5 rounds each after a warm-up): medians 6.69 → 6.47 s, the wait for the parse-back
+//! after the stream 0.89–1.06 → 0.18–0.40 s, peak RSS about 320 → 293 MB (the feeds are no
+//! longer mapped to be read). At 1M, one pair: 76.6 → 75.0 s, peak RSS 1.56 → 1.58 GB.
 
 use std::fs::File;
 use std::io;
@@ -31,35 +37,42 @@ use super::{ItemCheck, check_envelope};
 use crate::config::ChannelFormat;
 use crate::output::{self, FileStats};
 
-/// What the thread is handed, in the file's order.
+/// What the thread is handed, in the order the feed's files are written.
 enum Job {
-    /// The file's bytes up to `to` (an item's end), written and flushed: the next chunk, or
-    /// with the first job the header and the first chunk.
+    /// A new file of the feed, whose header ends at `header_end`; its verdict goes to
+    /// `verdict` (dropped unsent when there is none).
+    Open {
+        file: File,
+        header_end: u64,
+        verdict: mpsc::Sender<FileStats>,
+    },
+    /// The open file's bytes up to `to` (an item's end), written and flushed: the next chunk,
+    /// or with the first job the header and the first chunk.
     Chunk { to: u64 },
-    /// The rest of the file, written and flushed up to `end`: its last items and, from
+    /// The rest of the open file, written and flushed up to `end`: its last items and, from
     /// `footer_start`, its footer.
     End { footer_start: u64, end: u64 },
 }
 
-/// A feed's parse-back going on behind its writer.
+/// A feed's parse-back going on behind its writer: one thread for all of the feed's files
+/// (Amazon's feed of a million products has about 70), so a catalog of any size has one per
+/// channel at most, each holding one chunk.
 pub struct ParseBehind {
     jobs: Option<mpsc::Sender<Job>>,
-    thread: Option<JoinHandle<Option<FileStats>>>,
-    /// Set when the file is given up on (a failed build): the thread stops at its next job.
+    thread: Option<JoinHandle<()>>,
+    /// Set when the feed is given up on (a failed build): the thread stops at its next job.
     given_up: Arc<AtomicBool>,
 }
 
 impl ParseBehind {
-    /// Starts parsing back `file` (a handle is cloned for the thread), a feed in `format`
-    /// whose header ends at `header_end`. `None` where the thread cannot be had: the file is
-    /// then parsed after the stream.
-    pub fn start(file: &File, format: ChannelFormat, header_end: u64) -> Option<ParseBehind> {
+    /// Starts the thread for a feed in `format`. `None` where it cannot be had: the feed's
+    /// files are then parsed after the stream.
+    pub fn start(format: ChannelFormat) -> Option<ParseBehind> {
         // Windows moves a handle's cursor on every positioned read, which the writer's
         // handle shares (see `crate::positioned`).
         if cfg!(not(unix)) {
             return None;
         }
-        let file = file.try_clone().ok()?;
         let given_up = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&given_up);
         let (jobs, received) = mpsc::channel();
@@ -67,13 +80,7 @@ impl ParseBehind {
             .name("parse-behind".into())
             .spawn(move || {
                 output::lowest_priority_for_this_thread();
-                let mut parsing = Parsing::new(file, format, header_end);
-                for job in received {
-                    if stop.load(Ordering::Relaxed) || !parsing.take(job) {
-                        return None;
-                    }
-                }
-                parsing.verdict()
+                parse_in_order(received, format, &stop);
             })
             .ok()?;
         Some(ParseBehind {
@@ -83,46 +90,99 @@ impl ParseBehind {
         })
     }
 
-    /// Hands over the file's bytes up to `to`, an item's end, written and flushed.
+    /// Starts parsing back `file` (a handle is cloned for the thread), the feed's next file,
+    /// whose header ends at `header_end`: its verdict, or `None` when the handle cannot be had.
+    pub fn open(&self, file: &File, header_end: u64) -> Option<ParsedBehind> {
+        let file = file.try_clone().ok()?;
+        let (verdict, receiver) = mpsc::channel();
+        self.send(Job::Open {
+            file,
+            header_end,
+            verdict,
+        });
+        Some(ParsedBehind(Some(Arc::new(Mutex::new(Verdict::Coming(
+            receiver,
+        ))))))
+    }
+
+    /// Hands over the open file's bytes up to `to`, an item's end, written and flushed.
     pub fn chunk_to(&self, to: u64) {
         self.send(Job::Chunk { to });
     }
 
-    /// Hands over the rest of the finished file: written and flushed up to `end`, its footer
-    /// from `footer_start`. The verdict is [`ParsedBehind::wait`]'s.
-    pub fn finish(self, footer_start: u64, end: u64) -> ParsedBehind {
+    /// Hands over the rest of the open file, finished: written and flushed up to `end`, its
+    /// footer from `footer_start`.
+    pub fn end(&self, footer_start: u64, end: u64) {
         self.send(Job::End { footer_start, end });
-        ParsedBehind(Some(Arc::new(Mutex::new(Verdict::Coming(self)))))
+    }
+
+    /// The feed is written: the thread finishes what it was handed, giving each verdict as
+    /// it comes, and ends by itself.
+    pub fn written(mut self) {
+        self.jobs = None;
+        self.thread = None;
     }
 
     fn send(&self, job: Job) {
-        // A thread that stopped has its verdict already (none): nothing to tell it.
+        // A thread that stopped has dropped every verdict still to come: nothing to tell it.
         if let Some(jobs) = &self.jobs {
             let _ = jobs.send(job);
         }
     }
-
-    fn join(&mut self) -> Option<FileStats> {
-        self.jobs = None;
-        self.thread.take()?.join().ok().flatten()
-    }
 }
 
 impl Drop for ParseBehind {
-    /// A file given up on (the build failed) stops its thread rather than parse on.
+    /// A feed given up on (the build failed) stops its thread rather than parse on.
     fn drop(&mut self) {
-        self.given_up.store(true, Ordering::Relaxed);
-        self.join();
+        if let Some(thread) = self.thread.take() {
+            self.given_up.store(true, Ordering::Relaxed);
+            self.jobs = None;
+            let _ = thread.join();
+        }
     }
 }
 
-/// The verdict of a feed's parse-back behind its writer, once the thread is done: shared by
-/// the clones of the file's description; the first to wait waits for the thread.
+/// The thread: parses back each file as its jobs come, and gives its verdict when it passed.
+/// A verdict's sender dropped unsent (a file that failed a check, or was not finished) says
+/// there is none.
+fn parse_in_order(jobs: mpsc::Receiver<Job>, format: ChannelFormat, given_up: &AtomicBool) {
+    let mut open: Option<(Parsing, mpsc::Sender<FileStats>)> = None;
+    for job in jobs {
+        if given_up.load(Ordering::Relaxed) {
+            return;
+        }
+        match job {
+            Job::Open {
+                file,
+                header_end,
+                verdict,
+            } => open = Some((Parsing::new(file, format, header_end), verdict)),
+            Job::Chunk { to } => {
+                if let Some((parsing, _)) = &mut open
+                    && !parsing.chunk(to).unwrap_or(false)
+                {
+                    open = None;
+                }
+            }
+            Job::End { footer_start, end } => {
+                if let Some((mut parsing, verdict)) = open.take()
+                    && parsing.end(footer_start, end).unwrap_or(false)
+                    && let Some(stats) = parsing.verdict()
+                {
+                    let _ = verdict.send(stats);
+                }
+            }
+        }
+    }
+}
+
+/// The verdict of a file's parse-back behind its writer: shared by the clones of the file's
+/// description; the first to wait waits for the thread.
 #[derive(Clone, Default)]
 pub struct ParsedBehind(Option<Arc<Mutex<Verdict>>>);
 
 enum Verdict {
-    Coming(ParseBehind),
+    Coming(mpsc::Receiver<FileStats>),
     Given(Option<FileStats>),
 }
 
@@ -135,8 +195,8 @@ impl ParsedBehind {
             .as_ref()?
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Verdict::Coming(parsing) = &mut *verdict {
-            let given = parsing.join();
+        if let Verdict::Coming(receiver) = &*verdict {
+            let given = receiver.recv().ok();
             *verdict = Verdict::Given(given);
         }
         match &*verdict {
@@ -185,14 +245,6 @@ impl Parsing {
             read_to: 0,
             buffer: Vec::new(),
             ended: false,
-        }
-    }
-
-    /// Does one job: whether everything so far passed (else nothing more is worth reading).
-    fn take(&mut self, job: Job) -> bool {
-        match job {
-            Job::Chunk { to } => self.chunk(to).unwrap_or(false),
-            Job::End { footer_start, end } => self.end(footer_start, end).unwrap_or(false),
         }
     }
 
@@ -267,18 +319,18 @@ mod tests {
 
     use super::*;
 
-    /// Writes `header`, the items and `footer` into a file as the writer does, handing each
-    /// cut to a parse-back behind it (a cut after every `every` items); its verdict, and the
-    /// size and hash of the file read whole.
-    fn parsed_behind(
-        format: ChannelFormat,
+    /// Writes `header`, the items and `footer` into a file in `dir` as the writer does,
+    /// handing each cut to `worker` (a cut after every `every` items); the file's verdict to
+    /// come, and its path.
+    fn write_behind(
+        worker: &ParseBehind,
+        dir: &std::path::Path,
         (header, footer): (&str, &str),
         items: &[String],
         separator: &str,
         every: usize,
-    ) -> (Option<FileStats>, FileStats) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("feed");
+    ) -> (ParsedBehind, std::path::PathBuf) {
+        let path = dir.join(format!("feed-{}", items.len() * 1000 + every));
         let mut file = File::options()
             .read(true)
             .write(true)
@@ -288,7 +340,7 @@ mod tests {
             .unwrap();
         file.write_all(header.as_bytes()).unwrap();
         let mut written = header.len() as u64;
-        let mut parsing = None;
+        let mut verdict = None;
         for (index, item) in items.iter().enumerate() {
             if index > 0 {
                 file.write_all(separator.as_bytes()).unwrap();
@@ -297,19 +349,30 @@ mod tests {
             file.write_all(item.as_bytes()).unwrap();
             written += item.len() as u64;
             if (index + 1) % every == 0 {
-                let parse = parsing.get_or_insert_with(|| {
-                    ParseBehind::start(&file, format, header.len() as u64).unwrap()
-                });
-                parse.chunk_to(written);
+                verdict.get_or_insert_with(|| worker.open(&file, header.len() as u64).unwrap());
+                worker.chunk_to(written);
             }
         }
         let footer_start = written;
         file.write_all(footer.as_bytes()).unwrap();
-        let verdict = parsing
-            .expect("at least one cut")
-            .finish(footer_start, written + footer.len() as u64)
-            .wait();
-        (verdict, output::hash_file(&path).unwrap())
+        worker.end(footer_start, written + footer.len() as u64);
+        (verdict.expect("at least one cut"), path)
+    }
+
+    /// One file parsed back behind its writer: its verdict, and the size and hash of the file
+    /// read whole.
+    fn parsed_behind(
+        format: ChannelFormat,
+        envelope: (&str, &str),
+        items: &[String],
+        separator: &str,
+        every: usize,
+    ) -> (Option<FileStats>, FileStats) {
+        let dir = tempfile::tempdir().unwrap();
+        let worker = ParseBehind::start(format).unwrap();
+        let (verdict, path) = write_behind(&worker, dir.path(), envelope, items, separator, every);
+        worker.written();
+        (verdict.wait(), output::hash_file(&path).unwrap())
     }
 
     const RSS: (&str, &str) = (
@@ -384,7 +447,28 @@ mod tests {
     }
 
     #[test]
-    fn a_file_given_up_on_stops_its_thread() {
+    fn one_thread_gives_each_file_of_a_feed_its_own_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let worker = ParseBehind::start(ChannelFormat::Xml).unwrap();
+        let whole = |count| items(count, |index| format!("<item><id>{index}</id></item>\n"));
+        let broken = items(21, |index| match index {
+            4 => "<item><id>4</item>\n".to_string(),
+            _ => format!("<item><id>{index}</id></item>\n"),
+        });
+        let files = [
+            write_behind(&worker, dir.path(), RSS, &whole(20), "", 3),
+            write_behind(&worker, dir.path(), RSS, &broken, "", 3),
+            write_behind(&worker, dir.path(), RSS, &whole(22), "", 3),
+        ];
+        worker.written();
+        let verdicts: Vec<Option<FileStats>> = files.iter().map(|(v, _)| v.wait()).collect();
+        assert_eq!(verdicts[0], Some(output::hash_file(&files[0].1).unwrap()));
+        assert_eq!(verdicts[1], None, "the broken file");
+        assert_eq!(verdicts[2], Some(output::hash_file(&files[2].1).unwrap()));
+    }
+
+    #[test]
+    fn a_feed_given_up_on_stops_its_thread_and_gives_no_verdict() {
         let dir = tempfile::tempdir().unwrap();
         let mut file = File::options()
             .read(true)
@@ -394,11 +478,14 @@ mod tests {
             .open(dir.path().join("feed.xml"))
             .unwrap();
         file.write_all(b"<rss><item/>").unwrap();
-        let parsing = ParseBehind::start(&file, ChannelFormat::Xml, 5).unwrap();
-        parsing.chunk_to(12);
-        let given_up = Arc::clone(&parsing.given_up);
-        // Dropped without its end: the thread is told to stop and is joined, nothing hangs.
-        drop(parsing);
+        let worker = ParseBehind::start(ChannelFormat::Xml).unwrap();
+        let verdict = worker.open(&file, 5).unwrap();
+        worker.chunk_to(12);
+        let given_up = Arc::clone(&worker.given_up);
+        // Dropped without the file's end: the thread is told to stop and is joined, and the
+        // verdict says there is none rather than wait.
+        drop(worker);
         assert!(given_up.load(Ordering::Relaxed));
+        assert_eq!(verdict.wait(), None);
     }
 }

@@ -72,13 +72,16 @@ pub struct FeedWriter<'r, 'c, 'm> {
     cutter: ChunkCutter,
     /// The current file's parse-back behind the writer.
     behind: Behind,
+    /// The thread that parses the feed's files back behind the writer, once one has a cut.
+    parse_worker: Option<ParseBehind>,
 }
 
 /// Where a file's parse-back behind its writer stands.
 enum Behind {
     /// Started at the file's first cut, if it has one.
     NotStarted,
-    Running(ParseBehind),
+    /// Its verdict, to come.
+    Running(ParsedBehind),
     /// Not for this file: it is parsed back after the stream.
     Off,
 }
@@ -119,6 +122,7 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
             splice: splice::Splicing::new(renderer, header),
             cutter,
             behind: Behind::NotStarted,
+            parse_worker: None,
         })
     }
 
@@ -153,11 +157,15 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         let current = self.current.as_mut().expect("a file is open between parts");
         let file = current.flushed().map_err(|e| renderer.io(e))?;
         if matches!(self.behind, Behind::NotStarted) {
-            self.behind = ParseBehind::start(file, renderer.format(), self.cutter.header_end())
+            if self.parse_worker.is_none() {
+                self.parse_worker = ParseBehind::start(renderer.format());
+            }
+            self.behind = (self.parse_worker.as_ref())
+                .and_then(|worker| worker.open(file, self.cutter.header_end()))
                 .map_or(Behind::Off, Behind::Running);
         }
-        if let Behind::Running(parsing) = &self.behind {
-            parsing.chunk_to(end);
+        if let (Behind::Running(_), Some(worker)) = (&self.behind, &self.parse_worker) {
+            worker.chunk_to(end);
         }
         Ok(())
     }
@@ -208,6 +216,9 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
     /// channel whose marketplace refuses an empty document and that got no item.
     pub fn finish(mut self) -> Result<Vec<FeedPart>, RenderError> {
         self.close_current()?;
+        if let Some(worker) = self.parse_worker.take() {
+            worker.written();
+        }
         let empty = matches!(self.parts.as_slice(), [only] if only.items == 0);
         if empty && self.renderer.skips_empty_document() {
             for part in self.parts.drain(..) {
@@ -262,7 +273,12 @@ impl<'r, 'c, 'm> FeedWriter<'r, 'c, 'm> {
         let end = current.written();
         let finished = current.finish().map_err(|e| self.renderer.io(e))?;
         let parsed_behind = match std::mem::replace(&mut self.behind, Behind::NotStarted) {
-            Behind::Running(parsing) => parsing.finish(footer_start, end),
+            Behind::Running(verdict) => {
+                if let Some(worker) = &self.parse_worker {
+                    worker.end(footer_start, end);
+                }
+                verdict
+            }
             Behind::NotStarted | Behind::Off => ParsedBehind::default(),
         };
         if let Some(part) = self.parts.last_mut() {
