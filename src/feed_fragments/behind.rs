@@ -165,9 +165,8 @@ fn parse_in_order(jobs: mpsc::Receiver<Job>, format: ChannelFormat, given_up: &A
                 }
             }
             Job::End { footer_start, end } => {
-                if let Some((mut parsing, verdict)) = open.take()
-                    && parsing.end(footer_start, end).unwrap_or(false)
-                    && let Some(stats) = parsing.verdict()
+                if let Some((parsing, verdict)) = open.take()
+                    && let Some(stats) = parsing.end(footer_start, end)
                 {
                     let _ = verdict.send(stats);
                 }
@@ -229,8 +228,6 @@ struct Parsing {
     /// Up to where the file has been read, hashed and checked.
     read_to: u64,
     buffer: Vec<u8>,
-    /// Whether the file has been read to its end and its envelope passed.
-    ended: bool,
 }
 
 impl Parsing {
@@ -244,7 +241,6 @@ impl Parsing {
             hasher: Sha256::new(),
             read_to: 0,
             buffer: Vec::new(),
-            ended: false,
         }
     }
 
@@ -271,21 +267,23 @@ impl Parsing {
             .is_some_and(|check| chunk_is_whole(check, self.format, items, !first)))
     }
 
-    /// Reads, hashes and checks the last items and the footer, and the envelope.
-    fn end(&mut self, footer_start: u64, end: u64) -> io::Result<bool> {
+    /// Reads, hashes and checks the last items and the footer, and the envelope: the file's
+    /// size and SHA-256 when every check passed.
+    fn end(mut self, footer_start: u64, end: u64) -> Option<FileStats> {
         if self.read_to == 0 || footer_start < self.read_to || end < footer_start {
-            return Ok(false);
+            return None;
         }
         let from = self.read_to;
-        let len = self.read_up_to(end)?;
+        let len = self.read_up_to(end).ok()?;
         let (items, footer) = self.buffer[..len].split_at((footer_start - from) as usize);
-        let Some(check) = &self.items else {
-            return Ok(false);
-        };
+        let check = self.items.as_ref()?;
         // Empty when the last item ended the last chunk.
         let items_whole = items.is_empty() || chunk_is_whole(check, self.format, items, true);
-        self.ended = items_whole && check_envelope(self.format, &self.header, footer).is_ok();
-        Ok(self.ended)
+        let passed = items_whole && check_envelope(self.format, &self.header, footer).is_ok();
+        passed.then(|| FileStats {
+            bytes: self.read_to,
+            sha256: output::hex(&self.hasher.finalize()),
+        })
     }
 
     /// Reads the file's bytes from where the last range ended up to `to` into the buffer,
@@ -302,14 +300,6 @@ impl Parsing {
         self.hasher.update(&*bytes);
         self.read_to = to;
         Ok(len)
-    }
-
-    /// The file's size and SHA-256 when it was read to its end and every check passed.
-    fn verdict(self) -> Option<FileStats> {
-        self.ended.then(|| FileStats {
-            bytes: self.read_to,
-            sha256: output::hex(&self.hasher.finalize()),
-        })
     }
 }
 
@@ -331,13 +321,7 @@ mod tests {
         every: usize,
     ) -> (ParsedBehind, std::path::PathBuf) {
         let path = dir.join(format!("feed-{}", items.len() * 1000 + every));
-        let mut file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
+        let mut file = read_write(&path);
         file.write_all(header.as_bytes()).unwrap();
         let mut written = header.len() as u64;
         let mut verdict = None;
@@ -357,6 +341,17 @@ mod tests {
         file.write_all(footer.as_bytes()).unwrap();
         worker.end(footer_start, written + footer.len() as u64);
         (verdict.expect("at least one cut"), path)
+    }
+
+    /// A new file, open for writing and for reading back, as the writer opens a feed.
+    fn read_write(path: &std::path::Path) -> File {
+        File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .unwrap()
     }
 
     /// One file parsed back behind its writer: its verdict, and the size and hash of the file
@@ -405,43 +400,53 @@ mod tests {
 
     #[test]
     fn a_broken_item_or_envelope_gives_no_verdict() {
-        let broken_item = items(30, |index| match index {
-            17 => "<item><id>17</item>\n".to_string(),
-            _ => format!("<item><id>{index}</id></item>\n"),
-        });
-        assert_eq!(
-            parsed_behind(ChannelFormat::Xml, RSS, &broken_item, "", 5).0,
-            None
-        );
-        let last_broken = items(30, |index| match index {
-            29 => "<item>&nbsp;</item>\n".to_string(),
-            _ => format!("<item><id>{index}</id></item>\n"),
-        });
-        assert_eq!(
-            parsed_behind(ChannelFormat::Xml, RSS, &last_broken, "", 5).0,
-            None
-        );
-        let whole = items(30, |index| format!("<item><id>{index}</id></item>\n"));
-        let unclosed = (RSS.0, "</channel>\n");
-        assert_eq!(
-            parsed_behind(ChannelFormat::Xml, unclosed, &whole, "", 5).0,
-            None
-        );
-        // Items that are whole only together: the file parses, but not by its chunks.
-        let split = items(30, |index| match index % 2 {
-            0 => format!("<item><id>{index}</id>"),
-            _ => "</item>\n".to_string(),
-        });
-        assert_eq!(
-            parsed_behind(ChannelFormat::Xml, RSS, &split, "", 3).0,
-            None
-        );
+        let xml_with = |broken: usize, item: &str| {
+            items(30, |index| match index {
+                _ if index == broken => item.to_string(),
+                _ => format!("<item><id>{index}</id></item>\n"),
+            })
+        };
         let csv = items(20, |index| match index {
             9 => "9,\"open\n".to_string(),
             _ => format!("{index},x\n"),
         });
+        let cases = [
+            (
+                "an item left open",
+                RSS,
+                xml_with(17, "<item><id>17</item>\n"),
+                5,
+            ),
+            (
+                "the last item",
+                RSS,
+                xml_with(29, "<item>&nbsp;</item>\n"),
+                5,
+            ),
+            (
+                "an unclosed root",
+                (RSS.0, "</channel>\n"),
+                xml_with(usize::MAX, ""),
+                5,
+            ),
+            // Whole only together: the file parses, but not by its chunks.
+            (
+                "items split in two",
+                RSS,
+                items(30, |index| match index % 2 {
+                    0 => format!("<item><id>{index}</id>"),
+                    _ => "</item>\n".to_string(),
+                }),
+                3,
+            ),
+        ];
+        for (case, envelope, xml, every) in cases {
+            let verdict = parsed_behind(ChannelFormat::Xml, envelope, &xml, "", every).0;
+            assert_eq!(verdict, None, "{case}");
+        }
+        let envelope = ("id,name\n", "");
         assert_eq!(
-            parsed_behind(ChannelFormat::Csv, ("id,name\n", ""), &csv, "", 4).0,
+            parsed_behind(ChannelFormat::Csv, envelope, &csv, "", 4).0,
             None
         );
     }
@@ -470,13 +475,7 @@ mod tests {
     #[test]
     fn a_feed_given_up_on_stops_its_thread_and_gives_no_verdict() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(dir.path().join("feed.xml"))
-            .unwrap();
+        let mut file = read_write(&dir.path().join("feed.xml"));
         file.write_all(b"<rss><item/>").unwrap();
         let worker = ParseBehind::start(ChannelFormat::Xml).unwrap();
         let verdict = worker.open(&file, 5).unwrap();

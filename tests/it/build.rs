@@ -1,7 +1,7 @@
 //! `pimfeed build`: every channel rendered, parsed back and checked on content; failures
 //! leave the previous feeds byte-identical.
 
-use crate::common::{Catalog, commit_all, field, fields, rss_items};
+use crate::common::{Catalog, commit_all, field, fields, rss_items, sha256_hex};
 
 #[test]
 fn builds_every_channel_with_the_right_products() {
@@ -242,14 +242,6 @@ fn a_template_error_names_the_channel_and_line() {
     let stderr = run.stderr();
     assert!(stderr.contains("channel `partner`"), "{stderr}");
     assert!(stderr.contains("partner.json#item:3"), "{stderr}");
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[test]

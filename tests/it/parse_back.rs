@@ -2,7 +2,7 @@
 //! what is left of it in chunks on every core), hashed as it is read, and a broken item
 //! anywhere in it still fails the build, named at its byte in the file.
 
-use crate::common::{Catalog, flat};
+use crate::common::{Catalog, flat, sha256_hex};
 
 /// The example's beslist template with each item padded to ~25 KB (so its feed is cut into
 /// chunks), and an element left open in the item of a product whose title says BROKEN.
@@ -40,13 +40,9 @@ fn a_broken_item_late_in_a_feed_parsed_by_chunks_fails_the_build_at_its_byte() {
         .iter()
         .find(|channel| channel["name"] == "beslist")
         .unwrap();
-    let digest: String = {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(feed.as_bytes());
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
-    };
     assert_eq!(
-        beslist["sha256"], digest,
+        beslist["sha256"],
+        sha256_hex(feed.as_bytes()),
         "the hash taken behind the writer"
     );
     assert_eq!(beslist["bytes"], feed.len());

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Catalog, Run};
+use crate::common::{Catalog, Run, sha256_hex};
 
 const ACCESS_KEY: &str = "AKIAPIMFEEDTEST";
 const SECRET_KEY: &str = "pimfeed-test-secret-8c1f0e";
@@ -368,7 +368,6 @@ fn interrupted_publish(target: &Target) {
 
 /// The id `publish` gives a build: its time and the start of its manifest's SHA-256.
 fn release_id(manifest: &[u8]) -> String {
-    use sha2::Digest;
     let json: serde_json::Value = serde_json::from_slice(manifest).unwrap();
     let time: String = json["generated_at"]
         .as_str()
@@ -376,11 +375,7 @@ fn release_id(manifest: &[u8]) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    let digest: String = sha2::Sha256::digest(manifest)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{time}-{}", &digest[..8])
+    format!("{time}-{}", &sha256_hex(manifest)[..8])
 }
 
 #[test]
