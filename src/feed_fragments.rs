@@ -223,18 +223,24 @@ fn strict_csv_rows(bytes: &[u8], columns: usize) -> bool {
     enum Cell {
         Start,
         Plain,
-        Quoted,
         /// A quote inside a quoted cell: its end, or the first of a doubled quote.
         QuoteInQuoted,
     }
     let mut cell = Cell::Start;
     let mut cells = 1;
-    for &byte in bytes {
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        at += 1;
         cell = match (cell, byte) {
-            (Cell::Quoted, b'"') => Cell::QuoteInQuoted,
-            (Cell::Quoted, _) => Cell::Quoted,
-            (Cell::QuoteInQuoted, b'"') => Cell::Quoted,
-            (Cell::Start, b'"') => Cell::Quoted,
+            // A quote opens a quoted cell, or, doubled, goes on with it; only the next quote
+            // ends what follows. Descriptions make these cells the long ones: jump to it.
+            (Cell::Start | Cell::QuoteInQuoted, b'"') => {
+                let Some(quote) = memchr::memchr(b'"', &bytes[at..]) else {
+                    return false;
+                };
+                at += quote + 1;
+                Cell::QuoteInQuoted
+            }
             (_, b'"' | b'\r') => return false,
             (_, b',') => {
                 cells += 1;

@@ -324,7 +324,13 @@ mod tests {
 
     #[test]
     fn csv_rows_pass_only_when_a_reader_reads_them_the_same_anywhere() {
-        assert!(strict_csv_rows(b"1,\"x,\"\"y\"\"\"\n2,\n", 2));
+        for whole in [
+            "1,\"x,\"\"y\"\"\"\n2,\n",
+            "\"two\nlines, a comma\",2\n", // a line break and a comma inside quotes
+            "\"\",\"\"\"\"\n",             // an empty quoted cell, one of a lone quote
+        ] {
+            assert!(strict_csv_rows(whole.as_bytes(), 2), "{whole:?}");
+        }
         for loose in [
             "ab\"c,d\"\n", // a quote inside a plain cell: literal to a CSV reader
             "1,2\r\n",     // a carriage return ends a row too
@@ -332,6 +338,8 @@ mod tests {
             "1,\"x\"y\n",  // text after a closing quote
             "1,2",         // no line end
             "1,2,3\n",     // a cell too many
+            "1,\"x\"\"\n", // a doubled quote, then no end to the cell
+            "1,\"x\"",     // a closed quoted cell, then no line end
         ] {
             assert!(!strict_csv_rows(loose.as_bytes(), 2), "{loose:?}");
         }

@@ -30,16 +30,13 @@ fn needs_cleaning(c: char) -> bool {
 
 /// Whether `text` holds a character that [`needs_cleaning`], a `\n` not counting when
 /// `keep_newlines`. Every value of every product goes through this, and nearly all of them
-/// are clean: printable ASCII bytes are skipped a byte at a time, and only a byte that starts
-/// anything else (a control, or a character beyond ASCII) is decoded and looked at.
+/// are clean: printable ASCII is skipped in blocks (see [`printable_ascii_prefix`]), and only
+/// a byte that starts anything else (a control, or a character beyond ASCII) is decoded and
+/// looked at.
 fn has_dirt(text: &str, keep_newlines: bool) -> bool {
     let mut rest = text;
     loop {
-        let printable = |b: u8| matches!(b, b' '..=b'~') || (keep_newlines && b == b'\n');
-        let skipped = rest.bytes().position(|b| !printable(b));
-        let Some(at) = skipped else {
-            return false;
-        };
+        let at = printable_ascii_prefix(rest.as_bytes(), keep_newlines);
         // Every byte before `at` is ASCII, so a character starts at `at`.
         rest = &rest[at..];
         let Some(c) = rest.chars().next() else {
@@ -50,6 +47,27 @@ fn has_dirt(text: &str, keep_newlines: bool) -> bool {
         }
         rest = &rest[c.len_utf8()..];
     }
+}
+
+/// How many bytes at the start of `bytes` are printable ASCII (or `\n`, when
+/// `keep_newlines`). Blocks of 32 bytes are looked at whole, without stopping at the first
+/// byte that is not, which the compiler turns into vector instructions; only the block with
+/// such a byte is then looked at a byte at a time.
+fn printable_ascii_prefix(bytes: &[u8], keep_newlines: bool) -> usize {
+    let printable = |b: u8| (b' '..=b'~').contains(&b) | (keep_newlines & (b == b'\n'));
+    let mut skipped = 0;
+    for block in bytes.chunks(32) {
+        if !block.iter().fold(true, |all, &b| all & printable(b)) {
+            break;
+        }
+        skipped += block.len();
+    }
+    let rest = &bytes[skipped..];
+    skipped
+        + rest
+            .iter()
+            .position(|&b| !printable(b))
+            .unwrap_or(rest.len())
 }
 
 /// A one-line field: line breaks and tabs become one space, other control characters and
@@ -293,6 +311,9 @@ mod tests {
             texts.push(format!("ab{c}cd"));
             texts.push(format!("ü\n{c}"));
             texts.push(format!("{c}\nx\u{1}"));
+            // Past the first blocks the scan skips whole, and at the end of one.
+            texts.push(format!("{}{c}{}", "a".repeat(70), "b".repeat(40)));
+            texts.push(format!("{}\n{c}", "a".repeat(31)));
         }
         for text in &texts {
             for keep_newlines in [false, true] {
