@@ -216,8 +216,9 @@ impl ItemCheck {
 /// stricter than a CSV reader, so rows that pass read the same, one by one, whatever whole rows
 /// come before them; anything else is left to the reader of the whole file. (Counting quotes
 /// is not enough: to a reader, a quote inside a plain cell is a literal, so `a"b,"c` leaves a
-/// quoted cell open though its quotes pair up.) Read byte by byte rather than with the `csv`
-/// crate, whose reader costs more to set up than one row to read.
+/// quoted cell open though its quotes pair up.) Read byte by byte, quoted cells jumped over to
+/// their next quote, rather than with the `csv` crate, whose reader costs more to set up than
+/// one row to read.
 fn strict_csv_rows(bytes: &[u8], columns: usize) -> bool {
     #[derive(PartialEq)]
     enum Cell {

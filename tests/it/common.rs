@@ -249,8 +249,6 @@ pub fn fields<'a>(item: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// `text` without the diagnostic renderer's gutter and without white space, so a message can
-/// be found however it was wrapped (anywhere, even after a `/`).
 /// The SHA-256 of `bytes` in lowercase hex, as the manifest names a feed's.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -260,6 +258,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// `text` without the diagnostic renderer's gutter and without white space, so a message can
+/// be found however it was wrapped (anywhere, even after a `/`).
 pub fn flat(text: &str) -> String {
     text.replace('│', " ").split_whitespace().collect()
 }
