@@ -387,28 +387,89 @@ fn localize_assets(value: &Json, label: &str, locale: &str) -> Json {
 }
 
 /// `link_pattern` filled in for one product; the SKU is percent-encoded for the path.
+///
+/// Every product has a link in every locale of every channel, so the pattern is filled in
+/// one pass into one string. Only the pattern's own placeholders are filled in: a `{sku}` in
+/// the base URL stays as it is.
 pub fn product_link(catalog: &CatalogConfig, locale: &str, sku: &str) -> String {
-    let lang = locale.split('-').next().unwrap_or(locale).to_lowercase();
-    // Every product has a link in every channel: one string for the segment, not one per byte.
-    let lower = sku.to_lowercase();
-    let mut sku_segment = String::with_capacity(lower.len() + 8);
-    for b in lower.bytes() {
-        match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => sku_segment.push(b as char),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                sku_segment.push('%');
-                sku_segment.push(HEX[usize::from(b >> 4)] as char);
-                sku_segment.push(HEX[usize::from(b & 0xf)] as char);
+    let base_url = catalog.base_url.trim_end_matches('/');
+    let pattern = catalog.link_pattern.as_str();
+    let mut link = String::with_capacity(pattern.len() + base_url.len() + 3 * sku.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        link.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let filled = [
+            ("{base_url}", LinkPart::BaseUrl),
+            ("{locale}", LinkPart::Locale),
+            ("{lang}", LinkPart::Lang),
+            ("{sku}", LinkPart::Sku),
+        ]
+        .into_iter()
+        .find(|(placeholder, _)| tail.starts_with(placeholder));
+        rest = match filled {
+            Some((placeholder, part)) => {
+                match part {
+                    LinkPart::BaseUrl => link.push_str(base_url),
+                    LinkPart::Locale => link.push_str(locale),
+                    LinkPart::Lang => push_lowercase(&mut link, language(locale)),
+                    LinkPart::Sku => push_sku_segment(&mut link, sku),
+                }
+                &tail[placeholder.len()..]
+            }
+            None => {
+                link.push('{');
+                &tail[1..]
+            }
+        };
+    }
+    link.push_str(rest);
+    link
+}
+
+/// What a placeholder of `link_pattern` is filled in with.
+enum LinkPart {
+    BaseUrl,
+    Locale,
+    Lang,
+    Sku,
+}
+
+/// The language of a BCP 47 tag: `nl` of `nl-NL`.
+fn language(locale: &str) -> &str {
+    locale.split('-').next().unwrap_or(locale)
+}
+
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        out.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
+}
+
+/// The SKU as a path segment: lower-cased, every byte but the unreserved ones percent-encoded
+/// (two capital hex digits).
+fn push_sku_segment(out: &mut String, sku: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let lower;
+    let bytes = if sku.is_ascii() {
+        sku.as_bytes()
+    } else {
+        // Unicode lower-casing can depend on the letters around (a final sigma).
+        lower = sku.to_lowercase();
+        lower.as_bytes()
+    };
+    for &b in bytes {
+        match b.to_ascii_lowercase() {
+            b @ (b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~') => out.push(char::from(b)),
+            b => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
             }
         }
     }
-    catalog
-        .link_pattern
-        .replace("{base_url}", catalog.base_url.trim_end_matches('/'))
-        .replace("{locale}", locale)
-        .replace("{lang}", &lang)
-        .replace("{sku}", &sku_segment)
 }
 
 /// Whether a value counts as missing for completeness: empty strings and lists.
@@ -483,6 +544,21 @@ mod tests {
         assert_eq!(
             product_link(&catalog, "nl-NL", "Ä\u{1}~x"),
             "https://shop.example/nl/p/%C3%A4%01~x"
+        );
+    }
+
+    #[test]
+    fn link_fills_in_only_the_patterns_own_placeholders() {
+        let catalog = CatalogConfig {
+            name: "Acme".into(),
+            base_url: "https://{sku}.example".into(),
+            locales: vec!["pt-BR".into()],
+            currency: "EUR".into(),
+            link_pattern: "{base_url}/{{lang}}/{locale}/{unknown}/{sku}{".into(),
+        };
+        assert_eq!(
+            product_link(&catalog, "PT-br", "ΟΔΟΣ Ab"),
+            "https://{sku}.example/{pt}/PT-br/{unknown}/%CE%BF%CE%B4%CE%BF%CF%82%20ab{"
         );
     }
 }

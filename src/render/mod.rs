@@ -88,10 +88,14 @@ enum Body {
     /// A template with `header`, `item` and `footer` blocks.
     Template {
         name: String,
+        /// The name of the item block's template, made once rather than for every item.
+        item_template: String,
         format: ChannelFormat,
     },
     Columns {
         headers: Vec<String>,
+        /// The name of each column's template, in the order of `headers`.
+        templates: Vec<String>,
     },
     /// A preset's own writer.
     Native(&'static dyn PresetDef),
@@ -171,6 +175,7 @@ impl<'a> ChannelRenderer<'a> {
                 sources.push_str(&text);
                 Body::Template {
                     name: template.clone(),
+                    item_template: block_template(template, "item"),
                     format: *format,
                 }
             }
@@ -193,6 +198,7 @@ impl<'a> ChannelRenderer<'a> {
                         reads = reads::template_reads(&text);
                         sources.push_str(&text);
                         Body::Template {
+                            item_template: block_template(&name, "item"),
                             name,
                             format: preset.format(),
                         }
@@ -201,6 +207,7 @@ impl<'a> ChannelRenderer<'a> {
                 }
             }
             ChannelKind::Columns(columns) => {
+                let mut templates = Vec::with_capacity(columns.len());
                 for (index, (header, expression)) in columns.iter().enumerate() {
                     reads = reads.union(&reads::expression_reads(expression));
                     sources.push_str(expression);
@@ -210,9 +217,11 @@ impl<'a> ChannelRenderer<'a> {
                             let why = explain(&error_chain(&err), expression, Wrap::Value);
                             template_error(format!("column `{header}`: {why}"))
                         })?;
+                    templates.push(name);
                 }
                 Body::Columns {
                     headers: columns.iter().map(|(h, _)| h.clone()).collect(),
+                    templates,
                 }
             }
         };
@@ -316,7 +325,7 @@ impl<'a> ChannelRenderer<'a> {
 
     pub fn header(&self, ctx: &MergeContext<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
         match &self.body {
-            Body::Template { name, format } => {
+            Body::Template { name, format, .. } => {
                 let text = self
                     .tera
                     .render(&block_template(name, "header"), &Context::new())
@@ -324,7 +333,7 @@ impl<'a> ChannelRenderer<'a> {
                 out.write_all(&line_block(text, *format))
                     .map_err(|e| self.io(e))
             }
-            Body::Columns { headers } => self.write_csv_row(out, headers),
+            Body::Columns { headers, .. } => self.write_csv_row(out, headers),
             Body::Native(preset) => preset
                 .header(ctx, self.channel, out)
                 .map_err(|e| self.io(e)),
@@ -353,25 +362,29 @@ impl<'a> ChannelRenderer<'a> {
         let view = &item.view;
         let mut out = Vec::with_capacity(1024);
         match &self.body {
-            Body::Template { name, format } => {
+            Body::Template {
+                item_template,
+                format,
+                ..
+            } => {
                 out = match self.native_item(view) {
                     Some(bytes) => bytes,
                     None => {
                         let text = self
                             .tera
-                            .render(&block_template(name, "item"), item.context())
+                            .render(item_template, item.context())
                             .map_err(|err| self.item_error(view, error_chain(&err)))?;
                         line_block(text, *format)
                     }
                 };
             }
-            Body::Columns { headers } => {
+            Body::Columns { headers, templates } => {
                 let context = item.context();
                 let mut cells = Vec::with_capacity(headers.len());
-                for (index, header) in headers.iter().enumerate() {
+                for (index, (header, template)) in headers.iter().zip(templates).enumerate() {
                     let cell = self
                         .tera
-                        .render(&format!("{COLUMN_PREFIX}{index}"), context)
+                        .render(template, context)
                         .map_err(|err| self.column_error(view, index, header, &err))?;
                     cells.push(cell);
                 }
@@ -419,7 +432,7 @@ impl<'a> ChannelRenderer<'a> {
 
     pub fn footer(&self, out: &mut dyn Write) -> Result<(), RenderError> {
         match &self.body {
-            Body::Template { name, format } => {
+            Body::Template { name, format, .. } => {
                 let text = self
                     .tera
                     .render(&block_template(name, "footer"), &Context::new())
