@@ -5,6 +5,12 @@
 //! parse instead: the plain text of the Markdown description (their costliest part, which the
 //! views of channels that publish plain text need again) and the normalised titles (which the
 //! build cache keeps too). The checks, the views and the cache read it from here.
+//!
+//! The HTML of the description is worked out later, by the first channel that writes it, and
+//! kept for the products of the file that share the description (a model's variants).
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -22,6 +28,9 @@ pub struct DerivedText {
     descriptions: Vec<(String, String)>,
     /// What the duplicate and capitals checks read of the title; `None` when not worked out.
     titles: Option<Vec<TitleFacts>>,
+    /// (locale, HTML) pairs of the description in every locale, once a channel asked for one;
+    /// shared by the products whose derived text is a copy of this one.
+    html: Arc<OnceLock<Vec<(String, String)>>>,
 }
 
 /// Derived text follows from the values, so it never makes two products differ.
@@ -58,12 +67,14 @@ impl DerivedText {
         DerivedText {
             descriptions,
             titles: Some(titles),
+            html: Arc::default(),
         }
     }
 
     /// Works out the derived text of a file's products. Variants mostly inherit their
     /// model's title and description: a product whose inputs are those of the one before it
-    /// takes a copy of its text instead of working it out again.
+    /// takes a copy of its text instead of working it out again (and shares the HTML of its
+    /// description, once worked out).
     pub fn for_file(products: &mut [Product], ctx: &ParseContext<'_>) {
         for index in 0..products.len() {
             let (before, rest) = products.split_at_mut(index);
@@ -111,6 +122,32 @@ impl Product {
             .iter()
             .find(|(l, _)| l == locale)
             .map(|(_, text)| text.as_str())
+    }
+
+    /// The HTML of `markdown`. When it is this product's own description in `locale` (the very
+    /// string, as for [`Product::plain_description`]), it is worked out once, in every locale,
+    /// for all the products of the file that share the description.
+    pub fn description_html<'p>(&'p self, locale: &str, markdown: &str) -> Cow<'p, str> {
+        let Some(own) = self.values.get("description").map(|d| &*d.value) else {
+            return markdown::to_html(markdown).into();
+        };
+        let is_own = own
+            .get(locale)
+            .and_then(Value::as_str)
+            .is_some_and(|text| std::ptr::eq(text, markdown));
+        if !is_own {
+            return markdown::to_html(markdown).into();
+        }
+        let html = self.derived.html.get_or_init(|| {
+            localized(own)
+                .into_iter()
+                .map(|(locale, text)| (locale.to_string(), markdown::to_html(text)))
+                .collect()
+        });
+        match html.iter().find(|(l, _)| l == locale) {
+            Some((_, html)) => Cow::Borrowed(html),
+            None => markdown::to_html(markdown).into(),
+        }
     }
 }
 
@@ -292,6 +329,30 @@ mod tests {
             .map(|p| p.derived.titles().unwrap()[0].all_caps)
             .collect();
         assert_eq!(caps, [false, false, true]);
+        // The first variant to be rendered works out the HTML its model's variants share.
+        let html: Vec<String> = products
+            .iter()
+            .map(|p| {
+                let own = p.values["description"].value["nl-NL"].as_str().unwrap();
+                p.description_html("nl-NL", own).into_owned()
+            })
+            .collect();
+        assert_eq!(
+            html,
+            [
+                "<p><em>Zacht</em></p>\n",
+                "<p><em>Zacht</em></p>\n",
+                "<p><strong>Ruim</strong></p>\n"
+            ]
+        );
+        assert!(Arc::ptr_eq(
+            &products[0].derived.html,
+            &products[1].derived.html
+        ));
+        assert!(!Arc::ptr_eq(
+            &products[1].derived.html,
+            &products[2].derived.html
+        ));
     }
 
     #[test]
@@ -299,6 +360,7 @@ mod tests {
         let derived = DerivedText {
             descriptions: vec![("nl-NL".into(), "Boor".into())],
             titles: None,
+            html: Arc::default(),
         };
         let product = product(serde_json::json!({"nl-NL": "**Boor**"}), derived);
         let own = product.values["description"].value["nl-NL"]
@@ -309,5 +371,16 @@ mod tests {
         let copy = own.to_string();
         assert_eq!(product.plain_description("nl-NL", &copy), None);
         assert_eq!(product.plain_description("en-GB", own), None);
+        // The HTML is the same for both, but only the product's own string is kept.
+        assert_eq!(
+            product.description_html("nl-NL", &copy),
+            "<p><strong>Boor</strong></p>\n"
+        );
+        assert!(product.derived.html.get().is_none());
+        assert_eq!(
+            product.description_html("nl-NL", own),
+            "<p><strong>Boor</strong></p>\n"
+        );
+        assert!(product.derived.html.get().is_some());
     }
 }

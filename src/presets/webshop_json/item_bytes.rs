@@ -18,7 +18,6 @@ use crate::content::{AttrValue, AttributeType, Product};
 use crate::merge::{ErpView, MergeContext, ProductView, product_link};
 use crate::presets::json_bytes::{array, json_value, money, object, optional, serialize, string};
 use crate::text::clean::{clean_json, one_line};
-use crate::text::markdown;
 
 /// Appends `"\n"` and the product's item to `out`.
 pub(super) fn write_item(
@@ -70,10 +69,10 @@ pub(super) fn write_item(
     out.extend_from_slice(b",\"description_html\":");
     let described = locales.iter().filter_map(|locale| {
         let text = description.as_deref()?.get(*locale)?.as_str()?;
-        Some((*locale, text))
+        Some((*locale, (*locale, text)))
     });
-    object(out, described, |out, text| {
-        string(out, &markdown::to_html(text));
+    object(out, described, |out, (locale, text)| {
+        string(out, &product.description_html(locale, text));
     });
     out.extend_from_slice(b",\"availability\":");
     string(out, view.availability);
