@@ -76,10 +76,20 @@ pub fn missing_attribute(
 
 /// Whether `attribute` has a non-empty value for the channel (in its locale if localized).
 pub fn has_value(product: &Product, attribute: &str, channel: &Channel, schema: &Schema) -> bool {
+    let localized = schema.attribute(attribute).is_some_and(|d| d.localized);
+    has_localized_value(product, attribute, localized, channel)
+}
+
+/// [`has_value`] for an attribute whose definition says whether it is `localized`.
+pub fn has_localized_value(
+    product: &Product,
+    attribute: &str,
+    localized: bool,
+    channel: &Channel,
+) -> bool {
     let Some(value) = product.value_for(attribute, &channel.name) else {
         return false;
     };
-    let localized = schema.attribute(attribute).is_some_and(|d| d.localized);
     let value = if localized {
         match value.value.get(&channel.locale) {
             Some(value) => value,

@@ -26,6 +26,7 @@ use crate::merge::MergeContext;
 use crate::pipeline::{self, ErpPull, Failure};
 use crate::render::{BuildView, ChannelRenderer, RenderError};
 use crate::report::blame;
+use crate::validate::Requirements;
 use crate::verdict::{Reason, Verdict};
 
 pub use fields::FieldChange;
@@ -458,6 +459,7 @@ fn render_feed(
         schema: &side.content.schema,
         categories: &side.content.categories,
     };
+    let requirements = Requirements::new(std::slice::from_ref(channel), ctx.schema);
     let mut header = Vec::new();
     renderer.header(&ctx, &mut header)?;
     // In order, so a failing template always names the first product it fails on.
@@ -465,7 +467,17 @@ fn render_feed(
         .content
         .products
         .par_iter()
-        .map(|product| pipeline::gate_and_render(product, channel, &renderer, by_sku, &ctx, true))
+        .map(|product| {
+            pipeline::gate_and_render(
+                product,
+                channel,
+                &requirements,
+                &renderer,
+                by_sku,
+                &ctx,
+                true,
+            )
+        })
         .collect();
     let results: Vec<(Verdict, Option<Vec<u8>>)> =
         results.into_iter().collect::<Result<_, RenderError>>()?;

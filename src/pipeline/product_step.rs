@@ -1,7 +1,7 @@
 //! The per-product step: merge, gate and render one product, for the build and for `diff`.
 
 use crate::channels::Channel;
-use crate::content::Product;
+use crate::content::{Product, Schema};
 use crate::erp::{ErpRecord, RecordsBySku};
 use crate::merge::{self, AttributeNeeds, MarkdownNeeds, MergeContext};
 use crate::render::{ChannelRenderer, ContextNeeds, Item, RenderError};
@@ -18,6 +18,8 @@ pub(crate) struct SharedNeeds {
     /// For each channel, the index of its locale in `locales`.
     locale_of_channel: Vec<usize>,
     locales: Vec<LocaleNeeds>,
+    /// What each channel requires of a product of each family.
+    requirements: validate::Requirements,
 }
 
 /// The union of what every channel of one locale reads.
@@ -28,7 +30,11 @@ struct LocaleNeeds {
 }
 
 impl SharedNeeds {
-    pub(crate) fn new(channels: &[Channel], renderers: &[ChannelRenderer<'_>]) -> SharedNeeds {
+    pub(crate) fn new(
+        channels: &[Channel],
+        renderers: &[ChannelRenderer<'_>],
+        schema: &Schema,
+    ) -> SharedNeeds {
         let mut names: Vec<&str> = Vec::new();
         let mut locales: Vec<LocaleNeeds> = Vec::new();
         let locale_of_channel = channels
@@ -57,6 +63,7 @@ impl SharedNeeds {
         SharedNeeds {
             locale_of_channel,
             locales,
+            requirements: validate::Requirements::new(channels, schema),
         }
     }
 
@@ -116,10 +123,12 @@ pub(crate) fn process_product(
             ));
         }
     }
+    let mut answers = validate::Answers::new(&shared_needs.requirements, product);
     let mut gated = channels
         .iter()
         .zip(renderers)
-        .map(|(channel, renderer)| {
+        .enumerate()
+        .map(|(index, (channel, renderer))| {
             let own;
             let item = match record {
                 Some(record) if product.channels.contains_key(&channel.name) => {
@@ -132,7 +141,12 @@ pub(crate) fn process_product(
                     .map(|(_, item)| item),
                 None => None,
             };
-            gate_and_render_item(product, record, item, channel, renderer, ctx, render_items)
+            let channel = (index, channel);
+            let gate = Gate {
+                channel,
+                answers: &mut answers,
+            };
+            gate_and_render_item(product, record, item, gate, renderer, ctx, render_items)
         })
         .collect::<Result<Vec<Gated>, RenderError>>()?;
     validate::follow_primaries(channels, &mut gated);
@@ -161,10 +175,11 @@ fn own_item<'r>(
 }
 
 /// Merges, gates and renders one product for one channel (for `pimfeed diff`, which renders a
-/// channel at a time).
+/// channel at a time); `requirements` are the channel's alone.
 pub(crate) fn gate_and_render(
     product: &Product,
     channel: &Channel,
+    requirements: &validate::Requirements,
     renderer: &ChannelRenderer<'_>,
     by_sku: &RecordsBySku<'_>,
     ctx: &MergeContext<'_>,
@@ -172,27 +187,48 @@ pub(crate) fn gate_and_render(
 ) -> Result<Gated, RenderError> {
     let record = by_sku.get(product.sku.as_str());
     let item = record.map(|record| own_item(product, record, channel, renderer, ctx));
+    let mut answers = validate::Answers::new(requirements, product);
+    let gate = Gate {
+        channel: (0, channel),
+        answers: &mut answers,
+    };
     gate_and_render_item(
         product,
         record,
         item.as_ref(),
-        channel,
+        gate,
         renderer,
         ctx,
         render_item,
     )
 }
 
-pub(crate) fn gate_and_render_item(
+/// The channel a product is gated for (with its index in the channels the answers are for),
+/// and the product's answers its channels share.
+struct Gate<'g, 'r> {
+    channel: (usize, &'g Channel),
+    answers: &'g mut validate::Answers<'r>,
+}
+
+fn gate_and_render_item(
     product: &Product,
     record: Option<&ErpRecord>,
     item: Option<&Item<'_>>,
-    channel: &Channel,
+    gate: Gate<'_, '_>,
     renderer: &ChannelRenderer<'_>,
     ctx: &MergeContext<'_>,
     render_item: bool,
 ) -> Result<Gated, RenderError> {
-    let mut verdict = validate::decide(product, record, item.map(|i| &i.view), channel, ctx.schema);
+    let view = item.map(|i| &i.view);
+    let mut verdict = validate::decide(
+        product,
+        record,
+        view,
+        gate.channel,
+        ctx.schema,
+        gate.answers,
+    );
+    let channel = gate.channel.1;
     let Some(item) = item.filter(|_| verdict.included) else {
         return Ok((verdict, None));
     };

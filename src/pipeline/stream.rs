@@ -267,7 +267,8 @@ impl Build<'_> {
         keep_lines: bool,
     ) -> Result<(), RenderError> {
         let channels = &self.prepared.channels;
-        let shared_needs = product_step::SharedNeeds::new(channels, self.renderers);
+        let shared_needs =
+            product_step::SharedNeeds::new(channels, self.renderers, self.merge.schema);
         let rendered: Vec<Result<(), RenderError>> = works
             .par_iter_mut()
             .map(|work| {

@@ -69,7 +69,8 @@ fn the_working_tree_source_and_the_per_product_step_for_build_and_diff() {
     );
     assert_eq!(so_far.reuse.files_reused, 0, "no cache was offered");
 
-    let shared_needs = product_step::SharedNeeds::new(&prepared.channels, &renderers);
+    let shared_needs =
+        product_step::SharedNeeds::new(&prepared.channels, &renderers, build.merge.schema);
     let mut products = 0;
     for work in &batch.works {
         let FileWork::Fresh(fresh) = work else {
@@ -90,9 +91,14 @@ fn the_working_tree_source_and_the_per_product_step_for_build_and_diff() {
             for ((channel, renderer), (verdict, item)) in
                 prepared.channels.iter().zip(&renderers).zip(&all)
             {
+                let requirements = crate::validate::Requirements::new(
+                    std::slice::from_ref(channel),
+                    build.merge.schema,
+                );
                 let (alone, alone_item) = product_step::gate_and_render(
                     product,
                     channel,
+                    &requirements,
                     renderer,
                     &build.by_sku,
                     &build.merge,
