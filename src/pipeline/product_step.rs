@@ -18,13 +18,18 @@ pub(crate) struct SharedNeeds {
     /// For each channel, the index of its locale in `locales`.
     locale_of_channel: Vec<usize>,
     locales: Vec<LocaleNeeds>,
+    /// For each channel, the index of its locale and currency in `contexts`.
+    context_of_channel: Vec<usize>,
+    /// The union of what the templates of the channels of one locale and currency read: they
+    /// share an item, and with it its template context (a second currency's item is a copy of
+    /// the view with other ERP numbers, and builds its own context).
+    contexts: Vec<ContextNeeds>,
     /// What each channel requires of a product of each family.
     requirements: validate::Requirements,
 }
 
-/// The union of what every channel of one locale reads.
+/// The union of what every channel of one locale reads of the view.
 struct LocaleNeeds {
-    context: ContextNeeds,
     markdown: MarkdownNeeds,
     attributes: AttributeNeeds,
 }
@@ -35,34 +40,34 @@ impl SharedNeeds {
         renderers: &[ChannelRenderer<'_>],
         schema: &Schema,
     ) -> SharedNeeds {
-        let mut names: Vec<&str> = Vec::new();
+        let mut locale_keys: Vec<&str> = Vec::new();
         let mut locales: Vec<LocaleNeeds> = Vec::new();
-        let locale_of_channel = channels
-            .iter()
-            .zip(renderers)
-            .map(|(channel, renderer)| {
-                let at = names
-                    .iter()
-                    .position(|name| *name == channel.locale)
-                    .unwrap_or_else(|| {
-                        names.push(&channel.locale);
-                        locales.push(LocaleNeeds {
-                            context: ContextNeeds::none(),
-                            markdown: MarkdownNeeds::default(),
-                            attributes: AttributeNeeds::none(),
-                        });
-                        locales.len() - 1
-                    });
-                let needs = &mut locales[at];
-                needs.context = needs.context.union(renderer.context_needs());
-                needs.markdown = needs.markdown.union(renderer.markdown_needs());
-                needs.attributes = needs.attributes.union(renderer.attribute_needs());
-                at
-            })
-            .collect();
+        let mut context_keys: Vec<(&str, &str)> = Vec::new();
+        let mut contexts: Vec<ContextNeeds> = Vec::new();
+        let mut locale_of_channel = Vec::with_capacity(channels.len());
+        let mut context_of_channel = Vec::with_capacity(channels.len());
+        for (channel, renderer) in channels.iter().zip(renderers) {
+            let at = index_of(&mut locale_keys, channel.locale.as_str(), || {
+                locales.push(LocaleNeeds {
+                    markdown: MarkdownNeeds::default(),
+                    attributes: AttributeNeeds::none(),
+                });
+            });
+            let needs = &mut locales[at];
+            needs.markdown = needs.markdown.union(renderer.markdown_needs());
+            needs.attributes = needs.attributes.union(renderer.attribute_needs());
+            locale_of_channel.push(at);
+            let at = index_of(&mut context_keys, key(channel), || {
+                contexts.push(ContextNeeds::none());
+            });
+            contexts[at] = contexts[at].union(renderer.context_needs());
+            context_of_channel.push(at);
+        }
         SharedNeeds {
             locale_of_channel,
             locales,
+            context_of_channel,
+            contexts,
             requirements: validate::Requirements::new(channels, schema),
         }
     }
@@ -70,6 +75,27 @@ impl SharedNeeds {
     fn of_channel(&self, index: usize) -> &LocaleNeeds {
         &self.locales[self.locale_of_channel[index]]
     }
+
+    fn context_of_channel(&self, index: usize) -> &ContextNeeds {
+        &self.contexts[self.context_of_channel[index]]
+    }
+}
+
+/// Where `key` is in `keys`, added (and `added` called) when it is not there yet.
+fn index_of<K: PartialEq>(keys: &mut Vec<K>, key: K, added: impl FnOnce()) -> usize {
+    match keys.iter().position(|k| *k == key) {
+        Some(index) => index,
+        None => {
+            keys.push(key);
+            added();
+            keys.len() - 1
+        }
+    }
+}
+
+/// The channels that see a product's item the same way: one locale and currency.
+fn key(channel: &Channel) -> (&str, &str) {
+    (channel.locale.as_str(), channel.currency.as_str())
 }
 
 /// Merges, gates and renders one product for every channel.
@@ -88,9 +114,6 @@ pub(crate) fn process_product(
     // Channels in another currency see other prices: one view per locale and currency, the
     // second currency of a locale a copy of the first with its own ERP numbers (the Markdown,
     // the costly part, is the same).
-    fn key(channel: &Channel) -> (&str, &str) {
-        (channel.locale.as_str(), channel.currency.as_str())
-    }
     let mut shared: Vec<((&str, &str), Item<'_>)> = Vec::new();
     if let Some(record) = record {
         for (index, channel) in channels.iter().enumerate() {
@@ -101,10 +124,11 @@ pub(crate) fn process_product(
                 continue;
             }
             let needs = shared_needs.of_channel(index);
+            let context = shared_needs.context_of_channel(index);
             if let Some((_, item)) = shared.iter().find(|((l, _), _)| *l == locale) {
                 let mut view = item.view.clone();
                 view.erp = merge::ErpView::new(record, &ctx.catalog.currency, currency);
-                shared.push(((locale, currency), Item::new(view, &needs.context)));
+                shared.push(((locale, currency), Item::new(view, context)));
                 continue;
             }
             shared.push((
@@ -118,7 +142,7 @@ pub(crate) fn process_product(
                         needs.markdown,
                         &needs.attributes,
                     ),
-                    &needs.context,
+                    context,
                 ),
             ));
         }
@@ -249,4 +273,34 @@ fn gate_and_render_item(
         None
     };
     Ok((verdict, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::pipeline::prepare::Prepared;
+    use crate::pipeline::{Build, Mode, erp_pull};
+
+    /// The example catalog's English channels are a price list in euros (Tera columns) and
+    /// Google UK in pounds: they share the view's Markdown and attributes, but each currency's
+    /// item has the template context of its own channel only.
+    #[test]
+    fn each_currency_of_a_locale_has_the_template_context_of_its_own_channels() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (prepared, _) = Prepared::load(root, Mode::Check).unwrap();
+        let renderers = prepared.renderers().unwrap();
+        let files = prepared.product_files(false).unwrap().0;
+        let (records, _) = erp_pull::pull_erp(&prepared.config, root).unwrap();
+        let build = Build::new(&prepared, &renderers, &files, &records);
+        let needs = SharedNeeds::new(&prepared.channels, &renderers, build.merge.schema);
+        let index = |name: &str| prepared.channels.iter().position(|c| c.name == name);
+        let (uk, prices) = (index("google-uk").unwrap(), index("pricelist").unwrap());
+        assert_eq!(needs.locale_of_channel[uk], needs.locale_of_channel[prices]);
+        let own = |index: usize| ContextNeeds::none().union(renderers[index].context_needs());
+        assert_eq!(needs.context_of_channel(uk), &own(uk));
+        assert_eq!(needs.context_of_channel(prices), &own(prices));
+        assert_ne!(own(uk), own(prices));
+    }
 }
