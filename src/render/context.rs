@@ -165,11 +165,12 @@ impl Serialize for ErpFields<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::merge::{CategoryView, ErpView, ImageView};
 
-    fn view() -> ProductView {
+    /// A view with every field set, for the renderer's tests too.
+    pub(in crate::render) fn view() -> ProductView {
         let mut attributes = tera::Map::new();
         attributes.insert("color".into(), "Blauw".into());
         ProductView {

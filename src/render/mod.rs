@@ -73,6 +73,9 @@ pub struct ChannelRenderer<'a> {
     markdown_needs: MarkdownNeeds,
     attribute_needs: AttributeNeeds,
     context_needs: ContextNeeds,
+    /// What the channel's filter reads alone: a channel whose items are written natively
+    /// decides its filter on this much of the view, not on the whole template context.
+    filter_needs: ContextNeeds,
     /// Whether a template reads `build` (the build time), so an item differs from build to
     /// build whatever its product.
     reads_build: bool,
@@ -225,8 +228,11 @@ impl<'a> ChannelRenderer<'a> {
                 }
             }
         };
+        let mut filter_needs = ContextNeeds::none();
         if let Some(filter) = &channel.filter {
-            reads = reads.union(&reads::expression_reads(filter));
+            let filter_reads = reads::expression_reads(filter);
+            filter_needs = filter_reads.context.clone();
+            reads = reads.union(&filter_reads);
             tera.add_raw_template(
                 FILTER_TEMPLATE,
                 &format!("{{% if {filter} %}}true{{% endif %}}"),
@@ -264,6 +270,7 @@ impl<'a> ChannelRenderer<'a> {
             markdown_needs,
             attribute_needs,
             context_needs: reads.context,
+            filter_needs,
             reads_build: reads_build(&sources),
             sources,
             builtin_template,
@@ -316,9 +323,20 @@ impl<'a> ChannelRenderer<'a> {
         if self.channel.filter.is_none() {
             return Ok(true);
         }
+        // A channel written natively needs nothing of the template context but what its
+        // filter reads, unless another channel has built the item's whole context already.
+        let own;
+        let context = match item.built_context() {
+            Some(context) => context,
+            None if self.writes_natively() => {
+                own = self.filter_needs.context(&item.view);
+                &own
+            }
+            None => item.context(),
+        };
         let out = self
             .tera
-            .render(FILTER_TEMPLATE, item.context())
+            .render(FILTER_TEMPLATE, context)
             .map_err(|err| self.filter_error(item, &err))?;
         Ok(out == "true")
     }
@@ -395,6 +413,17 @@ impl<'a> ChannelRenderer<'a> {
                 .map_err(|e| self.io(e))?,
         }
         Ok(out)
+    }
+
+    /// Whether the items are written without Tera: by the preset's own writer, or by the
+    /// native twin of its built-in template (which falls back to the template only for an
+    /// item it cannot write).
+    fn writes_natively(&self) -> bool {
+        match self.body {
+            Body::Native(_) => true,
+            Body::Template { .. } => self.builtin_template,
+            Body::Columns { .. } => false,
+        }
     }
 
     /// The item written without Tera, when the channel has a native writer that can.
@@ -659,11 +688,66 @@ impl<'n> Item<'n> {
         self.context
             .get_or_init(|| self.context_needs.context(&self.view))
     }
+
+    /// The template context, when a channel has built it already.
+    fn built_context(&self) -> Option<&Context> {
+        self.context.get()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::reads_build;
+    use super::*;
+    use crate::channels::{ChannelKind, PresetSettings};
+
+    /// Google UK's filter in the example catalog, on the natively written Google preset.
+    #[test]
+    fn a_native_channels_filter_builds_only_what_it_reads_of_the_context() {
+        let channel = Channel {
+            name: "google-uk".into(),
+            kind: ChannelKind::Preset(Preset::from_name("google-merchant").unwrap().id()),
+            locale: "en-GB".into(),
+            currency: "GBP".into(),
+            output: "google-uk.xml".into(),
+            require: Vec::new(),
+            filter: Some("erp.stock > 0".into()),
+            filter_line: Some(1),
+            formula_guard: false,
+            settings: PresetSettings::default(),
+            country: Some("GB".into()),
+            primary: None,
+            notes: Vec::new(),
+        };
+        let catalog = CatalogConfig {
+            name: "Acme".into(),
+            base_url: "https://shop.example".into(),
+            locales: vec!["en-GB".into()],
+            currency: "EUR".into(),
+            link_pattern: "{base_url}/{lang}/p/{sku}".into(),
+        };
+        let no_templates = tempfile::tempdir().unwrap();
+        let build = BuildView {
+            time: "2026-01-01T00:00:00Z",
+        };
+        let renderer = ChannelRenderer::new(&channel, &catalog, &build, no_templates.path());
+        let renderer = renderer.unwrap();
+        assert!(renderer.writes_natively());
+        let needs = renderer.context_needs().clone();
+        let mut view = context::tests::view();
+        let in_stock = Item::new(view.clone(), &needs);
+        assert!(renderer.passes_filter(&in_stock).unwrap());
+        assert!(
+            in_stock.built_context().is_none(),
+            "the whole context was built"
+        );
+        view.erp.stock = 0;
+        let out_of_stock = Item::new(view, &needs);
+        assert!(!renderer.passes_filter(&out_of_stock).unwrap());
+        // Once a channel has built the whole context, the filter reads it instead.
+        out_of_stock.context();
+        assert!(!renderer.passes_filter(&out_of_stock).unwrap());
+    }
 
     #[test]
     fn only_items_and_filters_that_read_the_build_time_count() {
