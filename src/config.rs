@@ -77,6 +77,20 @@ pub struct CatalogConfig {
     pub link_pattern: String,
 }
 
+#[cfg(test)]
+impl CatalogConfig {
+    /// A catalog in euros with the default link pattern, for tests.
+    pub fn example(base_url: &str, locales: &[&str]) -> CatalogConfig {
+        CatalogConfig {
+            name: "Acme".into(),
+            base_url: base_url.into(),
+            locales: locales.iter().map(|l| l.to_string()).collect(),
+            currency: "EUR".into(),
+            link_pattern: default_link_pattern(),
+        }
+    }
+}
+
 fn default_link_pattern() -> String {
     "{base_url}/{lang}/p/{sku}".to_string()
 }

@@ -529,13 +529,7 @@ mod tests {
 
     #[test]
     fn link_is_built_from_the_pattern() {
-        let catalog = CatalogConfig {
-            name: "Acme".into(),
-            base_url: "https://shop.example/".into(),
-            locales: vec!["nl-NL".into()],
-            currency: "EUR".into(),
-            link_pattern: "{base_url}/{lang}/p/{sku}".into(),
-        };
+        let catalog = CatalogConfig::example("https://shop.example/", &["nl-NL"]);
         assert_eq!(
             product_link(&catalog, "nl-NL", "MK DHP/485"),
             "https://shop.example/nl/p/mk%20dhp%2F485"
@@ -550,11 +544,8 @@ mod tests {
     #[test]
     fn link_fills_in_only_the_patterns_own_placeholders() {
         let catalog = CatalogConfig {
-            name: "Acme".into(),
-            base_url: "https://{sku}.example".into(),
-            locales: vec!["pt-BR".into()],
-            currency: "EUR".into(),
             link_pattern: "{base_url}/{{lang}}/{locale}/{unknown}/{sku}{".into(),
+            ..CatalogConfig::example("https://{sku}.example", &["pt-BR"])
         };
         assert_eq!(
             product_link(&catalog, "PT-br", "ΟΔΟΣ Ab"),

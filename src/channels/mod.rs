@@ -79,6 +79,29 @@ impl Channel {
     }
 }
 
+#[cfg(test)]
+impl Channel {
+    /// A channel in euros with nothing but its name, kind and locale set, for tests to fill in
+    /// what they are about (`Channel { filter: …, ..Channel::example("uk", kind, "en-GB") }`).
+    pub fn example(name: &str, kind: ChannelKind, locale: &str) -> Channel {
+        Channel {
+            name: name.into(),
+            kind,
+            locale: locale.into(),
+            currency: "EUR".into(),
+            output: name.into(),
+            require: Vec::new(),
+            filter: None,
+            filter_line: None,
+            formula_guard: false,
+            settings: PresetSettings::default(),
+            country: None,
+            primary: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// What the templates see as `channel`.
 #[derive(Debug, Serialize)]
 pub struct ChannelView<'a> {

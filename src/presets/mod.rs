@@ -373,5 +373,16 @@ pub(crate) fn write_csv_row<S: AsRef<str>>(
         .map_err(io::Error::other)
 }
 
+/// [`Channel::example`] of the built-in preset named `preset` (its name in `pim.toml`).
+#[cfg(test)]
+pub(crate) fn example_channel(name: &str, preset: &str, locale: &str) -> Channel {
+    let preset = Preset::from_name(preset).expect("a built-in preset");
+    Channel::example(
+        name,
+        crate::channels::ChannelKind::Preset(preset.id()),
+        locale,
+    )
+}
+
 #[cfg(test)]
 mod tests;

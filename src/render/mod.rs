@@ -699,33 +699,18 @@ impl<'n> Item<'n> {
 mod tests {
     use super::reads_build;
     use super::*;
-    use crate::channels::{ChannelKind, PresetSettings};
 
     /// Google UK's filter in the example catalog, on the natively written Google preset.
     #[test]
     fn a_native_channels_filter_builds_only_what_it_reads_of_the_context() {
         let channel = Channel {
-            name: "google-uk".into(),
-            kind: ChannelKind::Preset(Preset::from_name("google-merchant").unwrap().id()),
-            locale: "en-GB".into(),
             currency: "GBP".into(),
-            output: "google-uk.xml".into(),
-            require: Vec::new(),
             filter: Some("erp.stock > 0".into()),
             filter_line: Some(1),
-            formula_guard: false,
-            settings: PresetSettings::default(),
             country: Some("GB".into()),
-            primary: None,
-            notes: Vec::new(),
+            ..crate::presets::example_channel("google-uk", "google-merchant", "en-GB")
         };
-        let catalog = CatalogConfig {
-            name: "Acme".into(),
-            base_url: "https://shop.example".into(),
-            locales: vec!["en-GB".into()],
-            currency: "EUR".into(),
-            link_pattern: "{base_url}/{lang}/p/{sku}".into(),
-        };
+        let catalog = CatalogConfig::example("https://shop.example", &["en-GB"]);
         let no_templates = tempfile::tempdir().unwrap();
         let build = BuildView {
             time: "2026-01-01T00:00:00Z",

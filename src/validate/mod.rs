@@ -302,7 +302,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::channels::{ChannelKind, PresetSettings};
+    use crate::channels::ChannelKind;
     use crate::config::ChannelFormat;
     use crate::content::AttrValue;
 
@@ -311,23 +311,13 @@ mod tests {
         [families.tools]\nattributes = [\"title\", \"color\"]\nrequired = [\"title\"]\n";
 
     fn channel(name: &str, locale: &str, require: &[&str]) -> Channel {
+        let kind = ChannelKind::Template {
+            format: ChannelFormat::Xml,
+            template: "feed.xml".into(),
+        };
         Channel {
-            name: name.into(),
-            kind: ChannelKind::Template {
-                format: ChannelFormat::Xml,
-                template: "feed.xml".into(),
-            },
-            locale: locale.into(),
-            currency: "EUR".into(),
-            output: format!("{name}.xml"),
             require: require.iter().map(|r| r.to_string()).collect(),
-            filter: None,
-            filter_line: None,
-            formula_guard: false,
-            settings: PresetSettings::default(),
-            country: None,
-            primary: None,
-            notes: Vec::new(),
+            ..Channel::example(name, kind, locale)
         }
     }
 

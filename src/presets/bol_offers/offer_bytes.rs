@@ -101,10 +101,9 @@ fn write_fulfilment(view: &ProductView, settings: &BolSettings, out: &mut Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::{Channel, ChannelKind, PresetSettings};
+    use crate::channels::{Channel, PresetSettings};
     use crate::config::{DeliveryPromise, FulfilmentMethod};
     use crate::merge::{ErpView, ImageView, PriceTierView};
-    use crate::presets::Preset;
 
     fn view() -> ProductView {
         let mut attributes = tera::Map::new();
@@ -170,19 +169,8 @@ mod tests {
 
     fn same_bytes(view: &ProductView, settings: &BolSettings) {
         let channel = Channel {
-            name: "bol".into(),
-            kind: ChannelKind::Preset(Preset::from_name("bol-offers").unwrap().id()),
-            locale: "nl-NL".into(),
-            currency: "EUR".into(),
-            output: "bol.jsonl".into(),
-            require: Vec::new(),
-            filter: None,
-            filter_line: None,
-            formula_guard: false,
             settings: PresetSettings::new(settings.clone()),
-            country: None,
-            primary: None,
-            notes: Vec::new(),
+            ..crate::presets::example_channel("bol", "bol-offers", "nl-NL")
         };
         let mut expected = Vec::new();
         super::super::offer::item(view, &channel, &mut expected).unwrap();

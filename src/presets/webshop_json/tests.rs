@@ -10,12 +10,11 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{item_bytes, serde_reference};
-use crate::channels::{Channel, ChannelKind, PresetSettings};
+use crate::channels::Channel;
 use crate::config::CatalogConfig;
 use crate::content::{AttrValue, Categories, Product, Schema};
 use crate::erp::ErpRecord;
 use crate::merge::{self, AttributeNeeds, MarkdownNeeds, MergeContext, PriceTierView};
-use crate::presets::Preset;
 
 const SCHEMA: &str = r#"
 [attributes.title]
@@ -41,21 +40,7 @@ const CATEGORIES: &str = "[categories.\"tools/drills\"]\nname.nl-NL = \"Boren\\u
     name.en-GB = \"Drills \\\"and\\\" \\\\ saws\\n\"\ngoogle = 1167\n";
 
 fn channel() -> Channel {
-    Channel {
-        name: "webshop".into(),
-        kind: ChannelKind::Preset(Preset::from_name("webshop-json").unwrap().id()),
-        locale: "nl-NL".into(),
-        currency: "EUR".into(),
-        output: "webshop.json".into(),
-        require: Vec::new(),
-        filter: None,
-        filter_line: None,
-        formula_guard: false,
-        settings: PresetSettings::default(),
-        country: None,
-        primary: None,
-        notes: Vec::new(),
-    }
+    crate::presets::example_channel("webshop", "webshop-json", "nl-NL")
 }
 
 fn attribute(value: Value) -> AttrValue {
@@ -149,19 +134,9 @@ fn both_ways(product: &Product, change: impl FnOnce(&mut merge::ProductView)) {
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let schema = schema.unwrap();
     let categories = Categories::parse(CATEGORIES, Path::new("content/categories.toml")).unwrap();
-    let catalog = CatalogConfig {
-        name: "Acme".into(),
-        base_url: "https://shop.example/".into(),
-        // Unsorted, and one twice: the item's maps are sorted by locale, each once.
-        locales: vec![
-            "nl-NL".into(),
-            "en-GB".into(),
-            "fr-FR".into(),
-            "en-GB".into(),
-        ],
-        currency: "EUR".into(),
-        link_pattern: "{base_url}/{lang}/p/{sku}".into(),
-    };
+    // Unsorted, and one twice: the item's maps are sorted by locale, each once.
+    let locales = ["nl-NL", "en-GB", "fr-FR", "en-GB"];
+    let catalog = CatalogConfig::example("https://shop.example/", &locales);
     let ctx = MergeContext {
         catalog: &catalog,
         schema: &schema,
