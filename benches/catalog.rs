@@ -61,7 +61,7 @@ fn main() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     // PIMFEED_BENCH_BINARY times another build of pimfeed (an A/B against an older one).
     let binary = std::env::var_os("PIMFEED_BENCH_BINARY")
-        .map_or_else(|| build_release_binary(repo), PathBuf::from);
+        .map_or_else(|| build_dist_binary(repo), PathBuf::from);
     for size in sizes {
         let dir = repo.join("target/bench-catalogs").join(size.to_string());
         if !dir.join("pim.toml").exists() {
@@ -247,14 +247,16 @@ fn change_stock(csv: &str, every: usize) -> String {
     out
 }
 
-fn build_release_binary(repo: &Path) -> PathBuf {
+/// pimfeed as it ships: the `dist` profile (see Cargo.toml), which the release workflow's
+/// binaries are built with.
+fn build_dist_binary(repo: &Path) -> PathBuf {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "pimfeed"])
+        .args(["build", "--profile", "dist", "--quiet", "--bin", "pimfeed"])
         .current_dir(repo)
         .status()
         .expect("cargo build");
-    assert!(status.success(), "cargo build --release failed");
-    repo.join("target/release/pimfeed")
+    assert!(status.success(), "cargo build --profile dist failed");
+    repo.join("target/dist/pimfeed")
 }
 
 /// Runs pimfeed in `dir`; its wall time in seconds and the peak RSS it reports.
