@@ -188,7 +188,8 @@ pub fn load_config(root: &Path) -> Result<Config, Failure> {
 
 /// Files parsed per batch. The catalog streams through in batches: parse, then gate and render
 /// every product for every channel, then append to each feed. Memory stays bounded by a batch,
-/// whatever the size of the catalog or of the feeds.
+/// whatever the size of the catalog or of the feeds. 256 and 4096 were both measured slower at
+/// 100k products (docs/src/reference/performance.md, "Batch size").
 const FILES_PER_BATCH: usize = 1024;
 
 /// Reads `pim.toml` from the working tree or a git revision (for `pimfeed diff`).
